@@ -1,0 +1,97 @@
+"""The command line: parse, call one service function, print. Nothing else.
+
+Commands live in modules of this package by theme; each module's `register(group)`
+adds them. Modules import only click and light companion modules at import time, so
+`companion --help` stays fast; services are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import CompanionError, ExitCode
+from .common import AppContext
+
+
+class CompanionGroup(click.Group):
+    """Turns CompanionError into `error: ...` and its exit code, for every command."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CompanionError as exc:
+            if isinstance(ctx.obj, AppContext) and ctx.obj.debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+
+
+@click.group(cls=CompanionGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="companion")
+@click.option("--debug", is_flag=True, help="Show a traceback when something goes wrong.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """A private, offline companion for the days between therapy sessions.
+
+    Everything stays on this computer. companion is not therapy and not an
+    emergency service: if you are in danger, run `companion help-now`.
+    """
+    ctx.obj = AppContext(debug=debug)
+
+
+def _register_all() -> None:
+    from . import config_cmds, journal, data
+
+    for module in (journal, data, config_cmds):
+        module.register(main)
+    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds"):
+        try:
+            module = __import__(f"{__name__}.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(main)
+
+
+_register_all()
+
+
+def run_main(argv: list[str] | None = None) -> int:
+    """The one exit point: turns errors into exit codes and `error: ...` lines."""
+    os.umask(0o077)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = main.main(args=argv, prog_name="companion", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Stopped. Nothing more was changed.", err=True)
+        return ExitCode.USER_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except CompanionError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+        return 130
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            raise
+        click.echo(f"error: something unexpected went wrong ({type(exc).__name__}). "
+                   "Nothing you saved before was lost. Run again with --debug for details.",
+                   err=True)
+        return ExitCode.USER_ERROR
+    return int(code) if isinstance(code, int) else ExitCode.OK
+
+
+def entry_point() -> None:
+    sys.exit(run_main())

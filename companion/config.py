@@ -1,0 +1,453 @@
+"""TOML configuration merged over the shipped defaults into a frozen Settings."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .resources import pack_file
+
+AREAS = ("awareness", "regulation", "choices", "boundaries", "self-compassion", "tracking")
+CHECKIN_AREAS = AREAS[:5]
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {
+    "daily": DAY_NAMES,
+    "weekdays": DAY_NAMES[:5],
+    "weekends": DAY_NAMES[5:],
+}
+SCHEDULE_KINDS = ("checkin", "weekly", "friend")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    name: str
+    time: time
+    days: tuple[str, ...]
+    kind: str = "checkin"
+    area: str = ""
+    day_of_month: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckinSettings:
+    schedule: tuple[ScheduleEntry, ...]
+    quiet_start: time | None
+    quiet_end: time | None
+    snooze_minutes: int
+    missed: str
+    missed_max_age_hours: float
+    skip_if_wrote_within_minutes: int
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    prep_enabled: bool
+    prep_days_before: int
+    prep_time: time
+    follow_up_enabled: bool
+    follow_up_after_minutes: int
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    model: str
+    checkins: str
+    max_seconds: float
+    silence_seconds: float
+    keep_audio: bool
+    device: str
+    low_confidence: float
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    enabled: bool
+    engine: str
+    voice: str
+    rate: int
+    volume: float
+    after_hard_checkin: bool
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    backend: str
+    saved_preview: bool
+    timeout_seconds: float
+    terminal: str
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    region: str
+    extra_phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    encrypt: bool
+    use_keyring: bool
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    busy_timeout_seconds: float
+    max_text_chars: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    checkins: CheckinSettings
+    sessions: SessionSettings
+    voice: VoiceSettings
+    speech: SpeechSettings
+    notifications: NotificationSettings
+    safety: SafetySettings
+    security: SecuritySettings
+    storage: StorageSettings
+    source: str
+    raw: dict[str, Any]
+
+
+# ---------------------------------------------------------------- validators
+Check = Callable[[Any], Any]
+
+
+class _Bad(ValueError):
+    """A value that does not fit; the message says what would."""
+
+
+def parse_clock_time(value: Any) -> time:
+    """ "HH:MM" (24-hour) to a time; "25:00" and "7pm" are refused."""
+    if not isinstance(value, str):
+        raise _Bad('expected a time such as "20:00"')
+    m = _TIME_RE.match(value.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise _Bad(f'"{value}" is not a time of day; use 24-hour "HH:MM" such as "20:00"')
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _opt_time(value: Any) -> time | None:
+    if value == "":
+        return None
+    return parse_clock_time(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("expected true or false")
+    return value
+
+
+def _number(lo: float, hi: float, *, integer: bool = False) -> Check:
+    def check(value: Any) -> Any:
+        ok_type = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_type):
+            raise _Bad("expected a whole number" if integer else "expected a number")
+        if not lo <= value <= hi:
+            raise _Bad(f"{value} is out of range ({lo:g} to {hi:g})")
+        return value if integer else float(value)
+
+    return check
+
+
+def _text(*, choices: tuple[str, ...] | None = None) -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _Bad("expected a text in quotes")
+        if choices is not None and value not in choices:
+            raise _Bad(f'"{value}" is not one of: {", ".join(repr(c) for c in choices)}')
+        return value
+
+    return check
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Bad('expected a list of texts such as ["a", "b"]')
+    return tuple(value)
+
+
+def parse_days(value: Any) -> tuple[str, ...]:
+    """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
+    if isinstance(value, str):
+        if value.lower() in _DAY_ALIASES:
+            return _DAY_ALIASES[value.lower()]
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _Bad('expected "daily", "weekdays", "weekends" or a list such as ["mon", "thu"]')
+    days = []
+    for item in value:
+        key = str(item).strip().lower()[:3]
+        if not isinstance(item, str) or key not in DAY_NAMES or len(item.strip()) < 3:
+            raise _Bad(f'"{item}" is not a day; use mon, tue, wed, thu, fri, sat or sun')
+        if key not in days:
+            days.append(key)
+    return tuple(d for d in DAY_NAMES if d in days)
+
+
+def _schedule_name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise _Bad("expected a short name of letters, digits, '-' or '_'")
+    return value
+
+
+def _day_of_month(value: Any) -> int:
+    return int(_number(1, 28, integer=True)(value))
+
+
+SECTIONS: dict[str, dict[str, Check]] = {
+    "checkins": {
+        "quiet_start": _opt_time,
+        "quiet_end": _opt_time,
+        "snooze_minutes": _number(1, 24 * 60, integer=True),
+        "missed": _text(choices=("coalesce", "latest", "drop")),
+        "missed_max_age_hours": _number(0, 24 * 14),
+        "skip_if_wrote_within_minutes": _number(0, 24 * 60, integer=True),
+    },
+    "sessions": {
+        "prep_enabled": _bool,
+        "prep_days_before": _number(0, 7, integer=True),
+        "prep_time": parse_clock_time,
+        "follow_up_enabled": _bool,
+        "follow_up_after_minutes": _number(0, 24 * 60, integer=True),
+    },
+    "voice": {
+        "model": _text(),
+        "checkins": _text(choices=("off", "ask", "auto")),
+        "max_seconds": _number(1, 3600),
+        "silence_seconds": _number(0.3, 60),
+        "keep_audio": _bool,
+        "device": _text(),
+        "low_confidence": _number(0, 1),
+    },
+    "speech": {
+        "enabled": _bool,
+        "engine": _text(),
+        "voice": _text(),
+        "rate": _number(40, 600, integer=True),
+        "volume": _number(0, 1),
+        "after_hard_checkin": _bool,
+        "timeout_seconds": _number(1, 600),
+    },
+    "notifications": {
+        "backend": _text(choices=("auto", "dbus", "plyer", "log")),
+        "saved_preview": _bool,
+        "timeout_seconds": _number(0.1, 30),
+        "terminal": _text(),
+    },
+    "safety": {
+        "region": _text(choices=("US", "CA", "UK", "IE", "AU", "other")),
+        "extra_phrases": _text_list,
+    },
+    "security": {"encrypt": _bool, "use_keyring": _bool},
+    "storage": {
+        "busy_timeout_seconds": _number(0, 600),
+        "max_text_chars": _number(1, 50_000_000, integer=True),
+    },
+}
+
+SCHEDULE_KEYS: dict[str, Check] = {
+    "name": _schedule_name,
+    "time": parse_clock_time,
+    "days": parse_days,
+    "kind": _text(choices=SCHEDULE_KINDS),
+    "area": _text(choices=("", *CHECKIN_AREAS)),
+    "day_of_month": _day_of_month,
+}
+_SCHEDULE_REQUIRED = ("name", "time")
+
+
+# ---------------------------------------------------------------- locating lines
+_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
+
+
+def find_line(text: str, section: str, key: str | None = None, index: int | None = None) -> int | None:
+    """The line where `key` (or the header of `section`) stands; a best effort for messages."""
+    current, seen, header_line = "", -1, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            current = header.group(2).replace('"', "").replace(" ", "")
+            if current == section:
+                seen += 1
+                if index is None or seen == index:
+                    header_line = number
+            continue
+        if key is None or current != section or (index is not None and seen != index):
+            continue
+        m = _KEY_RE.match(line)
+        if m and m.group(1) == key:
+            return number
+    if key is not None and "." in section:
+        return find_line(text, section.rsplit(".", 1)[0], section.rsplit(".", 1)[1]) or header_line
+    return header_line
+
+
+# ---------------------------------------------------------------- loading
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ConfigError(f"this is not valid TOML: {reason}", file=str(path), line=line) from exc
+
+
+class _Validator:
+    """Checks one parsed file against the schema, raising ConfigError with file, line, key."""
+
+    def __init__(self, data: dict[str, Any], text: str, source: str):
+        self.data, self.text, self.source = data, text, source
+
+    def fail(self, reason: str, section: str, key: str | None = None, index: int | None = None):
+        line = find_line(self.text, section, key, index)
+        dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
+        raise ConfigError(reason, file=self.source, line=line, key=dotted)
+
+    def validate(self) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for section, values in self.data.items():
+            if section not in SECTIONS:
+                known = ", ".join(SECTIONS)
+                self.fail(f"unknown section [{section}] (known: {known})", section)
+            if not isinstance(values, dict):
+                self.fail(f"{section} must be a section such as [{section}]", section)
+            clean[section] = self._section(section, values)
+        return clean
+
+    def _section(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if section == "checkins" and key == "schedule":
+                out[key] = self._schedule(value)
+                continue
+            check = SECTIONS[section].get(key)
+            if check is None:
+                self.fail(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+            try:
+                out[key] = check(value)
+            except _Bad as exc:
+                self.fail(str(exc), section, key)
+        return out
+
+    def _schedule(self, value: Any) -> tuple[ScheduleEntry, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+        if not value:
+            self.fail("the schedule is empty; add at least one [[checkins.schedule]]",
+                      "checkins", "schedule")
+        entries = [self._entry(item, i) for i, item in enumerate(value)]
+        names = [e.name for e in entries]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                self.fail(f"the name {name!r} is used twice", "checkins.schedule", "name", i)
+        return tuple(entries)
+
+    def _entry(self, item: dict[str, Any], index: int) -> ScheduleEntry:
+        section = "checkins.schedule"
+        fields: dict[str, Any] = {"days": DAY_NAMES}
+        for key, value in item.items():
+            check = SCHEDULE_KEYS.get(key)
+            if check is None:
+                self.fail(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+            try:
+                fields[key] = check(value)
+            except _Bad as exc:
+                self.fail(str(exc), section, key, index)
+        for key in _SCHEDULE_REQUIRED:
+            if key not in fields:
+                self.fail(f"a check-in needs a {key!r}", section, None, index)
+        return ScheduleEntry(**fields)
+
+
+def _suggest(key: str, known: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Parse and validate one file; values come back checked and converted."""
+    data, text = _read_toml(path)
+    return _Validator(data, text, str(path)).validate()
+
+
+def default_config_file() -> Path:
+    return pack_file("config", "default.toml")
+
+
+def load_settings(user_file: Path | None) -> Settings:
+    """The shipped defaults, overridden key by key by the user's file if it exists."""
+    merged = load_file(default_config_file())
+    source = str(default_config_file())
+    if user_file is not None and user_file.exists():
+        for section, values in load_file(user_file).items():
+            merged.setdefault(section, {}).update(values)
+        source = str(user_file)
+    return _build(merged, source)
+
+
+def _build(merged: dict[str, Any], source: str) -> Settings:
+    c = dict(merged["checkins"])
+    return Settings(
+        checkins=CheckinSettings(**c),
+        sessions=SessionSettings(**merged["sessions"]),
+        voice=VoiceSettings(**merged["voice"]),
+        speech=SpeechSettings(**merged["speech"]),
+        notifications=NotificationSettings(**merged["notifications"]),
+        safety=SafetySettings(**merged["safety"]),
+        security=SecuritySettings(**merged["security"]),
+        storage=StorageSettings(**merged["storage"]),
+        source=source,
+        raw=merged,
+    )
+
+
+# ---------------------------------------------------------------- showing
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, time):
+        return f'"{value:%H:%M}"'
+    if value is None:
+        return '""'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def dump_settings(settings: Settings) -> str:
+    """The effective configuration as TOML (what `config show` prints)."""
+    lines: list[str] = [f"# effective configuration (from {settings.source})"]
+    for section, values in settings.raw.items():
+        lines.append(f"\n[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if k != "schedule"]
+        for entry in values.get("schedule", ()):
+            lines.append("\n[[checkins.schedule]]")
+            for key in ("name", "time", "days", "kind", "area", "day_of_month"):
+                val = getattr(entry, key)
+                if val is not None:
+                    lines.append(f"{key} = {_toml_value(val)}")
+    return "\n".join(lines) + "\n"

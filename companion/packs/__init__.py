@@ -1,0 +1,1 @@
+"""Data packs shipped with the package (config/ and models/ of the repo)."""

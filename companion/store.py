@@ -1,0 +1,677 @@
+"""The only code that touches SQL: one SQLite file through sqlite-utils.
+
+WAL, synchronous=FULL, secure_delete=ON, FTS5 (trigram, so every script and emoji
+is searchable) over every free-text column. Schema versions through sqlite-utils'
+Migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .clock import Clock, SystemClock
+from .errors import InputError, NotFoundError, StoreError
+from .paths import create_private_file, ensure_dir, make_private
+
+migrations = Migrations("companion")
+
+# Free-text columns of each table: these are indexed for search and wiped by forget.
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "entries": ("text", "prompt"),
+    "skill_uses": ("skill", "note"),
+    "moments": ("note",),
+    "patterns": ("name",),
+    "pattern_notices": ("note",),
+    "phrases": ("text",),
+}
+# Record kinds that `forget KIND:ID` accepts, mapped to their tables.
+RECORD_TABLES = {
+    "entry": "entries",
+    "skill": "skill_uses",
+    "moment": "moments",
+    "pattern": "patterns",
+    "notice": "pattern_notices",
+    "phrase": "phrases",
+    "session": "sessions",
+}
+ENTRY_KINDS = ("reflection", "checkin", "weekly", "friend", "win", "session-prep", "follow-up")
+DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "missed")
+
+
+@migrations(name="0001_initial")
+def _m0001(db: Database) -> None:
+    db["entries"].create(
+        {
+            "id": int, "kind": str, "area": str, "text": str, "raw_text": str, "source": str,
+            "prompt": str, "mood": int, "bring": int, "tags": str, "created_at": str,
+            "created_utc": str, "confidence": float, "model": str, "words": str,
+            "audio_path": str, "delivery_id": int,
+        },
+        pk="id",
+        not_null={"kind", "text", "source", "created_at", "created_utc"},
+        defaults={"bring": 0, "tags": "[]", "source": "typed"},
+    )
+    db["entries"].create_index(["created_utc"])
+    db["skill_uses"].create(
+        {"id": int, "skill": str, "helped": int, "note": str, "moment_id": int,
+         "created_at": str, "created_utc": str},
+        pk="id", not_null={"skill", "created_at", "created_utc"},
+    )
+    db["skill_uses"].create_index(["created_utc"])
+    db["moments"].create(
+        {"id": int, "intensity": int, "note": str, "skill": str, "created_at": str,
+         "created_utc": str, "steady_at": str, "steady_minutes": float},
+        pk="id", not_null={"intensity", "created_at", "created_utc"},
+    )
+    db["moments"].create_index(["created_utc"])
+    db["patterns"].create(
+        {"id": int, "name": str, "created_at": str, "created_utc": str},
+        pk="id", not_null={"name", "created_at"},
+    )
+    db.execute("CREATE UNIQUE INDEX idx_patterns_name ON patterns(name COLLATE NOCASE)")
+    db["pattern_notices"].create(
+        {"id": int, "pattern_id": int, "responded": int, "note": str, "created_at": str,
+         "created_utc": str},
+        pk="id", not_null={"pattern_id", "created_at", "created_utc"},
+        foreign_keys=[("pattern_id", "patterns", "id")],
+    )
+    _create_rest(db)
+
+
+def _create_rest(db: Database) -> None:
+    db["sessions"].create(
+        {"id": int, "uid": str, "title": str, "starts_at": str, "starts_utc": str,
+         "ends_at": str, "every_days": int, "rrule": str, "exdates": str, "tzid": str,
+         "source": str, "created_at": str},
+        pk="id", not_null={"starts_at", "starts_utc", "source"},
+    )
+    db["sessions"].create_index(["uid"], unique=True)
+    db["deliveries"].create(
+        {"id": int, "schedule": str, "due_at": str, "due_utc": str, "kind": str, "status": str,
+         "prompt": str, "notified_at": str, "answered_at": str, "snoozed_until": str,
+         "entry_id": int, "updated_at": str},
+        pk="id", not_null={"schedule", "due_at", "due_utc", "status"},
+    )
+    db["deliveries"].create_index(["schedule", "due_utc"], unique=True)
+    db["deliveries"].create_index(["status"])
+    db["phrases"].create(
+        {"id": int, "text": str, "context": str, "source": str, "favourite": int,
+         "created_at": str},
+        pk="id", not_null={"text", "source"}, defaults={"favourite": 0},
+    )
+    db["content_uses"].create(
+        {"id": int, "kind": str, "key": str, "used_at": str, "used_utc": str},
+        pk="id", not_null={"kind", "key", "used_utc"},
+    )
+    db["content_uses"].create_index(["kind", "used_utc"])
+    for table, columns in TEXT_COLUMNS.items():
+        db[table].enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+
+
+KNOWN_MIGRATIONS = {"0001_initial"}
+
+
+def stamp(when: datetime) -> tuple[str, str]:
+    """(local ISO time with its UTC offset, UTC ISO time) for an aware datetime."""
+    if when.tzinfo is None:
+        raise ValueError("time stamps must be timezone-aware")
+    local = when.isoformat(timespec="seconds")
+    utc = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local, utc
+
+
+def utc_text(when: datetime) -> str:
+    return stamp(when)[1]
+
+
+def _explain(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return (f"the database {path} is busy: another program is holding it. "
+                "Nothing was changed; try again in a moment.")
+    if "not a database" in text or "malformed" in text or "disk image" in text:
+        return (f"{path} is not a readable companion database (it may be damaged). "
+                "Nothing was changed. `companion backup` copies are in the backups folder.")
+    if "full" in text:
+        return "the disk is full, so nothing could be saved. Free some space and try again."
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return f"cannot write to {path}: check that the folder exists and is yours."
+    return f"the database {path} could not be used ({exc})."
+
+
+@contextlib.contextmanager
+def sqlite_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's exceptions into a StoreError with a sentence a person understands."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(_explain(exc, path)) from exc
+
+
+def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = dict(row)
+    for key in ("tags", "words"):
+        if isinstance(out.get(key), str):
+            out[key] = json.loads(out[key])
+    return out
+
+
+class Store:
+    """The database. Open with `Store.open(path)`; close with `close()` or `with`."""
+
+    def __init__(self, db: Database, path: Path, clock: Clock):
+        self.db = db
+        self.path = path
+        self.clock = clock
+
+    # ------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: Path, *, clock: Clock | None = None, busy_timeout: float = 10.0,
+             max_text_chars: int = 5_000_000) -> Store:
+        ensure_dir(path.parent)
+        create_private_file(path)
+        with sqlite_errors(path):
+            conn = sqlite3.connect(str(path), timeout=busy_timeout)
+            try:
+                store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock())
+                store.max_text_chars = max_text_chars
+                store._prepare()
+            except BaseException:
+                conn.close()
+                raise
+        return store
+
+    max_text_chars = 5_000_000
+
+    def _prepare(self) -> None:
+        conn = self.db.conn
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA foreign_keys=ON")
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"the database {self.path} could not switch to WAL mode.")
+        conn.execute("PRAGMA synchronous=FULL")
+        self._refuse_newer_schema()
+        if migrations.pending(self.db):
+            migrations.apply(self.db)
+        for suffix in ("", "-wal", "-shm"):
+            make_private(Path(f"{self.path}{suffix}"))
+
+    def _refuse_newer_schema(self) -> None:
+        applied = {m.name for m in migrations.applied(self.db)}
+        unknown = applied - KNOWN_MIGRATIONS
+        if unknown:
+            raise StoreError(
+                f"{self.path} was written by a newer version of companion "
+                f"(schema {max(unknown)}). Nothing was changed; update companion to open it."
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Database]:
+        """One transaction; SQLite errors come out as StoreError."""
+        with sqlite_errors(self.path), self.db.atomic():
+            yield self.db
+
+    def _now(self, when: datetime | None) -> tuple[str, str]:
+        return stamp(when or self.clock.now())
+
+    def _check_text(self, text: str, what: str) -> str:
+        if not text or not text.strip():
+            raise InputError(f"the {what} is empty, so there is nothing to save.")
+        if len(text) > self.max_text_chars:
+            raise InputError(
+                f"the {what} is {len(text):,} characters long; the limit is "
+                f"{self.max_text_chars:,} ([storage] max_text_chars). Nothing was saved."
+            )
+        return text
+
+    # ------------------------------------------------------------ entries
+    def add_entry(self, draft: EntryDraft) -> dict[str, Any]:
+        """Save one entry (reflection, check-in answer, weekly note, win...)."""
+        if draft.kind not in ENTRY_KINDS:
+            raise InputError(f"unknown entry kind {draft.kind!r}")
+        self._check_text(draft.text, draft.kind)
+        local, utc = self._now(draft.when)
+        record = {
+            "kind": draft.kind, "area": draft.area, "text": draft.text,
+            "raw_text": draft.raw_text, "source": draft.source, "prompt": draft.prompt,
+            "mood": draft.mood, "bring": int(draft.bring), "tags": json.dumps(list(draft.tags)),
+            "created_at": local, "created_utc": utc, "confidence": draft.confidence,
+            "model": draft.model,
+            "words": json.dumps(draft.words) if draft.words is not None else None,
+            "audio_path": draft.audio_path, "delivery_id": draft.delivery_id,
+        }
+        with self.writing() as db:
+            pk = db["entries"].insert(record).last_pk
+        return self.get("entry", int(pk))
+
+    def get(self, kind: str, record_id: int) -> dict[str, Any]:
+        """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
+        table = RECORD_TABLES[kind]
+        with sqlite_errors(self.path):
+            rows = list(self.db[table].rows_where("id = ?", [record_id]))
+        if not rows:
+            raise NotFoundError(f"there is no {kind} with id {record_id}.")
+        return _row(rows[0]) or {}
+
+    def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
+             where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Rows of a table in time order, optionally within [since, until)."""
+        column = {"sessions": "starts_utc", "deliveries": "due_utc",
+                  "content_uses": "used_utc"}.get(table, "created_utc")
+        clauses, args = ([where] if where else []), list(params)
+        if since is not None:
+            clauses.append(f"{column} >= ?")
+            args.append(utc_text(since))
+        if until is not None:
+            clauses.append(f"{column} < ?")
+            args.append(utc_text(until))
+        order = "id" if table in ("patterns", "phrases") else f"{column}, id"
+        with sqlite_errors(self.path):
+            found = self.db[table].rows_where(" AND ".join(clauses) or None, args, order_by=order)
+            return [r for r in (_row(x) for x in found) if r is not None]
+
+    def entries(self, *, since: datetime | None = None, until: datetime | None = None,
+                kind: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("kind = ?", (kind,)) if kind else ("", ())
+        return self.rows("entries", since=since, until=until, where=where, params=params)
+
+    def latest_entry_utc(self) -> str | None:
+        with sqlite_errors(self.path):
+            row = self.db.execute("SELECT max(created_utc) FROM entries").fetchone()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------ skills and moments
+    def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
+                      moment_id: int | None = None, when: datetime | None = None) -> dict[str, Any]:
+        self._check_text(skill, "skill name")
+        local, utc = self._now(when)
+        with self.writing() as db:
+            pk = db["skill_uses"].insert({
+                "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
+                "created_at": local, "created_utc": utc}).last_pk
+        return self.get("skill", int(pk))
+
+    def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
+                   steady_minutes: float | None = None,
+                   when: datetime | None = None) -> dict[str, Any]:
+        started = when or self.clock.now()
+        local, utc = stamp(started)
+        steady_at = None
+        if steady_minutes is not None:
+            from datetime import timedelta
+
+            steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
+        with self.writing() as db:
+            pk = db["moments"].insert({
+                "intensity": intensity, "note": note, "skill": skill, "created_at": local,
+                "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
+            }).last_pk
+            if skill:
+                db["skill_uses"].insert({"skill": skill, "moment_id": pk, "created_at": local,
+                                         "created_utc": utc})
+        return self.get("moment", int(pk))
+
+    def moment_steady(self, moment_id: int | None = None,
+                      when: datetime | None = None) -> dict[str, Any]:
+        """Mark a tough moment as eased (the latest open one when no id is given)."""
+        if moment_id is None:
+            open_ones = self.rows("moments", where="steady_at IS NULL")
+            if not open_ones:
+                raise NotFoundError("there is no tough moment waiting to be marked steady.")
+            moment_id = int(open_ones[-1]["id"])
+        moment = self.get("moment", moment_id)
+        now = when or self.clock.now()
+        started = datetime.fromisoformat(moment["created_at"])
+        minutes = round(max(0.0, (now - started).total_seconds() / 60), 1)
+        with self.writing() as db:
+            db["moments"].update(moment_id, {"steady_at": stamp(now)[0], "steady_minutes": minutes})
+        return self.get("moment", moment_id)
+
+    # ------------------------------------------------------------ patterns
+    def add_pattern(self, name: str) -> dict[str, Any]:
+        self._check_text(name, "pattern name")
+        local, utc = self._now(None)
+        if self.find_pattern(name) is not None:
+            raise InputError(f"there is already a pattern called {name.strip()!r}.")
+        with self.writing() as db:
+            pk = db["patterns"].insert({"name": name.strip(), "created_at": local,
+                                        "created_utc": utc}).last_pk
+        return self.get("pattern", int(pk))
+
+    def find_pattern(self, name: str) -> dict[str, Any] | None:
+        with sqlite_errors(self.path):
+            rows = list(self.db["patterns"].rows_where("name = ? COLLATE NOCASE", [name.strip()]))
+        return rows[0] if rows else None
+
+    def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
+                       when: datetime | None = None) -> dict[str, Any]:
+        pattern = self.find_pattern(name)
+        if pattern is None:
+            raise NotFoundError(
+                f"there is no pattern called {name!r}; add it with `companion pattern add`.")
+        local, utc = self._now(when)
+        with self.writing() as db:
+            pk = db["pattern_notices"].insert({
+                "pattern_id": pattern["id"], "responded": int(responded), "note": note,
+                "created_at": local, "created_utc": utc}).last_pk
+        return self.get("notice", int(pk))
+
+    def patterns_with_counts(self) -> list[dict[str, Any]]:
+        sql = """SELECT p.id, p.name, p.created_at, count(n.id) AS noticed,
+                   coalesce(sum(n.responded), 0) AS responded, max(n.created_at) AS last_noticed
+                 FROM patterns p LEFT JOIN pattern_notices n ON n.pattern_id = p.id
+                 GROUP BY p.id ORDER BY p.name COLLATE NOCASE"""
+        with sqlite_errors(self.path):
+            return [dict(r) for r in self.db.query(sql)]
+
+    # ------------------------------------------------------------ phrases and content use
+    def add_phrase(self, text: str, *, context: str | None = None, source: str = "user",
+                   favourite: bool = False) -> dict[str, Any]:
+        self._check_text(text, "phrase")
+        with self.writing() as db:
+            pk = db["phrases"].insert({"text": text.strip(), "context": context, "source": source,
+                                       "favourite": int(favourite),
+                                       "created_at": self._now(None)[0]}).last_pk
+        return self.get("phrase", int(pk))
+
+    def update_record(self, kind: str, record_id: int, values: dict[str, Any]) -> dict[str, Any]:
+        self.get(kind, record_id)
+        with self.writing() as db:
+            db[RECORD_TABLES[kind]].update(record_id, values)
+        return self.get(kind, record_id)
+
+    def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
+        """Remember that a prompt or phrase was used (so it is not repeated soon)."""
+        local, utc = self._now(when)
+        with self.writing() as db:
+            db["content_uses"].insert({"kind": kind, "key": key, "used_at": local,
+                                       "used_utc": utc})
+
+    def recent_uses(self, kind: str, limit: int) -> list[str]:
+        sql = "SELECT key FROM content_uses WHERE kind = ? ORDER BY used_utc DESC, id DESC LIMIT ?"
+        with sqlite_errors(self.path):
+            return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
+
+    def count_uses(self, kind: str, *, since: datetime | None = None) -> int:
+        return len(self.rows("content_uses", since=since, where="kind = ?", params=(kind,)))
+
+    # ------------------------------------------------------------ check-in deliveries
+    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = "checkin",
+                       prompt: str | None = None, status: str = "due") -> dict[str, Any] | None:
+        """Record a due check-in once; None if (schedule, due time) was claimed before.
+
+        The unique (schedule, due_utc) index is what makes delivery exactly-once across
+        restarts: whoever inserts the row owns the delivery.
+        """
+        local, utc = stamp(due)
+        with self.writing() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO deliveries (schedule, due_at, due_utc, kind, status, prompt,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [schedule, local, utc, kind, status, prompt, self._now(None)[0]],
+            )
+            if cursor.rowcount == 0:
+                return None
+            pk = cursor.lastrowid
+        return self.delivery(int(pk or 0))
+
+    def delivery(self, delivery_id: int) -> dict[str, Any]:
+        with sqlite_errors(self.path):
+            rows = list(self.db["deliveries"].rows_where("id = ?", [delivery_id]))
+        if not rows:
+            raise NotFoundError(f"there is no check-in with id {delivery_id}.")
+        return rows[0]
+
+    def set_delivery(self, delivery_id: int, status: str, **values: Any) -> dict[str, Any]:
+        """Move a delivery to a new status; extra column values (notified_at, ...) may go along."""
+        if status not in DELIVERY_STATUSES:
+            raise ValueError(f"unknown delivery status {status!r}")
+        allowed = {"notified_at", "answered_at", "snoozed_until", "entry_id", "prompt"}
+        if set(values) - allowed:
+            raise ValueError(f"unknown delivery fields {set(values) - allowed}")
+        with self.writing() as db:
+            db["deliveries"].update(delivery_id, {"status": status,
+                                                  "updated_at": self._now(None)[0], **values})
+        return self.delivery(delivery_id)
+
+    def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
+                   ) -> list[dict[str, Any]]:
+        where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
+        return self.rows("deliveries", since=since, where=where, params=statuses)
+
+    def pending_delivery(self) -> dict[str, Any] | None:
+        """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
+        waiting = self.deliveries(statuses=("notified", "snoozed", "due"))
+        return waiting[-1] if waiting else None
+
+    # ------------------------------------------------------------ sessions
+    def upsert_session(self, session: dict[str, Any]) -> dict[str, Any]:
+        """Add a session, or update the one with the same uid (a calendar re-import)."""
+        record = dict(session)
+        starts = record.pop("starts")
+        record["starts_at"], record["starts_utc"] = stamp(starts)
+        if isinstance(record.get("ends"), datetime):
+            record["ends_at"] = stamp(record.pop("ends"))[0]
+        record.pop("ends", None)
+        record.setdefault("created_at", self._now(None)[0])
+        with self.writing() as db:
+            existing = list(db["sessions"].rows_where("uid = ?", [record.get("uid")]))
+            if record.get("uid") and existing:
+                record.pop("created_at")
+                db["sessions"].update(existing[0]["id"], record)
+                pk = existing[0]["id"]
+            else:
+                pk = db["sessions"].insert(record).last_pk
+        return self.get("session", int(pk))
+
+    def upsert_sessions(self, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several sessions in one transaction: all are saved, or none."""
+        with self.writing():
+            return [self.upsert_session(s) for s in sessions]
+
+    # ------------------------------------------------------------ search
+    def search(self, query: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every record whose free text holds all the words of `query` (any script, emoji too).
+
+        Words of three or more characters use the trigram index; shorter ones are checked
+        on the rows it finds (or on all rows when the query has only short words).
+        """
+        terms = [t for t in query.split() if t]
+        if not terms:
+            raise InputError("the search is empty; give a word or phrase to look for.")
+        hits: list[dict[str, Any]] = []
+        with sqlite_errors(self.path):
+            for table, columns in TEXT_COLUMNS.items():
+                hits += self._search_table(table, columns, terms)
+        hits.sort(key=lambda h: (h.get("created_utc") or "", h["id"]), reverse=True)
+        return hits[:limit] if limit is not None else hits
+
+    def _search_table(self, table: str, columns: tuple[str, ...],
+                      terms: list[str]) -> list[dict[str, Any]]:
+        long_terms = [t for t in terms if len(t) >= 3]
+        haystack = " || ' ' || ".join(f"coalesce(t.{c}, '')" for c in columns)
+        clauses = [f"instr(lower({haystack}), lower(?)) > 0" for _ in terms]
+        params: list[Any] = list(terms)
+        source = table + " t"
+        if long_terms:
+            match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+            source += f" JOIN {table}_fts f ON f.rowid = t.rowid AND {table}_fts MATCH ?"
+            params.insert(0, match)
+        sql = f"SELECT t.* FROM {source} WHERE {' AND '.join(clauses)}"
+        kind = next(k for k, v in RECORD_TABLES.items() if v == table)
+        return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
+
+    # ------------------------------------------------------------ forgetting
+    def forget(self, kind: str, record_id: int) -> list[str]:
+        """Delete one record for real; returns files it pointed at (the caller deletes them)."""
+        record = self.get(kind, record_id)
+        files = [record["audio_path"]] if kind == "entry" and record.get("audio_path") else []
+        with self.writing() as db:
+            if kind == "pattern":
+                db["pattern_notices"].delete_where("pattern_id = ?", [record_id])
+            if kind == "entry":
+                db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record_id])
+            db[RECORD_TABLES[kind]].delete(record_id)
+        self.scrub()
+        return files
+
+    def forget_all(self) -> list[str]:
+        """Delete every record; returns the audio files the entries pointed at."""
+        files = [r["audio_path"] for r in self.rows("entries") if r.get("audio_path")]
+        with self.writing() as db:
+            for table in reversed(USER_TABLES):
+                db[table].delete_where()
+        self.scrub()
+        return files
+
+    def scrub(self) -> None:
+        """Leave no trace of deleted text in any file: merge the search index, then rewrite.
+
+        secure_delete zeroes freed pages; FTS5 keeps deleted tokens until its segments are
+        merged ('optimize'); the WAL keeps old pages until it is checkpointed and truncated;
+        VACUUM rewrites the file without free pages.
+        """
+        with sqlite_errors(self.path):
+            for table in TEXT_COLUMNS:
+                self.db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES('optimize')")
+            self.db.conn.commit()
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # ------------------------------------------------------------ backup
+    def backup(self, dest: Path) -> Path:
+        """An online copy of the database, verified with integrity_check before it is kept."""
+        tmp = dest.with_name(f".{dest.name}.partial")
+        create_private_file(tmp)
+        try:
+            with sqlite_errors(self.path):
+                target = sqlite3.connect(str(tmp))
+                try:
+                    self.db.conn.backup(target)
+                    target.execute("PRAGMA journal_mode=DELETE")
+                    result = target.execute("PRAGMA integrity_check").fetchone()[0]
+                finally:
+                    target.close()
+            if result != "ok":
+                raise StoreError(f"the backup copy failed its integrity check ({result}).")
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        make_private(dest)
+        return dest
+
+    def integrity(self) -> str:
+        with sqlite_errors(self.path):
+            return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # ------------------------------------------------------------ export and import
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every user table, rows in id order, as plain values."""
+        with sqlite_errors(self.path):
+            return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
+                    for t in USER_TABLES}
+
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+        """Insert rows from an export in one transaction; rows already here are skipped.
+
+        Ids are kept where free; a clash with a different row gets a new id and the
+        references to it follow.
+        """
+        counts: dict[str, int] = {}
+        remap: dict[str, dict[int, int]] = {}
+        with self.writing() as db:
+            for table in USER_TABLES:
+                remap[table], counts[table] = self._load_table(db, table, tables.get(table, []),
+                                                               remap)
+            for old, new in remap["entries"].items():
+                db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
+        return counts
+
+    def _load_table(self, db: Database, table: str, rows: list[dict[str, Any]],
+                    remap: dict[str, dict[int, int]]) -> tuple[dict[int, int], int]:
+        moved: dict[int, int] = {}
+        added = 0
+        for row in rows:
+            row = _follow_references(table, dict(row), remap)
+            if table == "sessions" and row.get("uid"):
+                clash = list(db["sessions"].rows_where("uid = ?", [row["uid"]]))
+                if clash:
+                    continue
+            existing = list(db[table].rows_where("id = ?", [row["id"]]))
+            if existing and existing[0] == row:
+                continue
+            if existing:
+                old = row.pop("id")
+                moved[old] = int(db[table].insert(row).last_pk)
+            else:
+                db[table].insert(row)
+            added += 1
+        return moved, added
+
+
+USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
+               "sessions", "phrases", "content_uses")
+_REFERENCES = {
+    "entries": {"delivery_id": "deliveries"},
+    "pattern_notices": {"pattern_id": "patterns"},
+    "skill_uses": {"moment_id": "moments"},
+}
+
+
+def _follow_references(table: str, row: dict[str, Any],
+                       remap: dict[str, dict[int, int]]) -> dict[str, Any]:
+    for column, target in _REFERENCES.get(table, {}).items():
+        if row.get(column) in remap.get(target, {}):
+            row[column] = remap[target][row[column]]
+    return row
+
+
+def table_columns(db: Database, table: str) -> set[str]:
+    return {c.name for c in db[table].columns}
+
+
+@dataclass
+class EntryDraft:
+    """What a new entry holds before it is saved."""
+
+    kind: str
+    text: str
+    _: KW_ONLY
+    area: str | None = None
+    source: str = "typed"
+    prompt: str | None = None
+    mood: int | None = None
+    bring: bool = False
+    tags: tuple[str, ...] = ()
+    when: datetime | None = None
+    raw_text: str | None = None
+    confidence: float | None = None
+    model: str | None = None
+    words: list[dict[str, Any]] | None = None
+    audio_path: str | None = None
+    delivery_id: int | None = None
