@@ -1,0 +1,7 @@
+"""Commands (filled in by the foundation)."""
+
+import click
+
+
+def register(group: click.Group) -> None:
+    pass
