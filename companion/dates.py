@@ -58,7 +58,7 @@ def parse_when(text: str, now: datetime, *, future: bool = False) -> datetime:
     day = _day_from_word(day_word, now.date(), future=future)
     if day is not None:
         at = parse_clock(clock) if clock else time(0, 0)
-        return _localize(datetime.combine(day, at), now)
+        return localize(datetime.combine(day, at), now)
     return _parse_iso(text, now)
 
 
@@ -66,8 +66,9 @@ def _day_from_word(word: str, today: date, *, future: bool) -> date | None:
     offsets = {"today": 0, "tomorrow": 1, "yesterday": -1}
     if word in offsets:
         return today + timedelta(days=offsets[word])
-    if word in _WEEKDAYS or word[:3] in [w[:3] for w in _WEEKDAYS] and len(word) == 3:
-        target = [w[:3] for w in _WEEKDAYS].index(word[:3])
+    short = [w[:3] for w in _WEEKDAYS]
+    if word in _WEEKDAYS or word in short:
+        target = short.index(word[:3])
         step = (target - today.weekday()) % 7
         if not future:
             return today - timedelta(days=(today.weekday() - target) % 7)
@@ -83,10 +84,10 @@ def _parse_iso(text: str, now: datetime) -> datetime:
             f'"{text}" is not a date I understand; use for example 2026-12-01 15:00, '
             "tomorrow 15:00, friday 10:00 or 7d."
         ) from None
-    return parsed if parsed.tzinfo else _localize(parsed, now)
+    return parsed if parsed.tzinfo else localize(parsed, now)
 
 
-def _localize(naive: datetime, now: datetime) -> datetime:
+def localize(naive: datetime, now: datetime) -> datetime:
     """Attach the local zone (the offset valid on that day, not today's)."""
     return naive.astimezone() if now.tzinfo is None else _as_local(naive, now)
 
