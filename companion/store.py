@@ -116,6 +116,17 @@ def _create_rest(db: Database) -> None:
     db["content_uses"].create_index(["kind", "used_utc"])
     for table, columns in TEXT_COLUMNS.items():
         db[table].enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+        # FTS5 tokenizers stop at a NUL character; this small partial index finds the
+        # rare rows that hold one, so search can check them directly.
+        db.execute(f"CREATE INDEX idx_{table}_nul ON {table}(id) WHERE {_has_nul(columns)}")
+
+
+def _haystack(columns: tuple[str, ...], alias: str = "") -> str:
+    return " || ' ' || ".join(f"coalesce({alias}{c}, '')" for c in columns)
+
+
+def _has_nul(columns: tuple[str, ...]) -> str:
+    return f"instr(CAST({_haystack(columns)} AS BLOB), x'00') > 0"
 
 
 KNOWN_MIGRATIONS = {"0001_initial"}
@@ -231,9 +242,23 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Database]:
-        """One transaction; SQLite errors come out as StoreError."""
-        with sqlite_errors(self.path), self.db.atomic():
-            yield self.db
+        """One write transaction (nested ones become savepoints); errors come out as StoreError.
+
+        BEGIN IMMEDIATE takes the write lock first, so a busy database is waited for
+        (busy_timeout) instead of failing when a read would later upgrade to a write.
+        """
+        with sqlite_errors(self.path):
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
 
     def _now(self, when: datetime | None) -> tuple[str, str]:
         return stamp(when or self.clock.now())
@@ -513,15 +538,15 @@ class Store:
     def _search_table(self, table: str, columns: tuple[str, ...],
                       terms: list[str]) -> list[dict[str, Any]]:
         long_terms = [t for t in terms if len(t) >= 3]
-        haystack = " || ' ' || ".join(f"coalesce(t.{c}, '')" for c in columns)
-        clauses = [f"instr(lower({haystack}), lower(?)) > 0" for _ in terms]
-        params: list[Any] = list(terms)
-        source = table + " t"
+        words = " AND ".join(f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-            source += f" JOIN {table}_fts f ON f.rowid = t.rowid AND {table}_fts MATCH ?"
-            params.insert(0, match)
-        sql = f"SELECT t.* FROM {source} WHERE {' AND '.join(clauses)}"
+            sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
+                   f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
+                   f"WHERE {_has_nul(columns)}) AND {words}")
+            params: list[Any] = [match, *terms]
+        else:
+            sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
         return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
 
