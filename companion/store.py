@@ -10,18 +10,38 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from .clock import Clock, SystemClock
 from .errors import InputError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
+
+
+def _import_sqlite_utils() -> None:
+    """Import sqlite-utils without numpy.
+
+    sqlite-utils imports numpy whenever it is installed, only to accept numpy values,
+    which we never pass; numpy would cost the idle daemon ~35 ms and many MB.
+    """
+    blocked = "numpy" not in sys.modules
+    if blocked:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        if blocked:
+            del sys.modules["numpy"]
+
+
+_import_sqlite_utils()
+
+from sqlite_utils import Database  # noqa: E402
+from sqlite_utils.migrations import Migrations  # noqa: E402
 
 migrations = Migrations("companion")
 
