@@ -22,7 +22,7 @@ body { font: 11pt/1.45 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color
 h1 { font-size: 17pt; margin: 0 0 2pt; color: #1f4e5f; }
 h2 { font-size: 12.5pt; margin: 12pt 0 3pt; color: #1f4e5f; border-bottom: 1px solid #cfe0e6; }
 .meta { color: #5b6b75; margin: 0; font-size: 10pt; }
-.opening { background: #eef6f3; border-left: 4px solid #6aa88f; padding: 6pt 9pt;
+.opening { background: #eef6f3; border-left: 4px solid #a9cfc0; padding: 6pt 9pt;
            margin: 9pt 0; }
 ul { margin: 2pt 0 4pt; padding-left: 15pt; }
 li { margin: 1.5pt 0; }
