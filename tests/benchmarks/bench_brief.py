@@ -24,8 +24,9 @@ from companion import brief, sessions
 from companion.clock import FixedClock
 from companion.store import Store, stamp
 
-WORDS = ("tired calm anxious walk breathing friend sister work deadline evening morning rain "
-         "coffee music noticed paused boundary kinder steady heavy lighter talked shift").split()
+WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "sister", "work",
+         "deadline", "evening", "morning", "rain", "coffee", "music", "noticed", "paused",
+         "boundary", "kinder", "steady", "heavy", "lighter", "talked", "shift"]
 SKILLS = ("box breathing", "walk outside", "cold water", "grounding", "journaling", "call a friend")
 NEEDLE = "lighthouse"  # a rare word: about one entry in 200
 
