@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import progress
@@ -60,8 +60,7 @@ def _span_from_date(since: str, now: datetime) -> Span:
     except ValueError:
         raise InputError(f"--since {since!r} is not something companion can read; use "
                          "last-session, 7d, or a date like 2026-03-01.") from None
-    start = day if day.tzinfo else datetime.combine(day.date(), day.time() or time(),
-                                                    tzinfo=now.tzinfo)
+    start = day if day.tzinfo else day.replace(tzinfo=now.tzinfo)
     if start >= now:
         raise InputError(f"--since {since} is in the future; the brief looks back from today.")
     return Span(start, now, f"since {start:%a %d %b %Y}")
