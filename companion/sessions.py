@@ -24,7 +24,6 @@ from .errors import InputError, NotFoundError
 from .store import Store
 
 YEAR = timedelta(days=366)
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -87,47 +86,17 @@ def _as_local(naive: datetime, now: datetime) -> datetime:
     return naive.replace(tzinfo=now.tzinfo)
 
 
-def _clock_time(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", text.strip().lower())
-    if not match:
-        raise InputError(f"{text!r} is not a time of day; write it like 15:00 or 3pm.")
-    hour, minute = int(match[1]), int(match[2] or 0)
-    if match[3] == "pm" and hour < 12:
-        hour += 12
-    if match[3] == "am" and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59:
-        raise InputError(f"{text!r} is not a time of day; write it like 15:00 or 3pm.")
-    return time(hour, minute)
-
-
 def parse_when(text: str, now: datetime) -> datetime:
-    """'2026-12-01 15:00', 'tomorrow 15:00', 'friday 3pm', '7d' -> an aware datetime.
+    """When a session starts: '2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00', '7d'.
 
-    A small local reader until companion/dates.py is shared; naive times are local.
+    companion.dates reads it, looking ahead; a session needs a time of day, not just a date.
     """
-    words = text.strip().lower()
-    relative = re.fullmatch(r"\+?(\d+)\s*(d|h|m|w)", words)
-    if relative:
-        unit = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}[relative[2]]
-        return now + timedelta(**{unit: int(relative[1])})
-    head, _, rest = words.partition(" ")
-    if head in ("today", "tomorrow") or head in _WEEKDAYS:
-        if not rest:
-            raise InputError(f"{text!r} needs a time of day too, like '{head} 15:00'.")
-        day = now.date() + timedelta(days=1 if head == "tomorrow" else 0)
-        if head in _WEEKDAYS:
-            day = now.date() + timedelta(days=(_WEEKDAYS.index(head) - now.weekday()) % 7 or 7)
-        return _as_local(datetime.combine(day, _clock_time(rest)), now)
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise InputError(
-            f"{text!r} is not a date and time companion can read; try '2026-12-01 15:00', "
-            "'tomorrow 15:00' or 'friday 3pm'.") from None
-    if len(text.strip()) <= 10:
-        raise InputError(f"{text!r} needs a time of day too, like '{text.strip()} 15:00'.")
-    return parsed if parsed.tzinfo else _as_local(parsed, now)
+    from .dates import parse_when as read_when
+
+    words = " ".join(text.strip().lower().split())
+    if not re.search(r"\d:\d{2}", words) and not re.fullmatch(r"\d+\s*[dwh]", words):
+        raise InputError(f"{text!r} needs a time of day too, like 'tomorrow 15:00'.")
+    return read_when(words, now, future=True)
 
 
 def parse_every(text: str) -> int:

