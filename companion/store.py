@@ -152,7 +152,7 @@ def _has_nul(columns: tuple[str, ...]) -> str:
 @migrations(name="0002_sessions")
 def _m0002_sessions(db: Database) -> None:
     # An all-day calendar event has a date and no time of day.
-    db["sessions"].add_column("all_day", int, not_null_default=0)
+    db.table("sessions").add_column("all_day", int, not_null_default=0)
 
 
 KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
