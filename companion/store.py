@@ -149,7 +149,13 @@ def _has_nul(columns: tuple[str, ...]) -> str:
     return f"instr(CAST({_haystack(columns)} AS BLOB), x'00') > 0"
 
 
-KNOWN_MIGRATIONS = {"0001_initial"}
+@migrations(name="0002_sessions")
+def _m0002_sessions(db: Database) -> None:
+    # An all-day calendar event has a date and no time of day.
+    db.table("sessions").add_column("all_day", int, not_null_default=0)
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -687,6 +693,23 @@ class Store:
                 db.table(table).insert(row)
             added += 1
         return moved, added
+
+    # ---- progress, sessions and the brief
+    def bulk_insert(self, table: str, rows: list[dict[str, Any]], *,
+                    batch_size: int = 1000) -> int:
+        """Insert many prepared rows in one transaction (imports and generated histories)."""
+        if table not in USER_TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        with self.writing() as db:
+            db.table(table).insert_all(rows, batch_size=batch_size)
+        return len(rows)
+
+    def remove_session(self, session_id: int) -> dict[str, Any]:
+        """Delete one session (a whole series when it repeats); returns what was removed."""
+        record = self.get("session", session_id)
+        with self.writing() as db:
+            db.table("sessions").delete(session_id)
+        return record
 
 
 USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
