@@ -80,6 +80,16 @@ def test_bad_import(case: Path, seeded: Path, tmp_path: Path) -> None:
     assert digest(home) == before
 
 
+@pytest.mark.parametrize("case", cases("ics"), ids=lambda p: p.name)
+def test_bad_calendar(case: Path, seeded: Path, tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    result = companion(home, "session", "import", str(case))
+    check(result, 1)
+    assert "Nothing was imported" in result.stderr
+    assert digest(home) == before
+
+
 @pytest.mark.parametrize("case", cases("db"), ids=lambda p: p.name)
 def test_bad_database(case: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
