@@ -49,7 +49,7 @@ def _register_all() -> None:
 
     for module in (journal, data, config_cmds):
         module.register(main)
-    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds"):
+    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds", "security_cmds"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
