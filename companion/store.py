@@ -171,7 +171,7 @@ def utc_text(when: datetime) -> str:
     return stamp(when)[1]
 
 
-def _explain(exc: sqlite3.Error, path: Path) -> str:
+def _explain(exc: Exception, path: Path) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return (f"the database {path} is busy: another program is holding it. "
@@ -186,13 +186,47 @@ def _explain(exc: sqlite3.Error, path: Path) -> str:
     return f"the database {path} could not be used ({exc})."
 
 
+def is_sqlite_error(exc: BaseException) -> bool:
+    """True for an exception of the standard library's sqlite3 or of sqlcipher3.
+
+    Encrypted connections (companion/cipher_db.py) already raise sqlite3's classes;
+    sqlcipher3's own can still come from connect() itself. sqlcipher3 is looked up, never
+    imported, so plain databases never load it.
+    """
+    if isinstance(exc, sqlite3.Error):
+        return True
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    return cipher is not None and isinstance(exc, cipher.Error)
+
+
 @contextlib.contextmanager
 def sqlite_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's exceptions into a StoreError with a sentence a person understands."""
+    """Turn SQLite's (or SQLCipher's) exceptions into a StoreError a person understands."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except Exception as exc:
+        if not is_sqlite_error(exc):
+            raise
         raise StoreError(_explain(exc, path)) from exc
+
+
+class WrongPassphraseError(InputError):
+    """The passphrase does not open the encrypted database (or the file is damaged)."""
+
+
+def _connect(path: Path, key: str | None, timeout: float) -> sqlite3.Connection:
+    if key is None:
+        return sqlite3.connect(str(path), timeout=timeout)
+    from .cipher_db import connect
+
+    try:
+        return connect(path, key, timeout=timeout)
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
+            raise
+        raise WrongPassphraseError(
+            f"that passphrase does not open {path} (or the file is damaged). "
+            "Nothing was changed.") from exc
 
 
 def _pk(value: object) -> int:
@@ -214,21 +248,32 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
 class Store:
     """The database. Open with `Store.open(path)`; close with `close()` or `with`."""
 
-    def __init__(self, db: Database, path: Path, clock: Clock):
+    def __init__(self, db: Database, path: Path, clock: Clock, *, key: str | None = None):
         self.db = db
         self.path = path
         self.clock = clock
+        self._key = key
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether this database is encrypted with SQLCipher."""
+        return self._key is not None
 
     # ------------------------------------------------------------ opening
     @classmethod
     def open(cls, path: Path, *, clock: Clock | None = None, busy_timeout: float = 10.0,
-             max_text_chars: int = 5_000_000) -> Store:
+             max_text_chars: int = 5_000_000, key: str | None = None) -> Store:
+        """Open (or create) the database; with `key`, an encrypted one (SQLCipher).
+
+        A wrong key fails here, as WrongPassphraseError, not on the first query.
+        """
         ensure_dir(path.parent)
         create_private_file(path)
         with sqlite_errors(path):
-            conn = sqlite3.connect(str(path), timeout=busy_timeout)
+            conn = _connect(path, key, busy_timeout)
             try:
-                store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock())
+                store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock(),
+                            key=key)
                 store.max_text_chars = max_text_chars
                 store._prepare()
             except BaseException:
@@ -237,6 +282,10 @@ class Store:
         return store
 
     max_text_chars = 5_000_000
+
+    def connect_like(self, path: Path) -> sqlite3.Connection:
+        """A connection to another file, encrypted with this database's key if it has one."""
+        return _connect(path, self._key, 10.0)
 
     def _prepare(self) -> None:
         conn = self.db.conn
@@ -262,7 +311,7 @@ class Store:
             )
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error):  # encrypted connections raise sqlite3's too
             self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.db.close()
 
@@ -631,7 +680,7 @@ class Store:
         create_private_file(tmp)
         try:
             with sqlite_errors(self.path):
-                target = sqlite3.connect(str(tmp))
+                target = self.connect_like(tmp)
                 try:
                     self.db.conn.backup(target)
                     target.execute("PRAGMA journal_mode=DELETE")

@@ -1,0 +1,147 @@
+"""SQLCipher connections that raise the standard library's sqlite3 exceptions.
+
+sqlcipher3 has its own exception classes (sqlcipher3.dbapi2.OperationalError is not a
+subclass of sqlite3.OperationalError). sqlite-utils catches the standard library's
+classes in places (Database.query releasing its savepoint, supports_strict,
+create_function, Table.drop, insert/update with alter=True, cached_counts), and so does
+our own store. So every call that can raise goes through `_translated()`, which raises
+the sqlite3 class of the same name, with the same message and error code, chained to the
+original. Then code written for sqlite3 behaves the same on an encrypted database.
+
+Imported only when a database is encrypted: it imports sqlcipher3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlcipher3 import dbapi2
+
+_NAMES = ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+          "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+          "NotSupportedError")
+_TO_STDLIB: dict[type[BaseException], type[Exception]] = {
+    getattr(dbapi2, name): getattr(sqlite3, name) for name in _NAMES
+}
+
+
+def translate(exc: BaseException) -> Exception:
+    """The standard library's exception for a sqlcipher3 one (same class name and message)."""
+    target = next(_TO_STDLIB[c] for c in type(exc).__mro__ if c in _TO_STDLIB)
+    new = target(*exc.args)
+    for attr in ("sqlite_errorcode", "sqlite_errorname"):
+        if hasattr(exc, attr):
+            setattr(new, attr, getattr(exc, attr))
+    return new
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except (dbapi2.Error, dbapi2.Warning) as exc:
+        raise translate(exc) from exc
+
+
+class CipherCursor(dbapi2.Cursor):
+    """A cursor whose errors are the standard library's."""
+
+    def execute(self, sql: str, *args: Any) -> CipherCursor:
+        with _translated():
+            super().execute(sql, *args)
+        return self
+
+    def executemany(self, sql: str, *args: Any) -> CipherCursor:
+        with _translated():
+            super().executemany(sql, *args)
+        return self
+
+    def executescript(self, sql: str) -> CipherCursor:
+        with _translated():
+            super().executescript(sql)
+        return self
+
+    def fetchone(self) -> Any:
+        with _translated():
+            return super().fetchone()
+
+    def fetchmany(self, *args: Any) -> list[Any]:
+        with _translated():
+            return super().fetchmany(*args)
+
+    def fetchall(self) -> list[Any]:
+        with _translated():
+            return super().fetchall()
+
+    def __next__(self) -> Any:
+        with _translated():
+            return super().__next__()
+
+
+class CipherConnection(dbapi2.Connection):
+    """A sqlcipher3 connection whose errors are the standard library's."""
+
+    def cursor(self, factory: Any = CipherCursor) -> Any:
+        with _translated():
+            return super().cursor(factory)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self.cursor().execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        return self.cursor().executemany(sql, *args)
+
+    def executescript(self, sql: str) -> Any:
+        return self.cursor().executescript(sql)
+
+    def commit(self) -> None:
+        with _translated():
+            super().commit()
+
+    def rollback(self) -> None:
+        with _translated():
+            super().rollback()
+
+    def close(self) -> None:
+        with _translated():
+            super().close()
+
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        with _translated():
+            super().create_function(*args, **kwargs)
+
+    def backup(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        with _translated():
+            super().backup(target, *args, **kwargs)
+
+
+def connect(path: Path | str, key: str | None, *, timeout: float = 10.0) -> CipherConnection:
+    """Open (or create) an encrypted database and prove the key right away.
+
+    SQLCipher only reads page 1 on the first statement, so without the check a wrong
+    passphrase would surface as "file is not a database" on some later query. Raises
+    sqlite3.DatabaseError (SQLITE_NOTADB) for a wrong key or a damaged file. With key
+    None the file is a plain database (used to export between plain and encrypted).
+    """
+    if key == "":
+        raise ValueError("an encrypted database needs a non-empty key")
+    with _translated():
+        conn = dbapi2.connect(str(path), timeout=timeout, factory=CipherConnection)
+    try:
+        # SQLCipher logs decryption failures to stderr by default; we say it ourselves.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        if key is not None:
+            with _translated():
+                conn.set_key(key)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        # Temporary tables and sorts stay in memory, never in a plain temp file.
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
