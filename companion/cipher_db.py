@@ -145,3 +145,12 @@ def connect(path: Path | str, key: str | None, *, timeout: float = 10.0) -> Ciph
         raise
     return conn
 
+
+
+def cipher_version() -> str:
+    """The SQLCipher version of the bundled library ("4.19.0 community")."""
+    conn = dbapi2.connect(":memory:")
+    try:
+        return str(conn.execute("PRAGMA cipher_version").fetchone()[0])
+    finally:
+        conn.close()

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from .errors import InputError, StoreError
 from .paths import create_private_file, make_private
-from .store import Store, WrongPassphraseError, sqlite_errors
+from .store import Store, WrongPassphraseError, connect_file, load_cipher, sqlite_errors
 
 HEADER = b"SQLite format 3\x00"
 PASSPHRASE_FILE_ENV = "COMPANION_PASSPHRASE_FILE"
@@ -76,7 +76,7 @@ def passphrase_from_file() -> str | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the passphrase file {path} ({PASSPHRASE_FILE_ENV}): "
-                         f"{exc.strerror or exc}.") from exc
+                         f"{getattr(exc, 'strerror', None) or exc}.") from exc
     if stat.S_IMODE(info.st_mode) & 0o077:
         raise InputError(f"the passphrase file {path} can be read by others; make it "
                          f"private first: chmod 600 {path}")
@@ -184,6 +184,13 @@ def unlock(path: Path, security: Any, attempt: Callable[[str], T], *,
     raise AssertionError("unreachable")
 
 
+def proven_key(path: Path, key: str) -> str:
+    """`key`, once it has opened the database (WrongPassphraseError when it does not)."""
+    with sqlite_errors(path):
+        connect_file(path, key).close()
+    return key
+
+
 def _no_passphrase(path: Path) -> str:
     return (f"{path} is encrypted and no passphrase is available here. Run the command in "
             "a terminal to type it, or let the system keyring keep it ([security] "
@@ -241,7 +248,7 @@ def _new_key(path: Path, security: Any, *, ask: Asker, notice: Notice) -> str:
     return key
 
 
-# ---------------------------------------------------------------- moving between plain and encrypted
+# ---------------------------------------------------------------- plain <-> encrypted
 def _partial(path: Path, what: str) -> Path:
     return path.with_name(f".{path.name}.{what}")
 
@@ -265,9 +272,7 @@ def _lock(path: Path, key: str | None) -> Any:
     The exclusive lock keeps every other program out until we are done; leaving WAL mode
     merges the log into the file and removes it, so no -wal file can outlive the swap.
     """
-    from . import cipher_db
-
-    conn = cipher_db.connect(path, key, timeout=5.0)
+    conn = load_cipher().connect(path, key, timeout=5.0)
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
@@ -309,9 +314,7 @@ def _export(conn: Any, dest: Path, dest_key: str) -> None:
 
 
 def _verify(dest: Path, key: str, counts: dict[str, int]) -> None:
-    from . import cipher_db
-
-    check = cipher_db.connect(dest, key or None)
+    check = load_cipher().connect(dest, key or None)
     try:
         result = check.execute("PRAGMA integrity_check").fetchone()[0]
         copied = _table_counts(check)
@@ -378,3 +381,41 @@ def export_plain(store: Store, dest: Path) -> Path:
         _remove(tmp)
     make_private(dest)
     return dest
+
+
+# ---------------------------------------------------------------- doctor
+def check_encryption(app: Any) -> list[dict[str, Any]]:
+    """`companion doctor`: is the database encrypted as asked, and can the daemon open it?"""
+    from .doctor import _result
+
+    path, security = app.paths.db_file, app.settings.security
+    encrypted = is_encrypted(path)
+    if not encrypted and not security.encrypt:
+        return [_result("encryption", None, "the database is not encrypted (optional)",
+                        "`companion encrypt` encrypts it with a passphrase")]
+    if not encrypted and not is_new(path):
+        return [_result("encryption", False, "[security] encrypt is on, but the database "
+                        "is still plain", "run `companion encrypt`")]
+    try:
+        version = load_cipher().cipher_version()
+    except Exception as exc:  # MissingPartError, or a broken native library
+        return [_result("encryption", False, f"SQLCipher cannot be loaded ({exc})",
+                        "pip install 'companion[encrypt]'")]
+    state = "encrypted" if encrypted else "a new database will be encrypted"
+    return [_result("encryption", True, f"{state} (SQLCipher {version})"),
+            _keyring_result(path, security)]
+
+
+def _keyring_result(path: Path, security: Any) -> dict[str, Any]:
+    from .doctor import _result
+
+    if not security.use_keyring:
+        return _result("keyring", None, "not used: the passphrase is typed each time, so the "
+                       "daemon cannot open the database", "set [security] use_keyring = true")
+    told: list[str] = []
+    stored = Keyring(path, told.append).get()
+    if stored:
+        return _result("keyring", True, "keeps the passphrase for the daemon")
+    why = told[0].removeprefix("note: ") if told else "holds no passphrase yet"
+    return _result("keyring", False, why, "run any command in a terminal once and type the "
+                   "passphrase (it is then saved); or unlock the keyring")

@@ -34,7 +34,13 @@ def check_database(app: Any) -> list[Check]:
                     "" if result == "ok" else "restore a backup: companion backup copies")]
 
 
-CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database]
+def check_encryption(app: Any) -> list[Check]:
+    from .crypto import check_encryption as check
+
+    return check(app)
+
+
+CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database, check_encryption]
 
 
 def run_checks(app: Any) -> list[Check]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock, SystemClock
-from .errors import InputError, NotFoundError, StoreError
+from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
 
 
@@ -214,13 +214,25 @@ class WrongPassphraseError(InputError):
     """The passphrase does not open the encrypted database (or the file is damaged)."""
 
 
-def _connect(path: Path, key: str | None, timeout: float) -> sqlite3.Connection:
+def load_cipher() -> Any:
+    """companion.cipher_db (SQLCipher), or MissingPartError saying how to install it."""
+    try:
+        from . import cipher_db
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("sqlcipher3"):
+            raise
+        raise MissingPartError(
+            "the database is encrypted, and SQLCipher is not installed. Install it with: "
+            "pip install 'companion[encrypt]' (or: pip install sqlcipher3)") from exc
+    return cipher_db
+
+
+def connect_file(path: Path, key: str | None, timeout: float = 10.0) -> sqlite3.Connection:
+    """A connection to a database file; with `key`, through SQLCipher, the key proven."""
     if key is None:
         return sqlite3.connect(str(path), timeout=timeout)
-    from .cipher_db import connect
-
     try:
-        return connect(path, key, timeout=timeout)
+        return load_cipher().connect(path, key, timeout=timeout)
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
             raise
@@ -270,7 +282,7 @@ class Store:
         ensure_dir(path.parent)
         create_private_file(path)
         with sqlite_errors(path):
-            conn = _connect(path, key, busy_timeout)
+            conn = connect_file(path, key, busy_timeout)
             try:
                 store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock(),
                             key=key)
@@ -285,7 +297,7 @@ class Store:
 
     def connect_like(self, path: Path) -> sqlite3.Connection:
         """A connection to another file, encrypted with this database's key if it has one."""
-        return _connect(path, self._key, 10.0)
+        return connect_file(path, self._key)
 
     def _prepare(self) -> None:
         conn = self.db.conn

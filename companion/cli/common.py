@@ -43,10 +43,13 @@ class AppContext:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from ..store import Store
+            from ..crypto import open_store
 
             storage = self.settings.storage
-            self._store = Store.open(self.paths.db_file, clock=self.clock,
+            # Plain, or encrypted with the passphrase from a file, the keyring or a prompt.
+            self._store = open_store(self.paths.db_file, self.settings.security,
+                                     notice=lambda text: click.echo(text, err=True),
+                                     clock=self.clock,
                                      busy_timeout=storage.busy_timeout_seconds,
                                      max_text_chars=storage.max_text_chars)
             click.get_current_context().call_on_close(self._store.close)
