@@ -227,6 +227,7 @@ def open_store(path: Path, security: Any, *, ask: Asker = ask_on_terminal,
     usable (nothing the person says is ever refused) and they are told how to encrypt it.
     """
     if is_encrypted(path):
+        load_cipher()  # a missing SQLCipher is said before anyone is asked for a passphrase
         return unlock(path, security, lambda key: Store.open(path, key=key, **options),
                       ask=ask, notice=notice)
     if security.encrypt and is_new(path):

@@ -72,11 +72,15 @@ def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool)
     from ..errors import InputError
 
     path = app.paths.db_file
+    if in_place and output is not None:
+        raise click.UsageError("choose either --in-place or -o FILE, not both.")
+    if in_place and not is_encrypted(path):
+        emit({"path": str(path), "encrypted": False, "changed": False}, as_json,
+             lambda: click.echo(f"{path} is not encrypted. Nothing was changed."))
+        return
     if not is_encrypted(path):
         raise InputError(f"{path} is not encrypted, so there is nothing to decrypt "
                          "(`companion backup FILE` makes a copy).")
-    if in_place and output is not None:
-        raise click.UsageError("choose either --in-place or -o FILE, not both.")
     if in_place:
         _decrypt_in_place(app, as_json)
         return
@@ -115,7 +119,7 @@ def _decrypt_in_place(app: AppContext, as_json: bool) -> None:
     note = (" [security] encrypt is still true in the config file; set it to false, or "
             "new data stays plain until you run `companion encrypt` again."
             if security.encrypt else "")
-    emit({"path": str(path), "encrypted": False}, as_json,
+    emit({"path": str(path), "encrypted": False, "changed": True}, as_json,
          lambda: click.echo(f"{path} is no longer encrypted.{note}"))
 
 
