@@ -32,27 +32,30 @@ ON_TIME = timedelta(minutes=10)
 LOOKAHEAD = timedelta(days=2)
 PREP = "session-prep"
 FOLLOW_UP = "session-follow-up"
-SESSION_KINDS = {PREP: "session-prep", FOLLOW_UP: "follow-up"}
+SESSION_KINDS = {PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
+# The prompt group (config/prompts.toml) each kind draws from; a check-in uses its area.
+PROMPT_GROUPS = {"weekly": "weekly-review", "friend": "trusted-friend",
+                 "session-prep": "session-prep", "session-follow-up": "session-follow-up"}
 
 FALLBACK_PROMPTS = {
-    "checkin": "How are you, right now? A word or two is plenty.",
+    "": "How are you, right now? A word or two is plenty.",
     "awareness": "What have you been feeling in the last few hours?",
     "regulation": "Was there a moment today that pulled you off balance? What helped, even a bit?",
     "choices": "Did you catch yourself pausing before reacting today?",
     "boundaries": "Was there a moment you looked after your own needs today?",
     "self-compassion": "What would you say to a friend who had your day?",
-    "weekly": "What felt different this week, even a little?",
-    "friend": ("Is there someone you trust you could ask whether they have noticed "
+    "weekly-review": "What felt different this week, even a little?",
+    "trusted-friend": ("Is there someone you trust you could ask whether they have noticed "
                "any changes in you lately?"),
     "session-prep": "Your next session is coming up. Is there anything you would like to bring?",
-    "follow-up": "How was your session? What is one thing you might practise before the next?",
+    "session-follow-up": "How was your session? What is one thing you might practise before the next?",
 }
 TITLES = {
     "checkin": "Time for a short check-in",
     "weekly": "A look back at your week",
     "friend": "A question for someone you trust",
     "session-prep": "Your session is coming up",
-    "follow-up": "After your session",
+    "session-follow-up": "After your session",
 }
 
 
@@ -196,14 +199,21 @@ def session_window(settings: Settings, now: datetime) -> tuple[datetime, datetim
 
 # ---------------------------------------------------------------- the plan
 def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
-         session_starts: Iterable[datetime] = (), last_entry: datetime | None = None) -> Plan:
-    """What to deliver at `now`, given which (schedule, due_utc) pairs are already claimed."""
+         session_starts: Iterable[datetime] = (), last_entry: datetime | None = None,
+         since: datetime | None = None) -> Plan:
+    """What to deliver at `now`, given which (schedule, due_utc) pairs are already claimed.
+
+    `since` is when check-ins were first watched for (nothing before it is caught up on,
+    so a new installation does not start with a reminder from earlier in the day).
+    """
     c = settings.checkins
     max_age = timedelta(hours=c.missed_max_age_hours)
-    starts = list(session_starts)
     # Quiet hours can hold a check-in back for up to a day, so look back that much more.
-    window = occurrences(settings, now - max_age - timedelta(days=1), now + LOOKAHEAD,
-                         session_starts=starts)
+    start = now - max_age - timedelta(days=1)
+    if since is not None:  # due at or after `since`
+        start = max(start, since - timedelta(seconds=1))
+    window = occurrences(settings, start, now + LOOKAHEAD,
+                         session_starts=list(session_starts))
     result = Plan()
     waiting = [o for o in window if o.key not in claimed]
     late: list[Occurrence] = []
@@ -216,9 +226,14 @@ def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
         elif age <= max_age:
             late.append(occ)
     _keep_latest_per_kind(result)
+    quiet_until = release_time(now, settings)
+    if quiet_until > now:  # a catch-up waits for quiet hours to end, like everything else
+        late = []
     _plan_missed(result, late, c.missed)
     _plan_covered(result, settings, now=now, last_entry=last_entry)
     future = [o.release for o in waiting if o.release > now]
+    if quiet_until > now:
+        future.append(quiet_until)
     result.next_wake = min(future) if future else now + LOOKAHEAD
     return result
 
@@ -270,25 +285,23 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
 
 
 # ---------------------------------------------------------------- words on the notification
-def prompt_subject(occ: Occurrence) -> str:
-    """What a prompt is drawn for: the area of a check-in, or its kind."""
-    return occ.area if occ.kind == "checkin" and occ.area else occ.kind
+def prompt_group(occ: Occurrence) -> str:
+    """The prompt group a check-in draws from: its area ("" = any area), or its kind's group."""
+    return occ.area if occ.kind == "checkin" else PROMPT_GROUPS.get(occ.kind, "")
 
 
-def choose_prompt(store: Store, subject: str, *, clock: Any) -> tuple[str, str]:
-    """(key, text) of a prompt; the content module decides when it exists, else a built-in one."""
+def fallback_prompt(group: str) -> str:
+    return FALLBACK_PROMPTS.get(group, FALLBACK_PROMPTS[""])
+
+
+def choose_prompt(store: Store, group: str) -> tuple[str, str]:
+    """(key, text) of a prompt not used lately (the content packs), or a built-in one."""
+    from . import content
+
     try:
-        from . import content  # type: ignore[attr-defined]
-    except ImportError:
-        content = None
-    if content is not None and hasattr(content, "choose_prompt"):
-        try:
-            key, text = content.choose_prompt(store, subject, clock=clock)
-            return str(key), str(text)
-        except (CompanionError, KeyError, ValueError):
-            pass
-    text = FALLBACK_PROMPTS.get(subject, FALLBACK_PROMPTS["checkin"])
-    return f"builtin:{subject}", text
+        return content.choose_prompt(store, group)
+    except CompanionError:  # a pack without this group: a gentle built-in question
+        return f"builtin:{group}", fallback_prompt(group)
 
 
 def notice_text(kind: str, prompt: str, *, missed: int = 0,

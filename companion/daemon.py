@@ -35,7 +35,7 @@ from . import checkins
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError
-from .paths import Paths, create_private_file, ensure_dir
+from .paths import Paths, create_private_file, ensure_dir, write_private_text
 from .store import Store, stamp
 
 log = logging.getLogger("companion")
@@ -187,6 +187,7 @@ class Deliverer:
     dry_run: bool = False
     terminal: list[str] | None = None
     speak: SpeakHook | None = None
+    since: datetime | None = None  # when this installation started watching
     shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
     by_notification: dict[int, int] = field(default_factory=dict)
 
@@ -194,7 +195,7 @@ class Deliverer:
         """Deliver everything due at `now`; returns when something next falls due."""
         plan = checkins.plan(self.settings, now=now, claimed=self._claimed(now),
                              session_starts=session_starts(self.store, self.settings, now),
-                             last_entry=self._last_entry())
+                             last_entry=self._last_entry(), since=self.since)
         for occ in plan.missed:
             self._record(occ, "missed")
         for occ in plan.covered:
@@ -236,12 +237,11 @@ class Deliverer:
     def _deliver(self, occ: checkins.Occurrence, now: datetime, *, missed: int = 0) -> None:
         if self.dry_run:
             self.shown.add(occ.key)
-            prompt = checkins.FALLBACK_PROMPTS.get(checkins.prompt_subject(occ), "")
+            prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
             preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind, "prompt": prompt}
             self._notify(preview, missed=missed)
             return
-        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_subject(occ),
-                                           clock=self.clock)
+        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt)
         if row is None:  # another process got there first: it is theirs to send
             return
@@ -473,6 +473,17 @@ def build_scheduler(settings: Settings) -> Any:
 
 
 # ---------------------------------------------------------------- starting
+def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
+    """When the daemon first ran for this data (kept in a small file next to the log)."""
+    marker = paths.state_dir / "daemon-since"
+    try:
+        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        if not dry_run:
+            write_private_text(marker, stamp(now)[0])
+        return now
+
+
 def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
     """The notification backend for this run (the printer for --dry-run)."""
     from .adapters import notify
@@ -494,6 +505,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
     try:
         backend = open_notifications(settings, dry_run=dry_run, echo=echo)
         deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
+                              since=watching_since(paths, clock.now(), dry_run=dry_run),
                               terminal=find_terminal(settings),
                               speak=resolve_speak_hook(settings))
         daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
