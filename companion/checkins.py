@@ -48,7 +48,8 @@ FALLBACK_PROMPTS = {
     "trusted-friend": ("Is there someone you trust you could ask whether they have noticed "
                "any changes in you lately?"),
     "session-prep": "Your next session is coming up. Is there anything you would like to bring?",
-    "session-follow-up": "How was your session? What is one thing you might practise before the next?",
+    "session-follow-up": ("How was your session? What is one thing you might practise "
+                          "before the next?"),
 }
 TITLES = {
     "checkin": "Time for a short check-in",

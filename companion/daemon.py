@@ -238,7 +238,8 @@ class Deliverer:
         if self.dry_run:
             self.shown.add(occ.key)
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
-            preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind, "prompt": prompt}
+            preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
+                                       "prompt": prompt}
             self._notify(preview, missed=missed)
             return
         _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))

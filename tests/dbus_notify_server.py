@@ -12,6 +12,8 @@ Prints "ready" on stdout once it owns the name.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,44 @@ class Server:
         (key,) = msg.body
         self.conn.send(new_signal(self.emitter, "ActionInvoked", "us", (self.last_id, key)))
         self.conn.send(new_method_return(msg))
+
+
+# ---------------------------------------------------------------- helpers for the tests
+def start_bus() -> tuple[str, int]:
+    """A private session bus: (address, pid). Stop it with os.kill(pid, SIGTERM)."""
+    out = subprocess.run(["dbus-daemon", "--session", "--print-address=1", "--print-pid=1",
+                          "--fork"], capture_output=True, text=True, timeout=10, check=True)
+    address, pid = out.stdout.split()[:2]
+    return address, int(pid)
+
+
+def start_server(address: str, record: Path, *flags: str) -> subprocess.Popen[str]:
+    """This server on the bus at `address`, ready when this returns."""
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
+    proc = subprocess.Popen([sys.executable, __file__, str(record), *flags], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise RuntimeError("the test notification server did not start")
+    return proc
+
+
+def press(address: str, key: str) -> None:
+    """Press the button `key` on the last notification (emits ActionInvoked)."""
+    from jeepney import new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    with open_dbus_connection(address) as conn:
+        target = DBusAddress(PATH, bus_name=NAME, interface=TEST_IFACE)
+        conn.send_and_get_reply(new_method_call(target, "Invoke", "s", (key,)), timeout=5)
+
+
+def calls(record: Path) -> list[dict[str, Any]]:
+    """The Notify calls recorded so far."""
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
 
 
 def main(argv: list[str]) -> None:

@@ -69,7 +69,7 @@ def _print_status(state: dict[str, Any]) -> None:
     click.echo(f"enabled:  {state['enabled']}")
     click.echo(f"active:   {state['active']}")
     pid = state["running_pid"]
-    click.echo(f"daemon:   {'running (process %s)' % pid if pid else 'not running'}")
+    click.echo(f"daemon:   running (process {pid})" if pid else "daemon:   not running")
 
 
 def register(group: click.Group) -> None:
