@@ -270,3 +270,23 @@ def test_service_status_when_nothing_is_installed(cli: Any, tmp_path: Path,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     result = cli("service", "status", "--json")
     assert '"installed": false' in result.stdout and '"running_pid": null' in result.stdout
+
+
+def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.config import load_settings
+    from companion.daemon import companion_command, find_terminal, open_in_terminal
+
+    bin_dir, out = tmp_path / "bin", tmp_path / "args.txt"
+    bin_dir.mkdir()
+    fake = bin_dir / "xterm"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {out}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    settings = load_settings(None)
+    assert find_terminal(settings, {"PATH": str(bin_dir)}) is None  # no display: no terminal
+    terminal = find_terminal(settings, {"DISPLAY": ":0"})
+    assert terminal == ["xterm", "-e"]
+    open_in_terminal(terminal, [*companion_command(), "checkin"])
+    wait_for(out.exists, "the terminal")
+    assert out.read_text().split() == ["-e", *companion_command(), "checkin"]
