@@ -323,7 +323,8 @@ def notice_text(kind: str, prompt: str, *, missed: int = 0,
 def _pending(store: Store) -> dict[str, Any]:
     row = store.pending_delivery()
     if row is None:
-        raise NotFoundError("no check-in is waiting")
+        raise NotFoundError("no check-in is waiting right now. You can still write one: "
+                            'companion checkin --text "..."')
     return row
 
 

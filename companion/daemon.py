@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -322,35 +322,11 @@ def open_in_terminal(terminal: list[str], command: list[str]) -> None:
 
 def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
     """Start times of sessions whose reminders can matter now (series expanded)."""
+    from .sessions import occurrences
+
     start, end = checkins.session_window(settings, now)
-    try:
-        from . import sessions  # type: ignore[attr-defined]
-    except ImportError:
-        sessions = None
-    if sessions is not None and hasattr(sessions, "occurrences"):
-        return [o.starts for o in sessions.occurrences(store, start, end)
-                if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
-    return _simple_starts(store.rows("sessions"), start, end, now.tzinfo or UTC)
-
-
-def _simple_starts(rows: list[dict[str, Any]], start: datetime, end: datetime,
-                   tz: tzinfo) -> list[datetime]:
-    """Sessions from the table: single ones, and `every_days` series (same wall time)."""
-    found = []
-    for row in rows:
-        first = datetime.fromisoformat(row["starts_at"]).astimezone(tz)
-        step = int(row.get("every_days") or 0)
-        if step <= 0:
-            found += [first] if start <= first <= end else []
-            continue
-        n = max(0, (start - first).days // step - 1) if first < start else 0
-        when = first
-        while when <= end:
-            when = checkins.wall_time(first.date() + timedelta(days=n * step), first.time(), tz)
-            if start <= when <= end:
-                found.append(when)
-            n += 1
-    return found
+    return [o.starts for o in occurrences(store, start, end)
+            if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
 
 
 # ---------------------------------------------------------------- the loop

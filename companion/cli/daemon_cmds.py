@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import click
 
 from .common import AppContext, emit, json_option, pass_app
-
-
-@contextlib.contextmanager
-def _without(*names: str) -> Iterator[None]:
-    """Import with `names` hidden, then make them importable again.
-
-    sqlite-utils imports numpy (about 15 MB) only to map numpy types, which the store
-    never writes; the idle daemon stays small without it. Later imports still work.
-    """
-    hidden = [n for n in names if n not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
 
 
 @click.command("run")
@@ -37,11 +16,9 @@ def _without(*names: str) -> Iterator[None]:
 @pass_app
 def run_cmd(app: AppContext, once: bool, dry_run: bool) -> None:
     """Run the check-in daemon in the foreground (what the service runs)."""
-    with _without("numpy", "pandas"):
-        from ..daemon import run_daemon
+    from ..daemon import run_daemon
 
-        store = app.store
-    code = run_daemon(app.paths, app.settings, store, app.clock, once=once,
+    code = run_daemon(app.paths, app.settings, app.store, app.clock, once=once,
                       dry_run=dry_run, echo=click.echo)
     if code:
         raise SystemExit(code)

@@ -104,13 +104,13 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
 
 
 def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
-    from .. import journal
+    from .. import checkins
 
     if snooze:
-        row = journal.snooze_checkin(app.store, app.settings, clock=app.clock)
+        row = checkins.snooze_pending(app.store, app.settings, app.clock.now())
         message = f"Snoozed. It will come back at {row['snoozed_until'][11:16]}."
     else:
-        row = journal.skip_checkin(app.store)
+        row = checkins.skip_pending(app.store, app.clock.now())
         message = "Skipped. That's fine; see you at the next one."
     emit(row, as_json, lambda: click.echo(message))
 
