@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -249,8 +250,13 @@ def find_player() -> tuple[str, ...]:
 
 
 def _synthesise(engine: Any, text: str, target: Any) -> None:
+    # runAndWait can return before espeak's callback has written the sound (its loop ends
+    # on the queued endLoop), so wait for the utterance itself; the parent's timeout bounds it.
+    done = threading.Event()
+    engine.connect("finished-utterance", lambda **_: done.set())
     engine.save_to_file(text, target)
     engine.runAndWait()
+    done.wait()
 
 
 def _play(wav: bytes, player: tuple[str, ...]) -> None:
