@@ -7,6 +7,7 @@ a timeout, imported only when something is about to be said.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,15 +60,26 @@ def make_speaker(settings: Any) -> Any:
     return Speaker(settings.speech)
 
 
-def _sound(app: Any, text: str, *, print_only: bool, to_file: Path | None,
-           speaker: Any) -> tuple[bool, Path | None]:
-    """Speak or save `text` as asked; (spoken aloud?, file written)."""
+def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) -> Any:
+    """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
+    while the phrase is chosen), otherwise nothing."""
+    if to_file is not None or print_only or not app.settings.speech.enabled:
+        return contextlib.nullcontext(None)
+    return (speaker or make_speaker(app.settings)).prepare()
+
+
+def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utterance: Any,
+             to_file: Path | None, show: Say | None, speaker: Any) -> Spoken:
+    """Show the phrase, then speak it or write it to a WAV file."""
+    key, text = phrase
+    if show is not None:
+        show(text)
     if to_file is not None:
-        return False, (speaker or make_speaker(app.settings)).save(text, to_file)
-    if print_only or not app.settings.speech.enabled:
-        return False, None
-    (speaker or make_speaker(app.settings)).speak(text)
-    return True, None
+        path = (speaker or make_speaker(app.settings)).save(text, to_file)
+        return Spoken(key, text, context, path=path)
+    if utterance is not None:
+        utterance.speak(text)
+    return Spoken(key, text, context, spoken=utterance is not None)
 
 
 def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
@@ -80,11 +92,10 @@ def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
     """
     from .content import choose_phrase
 
-    key, text = choose_phrase(app.store, context)
-    if show is not None:
-        show(text)
-    spoken, path = _sound(app, text, print_only=print_only, to_file=to_file, speaker=speaker)
-    return Spoken(key, text, context, spoken=spoken, path=path)
+    with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
+        phrase = choose_phrase(app.store, context)
+        return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
+                        show=show, speaker=speaker)
 
 
 def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake",
@@ -95,13 +106,12 @@ def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake"
     if kinder is None or not kinder.strip():
         return encourage(app, context=context, print_only=print_only, show=show,
                          speaker=speaker)
-    row = app.store.add_phrase(kinder, context=context)
-    key = f"user:{row['id']}"
-    app.store.record_use("phrase", key)
-    if show is not None:
-        show(row["text"])
-    spoken, _ = _sound(app, row["text"], print_only=print_only, to_file=None, speaker=speaker)
-    return Spoken(key, row["text"], context, spoken=spoken)
+    with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
+        row = app.store.add_phrase(kinder, context=context)
+        key = f"user:{row['id']}"
+        app.store.record_use("phrase", key)
+        return _deliver(app, (key, row["text"]), context, utterance=utterance, to_file=None,
+                        show=show, speaker=speaker)
 
 
 def sounds_hard(text: str | None) -> bool:

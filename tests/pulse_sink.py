@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 RATE = 16000  # what the monitor is recorded at (mono, 16-bit)
+_ENV_KEYS = ("XDG_RUNTIME_DIR", "PULSE_SERVER", "HOME")
 
 
 def need(*programs: str) -> None:
@@ -59,6 +60,7 @@ class PulseSink:
 
     runtime_dir: Path
     env: dict[str, str]
+    saved_env: dict[str, str | None]
 
     def record(self, dest: Path) -> subprocess.Popen[bytes]:
         """Start recording the monitor to `dest` (raw s16le mono at RATE); stop with
@@ -88,10 +90,16 @@ def stop_recording(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module", name="pulse_sink")
-def pulse_sink_fixture() -> Iterator[PulseSink]:
-    """Start PulseAudio with a null sink (as DESIGN.md says) for a module, then stop it."""
-    need("pulseaudio", "pactl", "parec", "paplay")
+class PulseUnavailable(RuntimeError):
+    """PulseAudio is missing or did not start."""
+
+
+def start_pulse() -> PulseSink:
+    """Start PulseAudio with a null sink as DESIGN.md says, in a private runtime folder,
+    and point this process's environment at it. Stop it with stop_pulse()."""
+    missing = [p for p in ("pulseaudio", "pactl", "parec", "paplay") if not shutil.which(p)]
+    if missing:
+        raise PulseUnavailable(f"needs {', '.join(missing)} (installed by .ci/run)")
     runtime = Path(tempfile.mkdtemp(prefix="companion-pulse-"))
     os.chmod(runtime, 0o700)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
@@ -102,24 +110,38 @@ def pulse_sink_fixture() -> Iterator[PulseSink]:
         env=env, capture_output=True, text=True, timeout=30)
     if started.returncode != 0:
         shutil.rmtree(runtime, ignore_errors=True)
-        pytest.skip(f"PulseAudio did not start: {started.stderr.strip()[-300:]}")
-    sink = PulseSink(runtime, env)
-    saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER", "HOME")}
+        raise PulseUnavailable(f"PulseAudio did not start: {started.stderr.strip()[-300:]}")
+    sink = PulseSink(runtime, env, {k: os.environ.get(k) for k in _ENV_KEYS})
+    _wait_until_up(sink)
+    sink.pactl("set-default-sink", "null")
+    sink.pactl("set-default-source", "null.monitor")
+    os.environ.update(XDG_RUNTIME_DIR=str(runtime), HOME=str(runtime))
+    os.environ.pop("PULSE_SERVER", None)
+    return sink
+
+
+def stop_pulse(sink: PulseSink) -> None:
+    """Stop the server and give the environment back as it was."""
+    for key, value in sink.saved_env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    subprocess.run(["pulseaudio", "--kill"], env=sink.env, capture_output=True, timeout=30)
+    shutil.rmtree(sink.runtime_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", name="pulse_sink")
+def pulse_sink_fixture() -> Iterator[PulseSink]:
+    """A PulseAudio null sink for the tests of one module (skipped when unavailable)."""
     try:
-        _wait_until_up(sink)
-        sink.pactl("set-default-sink", "null")
-        sink.pactl("set-default-source", "null.monitor")
-        os.environ.update(XDG_RUNTIME_DIR=str(runtime), HOME=str(runtime))
-        os.environ.pop("PULSE_SERVER", None)
+        sink = start_pulse()
+    except PulseUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
         yield sink
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True, timeout=30)
-        shutil.rmtree(runtime, ignore_errors=True)
+        stop_pulse(sink)
 
 
 def _wait_until_up(sink: PulseSink, timeout: float = 15.0) -> None:

@@ -23,6 +23,15 @@ class RecordingSpeaker:
     def __init__(self) -> None:
         self.said: list[str] = []
 
+    def prepare(self) -> RecordingSpeaker:
+        return self
+
+    def __enter__(self) -> RecordingSpeaker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
     def speak(self, text: str) -> None:
         self.said.append(text)
 

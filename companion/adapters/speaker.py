@@ -74,9 +74,63 @@ class Speaker:
         self.child_argv = tuple(child_argv or CHILD_ARGV)
         self.timeout = float(timeout if timeout is not None else settings.timeout_seconds)
 
+    def prepare(self) -> Utterance:
+        """Start the child now, so it warms up (engine loaded, player found) while the
+        caller is still choosing what to say. Use it as a context manager."""
+        return Utterance(self)
+
     def speak(self, text: str) -> None:
         """Read `text` aloud on the default output; returns when it has been played."""
-        self._run(self._request("speak", text=text))
+        with self.prepare() as utterance:
+            utterance.speak(text)
+
+    def save(self, text: str, path: Path) -> Path:
+        """Write `text` as speech to the WAV file `path` (private, 0600)."""
+        with self.prepare() as utterance:
+            return utterance.save(text, path)
+
+    def check(self) -> str | None:
+        """None when speech can work here; otherwise why not and how to fix it."""
+        try:
+            with self.prepare() as utterance:
+                utterance.run(self.request("check"), timeout=min(self.timeout, _CHECK_TIMEOUT))
+        except CompanionError as exc:
+            return str(exc)
+        return None
+
+    def request(self, action: str, *, text: str = "", path: str = "") -> SpeechRequest:
+        s = self.settings
+        return SpeechRequest(action=action, text=text, engine=s.engine, voice=s.voice,
+                             rate=int(s.rate), volume=float(s.volume), path=path)
+
+
+class Utterance:
+    """One child process, started at once, given one request. Closing it without a request
+    (the caller changed its mind or failed) kills the child."""
+
+    def __init__(self, speaker: Speaker) -> None:
+        self.speaker = speaker
+        try:
+            self.proc: subprocess.Popen[bytes] = subprocess.Popen(
+                speaker.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            raise MissingPartError(
+                f"the speaking helper could not start ({exc.strerror}).") from exc
+
+    def __enter__(self) -> Utterance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.proc.returncode is None:
+            _kill_group(self.proc)
+
+    def speak(self, text: str) -> None:
+        """Read `text` aloud; returns when it has been played."""
+        self.run(self.speaker.request("speak", text=text))
 
     def save(self, text: str, path: Path) -> Path:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
@@ -89,41 +143,24 @@ class Speaker:
             create_private_file(path)
         except OSError as exc:
             raise CompanionError(f"cannot write {path}: {exc.strerror}.") from exc
-        self._run(self._request("save", text=text, path=str(path)))
+        self.run(self.speaker.request("save", text=text, path=str(path)))
         return path
 
-    def check(self) -> str | None:
-        """None when speech can work here; otherwise why not and how to fix it."""
+    def run(self, request: SpeechRequest, *, timeout: float | None = None) -> None:
+        """Send the request and wait for the answer, at most `timeout` seconds."""
+        limit = self.speaker.timeout if timeout is None else timeout
         try:
-            self._run(self._request("check"), timeout=min(self.timeout, _CHECK_TIMEOUT))
-        except CompanionError as exc:
-            return str(exc)
-        return None
-
-    # ------------------------------------------------------------ the parent side
-    def _request(self, action: str, *, text: str = "", path: str = "") -> SpeechRequest:
-        s = self.settings
-        return SpeechRequest(action=action, text=text, engine=s.engine, voice=s.voice,
-                             rate=int(s.rate), volume=float(s.volume), path=path)
-
-    def _run(self, request: SpeechRequest, *, timeout: float | None = None) -> None:
-        limit = self.timeout if timeout is None else timeout
-        try:
-            proc = subprocess.Popen(
-                self.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            raise MissingPartError(
-                f"the speaking helper could not start ({exc.strerror}).") from exc
-        try:
-            out, err = proc.communicate(json.dumps(asdict(request)).encode(), timeout=limit)
+            out, err = self.proc.communicate(json.dumps(asdict(request)).encode(),
+                                             timeout=limit)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
                 f"reading aloud took longer than {limit:g} seconds and was stopped "
                 "([speech] timeout_seconds).") from None
-        _raise_for_answer(_answer(out), proc.returncode, err, engine=request.engine)
+        except BrokenPipeError:
+            out, err = self.proc.communicate(timeout=limit)
+        _raise_for_answer(_answer(out), self.proc.returncode, err)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -145,8 +182,7 @@ def _answer(out: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _raise_for_answer(answer: dict[str, Any] | None, code: int | None, err: bytes, *,
-                      engine: str) -> None:
+def _raise_for_answer(answer: dict[str, Any] | None, code: int | None, err: bytes) -> None:
     if answer is None:
         tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         log.warning("speech child exited %s without an answer: %s", code, tail)
@@ -289,10 +325,22 @@ def _serve(request: SpeechRequest) -> None:
     _play(buffer.getvalue(), player)
 
 
+def _warm_up() -> Any:
+    """Load the usual engine before the request arrives (the parent is still choosing what
+    to say). Any failure here shows again, with its reason, when the request is served."""
+    try:
+        import pyttsx3
+
+        return pyttsx3.init() if sys.platform.startswith("linux") else None
+    except Exception:  # reported by _open_engine, with the request's engine
+        return None
+
+
 def child_main() -> int:
     """The child: one request from stdin, one JSON answer on stdout."""
     os.umask(0o077)
     real_stdout = sys.stdout
+    warm = _warm_up()  # noqa: F841 -- held so pyttsx3's weak engine cache keeps it
     try:
         request = SpeechRequest(**json.loads(sys.stdin.read()))
         with contextlib.redirect_stdout(sys.stderr):  # pyttsx3 prints "Audio saved to ..."
