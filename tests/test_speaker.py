@@ -15,7 +15,7 @@ from pulse_sink import RATE, need, pulse_sink_fixture, sox_stat, stop_recording 
 
 from companion.adapters.speaker import Speaker, SpeakerError
 from companion.config import load_settings
-from companion.errors import ConfigError, MissingPartError
+from companion.errors import CompanionError, ConfigError, MissingPartError
 
 SHORT = "You are doing the work."  # 5 words
 LONG = ("You are doing the work, one small and patient step at a time, "
@@ -173,3 +173,8 @@ def test_speak_plays_into_the_default_output(speech, pulse_sink, tmp_path: Path)
     heard = sox_stat(recording, raw_rate=RATE)
     assert heard.peak > 0.05, "nothing was heard at the null sink's monitor"
     assert heard.seconds > 3
+
+
+def test_empty_text_is_refused_at_once(speech) -> None:
+    with pytest.raises(CompanionError, match="nothing to read aloud"):
+        Speaker(speech).speak("   ")

@@ -148,6 +148,9 @@ class Utterance:
 
     def run(self, request: SpeechRequest, *, timeout: float | None = None) -> None:
         """Send the request and wait for the answer, at most `timeout` seconds."""
+        if request.action != "check" and not request.text.strip():
+            self.close()
+            raise CompanionError("there is nothing to read aloud (the text is empty).")
         limit = self.speaker.timeout if timeout is None else timeout
         try:
             out, err = self.proc.communicate(json.dumps(asdict(request)).encode(),
