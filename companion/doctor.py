@@ -12,7 +12,8 @@ Check = dict[str, Any]
 
 def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
     status = "ok" if ok else ("note" if ok is None else "problem")
-    return {"name": name, "status": status, "ok": bool(ok), "detail": detail, "fix": fix}
+    return {"name": name, "status": status, "ok": bool(ok), "detail": detail,
+            "fix": "" if ok else fix}
 
 
 def check_config(app: Any) -> list[Check]:
@@ -63,8 +64,19 @@ def check_service(app: Any) -> list[Check]:
                    "`companion service install` starts it now and at each login")]
 
 
+def check_speech(app: Any) -> list[Check]:
+    """Whether kind phrases can be read aloud."""
+    from .adapters.speaker import Speaker
+
+    if not app.settings.speech.enabled:
+        return [result("speech", None, "reading aloud is turned off ([speech] enabled)")]
+    reason = Speaker(app.settings.speech).check()
+    return [result("speech", reason is None, reason or "espeak-ng through pyttsx3",
+                   "sudo apt install espeak-ng pulseaudio-utils")]
+
+
 CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database, check_notifications,
-                                              check_service]
+                                              check_speech, check_service]
 
 
 def run_checks(app: Any) -> list[Check]:

@@ -341,3 +341,23 @@ def check(name: str, *, timeout: float) -> dict[str, Any]:
                 "actions": backend.supports_actions, "detail": detail}
     finally:
         backend.close()
+
+
+def send_once(name: str, notice: Notice, *, timeout: float) -> bool:
+    """Show one notice with the configured backend, for commands outside the daemon.
+
+    Returns False (and logs why) when it could not be shown; never raises.
+    """
+    try:
+        backend = choose_backend(name, timeout=timeout)
+    except MissingPartError as exc:
+        log.warning("a notification could not be shown: %s", exc)
+        return False
+    try:
+        backend.send(notice)
+        return True
+    except NotifyError as exc:
+        log.warning("a notification could not be shown: %s", exc)
+        return False
+    finally:
+        backend.close()

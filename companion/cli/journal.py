@@ -49,7 +49,13 @@ def _after_save(app: AppContext, entry: dict[str, Any]) -> None:
     """What follows every save (crisis resources when the words call for them)."""
     from ..aftercare import after_entry
 
-    after_entry(app, entry)
+    def notify(title: str, body: str) -> None:
+        from ..adapters.notify import Notice, send_once
+
+        n = app.settings.notifications
+        send_once(n.backend, Notice(title, body, urgency=2), timeout=n.timeout_seconds)
+
+    after_entry(app, entry, notify=notify)
 
 
 @click.command()
