@@ -273,19 +273,27 @@ def _lock(path: Path, key: str | None) -> Any:
     The exclusive lock keeps every other program out until we are done; leaving WAL mode
     merges the log into the file and removes it, so no -wal file can outlive the swap.
     """
+    import sqlite3
+
     conn = load_cipher().connect(path, key, timeout=5.0)
+    busy = StoreError(f"another program (the companion daemon?) is using {path}. Stop it "
+                      "(systemctl --user stop companion), then try again; nothing was changed.")
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
         conn.execute("BEGIN EXCLUSIVE")
         conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise busy from exc
+        raise
     except BaseException:
         conn.close()
         raise
     if str(mode).lower() != "delete":
         conn.close()
-        raise StoreError(f"another program (the companion daemon?) is using {path}. "
-                         "Stop it, then try again; nothing was changed.")
+        raise busy
     return conn
 
 
@@ -387,7 +395,7 @@ def export_plain(store: Store, dest: Path) -> Path:
 # ---------------------------------------------------------------- doctor
 def check_encryption(app: Any) -> list[dict[str, Any]]:
     """`companion doctor`: is the database encrypted as asked, and can the daemon open it?"""
-    from .doctor import _result
+    from .doctor import result as _result
 
     path, security = app.paths.db_file, app.settings.security
     encrypted = is_encrypted(path)
@@ -408,7 +416,7 @@ def check_encryption(app: Any) -> list[dict[str, Any]]:
 
 
 def _keyring_result(path: Path, security: Any) -> dict[str, Any]:
-    from .doctor import _result
+    from .doctor import result as _result
 
     if not security.use_keyring:
         return _result("keyring", None, "not used: the passphrase is typed each time, so the "

@@ -577,3 +577,33 @@ def _timed(args: list[str]) -> float:
     started = _go(proc)
     assert proc.wait(timeout=120) == 0
     return time.perf_counter() - started
+
+
+HOLDER = r"""
+import sys
+from pathlib import Path
+from companion.store import Store
+store = Store.open(Path(sys.argv[1]))
+store.entries()
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_encrypt_waits_for_no_one_and_changes_nothing_while_another_program_holds_it(
+        cli, home: Path, passfile: Path) -> None:
+    db = home / "companion.db"
+    with Store.open(db) as store:
+        fill(store)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        result = cli("encrypt", ok=False)
+        assert result.exit_code == 1 and "Stop it" in result.stderr
+        assert db.read_bytes().startswith(HEADER)
+    finally:
+        holder.communicate("done\n", timeout=30)
+    cli("encrypt")
+    with encrypted_store(home) as store:
+        assert len(store.entries()) == 3
