@@ -308,6 +308,12 @@ def test_no_terminal_and_no_keyring_is_one_clear_error(home: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
     assert "no passphrase is available" in result.stderr and "Traceback" not in result.stderr
+    wrong = home.parent / "wrong"
+    wrong.write_text("not the passphrase")
+    wrong.chmod(0o600)
+    result = companion("search", MARKER, env={crypto.PASSPHRASE_FILE_ENV: str(wrong)})
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: that passphrase does not open")
 
 
 def test_missing_sqlcipher_is_a_missing_part_with_the_fix(home: Path, passfile: Path) -> None:
