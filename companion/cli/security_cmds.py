@@ -17,9 +17,11 @@ def _echo(text: str) -> None:
 @json_option
 @pass_app
 def encrypt(app: AppContext, as_json: bool) -> None:
-    """Encrypt the database with a passphrase (SQLCipher), safely, where it lies.
+    """Encrypt the database with a passphrase.
 
-    Without the passphrase nothing in it can be read, by anyone: keep it somewhere safe.
+    The database is encrypted with SQLCipher where it lies, safely: a copy is made,
+    checked and then swapped in, so an interruption loses nothing. Without the
+    passphrase nothing in it can be read, by anyone: keep it somewhere safe.
     With `[security] use_keyring = true` the system keyring keeps it, so the daemon can
     open the database without asking.
     """
@@ -67,7 +69,11 @@ def _tell_encrypted(path: Path, kept: bool, old_backups: list[str]) -> None:
 @json_option
 @pass_app
 def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool) -> None:
-    """A plain, unencrypted copy of the database (or, with --in-place, no encryption)."""
+    """Take a plain copy out, or turn encryption off.
+
+    Writes an unencrypted copy of the database (private to you) to FILE or the exports
+    folder; with --in-place, the database itself becomes plain again.
+    """
     from ..crypto import is_encrypted
     from ..errors import InputError
 
