@@ -12,10 +12,8 @@ from typing import Any, NoReturn
 
 from .errors import ConfigError
 from .resources import pack_file
+from .vocab import CHECKIN_AREAS, DAY_NAMES
 
-AREAS = ("awareness", "regulation", "choices", "boundaries", "self-compassion", "tracking")
-CHECKIN_AREAS = AREAS[:5]
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
     "weekdays": DAY_NAMES[:5],

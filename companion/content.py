@@ -8,13 +8,12 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
-from .config import CHECKIN_AREAS
 from .errors import ConfigError, InputError
 from .resources import pack_file
+from .vocab import CHECKIN_AREAS, PHRASE_CONTEXTS
 
 PROMPT_GROUPS = (*CHECKIN_AREAS, "weekly-review", "session-prep", "session-follow-up",
                  "trusted-friend")
-PHRASE_CONTEXTS = ("hard-day", "anxious", "mistake", "setback", "tired", "proud")
 # How many recent uses are avoided when choosing again.
 AVOID_RECENT = 5
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..config import AREAS
+from ..vocab import AREAS, PHRASE_CONTEXTS
 from .common import AppContext, emit, json_option, pass_app, read_text_arg, saved, table
 
 area_option = click.option("--area", type=click.Choice(AREAS),
@@ -233,8 +233,7 @@ def phrase() -> None:
 
 @phrase.command("add")
 @click.argument("text")
-@click.option("--context", type=click.Choice(
-    ("hard-day", "anxious", "mistake", "setback", "tired", "proud")),
+@click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
     help="When it helps most (otherwise any time).")
 @json_option
 @pass_app

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..content import PHRASE_CONTEXTS
+from ..vocab import PHRASE_CONTEXTS
 from .common import AppContext, emit, json_option, pass_app
 
 REGIONS = ("US", "CA", "UK", "IE", "AU", "other")
