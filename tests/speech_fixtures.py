@@ -162,3 +162,15 @@ def _wait_for_server(server: Pulse, timeout: float = 15.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def similar(a: str, b: str, *, at_least: float = 0.75) -> bool:
+    """Whether two transcripts of the same speech agree on most syllables.
+
+    Vosk's word-level (MBR) decoding, which gives the word confidences, is not fully
+    deterministic: the same audio can come back with a syllable more or less.
+    """
+    import difflib
+
+    left, right = a.replace(" ", ""), b.replace(" ", "")
+    return bool(left and right) and difflib.SequenceMatcher(None, left, right).ratio() >= at_least

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +132,7 @@ class _Progress:
 
     def update(self, done: int, total: int | None) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=total or 0, label=self.label,
-                                         file=click.get_text_stream("stderr"),
+            self.bar = click.progressbar(length=total or 0, label=self.label, file=sys.stderr,
                                          show_pos=False, show_percent=total is not None)
             self.bar.update(done)
         else:
