@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from speech_fixtures import Speech, ko_model_path, ko_speech, similar  # noqa: F401
+from speech_fixtures import Speech, ko_model_path, similar
 
 from companion.adapters.recognizer import Listening, load_model, loaded_models, transcribe
 from companion.audio import CHUNK_SAMPLES, open_audio
 from companion.voice import tidy
 
+pytest_plugins = ["speech_fixtures"]
 SILENT_CHUNK = bytes(CHUNK_SAMPLES * 2)  # a quarter second of digital silence
 
 
