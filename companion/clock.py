@@ -43,9 +43,11 @@ class FixedClock:
         return self._mono
 
     def advance(self, seconds: float) -> None:
-        from datetime import timedelta
+        """Move on by real elapsed seconds (across DST changes, as a real clock does)."""
+        from datetime import UTC, timedelta
 
-        self._now = self._now + timedelta(seconds=seconds)
+        tz = self._now.tzinfo
+        self._now = (self._now.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(tz)
         self._mono += seconds
 
     def set(self, when: datetime) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ConfigError
 from .resources import pack_file
@@ -272,7 +272,8 @@ _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$
 _KEY_RE = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
 
 
-def find_line(text: str, section: str, key: str | None = None, index: int | None = None) -> int | None:
+def find_line(text: str, section: str, key: str | None = None,
+              index: int | None = None) -> int | None:
     """The line where `key` (or the header of `section`) stands; a best effort for messages."""
     current, seen, header_line = "", -1, None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -317,7 +318,8 @@ class _Validator:
     def __init__(self, data: dict[str, Any], text: str, source: str):
         self.data, self.text, self.source = data, text, source
 
-    def fail(self, reason: str, section: str, key: str | None = None, index: int | None = None):
+    def fail(self, reason: str, section: str, key: str | None = None,
+             index: int | None = None) -> NoReturn:
         line = find_line(self.text, section, key, index)
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
         raise ConfigError(reason, file=self.source, line=line, key=dotted)

@@ -10,18 +10,38 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from .clock import Clock, SystemClock
 from .errors import InputError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
+
+
+def _import_sqlite_utils() -> None:
+    """Import sqlite-utils without numpy.
+
+    sqlite-utils imports numpy whenever it is installed, only to accept numpy values,
+    which we never pass; numpy would cost the idle daemon ~35 ms and many MB.
+    """
+    blocked = "numpy" not in sys.modules
+    if blocked:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        if blocked:
+            del sys.modules["numpy"]
+
+
+_import_sqlite_utils()
+
+from sqlite_utils import Database  # noqa: E402
+from sqlite_utils.migrations import Migrations  # noqa: E402
 
 migrations = Migrations("companion")
 
@@ -50,7 +70,7 @@ DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "misse
 
 @migrations(name="0001_initial")
 def _m0001(db: Database) -> None:
-    db["entries"].create(
+    db.table("entries").create(
         {
             "id": int, "kind": str, "area": str, "text": str, "raw_text": str, "source": str,
             "prompt": str, "mood": int, "bring": int, "tags": str, "created_at": str,
@@ -61,25 +81,25 @@ def _m0001(db: Database) -> None:
         not_null={"kind", "text", "source", "created_at", "created_utc"},
         defaults={"bring": 0, "tags": "[]", "source": "typed"},
     )
-    db["entries"].create_index(["created_utc"])
-    db["skill_uses"].create(
+    db.table("entries").create_index(["created_utc"])
+    db.table("skill_uses").create(
         {"id": int, "skill": str, "helped": int, "note": str, "moment_id": int,
          "created_at": str, "created_utc": str},
         pk="id", not_null={"skill", "created_at", "created_utc"},
     )
-    db["skill_uses"].create_index(["created_utc"])
-    db["moments"].create(
+    db.table("skill_uses").create_index(["created_utc"])
+    db.table("moments").create(
         {"id": int, "intensity": int, "note": str, "skill": str, "created_at": str,
          "created_utc": str, "steady_at": str, "steady_minutes": float},
         pk="id", not_null={"intensity", "created_at", "created_utc"},
     )
-    db["moments"].create_index(["created_utc"])
-    db["patterns"].create(
+    db.table("moments").create_index(["created_utc"])
+    db.table("patterns").create(
         {"id": int, "name": str, "created_at": str, "created_utc": str},
         pk="id", not_null={"name", "created_at"},
     )
     db.execute("CREATE UNIQUE INDEX idx_patterns_name ON patterns(name COLLATE NOCASE)")
-    db["pattern_notices"].create(
+    db.table("pattern_notices").create(
         {"id": int, "pattern_id": int, "responded": int, "note": str, "created_at": str,
          "created_utc": str},
         pk="id", not_null={"pattern_id", "created_at", "created_utc"},
@@ -89,36 +109,53 @@ def _m0001(db: Database) -> None:
 
 
 def _create_rest(db: Database) -> None:
-    db["sessions"].create(
+    db.table("sessions").create(
         {"id": int, "uid": str, "title": str, "starts_at": str, "starts_utc": str,
          "ends_at": str, "every_days": int, "rrule": str, "exdates": str, "tzid": str,
          "source": str, "created_at": str},
         pk="id", not_null={"starts_at", "starts_utc", "source"},
     )
-    db["sessions"].create_index(["uid"], unique=True)
-    db["deliveries"].create(
+    db.table("sessions").create_index(["uid"], unique=True)
+    db.table("deliveries").create(
         {"id": int, "schedule": str, "due_at": str, "due_utc": str, "kind": str, "status": str,
          "prompt": str, "notified_at": str, "answered_at": str, "snoozed_until": str,
          "entry_id": int, "updated_at": str},
         pk="id", not_null={"schedule", "due_at", "due_utc", "status"},
     )
-    db["deliveries"].create_index(["schedule", "due_utc"], unique=True)
-    db["deliveries"].create_index(["status"])
-    db["phrases"].create(
+    db.table("deliveries").create_index(["schedule", "due_utc"], unique=True)
+    db.table("deliveries").create_index(["status"])
+    db.table("phrases").create(
         {"id": int, "text": str, "context": str, "source": str, "favourite": int,
          "created_at": str},
         pk="id", not_null={"text", "source"}, defaults={"favourite": 0},
     )
-    db["content_uses"].create(
+    db.table("content_uses").create(
         {"id": int, "kind": str, "key": str, "used_at": str, "used_utc": str},
         pk="id", not_null={"kind", "key", "used_utc"},
     )
-    db["content_uses"].create_index(["kind", "used_utc"])
+    db.table("content_uses").create_index(["kind", "used_utc"])
     for table, columns in TEXT_COLUMNS.items():
-        db[table].enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+        db.table(table).enable_fts(list(columns), create_triggers=True, tokenize="trigram")
+        # FTS5 tokenizers stop at a NUL character; this small partial index finds the
+        # rare rows that hold one, so search can check them directly.
+        db.execute(f"CREATE INDEX idx_{table}_nul ON {table}(id) WHERE {_has_nul(columns)}")
 
 
-KNOWN_MIGRATIONS = {"0001_initial"}
+def _haystack(columns: tuple[str, ...], alias: str = "") -> str:
+    return " || ' ' || ".join(f"coalesce({alias}{c}, '')" for c in columns)
+
+
+def _has_nul(columns: tuple[str, ...]) -> str:
+    return f"instr(CAST({_haystack(columns)} AS BLOB), x'00') > 0"
+
+
+@migrations(name="0002_sessions")
+def _m0002_sessions(db: Database) -> None:
+    # An all-day calendar event has a date and no time of day.
+    db.table("sessions").add_column("all_day", int, not_null_default=0)
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -156,6 +193,12 @@ def sqlite_errors(path: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise StoreError(_explain(exc, path)) from exc
+
+
+def _pk(value: object) -> int:
+    if not isinstance(value, int):
+        raise StoreError("the database did not return an id for the new record.")
+    return value
 
 
 def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -231,9 +274,23 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Database]:
-        """One transaction; SQLite errors come out as StoreError."""
-        with sqlite_errors(self.path), self.db.atomic():
-            yield self.db
+        """One write transaction (nested ones become savepoints); errors come out as StoreError.
+
+        BEGIN IMMEDIATE takes the write lock first, so a busy database is waited for
+        (busy_timeout) instead of failing when a read would later upgrade to a write.
+        """
+        with sqlite_errors(self.path):
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
 
     def _now(self, when: datetime | None) -> tuple[str, str]:
         return stamp(when or self.clock.now())
@@ -265,14 +322,14 @@ class Store:
             "audio_path": draft.audio_path, "delivery_id": draft.delivery_id,
         }
         with self.writing() as db:
-            pk = db["entries"].insert(record).last_pk
-        return self.get("entry", int(pk))
+            pk = db.table("entries").insert(record).last_pk
+        return self.get("entry", _pk(pk))
 
     def get(self, kind: str, record_id: int) -> dict[str, Any]:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = list(self.db[table].rows_where("id = ?", [record_id]))
+            rows = list(self.db.table(table).rows_where("id = ?", [record_id]))
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
@@ -291,7 +348,8 @@ class Store:
             args.append(utc_text(until))
         order = "id" if table in ("patterns", "phrases") else f"{column}, id"
         with sqlite_errors(self.path):
-            found = self.db[table].rows_where(" AND ".join(clauses) or None, args, order_by=order)
+            found = self.db.table(table).rows_where(" AND ".join(clauses) or None, args,
+                                                    order_by=order)
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -310,10 +368,10 @@ class Store:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
-            pk = db["skill_uses"].insert({
+            pk = db.table("skill_uses").insert({
                 "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
                 "created_at": local, "created_utc": utc}).last_pk
-        return self.get("skill", int(pk))
+        return self.get("skill", _pk(pk))
 
     def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
                    steady_minutes: float | None = None,
@@ -326,14 +384,14 @@ class Store:
 
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
-            pk = db["moments"].insert({
+            pk = db.table("moments").insert({
                 "intensity": intensity, "note": note, "skill": skill, "created_at": local,
                 "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
             }).last_pk
             if skill:
-                db["skill_uses"].insert({"skill": skill, "moment_id": pk, "created_at": local,
+                db.table("skill_uses").insert({"skill": skill, "moment_id": pk, "created_at": local,
                                          "created_utc": utc})
-        return self.get("moment", int(pk))
+        return self.get("moment", _pk(pk))
 
     def moment_steady(self, moment_id: int | None = None,
                       when: datetime | None = None) -> dict[str, Any]:
@@ -348,7 +406,8 @@ class Store:
         started = datetime.fromisoformat(moment["created_at"])
         minutes = round(max(0.0, (now - started).total_seconds() / 60), 1)
         with self.writing() as db:
-            db["moments"].update(moment_id, {"steady_at": stamp(now)[0], "steady_minutes": minutes})
+            db.table("moments").update(moment_id, {"steady_at": stamp(now)[0],
+                                                   "steady_minutes": minutes})
         return self.get("moment", moment_id)
 
     # ------------------------------------------------------------ patterns
@@ -358,13 +417,14 @@ class Store:
         if self.find_pattern(name) is not None:
             raise InputError(f"there is already a pattern called {name.strip()!r}.")
         with self.writing() as db:
-            pk = db["patterns"].insert({"name": name.strip(), "created_at": local,
+            pk = db.table("patterns").insert({"name": name.strip(), "created_at": local,
                                         "created_utc": utc}).last_pk
-        return self.get("pattern", int(pk))
+        return self.get("pattern", _pk(pk))
 
     def find_pattern(self, name: str) -> dict[str, Any] | None:
         with sqlite_errors(self.path):
-            rows = list(self.db["patterns"].rows_where("name = ? COLLATE NOCASE", [name.strip()]))
+            rows = list(self.db.table("patterns").rows_where("name = ? COLLATE NOCASE",
+                                                             [name.strip()]))
         return rows[0] if rows else None
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
@@ -375,10 +435,10 @@ class Store:
                 f"there is no pattern called {name!r}; add it with `companion pattern add`.")
         local, utc = self._now(when)
         with self.writing() as db:
-            pk = db["pattern_notices"].insert({
+            pk = db.table("pattern_notices").insert({
                 "pattern_id": pattern["id"], "responded": int(responded), "note": note,
                 "created_at": local, "created_utc": utc}).last_pk
-        return self.get("notice", int(pk))
+        return self.get("notice", _pk(pk))
 
     def patterns_with_counts(self) -> list[dict[str, Any]]:
         sql = """SELECT p.id, p.name, p.created_at, count(n.id) AS noticed,
@@ -393,22 +453,23 @@ class Store:
                    favourite: bool = False) -> dict[str, Any]:
         self._check_text(text, "phrase")
         with self.writing() as db:
-            pk = db["phrases"].insert({"text": text.strip(), "context": context, "source": source,
+            pk = db.table("phrases").insert({"text": text.strip(), "context": context,
+                                             "source": source,
                                        "favourite": int(favourite),
                                        "created_at": self._now(None)[0]}).last_pk
-        return self.get("phrase", int(pk))
+        return self.get("phrase", _pk(pk))
 
     def update_record(self, kind: str, record_id: int, values: dict[str, Any]) -> dict[str, Any]:
         self.get(kind, record_id)
         with self.writing() as db:
-            db[RECORD_TABLES[kind]].update(record_id, values)
+            db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
     def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
         """Remember that a prompt or phrase was used (so it is not repeated soon)."""
         local, utc = self._now(when)
         with self.writing() as db:
-            db["content_uses"].insert({"kind": kind, "key": key, "used_at": local,
+            db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
                                        "used_utc": utc})
 
     def recent_uses(self, kind: str, limit: int) -> list[str]:
@@ -437,11 +498,11 @@ class Store:
             if cursor.rowcount == 0:
                 return None
             pk = cursor.lastrowid
-        return self.delivery(int(pk or 0))
+        return self.delivery(_pk(pk))
 
     def delivery(self, delivery_id: int) -> dict[str, Any]:
         with sqlite_errors(self.path):
-            rows = list(self.db["deliveries"].rows_where("id = ?", [delivery_id]))
+            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id]))
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -454,7 +515,7 @@ class Store:
         if set(values) - allowed:
             raise ValueError(f"unknown delivery fields {set(values) - allowed}")
         with self.writing() as db:
-            db["deliveries"].update(delivery_id, {"status": status,
+            db.table("deliveries").update(delivery_id, {"status": status,
                                                   "updated_at": self._now(None)[0], **values})
         return self.delivery(delivery_id)
 
@@ -479,14 +540,14 @@ class Store:
         record.pop("ends", None)
         record.setdefault("created_at", self._now(None)[0])
         with self.writing() as db:
-            existing = list(db["sessions"].rows_where("uid = ?", [record.get("uid")]))
+            existing = list(db.table("sessions").rows_where("uid = ?", [record.get("uid")]))
             if record.get("uid") and existing:
                 record.pop("created_at")
-                db["sessions"].update(existing[0]["id"], record)
+                db.table("sessions").update(existing[0]["id"], record)
                 pk = existing[0]["id"]
             else:
-                pk = db["sessions"].insert(record).last_pk
-        return self.get("session", int(pk))
+                pk = db.table("sessions").insert(record).last_pk
+        return self.get("session", _pk(pk))
 
     def upsert_sessions(self, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Several sessions in one transaction: all are saved, or none."""
@@ -513,15 +574,15 @@ class Store:
     def _search_table(self, table: str, columns: tuple[str, ...],
                       terms: list[str]) -> list[dict[str, Any]]:
         long_terms = [t for t in terms if len(t) >= 3]
-        haystack = " || ' ' || ".join(f"coalesce(t.{c}, '')" for c in columns)
-        clauses = [f"instr(lower({haystack}), lower(?)) > 0" for _ in terms]
-        params: list[Any] = list(terms)
-        source = table + " t"
+        words = " AND ".join(f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-            source += f" JOIN {table}_fts f ON f.rowid = t.rowid AND {table}_fts MATCH ?"
-            params.insert(0, match)
-        sql = f"SELECT t.* FROM {source} WHERE {' AND '.join(clauses)}"
+            sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
+                   f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
+                   f"WHERE {_has_nul(columns)}) AND {words}")
+            params: list[Any] = [match, *terms]
+        else:
+            sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
         return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
 
@@ -532,10 +593,10 @@ class Store:
         files = [record["audio_path"]] if kind == "entry" and record.get("audio_path") else []
         with self.writing() as db:
             if kind == "pattern":
-                db["pattern_notices"].delete_where("pattern_id = ?", [record_id])
+                db.table("pattern_notices").delete_where("pattern_id = ?", [record_id])
             if kind == "entry":
                 db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record_id])
-            db[RECORD_TABLES[kind]].delete(record_id)
+            db.table(RECORD_TABLES[kind]).delete(record_id)
         self.scrub()
         return files
 
@@ -544,7 +605,7 @@ class Store:
         files = [r["audio_path"] for r in self.rows("entries") if r.get("audio_path")]
         with self.writing() as db:
             for table in reversed(USER_TABLES):
-                db[table].delete_where()
+                db.table(table).delete_where()
         self.scrub()
         return files
 
@@ -619,19 +680,36 @@ class Store:
         for row in rows:
             row = _follow_references(table, dict(row), remap)
             if table == "sessions" and row.get("uid"):
-                clash = list(db["sessions"].rows_where("uid = ?", [row["uid"]]))
+                clash = list(db.table("sessions").rows_where("uid = ?", [row["uid"]]))
                 if clash:
                     continue
-            existing = list(db[table].rows_where("id = ?", [row["id"]]))
+            existing = list(db.table(table).rows_where("id = ?", [row["id"]]))
             if existing and existing[0] == row:
                 continue
             if existing:
                 old = row.pop("id")
-                moved[old] = int(db[table].insert(row).last_pk)
+                moved[old] = _pk(db.table(table).insert(row).last_pk)
             else:
-                db[table].insert(row)
+                db.table(table).insert(row)
             added += 1
         return moved, added
+
+    # ---- progress, sessions and the brief
+    def bulk_insert(self, table: str, rows: list[dict[str, Any]], *,
+                    batch_size: int = 1000) -> int:
+        """Insert many prepared rows in one transaction (imports and generated histories)."""
+        if table not in USER_TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        with self.writing() as db:
+            db.table(table).insert_all(rows, batch_size=batch_size)
+        return len(rows)
+
+    def remove_session(self, session_id: int) -> dict[str, Any]:
+        """Delete one session (a whole series when it repeats); returns what was removed."""
+        record = self.get("session", session_id)
+        with self.writing() as db:
+            db.table("sessions").delete(session_id)
+        return record
 
 
 USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
@@ -652,7 +730,7 @@ def _follow_references(table: str, row: dict[str, Any],
 
 
 def table_columns(db: Database, table: str) -> set[str]:
-    return {c.name for c in db[table].columns}
+    return {c.name for c in db.table(table).columns}
 
 
 @dataclass

@@ -30,7 +30,8 @@ class CompanionGroup(click.Group):
             ctx.exit(int(exc.exit_code))
 
 
-@click.group(cls=CompanionGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=CompanionGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="companion")
 @click.option("--debug", is_flag=True, help="Show a traceback when something goes wrong.")
 @click.pass_context
@@ -44,11 +45,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register_all() -> None:
-    from . import config_cmds, journal, data
+    from . import config_cmds, data, journal
 
     for module in (journal, data, config_cmds):
         module.register(main)
-    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds"):
+    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds", "security_cmds"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -83,7 +83,8 @@ def read_text_arg(text: str | None, *, what: str) -> str:
     """TEXT, or '-' for standard input."""
     if text == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        return text.rstrip("\r\n")
     if text is None:
         raise click.UsageError(f"give the {what} as an argument, or '-' to read it from stdin.")
     return text

@@ -1,7 +1,143 @@
-"""Commands (filled in by the foundation)."""
+"""Data commands: search, export, import, forget, backup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
 
 import click
 
+from .common import AppContext, emit, json_option, pass_app, print_json, table
+
+_ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
+
+
+@click.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1), help="Show at most this many (newest first).")
+@json_option
+@pass_app
+def search(app: AppContext, query: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+    """Find every entry, note or name that holds all the words of QUERY."""
+    hits = app.store.search(" ".join(query), limit=limit)
+    emit(hits, as_json, lambda: _print_hits(hits))
+
+
+def _print_hits(hits: list[dict[str, Any]]) -> None:
+    if not hits:
+        click.echo("Nothing found.")
+        return
+    for hit in hits:
+        ref = hit["id"] if hit["record"] == "entry" else f"{hit['record']}:{hit['id']}"
+        text = hit.get("text") or hit.get("note") or hit.get("name") or hit.get("skill") or ""
+        when = (hit.get("created_at") or "")[:16].replace("T", " ")
+        click.echo(f"{ref:>10}  {when}  {' '.join(str(text).split())[:200]}")
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(("json", "csv", "md")), default="json",
+              show_default=True, help="JSON (complete, re-importable), CSV or Markdown.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (private, 0600) instead of the terminal.")
+@pass_app
+def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
+    """Everything you saved, out of companion."""
+    from ..paths import write_private_text
+    from ..transfer import export_text
+
+    text = export_text(app.store, fmt, now=app.clock.now())
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_private_text(output, text)
+    click.echo(f"Exported to {output}.", err=True)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
+    """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
+    from ..transfer import import_file
+
+    counts = import_file(app.store, file, now=app.clock.now())
+    total = sum(counts.values())
+    emit(counts, as_json, lambda: click.echo(
+        f"Imported {total} record(s)." if total else "Nothing new to import: all of it is here."))
+
+
+@click.command()
+@click.argument("record_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="Delete everything you saved.")
+@click.option("--yes", is_flag=True, help="Needed with --all: yes, really delete everything.")
+@json_option
+@pass_app
+def forget(app: AppContext, record_id: str | None, everything: bool, yes: bool,
+           as_json: bool) -> None:
+    """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
+
+    The text is removed from every file companion keeps (database, its journal files and
+    the search index). Backups you made earlier are listed so you can remove them too.
+    """
+    from ..privacy import forget_everything, forget_record
+
+    if everything:
+        if not yes:
+            raise click.UsageError("`forget --all` deletes everything; add --yes to confirm.")
+        report = forget_everything(app.store, app.paths)
+    else:
+        kind, number = _parse_ref(record_id)
+        report = forget_record(app.store, app.paths, kind, number)
+    emit(report, as_json, lambda: _print_forgotten(report))
+
+
+def _parse_ref(text: str | None) -> tuple[str, int]:
+    m = _ID_RE.match((text or "").strip())
+    if not m:
+        raise click.UsageError("give an ID such as 12 or moment:3 (or --all --yes).")
+    return m.group(1) or "entry", int(m.group(2))
+
+
+def _print_forgotten(report: dict[str, Any]) -> None:
+    click.echo(f"Deleted {report['deleted']}. It is gone from companion's files.")
+    if report["backups"]:
+        click.echo("Backups made before still hold it; remove them if you want it gone there too:")
+        for path in report["backups"]:
+            click.echo(f"  {path}")
+
+
+@click.command()
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@json_option
+@pass_app
+def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
+    """A verified copy of the database (to DEST, a file or folder; default the backups folder)."""
+    from ..privacy import make_backup
+
+    path = make_backup(app.store, app.paths, dest, now=app.clock.now())
+    emit({"path": str(path), "bytes": path.stat().st_size}, as_json,
+         lambda: click.echo(f"Backed up and verified: {path}"))
+
+
+@click.command()
+@json_option
+@pass_app
+def doctor(app: AppContext, as_json: bool) -> None:
+    """Check every part (config, database, model, microphone, speech, notifications, service)."""
+    from ..doctor import run_checks
+
+    results = run_checks(app)
+    if as_json:
+        print_json(results)
+    else:
+        table(results, [("status", "STATUS"), ("name", "PART"), ("detail", "DETAIL"),
+                        ("fix", "HOW TO FIX")])
+    if any(r["status"] == "problem" for r in results):
+        raise click.exceptions.Exit(1)
+
 
 def register(group: click.Group) -> None:
-    pass
+    for command in (search, export_cmd, import_cmd, forget, backup, doctor):
+        group.add_command(command)

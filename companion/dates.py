@@ -1,0 +1,106 @@
+"""Durations ("20m", "1h30m", "90") and times ("2026-12-01 15:00", "tomorrow 15:00", "7d")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from .errors import InputError
+
+_DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?:in)?)?$")
+_RELATIVE_RE = re.compile(r"^(\d+)\s*(d|w|h)$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_duration(text: str) -> float:
+    """Minutes from "20m", "1h30m", "2h", "90" (plain numbers are minutes)."""
+    raw = str(text).strip().lower().replace(" ", "")
+    if raw.startswith("-"):
+        raise InputError(f'"{text}" is a negative duration; durations count up from zero.')
+    try:
+        return _check_minutes(float(raw), text)
+    except ValueError:
+        pass
+    m = _DURATION_RE.match(raw)
+    if not raw or not m or not (m.group(1) or m.group(2)):
+        raise InputError(f'"{text}" is not a duration; use minutes such as 20m, 1h30m or 90.')
+    minutes = float(m.group(1) or 0) * 60 + float(m.group(2) or 0)
+    return _check_minutes(minutes, text)
+
+
+def _check_minutes(minutes: float, text: str) -> float:
+    if minutes < 0:
+        raise InputError(f'"{text}" is a negative duration; durations count up from zero.')
+    if minutes > 7 * 24 * 60:
+        raise InputError(f'"{text}" is longer than a week; give the minutes until you felt steady.')
+    return minutes
+
+
+def parse_clock(text: str) -> time:
+    m = re.match(r"^(\d{1,2})(?::(\d{2}))?$", text.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59:
+        raise InputError(f'"{text}" is not a time of day; use 24-hour HH:MM such as 15:00.')
+    return time(int(m.group(1)), int(m.group(2) or 0))
+
+
+def parse_when(text: str, now: datetime, *, future: bool = False) -> datetime:
+    """An aware datetime from a date, a date and time, today/tomorrow/yesterday, a weekday,
+    or a span such as "7d" / "2w" / "12h" (ago, or ahead when `future`)."""
+    raw = " ".join(str(text).strip().lower().split())
+    if not raw:
+        raise InputError("the date is empty; use for example 2026-12-01 15:00 or tomorrow 15:00.")
+    rel = _RELATIVE_RE.match(raw)
+    if rel:
+        unit = {"d": "days", "w": "weeks", "h": "hours"}[rel.group(2)]
+        delta = timedelta(**{unit: int(rel.group(1))})
+        return now + delta if future else now - delta
+    day_word, _, clock = raw.partition(" ")
+    day = _day_from_word(day_word, now.date(), future=future)
+    if day is not None:
+        at = parse_clock(clock) if clock else time(0, 0)
+        return localize(datetime.combine(day, at), now)
+    return _parse_iso(text, now)
+
+
+def _day_from_word(word: str, today: date, *, future: bool) -> date | None:
+    offsets = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if word in offsets:
+        return today + timedelta(days=offsets[word])
+    short = [w[:3] for w in _WEEKDAYS]
+    if word in _WEEKDAYS or word in short:
+        target = short.index(word[:3])
+        step = (target - today.weekday()) % 7
+        if not future:
+            return today - timedelta(days=(today.weekday() - target) % 7)
+        return today + timedelta(days=step or 7)
+    return None
+
+
+def _parse_iso(text: str, now: datetime) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(
+            f'"{text}" is not a date I understand; use for example 2026-12-01 15:00, '
+            "tomorrow 15:00, friday 10:00 or 7d."
+        ) from None
+    return parsed if parsed.tzinfo else localize(parsed, now)
+
+
+def localize(naive: datetime, now: datetime) -> datetime:
+    """Attach the local zone (the offset valid on that day, not today's)."""
+    return naive.astimezone() if now.tzinfo is None else _as_local(naive, now)
+
+
+def _as_local(naive: datetime, now: datetime) -> datetime:
+    tz = now.tzinfo
+    if hasattr(tz, "key"):  # a zoneinfo zone knows its own DST rules
+        return naive.replace(tzinfo=tz)
+    return naive.astimezone()
+
+
+def format_minutes(minutes: float | None) -> str:
+    if minutes is None:
+        return "-"
+    hours, mins = divmod(int(round(minutes)), 60)
+    return f"{hours}h{mins:02d}m" if hours else f"{mins}m"

@@ -1,0 +1,355 @@
+"""Therapy appointments: typed in, or imported from a calendar file (.ics).
+
+A session row is one appointment or one repeating series (an RRULE, or `every_days`).
+Series are expanded with recurring-ical-events, the same way for typed and imported
+sessions, so time zones, EXDATEs, moved occurrences and all-day events behave alike.
+The next and last session drive the prep and follow-up reminders and the brief's span.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InputError, NotFoundError
+from .store import Store
+
+YEAR = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One appointment on the calendar (a single session or one date of a series)."""
+
+    session_id: int
+    uid: str
+    title: str
+    starts: datetime
+    ends: datetime | None
+    all_day: bool
+    recurring: bool
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON."""
+        return {"session_id": self.session_id, "uid": self.uid, "title": self.title,
+                "starts": self.starts.isoformat(timespec="minutes"),
+                "ends": self.ends.isoformat(timespec="minutes") if self.ends else None,
+                "all_day": self.all_day, "recurring": self.recurring, "source": self.source}
+
+
+# ------------------------------------------------------------------ time zones and parsing
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_tzid() -> str | None:
+    """The IANA name of this machine's time zone (TZ, /etc/localtime or /etc/timezone)."""
+    candidates = []
+    if os.environ.get("TZ"):
+        candidates.append(os.environ["TZ"].lstrip(":"))
+    target = os.path.realpath("/etc/localtime")
+    if "zoneinfo/" in target:
+        candidates.append(target.split("zoneinfo/", 1)[1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    return next((c for c in candidates if _zone(c) is not None), None)
+
+
+def zone_for(when: datetime) -> str | None:
+    """A named zone for `when` if the local zone agrees with its UTC offset (DST-proof series)."""
+    name = local_tzid()
+    zone = _zone(name)
+    if zone is None or when.utcoffset() != when.astimezone(zone).utcoffset():
+        return None
+    return name
+
+
+def _as_local(naive: datetime, now: datetime) -> datetime:
+    zone = _zone(local_tzid())
+    if zone is not None and now.utcoffset() == now.astimezone(zone).utcoffset():
+        return naive.replace(tzinfo=zone)
+    return naive.replace(tzinfo=now.tzinfo)
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """When a session starts: '2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00', '7d'.
+
+    companion.dates reads it, looking ahead; a session needs a time of day, not just a date.
+    """
+    from .dates import parse_when as read_when
+
+    words = " ".join(text.strip().lower().split())
+    if not re.search(r"\d:\d{2}", words) and not re.fullmatch(r"\d+\s*[dwh]", words):
+        raise InputError(f"{text!r} needs a time of day too, like 'tomorrow 15:00'.")
+    return read_when(words, now, future=True)
+
+
+def parse_every(text: str) -> int:
+    """'week', 'weekly', '2 weeks', 'fortnight', '10 days' -> days between sessions."""
+    words = text.strip().lower()
+    named = {"week": 7, "weekly": 7, "fortnight": 14, "fortnightly": 14, "biweekly": 14}
+    if words in named:
+        return named[words]
+    match = re.fullmatch(r"(\d+)\s*(weeks?|w|days?|d)", words)
+    if not match or int(match[1]) == 0:
+        raise InputError(f"--every {text!r} is not a repeat companion knows; "
+                         "try 'week' or '2 weeks'.")
+    return int(match[1]) * (7 if match[2].startswith("w") else 1)
+
+
+# ------------------------------------------------------------------ typed sessions
+def add_session(store: Store, when: datetime, *, every_days: int | None = None,
+                title: str | None = None) -> dict[str, Any]:
+    """Save one typed appointment (a series when `every_days` is given)."""
+    return store.upsert_session({
+        "uid": f"companion-{uuid.uuid4()}", "title": title or "Session", "starts": when,
+        "every_days": every_days, "tzid": zone_for(when), "source": "typed",
+        "exdates": "[]", "all_day": 0,
+    })
+
+
+def remove_session(store: Store, session_id: int) -> dict[str, Any]:
+    """Delete one session row (a repeating series goes as a whole)."""
+    return store.remove_session(session_id)
+
+
+# ------------------------------------------------------------------ expansion
+def _row_start(row: dict[str, Any]) -> date | datetime:
+    if row.get("all_day"):
+        return date.fromisoformat(row["starts_at"][:10])
+    starts = datetime.fromisoformat(row["starts_at"])
+    zone = _zone(row.get("tzid"))
+    return starts.astimezone(zone) if zone else starts
+
+
+def _exdate(text: str, row: dict[str, Any]) -> date | datetime:
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text)
+    zone = _zone(row.get("tzid"))
+    return moment.astimezone(zone) if zone and moment.tzinfo else moment
+
+
+def _event(row: dict[str, Any]) -> Any:
+    import icalendar
+
+    event = icalendar.Event()
+    event.add("uid", str(row["id"]))
+    event.add("summary", row.get("title") or "Session")
+    start = _row_start(row)
+    event.add("dtstart", start)
+    if row.get("ends_at") and not row.get("all_day"):
+        event.add("duration", datetime.fromisoformat(row["ends_at"]) -
+                  datetime.fromisoformat(row["starts_at"]))
+    rule = row.get("rrule") or (f"FREQ=DAILY;INTERVAL={row['every_days']}"
+                                if row.get("every_days") else None)
+    if rule:
+        event.add("rrule", icalendar.vRecur.from_ical(rule))
+    for text in json.loads(row.get("exdates") or "[]"):
+        event.add("exdate", _exdate(text, row))
+    return event
+
+
+def expand(rows: list[dict[str, Any]], start: datetime, end: datetime) -> list[Occurrence]:
+    """Every appointment of `rows` that starts in [start, end), in time order."""
+    import icalendar
+    import recurring_ical_events
+
+    calendar = icalendar.Calendar()
+    by_id = {str(r["id"]): r for r in rows}
+    for row in rows:
+        calendar.add_component(_event(row))
+    local = start.tzinfo
+    found = [_occurrence(by_id[str(e["UID"])], e, local)
+             for e in recurring_ical_events.of(calendar).between(start, end)]
+    return sorted((o for o in found if start <= o.starts < end), key=lambda o: o.starts)
+
+
+def _occurrence(row: dict[str, Any], event: Any, local: tzinfo | None) -> Occurrence:
+    starts = event["DTSTART"].dt
+    all_day = not isinstance(starts, datetime)
+    if all_day:
+        starts = datetime.combine(starts, time(), tzinfo=local)
+    has_end = bool(row.get("ends_at")) and not all_day and "DTEND" in event
+    ends = event["DTEND"].dt if has_end else None
+    if isinstance(ends, datetime):
+        ends = ends.astimezone(local)
+    return Occurrence(
+        session_id=int(row["id"]), uid=row.get("uid") or "", title=row.get("title") or "Session",
+        starts=starts.astimezone(local), ends=ends, all_day=all_day,
+        recurring=bool(row.get("rrule") or row.get("every_days")), source=row.get("source") or "",
+    )
+
+
+def occurrences(store: Store, start: datetime, end: datetime) -> list[Occurrence]:
+    """Appointments stored in `store` that start in [start, end)."""
+    return expand(store.rows("sessions", until=end), start, end)
+
+
+def upcoming_sessions(store: Store, now: datetime, horizon: timedelta = YEAR) -> list[Occurrence]:
+    """Appointments from now until now + horizon (a year by default)."""
+    return occurrences(store, now, now + horizon)
+
+
+def next_session(store: Store, now: datetime) -> Occurrence | None:
+    """The next appointment within a year, or None."""
+    ahead = upcoming_sessions(store, now)
+    return ahead[0] if ahead else None
+
+
+def last_session(store: Store, now: datetime, *, lookback: timedelta = YEAR) -> Occurrence | None:
+    """The latest appointment that has started before now (within a year back), or None."""
+    past = occurrences(store, now - lookback, now)
+    return past[-1] if past else None
+
+
+def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
+    """A stored session row by id (NotFoundError when there is none)."""
+    try:
+        return store.get("session", session_id)
+    except NotFoundError:
+        raise NotFoundError(f"there is no session with id {session_id}; "
+                            "`companion session list` shows them.") from None
+
+
+# ------------------------------------------------------------------ calendar import
+_SEARCHED = ("SUMMARY", "DESCRIPTION", "LOCATION", "ORGANIZER", "ATTENDEE", "CATEGORIES")
+
+
+def _text_of(event: Any) -> str:
+    parts: list[str] = []
+    for name in _SEARCHED:
+        value = event.get(name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is None:
+                continue
+            parts.append(str(item))
+            params = getattr(item, "params", {})
+            parts.append(str(params.get("CN", "")))
+    return " ".join(parts).lower()
+
+
+def _stamp_value(value: date | datetime) -> str:
+    return value.isoformat() if isinstance(value, datetime) else value.isoformat()[:10]
+
+
+def _tzid_of(start: date | datetime) -> str | None:
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        return None
+    key = getattr(start.tzinfo, "key", None) or getattr(start.tzinfo, "zone", None)
+    return key if _zone(key) is not None else None
+
+
+def _uid(event: Any) -> str:
+    if event.get("UID"):
+        return str(event["UID"])
+    seed = f"{event.get('SUMMARY', '')}|{event['DTSTART'].to_ical().decode()}"
+    return "ics-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def _exdates_of(event: Any) -> list[str]:
+    found = event.get("EXDATE")
+    lists = found if isinstance(found, list) else ([found] if found is not None else [])
+    return [_stamp_value(d.dt) for group in lists for d in group.dts]
+
+
+def _session_from_event(event: Any, *, now: datetime, source: str) -> dict[str, Any]:
+    if "DTSTART" not in event:
+        raise InputError(f"the event {_uid_or_title(event)} has no start time (DTSTART).")
+    raw = event["DTSTART"].dt
+    all_day = not isinstance(raw, datetime)
+    start = (datetime.combine(raw, time(), tzinfo=now.tzinfo) if all_day
+             else raw if raw.tzinfo else _as_local(raw, now))
+    ends = None
+    if not all_day and "DTEND" in event and isinstance(event["DTEND"].dt, datetime):
+        ends = event["DTEND"].dt if event["DTEND"].dt.tzinfo else _as_local(event["DTEND"].dt, now)
+    elif not all_day and "DURATION" in event:
+        ends = start + event["DURATION"].dt
+    uid = _uid(event)
+    if "RECURRENCE-ID" in event:
+        uid = f"{uid}#{_stamp_value(event['RECURRENCE-ID'].dt)}"
+    rule = event.get("RRULE")
+    rule = rule[0] if isinstance(rule, list) else rule
+    return {
+        "uid": uid, "title": str(event.get("SUMMARY") or "Session"), "starts": start,
+        "ends": ends, "rrule": rule.to_ical().decode() if rule is not None else None,
+        "exdates": _exdates_of(event), "tzid": _tzid_of(raw) or (None if all_day or raw.tzinfo
+                                                               else zone_for(start)),
+        "every_days": None, "source": source, "all_day": int(all_day),
+    }
+
+
+def _uid_or_title(event: Any) -> str:
+    return repr(str(event.get("UID") or event.get("SUMMARY") or "without a name"))
+
+
+def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
+                  source: str = "ics") -> list[dict[str, Any]]:
+    """Session rows from .ics bytes; InputError (and nothing returned) if the file is broken."""
+    import icalendar
+
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise InputError(f"this is not a calendar file companion can read ({exc}). "
+                         "Nothing was imported.") from None
+    events = [c for c in calendar.walk("VEVENT")]
+    broken = [e for e in events if getattr(e, "errors", None)]
+    if broken:
+        name, problem = broken[0].errors[0]
+        raise InputError(f"the event {_uid_or_title(broken[0])} has a broken {name} "
+                         f"({problem}). Nothing was imported.")
+    _check_expands(calendar, now)
+    chosen = [e for e in events if str(e.get("STATUS", "")).upper() != "CANCELLED"
+              and (not match or match.lower() in _text_of(e))]
+    rows = [_session_from_event(e, now=now, source=source) for e in chosen]
+    return _apply_moved(rows)
+
+
+def _check_expands(calendar: Any, now: datetime) -> None:
+    import recurring_ical_events
+
+    try:
+        recurring_ical_events.of(calendar).between(now - YEAR, now + YEAR)
+    except Exception as exc:  # the library raises many kinds for broken rules
+        raise InputError(f"the calendar's repeat rules cannot be read ({exc}). "
+                         "Nothing was imported.") from None
+
+
+def _apply_moved(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A moved or changed occurrence replaces its date in the series (as an EXDATE)."""
+    series = {r["uid"]: r for r in rows if "#" not in r["uid"]}
+    for row in rows:
+        master_uid, _, original = row["uid"].partition("#")
+        if original and master_uid in series and original not in series[master_uid]["exdates"]:
+            series[master_uid]["exdates"].append(original)
+    for row in rows:
+        row["exdates"] = json.dumps(row["exdates"])
+    return rows
+
+
+def import_calendar(store: Store, path: Path, *, now: datetime,
+                    match: str | None = None) -> list[dict[str, Any]]:
+    """Import (or update, by UID) the sessions of an .ics file in one transaction."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}.") from None
+    rows = read_calendar(data, now=now, match=match, source=f"ics:{path.name}")
+    return store.upsert_sessions(rows) if rows else []

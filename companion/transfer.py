@@ -1,0 +1,160 @@
+"""All data out (JSON, CSV, Markdown) and back in (our JSON, or jrnl's JSON export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .dates import localize
+from .errors import InputError
+from .store import USER_TABLES, Store, stamp, table_columns
+
+FORMAT_NAME = "companion-export"
+FORMAT_VERSION = 1
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def export_json(store: Store, *, now: datetime) -> str:
+    data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "companion": __version__,
+            "exported_at": stamp(now)[0], "tables": store.dump()}
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
+               "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
+               "prompt", "text")
+
+
+def _csv_rows(store: Store) -> list[dict[str, Any]]:
+    patterns = {p["id"]: p["name"] for p in store.rows("patterns")}
+    rows: list[dict[str, Any]] = []
+    rows += [{"record": "entry", **e} for e in store.entries()]
+    rows += [{"record": "skill", **s, "text": s.get("note")} for s in store.rows("skill_uses")]
+    rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
+    rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
+              "text": n.get("note")} for n in store.rows("pattern_notices")]
+    rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
+    return rows
+
+
+def export_csv(store: Store) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(_csv_rows(store))
+    return out.getvalue()
+
+
+def export_markdown(store: Store) -> str:
+    lines = ["# My companion journal", ""]
+    day = ""
+    for row in _csv_rows(store):
+        if row["created_at"][:10] != day:
+            day = row["created_at"][:10]
+            lines += [f"## {day}", ""]
+        lines += [_md_heading(row), "", str(row.get("text") or "").strip() or "_(no note)_", ""]
+    if len(lines) == 2:
+        lines.append("Nothing saved yet.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_heading(row: dict[str, Any]) -> str:
+    time = row["created_at"][11:16]
+    label = {"entry": str(row.get("kind") or "entry"), "skill": f"skill: {row.get('skill')}",
+             "moment": f"tough moment ({row.get('intensity')}/10)",
+             "notice": f"caught: {row.get('pattern')}"}[row["record"]]
+    extras = []
+    if row.get("area"):
+        extras.append(f"area: {row['area']}")
+    if row.get("mood"):
+        extras.append(f"mood {row['mood']}/5")
+    return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
+
+
+def export_text(store: Store, fmt: str, *, now: datetime) -> str:
+    if fmt == "json":
+        return export_json(store, now=now)
+    if fmt == "csv":
+        return export_csv(store)
+    return export_markdown(store)
+
+
+# ---------------------------------------------------------------- import
+def read_import(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise InputError(f"{path} is {size:,} bytes; imports are limited to 512 MB.")
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path} is not a JSON export (companion's or jrnl's): {exc}. "
+                         "Nothing was imported.") from exc
+
+
+def import_file(store: Store, path: Path, *, now: datetime) -> dict[str, int]:
+    """Import everything in one transaction: all of it, or (on any problem) nothing."""
+    data = read_import(path)
+    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
+        return store.load(_check_ours(store, data, path))
+    if isinstance(data, dict) and isinstance(data.get("entries"), list):
+        return {"entries": _import_jrnl(store, data["entries"], path, now=now)}
+    raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
+                     "Nothing was imported.")
+
+
+def _check_ours(store: Store, data: dict[str, Any], path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table and row of a companion export, checked before anything is written."""
+    if not isinstance(data.get("version"), int) or data["version"] > FORMAT_VERSION:
+        raise InputError(f"{path} comes from a newer companion (export version "
+                         f"{data.get('version')}); update companion to import it.")
+    tables = data.get("tables")
+    if not isinstance(tables, dict):
+        raise InputError(f"{path} has no tables. Nothing was imported.")
+    for name, rows in tables.items():
+        if name not in USER_TABLES or not isinstance(rows, list):
+            raise InputError(f"{path}: unknown table {name!r}. Nothing was imported.")
+        columns = table_columns(store.db, name)
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or not isinstance(row.get("id"), int) \
+                    or set(row) - columns:
+                raise InputError(f"{path}: record {i + 1} of {name} is not in the expected "
+                                 "shape. Nothing was imported.")
+    return tables
+
+
+def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
+    from .store import EntryDraft
+
+    try:
+        text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
+                                         str(item.get("body") or "").strip()) if p)
+        tags = [str(t).lstrip("@") for t in item.get("tags") or []]
+        if item.get("starred"):
+            tags.append("starred")
+        when = localize(datetime.fromisoformat(f"{item['date']} {item.get('time') or '00:00'}"),
+                        now)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{path}: jrnl entry {index + 1} has no usable date ({exc}). "
+                         "Nothing was imported.") from exc
+    if not text:
+        raise InputError(f"{path}: jrnl entry {index + 1} is empty. Nothing was imported.")
+    return EntryDraft("reflection", text, source="import", tags=tuple(tags), when=when)
+
+
+def _import_jrnl(store: Store, items: list[Any], path: Path, *, now: datetime) -> int:
+    drafts = [_jrnl_draft(item, i, path, now) for i, item in enumerate(items)]
+    have = {(e["created_utc"], e["text"]) for e in store.entries()}
+    added = 0
+    with store.writing():
+        for draft in drafts:
+            if (stamp(draft.when)[1], draft.text) not in have:
+                store.add_entry(draft)
+                added += 1
+    return added

@@ -1,0 +1,128 @@
+"""The bad-input corpus (tests/data/bad/): one clear message, the right exit code, no
+traceback, and the data already stored unchanged (a digest of the export before and after)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+
+def companion(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "COMPANION_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "companion", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def digest(home: Path) -> str:
+    out = companion(home, "export")
+    assert out.returncode == 0, out.stderr
+    tables = json.loads(out.stdout)["tables"]
+    return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("seeded")
+    for args in (["reflect", "kept safe"], ["skill", "walk", "--helped", "5"],
+                 ["moment", "--intensity", "6", "--steady-after", "15m"],
+                 ["win", "asked for help"]):
+        assert companion(home, *args).returncode == 0
+    return home
+
+
+def fresh_copy(seeded: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(seeded, home)
+    return home
+
+
+def check(result: subprocess.CompletedProcess[str], code: int) -> None:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if code in (1, 3):
+        assert lines and lines[0].startswith("error: "), result.stderr
+        assert len(lines) == 1, result.stderr
+
+
+def cases(folder: str) -> list[Path]:
+    return sorted((BAD / folder).iterdir())
+
+
+@pytest.mark.parametrize("case", cases("config"), ids=lambda p: p.name)
+def test_bad_config(case: Path, seeded: Path, tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    shutil.copy(case, home / "config.toml")
+    result = companion(home, "config", "check")
+    check(result, 1)
+    assert "config.toml" in result.stderr
+    check(companion(home, "reflect", "new words"), 1)
+    (home / "config.toml").unlink()
+    assert digest(home) == before
+
+
+@pytest.mark.parametrize("case", cases("import"), ids=lambda p: p.name)
+def test_bad_import(case: Path, seeded: Path, tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    check(companion(home, "import", str(case)), 1)
+    assert digest(home) == before
+
+
+@pytest.mark.parametrize("case", cases("ics"), ids=lambda p: p.name)
+def test_bad_calendar(case: Path, seeded: Path, tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    result = companion(home, "session", "import", str(case))
+    check(result, 1)
+    assert "Nothing was imported" in result.stderr
+    assert digest(home) == before
+
+
+@pytest.mark.parametrize("case", cases("db"), ids=lambda p: p.name)
+def test_bad_database(case: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(case, home / "companion.db")
+    original = case.read_bytes()
+    for args in (["reflect", "hello"], ["search", "hello"], ["export"]):
+        check(companion(home, *args), 1)
+    assert (home / "companion.db").read_bytes() == original
+
+
+CLI_CASES = [
+    (["reflect"], 2), (["reflect", ""], 1), (["checkin", "--text", "x", "--mood", "0"], 2),
+    (["checkin", "--text", "x", "--mood", "five"], 2), (["win", "x", "--area", "nowhere"], 2),
+    (["moment", "--intensity", "-1"], 2), (["moment", "--intensity", "3", "--steady-after", "-2h"],
+                                           1),
+    (["moment", "--intensity", "3", "--steady-after", "soonish"], 1), (["moment"], 2),
+    (["skill", ""], 1), (["skill", "walk", "--helped", "11"], 2), (["forget", "123456"], 1),
+    (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
+    (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
+    (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+]
+
+
+@pytest.mark.parametrize("args, code", CLI_CASES, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else str(v))
+def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    check(companion(home, *args), code)
+    assert digest(home) == before
+
+
+def test_corpus_is_large_enough() -> None:
+    files = [p for p in BAD.rglob("*") if p.is_file()]
+    assert len(files) + len(CLI_CASES) >= 40

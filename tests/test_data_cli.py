@@ -1,0 +1,202 @@
+import csv
+import io
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import all_files
+
+MARKER = "zebra-lantern-7731"
+
+
+def fill(cli) -> None:
+    cli("reflect", f"a walk by the river {MARKER}", "--area", "regulation", "--bring")
+    cli("checkin", "--text", "steady enough", "--mood", "3")
+    cli("skill", "grounding", "--helped", "6", "--note", "five things I can see")
+    cli("moment", "--intensity", "7", "--steady-after", "40m", "--note", "loud meeting")
+    cli("win", "asked for a minute before answering")
+    cli("pattern", "add", "all-or-nothing")
+    cli("pattern", "noticed", "all-or-nothing", "--responded", "--note", "caught it")
+    cli("phrase", "add", "One thing at a time.")
+
+
+def test_export_json_round_trips_exactly(cli, home: Path) -> None:
+    fill(cli)
+    first = json.loads(cli("export").stdout)
+    cli("forget", "--all", "--yes")
+    assert json.loads(cli("export").stdout)["tables"]["entries"] == []
+    out = home / "export.json"
+    out.write_text(json.dumps(first))
+    cli("import", str(out))
+    again = json.loads(cli("export").stdout)
+    assert again["tables"] == first["tables"]
+    assert "Nothing new" in cli("import", str(out)).stdout
+
+
+def test_import_into_a_journal_with_other_records_keeps_both(cli, home: Path) -> None:
+    fill(cli)
+    exported = home / "e.json"
+    cli("export", "-o", str(exported))
+    cli("forget", "--all", "--yes")
+    cli("reflect", "written after the export")
+    cli("import", str(exported))
+    texts = [e["text"] for e in json.loads(cli("export").stdout)["tables"]["entries"]]
+    assert "written after the export" in texts and any(MARKER in t for t in texts)
+    notices = json.loads(cli("pattern", "list", "--json").stdout)
+    assert notices[0]["noticed"] == 1
+
+
+def test_export_csv_and_markdown(cli) -> None:
+    fill(cli)
+    rows = list(csv.DictReader(io.StringIO(cli("export", "--format", "csv").stdout)))
+    assert {r["record"] for r in rows} == {"entry", "skill", "moment", "notice"}
+    assert any(MARKER in r["text"] for r in rows)
+    md = cli("export", "--format", "md").stdout
+    assert md.startswith("# My companion journal") and MARKER in md
+
+
+def test_export_file_is_private_with_umask_022(cli, home: Path) -> None:
+    fill(cli)
+    old = os.umask(0o022)
+    try:
+        target = home / "out" / "journal.md"
+        target.parent.mkdir(mode=0o755, parents=True)
+        cli("export", "--format", "md", "-o", str(target))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("payload", [
+    '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 1}]}}',
+    '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 5, "text": "x",'
+    ' "kind": "reflection", "created_at": "2026", "created_utc": "2026", "source": "typed",'
+    ' "bogus": 1}]}}',
+    '{"format": "companion-export", "version": 99, "tables": {}}',
+    '{"entries": [{"title": "ok", "date": "2025-01-01"}, {"title": "no date"}]}',
+    '{"entries": [{"title": "", "body": "", "date": "2025-01-01"}]}',
+    '[1, 2, 3]',
+    '{"format": "companion-export", "version": 1, "tables": {"secrets": []}}',
+    "not json at all",
+    "\udcff",
+])
+def test_malformed_import_changes_nothing(cli, home: Path, payload: str) -> None:
+    fill(cli)
+    before = json.loads(cli("export").stdout)["tables"]
+    bad = home / "bad.json"
+    bad.write_bytes(payload.encode("utf-8", errors="surrogateescape"))
+    result = cli("import", str(bad), ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("error: ")
+    assert "Traceback" not in result.output
+    assert json.loads(cli("export").stdout)["tables"] == before
+
+
+def test_jrnl_json_export_imports_as_reflections(cli, home: Path, tmp_path: Path) -> None:
+    jrnl_export = _real_jrnl_export(tmp_path)
+    cli("import", str(jrnl_export))
+    entries = json.loads(cli("export").stdout)["tables"]["entries"]
+    assert len(entries) == 2
+    first = entries[0]
+    assert first["kind"] == "reflection" and first["source"] == "import"
+    assert first["created_at"].startswith("2025-03-04T09:15")
+    assert "Therapy homework" in first["text"] and "breathing" in first["text"]
+    assert "homework" in json.loads(first["tags"])
+    assert "Nothing new" in cli("import", str(jrnl_export)).stdout
+
+
+def _real_jrnl_export(tmp_path: Path) -> Path:
+    """A journal written and exported by jrnl itself (from PyPI)."""
+    jrnl = Path(sys.executable).with_name("jrnl")
+    if not jrnl.exists():
+        pytest.skip("jrnl is not installed (it is in the test extra: pip install -e '.[test]')")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "HOME": str(tmp_path)}
+    cfg = tmp_path / "cfg" / "jrnl"
+    cfg.mkdir(parents=True)
+    journal = tmp_path / "journal.txt"
+    (cfg / "jrnl.yaml").write_text(
+        f"journals:\n  default:\n    journal: {journal}\nencrypt: false\neditor: ''\n"
+        "tagsymbols: '@'\ntimeformat: '%Y-%m-%d %H:%M'\nhighlight: false\nlinewrap: 79\n"
+        "indent_character: '|'\ndefault_hour: 9\ndefault_minute: 0\ncolors:\n  body: none\n"
+        "  date: none\n  tags: none\n  title: none\nversion: v4.0\ntemplate: false\n")
+    for text in ("2025-03-04 09:15: Therapy homework. Tried the breathing @homework",
+                 "2025-03-05 21:00: Slept badly but called a friend."):
+        subprocess.run([str(jrnl), text], env=env, check=True, capture_output=True, timeout=60)
+    out = subprocess.run([str(jrnl), "--export", "json"], env=env, check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    path = tmp_path / "jrnl.json"
+    path.write_text(out)
+    return path
+
+
+def test_forget_removes_the_text_from_every_file(cli, home: Path) -> None:
+    fill(cli)
+    cli("reflect", f"second copy {MARKER}")
+    hits = json.loads(cli("search", MARKER, "--json").stdout)
+    assert len(hits) == 2
+    for hit in hits:
+        cli("forget", str(hit["id"]))
+    assert json.loads(cli("search", MARKER, "--json").stdout) == []
+    for path in all_files(home):
+        assert MARKER.encode() not in path.read_bytes(), path
+    assert "a walk by the river" not in cli("export").stdout
+
+
+def test_forget_all_leaves_no_trace_but_lists_backups(cli, home: Path) -> None:
+    fill(cli)
+    backup = json.loads(cli("backup", "--json").stdout)["path"]
+    result = json.loads(cli("forget", "--all", "--yes", "--json").stdout)
+    assert result["backups"] == [backup]
+    Path(backup).unlink()
+    for path in all_files(home):
+        data = path.read_bytes()
+        for secret in (MARKER, "loud meeting", "five things I can see", "caught it"):
+            assert secret.encode() not in data, (path, secret)
+
+
+def test_backup_is_verified_private_and_complete(cli, home: Path) -> None:
+    fill(cli)
+    dest = home / "elsewhere"
+    dest.mkdir()
+    path = Path(json.loads(cli("backup", str(dest), "--json").stdout)["path"])
+    assert path.parent == dest and stat.S_IMODE(path.stat().st_mode) == 0o600
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM entries").fetchone()[0] == 3
+    conn.close()
+
+
+def test_everything_is_private_with_umask_022(cli, home: Path) -> None:
+    from companion.store import EntryDraft, Store
+
+    old = os.umask(0o022)
+    try:
+        fill(cli)
+        cli("backup")
+        cli("export", "-o", str(home / "exports" / "all.json"))
+        held = Store.open(home / "companion.db")  # keeps -wal and -shm on disk
+        held.add_entry(EntryDraft("reflection", "while the files are open"))
+    finally:
+        os.umask(old)
+    for root, dirs, files in os.walk(home):
+        for d in dirs:
+            assert stat.S_IMODE((Path(root) / d).stat().st_mode) == 0o700, d
+        for f in files:
+            assert stat.S_IMODE((Path(root) / f).stat().st_mode) == 0o600, f
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    names = {p.name for p in all_files(home)}
+    assert {"companion.db", "companion.db-wal", "companion.db-shm"} <= names
+    held.close()
+
+
+def test_search_lists_everything_unless_limited(cli) -> None:
+    for i in range(30):
+        cli("reflect", f"evening walk number {i}")
+    assert len(json.loads(cli("search", "walk", "--json").stdout)) == 30
+    assert len(json.loads(cli("search", "walk", "--limit", "5", "--json").stdout)) == 5
+    assert "Nothing found" in cli("search", "nonexistentword").stdout

@@ -1,0 +1,116 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from companion.store import Store
+
+
+def test_reflect_typed_stdin_area_and_bring(cli, home: Path) -> None:
+    out = json.loads(cli("reflect", "I noticed it sooner", "--area", "awareness", "--bring",
+                         "--json").stdout)
+    assert out["id"] == 1 and out["bring"] == 1 and out["area"] == "awareness"
+    assert "Saved your reflection (2)" in cli("reflect", "-", input="from stdin\n").stdout
+    with Store.open(home / "companion.db") as s:
+        assert [e["text"] for e in s.entries()] == ["I noticed it sooner", "from stdin"]
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["reflect", ""], 1, "empty"),
+    (["reflect", "   "], 1, "empty"),
+    (["checkin", "--text", "x", "--mood", "9"], 2, "mood"),
+    (["reflect", "x", "--area", "nowhere"], 2, "area"),
+    (["moment", "--intensity", "5", "--steady-after", "-10"], 1, "negative"),
+    (["moment", "--intensity", "11"], 2, "intensity"),
+    (["moment", "steady"], 1, "no tough moment"),
+    (["pattern", "noticed", "unknown"], 1, "no pattern"),
+    (["forget", "99"], 1, "no entry with id 99"),
+    (["forget", "banana"], 2, "ID"),
+    (["forget", "--all"], 2, "--yes"),
+    (["import", "/nonexistent.json"], 1, "cannot read"),
+])
+def test_bad_input_gets_one_clear_message(cli, args: list[str], code: int, words: str) -> None:
+    cli("reflect", "something to keep")
+    result = cli(*args, ok=False)
+    assert result.exit_code == code, result.output
+    assert words in result.stderr
+    assert "Traceback" not in result.output
+    if code == 1:
+        assert result.stderr.startswith("error: ")
+    assert "something to keep" in cli("search", "keep").stdout
+
+
+def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
+    from datetime import datetime
+
+    with Store.open(home / "companion.db") as s:
+        d = s.claim_delivery("evening", datetime.now().astimezone().replace(microsecond=0),
+                             prompt="What feeling has been around today?")
+        s.set_delivery(d["id"], "notified")
+    entry = json.loads(cli("checkin", "--text", "tired but ok", "--mood", "3", "--json").stdout)
+    assert entry["prompt"] == "What feeling has been around today?"
+    with Store.open(home / "companion.db") as s:
+        delivery = s.delivery(d["id"])
+    assert delivery["status"] == "answered" and delivery["entry_id"] == entry["id"]
+    assert entry["delivery_id"] == d["id"]
+    result = cli("checkin", "--skip", ok=False)
+    assert result.exit_code == 1 and "no check-in is waiting" in result.stderr
+
+
+def test_checkin_snooze_and_skip(cli, home: Path) -> None:
+    from datetime import datetime
+
+    with Store.open(home / "companion.db") as s:
+        d = s.claim_delivery("evening", datetime.now().astimezone(), status="notified")
+    assert "Snoozed" in cli("checkin", "--snooze").stdout
+    assert "Skipped" in cli("checkin", "--skip").stdout
+    with Store.open(home / "companion.db") as s:
+        assert s.delivery(d["id"])["status"] == "skipped"
+
+
+def test_typed_checkin_asks_its_question(cli) -> None:
+    result = cli("checkin", "--mood", "4", input="a calm evening\n")
+    assert "?" in result.stderr  # the prompt was shown
+    assert "Saved your check-in" in result.stdout
+
+
+def test_skill_moment_win_pattern_flow(cli, home: Path) -> None:
+    cli("skill", "box breathing", "--helped", "7", "--note", "before the call")
+    cli("moment", "--intensity", "8", "--steady-after", "1h30m", "--skill", "walk")
+    cli("moment", "--intensity", "6", "--note", "email from boss")
+    steady = json.loads(cli("moment", "steady", "--json").stdout)
+    assert steady["id"] == 2 and steady["steady_minutes"] is not None
+    cli("win", "said no to extra work", "--area", "boundaries")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "Mind Reading", "--responded")
+    cli("pattern", "noticed", "mind reading")
+    patterns = json.loads(cli("pattern", "list", "--json").stdout)
+    assert patterns == [{"id": 1, "name": "mind reading", "created_at": patterns[0]["created_at"],
+                         "noticed": 2, "responded": 1,
+                         "last_noticed": patterns[0]["last_noticed"]}]
+    with Store.open(home / "companion.db") as s:
+        assert s.get("moment", 1)["steady_minutes"] == 90
+        assert [u["skill"] for u in s.rows("skill_uses")] == ["box breathing", "walk"]
+        assert s.entries(kind="win")[0]["area"] == "boundaries"
+
+
+def test_phrases(cli) -> None:
+    cli("phrase", "add", "You are allowed to go slowly.", "--context", "tired")
+    mine = json.loads(cli("phrase", "list", "--json").stdout)
+    assert [p["text"] for p in mine] == ["You are allowed to go slowly."]
+    everything = json.loads(cli("phrase", "list", "--all", "--json").stdout)
+    assert len(everything) >= 31
+
+
+def test_every_command_has_help(cli) -> None:
+    from companion.cli import main
+
+    def walk(group, path):
+        for name, command in group.commands.items():
+            assert command.help, f"{' '.join(path + [name])} has no help text"
+            if hasattr(command, "commands"):
+                walk(command, path + [name])
+
+    walk(main, [])
+    assert "not therapy" in cli("--help").stdout
+    assert cli("--version").stdout.startswith("companion, version")
