@@ -26,14 +26,15 @@ SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2
 CHUNK_SAMPLES = 4000  # a quarter of a second: what Vosk's own examples feed
 SILENCE_PEAK = 64  # a recording whose loudest sample stays below this holds no speech
-_FILTER_TAPS = 63
+_ZERO_CROSSINGS = 10  # sinc lobes on each side: more is cleaner and slower
 
 
 class Resampler:
     """Streams int16 audio at any rate and channel count to 16 kHz mono int16.
 
-    Downsampling runs a windowed-sinc low-pass first (so no aliasing), then linear
-    interpolation; the state carries across chunks, so chunk boundaries leave no seams.
+    Band-limited interpolation: each output sample is a windowed-sinc weighted sum of the
+    input around its position, with the cut-off below the lower Nyquist frequency (so
+    downsampling does not alias). State carries across chunks: no seams at boundaries.
     """
 
     def __init__(self, src_rate: int, *, channels: int = 1, dst_rate: int = SAMPLE_RATE):
@@ -43,11 +44,11 @@ class Resampler:
 
         self.src_rate, self.channels, self.dst_rate = src_rate, channels, dst_rate
         self._step = src_rate / dst_rate
-        self._taps = _lowpass(0.5 * dst_rate / src_rate * 0.9) if src_rate > dst_rate else None
-        width = 0 if self._taps is None else len(self._taps) - 1
-        self._history = np.zeros(width, dtype=np.float32)
-        self._buf = np.zeros(0, dtype=np.float32)
-        self._pos = 0.0
+        self._cutoff = min(1.0, dst_rate / src_rate) * 0.94
+        self._half = int(math.ceil(_ZERO_CROSSINGS / self._cutoff))
+        self._buf = np.zeros(self._half, dtype=np.float64)
+        self._base = -self._half  # the input index of _buf[0]
+        self._emitted = 0  # output samples so far
 
     @property
     def passthrough(self) -> bool:
@@ -60,7 +61,7 @@ class Resampler:
         import numpy as np
 
         samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype=np.int16)
-        return self.process_floats(samples.astype(np.float32))
+        return self.process_floats(samples.astype(np.float64))
 
     def process_floats(self, samples: Any) -> bytes:
         """Interleaved samples (float, int16 scale) in, 16 kHz mono int16 bytes out."""
@@ -69,30 +70,43 @@ class Resampler:
         if self.channels > 1:
             usable = len(samples) - len(samples) % self.channels
             samples = samples[:usable].reshape(-1, self.channels).mean(axis=1)
-        if self._taps is not None:
-            joined = np.concatenate((self._history, samples))
-            self._history = joined[len(joined) - len(self._history):]
-            samples = np.convolve(joined, self._taps, mode="valid")
         if self.src_rate == self.dst_rate:
             return _to_int16(samples)
-        buf = np.concatenate((self._buf, samples))
-        last = len(buf) - 1
-        count = int(math.floor((last - self._pos) / self._step)) + 1 if last >= self._pos else 0
-        where = self._pos + self._step * np.arange(count)
-        out = np.interp(where, np.arange(len(buf)), buf) if count else np.zeros(0)
-        next_pos = self._pos + self._step * count
-        drop = min(int(math.floor(next_pos)), len(buf))
-        self._buf, self._pos = buf[drop:], next_pos - drop
+        self._buf = np.concatenate((self._buf, samples))
+        end = self._base + len(self._buf)  # one past the last input index we hold
+        ready = int(math.floor((end - self._half - 1) / self._step)) + 1 - self._emitted
+        if ready <= 0:
+            return b""
+        where = (self._emitted + np.arange(ready)) * self._step
+        first = np.floor(where).astype(np.int64) - self._half + 1
+        index = first[:, None] + np.arange(2 * self._half)[None, :]
+        t = where[:, None] - index
+        weights = self._cutoff * np.sinc(self._cutoff * t) * _blackman(t / self._half)
+        out = (self._buf[index - self._base] * weights).sum(axis=1)
+        self._emitted += ready
+        keep_from = int(math.floor(self._emitted * self._step)) - self._half + 1
+        self._buf = self._buf[keep_from - self._base:]
+        self._base = keep_from
         return _to_int16(out)
 
+    def flush(self) -> bytes:
+        """The last samples, which wait for input that will not come."""
+        if self.passthrough or self.src_rate == self.dst_rate:
+            return b""
+        import numpy as np
 
-def _lowpass(cutoff: float) -> Any:
-    """A Blackman-windowed sinc low-pass; `cutoff` in cycles per input sample."""
+        total_in = self._base + len(self._buf)
+        wanted = int(math.ceil(total_in / self._step)) - self._emitted
+        out = self.process_floats(np.zeros(self._half * self.channels + self.channels))
+        return out[: max(0, wanted) * SAMPLE_WIDTH]
+
+
+def _blackman(x: Any) -> Any:
+    """The Blackman window on [-1, 1] (0 outside)."""
     import numpy as np
 
-    n = np.arange(_FILTER_TAPS) - (_FILTER_TAPS - 1) / 2
-    taps = np.sinc(2 * cutoff * n) * np.blackman(_FILTER_TAPS)
-    return (taps / taps.sum()).astype(np.float32)
+    w = 0.42 + 0.5 * np.cos(np.pi * x) + 0.08 * np.cos(2 * np.pi * x)
+    return np.where(np.abs(x) <= 1, w, 0.0)
 
 
 def _to_int16(samples: Any) -> bytes:
@@ -218,6 +232,8 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
                 out = resampler.process_floats(_pcm_to_floats(data, width))
             if out:
                 yield out
+        if tail := resampler.flush():
+            yield tail
     if got < expected:
         raise InputError(
             f"{info.path} is cut short: it should hold {expected / info.rate:.1f} seconds "
@@ -261,6 +277,8 @@ def _soundfile_chunks(info: AudioFile) -> Iterator[bytes]:
         out = resampler.process(frames.tobytes())
         if out:
             yield out
+    if tail := resampler.flush():
+        yield tail
 
 
 def _probe_sox(path: Path) -> AudioFile | None:

@@ -174,3 +174,21 @@ def similar(a: str, b: str, *, at_least: float = 0.75) -> bool:
 
     left, right = a.replace(" ", ""), b.replace(" ", "")
     return bool(left and right) and difflib.SequenceMatcher(None, left, right).ratio() >= at_least
+
+
+def aligned_snr(recorded: bytes, original: bytes) -> float:
+    """How faithfully `recorded` (16-bit, 16 kHz) holds `original`, in dB, at the best offset."""
+    import numpy as np
+
+    a = np.frombuffer(recorded, dtype="<i2").astype(np.float64)
+    b = np.frombuffer(original, dtype="<i2").astype(np.float64)
+    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    corr = np.fft.irfft(np.fft.rfft(a, n) * np.conj(np.fft.rfft(b, n)), n)
+    lag = int(np.argmax(corr))
+    lag = lag - n if lag > n // 2 else lag
+    a_part = a[max(0, lag):]
+    b_part = b[max(0, -lag):]
+    m = min(len(a_part), len(b_part))
+    a_part, b_part = a_part[:m], b_part[:m]
+    noise = float(((a_part - b_part) ** 2).sum()) or 1e-9
+    return float(10 * np.log10(float((b_part**2).sum()) / noise))
