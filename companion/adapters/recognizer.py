@@ -127,17 +127,17 @@ def transcribe(model: Any, chunks: Iterable[bytes],
     """Runs one utterance through a fresh recognizer and returns what was heard.
 
     Ends at the end of the chunks, when `listening.stop` is set, at `max_seconds`, or
-    when `silence_seconds` of quiet follow speech (quiet: no loud chunk and no new words).
+    when `silence_seconds` of quiet follow speech (quiet: no chunk louder than VOICE_PEAK).
     """
     how = listening or Listening()
     rec = Recognizer(model)
     seconds, last_activity, partial, ended_by = 0.0, 0.0, "", "end"
     for chunk in chunks:
         seconds += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)
-        before = rec.heard
         now = rec.accept(chunk)
-        grew = (now is not None and now != partial and now != "") or rec.heard != before
-        if grew or (how.silence_seconds is not None and peak(chunk) > VOICE_PEAK):
+        # Quiet is measured on the sound itself: Vosk may still revise its partial text
+        # for a while after the last word, which would keep the line open for nothing.
+        if how.silence_seconds is not None and peak(chunk) > VOICE_PEAK:
             last_activity = seconds
         if now is not None and now != partial and how.on_partial is not None:
             how.on_partial(" ".join(t for t in (rec.heard, now) if t))
