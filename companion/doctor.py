@@ -10,31 +10,73 @@ from .errors import CompanionError
 Check = dict[str, Any]
 
 
-def _result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
+def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
     status = "ok" if ok else ("note" if ok is None else "problem")
-    return {"name": name, "status": status, "ok": bool(ok), "detail": detail, "fix": fix}
+    return {"name": name, "status": status, "ok": bool(ok), "detail": detail,
+            "fix": "" if ok else fix}
 
 
 def check_config(app: Any) -> list[Check]:
     try:
         settings = app.settings
     except CompanionError as exc:
-        return [_result("config", False, str(exc), "edit the file, then `companion config check`")]
-    return [_result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
+        return [result("config", False, str(exc), "edit the file, then `companion config check`")]
+    return [result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
                                      "check-ins scheduled)")]
 
 
 def check_database(app: Any) -> list[Check]:
     try:
-        result = app.store.integrity()
+        verdict = app.store.integrity()
     except CompanionError as exc:
-        return [_result("database", False, str(exc), "restore a backup from the backups folder")]
+        return [result("database", False, str(exc), "restore a backup from the backups folder")]
     count = len(app.store.entries())
-    return [_result("database", result == "ok", f"{app.paths.db_file}: {result}, {count} entries",
-                    "" if result == "ok" else "restore a backup: companion backup copies")]
+    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count} entries",
+                   "" if verdict == "ok" else "restore a backup: companion backup copies")]
 
 
-CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database]
+def check_notifications(app: Any) -> list[Check]:
+    """Which notification backend would be used, and whether it shows buttons."""
+    from .adapters import notify
+
+    n = app.settings.notifications
+    found = notify.check(n.backend, timeout=n.timeout_seconds)
+    if not found["ok"]:
+        return [result("notifications", False, found["detail"] or "no notification service",
+                       "check-ins are written to the log only; run a desktop session with a "
+                       "notification service (any desktop has one), or install libnotify-bin")]
+    buttons = "with buttons" if found["actions"] else "without buttons (run `companion checkin`)"
+    return [result("notifications", True, f"{found['backend']}: {found['detail']}, {buttons}")]
+
+
+def check_service(app: Any) -> list[Check]:
+    """Whether the daemon runs (under systemd or by hand)."""
+    from . import service
+
+    state = service.status(app.paths)
+    if state["running_pid"]:
+        return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
+    if state["installed"]:
+        return [result("service", False, f"installed but {state['active']}",
+                       "`systemctl --user restart companion`; "
+                       "`journalctl --user -u companion` shows why it stopped")]
+    return [result("service", False, "the daemon is not running",
+                   "`companion service install` starts it now and at each login")]
+
+
+def check_speech(app: Any) -> list[Check]:
+    """Whether kind phrases can be read aloud."""
+    from .adapters.speaker import Speaker
+
+    if not app.settings.speech.enabled:
+        return [result("speech", None, "reading aloud is turned off ([speech] enabled)")]
+    reason = Speaker(app.settings.speech).check()
+    return [result("speech", reason is None, reason or "espeak-ng through pyttsx3",
+                   "sudo apt install espeak-ng pulseaudio-utils")]
+
+
+CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database, check_notifications,
+                                              check_speech, check_service]
 
 
 def run_checks(app: Any) -> list[Check]:
@@ -44,6 +86,6 @@ def run_checks(app: Any) -> list[Check]:
         try:
             results += check(app)
         except Exception as exc:  # a broken check must not hide the others
-            results.append(_result(check.__name__.removeprefix("check_"), False,
+            results.append(result(check.__name__.removeprefix("check_"), False,
                                    f"could not be checked ({type(exc).__name__})"))
     return results

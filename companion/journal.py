@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from .clock import Clock
-from .config import Settings
-from .errors import NotFoundError
 from .store import EntryDraft, Store, stamp
 
 # What a check-in answer is stored as, by the kind of check-in it answers.
@@ -29,26 +26,6 @@ def answer_checkin(store: Store, draft: EntryDraft, *, clock: Clock
             pending = store.set_delivery(pending["id"], "answered", entry_id=entry["id"],
                                          answered_at=stamp(clock.now())[0])
     return entry, pending
-
-
-def waiting_checkin(store: Store) -> dict[str, Any]:
-    pending = store.pending_delivery()
-    if pending is None:
-        raise NotFoundError("no check-in is waiting right now. You can still write one: "
-                            "companion checkin --text \"...\"")
-    return pending
-
-
-def snooze_checkin(store: Store, settings: Settings, *, clock: Clock) -> dict[str, Any]:
-    """Put the waiting check-in off for [checkins] snooze_minutes."""
-    pending = waiting_checkin(store)
-    until = clock.now() + timedelta(minutes=settings.checkins.snooze_minutes)
-    return store.set_delivery(pending["id"], "snoozed", snoozed_until=stamp(until)[0])
-
-
-def skip_checkin(store: Store) -> dict[str, Any]:
-    """Let the waiting check-in go (that is fine)."""
-    return store.set_delivery(waiting_checkin(store)["id"], "skipped")
 
 
 def checkin_prompt(store: Store) -> str:

@@ -42,6 +42,21 @@ def main(ctx: click.Context, debug: bool) -> None:
     emergency service: if you are in danger, run `companion help-now`.
     """
     ctx.obj = AppContext(debug=debug)
+    _quiet_logs(debug)
+
+
+def _quiet_logs(debug: bool) -> None:
+    """Commands speak through their output; library warnings show only with --debug.
+
+    (The daemon sets up its own log file and stderr handlers.)
+    """
+    import logging
+
+    logger = logging.getLogger("companion")
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def _register_all() -> None:

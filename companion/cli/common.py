@@ -95,7 +95,9 @@ def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> Non
     rows = list(rows)
     if not rows:
         return
-    cells = [[_cell(r.get(key)) for key, _ in columns] for r in rows]
+    last = len(columns) - 1
+    cells = [[_cell(r.get(key), whole=i == last) for i, (key, _) in enumerate(columns)]
+             for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
     widths[-1] = len(columns[-1][1])
     click.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
@@ -103,8 +105,8 @@ def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> Non
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, whole: bool = False) -> str:
     if value is None:
         return ""
-    text = str(value).replace("\n", " ")
-    return text if len(text) <= 70 else text[:67] + "..."
+    text = " ".join(str(value).split())
+    return text if whole or len(text) <= 70 else text[:67] + "..."

@@ -49,7 +49,13 @@ def _after_save(app: AppContext, entry: dict[str, Any]) -> None:
     """What follows every save (crisis resources when the words call for them)."""
     from ..aftercare import after_entry
 
-    after_entry(app, entry)
+    def notify(title: str, body: str) -> None:
+        from ..adapters.notify import Notice, send_once
+
+        n = app.settings.notifications
+        send_once(n.backend, Notice(title, body, urgency=2), timeout=n.timeout_seconds)
+
+    after_entry(app, entry, notify=notify)
 
 
 @click.command()
@@ -104,13 +110,13 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
 
 
 def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
-    from .. import journal
+    from .. import checkins
 
     if snooze:
-        row = journal.snooze_checkin(app.store, app.settings, clock=app.clock)
+        row = checkins.snooze_pending(app.store, app.settings, app.clock.now())
         message = f"Snoozed. It will come back at {row['snoozed_until'][11:16]}."
     else:
-        row = journal.skip_checkin(app.store)
+        row = checkins.skip_pending(app.store, app.clock.now())
         message = "Skipped. That's fine; see you at the next one."
     emit(row, as_json, lambda: click.echo(message))
 

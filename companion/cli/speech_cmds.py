@@ -1,0 +1,139 @@
+"""Speech and safety commands: encourage, friend-test, help-now, phrase remove/favourite."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..content import PHRASE_CONTEXTS
+from .common import AppContext, emit, json_option, pass_app
+
+REGIONS = ("US", "CA", "UK", "IE", "AU", "other")
+_PHRASE_ID = re.compile(r"^(?:phrase:)?(\d+)$")
+
+context_option = click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
+                              help="What kind of moment it is (otherwise any).")
+print_option = click.option("--print", "print_only", is_flag=True,
+                            help="Only print the phrase; don't read it aloud.")
+
+
+def _show(text: str) -> None:
+    click.echo(text)
+
+
+@click.command()
+@context_option
+@print_option
+@click.option("--to-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the spoken phrase to this WAV file instead of playing it.")
+@json_option
+@pass_app
+def encourage(app: AppContext, context: str | None, print_only: bool, to_file: Path | None,
+              as_json: bool) -> None:
+    """Read a kind, self-compassion phrase aloud (yours and your favourites first)."""
+    from .. import speech
+
+    result = speech.encourage(app, context=context, print_only=print_only, to_file=to_file,
+                              show=None if as_json else _show)
+    if as_json:
+        emit(result.as_dict(), True, lambda: None)
+    elif result.path is not None:
+        click.echo(f"Saved the spoken phrase to {result.path}.", err=True)
+    elif not print_only and not app.settings.speech.enabled:
+        click.echo("(Reading aloud is off: [speech] enabled = false.)", err=True)
+
+
+@click.command("friend-test")
+@context_option
+@click.option("--kinder", metavar="TEXT",
+              help="What you would say to that friend; kept as one of your phrases.")
+@print_option
+@pass_app
+def friend_test(app: AppContext, context: str | None, kinder: str | None,
+                print_only: bool) -> None:
+    """Would you talk to a friend doing this work the way you talk to yourself?"""
+    from .. import speech
+
+    click.echo(speech.FRIEND_QUESTION)
+    if kinder is None and sys.stdin.isatty():
+        kinder = click.prompt("What would you say to them? (Enter to skip)", default="",
+                              show_default=False, err=True)
+    if kinder and kinder.strip():
+        click.echo("Those are kind words. They are yours now too:")
+    else:
+        click.echo("Here is something kinder you could say to yourself:")
+    result = speech.friend_test(app, kinder=kinder, context=context or "mistake",
+                                print_only=print_only, show=lambda t: click.echo(f"  {t}"))
+    if kinder and kinder.strip():
+        click.echo(f"(Kept as your phrase {result.key.replace('user', 'phrase')}.)", err=True)
+
+
+@click.command("help-now")
+@click.option("--region", type=click.Choice(REGIONS),
+              help="Which resources to show (default: [safety] region).")
+@json_option
+@pass_app
+def help_now(app: AppContext, region: str | None, as_json: bool) -> None:
+    """Crisis resources, right now. Nothing is sent anywhere."""
+    from ..safety import resources_for
+
+    resources = resources_for(region or _region(app))
+    emit(resources.as_dict(), as_json, lambda: click.echo(resources.as_text()))
+
+
+def _region(app: AppContext) -> str:
+    """[safety] region; a broken config file must never keep the resources from showing."""
+    from ..errors import CompanionError
+
+    try:
+        return str(app.settings.safety.region)
+    except CompanionError as exc:
+        click.echo(f"(Your configuration has a problem, so showing every region: {exc})",
+                   err=True)
+        return "other"
+
+
+def _phrase_id(value: str) -> int:
+    m = _PHRASE_ID.match(value.strip())
+    if not m:
+        raise click.BadParameter(f"{value!r} is not a phrase id such as 3 or phrase:3.")
+    return int(m.group(1))
+
+
+@click.command("remove")
+@click.argument("phrase_id")
+@json_option
+@pass_app
+def phrase_remove(app: AppContext, phrase_id: str, as_json: bool) -> None:
+    """Delete one of your phrases for good (ID from `phrase list`)."""
+    number = _phrase_id(phrase_id)
+    row = app.store.get("phrase", number)
+    app.store.forget("phrase", number)
+    emit(row, as_json, lambda: click.echo(f"Removed phrase:{number}."))
+
+
+@click.command("favourite")
+@click.argument("phrase_id")
+@click.option("--off", is_flag=True, help="No longer a favourite.")
+@json_option
+@pass_app
+def phrase_favourite(app: AppContext, phrase_id: str, off: bool, as_json: bool) -> None:
+    """Mark one of your phrases as a favourite: favourites are chosen first."""
+    number = _phrase_id(phrase_id)
+    row = app.store.update_record("phrase", number, {"favourite": 0 if off else 1})
+    message = (f"phrase:{number} is no longer a favourite." if off
+               else f"phrase:{number} is a favourite now; it will come up first.")
+    emit(row, as_json, lambda: click.echo(message))
+
+
+def register(group: click.Group) -> None:
+    for command in (encourage, friend_test, help_now):
+        group.add_command(command)
+    phrase: Any = group.commands.get("phrase")
+    if isinstance(phrase, click.Group):
+        phrase.add_command(phrase_remove)
+        phrase.add_command(phrase_favourite)

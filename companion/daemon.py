@@ -1,0 +1,496 @@
+"""The daemon: wake, deliver what is due exactly once, handle buttons, signals and reloads.
+
+`run_daemon()` is what `companion run` (and systemd) starts. The loop sleeps until
+the next job (never more than 60 s), so it does not poll; after a suspend or a clock
+change it notices the jump and catches up on its next wake. What was sent is decided
+by the delivery table, not by memory, so a restart sends nothing twice.
+
+The Speak button: voice check-ins plug in through a `SpeakHook`, a callable that
+receives the delivery row. `resolve_speak_hook()` finds one when the voice work
+provides `companion.voice_checkin.speak_checkin`; until then there is no Speak button.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import queue
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from . import checkins
+from .clock import Clock
+from .config import Settings, load_settings
+from .errors import CompanionError, ConfigError
+from .paths import Paths, create_private_file, ensure_dir, write_private_text
+from .store import Store, stamp
+
+log = logging.getLogger("companion")
+
+MAX_SLEEP = 60.0
+JUMP_SECONDS = 30.0
+SpeakHook = Callable[[dict[str, Any]], None]
+Echo = Callable[[str], None]
+TERMINALS = {  # terminal: the arguments that come before the command it runs
+    "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
+    "konsole": ["-e"], "xfce4-terminal": ["-x"], "mate-terminal": ["-x"],
+    "alacritty": ["-e"], "kitty": [], "foot": [], "wezterm": ["start", "--"],
+    "xterm": ["-e"],
+}
+
+
+# ---------------------------------------------------------------- process plumbing
+def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
+    """Log to the private log file (0600) and to stderr. Never log what the user wrote."""
+    logger = logging.getLogger("companion")
+    for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
+        logger.removeHandler(handler)
+        handler.close()
+    create_private_file(log_file)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
+    if stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(fmt)
+        handler._companion = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+class InstanceLock:
+    """One daemon at a time: an exclusive lock on the lock file, holding our pid."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        ensure_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise CompanionError(
+                f"companion is already running (process {other}); only one can run at a time. "
+                "`companion service status` shows it.") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of a running daemon, or None (used by `service status` and `doctor`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.read(fd, 32).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else -1
+    finally:
+        os.close(fd)
+    return None
+
+
+class SystemdNotifier:
+    """READY=1 / WATCHDOG=1 written straight to $NOTIFY_SOCKET (no systemd library)."""
+
+    def __init__(self, env: dict[str, str] | None = None):
+        env = dict(os.environ if env is None else env)
+        self.address = env.get("NOTIFY_SOCKET", "")
+        usec = env.get("WATCHDOG_USEC", "")
+        pid = env.get("WATCHDOG_PID", "")
+        ours = not pid or pid == str(os.getpid())
+        self.watchdog_seconds = int(usec) / 1e6 if usec.isdigit() and ours else None
+
+    def send(self, state: str) -> None:
+        if not self.address:
+            return
+        target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(state.encode(), target)
+        except OSError as exc:
+            log.warning("could not tell systemd %s: %s", state, exc.strerror)
+
+
+# ---------------------------------------------------------------- the buttons
+def find_terminal(settings: Settings, env: dict[str, str] | None = None) -> list[str] | None:
+    """The command that opens a terminal running a command, or None on a headless machine."""
+    env = dict(os.environ if env is None else env)
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return None
+    configured = settings.notifications.terminal.strip()
+    if configured:
+        parts = shlex.split(configured)
+        return parts if shutil.which(parts[0]) else None
+    for name, args in TERMINALS.items():
+        if shutil.which(name):
+            return [name, *args]
+    return None
+
+
+def companion_command() -> list[str]:
+    """How to run this companion again (the console script next to this Python, or -m)."""
+    script = Path(sys.executable).with_name("companion")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "companion"]
+
+
+def resolve_speak_hook(settings: Settings) -> SpeakHook | None:
+    """The voice check-in, once the voice work provides one (and voice check-ins are on)."""
+    if settings.voice.checkins == "off":
+        return None
+    try:
+        from . import voice_checkin  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    hook = getattr(voice_checkin, "speak_checkin", None)
+    return hook if callable(hook) else None
+
+
+# ---------------------------------------------------------------- one pass
+@dataclass
+class Deliverer:
+    """Delivers what is due at a moment, exactly once, and handles button presses."""
+
+    store: Store
+    settings: Settings
+    backend: Any
+    clock: Clock
+    dry_run: bool = False
+    terminal: list[str] | None = None
+    speak: SpeakHook | None = None
+    since: datetime | None = None  # when this installation started watching
+    shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
+    by_notification: dict[int, int] = field(default_factory=dict)
+
+    def tick(self, now: datetime) -> datetime:
+        """Deliver everything due at `now`; returns when something next falls due."""
+        plan = checkins.plan(self.settings, now=now, claimed=self._claimed(now),
+                             session_starts=session_starts(self.store, self.settings, now),
+                             last_entry=self._last_entry(), since=self.since)
+        for occ in plan.missed:
+            self._record(occ, "missed")
+        for occ in plan.covered:
+            self._record(occ, "answered", now=now)
+        if plan.catch_up is not None:
+            self._deliver(plan.catch_up, now, missed=plan.catch_up_count)
+        for occ in plan.send:
+            self._deliver(occ, now)
+        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=("snoozed",)),
+                                                  now, self.settings)
+        for row in ready:
+            self._notify(row, missed=0)
+        wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
+        return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
+
+    def _claimed(self, now: datetime) -> set[tuple[str, str]]:
+        since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
+        rows = self.store.rows("deliveries", since=since)
+        return {(r["schedule"], r["due_utc"]) for r in rows} | self.shown
+
+    def _last_entry(self) -> datetime | None:
+        latest = self.store.latest_entry_utc()
+        return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+
+    def _record(self, occ: checkins.Occurrence, status: str, *, now: datetime | None = None
+                ) -> None:
+        """Keep a check-in that is not sent (missed, or covered by what you wrote)."""
+        if self.dry_run:
+            self.shown.add(occ.key)
+            return
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, status=status)
+        if row is not None and now is not None:
+            recent = self.store.rows("entries", since=now - timedelta(days=1))
+            entry_id = recent[-1]["id"] if recent else None
+            self.store.set_delivery(int(row["id"]), status, answered_at=stamp(now)[0],
+                                    entry_id=entry_id)
+        log.info("check-in %s due %s recorded as %s", occ.schedule, occ.due.isoformat(), status)
+
+    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, missed: int = 0) -> None:
+        if self.dry_run:
+            self.shown.add(occ.key)
+            prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
+            preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
+                                       "prompt": prompt}
+            self._notify(preview, missed=missed)
+            return
+        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt)
+        if row is None:  # another process got there first: it is theirs to send
+            return
+        self._supersede(int(row["id"]))
+        self._notify(row, missed=missed)
+
+    def _supersede(self, keep: int) -> None:
+        """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
+        for old in self.store.deliveries(statuses=("due", "notified", "snoozed")):
+            if int(old["id"]) != keep:
+                self.store.set_delivery(int(old["id"]), "missed")
+
+    def _notify(self, row: dict[str, Any], *, missed: int) -> None:
+        from .adapters.notify import Notice, NotifyError
+
+        actions = self._actions(int(row["id"]))
+        title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
+                                           missed=missed, command_hint=not _has(actions, "write"))
+        try:
+            nid = self.backend.send(Notice(title, body, actions))
+        except NotifyError as exc:
+            log.warning("check-in %s could not be shown: %s (it is still waiting for "
+                        "`companion checkin`)", row["schedule"], exc)
+            return
+        if not self.dry_run:
+            self.by_notification[nid] = int(row["id"])
+            self.store.set_delivery(int(row["id"]), "notified",
+                                    notified_at=stamp(self.clock.now())[0])
+        log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
+                 self.backend.name)
+
+    def _actions(self, delivery_id: int) -> tuple[tuple[str, str], ...]:
+        if not self.backend.supports_actions:
+            return ()
+        buttons = []
+        if self.terminal is not None:
+            buttons.append((f"write:{delivery_id}", "Write"))
+        if self.speak is not None:
+            buttons.append((f"speak:{delivery_id}", "Speak"))
+        buttons += [(f"snooze:{delivery_id}", "Snooze"), (f"skip:{delivery_id}", "Skip")]
+        return tuple(buttons)
+
+    def handle_action(self, key: str, notification_id: int, now: datetime) -> None:
+        """A button was pressed on a notification."""
+        action, _, ref = key.partition(":")
+        if action == "default":
+            action, ref = "write", str(self.by_notification.get(notification_id, ""))
+        if not ref.isdigit():
+            return
+        row = self.store.delivery(int(ref))
+        if row["status"] in ("answered", "skipped"):
+            return
+        log.info("button %s pressed for delivery %s", action, ref)
+        if action == "snooze":
+            checkins.snooze(self.store, self.settings, int(ref), now)
+        elif action == "skip":
+            self.store.set_delivery(int(ref), "skipped", answered_at=stamp(now)[0])
+        elif action == "write" and self.terminal is not None:
+            open_in_terminal(self.terminal, [*companion_command(), "checkin"])
+        elif action == "speak" and self.speak is not None:
+            self.speak(row)
+
+
+def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
+    return any(key.startswith(f"{name}:") for key, _ in actions)
+
+
+def open_in_terminal(terminal: list[str], command: list[str]) -> None:
+    """Start a terminal running `command`, detached; a failure is logged, never raised."""
+    try:
+        subprocess.Popen([*terminal, *command], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    except OSError as exc:
+        log.warning("could not open a terminal (%s): %s", terminal[0], exc.strerror)
+
+
+def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
+    """Start times of sessions whose reminders can matter now (series expanded)."""
+    from .sessions import occurrences
+
+    start, end = checkins.session_window(settings, now)
+    return [o.starts for o in occurrences(store, start, end)
+            if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
+
+
+# ---------------------------------------------------------------- the loop
+class Daemon:
+    """The long-running loop around a Deliverer: sleep, wake, signals, reload, watchdog."""
+
+    def __init__(self, deliverer: Deliverer, *, config_file: Path, clock: Clock, zone: tzinfo,
+                 once: bool = False, notifier: SystemdNotifier | None = None):
+        self.deliverer = deliverer
+        self.config_file = config_file
+        self.clock = clock
+        self.zone = zone
+        self.once = once
+        self.notifier = notifier or SystemdNotifier()
+        self.wake = threading.Event()
+        self.actions: queue.Queue[tuple[str, int]] = queue.Queue()
+        self.stopping = False
+        self.reload_wanted = False
+        self.scheduler = build_scheduler(deliverer.settings)
+
+    # signal handlers and the button listener only set flags and wake the loop
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        self.wake.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_wanted = True
+        self.wake.set()
+
+    def _on_action(self, key: str, notification_id: int) -> None:
+        self.actions.put((key, notification_id))
+        self.wake.set()
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+
+    def run(self) -> int:
+        """Deliver until stopped (or once); returns the exit code."""
+        if not self.once:
+            self.deliverer.backend.listen(self._on_action)
+        self.notifier.send("READY=1")
+        log.info("companion is running (pid %s)", os.getpid())
+        while not self.stopping:
+            now = self.now()
+            self._handle_events(now)
+            next_due = self.deliverer.tick(now)
+            if self.once:
+                break
+            self.notifier.send("WATCHDOG=1")
+            self._sleep(self._sleep_seconds(now, next_due))
+        self.notifier.send("STOPPING=1")
+        log.info("companion stopped")
+        return 0
+
+    def now(self) -> datetime:
+        return self.clock.now().astimezone(self.zone)
+
+    def _handle_events(self, now: datetime) -> None:
+        if self.reload_wanted:
+            self.reload_wanted = False
+            self.reload()
+        self.scheduler.run_pending()
+        while not self.actions.empty():
+            key, nid = self.actions.get_nowait()
+            try:
+                self.deliverer.handle_action(key, nid, now)
+            except CompanionError as exc:
+                log.warning("a button press could not be handled: %s", exc)
+
+    def _sleep_seconds(self, now: datetime, next_due: datetime) -> float:
+        limits = [MAX_SLEEP, (next_due - now).total_seconds()]
+        idle = self.scheduler.idle_seconds
+        if idle is not None:
+            limits.append(idle)
+        if self.notifier.watchdog_seconds:
+            limits.append(self.notifier.watchdog_seconds / 2)
+        return max(0.5, min(limits))
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait for the next job or an event; notice when the wall clock jumped meanwhile."""
+        wall, mono = self.clock.now(), self.clock.monotonic()
+        self.wake.wait(seconds)
+        self.wake.clear()
+        drift = (self.clock.now() - wall).total_seconds() - (self.clock.monotonic() - mono)
+        if abs(drift) > JUMP_SECONDS:
+            log.info("the clock moved by %+.0f s (a suspend or a time change); catching up",
+                     drift)
+
+    def reload(self) -> None:
+        """SIGHUP: read the configuration again; a bad file keeps the one in use."""
+        try:
+            settings = load_settings(self.config_file)
+        except ConfigError as exc:
+            log.error("the configuration was not reloaded, the previous one stays in use: %s",
+                      exc)
+            return
+        self.deliverer.settings = settings
+        self.scheduler = build_scheduler(settings)
+        log.info("configuration reloaded from %s", settings.source)
+
+
+def build_scheduler(settings: Settings) -> Any:
+    """A private `schedule.Scheduler` with a job at each configured time of day.
+
+    The jobs only wake the loop on time; what is due (and whether it was sent) is
+    decided by `checkins.plan` and the delivery table.
+    """
+    import schedule
+
+    scheduler = schedule.Scheduler()
+    times = {e.time for e in settings.checkins.schedule}
+    if settings.sessions.prep_enabled:
+        times.add(settings.sessions.prep_time)
+    if settings.checkins.quiet_end is not None:
+        times.add(settings.checkins.quiet_end)
+    for at in sorted(times):
+        scheduler.every().day.at(f"{at:%H:%M}").do(lambda: None)
+    return scheduler
+
+
+# ---------------------------------------------------------------- starting
+def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
+    """When the daemon first ran for this data (kept in a small file next to the log)."""
+    marker = paths.state_dir / "daemon-since"
+    try:
+        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        if not dry_run:
+            write_private_text(marker, stamp(now)[0])
+        return now
+
+
+def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
+    """The notification backend for this run (the printer for --dry-run)."""
+    from .adapters import notify
+
+    if dry_run:
+        return notify.PrintBackend(echo)
+    return notify.choose_backend(settings.notifications.backend,
+                                 timeout=settings.notifications.timeout_seconds)
+
+
+def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
+               once: bool = False, dry_run: bool = False, echo: Echo = print) -> int:
+    """`companion run`: one instance, logging set up, until SIGTERM (or once)."""
+    setup_logging(paths.log_file)
+    lock = InstanceLock(paths.lock_file)
+    if not dry_run:
+        lock.acquire()
+    backend = None
+    try:
+        backend = open_notifications(settings, dry_run=dry_run, echo=echo)
+        deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
+                              since=watching_since(paths, clock.now(), dry_run=dry_run),
+                              terminal=find_terminal(settings),
+                              speak=resolve_speak_hook(settings))
+        daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
+                        zone=checkins.system_zone(), once=once)
+        daemon.install_signals()
+        return daemon.run()
+    finally:
+        if backend is not None:
+            backend.close()
+        lock.release()
+

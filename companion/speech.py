@@ -1,0 +1,166 @@
+"""Kind phrases read aloud: `encourage`, the friend test, and a phrase after a hard moment.
+
+Choosing is content.py's (favourites and the user's own first, no recent repeat; each
+choice is recorded as heard). Speaking is the speaker adapter's, in a child process with
+a timeout, imported only when something is about to be said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("companion.speech")
+
+Say = Callable[[str], object]
+
+FRIEND_QUESTION = (
+    "Pause for a moment. If a good friend were doing this same hard work and talked to "
+    "themselves the way you are talking to yourself right now, what would you tell them?"
+)
+# Words in a check-in answer that pick the kind of phrase, in order of preference.
+CONTEXT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("anxious", ("anxious", "anxiety", "panic*", "worried", "worry*", "nervous", "scared",
+                 "afraid", "불안*")),
+    ("mistake", ("mistake*", "messed up", "screwed up", "my fault", "stupid", "idiot")),
+    ("setback", ("setback*", "relapse*", "back to square one", "slipped", "fell back")),
+    ("tired", ("tired", "exhausted", "drained", "worn out", "no energy", "피곤*")),
+)
+# Words that make an answer sound hard, even without a mood.
+HARD_WORDS = ("hard", "awful", "terrible", "horrible", "anxious", "panic*", "overwhelm*",
+              "hopeless", "miserable", "worst", "cried", "crying", "sad", "lonely",
+              "exhausted", "힘들*", "불안*", "우울*")
+LOW_MOOD = 2
+HIGH_INTENSITY = 7
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A phrase that was chosen and shown, and what happened to its sound."""
+
+    key: str
+    text: str
+    context: str | None
+    spoken: bool = False
+    path: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "text": self.text, "context": self.context,
+                "spoken": self.spoken, "path": str(self.path) if self.path else None}
+
+
+def make_speaker(settings: Any) -> Any:
+    """The speaker for `[speech]` (imported here so the CLI stays fast)."""
+    from .adapters.speaker import Speaker
+
+    return Speaker(settings.speech)
+
+
+def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) -> Any:
+    """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
+    while the phrase is chosen), otherwise nothing."""
+    if to_file is not None or print_only or not app.settings.speech.enabled:
+        return contextlib.nullcontext(None)
+    return (speaker or make_speaker(app.settings)).prepare()
+
+
+def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utterance: Any,
+             to_file: Path | None, show: Say | None, speaker: Any) -> Spoken:
+    """Show the phrase, then speak it or write it to a WAV file."""
+    key, text = phrase
+    if show is not None:
+        show(text)
+    if to_file is not None:
+        path = (speaker or make_speaker(app.settings)).save(text, to_file)
+        return Spoken(key, text, context, path=path)
+    if utterance is not None:
+        utterance.speak(text)
+    return Spoken(key, text, context, spoken=utterance is not None)
+
+
+def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
+              to_file: Path | None = None, show: Say | None = None,
+              speaker: Any = None) -> Spoken:
+    """Choose a phrase for `context`, show it, and read it aloud (or write it to a WAV).
+
+    The choice is recorded as heard before speaking, so a failing speaker never brings
+    the same phrase straight back. Speaker errors reach the caller.
+    """
+    from .content import choose_phrase
+
+    with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
+        phrase = choose_phrase(app.store, context)
+        return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
+                        show=show, speaker=speaker)
+
+
+def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake",
+                print_only: bool = False, show: Say | None = None,
+                speaker: Any = None) -> Spoken:
+    """After the friend question: keep the person's own kinder words as a phrase (when
+    given) and read them back, or offer a kinder phrase for `context`."""
+    if kinder is None or not kinder.strip():
+        return encourage(app, context=context, print_only=print_only, show=show,
+                         speaker=speaker)
+    with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
+        row = app.store.add_phrase(kinder, context=context)
+        key = f"user:{row['id']}"
+        app.store.record_use("phrase", key)
+        return _deliver(app, (key, row["text"]), context, utterance=utterance, to_file=None,
+                        show=show, speaker=speaker)
+
+
+def sounds_hard(text: str | None) -> bool:
+    """Whether an answer uses words that make it sound hard ("hard", "awful", ...)."""
+    from .safety import find_phrase
+
+    return bool(text) and find_phrase(text or "", HARD_WORDS) is not None
+
+
+def hard_context(*, mood: int | None = None, intensity: int | None = None,
+                 text: str | None = None) -> str | None:
+    """The phrase context for a hard moment, or None when the moment does not sound hard."""
+    from .safety import find_phrase
+
+    low = mood is not None and mood <= LOW_MOOD
+    high = intensity is not None and intensity >= HIGH_INTENSITY
+    if not (low or high or sounds_hard(text)):
+        return None
+    for context, words in CONTEXT_WORDS:
+        if text and find_phrase(text, words):
+            return context
+    return "anxious" if high and not low else "hard-day"
+
+
+def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | None = None,
+                      text: str | None = None, say: Say | None = None,
+                      speaker: Any = None) -> Spoken | None:
+    """Read a kind phrase after a low-mood check-in or an intense tough moment.
+
+    Only when [speech] enabled and after_hard_checkin are on. Never raises: whatever was
+    saved stays saved; a failure is logged and said once through `say` (stderr by default).
+    """
+    say = say or _stderr
+    try:
+        speech = app.settings.speech
+        if not (speech.enabled and speech.after_hard_checkin):
+            return None
+        context = hard_context(mood=mood, intensity=intensity, text=text)
+        if context is None:
+            return None
+        return encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
+                         speaker=speaker)
+    except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
+        log.warning("phrase after a hard moment failed: %s", exc)
+        say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
+        return None
+
+
+def _stderr(text: str) -> None:
+    import click
+
+    click.echo(text, err=True)

@@ -1,0 +1,151 @@
+"""Daemon speed and footprint, each next to a baseline measured in the same run.
+
+    PYTHONPATH=. python tests/benchmarks/bench_daemon.py [--minutes 5]
+
+- notification latency: due time -> the Notify call at the test server
+  (baseline: one direct Notify call from a fresh process);
+- idle RSS after --minutes (goal < 40 MB; baseline: a bare Python process);
+- voluntary context switches over --minutes, scaled to an hour (goal <= 70;
+  baseline: a Python loop that waits 60 s at a time);
+- the cost of a hanging notification server for `run --once` (goal <= 2 s more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from dbus_notify_server import calls, start_bus, start_server  # noqa: E402
+
+
+def status_value(pid: int, key: str, *, tasks: bool = False) -> int:
+    """A number from /proc/PID/status (summed over threads when `tasks`)."""
+    files = list(Path(f"/proc/{pid}/task").glob("*/status")) if tasks else [
+        Path(f"/proc/{pid}/status")]
+    total = 0
+    for f in files:
+        for line in f.read_text().splitlines():
+            if line.startswith(key + ":"):
+                total += int(line.split()[1])
+    return total
+
+
+def make_home(at: datetime) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
+    (home / "config.toml").write_text(
+        '[checkins]\nquiet_start = ""\nquiet_end = ""\nskip_if_wrote_within_minutes = 0\n'
+        f'[notifications]\ntimeout_seconds = 2.0\n[[checkins.schedule]]\nname = "bench"\n'
+        f'time = "{at:%H:%M}"\ndays = "daily"\n')
+    (home / "daemon-since").write_text((at - timedelta(hours=1)).isoformat())
+    return home
+
+
+def env_for(home: Path, bus: str) -> dict[str, str]:
+    return {**os.environ, "COMPANION_HOME": str(home), "PYTHONPATH": str(ROOT),
+            "DBUS_SESSION_BUS_ADDRESS": bus}
+
+
+def latency_and_idle(bus: str, minutes: float) -> dict[str, float]:
+    """Start the daemon before the next minute; time its notification; then watch it idle."""
+    now = datetime.now().astimezone()
+    due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if (due - now).total_seconds() < 10:
+        due += timedelta(minutes=1)
+    home = make_home(due)
+    record = home / "calls.jsonl"
+    server = start_server(bus, record)
+    daemon = subprocess.Popen([sys.executable, "-m", "companion", "run"],
+                              env=env_for(home, bus), stderr=subprocess.DEVNULL)
+    try:
+        while not calls(record):
+            time.sleep(0.01)
+        latency = time.time() - due.timestamp()
+        time.sleep(5)
+        start_ctx = status_value(daemon.pid, "voluntary_ctxt_switches", tasks=True)
+        time.sleep(minutes * 60)
+        ctx = status_value(daemon.pid, "voluntary_ctxt_switches", tasks=True) - start_ctx
+        rss = status_value(daemon.pid, "VmRSS") / 1024
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(20)
+        server.terminate()
+    return {"latency_s": latency, "rss_mb": rss, "ctx_per_hour": ctx * 60 / minutes}
+
+
+def baseline_idle(minutes: float) -> dict[str, float]:
+    """A bare Python that waits 60 s at a time: the floor for RSS and wake-ups."""
+    code = "import threading\ne = threading.Event()\nwhile True: e.wait(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(2)
+        start = status_value(proc.pid, "voluntary_ctxt_switches", tasks=True)
+        time.sleep(minutes * 60)
+        ctx = status_value(proc.pid, "voluntary_ctxt_switches", tasks=True) - start
+        rss = status_value(proc.pid, "VmRSS") / 1024
+    finally:
+        proc.kill()
+        proc.wait()
+    return {"rss_mb": rss, "ctx_per_hour": ctx * 60 / minutes}
+
+
+def direct_notify_seconds(bus: str) -> float:
+    """A fresh process that connects and sends one notification (the latency floor)."""
+    record = Path(tempfile.mkdtemp()) / "calls.jsonl"
+    server = start_server(bus, record)
+    code = ("from companion.adapters.notify import DbusBackend, Notice\n"
+            "b = DbusBackend(2.0); b.send(Notice('t', 'b')); b.close()")
+    try:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT),
+                       "DBUS_SESSION_BUS_ADDRESS": bus}, check=True)
+        return time.perf_counter() - start
+    finally:
+        server.terminate()
+
+
+def once_seconds(bus: str, *flags: str) -> float:
+    home = make_home(datetime.now().astimezone().replace(second=0, microsecond=0))
+    server = start_server(bus, home / "calls.jsonl", *flags)
+    try:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "companion", "run", "--once"],
+                       env=env_for(home, bus), check=True, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+    finally:
+        server.terminate()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=5.0)
+    args = parser.parse_args()
+    bus, bus_pid = start_bus()
+    try:
+        normal, hanging = once_seconds(bus), once_seconds(bus, "--hang")
+        print(f"run --once: {normal:.2f} s; with a hanging server {hanging:.2f} s "
+              f"(+{hanging - normal:.2f} s, goal <= 2 s)")
+        floor = direct_notify_seconds(bus)
+        idle = latency_and_idle(bus, args.minutes)
+        base = baseline_idle(args.minutes)
+    finally:
+        os.kill(bus_pid, signal.SIGTERM)
+    print(f"notification latency from due time: {idle['latency_s']:.2f} s "
+          f"(goal < 2 s; one direct Notify from a fresh process: {floor:.2f} s)")
+    print(f"idle RSS after {args.minutes:g} min: {idle['rss_mb']:.1f} MB (goal < 40 MB; "
+          f"bare Python {base['rss_mb']:.1f} MB, ratio {idle['rss_mb'] / base['rss_mb']:.1f}x)")
+    print(f"voluntary context switches per idle hour: {idle['ctx_per_hour']:.0f} (goal <= 70; "
+          f"a bare 60-s wait loop {base['ctx_per_hour']:.0f})")
+
+
+if __name__ == "__main__":
+    main()
