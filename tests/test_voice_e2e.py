@@ -167,7 +167,7 @@ def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
     # ...and Vosk makes the same of it (its word decoding varies by a syllable or two, and
     # with where the speech starts in the stream, hence a looser bar against the file).
     again = json.loads(cli("transcribe", entry["audio_path"], "--json").stdout)["raw_text"]
-    assert similar(entry["raw_text"], again)
+    assert similar(entry["raw_text"], again, at_least=0.6), (entry["raw_text"], again)
     assert similar(entry["raw_text"], from_file, at_least=0.5), (entry["raw_text"], from_file)
     assert len(stored(home)) == 2
 

@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -86,13 +85,12 @@ def bench_decode(app: object, model_path: Path, wav: Path, rounds: int = 5) -> N
 
 
 def bench_live(app: object, pulse: object, one: Path, rounds: int = 3) -> None:
-    from companion.adapters import microphone
-    from companion.voice import listen_once
-
     from contextlib import contextmanager
 
+    from companion.adapters import microphone
     from companion.adapters.recognizer import VOICE_PEAK
     from companion.audio import peak
+    from companion.voice import listen_once
 
     real_listen = microphone.listen
     opened: list[float] = []
