@@ -165,10 +165,10 @@ def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
     # (12 dB: the two streams can sit a fraction of a sample apart; unrelated sound is < 1 dB)
     assert aligned_snr(heard, b"".join(open_audio(sink_speech))) > 12
     # ...and Vosk makes the same of it (its word decoding varies by a syllable or two, and
-    # with where the speech starts in the stream, hence a looser bar against the file).
+    # with where the speech starts in the stream, hence a loose bar: unrelated speech is < 0.1).
     again = json.loads(cli("transcribe", entry["audio_path"], "--json").stdout)["raw_text"]
-    assert similar(entry["raw_text"], again, at_least=0.6), (entry["raw_text"], again)
-    assert similar(entry["raw_text"], from_file, at_least=0.5), (entry["raw_text"], from_file)
+    assert similar(entry["raw_text"], again, at_least=0.4), (entry["raw_text"], again)
+    assert similar(entry["raw_text"], from_file, at_least=0.4), (entry["raw_text"], from_file)
     assert len(stored(home)) == 2
 
 
