@@ -1,0 +1,164 @@
+"""Vosk: 16 kHz mono int16 chunks in, partial and final text out.
+
+The model is loaded once per process (`load_model`) and kept: loading takes
+seconds and hundreds of megabytes. A recognizer is made per utterance, because a
+long-lived one keeps growing. Vosk is imported only when a model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..audio import SAMPLE_RATE, SAMPLE_WIDTH, peak
+from ..errors import MissingPartError
+
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+VOICE_PEAK = 500  # a chunk louder than this counts as someone speaking
+START_TIMEOUT_SECONDS = 10.0  # live: how long to wait for the first words
+
+
+def _vosk() -> Any:
+    try:
+        import vosk
+    except (ImportError, OSError) as exc:
+        raise MissingPartError(
+            f"the speech recogniser (the Python package vosk) cannot be loaded ({exc}); "
+            "install it with: pip install vosk") from exc
+    vosk.SetLogLevel(-1)
+    return vosk
+
+
+def load_model(path: Path) -> Any:
+    """The Vosk model at `path`, loaded on first use and kept for the life of the process."""
+    key = str(Path(path).resolve())
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            vosk = _vosk()
+            try:
+                model = vosk.Model(model_path=key)
+            except Exception as exc:  # vosk raises a bare Exception when a model fails
+                raise MissingPartError(
+                    f"the speech model in {key} could not be loaded ({exc}). Reinstall it with "
+                    "`companion model install NAME`, or register a working one with "
+                    "`companion model add PATH`.") from exc
+            _MODELS[key] = model
+        return model
+
+
+def loaded_models() -> list[str]:
+    """The model folders this process has loaded (for the daemon's status)."""
+    with _LOCK:
+        return list(_MODELS)
+
+
+@dataclass
+class Transcript:
+    """What Vosk heard: the raw text, each word with its confidence and times, and why it ended."""
+
+    text: str
+    words: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    ended_by: str = "end"  # end (of the audio), silence, max, stopped, no-speech
+
+    @property
+    def confidence(self) -> float | None:
+        """The mean word confidence, or None when there are no words."""
+        if not self.words:
+            return None
+        return round(sum(w["conf"] for w in self.words) / len(self.words), 4)
+
+
+@dataclass
+class Listening:
+    """When a live utterance ends. All times are audio seconds, so tests are exact."""
+
+    silence_seconds: float | None = None  # None: never end on silence (a file is read to its end)
+    max_seconds: float | None = None
+    start_timeout: float = START_TIMEOUT_SECONDS
+    stop: threading.Event | None = None
+    on_partial: Callable[[str], None] | None = None
+
+
+class Recognizer:
+    """One utterance: feed chunks, read partials, get the final transcript."""
+
+    def __init__(self, model: Any, *, sample_rate: int = SAMPLE_RATE):
+        self._rec = _vosk().KaldiRecognizer(model, sample_rate)
+        self._rec.SetWords(True)
+        self._words: list[dict[str, Any]] = []
+        self._texts: list[str] = []
+
+    def accept(self, chunk: bytes) -> str | None:
+        """Feeds one chunk; returns the current partial text (None when Vosk closed a segment)."""
+        if self._rec.AcceptWaveform(chunk):
+            self._keep(self._rec.Result())
+            return None
+        return str(json.loads(self._rec.PartialResult()).get("partial", ""))
+
+    def finish(self) -> tuple[str, list[dict[str, Any]]]:
+        """The whole text and words heard since this recognizer was made."""
+        self._keep(self._rec.FinalResult())
+        return " ".join(self._texts), self._words
+
+    @property
+    def heard(self) -> str:
+        return " ".join(self._texts)
+
+    def _keep(self, result: str) -> None:
+        data = json.loads(result)
+        text = str(data.get("text", "")).strip()
+        if text:
+            self._texts.append(text)
+        for w in data.get("result", []):
+            self._words.append({"word": w["word"], "conf": round(float(w["conf"]), 4),
+                                "start": round(float(w["start"]), 3),
+                                "end": round(float(w["end"]), 3)})
+
+
+def transcribe(model: Any, chunks: Iterable[bytes],
+               listening: Listening | None = None) -> Transcript:
+    """Runs one utterance through a fresh recognizer and returns what was heard.
+
+    Ends at the end of the chunks, when `listening.stop` is set, at `max_seconds`, or
+    when `silence_seconds` of quiet follow speech (quiet: no chunk louder than VOICE_PEAK).
+    """
+    how = listening or Listening()
+    rec = Recognizer(model)
+    seconds, last_activity, partial, ended_by = 0.0, 0.0, "", "end"
+    for chunk in chunks:
+        seconds += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        now = rec.accept(chunk)
+        # Quiet is measured on the sound itself: Vosk may still revise its partial text
+        # for a while after the last word, which would keep the line open for nothing.
+        if how.silence_seconds is not None and peak(chunk) > VOICE_PEAK:
+            last_activity = seconds
+        if now is not None and now != partial and how.on_partial is not None:
+            how.on_partial(" ".join(t for t in (rec.heard, now) if t))
+        partial = now or ""
+        ended_by = _should_end(how, seconds=seconds, last_activity=last_activity,
+                               anything=bool(rec.heard or partial))
+        if ended_by:
+            break
+    text, words = rec.finish()
+    return Transcript(text=text, words=words, seconds=round(seconds, 3), ended_by=ended_by or "end")
+
+
+def _should_end(how: Listening, *, seconds: float, last_activity: float, anything: bool) -> str:
+    if how.stop is not None and how.stop.is_set():
+        return "stopped"
+    if how.max_seconds is not None and seconds >= how.max_seconds:
+        return "max"
+    if how.silence_seconds is None:
+        return ""
+    if anything and seconds - last_activity >= how.silence_seconds:
+        return "silence"
+    if not anything and seconds >= max(how.start_timeout, how.silence_seconds):
+        return "no-speech"
+    return ""

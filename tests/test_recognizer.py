@@ -1,0 +1,116 @@
+"""Vosk with the real Korean model: chunks in, partial and final text out, and when it stops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from speech_fixtures import Speech, ko_model_path, similar
+
+from companion.adapters.recognizer import Listening, load_model, loaded_models, transcribe
+from companion.audio import CHUNK_SAMPLES, open_audio
+from companion.voice import tidy
+
+pytest_plugins = ["speech_fixtures"]
+SILENT_CHUNK = bytes(CHUNK_SAMPLES * 2)  # a quarter second of digital silence
+
+
+@pytest.fixture(scope="module")
+def model() -> object:
+    return load_model(ko_model_path())
+
+
+def chunks_of(path: Path) -> list[bytes]:
+    return list(open_audio(path))
+
+
+def test_the_model_is_loaded_once_per_process(model: object) -> None:
+    assert load_model(ko_model_path()) is model
+    assert str(ko_model_path().resolve()) in loaded_models()
+
+
+def test_korean_speech_gives_words_with_confidence_and_times(model: object,
+                                                              ko_speech: Speech) -> None:
+    result = transcribe(model, chunks_of(ko_speech.wav16k))
+    assert result.text.strip()
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in result.text)  # Hangul syllables
+    assert result.ended_by == "end"
+    assert [w["word"] for w in result.words] == result.text.split()
+    assert all(0 <= w["conf"] <= 1 and 0 <= w["start"] <= w["end"] for w in result.words)
+    assert result.confidence == pytest.approx(
+        sum(w["conf"] for w in result.words) / len(result.words), abs=1e-3)
+
+
+def test_a_fresh_recognizer_per_utterance_hears_the_same_speech_alike(
+        model: object, ko_speech: Speech) -> None:
+    first = transcribe(model, chunks_of(ko_speech.wav16k))
+    second = transcribe(model, chunks_of(ko_speech.wav16k))
+    assert similar(first.text, second.text)
+    assert first.seconds == second.seconds
+
+
+def test_partials_grow_as_the_words_come(model: object, ko_speech: Speech) -> None:
+    seen: list[str] = []
+    result = transcribe(model, chunks_of(ko_speech.wav16k), Listening(on_partial=seen.append))
+    assert seen and all(s for s in seen)
+    assert len(seen) >= 2
+    assert seen[-1].split()[0] == result.text.split()[0]
+
+
+def endless(speech: list[bytes]) -> Iterator[bytes]:
+    yield from speech
+    while True:
+        yield SILENT_CHUNK
+
+
+def test_live_listening_ends_after_the_configured_silence(model: object,
+                                                          ko_speech: Speech) -> None:
+    speech = chunks_of(ko_speech.wav16k)
+    spoken = sum(len(c) for c in speech) / 32000
+    result = transcribe(model, endless(speech), Listening(silence_seconds=1.0, max_seconds=60))
+    assert result.ended_by == "silence"
+    assert similar(result.text, transcribe(model, speech).text)
+    assert spoken < result.seconds <= spoken + 1.0 + 0.25
+
+
+def test_live_listening_stops_at_the_longest_answer(model: object, ko_speech: Speech) -> None:
+    result = transcribe(model, endless(chunks_of(ko_speech.wav16k)),
+                        Listening(silence_seconds=30, max_seconds=1.0))
+    assert result.ended_by == "max"
+    assert result.seconds == pytest.approx(1.0)
+
+
+def test_stopping_keeps_what_was_said_so_far(model: object, ko_speech: Speech) -> None:
+    stop = threading.Event()
+    speech = chunks_of(ko_speech.wav16k)
+
+    def stop_after_speech() -> Iterator[bytes]:
+        yield from speech
+        stop.set()
+        yield from endless([])
+
+    result = transcribe(model, stop_after_speech(),
+                        Listening(silence_seconds=30, max_seconds=600, stop=stop))
+    assert result.ended_by == "stopped"
+    assert similar(result.text, transcribe(model, speech).text)
+
+
+def test_nobody_speaking_ends_with_no_speech(model: object) -> None:
+    result = transcribe(model, endless([]), Listening(silence_seconds=1.0, start_timeout=3.0))
+    assert result.ended_by == "no-speech"
+    assert result.text == "" and result.confidence is None
+    assert result.seconds == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(("raw", "tidy_text"), [
+    ("i think i'm doing ok", "I think I'm doing ok."),
+    ("  today   was hard  ", "Today was hard."),
+    ("is it i", "Is it I."),
+    ("indeed it is", "Indeed it is."),
+    ("오늘은 좋았어요", "오늘은 좋았어요."),
+    ("", ""),
+])
+def test_transcripts_become_sentences(raw: str, tidy_text: str) -> None:
+    assert tidy(raw) == tidy_text

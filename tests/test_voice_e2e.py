@@ -1,0 +1,209 @@
+"""Spoken journaling end to end, with real parts: the Korean Vosk model, espeak-ng speech,
+sox, and PulseAudio's null sink standing in for a microphone."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+from speech_fixtures import (
+    Pulse,
+    Speech,
+    aligned_snr,
+    ko_model_path,
+    need,
+    silence,
+    similar,
+    speak_ko,
+)
+
+from companion import voice
+from companion.audio import open_audio
+from companion.cli.common import AppContext
+from companion.store import Store
+
+pytest_plugins = ["speech_fixtures"]
+pytestmark = pytest.mark.slow
+
+
+def configure(home: Path, **voice_keys: object) -> None:
+    ko_model_path()
+    home.mkdir(parents=True, exist_ok=True)
+    keys = {"model": "ko", "silence_seconds": 1.0, "max_seconds": 60.0, **voice_keys}
+    body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in keys.items())
+    (home / "config.toml").write_text(f"[voice]\n{body}\n")
+
+
+def stored(home: Path) -> list[dict]:
+    if not (home / "companion.db").exists():
+        return []
+    with Store.open(home / "companion.db") as store:
+        return store.entries()
+
+
+@pytest.fixture
+def korean(home: Path) -> None:
+    configure(home)
+
+
+# ---------------------------------------------------------------- recordings
+@pytest.mark.usefixtures("korean")
+def test_the_same_speech_through_transcribe_and_reflect_audio(cli, home: Path,
+                                                              ko_speech: Speech) -> None:
+    heard = json.loads(cli("transcribe", str(ko_speech.wav16k), "--json").stdout)
+    assert heard["model"] == "ko" and heard["raw_text"]
+    assert all("low" in w for w in heard["words"])
+    assert stored(home) == []  # transcribe stores nothing
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
+                           "--json").stdout)
+    assert similar(entry["raw_text"], heard["raw_text"])
+    assert entry["source"] == "audio-file" and entry["model"] == "ko"
+    assert entry["text"].endswith(".") and entry["confidence"] > 0
+    [row] = stored(home)
+    words = row["words"] if isinstance(row["words"], list) else json.loads(row["words"])
+    assert [w["word"] for w in words] == row["raw_text"].split()
+
+
+@pytest.mark.usefixtures("korean")
+def test_stereo_44k_and_flac_recordings_are_heard_too(cli, tmp_path: Path,
+                                                      ko_speech: Speech) -> None:
+    stereo = speak_ko(ko_speech.text, tmp_path / "s.wav", rate=44100, channels=2)
+    mono = ko_speech.wav16k
+    flac = tmp_path / "s.flac"
+    subprocess.run(["sox", str(stereo), str(flac)], check=True)
+    texts = [json.loads(cli("transcribe", str(f), "--json").stdout)["raw_text"]
+             for f in (mono, stereo, flac)]
+    assert all(texts)
+    assert similar(texts[0], texts[1], at_least=0.6)
+    assert similar(texts[0], texts[2], at_least=0.6)
+
+
+@pytest.mark.usefixtures("korean")
+def test_a_silent_recording_saves_nothing(cli, home: Path, tmp_path: Path) -> None:
+    result = cli("reflect", "--audio", str(silence(tmp_path / "quiet.wav")), "--yes", ok=False)
+    assert result.exit_code == 1 and "no speech heard" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert stored(home) == []
+
+
+@pytest.mark.usefixtures("korean")
+@pytest.mark.parametrize("kind", ["empty", "text", "truncated"])
+def test_bad_recordings_get_one_clear_message(cli, home: Path, tmp_path: Path,
+                                              ko_speech: Speech, kind: str) -> None:
+    path = tmp_path / "bad.wav"
+    data = ko_speech.wav16k.read_bytes()
+    path.write_bytes({"empty": b"", "text": b"not sound at all\n" * 20,
+                      "truncated": data[: len(data) // 2]}[kind])
+    result = cli("reflect", "--audio", str(path), "--yes", ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("error: ")
+    assert {"empty": "empty", "text": "not a recording", "truncated": "cut short"}[kind] \
+        in result.stderr
+    assert stored(home) == []
+
+
+def test_kept_audio_is_private(cli, home: Path, ko_speech: Speech) -> None:
+    configure(home, keep_audio=True)
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
+                           "--json").stdout)
+    kept = Path(entry["audio_path"])
+    assert kept.parent == home / "audio"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    with wave.open(str(kept)) as w:
+        assert (w.getframerate(), w.getnchannels()) == (16000, 1)
+        assert w.getnframes() > 16000
+
+
+@pytest.mark.usefixtures("korean")
+def test_audio_is_not_kept_unless_asked(cli, home: Path, ko_speech: Speech) -> None:
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
+                           "--json").stdout)
+    assert entry["audio_path"] is None
+    assert not (home / "audio").exists() or not list((home / "audio").iterdir())
+
+
+@pytest.mark.usefixtures("korean")
+def test_without_yes_the_person_can_discard_or_keep(cli, home: Path, ko_speech: Speech) -> None:
+    gone = cli("reflect", "--audio", str(ko_speech.wav16k), input="discard\n")
+    assert "Nothing was saved" in gone.stdout and stored(home) == []
+    cli("reflect", "--audio", str(ko_speech.wav16k), input="keep\n")
+    assert len(stored(home)) == 1
+
+
+def test_no_model_is_a_missing_part_with_the_fix(cli, home: Path, ko_speech: Speech) -> None:
+    result = cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", ok=False)
+    assert result.exit_code == 3
+    assert "companion model install small-en-us" in result.stderr
+    assert stored(home) == []
+
+
+# ---------------------------------------------------------------- the live microphone
+@pytest.fixture(scope="session")
+def sink_speech(tmp_path_factory: pytest.TempPathFactory, ko_speech: Speech) -> Path:
+    """The sentence at the null sink's own rate (44.1 kHz stereo): PulseAudio plays it as is."""
+    folder = tmp_path_factory.mktemp("sink")
+    return speak_ko(ko_speech.text, folder / "ko44k.wav", rate=44100, channels=2)
+
+
+def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
+        cli, home: Path, pulse: Pulse, sink_speech: Path) -> None:
+    configure(home, keep_audio=True)
+    from_file = json.loads(cli("transcribe", str(sink_speech), "--json").stdout)["raw_text"]
+    recorded = json.loads(cli("reflect", "--audio", str(sink_speech), "--yes", "--json").stdout)
+    player = pulse.play_when_recording(sink_speech)
+    result = cli("reflect", "--voice", "--yes", "--json")
+    player.join(timeout=60)
+    entry = json.loads(result.stdout)
+    assert entry["source"] == "voice" and entry["model"] == "ko"
+    assert "Listening" in result.stderr and "Heard:" in result.stderr
+    assert similar(recorded["raw_text"], from_file)
+    # The microphone path hears the very sound that was played...
+    heard = b"".join(open_audio(Path(entry["audio_path"])))
+    # (12 dB: the two streams can sit a fraction of a sample apart; unrelated sound is < 1 dB)
+    assert aligned_snr(heard, b"".join(open_audio(sink_speech))) > 12
+    # ...and Vosk makes the same of it (its word decoding varies by a syllable or two, and
+    # with where the speech starts in the stream, hence a loose bar: unrelated speech is < 0.1).
+    again = json.loads(cli("transcribe", entry["audio_path"], "--json").stdout)["raw_text"]
+    assert similar(entry["raw_text"], again, at_least=0.4), (entry["raw_text"], again)
+    assert similar(entry["raw_text"], from_file, at_least=0.4), (entry["raw_text"], from_file)
+    assert len(stored(home)) == 2
+
+
+def test_a_spoken_checkin_answer_is_saved(cli, home: Path, pulse: Pulse,
+                                          ko_speech: Speech) -> None:
+    configure(home)
+    player = pulse.play_when_recording(ko_speech.wav16k)
+    result = cli("checkin", "--voice", "--yes", "--json")
+    player.join(timeout=60)
+    assert json.loads(result.stdout)["source"] == "voice"
+
+
+def test_nobody_speaking_saves_nothing(cli, home: Path, pulse: Pulse) -> None:
+    configure(home)
+    result = cli("reflect", "--voice", "--yes", ok=False)
+    assert result.exit_code == 1 and "no speech heard" in result.stderr
+    assert stored(home) == []
+
+
+def test_an_unknown_input_device_is_a_missing_part(cli, home: Path, pulse: Pulse) -> None:
+    configure(home, device="no-such-microphone-here")
+    result = cli("reflect", "--voice", "--yes", ok=False)
+    assert result.exit_code == 3 and "[voice] device" in result.stderr
+
+
+def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pulse) -> None:
+    need("pactl")
+    configure(home)
+    checks = {c["name"]: c for c in voice.checks(AppContext())}
+    assert checks["speech model"]["ok"], checks["speech model"]
+    assert "ko (ko," in checks["speech model"]["detail"] and "loads" in \
+        checks["speech model"]["detail"]
+    assert checks["microphone"]["ok"] and "Hz" in checks["microphone"]["detail"]
+
+
+def test_doctor_checks_say_how_to_get_a_model(home: Path) -> None:
+    model_check = voice.checks(AppContext())[0]
+    assert not model_check["ok"] and "companion model install" in model_check["fix"]
