@@ -82,8 +82,17 @@ def check_encryption(app: Any) -> list[Check]:
     return check(app)
 
 
-CHECKS: list[Callable[[Any], list[Check]]] = [check_config, check_database, check_encryption,
-                                              check_notifications, check_speech, check_service]
+def check_voice(app: Any) -> list[Check]:
+    """The speech model (does it load?) and the microphone."""
+    from .voice import checks
+
+    return checks(app)
+
+
+CHECKS: list[Callable[[Any], list[Check]]] = [
+    check_config, check_database, check_encryption, check_notifications, check_voice,
+    check_speech, check_service,
+]
 
 
 def run_checks(app: Any) -> list[Check]:
@@ -91,7 +100,10 @@ def run_checks(app: Any) -> list[Check]:
     results: list[Check] = []
     for check in CHECKS:
         try:
-            results += check(app)
+            found = check(app)
+            for item in found:
+                item.setdefault("status", "ok" if item.get("ok") else "problem")
+            results += found
         except Exception as exc:  # a broken check must not hide the others
             results.append(result(check.__name__.removeprefix("check_"), False,
                                    f"could not be checked ({type(exc).__name__})"))

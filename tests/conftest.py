@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pulse_sink import PulseSink
+from pulse_sink import pulse_sink_fixture as pulse_sink_fixture  # one server per session
 
 from companion.cli import main
 from companion.store import Store
+
+
+@pytest.fixture(scope="session")
+def pulse(pulse_sink: PulseSink) -> PulseSink:
+    """The session's PulseAudio null sink (the name the voice tests use)."""
+    return pulse_sink
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class PulseSink:
     runtime_dir: Path
     env: dict[str, str]
     saved_env: dict[str, str | None]
+    sink: str = "null"
 
     def record(self, dest: Path) -> subprocess.Popen[bytes]:
         """Start recording the monitor to `dest` (raw s16le mono at RATE); stop with
@@ -73,12 +75,30 @@ class PulseSink:
         self.wait_for_recorder()
         return proc
 
-    def wait_for_recorder(self, timeout: float = 20.0) -> None:
+    def wait_for_recorder(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not self.pactl("list", "short", "source-outputs").strip():
             if time.monotonic() > deadline:
-                raise AssertionError("the recorder did not connect")
+                raise AssertionError("nothing started recording from the null sink")
             time.sleep(0.02)
+
+    def play(self, wav: Path) -> None:
+        """Plays a file into the sink; returns when it has been played."""
+        subprocess.run(["paplay", "--device", self.sink, str(wav)], env=self.env, check=True,
+                       timeout=120)
+
+    def play_when_recording(self, wav: Path, *, then_wait: float = 0.0) -> threading.Thread:
+        """In the background: waits until a recorder listens, then plays `wav`."""
+
+        def run() -> None:
+            self.wait_for_recorder()
+            time.sleep(0.2)  # let the recorder's first blocks through
+            self.play(wav)
+            time.sleep(then_wait)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
 
     def pactl(self, *args: str) -> str:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True,
@@ -105,7 +125,7 @@ def start_pulse() -> PulseSink:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
     env.pop("PULSE_SERVER", None)
     started = subprocess.run(
-        ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1",
+        ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1", "--disallow-exit",
          "--load=module-null-sink sink_name=null", "--load=module-native-protocol-unix"],
         env=env, capture_output=True, text=True, timeout=30)
     if started.returncode != 0:
@@ -131,9 +151,13 @@ def stop_pulse(sink: PulseSink) -> None:
     shutil.rmtree(sink.runtime_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", name="pulse_sink")
+@pytest.fixture(scope="session", name="pulse_sink")
 def pulse_sink_fixture() -> Iterator[PulseSink]:
-    """A PulseAudio null sink for the tests of one module (skipped when unavailable)."""
+    """One PulseAudio null sink for the whole test session (skipped when unavailable).
+
+    One server for all: sounddevice's PortAudio, once loaded in the test process, stays
+    connected to the server it first found.
+    """
     try:
         sink = start_pulse()
     except PulseUnavailable as exc:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pulse_sink import RATE, need, pulse_sink_fixture, sox_stat, stop_recording  # noqa: F401
+from pulse_sink import RATE, need, sox_stat, stop_recording
 
 from companion.adapters.speaker import Speaker, SpeakerError
 from companion.config import load_settings

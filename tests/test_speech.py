@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from pulse_sink import RATE, need, pulse_sink_fixture, sox_stat, stop_recording  # noqa: F401
+from pulse_sink import RATE, need, sox_stat, stop_recording
 
 from companion import speech
 from companion.adapters.speaker import Speaker

@@ -10,8 +10,8 @@ import wave
 from pathlib import Path
 
 import pytest
+from pulse_sink import PulseSink as Pulse
 from speech_fixtures import (
-    Pulse,
     Speech,
     aligned_snr,
     ko_model_path,

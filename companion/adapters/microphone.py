@@ -30,9 +30,23 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
+def _refresh(sd: Any) -> None:
+    """Make PortAudio list the devices as they are now.
+
+    PortAudio reads the device list once, when it starts; in a long-running process a
+    microphone plugged in (or a sound server started) later would otherwise stay unseen.
+    """
+    try:
+        sd._terminate()
+        sd._initialize()
+    except (AttributeError, sd.PortAudioError):
+        pass
+
+
 def input_device(device: str = "") -> dict[str, Any]:
     """The input device named in the config ("" for the default, a number, or part of a name)."""
     sd = _sounddevice()
+    _refresh(sd)
     try:
         if device.strip() == "":
             return dict(sd.query_devices(kind="input"))
