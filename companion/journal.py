@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -63,9 +64,14 @@ def can_set_aside(exc: BaseException) -> bool:
     return isinstance(code, int) and code & 0xFF in _RETRYABLE
 
 
-def why_not_saved(exc: BaseException) -> str:
-    """One sentence on why the database could not take an entry just now."""
+def why_not_saved(exc: BaseException, folder: Path) -> str:
+    """One sentence on why the database in `folder` could not take an entry just now."""
+    import shutil
+
     code = getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF
+    with contextlib.suppress(OSError):
+        if code == 10 and shutil.disk_usage(folder).free < 1 << 20:
+            code = 13  # SQLite reports a full disk met while growing its index as I/O error
     if code == 13:
         return "the disk is full, so the database could not take it right now."
     if code in (5, 6):

@@ -63,8 +63,8 @@ def _save(app: AppContext, draft: Any, *, what: str, answer: bool = False) -> di
         if not journal.can_set_aside(exc):
             raise
         kept = journal.set_aside(app.paths, draft, answer=answer, now=app.clock.now())
-        raise StoreError(_set_aside_message(journal.why_not_saved(exc), what, kept,
-                                            draft.text)) from exc
+        reason = journal.why_not_saved(exc, app.paths.data_dir)
+        raise StoreError(_set_aside_message(reason, what, kept, draft.text)) from exc
 
 
 def _set_aside_message(reason: str, what: str, kept: Path | None, text: str) -> str:
