@@ -34,13 +34,14 @@ from typing import Any
 from . import checkins
 from .clock import Clock
 from .config import Settings, load_settings
-from .errors import CompanionError, ConfigError
+from .errors import CompanionError, ConfigError, StoreError
 from .paths import Paths, create_private_file, ensure_dir, write_private_text
 from .store import Store, stamp
 
 log = logging.getLogger("companion")
 
 MAX_SLEEP = 60.0
+RETRY_SECONDS = 15.0  # after a failure (database busy or full, no notification server)
 JUMP_SECONDS = 30.0
 SpeakHook = Callable[[dict[str, Any]], None]
 Echo = Callable[[str], None]
@@ -190,9 +191,23 @@ class Deliverer:
     since: datetime | None = None  # when this installation started watching
     shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
     by_notification: dict[int, int] = field(default_factory=dict)
+    paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
+    unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
+    unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
     def tick(self, now: datetime) -> datetime:
-        """Deliver everything due at `now`; returns when something next falls due."""
+        """Deliver everything due at `now`; returns when something next falls due.
+
+        What failed before (a notice no server showed, bookkeeping the database refused)
+        is tried again first; while anything is left over the next wake comes sooner.
+        """
+        self._catch_up_on_failures()
+        wake = self._plan_and_send(now)
+        if self.unshown or self.unsaved:
+            return min(wake, now + timedelta(seconds=RETRY_SECONDS))
+        return wake
+
+    def _plan_and_send(self, now: datetime) -> datetime:
         plan = checkins.plan(self.settings, now=now, claimed=self._claimed(now),
                              session_starts=session_starts(self.store, self.settings, now),
                              last_entry=self._last_entry(), since=self.since)
@@ -210,6 +225,25 @@ class Deliverer:
             self._notify(row, missed=0)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
+
+    def _catch_up_on_failures(self) -> None:
+        if self.paths is not None and not self.dry_run:
+            from .journal import replay_pending
+
+            replay_pending(self.store, self.paths)
+        while self.unsaved:
+            delivery_id, status, values = self.unsaved[0]
+            self.store.set_delivery(delivery_id, status, **values)
+            self.unsaved.pop(0)
+            log.info("delivery %s bookkeeping written now (it had waited in memory)",
+                     delivery_id)
+        for delivery_id, missed in list(self.unshown.items()):
+            row = self.store.delivery(delivery_id)
+            if row["status"] != "due":  # answered, skipped or superseded meanwhile
+                del self.unshown[delivery_id]
+                continue
+            log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
+            self._notify(row, missed=missed)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -265,14 +299,26 @@ class Deliverer:
             nid = self.backend.send(Notice(title, body, actions))
         except NotifyError as exc:
             log.warning("check-in %s could not be shown: %s (it is still waiting for "
-                        "`companion checkin`)", row["schedule"], exc)
+                        "`companion checkin`; trying again at the next wake)",
+                        row["schedule"], exc)
+            if not self.dry_run:
+                self.unshown[int(row["id"])] = missed
             return
         if not self.dry_run:
+            self.unshown.pop(int(row["id"]), None)
             self.by_notification[nid] = int(row["id"])
-            self.store.set_delivery(int(row["id"]), "notified",
-                                    notified_at=stamp(self.clock.now())[0])
+            self._keep(int(row["id"]), "notified", notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
+
+    def _keep(self, delivery_id: int, status: str, **values: Any) -> None:
+        """Write a delivery's new status; if the database refuses, keep it in memory."""
+        try:
+            self.store.set_delivery(delivery_id, status, **values)
+        except StoreError as exc:
+            self.unsaved.append((delivery_id, status, values))
+            log.warning("delivery %s is %s, but the database refused to record it (%s); "
+                        "kept in memory and written at the next wake", delivery_id, status, exc)
 
     def _actions(self, delivery_id: int) -> tuple[tuple[str, str], ...]:
         if not self.backend.supports_actions:
@@ -373,8 +419,7 @@ class Daemon:
         log.info("companion is running (pid %s)", os.getpid())
         while not self.stopping:
             now = self.now()
-            self._handle_events(now)
-            next_due = self.deliverer.tick(now)
+            next_due = self._pass(now)
             if self.once:
                 break
             self.notifier.send("WATCHDOG=1")
@@ -385,6 +430,17 @@ class Daemon:
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.zone)
+
+    def _pass(self, now: datetime) -> datetime:
+        """One wake: events, then deliveries. A database that is busy or full (or any
+        other CompanionError) is logged and tried again soon; the loop never dies of it."""
+        try:
+            self._handle_events(now)
+            return self.deliverer.tick(now)
+        except CompanionError as exc:
+            log.warning("this wake could not finish: %s companion keeps running and tries "
+                        "again in %.0f s.", _sentence(str(exc)), RETRY_SECONDS)
+            return now + timedelta(seconds=RETRY_SECONDS)
 
     def _handle_events(self, now: datetime) -> None:
         if self.reload_wanted:
@@ -428,6 +484,11 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def build_scheduler(settings: Settings) -> Any:
@@ -483,7 +544,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
         backend = open_notifications(settings, dry_run=dry_run, echo=echo)
         deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
                               since=watching_since(paths, clock.now(), dry_run=dry_run),
-                              terminal=find_terminal(settings),
+                              terminal=find_terminal(settings), paths=paths,
                               speak=resolve_speak_hook(settings))
         daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
                         zone=checkins.system_zone(), once=once)

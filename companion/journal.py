@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import os
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .errors import CompanionError
+from .paths import Paths, write_private_text
 from .store import EntryDraft, Store, stamp
+
+log = logging.getLogger("companion.journal")
 
 # What a check-in answer is stored as, by the kind of check-in it answers.
 ANSWER_KIND = {"checkin": "checkin", "weekly": "weekly", "friend": "friend",
@@ -37,3 +48,102 @@ def checkin_prompt(store: Store) -> str:
 
     return choose_prompt(store, "")[1]
 
+
+
+# ---- set aside: entries the database could not take (disk full, held too long)
+# The text waits, fsynced, in a private file and is added by the next save or the
+# daemon's next wake. The pending folder sits in the data folder; when that disk is
+# the full one, in the runtime folder (memory) instead.
+PENDING_GLOB = "*.json"
+_RETRYABLE = {5, 6, 10, 13}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL
+
+
+def can_set_aside(exc: BaseException) -> bool:
+    """Whether a StoreError came from a passing condition (full disk, busy database)."""
+    code = getattr(exc.__cause__, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _RETRYABLE
+
+
+def why_not_saved(exc: BaseException, folder: Path) -> str:
+    """One sentence on why the database in `folder` could not take an entry just now."""
+    import shutil
+
+    code = getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF
+    with contextlib.suppress(OSError):
+        if code == 10 and shutil.disk_usage(folder).free < 1 << 20:
+            code = 13  # SQLite reports a full disk met while growing its index as I/O error
+    if code == 13:
+        return "the disk is full, so the database could not take it right now."
+    if code in (5, 6):
+        return "another program is holding the database, so it could not take it right now."
+    return "the disk could not be written just now."
+
+
+def pending_dirs(paths: Paths, env: dict[str, str] | None = None) -> list[Path]:
+    """Where set-aside entries are kept, in the order they are tried."""
+    env = dict(os.environ if env is None else env)
+    dirs = [paths.data_dir / "pending"]
+    runtime = env.get("XDG_RUNTIME_DIR", "")
+    if runtime:
+        dirs.append(Path(runtime) / "companion-pending")
+    return dirs
+
+
+def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime) -> Path | None:
+    """Keep a draft that could not be saved in a private file; None if no place took it."""
+    record = asdict(draft)
+    record["when"] = (draft.when or now).isoformat()
+    record["answer"] = answer
+    name = f"{stamp(now)[1].replace(':', '')}-{os.getpid()}-{id(draft)}.json"
+    for folder in pending_dirs(paths):
+        try:
+            write_private_text(folder / name, json.dumps(record, ensure_ascii=False))
+        except (OSError, CompanionError):
+            log.warning("could not set an entry aside in %s", folder)
+            continue
+        return folder / name
+    return None
+
+
+def replay_pending(store: Store, paths: Paths) -> int:
+    """Save every entry that was set aside; returns how many went in now.
+
+    Idempotent: an entry already saved (same time and text) is not added twice, so a
+    kill between saving and removing the file loses nothing and doubles nothing.
+    """
+    done = 0
+    for folder in pending_dirs(paths):
+        for file in sorted(folder.glob(PENDING_GLOB)) if folder.is_dir() else []:
+            try:
+                record = json.loads(file.read_text(encoding="utf-8"))
+                draft, answer = _draft_from(record)
+            except (OSError, ValueError, TypeError):
+                log.warning("a set-aside entry could not be read; it stays in %s", folder)
+                continue
+            _save_once(store, draft, answer=answer)
+            file.unlink(missing_ok=True)
+            done += 1
+    if done:
+        log.info("%d entr%s set aside earlier %s saved now", done, "y" if done == 1 else "ies",
+                 "was" if done == 1 else "were")
+    return done
+
+
+def _draft_from(record: dict[str, Any]) -> tuple[EntryDraft, bool]:
+    answer = bool(record.pop("answer", False))
+    record["when"] = datetime.fromisoformat(record["when"])
+    record["tags"] = tuple(record.get("tags") or ())
+    return EntryDraft(**record), answer
+
+
+def _save_once(store: Store, draft: EntryDraft, *, answer: bool) -> None:
+    utc = stamp(draft.when or store.clock.now())[1]
+    if store.rows("entries", where="created_utc = ? AND text = ?", params=(utc, draft.text)):
+        return
+    with store.writing():
+        entry = store.add_entry(draft)
+        if answer and draft.delivery_id is not None:
+            row = store.delivery(draft.delivery_id)
+            if row["status"] in ("due", "notified", "snoozed"):
+                store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
+                                   answered_at=stamp(store.clock.now())[0])

@@ -45,6 +45,37 @@ def _draft(app: AppContext, kind: str, text: str | None, *, voice: bool, audio: 
                       model=result.model, words=result.words, audio_path=result.audio_path)
 
 
+def _save(app: AppContext, draft: Any, *, what: str, answer: bool = False) -> dict[str, Any]:
+    """Save an entry (a check-in answer when `answer`); entries set aside earlier go first.
+
+    When the database cannot take it now (disk full, held by another program), the
+    entry is set aside in a private file and saved later; the person is told where.
+    """
+    from .. import journal
+    from ..errors import StoreError
+
+    try:
+        journal.replay_pending(app.store, app.paths)
+        if answer:
+            return journal.answer_checkin(app.store, draft, clock=app.clock)[0]
+        return dict(app.store.add_entry(draft))
+    except StoreError as exc:
+        if not journal.can_set_aside(exc):
+            raise
+        kept = journal.set_aside(app.paths, draft, answer=answer, now=app.clock.now())
+        reason = journal.why_not_saved(exc, app.paths.data_dir)
+        raise StoreError(_set_aside_message(reason, what, kept, draft.text)) from exc
+
+
+def _set_aside_message(reason: str, what: str, kept: Path | None, text: str) -> str:
+    if kept is not None:
+        return (f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
+                "by the next companion command that saves something, or by the daemon.")
+    click.echo(text)  # nowhere on disk took it: give the words back to the person
+    return (f"{reason} Your {what} could not be set aside either, so it is printed above; "
+            "please copy it somewhere safe.")
+
+
 def _after_save(app: AppContext, entry: dict[str, Any]) -> None:
     """What follows every save (crisis resources when the words call for them)."""
     from ..aftercare import after_entry
@@ -73,7 +104,7 @@ def reflect(app: AppContext, text: str | None, area: str | None, bring: bool, vo
         click.echo("Nothing was saved.")
         return
     draft.area, draft.bring = area, bring
-    entry = app.store.add_entry(draft)
+    entry = _save(app, draft, what="reflection")
     saved("your reflection", entry, as_json)
     _after_save(app, entry)
 
@@ -104,7 +135,7 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
         click.echo("Nothing was saved.")
         return
     draft.mood, draft.area = mood, area
-    entry, answered = journal.answer_checkin(app.store, draft, clock=app.clock)
+    entry = _save(app, draft, what="check-in", answer=True)
     saved("your check-in", entry, as_json)
     _after_save(app, entry)
 
@@ -181,7 +212,7 @@ def win(app: AppContext, text: str, area: str | None, as_json: bool) -> None:
     """Save a small win (said no once, paused before replying...)."""
     from ..store import EntryDraft
 
-    entry = app.store.add_entry(EntryDraft("win", read_text_arg(text, what="win"), area=area))
+    entry = _save(app, EntryDraft("win", read_text_arg(text, what="win"), area=area), what="win")
     saved("your win", entry, as_json)
 
 
