@@ -35,8 +35,10 @@ def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> dict
 
 
 def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
+    from .journal import pending_dirs
+
     _remove_files(paths, store.forget_all())
-    for folder in (paths.audio_dir, paths.exports_dir):
+    for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
                 if item.is_file():

@@ -200,3 +200,20 @@ def test_search_lists_everything_unless_limited(cli) -> None:
     assert len(json.loads(cli("search", "walk", "--json").stdout)) == 30
     assert len(json.loads(cli("search", "walk", "--limit", "5", "--json").stdout)) == 5
     assert "Nothing found" in cli("search", "nonexistentword").stdout
+
+
+def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) -> None:
+    from datetime import datetime
+
+    from companion.journal import set_aside
+    from companion.paths import resolve_paths
+    from companion.store import EntryDraft
+
+    cli("reflect", "already saved")
+    kept = set_aside(resolve_paths(), EntryDraft("reflection", f"waiting {MARKER}"),
+                     answer=False, now=datetime.now().astimezone())
+    assert kept is not None and kept.exists()
+    cli("forget", "--all", "--yes")
+    assert not kept.exists()
+    for path in all_files(home):
+        assert MARKER.encode() not in path.read_bytes(), path
