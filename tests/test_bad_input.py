@@ -80,6 +80,18 @@ def test_bad_import(case: Path, seeded: Path, tmp_path: Path) -> None:
     assert digest(home) == before
 
 
+@pytest.mark.parametrize("case", cases("audio"), ids=lambda p: p.name)
+def test_bad_audio(case: Path, seeded: Path, tmp_path: Path) -> None:
+    from speech_fixtures import ko_model_path
+
+    home = fresh_copy(seeded, tmp_path)
+    (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
+    before = digest(home)
+    check(companion(home, "reflect", "--audio", str(case), "--yes"), 1)
+    check(companion(home, "transcribe", str(case)), 1)
+    assert digest(home) == before
+
+
 @pytest.mark.parametrize("case", cases("ics"), ids=lambda p: p.name)
 def test_bad_calendar(case: Path, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
