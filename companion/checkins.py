@@ -316,7 +316,16 @@ def notice_text(kind: str, prompt: str, *, missed: int = 0,
                 f"Here is one for now: {prompt}")
     if command_hint:
         body += "\n\nTo answer, run: companion checkin"
+    if kind in LOOK_BACK:
+        body += f"\n\n{LOOK_BACK[kind]}"
     return title, body
+
+
+# What the weekly review and the session reminder point to.
+LOOK_BACK = {
+    "weekly": "Your week at a glance: companion week",
+    "session-prep": "What to bring, on one page: companion brief",
+}
 
 
 # ---------------------------------------------------------------- answering (called by `checkin`)

@@ -321,3 +321,9 @@ def test_session_prep_and_follow_up(sim_factory: Any) -> None:
                      ("06-09 19:00", "Your session is coming up"),
                      ("06-10 17:00", "After your session")]
     assert all("Private" not in n.body for _, n in sim.backend.sent)
+
+
+def test_weekly_review_and_session_prep_point_to_the_week_and_the_brief() -> None:
+    assert "companion week" in checkins.notice_text("weekly", "What felt different?")[1]
+    assert "companion brief" in checkins.notice_text("session-prep", "Ready?")[1]
+    assert "companion" not in checkins.notice_text("checkin", "How are you?")[1]

@@ -11,7 +11,8 @@ from companion.content import (
 from companion.store import Store
 from companion.vocab import CHECKIN_AREAS, PHRASE_CONTEXTS
 
-SHAMING = ("failed", "failure", "should have", "lazy", "weak", "streak", "you never", "disappointing")
+SHAMING = ("failed", "failure", "should have", "lazy", "weak", "streak", "you never",
+           "disappointing")
 
 
 def test_packs_have_enough_kind_prompts_and_phrases() -> None:
