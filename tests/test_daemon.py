@@ -90,8 +90,9 @@ def bus() -> Iterator[str]:
     os.kill(pid, signal.SIGTERM)
 
 
-@pytest.fixture
-def server(bus: str, tmp_path: Path) -> Iterator[Path]:
+@pytest.fixture(name="server")
+def server_fixture(bus: str, tmp_path: Path) -> Iterator[Path]:
+    """A test Notify server on the test's bus; yields the file its calls are recorded in."""
     record = tmp_path / "calls.jsonl"
     proc = start_server(bus, record)
     yield record

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from dbus_notify_server import calls, press, start_bus, start_server
+from test_daemon import server_fixture  # noqa: F401  (uses this module's `bus`)
 
 from companion.adapters import notify
 from companion.adapters.notify import DbusBackend, Notice, NotifyError
@@ -27,15 +28,6 @@ def bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
     yield address
     os.kill(pid, signal.SIGTERM)
-
-
-@pytest.fixture
-def server(bus: str, tmp_path: Path) -> Iterator[Path]:
-    record = tmp_path / "calls.jsonl"
-    proc = start_server(bus, record)
-    yield record
-    proc.terminate()
-    proc.wait(10)
 
 
 def serve(bus: str, record: Path, *flags: str) -> subprocess.Popen[str]:
