@@ -53,3 +53,7 @@ class MissingPartError(CompanionError):
     """
 
     exit_code = ExitCode.MISSING_PART
+
+
+class AudioSourceLost(MissingPartError):
+    """The microphone stopped sending sound in the middle of an answer."""

@@ -163,6 +163,9 @@ def listen_once(app: Any, *, prompt: str | None = None,
                    err=True)
         result = transcribe(model, chunks if keep is None else _tee(chunks, keep), how)
     line.close()
+    if result.ended_by == "device-lost":
+        click.echo("The microphone stopped sending sound; what you said until then is kept.",
+                   err=True)
     if not result.text:
         raise InputError("no speech heard, so nothing was saved. Check that the microphone "
                          "is on, and try again whenever you like")

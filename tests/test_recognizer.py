@@ -114,3 +114,42 @@ def test_nobody_speaking_ends_with_no_speech(model: object) -> None:
 ])
 def test_transcripts_become_sentences(raw: str, tidy_text: str) -> None:
     assert tidy(raw) == tidy_text
+
+
+def test_a_microphone_that_vanishes_mid_answer_keeps_what_was_said(
+        model: object, ko_speech: Speech) -> None:
+    from companion.errors import AudioSourceLost
+
+    def then_gone() -> Iterator[bytes]:
+        yield from chunks_of(ko_speech.wav16k)
+        raise AudioSourceLost("the microphone stopped sending sound")
+
+    result = transcribe(model, then_gone(), Listening(silence_seconds=5.0, max_seconds=60))
+    assert result.ended_by == "device-lost"
+    assert similar(result.text, transcribe(model, chunks_of(ko_speech.wav16k)).text)
+
+
+def test_a_microphone_that_vanishes_before_any_word_says_so(model: object) -> None:
+    from companion.errors import AudioSourceLost
+
+    def gone() -> Iterator[bytes]:
+        yield SILENT_CHUNK
+        raise AudioSourceLost("the microphone stopped sending sound")
+
+    with pytest.raises(AudioSourceLost):
+        transcribe(model, gone(), Listening(silence_seconds=5.0, max_seconds=60))
+
+
+def test_the_microphone_reader_reports_a_stalled_device() -> None:
+    import queue
+
+    from companion.adapters import microphone
+    from companion.audio import Resampler
+    from companion.errors import AudioSourceLost
+
+    blocks: queue.Queue[bytes] = queue.Queue()
+    blocks.put(b"\x01\x00" * 1600)
+    reader = microphone._chunks(blocks, Resampler(16000))
+    assert next(reader)
+    with pytest.raises(AudioSourceLost):
+        next(reader)  # nothing more arrives: after STALL_SECONDS the device counts as gone

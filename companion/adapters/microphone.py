@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..audio import Resampler
-from ..errors import MissingPartError
+from ..errors import AudioSourceLost, MissingPartError
 
 BLOCK_SECONDS = 0.1
 STALL_SECONDS = 3.0  # no sound at all for this long means the device stopped working
@@ -104,7 +104,7 @@ def _chunks(blocks: queue.Queue[bytes], resampler: Resampler) -> Iterator[bytes]
         try:
             data = blocks.get(timeout=STALL_SECONDS)
         except queue.Empty:
-            raise MissingPartError(f"the microphone stopped sending sound; {_FIX}") from None
+            raise AudioSourceLost(f"the microphone stopped sending sound; {_FIX}") from None
         out = resampler.process(data)
         if out:
             yield out

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import SAMPLE_RATE, SAMPLE_WIDTH, peak
-from ..errors import MissingPartError
+from ..errors import AudioSourceLost, MissingPartError
 
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -131,9 +131,25 @@ def transcribe(model: Any, chunks: Iterable[bytes],
     """
     how = listening or Listening()
     rec = Recognizer(model)
-    seconds, last_activity, partial, ended_by = 0.0, 0.0, "", "end"
+    state: dict[str, Any] = {"seconds": 0.0, "ended_by": ""}
+    try:
+        _feed(rec, chunks, how, state)
+    except AudioSourceLost:
+        # The device went away mid-answer: keep what was said; with nothing said, say why.
+        if not (rec.heard or state.get("partial")):
+            raise
+        state["ended_by"] = "device-lost"
+    text, words = rec.finish()
+    return Transcript(text=text, words=words, seconds=round(float(state["seconds"]), 3),
+                      ended_by=str(state["ended_by"] or "end"))
+
+
+def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening,
+          state: dict[str, Any]) -> None:
+    last_activity, partial = 0.0, ""
     for chunk in chunks:
-        seconds += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        state["seconds"] += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        seconds = state["seconds"]
         now = rec.accept(chunk)
         # Quiet is measured on the sound itself: Vosk may still revise its partial text
         # for a while after the last word, which would keep the line open for nothing.
@@ -141,13 +157,11 @@ def transcribe(model: Any, chunks: Iterable[bytes],
             last_activity = seconds
         if now is not None and now != partial and how.on_partial is not None:
             how.on_partial(" ".join(t for t in (rec.heard, now) if t))
-        partial = now or ""
-        ended_by = _should_end(how, seconds=seconds, last_activity=last_activity,
-                               anything=bool(rec.heard or partial))
-        if ended_by:
-            break
-    text, words = rec.finish()
-    return Transcript(text=text, words=words, seconds=round(seconds, 3), ended_by=ended_by or "end")
+        partial = state["partial"] = now or ""
+        state["ended_by"] = _should_end(how, seconds=seconds, last_activity=last_activity,
+                                        anything=bool(rec.heard or partial))
+        if state["ended_by"]:
+            return
 
 
 def _should_end(how: Listening, *, seconds: float, last_activity: float, anything: bool) -> str:
