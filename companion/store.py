@@ -774,6 +774,13 @@ class Store:
             db.table("sessions").delete(session_id)
         return record
 
+    # ---- voice check-ins
+    def reopen(self, *, busy_timeout: float = 10.0) -> Store:
+        """Another connection to this database (with its key, if encrypted) for another
+        thread: SQLite connections stay in the thread that made them."""
+        return Store.open(self.path, clock=self.clock, busy_timeout=busy_timeout,
+                          max_text_chars=self.max_text_chars, key=self._key)
+
 
 USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
                "sessions", "phrases", "content_uses")
