@@ -6,8 +6,9 @@ change it notices the jump and catches up on its next wake. What was sent is dec
 by the delivery table, not by memory, so a restart sends nothing twice.
 
 The Speak button: voice check-ins plug in through a `SpeakHook`, a callable that
-receives the delivery row. `resolve_speak_hook()` finds one when the voice work
-provides `companion.voice_checkin.speak_checkin`; until then there is no Speak button.
+receives the delivery row (companion.voice_checkin.VoiceCheckins, made by
+`resolve_speak_hook()` unless `[voice] checkins = "off"`). It also listens on its own
+when a check-in fires in "auto" mode, and its Undo button comes back here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from . import checkins
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
-from .paths import Paths, create_private_file, ensure_dir, write_private_text
+from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
 from .store import Store, stamp
 
 log = logging.getLogger("companion")
@@ -164,16 +165,13 @@ def companion_command() -> list[str]:
     return [sys.executable, "-m", "companion"]
 
 
-def resolve_speak_hook(settings: Settings) -> SpeakHook | None:
-    """The voice check-in, once the voice work provides one (and voice check-ins are on)."""
-    if settings.voice.checkins == "off":
+def resolve_speak_hook(deliverer: Deliverer) -> SpeakHook | None:
+    """The voice check-in for this daemon, unless voice check-ins are off (or a dry run)."""
+    if deliverer.settings.voice.checkins == "off" or deliverer.dry_run:
         return None
-    try:
-        from . import voice_checkin  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    hook = getattr(voice_checkin, "speak_checkin", None)
-    return hook if callable(hook) else None
+    from .voice_checkin import VoiceCheckins
+
+    return VoiceCheckins(deliverer)
 
 
 # ---------------------------------------------------------------- one pass
@@ -223,6 +221,7 @@ class Deliverer:
                                                   now, self.settings)
         for row in ready:
             self._notify(row, missed=0)
+            self._listen_if_auto(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
@@ -282,6 +281,7 @@ class Deliverer:
             return
         self._supersede(int(row["id"]))
         self._notify(row, missed=missed)
+        self._listen_if_auto(row)
 
     def _supersede(self, keep: int) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
@@ -290,13 +290,10 @@ class Deliverer:
                 self.store.set_delivery(int(old["id"]), "missed")
 
     def _notify(self, row: dict[str, Any], *, missed: int) -> None:
-        from .adapters.notify import Notice, NotifyError
+        from .adapters.notify import NotifyError
 
-        actions = self._actions(int(row["id"]))
-        title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"))
         try:
-            nid = self.backend.send(Notice(title, body, actions))
+            nid = self.backend.send(self.notice(row, missed=missed))
         except NotifyError as exc:
             log.warning("check-in %s could not be shown: %s (it is still waiting for "
                         "`companion checkin`; trying again at the next wake)",
@@ -320,13 +317,26 @@ class Deliverer:
             log.warning("delivery %s is %s, but the database refused to record it (%s); "
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
-    def _actions(self, delivery_id: int) -> tuple[tuple[str, str], ...]:
+    def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
+               speak: bool = True) -> Any:
+        """The notification for a check-in; `note` is added to its text. Speak is offered
+        when `speak` and voice can work (if it cannot, why is added once)."""
+        from .adapters.notify import Notice
+
+        can_speak, why_not = self._voice_offer() if speak else (False, "")
+        actions = self._actions(int(row["id"]), speak=can_speak)
+        title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
+                                           missed=missed, command_hint=not _has(actions, "write"))
+        extra = "\n\n".join(x for x in (note, why_not) if x)
+        return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
+
+    def _actions(self, delivery_id: int, *, speak: bool) -> tuple[tuple[str, str], ...]:
         if not self.backend.supports_actions:
             return ()
         buttons = []
         if self.terminal is not None:
             buttons.append((f"write:{delivery_id}", "Write"))
-        if self.speak is not None:
+        if speak:
             buttons.append((f"speak:{delivery_id}", "Speak"))
         buttons += [(f"snooze:{delivery_id}", "Snooze"), (f"skip:{delivery_id}", "Skip")]
         return tuple(buttons)
@@ -334,6 +344,9 @@ class Deliverer:
     def handle_action(self, key: str, notification_id: int, now: datetime) -> None:
         """A button was pressed on a notification."""
         action, _, ref = key.partition(":")
+        if action == "undo":
+            self._undo(ref)
+            return
         if action == "default":
             action, ref = "write", str(self.by_notification.get(notification_id, ""))
         if not ref.isdigit():
@@ -350,6 +363,29 @@ class Deliverer:
             open_in_terminal(self.terminal, [*companion_command(), "checkin"])
         elif action == "speak" and self.speak is not None:
             self.speak(row)
+
+    # -------------------------------------------------------- voice check-ins
+    def _voice_offer(self) -> tuple[bool, str]:
+        """Whether to show Speak, and (once) why voice cannot work here."""
+        if self.speak is None:
+            return False, ""
+        offer = getattr(self.speak, "offer", None)
+        return offer() if offer is not None else (True, "")
+
+    def _listen_if_auto(self, row: dict[str, Any]) -> None:
+        """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
+        auto = getattr(self.speak, "auto", None)
+        if auto is not None and not self.dry_run:
+            auto(row)
+
+    def _undo(self, ref: str) -> None:
+        """Undo on a "Saved" notification: the spoken answer is deleted for real and its
+        check-in is shown again (or let go when a newer one has arrived)."""
+        from .voice_checkin import undo
+
+        row = undo(self.store, self.paths or resolve_paths(), ref)
+        if row is not None and row["status"] == "notified":
+            self._notify(row, missed=0)
 
 
 def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
@@ -539,18 +575,21 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
     lock = InstanceLock(paths.lock_file)
     if not dry_run:
         lock.acquire()
-    backend = None
+    backend = deliverer = None
     try:
         backend = open_notifications(settings, dry_run=dry_run, echo=echo)
         deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
                               since=watching_since(paths, clock.now(), dry_run=dry_run),
-                              terminal=find_terminal(settings), paths=paths,
-                              speak=resolve_speak_hook(settings))
+                              terminal=find_terminal(settings), paths=paths)
+        deliverer.speak = resolve_speak_hook(deliverer)
         daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
                         zone=checkins.system_zone(), once=once)
         daemon.install_signals()
         return daemon.run()
     finally:
+        close_voice = getattr(deliverer.speak, "close", None) if deliverer else None
+        if close_voice is not None:
+            close_voice()  # stops listening; what was heard is still saved
         if backend is not None:
             backend.close()
         lock.release()

@@ -774,6 +774,28 @@ class Store:
             db.table("sessions").delete(session_id)
         return record
 
+    # ---- voice check-ins
+    def reopen(self, *, busy_timeout: float = 10.0) -> Store:
+        """Another connection to this database (with its key, if encrypted) for another
+        thread: SQLite connections stay in the thread that made them.
+
+        Not through `open()`: its create_private_file opens and closes the database file,
+        and closing any descriptor of a file drops every POSIX lock this process holds on
+        it, this connection's too. Another process could then take the database for
+        unused, checkpoint it and delete the WAL under us, and our next writes would be lost.
+        """
+        with sqlite_errors(self.path):
+            conn = connect_file(self.path, self._key, busy_timeout)
+            try:
+                twin = Store(Database(conn, execute_plugins=False), self.path, self.clock,
+                             key=self._key)
+                twin.max_text_chars = self.max_text_chars
+                twin._prepare()
+            except BaseException:
+                conn.close()
+                raise
+        return twin
+
 
 USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
                "sessions", "phrases", "content_uses")

@@ -1,0 +1,439 @@
+"""Hands-free check-ins: the daemon speaks the prompt, plays a start tone, listens, saves.
+
+It starts when a check-in fires and `[voice] checkins = "auto"`, or when the person presses
+Speak on the notification (`"ask"`); never otherwise, so the microphone stays closed unless
+they asked for it. One voice check-in runs at a time, on a worker thread, so the daemon's
+loop, its signals and other notifications never wait for it. Speaking and listening never
+overlap: the prompt and the tone have been played to the end before the microphone opens.
+
+The worker has its own database connection (SQLite connections stay in the thread that made
+them). What was said is saved as the answer to that check-in (status answered, linked), then
+a "Saved" notification offers Undo; crisis words bring up the resources and a hard-sounding
+answer gets a kind phrase read back (aftercare.after_entry), after the save, never before.
+
+Undo (handled on the daemon's loop by `undo`) deletes the entry for real, through the same
+path as `companion forget`, and puts the check-in back: "notified" again (shown once more,
+so it can be answered or skipped) when it is still the latest, "skipped" when a newer one
+has arrived since.
+
+A missing speech model means no Speak button and no listening; a missing microphone is found
+when listening starts. Either way the typed check-in stands, and the reason is said once
+(the log and one notification), not at every check-in. Vosk, numpy and sounddevice are
+imported only when a voice check-in runs; the model is then kept for the daemon's life.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import math
+import subprocess
+import threading
+import time
+import wave
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import Clock
+from .config import Settings
+from .errors import CompanionError, MissingPartError, StoreError
+from .paths import Paths
+from .store import EntryDraft, Store, stamp
+
+log = logging.getLogger("companion.voice_checkin")
+
+TONE_HZ = 880.0
+TONE_SECONDS = 0.15
+TONE_RATE = 22050
+TONE_TIMEOUT = 5.0
+PREVIEW_WORDS = 6
+OPEN_STATUSES = ("due", "notified", "snoozed")
+UNDO = "undo"
+SAVED_TITLE = "Saved your check-in"
+NOT_HEARD = ("I didn't hear an answer, so nothing was saved. You can press Speak to try "
+             "again, or write it instead.")
+CANNOT_SPEAK = "Speaking isn't possible right now, so this one can be typed instead: {reason}"
+
+
+@dataclass
+class VoiceApp:
+    """What aftercare and speech expect of an application: settings, store, paths, clock."""
+
+    settings: Settings
+    store: Store
+    paths: Paths
+    clock: Clock
+
+
+# ---------------------------------------------------------------- the start tone
+@functools.cache
+def tone_wav() -> bytes:
+    """A short 880 Hz sine as a WAV in memory (made once), faded in and out (no click)."""
+    count = int(TONE_RATE * TONE_SECONDS)
+    fade = int(TONE_RATE * 0.01)
+    samples = array("h", (
+        int(0.4 * 32767 * min(1.0, n / fade, (count - n) / fade)
+            * math.sin(2 * math.pi * TONE_HZ * n / TONE_RATE)) for n in range(count)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(TONE_RATE)
+        out.writeframes(samples.tobytes())
+    return buffer.getvalue()
+
+
+def play_tone() -> None:
+    """Play the start tone with the speaker's player; returns when it has been played."""
+    from .adapters.speaker import find_player
+
+    try:
+        player = find_player()
+        subprocess.run(player, input=tone_wav(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=TONE_TIMEOUT, check=False)
+    except Exception as exc:  # no player, or it hung: listening goes on without the tone
+        log.warning("the start tone could not be played: %s", exc)
+
+
+# ---------------------------------------------------------------- saving and undoing
+def save_answer(store: Store, row: dict[str, Any], heard: Any, *, clock: Clock
+                ) -> dict[str, Any]:
+    """Save what was heard as the answer to the check-in `row` (answered and linked when
+    the check-in is still open; otherwise kept as an entry of its own)."""
+    is_open = store.delivery(int(row["id"]))["status"] in OPEN_STATUSES
+    draft = answer_draft(row, heard, linked=is_open)
+    with store.writing():
+        entry = store.add_entry(draft)
+        if draft.delivery_id is not None:
+            store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
+                               answered_at=stamp(clock.now())[0])
+    return entry
+
+
+def answer_draft(row: dict[str, Any], heard: Any, *, linked: bool) -> EntryDraft:
+    """The entry a spoken answer to the check-in `row` becomes (`heard`: a Dictation)."""
+    from .journal import ANSWER_KIND
+
+    return EntryDraft(ANSWER_KIND.get(row.get("kind") or "checkin", "checkin"), heard.text,
+                      source="voice", prompt=row.get("prompt"), raw_text=heard.raw_text,
+                      confidence=heard.confidence, model=heard.model, words=heard.words,
+                      audio_path=heard.audio_path,
+                      delivery_id=int(row["id"]) if linked else None)
+
+
+def undo_key(delivery_id: int, entry_id: int) -> str:
+    """The action key of the Undo button for one spoken answer."""
+    return f"{UNDO}:{delivery_id}:{entry_id}"
+
+
+def undo(store: Store, paths: Paths, ref: str) -> dict[str, Any] | None:
+    """Undo a spoken answer (`ref` is "DELIVERY:ENTRY"): delete the entry for real and put
+    its check-in back. Returns the delivery as it is now, or None when there was nothing to
+    undo (already undone, or answered another way since)."""
+    from .privacy import forget_record
+
+    delivery_ref, _, entry_ref = ref.partition(":")
+    if not (delivery_ref.isdigit() and entry_ref.isdigit()):
+        return None
+    row = store.delivery(int(delivery_ref))
+    if row.get("entry_id") != int(entry_ref) or row["status"] != "answered":
+        log.info("undo for delivery %s: nothing to undo", delivery_ref)
+        return None
+    forget_record(store, paths, "entry", int(entry_ref))
+    newer = [d for d in store.deliveries(statuses=OPEN_STATUSES) if int(d["id"]) > row["id"]]
+    status = "skipped" if newer else "notified"
+    log.info("undo: entry %s deleted; delivery %s is %s again", entry_ref, row["id"], status)
+    return store.set_delivery(int(row["id"]), status, entry_id=None, answered_at=None)
+
+
+def first_words(text: str, count: int = PREVIEW_WORDS) -> str:
+    """The first few words of an answer, for the optional preview."""
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def saved_notice(entry: dict[str, Any], *, preview: bool, buttons: bool) -> Any:
+    """The "Saved" notification: never the words unless [notifications] saved_preview."""
+    from .adapters.notify import Notice
+
+    body = f"“{first_words(entry['text'])}”" if preview else ""
+    if buttons:
+        return Notice(SAVED_TITLE, body or "Press Undo if you'd rather not keep it.",
+                      ((undo_key(entry["delivery_id"] or 0, entry["id"]), "Undo"),))
+    hint = f"To delete it: companion forget {entry['id']}"
+    return Notice(SAVED_TITLE, f"{body}\n\n{hint}" if body else hint)
+
+
+# ---------------------------------------------------------------- the hook
+class VoiceCheckins:
+    """The daemon's Speak hook: `hook(row)` on a press, `hook.auto(row)` when one fires.
+
+    `deliverer` is the daemon's Deliverer (settings, store, backend, paths, clock, and
+    `notice()` to show a check-in again). Only the worker thread opens the microphone.
+    """
+
+    def __init__(self, deliverer: Any) -> None:
+        self.deliverer = deliverer
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._said: set[str] = set()
+        self.mic_opened_at: float | None = None  # monotonic; read by the benchmark
+
+    @property
+    def settings(self) -> Settings:
+        return self.deliverer.settings
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    # -------------------------------------------------------- what the daemon calls
+    def __call__(self, row: dict[str, Any]) -> None:
+        """Speak was pressed for the check-in `row`."""
+        self.start(row, pressed=True)
+
+    def auto(self, row: dict[str, Any]) -> None:
+        """A check-in fired with `[voice] checkins = "auto"`: listen if voice can work."""
+        if self.settings.voice.checkins == "auto" and self.offer()[0]:
+            self.start(row, pressed=False)
+
+    def offer(self) -> tuple[bool, str]:
+        """Whether voice can be offered now (a model is there), and a note on why not that
+        is given only the first time (empty afterwards). Cheap: nothing is loaded."""
+        from .adapters import models
+
+        try:
+            models.resolve(self._paths(), self.settings.voice.model)
+        except CompanionError as exc:
+            return False, self._say_once(str(exc))
+        return True, ""
+
+    def start(self, row: dict[str, Any], *, pressed: bool) -> bool:
+        """Run one voice check-in on the worker thread; False if one is running already."""
+        with self._lock:
+            if self.busy:
+                log.info("a voice check-in is already running; delivery %s waits for typing",
+                         row["id"])
+                return False
+            self._stop.clear()
+            self._worker = threading.Thread(target=self._run, args=(dict(row), pressed),
+                                            name="voice-checkin", daemon=True)
+            self._worker.start()
+            return True
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop listening (what was heard so far is still saved) and wait a little."""
+        self._stop.set()
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the running voice check-in (if any) is over."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    # -------------------------------------------------------- the worker
+    def _run(self, row: dict[str, Any], pressed: bool) -> None:
+        try:
+            store = self.deliverer.store.reopen(
+                busy_timeout=self.settings.storage.busy_timeout_seconds)
+        except CompanionError as exc:
+            log.warning("voice check-in %s could not open the database: %s", row["id"], exc)
+            return
+        app = VoiceApp(self.settings, store, self._paths(), self.deliverer.clock)
+        try:
+            self._converse_and_save(app, row, pressed=pressed)
+        except MissingPartError as exc:
+            self._fallback(row, str(exc), pressed=pressed)
+        except Exception:  # the worker reports everything; the daemon must go on
+            log.exception("voice check-in %s failed", row["id"])
+        finally:
+            store.close()
+
+    def _converse_and_save(self, app: VoiceApp, row: dict[str, Any], *, pressed: bool) -> None:
+        heard = self._converse(app, row)
+        if heard is None:
+            log.info("voice check-in %s: no answer was heard; nothing saved", row["id"])
+            if pressed:  # the pressed notification is gone: offer the check-in again
+                self._show_again(row, NOT_HEARD)
+            return
+        self.finish(app, row, heard)
+
+    def finish(self, app: VoiceApp, row: dict[str, Any], heard: Any) -> dict[str, Any] | None:
+        """After listening: save, say "Saved" (with Undo), then aftercare (crisis resources,
+        or a kind phrase read back when the answer sounds hard). Returns the entry."""
+        from .aftercare import after_entry
+
+        entry = self._save(app, row, heard)
+        if entry is not None:
+            self._confirm(entry)
+            after_entry(app, entry, notify=self._notify_urgent)
+        return entry
+
+    def _converse(self, app: VoiceApp, row: dict[str, Any]) -> Any:
+        """Prompt, tone, then one answer from the microphone (None when nothing was heard).
+
+        The model loads (if it is not loaded yet) and the microphone is looked up while the
+        prompt is being spoken; the microphone opens only after the tone has played.
+        """
+        from . import voice
+        from .adapters import microphone, models
+
+        models.resolve(app.paths, app.settings.voice.model)  # a missing model: before a word
+        with self._prompt_speaker(app) as utterance:
+            loader = _Background(lambda: voice._model(app))
+            microphone.input_device(app.settings.voice.device)
+            if utterance is not None:
+                _speak_quietly(utterance, row.get("prompt") or "")
+        play_tone()
+        model, name = loader.result()
+        return self._listen(app, model, name)
+
+    def _prompt_speaker(self, app: VoiceApp) -> Any:
+        import contextlib
+
+        if not app.settings.speech.enabled:
+            return contextlib.nullcontext(None)
+        from .speech import make_speaker
+
+        try:
+            return make_speaker(app.settings).prepare()
+        except CompanionError as exc:
+            log.warning("the check-in prompt cannot be read aloud: %s", exc)
+            return contextlib.nullcontext(None)
+
+    def _listen(self, app: VoiceApp, model: Any, name: str) -> Any:
+        from . import voice
+        from .adapters import microphone
+        from .adapters.recognizer import Listening, transcribe
+
+        settings = app.settings.voice
+        how = Listening(silence_seconds=settings.silence_seconds,
+                        max_seconds=settings.max_seconds, stop=self._stop)
+        keep: list[bytes] | None = [] if settings.keep_audio else None
+        with microphone.listen(settings.device) as chunks:
+            self.mic_opened_at = time.monotonic()
+            log.info("voice check-in: the microphone is open, listening")
+            result = transcribe(model, chunks if keep is None else voice._tee(chunks, keep), how)
+        log.info("voice check-in: the microphone is closed (%s after %.1f s)", result.ended_by,
+                 result.seconds)
+        if not result.text:
+            return None
+        heard = voice._dictation(result, name)
+        if keep:
+            heard.audio_path = str(voice._save_audio(app, keep))
+        return heard
+
+    def _save(self, app: VoiceApp, row: dict[str, Any], heard: Any) -> dict[str, Any] | None:
+        """Save the answer; when the database cannot take it now, set it aside (the daemon
+        adds it at its next wake) and say so. Nothing said is lost."""
+        from . import journal
+
+        try:
+            return save_answer(app.store, row, heard, clock=app.clock)
+        except StoreError as exc:
+            if not journal.can_set_aside(exc):
+                raise
+            draft = answer_draft(row, heard, linked=True)
+            kept = journal.set_aside(app.paths, draft, answer=True, now=app.clock.now())
+            log.warning("voice check-in %s could not be saved now (%s); %s", row["id"],
+                        journal.why_not_saved(exc, app.paths.data_dir),
+                        "set aside for the next wake" if kept else "nowhere could keep it")
+            self._send(_kept_notice(None if kept else heard.text))
+            return None
+
+    # -------------------------------------------------------- notifications
+    def _confirm(self, entry: dict[str, Any]) -> None:
+        backend = self.deliverer.backend
+        self._send(saved_notice(entry, preview=self.settings.notifications.saved_preview,
+                                buttons=bool(backend.supports_actions)))
+
+    def _notify_urgent(self, title: str, body: str) -> None:
+        from .adapters.notify import Notice
+
+        self._send(Notice(title, body, urgency=2))
+
+    def _fallback(self, row: dict[str, Any], reason: str, *, pressed: bool) -> None:
+        """Voice cannot work: the typed check-in stands; the reason is said once."""
+        note = self._say_once(reason)
+        if note or pressed:  # auto: the typed notification is still showing
+            self._show_again(row, note)
+
+    def _say_once(self, reason: str) -> str:
+        if reason in self._said:
+            return ""
+        self._said.add(reason)
+        log.warning("voice check-ins fall back to typing: %s", reason)
+        return CANNOT_SPEAK.format(reason=reason)
+
+    def _show_again(self, row: dict[str, Any], note: str) -> None:
+        notice = self.deliverer.notice(row, note=note, speak=bool(note == NOT_HEARD))
+        nid = self._send(notice)
+        if nid:
+            self.deliverer.by_notification[nid] = int(row["id"])
+
+    def _send(self, notice: Any) -> int:
+        from .adapters.notify import NotifyError
+
+        try:
+            return int(self.deliverer.backend.send(notice))
+        except NotifyError as exc:
+            log.warning("a voice check-in notification could not be shown: %s", exc)
+            return 0
+
+    def _paths(self) -> Paths:
+        if self.deliverer.paths is not None:
+            return self.deliverer.paths
+        from .paths import resolve_paths
+
+        return resolve_paths()
+
+
+def _kept_notice(lost_text: str | None) -> Any:
+    """What to say when the database could not take an answer. Only when no place on disk
+    could keep it either are the words shown, so the person can copy them somewhere."""
+    from .adapters.notify import Notice
+
+    if lost_text is None:
+        return Notice("Your check-in is kept safe",
+                      "The database couldn't take it just now; it will be added in a moment.")
+    return Notice("Your check-in could not be saved",
+                  f"The disk couldn't take it just now. Here is what you said, to copy "
+                  f"somewhere safe:\n\n{lost_text}")
+
+
+def _speak_quietly(utterance: Any, text: str) -> None:
+    """Read the prompt; a speaker that fails or hangs costs its timeout, never the answer."""
+    if not text.strip():
+        return
+    try:
+        utterance.speak(text)
+    except CompanionError as exc:
+        log.warning("the check-in prompt could not be read aloud: %s", exc)
+
+
+class _Background:
+    """Runs one call on a thread; `result()` waits for it and re-raises its error."""
+
+    def __init__(self, call: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Any) -> None:
+        try:
+            self._value = call()
+        except BaseException as exc:  # handed to whoever waits for the result
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
