@@ -282,7 +282,11 @@ class Store:
         A wrong key fails here, as WrongPassphraseError, not on the first query.
         """
         ensure_dir(path.parent)
-        create_private_file(path)
+        if not path.exists():
+            # Only a new file is opened here: closing any handle on a file this process
+            # has open in SQLite would drop that connection's POSIX locks.
+            create_private_file(path)
+        make_private(path)
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout)
             try:
