@@ -139,3 +139,24 @@ def test_dump_and_load_round_trip(store: Store) -> None:
     store.load(dump)
     assert store.dump() == dump
     assert sum(store.load(dump).values()) == 0  # loading again adds nothing
+
+
+def test_opening_the_database_twice_in_one_process_keeps_every_write(home: Path) -> None:
+    """Closing any handle on the database file drops this process's POSIX locks; opening
+    a second Store must not do that, or another process may delete the live WAL."""
+    import subprocess
+    import sys
+
+    first = Store.open(home / "c.db")
+    first.add_entry(EntryDraft("reflection", "before"))
+    second = Store.open(home / "c.db")
+    reader = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+              "print(c.execute('SELECT count(*) FROM entries').fetchone()[0]); c.close()")
+    subprocess.run([sys.executable, "-c", reader, str(home / "c.db")], check=True,
+                   capture_output=True)
+    first.add_entry(EntryDraft("reflection", "after"))
+    out = subprocess.run([sys.executable, "-c", reader, str(home / "c.db")], check=True,
+                         capture_output=True, text=True).stdout
+    second.close()
+    first.close()
+    assert out.strip() == "2"
