@@ -18,11 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbus_notify_server import calls, press, start_bus, start_server
+from dbus_notify_server import calls, press, start_bus
 from pulse_sink import PulseSink, need, sox_stat
 from speech_fixtures import Speech, ko_model_path, similar
 from speech_fixtures import ko_speech as ko_speech  # the fixture
-from test_daemon import deliveries, env_for, log_text, needs_dbus, start_daemon, stop, wait_for
+from test_daemon import (  # noqa: F401  (server_fixture: uses this module's `bus`)
+    deliveries,
+    env_for,
+    log_text,
+    needs_dbus,
+    server_fixture,
+    start_daemon,
+    stop,
+    wait_for,
+)
 
 from companion.voice import Dictation
 
@@ -74,15 +83,6 @@ def bus() -> Iterator[str]:
     address, pid = start_bus()
     yield address
     os.kill(pid, signal.SIGTERM)
-
-
-@pytest.fixture
-def server(bus: str, tmp_path: Path) -> Iterator[Path]:
-    record = tmp_path / "calls.jsonl"
-    proc = start_server(bus, record)
-    yield record
-    proc.terminate()
-    proc.wait(10)
 
 
 @pytest.fixture
