@@ -179,14 +179,22 @@ def test_dry_run_prints_and_records_nothing(home: Path) -> None:
     assert deliveries(home) == []
 
 
+def speech_libraries_after(args: list[str], env: dict[str, str]) -> tuple[str, str]:
+    """Runs `companion ARGS` in a fresh process: (the speech libraries it imported, as the
+    printed list, `[]` for none; everything it wrote, for the failure message)."""
+    code = ("import sys; from companion.cli import run_main; "
+            f"run_main({args!r}); print(sorted(m for m in ('vosk', 'numpy', 'pyttsx3', "
+            "'sounddevice') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    lines = done.stdout.strip().splitlines()
+    return (lines[-1] if lines else ""), done.stdout + done.stderr
+
+
 def test_idle_daemon_imports_no_speech_libraries(home: Path) -> None:
     write_config(home)
-    code = ("import sys; from companion.cli import run_main; run_main(['run', '--once', "
-            "'--dry-run']); print(sorted(m for m in ('vosk', 'numpy', 'pyttsx3', "
-            "'sounddevice') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], env=env_for(home, None),
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+    loaded, output = speech_libraries_after(["run", "--once", "--dry-run"], env_for(home, None))
+    assert loaded == "[]", output
 
 
 def test_ready_watchdog_single_instance_and_bad_reload(home: Path, tmp_path: Path) -> None:

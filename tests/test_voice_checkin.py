@@ -28,6 +28,7 @@ from test_daemon import (  # noqa: F401  (server_fixture: uses this module's `bu
     log_text,
     needs_dbus,
     server_fixture,
+    speech_libraries_after,
     start_daemon,
     stop,
     wait_for,
@@ -204,12 +205,8 @@ def test_sigterm_while_listening_stops_the_daemon_promptly(
 def test_idle_daemon_with_voice_on_loads_no_speech_libraries(
         home: Path, bus: str, server: Path) -> None:
     configure(home)
-    code = ("import sys; from companion.cli import run_main; run_main(['run', '--once']); "
-            "print(sorted(m for m in ('vosk', 'numpy', 'pyttsx3', 'sounddevice') "
-            "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], env=env_for(home, bus),
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+    loaded, output = speech_libraries_after(["run", "--once"], env_for(home, bus))
+    assert loaded == "[]", output
     [call] = calls(server)
     assert "Speak" in call["actions"]  # offered, and nothing loaded until it is pressed
 
