@@ -15,12 +15,10 @@ Time rules, all in the local time zone of `now`:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
@@ -89,22 +87,6 @@ class Plan:
 
 
 # ---------------------------------------------------------------- time zones and wall times
-def system_zone() -> tzinfo:
-    """The machine's time zone with its DST rules (TZ, then /etc/localtime)."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        link = os.path.realpath("/etc/localtime")
-        name = link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else ""
-    try:
-        return ZoneInfo(name) if name else _fixed_zone()
-    except (ValueError, OSError):
-        return _fixed_zone()
-
-
-def _fixed_zone() -> tzinfo:
-    return datetime.now().astimezone().tzinfo or UTC
-
-
 def wall_time(day: date, at: time, tz: tzinfo) -> datetime:
     """`at` o'clock on `day` in `tz`, as one real instant.
 

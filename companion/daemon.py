@@ -38,6 +38,7 @@ from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
 from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
 from .store import Store, stamp
+from .zones import system_zone
 
 log = logging.getLogger("companion")
 
@@ -583,7 +584,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
                               terminal=find_terminal(settings), paths=paths)
         deliverer.speak = resolve_speak_hook(deliverer)
         daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
-                        zone=checkins.system_zone(), once=once)
+                        zone=system_zone(), once=once)
         daemon.install_signals()
         return daemon.run()
     finally:

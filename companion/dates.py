@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from .errors import InputError
+from .zones import localize
 
 _DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?:in)?)?$")
 _RELATIVE_RE = re.compile(r"^(\d+)\s*(d|w|h)$")
@@ -85,18 +86,6 @@ def _parse_iso(text: str, now: datetime) -> datetime:
             "tomorrow 15:00, friday 10:00 or 7d."
         ) from None
     return parsed if parsed.tzinfo else localize(parsed, now)
-
-
-def localize(naive: datetime, now: datetime) -> datetime:
-    """Attach the local zone (the offset valid on that day, not today's)."""
-    return naive.astimezone() if now.tzinfo is None else _as_local(naive, now)
-
-
-def _as_local(naive: datetime, now: datetime) -> datetime:
-    tz = now.tzinfo
-    if hasattr(tz, "key"):  # a zoneinfo zone knows its own DST rules
-        return naive.replace(tzinfo=tz)
-    return naive.astimezone()
 
 
 def format_minutes(minutes: float | None) -> str:

@@ -8,20 +8,18 @@ The next and last session drive the prep and follow-up reminders and the brief's
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError, NotFoundError
 from .store import Store
+from .zones import local_zone_name, localize, zone_named
 
 YEAR = timedelta(days=366)
 
@@ -48,42 +46,13 @@ class Occurrence:
 
 
 # ------------------------------------------------------------------ time zones and parsing
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def local_tzid() -> str | None:
-    """The IANA name of this machine's time zone (TZ, /etc/localtime or /etc/timezone)."""
-    candidates = []
-    if os.environ.get("TZ"):
-        candidates.append(os.environ["TZ"].lstrip(":"))
-    target = os.path.realpath("/etc/localtime")
-    if "zoneinfo/" in target:
-        candidates.append(target.split("zoneinfo/", 1)[1])
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    return next((c for c in candidates if _zone(c) is not None), None)
-
-
 def zone_for(when: datetime) -> str | None:
     """A named zone for `when` if the local zone agrees with its UTC offset (DST-proof series)."""
-    name = local_tzid()
-    zone = _zone(name)
+    name = local_zone_name()
+    zone = zone_named(name)
     if zone is None or when.utcoffset() != when.astimezone(zone).utcoffset():
         return None
     return name
-
-
-def _as_local(naive: datetime, now: datetime) -> datetime:
-    zone = _zone(local_tzid())
-    if zone is not None and now.utcoffset() == now.astimezone(zone).utcoffset():
-        return naive.replace(tzinfo=zone)
-    return naive.replace(tzinfo=now.tzinfo)
 
 
 def parse_when(text: str, now: datetime) -> datetime:
@@ -133,7 +102,7 @@ def _row_start(row: dict[str, Any]) -> date | datetime:
     if row.get("all_day"):
         return date.fromisoformat(row["starts_at"][:10])
     starts = datetime.fromisoformat(row["starts_at"])
-    zone = _zone(row.get("tzid"))
+    zone = zone_named(row.get("tzid"))
     return starts.astimezone(zone) if zone else starts
 
 
@@ -141,7 +110,7 @@ def _exdate(text: str, row: dict[str, Any]) -> date | datetime:
     if len(text) <= 10:
         return date.fromisoformat(text)
     moment = datetime.fromisoformat(text)
-    zone = _zone(row.get("tzid"))
+    zone = zone_named(row.get("tzid"))
     return moment.astimezone(zone) if zone and moment.tzinfo else moment
 
 
@@ -253,7 +222,7 @@ def _tzid_of(start: date | datetime) -> str | None:
     if not isinstance(start, datetime) or start.tzinfo is None:
         return None
     key = getattr(start.tzinfo, "key", None) or getattr(start.tzinfo, "zone", None)
-    return key if _zone(key) is not None else None
+    return key if zone_named(key) is not None else None
 
 
 def _uid(event: Any) -> str:
@@ -275,10 +244,10 @@ def _session_from_event(event: Any, *, now: datetime, source: str) -> dict[str, 
     raw = event["DTSTART"].dt
     all_day = not isinstance(raw, datetime)
     start = (datetime.combine(raw, time(), tzinfo=now.tzinfo) if all_day
-             else raw if raw.tzinfo else _as_local(raw, now))
+             else raw if raw.tzinfo else localize(raw, now))
     ends = None
     if not all_day and "DTEND" in event and isinstance(event["DTEND"].dt, datetime):
-        ends = event["DTEND"].dt if event["DTEND"].dt.tzinfo else _as_local(event["DTEND"].dt, now)
+        ends = event["DTEND"].dt if event["DTEND"].dt.tzinfo else localize(event["DTEND"].dt, now)
     elif not all_day and "DURATION" in event:
         ends = start + event["DURATION"].dt
     uid = _uid(event)

@@ -291,9 +291,9 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
         home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from companion import speech
     from companion.adapters.speaker import Speaker
-    from companion.checkins import system_zone
     from companion.clock import SystemClock
     from companion.daemon import Daemon, SystemdNotifier
+    from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")
     pids = tmp_path / "pids"
