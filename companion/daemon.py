@@ -37,7 +37,7 @@ from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
 from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
-from .store import Store, stamp
+from .store import OPEN_STATUSES, Store, stamp
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -286,7 +286,7 @@ class Deliverer:
 
     def _supersede(self, keep: int) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
-        for old in self.store.deliveries(statuses=("due", "notified", "snoozed")):
+        for old in self.store.deliveries(statuses=OPEN_STATUSES):
             if int(old["id"]) != keep:
                 self.store.set_delivery(int(old["id"]), "missed")
 

@@ -14,7 +14,7 @@ from typing import Any
 from .clock import Clock
 from .errors import CompanionError
 from .paths import Paths, write_private_text
-from .store import EntryDraft, Store, stamp
+from .store import OPEN_STATUSES, EntryDraft, Store, stamp
 
 log = logging.getLogger("companion.journal")
 
@@ -31,12 +31,20 @@ def answer_checkin(store: Store, draft: EntryDraft, *, clock: Clock
         draft.kind = ANSWER_KIND.get(pending.get("kind") or "checkin", "checkin")
         draft.prompt = draft.prompt or pending.get("prompt")
         draft.delivery_id = pending["id"]
+    return save_linked(store, draft, now=clock.now())
+
+
+def save_linked(store: Store, draft: EntryDraft, *, now: datetime
+                ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Save an entry in one transaction with its check-in: when `draft.delivery_id` names
+    a check-in still open, it becomes answered by this entry (returned second)."""
     with store.writing():
         entry = store.add_entry(draft)
-        if pending is not None:
-            pending = store.set_delivery(pending["id"], "answered", entry_id=entry["id"],
-                                         answered_at=stamp(clock.now())[0])
-    return entry, pending
+        if draft.delivery_id is None \
+                or store.delivery(draft.delivery_id)["status"] not in OPEN_STATUSES:
+            return entry, None
+        return entry, store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
+                                         answered_at=stamp(now)[0])
 
 
 def checkin_prompt(store: Store) -> str:
@@ -140,10 +148,6 @@ def _save_once(store: Store, draft: EntryDraft, *, answer: bool) -> None:
     utc = stamp(draft.when or store.clock.now())[1]
     if store.rows("entries", where="created_utc = ? AND text = ?", params=(utc, draft.text)):
         return
-    with store.writing():
-        entry = store.add_entry(draft)
-        if answer and draft.delivery_id is not None:
-            row = store.delivery(draft.delivery_id)
-            if row["status"] in ("due", "notified", "snoozed"):
-                store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
-                                   answered_at=stamp(store.clock.now())[0])
+    if not answer:
+        draft.delivery_id = None
+    save_linked(store, draft, now=store.clock.now())

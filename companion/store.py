@@ -68,6 +68,8 @@ RECORD_TABLES = {
 }
 ENTRY_KINDS = ("reflection", "checkin", "weekly", "friend", "win", "session-prep", "follow-up")
 DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "missed")
+# A check-in in one of these is still waiting for an answer.
+OPEN_STATUSES = ("due", "notified", "snoozed")
 
 
 @migrations(name="0001_initial")
@@ -593,7 +595,7 @@ class Store:
 
     def pending_delivery(self) -> dict[str, Any] | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
-        waiting = self.deliveries(statuses=("notified", "snoozed", "due"))
+        waiting = self.deliveries(statuses=OPEN_STATUSES)
         return waiting[-1] if waiting else None
 
     # ------------------------------------------------------------ sessions

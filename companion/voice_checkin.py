@@ -40,7 +40,7 @@ from .clock import Clock
 from .config import Settings
 from .errors import CompanionError, MissingPartError, StoreError
 from .paths import Paths
-from .store import EntryDraft, Store, stamp
+from .store import OPEN_STATUSES, EntryDraft, Store
 
 log = logging.getLogger("companion.voice_checkin")
 
@@ -49,7 +49,6 @@ TONE_SECONDS = 0.15
 TONE_RATE = 22050
 TONE_TIMEOUT = 5.0
 PREVIEW_WORDS = 6
-OPEN_STATUSES = ("due", "notified", "snoozed")
 UNDO = "undo"
 SAVED_TITLE = "Saved your check-in"
 NOT_HEARD = ("I didn't hear an answer, so nothing was saved. You can press Speak to try "
@@ -102,14 +101,10 @@ def save_answer(store: Store, row: dict[str, Any], heard: Any, *, clock: Clock
                 ) -> dict[str, Any]:
     """Save what was heard as the answer to the check-in `row` (answered and linked when
     the check-in is still open; otherwise kept as an entry of its own)."""
+    from .journal import save_linked
+
     is_open = store.delivery(int(row["id"]))["status"] in OPEN_STATUSES
-    draft = answer_draft(row, heard, linked=is_open)
-    with store.writing():
-        entry = store.add_entry(draft)
-        if draft.delivery_id is not None:
-            store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
-                               answered_at=stamp(clock.now())[0])
-    return entry
+    return save_linked(store, answer_draft(row, heard, linked=is_open), now=clock.now())[0]
 
 
 def answer_draft(row: dict[str, Any], heard: Any, *, linked: bool) -> EntryDraft:
