@@ -546,8 +546,6 @@ class Store:
         with sqlite_errors(self.path):
             return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
 
-    def count_uses(self, kind: str, *, since: datetime | None = None) -> int:
-        return len(self.rows("content_uses", since=since, where="kind = ?", params=(kind,)))
 
     # ------------------------------------------------------------ check-in deliveries
     def claim_delivery(self, schedule: str, due: datetime, *, kind: str = "checkin",
