@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .content import Choice, choose_prompt
 from .errors import CompanionError
 from .paths import Paths, write_private_text
 from .store import OPEN_STATUSES, EntryDraft, Store, stamp
@@ -47,15 +48,15 @@ def save_linked(store: Store, draft: EntryDraft, *, now: datetime
                                          answered_at=stamp(now)[0])
 
 
-def checkin_prompt(store: Store) -> str:
-    """The question a typed check-in shows: the waiting one's, or a fresh one."""
+def checkin_prompt(store: Store, *, area: str | None = None,
+                   folder: Path | None = None) -> Choice:
+    """The question a typed check-in shows: the waiting one's, or the next of `area`'s
+    prompts (any area by default). A `content.Choice`: once the answer is saved, pass it
+    to `content.record` (the waiting one's was recorded when it was sent)."""
     pending = store.pending_delivery()
     if pending is not None and pending.get("prompt"):
-        return str(pending["prompt"])
-    from .content import choose_prompt
-
-    return choose_prompt(store, "")[1]
-
+        return Choice("prompt", f"delivery:{pending['id']}", str(pending["prompt"]))
+    return choose_prompt(store, area or "", folder=folder)
 
 
 # ---- set aside: entries the database could not take (disk full, held too long)

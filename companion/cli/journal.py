@@ -122,12 +122,13 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
             snooze: bool, skip: bool, voice: bool, audio: Path | None, yes: bool,
             as_json: bool) -> None:
     """Answer a check-in now (the waiting one, if a check-in was sent)."""
-    from .. import journal
+    from .. import content, journal
 
     if snooze or skip:
         _snooze_or_skip(app, snooze=snooze, as_json=as_json)
         return
-    prompt = journal.checkin_prompt(app.store)
+    choice = journal.checkin_prompt(app.store, area=area, folder=app.paths.config_dir)
+    prompt = choice.text
     if text is None and not voice and audio is None:
         text = click.prompt(prompt, prompt_suffix="\n> ", err=True)
     draft = _draft(app, "checkin", text, voice=voice, audio=audio, yes=yes, prompt=prompt)
@@ -136,6 +137,7 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
         return
     draft.mood, draft.area = mood, area
     entry = _save(app, draft, what="check-in", answer=True)
+    content.record(app.store, choice)  # only now: a check-in that failed leaves no trace
     saved("your check-in", entry, as_json)
     _after_save(app, entry)
 
