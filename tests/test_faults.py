@@ -293,6 +293,7 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
     from companion.adapters.speaker import Speaker
     from companion.clock import SystemClock
     from companion.daemon import Daemon, SystemdNotifier
+    from companion.paths import resolve_paths
     from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")
@@ -303,7 +304,8 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
 
     def read_a_phrase(row: dict[str, Any]) -> None:  # what a Speak button does, hung
         settings = made["daemon"].deliverer.settings
-        app = type("App", (), {"store": made["daemon"].deliverer.store, "settings": settings})()
+        app = type("App", (), {"store": made["daemon"].deliverer.store, "settings": settings,
+                               "paths": resolve_paths()})()
         hang = Speaker(settings.speech, timeout=1.0,
                        child_argv=[sys.executable, "-c", HANGING_CHILD, str(pids)])
         speech.encourage(app, speaker=hang)
