@@ -350,3 +350,26 @@ def test_doctor_reports_a_broken_pack(home: Path) -> None:
     [found] = check_packs(SimpleNamespace(paths=resolve_paths()))
     assert found["status"] == "problem" and "phrases.toml, line 1" in found["detail"]
     assert content.check_user_pack(home, "prompts") is None  # none there: nothing to report
+
+
+def test_a_check_in_is_set_aside_when_the_database_is_held(cli: Any, home: Path) -> None:
+    """Choosing the prompt writes nothing, so a held database reaches the set-aside path
+    (the prompt's bookkeeping used to write first and fail with 'Nothing was changed')."""
+    import sqlite3
+
+    home.mkdir()
+    (home / "config.toml").write_text("[storage]\nbusy_timeout_seconds = 0.3\n")
+    cli("reflect", "first")
+    other = sqlite3.connect(home / "companion.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        held = cli("checkin", "--mood", "2", "--text", "A long wait today.", ok=False)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert held.exit_code == 1 and "is not lost" in held.stderr
+    assert len(list((home / "pending").glob("*.json"))) == 1
+    cli("reflect", "second")  # the next save adds what was set aside
+    with Store.open(home / "companion.db") as store:
+        assert [e["text"] for e in store.entries()][-2:] == ["A long wait today.", "second"]
+        assert store.rows("content_uses") == []
