@@ -11,7 +11,11 @@ from click.testing import CliRunner, Result
 from pulse_sink import PulseSink
 from pulse_sink import pulse_sink_fixture as pulse_sink_fixture  # one server per session
 
-from companion.cli import main
+from companion.app import App
+from companion.cli import run_main
+from companion.cli.common import ClickUi
+from companion.clock import Clock, SystemClock
+from companion.paths import resolve_paths
 from companion.store import Store
 
 
@@ -30,13 +34,27 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class Cli:
-    """Runs `companion ...` in-process with CliRunner, as a person would type it."""
+    """Runs `companion ...` in-process, through the same exit point as the real program
+    (run_main), with an App of the test's own: its COMPANION_HOME and its clock.
 
-    def __init__(self) -> None:
+    `clock`: a FixedClock makes the commands see that time (the default is the real one).
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self.runner = CliRunner()
+        self.clock: Clock = clock or SystemClock()
 
-    def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True) -> Result:
-        result = self.runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    def app(self) -> App:
+        """A fresh App for one command, as a new process would build it."""
+        return App(paths=resolve_paths(), ui=ClickUi(), clock=self.clock)
+
+    def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True,
+                 app: App | None = None) -> Result:
+        with self.runner.isolation(input=input) as (out, err, mixed):
+            code = run_main(list(args), app=app or self.app())
+        result = Result(runner=self.runner, stdout_bytes=out.getvalue(),
+                        stderr_bytes=err.getvalue(), output_bytes=mixed.getvalue(),
+                        return_value=None, exit_code=code, exception=None)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"companion {' '.join(args)} exited {result.exit_code}:\n"
