@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from .app import App
-from .safety import Resources, check_text, show_resources
+from .safety import Resources, show_resources
 from .speech import after_hard_moment
 from .vocab import FEELING_KINDS
 
@@ -32,7 +32,7 @@ def crisis_check(app: App, text: str | None) -> Resources | None:
     if not text:
         return None
     try:
-        return check_text(text, app.settings)
+        return app.check_words(text, app.settings)
     except Exception as exc:  # the save stands whatever happens here
         log.error("crisis check failed: %s", type(exc).__name__)
         return None

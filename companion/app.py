@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from .clock import Clock, SystemClock
 from .config import Settings, load_settings_leniently
 from .paths import Paths, resolve_paths
+from .safety import Resources, check_text
 
 if TYPE_CHECKING:  # only for types: the store and the adapters load when first used
     from .adapters.notify import Backend, Notice
@@ -79,6 +80,7 @@ def default_notify(notifications: NotificationSettings, notice: Notice) -> bool:
 MakeSpeaker = Callable[["SpeechSettings"], "Speaker"]
 Notify = Callable[["NotificationSettings", "Notice"], bool]
 LoadSettings = Callable[[Path], tuple[Settings, list[str]]]
+CheckWords = Callable[[str, Settings], Resources | None]
 
 
 @dataclass
@@ -92,6 +94,7 @@ class App:
     make_speaker: MakeSpeaker = default_speaker
     notify: Notify = default_notify
     load_settings: LoadSettings = load_settings_leniently
+    check_words: CheckWords = check_text  # the crisis check (aftercare.py)
     backend: Backend | None = None  # the daemon's notification backend, when it has one
     _settings: Settings | None = None
     _store: Store | None = None
@@ -113,6 +116,10 @@ class App:
             self._settings = settings
         return self._settings
 
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+
     def checked_settings(self) -> Settings:
         """The configuration, refusing a file with a mistake (ConfigError): for `config
         check` and the daemon's start, where the mistake must be fixed, not worked around."""
@@ -120,10 +127,6 @@ class App:
 
         self._settings = load_settings(self.paths.config_file)
         return self._settings
-
-    @settings.setter
-    def settings(self, value: Settings) -> None:
-        self._settings = value
 
     @property
     def store(self) -> Store:

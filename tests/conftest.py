@@ -33,28 +33,33 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def run_in_process(*args: str, input: str | bytes | None = None, app: App | None = None,
+                   clock: Clock | None = None, home: Path | None = None) -> Result:
+    """`companion ARGS` in this process, through the real exit point (run_main), with a
+    fresh App as a new process would build it: COMPANION_HOME (or `home`), the `clock`."""
+    env = {"COMPANION_HOME": str(home)} if home is not None else None
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, mixed):
+        if app is None:
+            app = App(paths=resolve_paths(), ui=ClickUi(), clock=clock or SystemClock())
+        code = run_main(list(args), app=app)
+    return Result(runner=runner, stdout_bytes=out.getvalue(), stderr_bytes=err.getvalue(),
+                  output_bytes=mixed.getvalue(), return_value=None, exit_code=code,
+                  exception=None)
+
+
 class Cli:
-    """Runs `companion ...` in-process, through the same exit point as the real program
-    (run_main), with an App of the test's own: its COMPANION_HOME and its clock.
+    """Runs `companion ...` in-process as a person would type it (see run_main).
 
     `clock`: a FixedClock makes the commands see that time (the default is the real one).
     """
 
     def __init__(self, clock: Clock | None = None) -> None:
-        self.runner = CliRunner()
         self.clock: Clock = clock or SystemClock()
-
-    def app(self) -> App:
-        """A fresh App for one command, as a new process would build it."""
-        return App(paths=resolve_paths(), ui=ClickUi(), clock=self.clock)
 
     def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True,
                  app: App | None = None) -> Result:
-        with self.runner.isolation(input=input) as (out, err, mixed):
-            code = run_main(list(args), app=app or self.app())
-        result = Result(runner=self.runner, stdout_bytes=out.getvalue(),
-                        stderr_bytes=err.getvalue(), output_bytes=mixed.getvalue(),
-                        return_value=None, exit_code=code, exception=None)
+        result = run_in_process(*args, input=input, app=app, clock=self.clock)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"companion {' '.join(args)} exited {result.exit_code}:\n"

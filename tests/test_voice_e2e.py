@@ -22,8 +22,8 @@ from speech_fixtures import (
 )
 
 from companion import voice
-from companion.audio import open_audio
 from companion.app import App
+from companion.audio import open_audio
 from companion.paths import resolve_paths
 from companion.store import Store
 

@@ -57,6 +57,16 @@ def saved(what: str, record: dict[str, Any], as_json: bool, *, ref: str | None =
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
 
 
+def words_argument(name: str = "text", *, required: bool = False) -> Callable[[F], F]:
+    """TEXT as the rest of the line, as people type it: `reflect I feel low` needs no
+    quotes (the words are joined by spaces)."""
+    return click.argument(name, nargs=-1, required=required, callback=_joined)
+
+
+def _joined(ctx: click.Context, param: click.Parameter, words: tuple[str, ...]) -> str | None:
+    return " ".join(words) if words else None
+
+
 def read_text_arg(text: str | None, *, what: str) -> str:
     """TEXT, or '-' for standard input."""
     if text == "-":

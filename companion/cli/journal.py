@@ -16,7 +16,7 @@ from ..vocab import AREAS, PHRASE_CONTEXTS, EntryKind, Source
 
 if TYPE_CHECKING:
     from ..store import EntryDraft
-from .common import emit, json_option, pass_app, read_text_arg, saved, table
+from .common import emit, json_option, pass_app, read_text_arg, saved, table, words_argument
 
 area_option = click.option("--area", type=click.Choice(AREAS),
                            help="The area this belongs to.")
@@ -64,7 +64,7 @@ def _save(app: App, draft: EntryDraft, *, what: str, as_json: bool, answer: bool
 
 
 @click.command()
-@click.argument("text", required=False)
+@words_argument()
 @area_option
 @click.option("--bring", is_flag=True, help="Flag it to bring to your next session.")
 @with_voice
@@ -82,7 +82,9 @@ def reflect(app: App, text: str | None, area: str | None, bring: bool, voice: bo
 
 
 @click.command()
-@click.option("--text", "-t", help="Your answer (otherwise you are asked).")
+@words_argument("words")
+@click.option("--text", "-t", help="Your answer (otherwise you are asked); the rest of the line "
+              "counts too: checkin --text I slept badly.")
 @click.option("--mood", type=click.IntRange(1, 5), help="1 (very low) to 5 (very good).")
 @area_option
 @click.option("--snooze", is_flag=True, help="Put the waiting check-in off for a while.")
@@ -90,10 +92,12 @@ def reflect(app: App, text: str | None, area: str | None, bring: bool, voice: bo
 @with_voice
 @json_option
 @pass_app
-def checkin(app: App, text: str | None, mood: int | None, area: str | None,
+def checkin(app: App, words: str | None, text: str | None, mood: int | None, area: str | None,
             snooze: bool, skip: bool, voice: bool, audio: Path | None, yes: bool,
             as_json: bool) -> None:
     """Answer a check-in now (the waiting one, if a check-in was sent)."""
+    if words is not None:
+        text = words if text is None else f"{text} {words}"
     if snooze or skip:
         _snooze_or_skip(app, snooze=snooze, as_json=as_json)
         return
@@ -123,7 +127,7 @@ def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("name")
+@words_argument("name", required=True)
 @click.option("--helped", type=click.IntRange(0, 10), help="How much it helped, 0 to 10.")
 @click.option("--note", help="A few words about it.")
 @json_option
@@ -178,7 +182,7 @@ def moment_steady(app: App, moment_id: int | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("text")
+@words_argument(required=True)
 @area_option
 @json_option
 @pass_app
@@ -196,7 +200,7 @@ def pattern() -> None:
 
 
 @pattern.command("add")
-@click.argument("name")
+@words_argument("name", required=True)
 @json_option
 @pass_app
 def pattern_add(app: App, name: str, as_json: bool) -> None:
@@ -206,7 +210,7 @@ def pattern_add(app: App, name: str, as_json: bool) -> None:
 
 
 @pattern.command("noticed")
-@click.argument("name")
+@words_argument("name", required=True)
 @click.option("--responded", is_flag=True, help="You responded instead of reacting.")
 @click.option("--note", help="A few words about it.")
 @json_option
@@ -239,7 +243,7 @@ def phrase() -> None:
 
 
 @phrase.command("add")
-@click.argument("text")
+@words_argument(required=True)
 @click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
     help="When it helps most (otherwise any time).")
 @json_option

@@ -71,6 +71,9 @@ def friend_test(app: App, context: str | None, kinder: str | None,
                                 print_only=print_only, show=lambda t: click.echo(f"  {t}"))
     if kinder and kinder.strip():
         click.echo(f"(Kept as your phrase {result.key.replace('user', 'phrase')}.)", err=True)
+        from ..aftercare import after_words
+
+        after_words(app, kinder)  # the same crisis check as every saved word
 
 
 @click.command("help-now")
