@@ -15,16 +15,16 @@ hides every failure. Other pyttsx3 drivers speak through their own ``say()``.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,11 @@ PLAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("pw-play", ("-",), "pipewire-bin"),
     ("aplay", ("-q", "-"), "alsa-utils"),
 )
-CHILD_ARGV: tuple[str, ...] = (sys.executable, "-m", "companion.adapters.speaker")
+# -S: the child skips site (.pth files, editable-install finders: 15-40 ms of a start that
+# the first sound waits for); it gets the parent's sys.path instead (child_env).
+CHILD_ARGV: tuple[str, ...] = (sys.executable, "-S", "-m", "companion.adapters.speaker")
 _CHECK_TIMEOUT = 10.0
+ESPEAK_RATE = 22050  # espeak-ng's sample rate (pyttsx3's espeak driver writes it too)
 
 
 class SpeakerError(CompanionError):
@@ -113,7 +116,7 @@ class Utterance:
         try:
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
                 speaker.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True)
+                stderr=subprocess.PIPE, start_new_session=True, env=child_env())
         except OSError as exc:
             raise MissingPartError(
                 f"the speaking helper could not start ({exc.strerror}).") from exc
@@ -164,6 +167,14 @@ class Utterance:
         except BrokenPipeError:
             out, err = self.proc.communicate(timeout=limit)
         _raise_for_answer(_answer(out), self.proc.returncode, err)
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the child: this one, with this process's sys.path as PYTHONPATH
+    (where companion and pyttsx3 were found), since the child does not run site."""
+    here = str(Path(__file__).resolve().parents[2])  # the folder holding companion/
+    path = dict.fromkeys([here, *(p for p in sys.path[1:] if p)])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -288,6 +299,61 @@ def find_player() -> tuple[str, ...]:
                            "(`sudo apt install pulseaudio-utils`).")
 
 
+def _stream_header(rate: int) -> bytes:
+    """A WAV header for 16-bit mono sound of a length not known yet (the largest there is):
+    players read such a stream until it ends."""
+    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", 0xFFFFFFFF - 36))
+
+
+class _Player:
+    """The player, started before there is anything to play, so that it has connected to
+    the sound server by the time the first words are synthesised; it is then fed the sound
+    as espeak makes it."""
+
+    def __init__(self, argv: tuple[str, ...]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        self.broken: OSError | None = None
+        self.write(_stream_header(ESPEAK_RATE))
+
+    @classmethod
+    def start(cls) -> _Player | _Fail:
+        """A started player, or why none could start (said when there is something to play)."""
+        try:
+            return cls(find_player())
+        except _Fail as exc:
+            return exc
+        except OSError as exc:
+            return _Fail("missing", f"the sound player could not start ({exc.strerror}).")
+
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        if self.broken is None:
+            try:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+            except OSError as exc:  # the player has gone: finish() says why
+                self.broken = exc
+
+    def finish(self) -> None:
+        """Close the stream and wait until everything was played."""
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        err = self.proc.stderr.read() if self.proc.stderr else b""
+        if self.proc.wait() != 0 or self.broken is not None:
+            detail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+            raise _Fail("missing", "the sound could not be played"
+                        + (f" ({detail[0]})" if detail else "")
+                        + ". Check that a sound output (PulseAudio or PipeWire) is running.")
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+
+
 def _synthesise(engine: Any, text: str, target: Any) -> None:
     # runAndWait can return before espeak's callback has written the sound (its loop ends
     # on the queued endLoop), so wait for the utterance itself; the parent's timeout bounds it.
@@ -298,17 +364,32 @@ def _synthesise(engine: Any, text: str, target: Any) -> None:
     done.wait()
 
 
-def _play(wav: bytes, player: tuple[str, ...]) -> None:
-    result = subprocess.run(player, input=wav, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, check=False)
-    if result.returncode != 0:
-        detail = result.stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
-        raise _Fail("missing", "the sound could not be played"
-                    + (f" ({detail[0]})" if detail else "")
-                    + ". Check that a sound output (PulseAudio or PipeWire) is running.")
+def _stream(text: str, write: Callable[[bytes], None]) -> None:
+    """Synthesise `text` with espeak-ng (through pyttsx3's binding, the engine already set
+    up by pyttsx3) and hand each piece of sound to `write` as soon as it is made, instead of
+    waiting for the whole phrase."""
+    import ctypes
+
+    from pyttsx3.drivers import _espeak
+
+    done = threading.Event()
+
+    def on_sound(wav: Any, samples: int, events: Any) -> int:
+        if samples > 0:
+            write(ctypes.string_at(wav, samples * 2))
+        i = 0
+        while events[i].type != _espeak.EVENT_LIST_TERMINATED:
+            if events[i].type == _espeak.EVENT_MSG_TERMINATED:
+                done.set()
+            i += 1
+        return 0
+
+    _espeak.SetSynthCallback(on_sound)
+    _espeak.Synth(text.encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)
+    done.wait()
 
 
-def _serve(request: SpeechRequest) -> None:
+def _serve(request: SpeechRequest, player: _Player | _Fail | None) -> None:
     engine = _open_engine(request)
     espeak = _uses_espeak(request.engine)
     if request.action == "check":
@@ -322,38 +403,52 @@ def _serve(request: SpeechRequest) -> None:
         engine.say(request.text)
         engine.runAndWait()
         return
-    player = find_player()
-    buffer = io.BytesIO()
-    _synthesise(engine, request.text, buffer)
-    _play(buffer.getvalue(), player)
+    if not isinstance(player, _Player):
+        raise player or _Fail("missing", "no sound player was started.")
+    _stream(request.text, player.write)
+    player.finish()
 
 
-def _warm_up() -> Any:
-    """Load the usual engine before the request arrives (the parent is still choosing what
-    to say). Any failure here shows again, with its reason, when the request is served."""
+def _warm_up() -> tuple[Any, _Player | _Fail | None]:
+    """Start the player and load the usual engine before the request arrives (the parent is
+    still choosing what to say). Any engine failure here shows again, with its reason, when
+    the request is served."""
+    if not sys.platform.startswith("linux"):
+        return None, None
+    player = _Player.start()
     try:
         import pyttsx3
 
-        return pyttsx3.init() if sys.platform.startswith("linux") else None
+        return pyttsx3.init(), player
     except Exception:  # reported by _open_engine, with the request's engine
-        return None
+        return None, player
+
+
+def _discard(player: _Player | _Fail | None) -> None:
+    if isinstance(player, _Player) and player.proc.returncode is None:
+        player.discard()
 
 
 def child_main() -> int:
     """The child: one request from stdin, one JSON answer on stdout."""
     os.umask(0o077)
     real_stdout = sys.stdout
-    warm = _warm_up()  # noqa: F841 -- held so pyttsx3's weak engine cache keeps it
+    warm, player = _warm_up()  # noqa: F841 -- warm: held so pyttsx3's engine cache keeps it
     try:
         request = SpeechRequest(**json.loads(sys.stdin.read()))
+        if not (request.action == "speak" and _uses_espeak(request.engine)):
+            _discard(player)
+            player = None
         with contextlib.redirect_stdout(sys.stderr):  # pyttsx3 prints "Audio saved to ..."
-            _serve(request)
+            _serve(request, player)
         answer: dict[str, Any] = {"ok": True}
     except _Fail as exc:
         answer = {"ok": False, "kind": exc.kind, "message": str(exc)}
     except Exception as exc:  # the child reports every failure instead of dying silently
         answer = {"ok": False, "kind": "failed",
                   "message": f"the speaking engine failed ({type(exc).__name__}: {exc})"}
+    finally:
+        _discard(player)
     real_stdout.write(json.dumps(answer) + "\n")
     real_stdout.flush()
     return 0
