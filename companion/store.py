@@ -3,24 +3,35 @@
 WAL, synchronous=FULL, secure_delete=ON, FTS5 (trigram, so every script and emoji
 is searchable) over every free-text column. Schema versions through sqlite-utils'
 Migrations.
+
+sqlite-utils is imported when first needed (`Store.db`: creating or migrating the schema,
+bulk work, updates and deletes), not to open the file: importing it costs about 40 ms,
+more than `reflect` or `encourage` take for everything else. What the everyday commands do
+(open and check the schema version, save an entry, read rows, search) runs on the same
+sqlite3 connection that sqlite-utils wraps.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 
 def _import_sqlite_utils() -> None:
@@ -41,12 +52,52 @@ def _import_sqlite_utils() -> None:
                 del sys.modules[name]
 
 
-_import_sqlite_utils()
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the steps applied
 
-from sqlite_utils import Database  # noqa: E402
-from sqlite_utils.migrations import Migrations  # noqa: E402
 
-migrations = Migrations("companion")
+class LazyMigrations:
+    """The schema steps, registered at import as with sqlite-utils' Migrations
+    (`@migrations(name=...)`); sqlite-utils' own Migrations is built only when a step is
+    checked or applied through it. Whether any step is pending is read with one query."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[str, Callable[[Database], None], bool]] = []
+
+    def __call__(self, *, name: str, transactional: bool = True
+                 ) -> Callable[[Callable[[Database], None]], Callable[[Database], None]]:
+        def register(step: Callable[[Database], None]) -> Callable[[Database], None]:
+            self.steps.append((name, step, transactional))
+            return step
+        return register
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.steps]
+
+    def real(self) -> Migrations:
+        _import_sqlite_utils()
+        from sqlite_utils.migrations import Migrations
+
+        real = Migrations(self.name)
+        for name, step, transactional in self.steps:
+            real(name=name, transactional=transactional)(step)
+        return real
+
+    def apply(self, db: Database, **options: Any) -> None:
+        self.real().apply(db, **options)
+
+    def applied_names(self, conn: sqlite3.Connection) -> list[str]:
+        """The steps applied to the database of `conn`, in order (plain SQL)."""
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [MIGRATIONS_TABLE]).fetchone() is None:
+            return []
+        return [r[0] for r in conn.execute(
+            f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+            [self.name])]
+
+
+migrations = LazyMigrations("companion")
 
 # Free-text columns of each table: these are indexed for search and wiped by forget.
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -292,11 +343,36 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
 class Store:
     """The database. Open with `Store.open(path)`; close with `close()` or `with`."""
 
-    def __init__(self, db: Database, path: Path, clock: Clock, *, key: str | None = None):
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock, *,
+                 key: str | None = None):
+        self.conn = conn
         self.path = path
         self.clock = clock
         self._key = key
+        self._depth = 0  # savepoints open inside the outer transaction
+
+    @functools.cached_property
+    def db(self) -> Database:
+        """sqlite-utils' Database over this store's connection (imported on first use)."""
+        _import_sqlite_utils()
+        from sqlite_utils import Database
+
+        return Database(self.conn, execute_plugins=False)
+
+    def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+               ) -> list[dict[str, Any]]:
+        """Rows of a SELECT as dicts (as sqlite-utils' rows_where gives them)."""
+        cursor = self.conn.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+    def _insert(self, table: str, record: dict[str, Any]) -> int:
+        """INSERT one row (inside `writing()`); its id."""
+        columns = ", ".join(f"[{c}]" for c in record)
+        marks = ", ".join("?" for _ in record)
+        cursor = self.conn.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})",
+                                   list(record.values()))
+        return _pk(cursor.lastrowid)
 
     @property
     def encrypted(self) -> bool:
@@ -320,8 +396,7 @@ class Store:
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout)
             try:
-                store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock(),
-                            key=key)
+                store = cls(conn, path, clock or SystemClock(), key=key)
                 store.max_text_chars = max_text_chars
                 store._prepare()
             except BaseException:
@@ -336,32 +411,35 @@ class Store:
         return connect_file(path, self._key)
 
     def _prepare(self) -> None:
-        conn = self.db.conn
+        conn = self.conn
+        conn.execute("PRAGMA recursive_triggers=ON")  # as sqlite-utils' Database sets it
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"the database {self.path} could not switch to WAL mode.")
         conn.execute("PRAGMA synchronous=FULL")
-        self._refuse_newer_schema()
-        if migrations.pending(self.db):
+        applied = self._refuse_newer_schema()
+        if set(migrations.names) - applied:
             migrations.apply(self.db)
         for suffix in ("", "-wal", "-shm"):
             make_private(Path(f"{self.path}{suffix}"))
 
-    def _refuse_newer_schema(self) -> None:
-        applied = {m.name for m in migrations.applied(self.db)}
+    def _refuse_newer_schema(self) -> set[str]:
+        """The schema steps applied; StoreError when one is from a newer companion."""
+        applied = set(migrations.applied_names(self.conn))
         unknown = applied - KNOWN_MIGRATIONS
         if unknown:
             raise StoreError(
                 f"{self.path} was written by a newer version of companion "
                 f"(schema {max(unknown)}). Nothing was changed; update companion to open it."
             )
+        return applied
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # encrypted connections raise sqlite3's too
-            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        self.db.close()
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -376,18 +454,35 @@ class Store:
         BEGIN IMMEDIATE takes the write lock first, so a busy database is waited for
         (busy_timeout) instead of failing when a read would later upgrade to a write.
         """
+        db = cast("Database", _DatabaseOnUse(self))
         with sqlite_errors(self.path):
-            if self.db.conn.in_transaction:
-                with self.db.atomic():
-                    yield self.db
+            if self.conn.in_transaction:
+                with self._savepoint():
+                    yield db
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
-                self.db.conn.execute("COMMIT")
+                yield db
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.db.rollback()
+                self.conn.rollback()
                 raise
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        name = f"companion_{id(self)}_{self._depth}"
+        self._depth += 1
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            self.conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
 
     def _now(self, when: datetime | None) -> tuple[str, str]:
         return stamp(when or self.clock.now())
@@ -418,14 +513,14 @@ class Store:
             "words": json.dumps(draft.words) if draft.words is not None else None,
             "audio_path": draft.audio_path, "delivery_id": draft.delivery_id,
         }
-        with self.writing() as db:
-            pk = db.table("entries").insert(record).last_pk
-        return self.get("entry", _pk(pk))
+        with self.writing():
+            pk = self._insert("entries", record)
+        return self.get("entry", pk)
 
     def has_entry(self, *, created_utc: str, text: str) -> bool:
         """Whether an entry with this exact time and text is stored already."""
         with sqlite_errors(self.path):
-            return self.db.execute(
+            return self.conn.execute(
                 "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
                 [created_utc, text]).fetchone() is not None
 
@@ -433,7 +528,7 @@ class Store:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = list(self.db.table(table).rows_where("id = ?", [record_id]))
+            rows = self._query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id])
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
@@ -451,9 +546,9 @@ class Store:
             clauses.append(f"{column} < ?")
             args.append(utc_text(until))
         order = "id" if table in ("patterns", "phrases") else f"{column}, id"
+        where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with sqlite_errors(self.path):
-            found = self.db.table(table).rows_where(" AND ".join(clauses) or None, args,
-                                                    order_by=order)
+            found = self._query(f"SELECT * FROM [{table}]{where_sql} ORDER BY {order}", args)
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -463,7 +558,7 @@ class Store:
 
     def latest_entry_utc(self) -> str | None:
         with sqlite_errors(self.path):
-            row = self.db.execute("SELECT max(created_utc) FROM entries").fetchone()
+            row = self.conn.execute("SELECT max(created_utc) FROM entries").fetchone()
         return row[0] if row else None
 
     # ------------------------------------------------------------ skills and moments
@@ -527,8 +622,8 @@ class Store:
 
     def find_pattern(self, name: str) -> dict[str, Any] | None:
         with sqlite_errors(self.path):
-            rows = list(self.db.table("patterns").rows_where("name = ? COLLATE NOCASE",
-                                                             [name.strip()]))
+            rows = self._query("SELECT * FROM patterns WHERE name = ? COLLATE NOCASE",
+                               [name.strip()])
         return rows[0] if rows else None
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
@@ -550,7 +645,7 @@ class Store:
                  FROM patterns p LEFT JOIN pattern_notices n ON n.pattern_id = p.id
                  GROUP BY p.id ORDER BY p.name COLLATE NOCASE"""
         with sqlite_errors(self.path):
-            return [dict(r) for r in self.db.query(sql)]
+            return self._query(sql)
 
     # ------------------------------------------------------------ phrases and content use
     def add_phrase(self, text: str, *, context: str | None = None, source: str = "user",
@@ -574,10 +669,10 @@ class Store:
                    seed: int | None = None) -> None:
         """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
-        with self.writing() as db:
-            db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
-                                             "used_utc": utc, "pool": pool, "cycle": cycle,
-                                             "seed": seed})
+        with self.writing():
+            self._insert("content_uses", {"kind": kind, "key": key, "used_at": local,
+                                          "used_utc": utc, "pool": pool, "cycle": cycle,
+                                          "seed": seed})
 
     def cycle_state(self, pool: str) -> dict[str, Any]:
         """Where a pool's cycle stands: its number and seed (0 and None before the first
@@ -585,12 +680,12 @@ class Store:
         last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
                     "ORDER BY id DESC LIMIT 1")
         with sqlite_errors(self.path):
-            last = self.db.execute(last_sql, [pool]).fetchone()
+            last = self.conn.execute(last_sql, [pool]).fetchone()
             # an imported row may hold anything: what is not a number starts afresh
             cycle = last[1] if last and isinstance(last[1], int) else 0
-            seen = [r[0] for r in self.db.execute(
+            seen = [r[0] for r in self.conn.execute(
                 "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
-            count = self.db.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
+            count = self.conn.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
                                     [pool]).fetchone()[0]
         seed = last[2] if last and isinstance(last[2], int) else None
         return {"cycle": cycle, "seed": seed, "seen": seen,
@@ -619,7 +714,7 @@ class Store:
 
     def delivery(self, delivery_id: int) -> dict[str, Any]:
         with sqlite_errors(self.path):
-            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id]))
+            rows = self._query("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -701,7 +796,7 @@ class Store:
         else:
             sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
-        return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
+        return [{"record": kind, **(_row(r) or {})} for r in self._query(sql, params)]
 
     # ------------------------------------------------------------ forgetting
     def forget(self, kind: str, record_id: int) -> list[str]:
@@ -735,11 +830,11 @@ class Store:
         """
         with sqlite_errors(self.path):
             for table in TEXT_COLUMNS:
-                self.db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES('optimize')")
-            self.db.conn.commit()
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self.db.execute("VACUUM")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.conn.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES('optimize')")
+            self.conn.commit()
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # ------------------------------------------------------------ backup
     def backup(self, dest: Path) -> Path:
@@ -750,7 +845,7 @@ class Store:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
                 try:
-                    self.db.conn.backup(target)
+                    self.conn.backup(target)
                     target.execute("PRAGMA journal_mode=DELETE")
                     result = target.execute("PRAGMA integrity_check").fetchone()[0]
                 finally:
@@ -765,7 +860,7 @@ class Store:
 
     def integrity(self) -> str:
         with sqlite_errors(self.path):
-            return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+            return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
     # ------------------------------------------------------------ export and import
     def dump(self) -> dict[str, list[dict[str, Any]]]:
@@ -841,8 +936,7 @@ class Store:
         with sqlite_errors(self.path):
             conn = connect_file(self.path, self._key, busy_timeout)
             try:
-                twin = Store(Database(conn, execute_plugins=False), self.path, self.clock,
-                             key=self._key)
+                twin = Store(conn, self.path, self.clock, key=self._key)
                 twin.max_text_chars = self.max_text_chars
                 twin._prepare()
             except BaseException:
@@ -866,6 +960,20 @@ def _follow_references(table: str, row: dict[str, Any],
         if row.get(column) in remap.get(target, {}):
             row[column] = remap[target][row[column]]
     return row
+
+
+class _DatabaseOnUse:
+    """What `Store.writing()` yields: the store's sqlite-utils Database, made (and
+    sqlite-utils imported) only when the block asks something of it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store.db, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._store.db[name]
 
 
 def table_columns(db: Database, table: str) -> set[str]:
