@@ -76,6 +76,17 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
     )
 
 
+def inside(folder: Path, name: str) -> Path | None:
+    """The file `name` (absolute, or relative to `folder`) once every link is followed, if
+    it lies inside `folder`; None otherwise (a stored path may say anything)."""
+    try:
+        root = folder.resolve()
+        path = (folder / name).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+        return None
+    return path if root in path.parents else None
+
+
 def ensure_dir(path: Path) -> Path:
     """Create a private folder (0700) and its missing parents' last level; fix its mode."""
     try:

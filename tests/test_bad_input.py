@@ -1,5 +1,10 @@
 """The bad-input corpus (tests/data/bad/): one clear message, the right exit code, no
-traceback, and the data already stored unchanged (a digest of the export before and after)."""
+traceback, and the data already stored unchanged (a digest of the export before and after).
+
+Cases run in-process through `run_main` (the CLI's one exit point, its last line of defence
+included) wherever the process itself is not what is proven; recordings go through a real
+`companion` process, since they load the speech recogniser.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,26 @@ import pytest
 BAD = Path(__file__).parent / "data" / "bad"
 
 
-def companion(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def process(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`companion ARGS` as its own process."""
     import os
 
     env = {**os.environ, "COMPANION_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "companion", *args], env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def companion(home: Path, *args: str, input: bytes | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    """`companion ARGS` in this process, through the same exit point as the real command."""
+    from click.testing import CliRunner
+
+    from companion.cli import run_main
+
+    with CliRunner().isolation(input=input, env={"COMPANION_HOME": str(home)}) as (out, err, _):
+        code = run_main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue().decode("utf-8", "replace"),
+                                       err.getvalue().decode("utf-8", "replace"))
 
 
 def digest(home: Path) -> str:
@@ -49,6 +68,7 @@ def fresh_copy(seeded: Path, tmp_path: Path) -> Path:
 def check(result: subprocess.CompletedProcess[str], code: int) -> None:
     assert result.returncode == code, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
+    assert "something unexpected" not in result.stderr, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     if code in (1, 3):
         assert lines and lines[0].startswith("error: "), result.stderr
@@ -87,8 +107,8 @@ def test_bad_audio(case: Path, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
     before = digest(home)
-    check(companion(home, "reflect", "--audio", str(case), "--yes"), 1)
-    check(companion(home, "transcribe", str(case)), 1)
+    check(process(home, "reflect", "--audio", str(case), "--yes"), 1)
+    check(process(home, "transcribe", str(case)), 1)
     assert digest(home) == before
 
 
@@ -123,6 +143,20 @@ CLI_CASES = [
     (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
     (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
     (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+    # numbers beyond what SQLite or a date can hold
+    (["forget", "99999999999999999999999"], 1), (["forget", "moment:99999999999999999999999"], 1),
+    (["phrase", "remove", "99999999999999999999999"], 1),
+    (["phrase", "favourite", "99999999999999999999999"], 1),
+    (["moment", "steady", "99999999999999999999999"], 1),
+    (["session", "remove", "99999999999999999999999"], 1),
+    (["brief", "--since", "99999999d"], 1), (["brief", "--since", "0001-01-01"], 1),
+    (["session", "add", "99999999999d"], 1),
+    (["session", "add", "tomorrow 10:00", "--every", "99999999999 days"], 1),
+    (["moment", "--intensity", "3", "--steady-after", "nan"], 1),
+    (["moment", "--intensity", "3", "--steady-after", "inf"], 1),
+    # outputs that cannot be written
+    (["export", "-o", "/proc/version"], 1), (["backup", "/proc/version"], 1),
+    (["brief", "-o", "/proc/version"], 1),
 ]
 
 
@@ -133,6 +167,45 @@ def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: P
     before = digest(home)
     check(companion(home, *args), code)
     assert digest(home) == before
+
+
+STDIN_CASES = [
+    (["reflect", "-"], b"caf\xe9 au lait"), (["win", "-"], b"\xff\xfe"),
+    (["moment", "--intensity", "4", "--note", "-"], b"half \xc3"),
+]
+
+
+@pytest.mark.parametrize("args, data", STDIN_CASES, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else "")
+def test_text_that_is_not_utf8_on_stdin_is_refused(args: list[str], data: bytes, seeded: Path,
+                                                  tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    result = companion(home, *args, input=data)
+    check(result, 1)
+    assert "UTF-8" in result.stderr and "Nothing was saved" in result.stderr
+    assert digest(home) == before
+
+
+def test_a_symlink_loop_at_the_database_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "companion.db").symlink_to("companion.db")
+    for args in (["reflect", "hello"], ["export"]):
+        result = companion(home, *args)
+        check(result, 1)
+        assert "companion.db" in result.stderr
+    assert (home / "companion.db").is_symlink()
+
+
+def test_a_companion_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    for args in (["reflect", "hello"], ["export"]):
+        result = companion(home, *args)
+        check(result, 1)
+        assert str(home) in result.stderr
+    assert home.read_text() == "not a folder"
 
 
 def test_corpus_is_large_enough() -> None:
