@@ -123,10 +123,19 @@ def open_private(path: Path, mode: str = "w", *, encoding: str | None = "utf-8")
 
 
 def write_private_text(path: Path, text: str) -> None:
-    """Write text atomically to a 0600 file (a kill leaves the old file or the new one)."""
+    """Write text atomically to a 0600 file (a kill leaves the old file or the new one).
+
+    StoreError, naming the file, when it cannot be written (no such place, no room...).
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open_private(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open_private(tmp, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}. "
+                         "Choose another file.") from exc

@@ -297,11 +297,15 @@ class Store:
         A wrong key fails here, as WrongPassphraseError, not on the first query.
         """
         ensure_dir(path.parent)
-        if not path.exists():
-            # Only a new file is opened here: closing any handle on a file this process
-            # has open in SQLite would drop that connection's POSIX locks.
-            create_private_file(path)
-        make_private(path)
+        try:
+            if not path.exists():
+                # Only a new file is opened here: closing any handle on a file this process
+                # has open in SQLite would drop that connection's POSIX locks.
+                create_private_file(path)
+            make_private(path)
+        except OSError as exc:  # a link that loops, a folder in its place...
+            raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                             "Nothing was changed.") from exc
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout)
             try:
@@ -726,7 +730,11 @@ class Store:
     def backup(self, dest: Path) -> Path:
         """An online copy of the database, verified with integrity_check before it is kept."""
         tmp = dest.with_name(f".{dest.name}.partial")
-        create_private_file(tmp)
+        try:
+            create_private_file(tmp)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         try:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
@@ -739,6 +747,9 @@ class Store:
             if result != "ok":
                 raise StoreError(f"the backup copy failed its integrity check ({result}).")
             tmp.replace(dest)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         finally:
             tmp.unlink(missing_ok=True)
         make_private(dest)

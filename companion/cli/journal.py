@@ -152,16 +152,24 @@ def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
     emit(row, as_json, lambda: click.echo(message))
 
 
+note_option = click.option("--note", help="A few words about it ('-' reads standard input).")
+
+
+def _note(note: str | None) -> str | None:
+    """--note TEXT, or '-' for standard input."""
+    return read_text_arg(note, what="note") if note == "-" else note
+
+
 @click.command()
 @click.argument("name")
 @click.option("--helped", type=click.IntRange(0, 10), help="How much it helped, 0 to 10.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def skill(app: AppContext, name: str, helped: int | None, note: str | None,
           as_json: bool) -> None:
     """Log one use of a coping skill (box breathing, a walk, grounding...)."""
-    use = app.store.add_skill_use(name, helped=helped, note=note)
+    use = app.store.add_skill_use(name, helped=helped, note=_note(note))
     saved(f"a use of {name!r}", use, as_json, ref=f"skill:{use['id']}")
 
 
@@ -169,7 +177,7 @@ def skill(app: AppContext, name: str, helped: int | None, note: str | None,
 @click.option("--intensity", type=click.IntRange(0, 10), help="How strong it was, 0 to 10.")
 @click.option("--steady-after", help="How long until you felt steady: 20m, 1h30m, 90.")
 @click.option("--skill", "skill_name", help="A skill you used.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @click.pass_context
 def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
@@ -183,7 +191,8 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
 
     minutes = parse_duration(steady_after) if steady_after is not None else None
     app: AppContext = ctx.obj
-    row = app.store.add_moment(intensity, note=note, skill=skill_name, steady_minutes=minutes)
+    row = app.store.add_moment(intensity, note=_note(note), skill=skill_name,
+                               steady_minutes=minutes)
     saved("the tough moment", row, as_json, ref=f"moment:{row['id']}")
     if minutes is None:
         click.echo("When it eases, run `companion moment steady`.", err=not as_json)
@@ -234,13 +243,13 @@ def pattern_add(app: AppContext, name: str, as_json: bool) -> None:
 @pattern.command("noticed")
 @click.argument("name")
 @click.option("--responded", is_flag=True, help="You responded instead of reacting.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def pattern_noticed(app: AppContext, name: str, responded: bool, note: str | None,
                     as_json: bool) -> None:
     """Record that you caught a pattern (noticing it is the skill)."""
-    row = app.store.notice_pattern(name, responded=responded, note=note)
+    row = app.store.notice_pattern(name, responded=responded, note=_note(note))
     emit(row, as_json, lambda: click.echo(
         f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")))
 
