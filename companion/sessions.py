@@ -234,13 +234,19 @@ def last_session(store: Store, now: datetime, *, lookback: timedelta = YEAR) -> 
 
 
 def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence | None:
-    look = _LAST_LOOK
-    while True:
+    """The last appointment of one row in [start, end): a short look back first, longer
+    when it held none, shorter when it held more than one series gives (FREQ=SECONDLY)."""
+    look, found = _LAST_LOOK, []
+    for _ in range(12):
         lo = max(start, end - look)
         found = list(_series(row, lo, end))
-        if found or lo <= start:
-            return found[-1] if found else None
-        look *= 8
+        if len(found) >= recurrence.MAX_PER_SERIES:
+            look /= 64
+        elif found or lo <= start:
+            break
+        else:
+            look *= 8
+    return found[-1] if found else None
 
 
 def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
