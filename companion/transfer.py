@@ -22,7 +22,14 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 def export_json(store: Store, *, now: datetime) -> str:
     data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "companion": __version__,
             "exported_at": stamp(now)[0], "tables": store.dump()}
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json.dumps(data, ensure_ascii=False, indent=1, default=_as_text)
+
+
+def _as_text(value: object) -> str:
+    """Bytes another program stored where text belongs, as text (odd bytes escaped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    raise TypeError(f"{type(value).__name__} cannot be exported")
 
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
