@@ -1,45 +1,31 @@
 """The bad-input corpus (tests/data/bad/): one clear message, the right exit code, no
-traceback, and the data already stored unchanged (a digest of the export before and after).
-
-Cases run in-process through `run_main` (the CLI's one exit point, its last line of defence
-included) wherever the process itself is not what is proven; recordings go through a real
-`companion` process, since they load the speech recogniser.
-"""
+traceback, and the data already stored unchanged (a digest of the export before and after)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import run_in_process
 
 BAD = Path(__file__).parent / "data" / "bad"
 
 
-def process(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`companion ARGS` as its own process."""
-    import os
-
-    env = {**os.environ, "COMPANION_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "companion", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+def companion(home: Path, *args: str, input: bytes | None = None) -> Ran:
+    """`companion ARGS` against `home`, in this process through the real exit point."""
+    result = run_in_process(*args, home=home, input=input)
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def companion(home: Path, *args: str, input: bytes | None = None
-              ) -> subprocess.CompletedProcess[str]:
-    """`companion ARGS` in this process, through the same exit point as the real command."""
-    from click.testing import CliRunner
-
-    from companion.cli import run_main
-
-    with CliRunner().isolation(input=input, env={"COMPANION_HOME": str(home)}) as (out, err, _):
-        code = run_main(list(args))
-    return subprocess.CompletedProcess(list(args), code, out.getvalue().decode("utf-8", "replace"),
-                                       err.getvalue().decode("utf-8", "replace"))
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 def digest(home: Path) -> str:
@@ -65,7 +51,7 @@ def fresh_copy(seeded: Path, tmp_path: Path) -> Path:
     return home
 
 
-def check(result: subprocess.CompletedProcess[str], code: int) -> None:
+def check(result: Ran, code: int) -> None:
     assert result.returncode == code, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert "something unexpected" not in result.stderr, result.stderr
@@ -87,9 +73,13 @@ def test_bad_config(case: Path, seeded: Path, tmp_path: Path) -> None:
     result = companion(home, "config", "check")
     check(result, 1)
     assert "config.toml" in result.stderr
-    check(companion(home, "reflect", "new words"), 1)
-    (home / "config.toml").unlink()
     assert digest(home) == before
+    saved = companion(home, "reflect", "new words")  # words are saved whatever the config
+    assert saved.returncode == 0 and "Traceback" not in saved.stderr
+    assert [ln for ln in saved.stderr.splitlines() if ln.strip()][0].startswith("warning: ")
+    (home / "config.toml").unlink()
+    assert [e["text"] for e in json.loads(companion(home, "search", "new words", "--json")
+                                          .stdout)] == ["new words"]
 
 
 @pytest.mark.parametrize("case", cases("import"), ids=lambda p: p.name)
@@ -107,8 +97,8 @@ def test_bad_audio(case: Path, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
     before = digest(home)
-    check(process(home, "reflect", "--audio", str(case), "--yes"), 1)
-    check(process(home, "transcribe", str(case)), 1)
+    check(companion(home, "reflect", "--audio", str(case), "--yes"), 1)
+    check(companion(home, "transcribe", str(case)), 1)
     assert digest(home) == before
 
 
