@@ -393,3 +393,20 @@ def test_pattern_errors_never_repeat_the_name(cli) -> None:
         result = cli(*args, ok=False)
         assert result.exit_code == 1 and result.stderr.startswith("error: ")
         assert MARKER not in result.stderr and "pleasing" not in result.stderr
+
+
+def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli,
+                                                                         home: Path) -> None:
+    cli("session", "add", "tomorrow 10:00", "--every", "week")
+    for n, odd in enumerate(({"every_days": 99999999999}, {"rrule": "FREQ=SECONDLY"},
+                             {"rrule": "FREQ=NEVER"}, {"starts_at": "garbage"},
+                             {"exdates": "[{"}), start=10):
+        _insert_raw(home, "sessions", {"id": n, "uid": f"odd-{n}", "source": "typed",
+                                       "starts_at": "2026-01-05T10:00:00+00:00",
+                                       "starts_utc": "2026-01-05T10:00:00Z", **odd})
+    for args in (["session", "list"], ["brief"], ["week"], ["stats"], ["run", "--once"]):
+        cli(*args)
+    listed = {o["session_id"] for o in json.loads(cli("session", "list", "--json",
+                                                      "--past-days", "3660").stdout)}
+    assert {1, 10, 11, 12, 14} <= listed  # the unreadable start alone cannot be placed
+    cli("session", "remove", "13")
