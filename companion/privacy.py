@@ -14,6 +14,7 @@ from typing import Any
 from .errors import InputError, NotFoundError
 from .paths import Paths, ensure_dir, inside
 from .store import Store
+from .vocab import PENDING
 
 log = logging.getLogger("companion.privacy")
 PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
@@ -69,7 +70,7 @@ def list_pending(paths: Paths) -> list[str]:
     """Words set aside while the database could not take them, as `pending:NAME` refs."""
     from .journal import PENDING_GLOB, pending_dirs
 
-    return sorted(f"pending:{p.stem}" for folder in pending_dirs(paths) if folder.is_dir()
+    return sorted(f"{PENDING}:{p.stem}" for folder in pending_dirs(paths) if folder.is_dir()
                   for p in folder.glob(PENDING_GLOB))
 
 
@@ -93,11 +94,11 @@ def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
         if PENDING_NAME.match(name) else []
     found = [p for p in found if p.is_file()]
     if not found:
-        raise NotFoundError(f"nothing is waiting as pending:{name}; `companion forget` lists "
-                            "what is waiting after each deletion.")
+        raise NotFoundError(f"nothing is waiting as {PENDING}:{name}; `companion forget` "
+                            "lists what is waiting after each deletion.")
     for path in found:
         _shred(path)
-    return _report(paths, f"pending:{name}")
+    return _report(paths, f"{PENDING}:{name}")
 
 
 def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from ..app import App
+from ..vocab import PENDING
 from .common import emit, json_option, pass_app, print_json, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
-_PENDING_RE = re.compile(r"^pending:(\S+)$")
+_PENDING_RE = re.compile(rf"^{PENDING}:(\S+)$")
 
 
 @click.command()
