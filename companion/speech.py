@@ -75,8 +75,9 @@ def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path
 def _deliver(app: App, choice: Choice, context: str | None, *,
              utterance: Utterance | None, to_file: Path | None, show: Say | None,
              speaker: Speaker | None) -> Spoken:
-    """Show the phrase, then speak it or write it to a WAV file; it is recorded as heard
-    once shown (before speaking, so a failing speaker never brings it straight back)."""
+    """Show the phrase, then speak it or write it to a WAV file. It is recorded as heard
+    while it is being read aloud (the first sound waits for nothing but the choice), and
+    before the speaker is waited for, so a failing speaker never brings it straight back."""
     key, text = choice.key, choice.text
     if show is not None:
         show(text)
@@ -84,9 +85,11 @@ def _deliver(app: App, choice: Choice, context: str | None, *,
         path = (speaker or app.speaker()).save(text, to_file)
         record(app.store, choice)
         return Spoken(key, text, context, path=path)
+    if utterance is not None:
+        utterance.start_speaking(text)
     record(app.store, choice)
     if utterance is not None:
-        utterance.speak(text)
+        utterance.finish()
     return Spoken(key, text, context, spoken=utterance is not None)
 
 

@@ -36,6 +36,12 @@ class RecordingSpeaker:
     def speak(self, text: str) -> None:
         self.said.append(text)
 
+    def start_speaking(self, text: str) -> None:
+        self.said.append(text)
+
+    def finish(self) -> None:
+        pass
+
 
 def app_with(store: object, **speech_changes: object) -> SimpleNamespace:
     settings = load_settings(None)

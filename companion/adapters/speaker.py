@@ -7,9 +7,10 @@ as JSON (never in argv, where other users could read the text); the answer comes
 one JSON line on stdout. A child that outlives ``[speech] timeout_seconds`` is killed with
 its whole process group (the player included) and the caller goes on.
 
-With espeak the child synthesises into memory and plays the WAV with the first player it
-finds (paplay, pw-play, aplay): pyttsx3's own playback calls ``aplay`` through a shell and
-hides every failure. Other pyttsx3 drivers speak through their own ``say()``.
+With espeak the child streams espeak's sound, as it is made, to the first player it finds
+(paplay, pw-play, aplay): pyttsx3's own playback calls ``aplay`` through a shell and hides
+every failure. Other pyttsx3 drivers speak through their own ``say()``. The child is its
+own lean module (speaker_child.py): the first sound waits for its start-up.
 """
 
 from __future__ import annotations
@@ -18,33 +19,26 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import signal
-import struct
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, MissingPartError
+from .speaker_child import child_main, find_player, missing_engine_message
+
+__all__ = ["Speaker", "SpeakerError", "Utterance", "child_main", "find_player",
+           "missing_engine_message"]
 
 log = logging.getLogger("companion.speaker")
 
-ESPEAK_PACKAGE = "espeak-ng"
-# (program, arguments that make it play a WAV from stdin, Debian package)
-PLAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("paplay", (), "pulseaudio-utils"),
-    ("pw-play", ("-",), "pipewire-bin"),
-    ("aplay", ("-q", "-"), "alsa-utils"),
-)
 # -S: the child skips site (.pth files, editable-install finders: 15-40 ms of a start that
 # the first sound waits for); it gets the parent's sys.path instead (child_env).
-CHILD_ARGV: tuple[str, ...] = (sys.executable, "-S", "-m", "companion.adapters.speaker")
+CHILD_ARGV: tuple[str, ...] = (sys.executable, "-S", "-m", "companion.adapters.speaker_child")
 _CHECK_TIMEOUT = 10.0
-ESPEAK_RATE = 22050  # espeak-ng's sample rate (pyttsx3's espeak driver writes it too)
 
 
 class SpeakerError(CompanionError):
@@ -133,7 +127,13 @@ class Utterance:
 
     def speak(self, text: str) -> None:
         """Read `text` aloud; returns when it has been played."""
-        self.run(self.speaker.request("speak", text=text))
+        self.start_speaking(text)
+        self.finish()
+
+    def start_speaking(self, text: str) -> None:
+        """Hand `text` to the child, which reads it aloud at once; `finish()` waits until it
+        has been played (the caller can do its own work meanwhile)."""
+        self.send(self.speaker.request("speak", text=text))
 
     def save(self, text: str, path: Path) -> Path:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
@@ -151,21 +151,33 @@ class Utterance:
 
     def run(self, request: SpeechRequest, *, timeout: float | None = None) -> None:
         """Send the request and wait for the answer, at most `timeout` seconds."""
+        self.send(request)
+        self.finish(timeout=timeout)
+
+    def send(self, request: SpeechRequest) -> None:
+        """Give the child its request (one line of JSON); it starts on it at once."""
         if request.action != "check" and not request.text.strip():
             self.close()
             raise CompanionError("there is nothing to read aloud (the text is empty).")
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(asdict(request)).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:  # the child is gone: its answer (or its silence) says why
+            pass
+
+    def finish(self, *, timeout: float | None = None) -> None:
+        """Wait for the child's answer, at most `timeout` seconds (by default [speech]
+        timeout_seconds); raises what went wrong."""
         limit = self.speaker.timeout if timeout is None else timeout
         try:
-            out, err = self.proc.communicate(json.dumps(asdict(request)).encode(),
-                                             timeout=limit)
+            out, err = self.proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
                 f"reading aloud took longer than {limit:g} seconds and was stopped "
                 "([speech] timeout_seconds).") from None
-        except BrokenPipeError:
-            out, err = self.proc.communicate(timeout=limit)
         _raise_for_answer(_answer(out), self.proc.returncode, err)
 
 
@@ -212,247 +224,3 @@ def _raise_for_answer(answer: dict[str, Any] | None, code: int | None, err: byte
     if kind == "engine":
         raise ConfigError(message, key="speech.engine")
     raise SpeakerError(message)
-
-
-# ---------------------------------------------------------------- the child side
-class _Fail(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-def missing_engine_message(detail: str = "") -> str:
-    """What to say when espeak-ng (or pyttsx3) is not installed."""
-    why = f" ({detail})" if detail else ""
-    return (f"no speech engine was found{why}. Install it with "
-            f"`sudo apt install {ESPEAK_PACKAGE}`, or set [speech] enabled = false.")
-
-
-def _engine_missing(engine: str, exc: BaseException) -> str:
-    if engine in ("", "espeak"):
-        return missing_engine_message(str(exc))
-    return (f"the speech driver {engine!r} could not start ({exc}); install what it needs "
-            'or set [speech] engine = "" for espeak-ng.')
-
-
-def _uses_espeak(engine: str) -> bool:
-    return engine in ("espeak", "") and sys.platform.startswith("linux")
-
-
-def _open_engine(request: SpeechRequest) -> Any:
-    try:
-        import pyttsx3
-    except ImportError as exc:
-        raise _Fail("missing", missing_engine_message("the Python package pyttsx3 is missing; "
-                                                      "reinstall companion")) from exc
-    try:
-        engine = pyttsx3.init(request.engine or None)
-    except ModuleNotFoundError as exc:
-        if request.engine and exc.name == f"pyttsx3.drivers.{request.engine}":
-            raise _Fail("engine", f"pyttsx3 has no speech driver named {request.engine!r}; "
-                                  'use "" for the usual one') from exc
-        raise _Fail("missing", _engine_missing(request.engine, exc)) from exc
-    except (ImportError, RuntimeError, OSError) as exc:
-        raise _Fail("missing", _engine_missing(request.engine, exc)) from exc
-    _set_properties(engine, request)
-    return engine
-
-
-def _set_properties(engine: Any, request: SpeechRequest) -> None:
-    if request.voice:
-        engine.setProperty("voice", _resolve_voice(engine, request.voice))
-    engine.setProperty("rate", request.rate)
-    engine.setProperty("volume", request.volume)
-
-
-def _resolve_voice(engine: Any, wanted: str) -> str:
-    """The engine's id for a voice given by id, name or language ("en-us", "Korean").
-
-    Checked here because engines quietly keep their default voice for a name they lack.
-    """
-    key = wanted.strip().lower()
-    voices = list(engine.getProperty("voices") or [])
-    for voice in voices:
-        names = {str(voice.id).lower(), str(voice.name or "").lower(),
-                 str(voice.id).lower().rsplit("/", 1)[-1]}
-        names |= {str(lang).lower() for lang in (voice.languages or [])}
-        if key in names:
-            return str(voice.id)
-    raise _Fail("voice", f"the voice {wanted!r} is not one this engine has "
-                         f"({len(voices)} voices, such as {_examples(voices)}); "
-                         'use "" for the default voice')
-
-
-def _examples(voices: list[Any]) -> str:
-    picks = [v for v in voices if str(v.id).rsplit("/", 1)[-1] in ("en-us", "en-gb", "en")]
-    return ", ".join(repr(str(v.id)) for v in (picks or voices)[:3])
-
-
-def find_player() -> tuple[str, ...]:
-    """The command that plays a WAV from stdin on the default output."""
-    for program, args, _package in PLAYERS:
-        found = shutil.which(program)
-        if found:
-            return (found, *args)
-    packages = " or ".join(p for _, _, p in PLAYERS)
-    raise _Fail("missing", f"no program to play sound was found. Install {packages} "
-                           "(`sudo apt install pulseaudio-utils`).")
-
-
-def _stream_header(rate: int) -> bytes:
-    """A WAV header for 16-bit mono sound of a length not known yet (the largest there is):
-    players read such a stream until it ends."""
-    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt "
-            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", 0xFFFFFFFF - 36))
-
-
-class _Player:
-    """The player, started before there is anything to play, so that it has connected to
-    the sound server by the time the first words are synthesised; it is then fed the sound
-    as espeak makes it."""
-
-    def __init__(self, argv: tuple[str, ...]) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        self.broken: OSError | None = None
-        self.write(_stream_header(ESPEAK_RATE))
-
-    @classmethod
-    def start(cls) -> _Player | _Fail:
-        """A started player, or why none could start (said when there is something to play)."""
-        try:
-            return cls(find_player())
-        except _Fail as exc:
-            return exc
-        except OSError as exc:
-            return _Fail("missing", f"the sound player could not start ({exc.strerror}).")
-
-    def write(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        if self.broken is None:
-            try:
-                self.proc.stdin.write(data)
-                self.proc.stdin.flush()
-            except OSError as exc:  # the player has gone: finish() says why
-                self.broken = exc
-
-    def finish(self) -> None:
-        """Close the stream and wait until everything was played."""
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()  # type: ignore[union-attr]
-        err = self.proc.stderr.read() if self.proc.stderr else b""
-        if self.proc.wait() != 0 or self.broken is not None:
-            detail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
-            raise _Fail("missing", "the sound could not be played"
-                        + (f" ({detail[0]})" if detail else "")
-                        + ". Check that a sound output (PulseAudio or PipeWire) is running.")
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        self.proc.wait()
-
-
-def _synthesise(engine: Any, text: str, target: Any) -> None:
-    # runAndWait can return before espeak's callback has written the sound (its loop ends
-    # on the queued endLoop), so wait for the utterance itself; the parent's timeout bounds it.
-    done = threading.Event()
-    engine.connect("finished-utterance", lambda **_: done.set())
-    engine.save_to_file(text, target)
-    engine.runAndWait()
-    done.wait()
-
-
-def _stream(text: str, write: Callable[[bytes], None]) -> None:
-    """Synthesise `text` with espeak-ng (through pyttsx3's binding, the engine already set
-    up by pyttsx3) and hand each piece of sound to `write` as soon as it is made, instead of
-    waiting for the whole phrase."""
-    import ctypes
-
-    from pyttsx3.drivers import _espeak
-
-    done = threading.Event()
-
-    def on_sound(wav: Any, samples: int, events: Any) -> int:
-        if samples > 0:
-            write(ctypes.string_at(wav, samples * 2))
-        i = 0
-        while events[i].type != _espeak.EVENT_LIST_TERMINATED:
-            if events[i].type == _espeak.EVENT_MSG_TERMINATED:
-                done.set()
-            i += 1
-        return 0
-
-    _espeak.SetSynthCallback(on_sound)
-    _espeak.Synth(text.encode("utf-8"), flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8)
-    done.wait()
-
-
-def _serve(request: SpeechRequest, player: _Player | _Fail | None) -> None:
-    engine = _open_engine(request)
-    espeak = _uses_espeak(request.engine)
-    if request.action == "check":
-        if espeak:
-            find_player()
-        return
-    if request.action == "save":
-        _synthesise(engine, request.text, request.path)
-        return
-    if not espeak:
-        engine.say(request.text)
-        engine.runAndWait()
-        return
-    if not isinstance(player, _Player):
-        raise player or _Fail("missing", "no sound player was started.")
-    _stream(request.text, player.write)
-    player.finish()
-
-
-def _warm_up() -> tuple[Any, _Player | _Fail | None]:
-    """Start the player and load the usual engine before the request arrives (the parent is
-    still choosing what to say). Any engine failure here shows again, with its reason, when
-    the request is served."""
-    if not sys.platform.startswith("linux"):
-        return None, None
-    player = _Player.start()
-    try:
-        import pyttsx3
-
-        return pyttsx3.init(), player
-    except Exception:  # reported by _open_engine, with the request's engine
-        return None, player
-
-
-def _discard(player: _Player | _Fail | None) -> None:
-    if isinstance(player, _Player) and player.proc.returncode is None:
-        player.discard()
-
-
-def child_main() -> int:
-    """The child: one request from stdin, one JSON answer on stdout."""
-    os.umask(0o077)
-    real_stdout = sys.stdout
-    warm, player = _warm_up()  # noqa: F841 -- warm: held so pyttsx3's engine cache keeps it
-    try:
-        request = SpeechRequest(**json.loads(sys.stdin.read()))
-        if not (request.action == "speak" and _uses_espeak(request.engine)):
-            _discard(player)
-            player = None
-        with contextlib.redirect_stdout(sys.stderr):  # pyttsx3 prints "Audio saved to ..."
-            _serve(request, player)
-        answer: dict[str, Any] = {"ok": True}
-    except _Fail as exc:
-        answer = {"ok": False, "kind": exc.kind, "message": str(exc)}
-    except Exception as exc:  # the child reports every failure instead of dying silently
-        answer = {"ok": False, "kind": "failed",
-                  "message": f"the speaking engine failed ({type(exc).__name__}: {exc})"}
-    finally:
-        _discard(player)
-    real_stdout.write(json.dumps(answer) + "\n")
-    real_stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())

@@ -1,17 +1,15 @@
 """How soon `encourage` is heard: time from the call to the first non-silent sample at
-PulseAudio's null-sink monitor (goal: under 300 ms), next to a bare `espeak-ng "text"`
-measured the same way in the same run.
+PulseAudio's null-sink monitor (goal, issue 14: at most 200 ms), next to a bare
+`espeak-ng "text"` measured the same way in the same run (the baseline).
 
-    PYTHONPATH=. python tests/benchmarks/bench_speech.py [--runs 7]
+    PYTHONPATH=. python tests/benchmarks/bench_speech.py [--runs 7] [--quick]
 
 Starts its own private PulseAudio (as DESIGN.md says) and stops it at the end.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for pulse_sink
 
-from pulse_sink import RATE, PulseSink, start_pulse, stop_pulse  # noqa: E402
+import benchlib  # noqa: E402
+from pulse_sink import RATE, PulseSink, PulseUnavailable, start_pulse, stop_pulse  # noqa: E402
 
 THRESHOLD = int(0.02 * 32768)  # a sample louder than this is sound, not silence
 CHUNK = 160  # samples per read: 10 ms
@@ -71,7 +70,8 @@ class Listener:
 
 
 def measure(listener: Listener, action: Callable[[], object]) -> float:
-    """Seconds from the start of `action` to the first loud sample (action runs to its end)."""
+    """Milliseconds from the start of `action` to the first loud sample (action runs to its
+    end)."""
     time.sleep(0.3)  # quiet between runs
     start = listener.arm()
     action()
@@ -79,18 +79,24 @@ def measure(listener: Listener, action: Callable[[], object]) -> float:
     latency = listener.first_sound_after(start)
     if latency is None:
         raise SystemExit("nothing was heard at the monitor")
-    return latency
+    return latency * 1000
+
+
+ENCOURAGE = "companion encourage (the whole command)"
+GOAL_MS = 200.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    runs = parser.parse_args().runs
+    args = benchlib.parse(benchlib.options(__doc__))
+    benchlib.compile_bytecode()
     os.environ["COMPANION_HOME"] = tempfile.mkdtemp(prefix="companion-bench-")
-    sink = start_pulse()
+    try:
+        sink = start_pulse()
+    except PulseUnavailable as exc:
+        benchlib.missing(str(exc))
     listener = Listener(sink)
     try:
-        figures = _run_all(listener, runs)
+        figures = _run_all(listener, args.runs)
     finally:
         listener.close()
         stop_pulse(sink)
@@ -102,41 +108,25 @@ def _run_all(listener: Listener, runs: int) -> dict[str, list[float]]:
     from companion.config import load_settings
 
     speaker = Speaker(load_settings(None).speech)
-    cases: dict[str, Callable[[], object]] = {
-        "espeak-ng \"text\" (baseline)": lambda: subprocess.run(["espeak-ng", TEXT], check=True),
+    cases = {
+        BASELINE: lambda: subprocess.run(["espeak-ng", TEXT], check=True),
         "Speaker.speak (child + pyttsx3 + paplay)": lambda: speaker.speak(TEXT),
-        "companion encourage (whole command)": lambda: _encourage(""),
-        # Diagnostic: the same command with sqlite-utils kept from importing numpy and pandas
-        # (about 130 ms of the command's start here), to show what that would save.
-        "  same, sqlite-utils without numpy": lambda: _encourage(
-            "import sys; sys.modules.update(numpy=None, pandas=None); "),
+        ENCOURAGE: lambda: subprocess.run(
+            benchlib.companion_argv("encourage", "--context", "hard-day"),
+            check=True, stdout=subprocess.DEVNULL),
     }
-    figures: dict[str, list[float]] = {name: [] for name in cases}
-    for action in cases.values():  # warm-up round, not counted (first connection, caches)
-        measure(listener, action)
-    for _ in range(runs):  # interleaved, so drift in the machine hits every case alike
-        for name, action in cases.items():
-            figures[name].append(measure(listener, action))
-    return figures
+    return benchlib.interleaved(
+        {name: (lambda a=action: measure(listener, a)) for name, action in cases.items()}, runs)
 
 
-def _encourage(prelude: str) -> None:
-    code = prelude + "from companion.cli import entry_point; entry_point()"
-    subprocess.run([sys.executable, "-c", code, "encourage", "--context", "hard-day"],
-                   check=True, stdout=subprocess.DEVNULL)
+BASELINE = "espeak-ng \"text\" (baseline)"
 
 
 def _report(figures: dict[str, list[float]]) -> None:
-    baseline = statistics.median(next(iter(figures.values())))
-    print(f"time to the first sound at the null sink's monitor ({len(next(iter(figures.values())))}"
-          " runs each, median / min / max, ms)")
+    print("time from the call to the first sound at the null sink's monitor")
     for name, values in figures.items():
-        med = statistics.median(values)
-        print(f"  {name:45s} {med * 1000:7.0f} / {min(values) * 1000:5.0f} / "
-              f"{max(values) * 1000:5.0f}   x{med / baseline:.2f} of baseline")
-    whole = statistics.median(figures["companion encourage (whole command)"])
-    print(f"goal under 300 ms for encourage: {'met' if whole < 0.3 else 'NOT met'} "
-          f"({whole * 1000:.0f} ms)")
+        print(benchlib.line(name, values, baseline=figures[BASELINE]))
+    print(benchlib.verdict("encourage", benchlib.median(figures[ENCOURAGE]), GOAL_MS))
 
 
 if __name__ == "__main__":
