@@ -13,7 +13,6 @@ with one log line, and reported by `config check` and `doctor`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -128,9 +127,16 @@ def user_pack(folder: Path | None, name: str) -> dict[str, tuple[str, ...]]:
         return {}
 
 
+def _sha1(text: str) -> str:
+    # hashlib loads OpenSSL (2-3 ms): only commands that choose a prompt or phrase pay it
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
 def key_for(text: str) -> str:
     """A stable short key for a text, so history survives reordering the packs."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return _sha1(text)[:12]
 
 
 # ---------------------------------------------------------------- cycles
@@ -138,7 +144,7 @@ def _rank(candidate: Candidate, seed: int) -> tuple[int, str]:
     """A candidate's place in a cycle: its tier, then a shuffle fixed by the cycle's seed
     (stable when texts are added or removed mid-cycle)."""
     key, _, tier = candidate
-    return tier, hashlib.sha1(f"{seed}:{key}".encode()).hexdigest()
+    return tier, _sha1(f"{seed}:{key}")
 
 
 def _unseen(store: Store, pool: str, candidates: list[Candidate]

@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from companion.config import load_settings
 from companion.errors import ConfigError
@@ -14,6 +17,8 @@ from companion.safety import (
     check_text,
     find_phrase,
     load_crisis,
+    normalise,
+    phrase_pattern,
     resources_for,
     show_resources,
 )
@@ -65,6 +70,29 @@ def test_whole_words_only() -> None:
     assert find_phrase("I want to die.", ["want to die"]) == "want to die"
     assert find_phrase("selfharming", ["self harm"]) is None
     assert find_phrase("self-harming", ["self harm*"]) == "self harm*"
+
+
+def _every_pattern(text: str, phrases: list[str]) -> str | None:
+    """The first phrase whose whole-word pattern matches: every pattern compiled and tried."""
+    for phrase in phrases:
+        pattern = phrase_pattern(phrase)
+        if pattern is not None and pattern.search(normalise(text)):
+            return phrase
+    return None
+
+
+_PIECES = st.sampled_from(["want", "to", "die", "self", "harm", "harming", "-", "'", "*",
+                           " ", "  ", "\n", "I", "DIE", "죽고", "싶어", "don't", "dont", ".",
+                           "x"])
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(text=st.lists(_PIECES, max_size=12).map("".join),
+       phrases=st.lists(st.lists(_PIECES, min_size=1, max_size=5).map("".join), max_size=4))
+def test_looking_for_the_words_first_never_changes_the_answer(text: str,
+                                                              phrases: list[str]) -> None:
+    assert find_phrase(text, phrases) == (_every_pattern(text, phrases) if normalise(text)
+                                          else None)
 
 
 def test_extra_phrases_from_settings(settings: object) -> None:

@@ -103,7 +103,7 @@ def line(name: str, values: list[float], *, baseline: list[float] | None = None,
     return f"  {name:{width}s} {med:7.1f} {unit} {spread:>20s}{ratio}"
 
 
-def verdict(what: str, value: float, goal: float, unit: str = "ms") -> str:
+def verdict(what: str, value: float, goal: float, unit: str = " ms") -> str:
     """`goal ...: met` or `NOT met`, with the figure."""
     met = "met" if value <= goal else "NOT met"
-    return f"goal for {what}: at most {goal:g} {unit}: {met} ({value:.1f} {unit})"
+    return f"goal for {what}: at most {goal:g}{unit}: {met} ({value:.2f}{unit})"
