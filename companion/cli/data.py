@@ -31,11 +31,14 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
     if not hits:
         click.echo("Nothing found.")
         return
-    for hit in hits:
-        ref = hit["id"] if hit["record"] == "entry" else f"{hit['record']}:{hit['id']}"
-        text = hit.get("text") or hit.get("note") or hit.get("name") or hit.get("skill") or ""
-        when = (hit.get("created_at") or "")[:16].replace("T", " ")
-        click.echo(f"{ref:>10}  {when}  {' '.join(str(text).split())[:200]}")
+    click.echo("\n".join(_hit_line(hit) for hit in hits))  # one write: thousands of hits
+
+
+def _hit_line(hit: dict[str, Any]) -> str:
+    ref = hit["id"] if hit["record"] == "entry" else f"{hit['record']}:{hit['id']}"
+    text = hit.get("text") or hit.get("note") or hit.get("name") or hit.get("skill") or ""
+    when = (hit.get("created_at") or "")[:16].replace("T", " ")
+    return f"{ref:>10}  {when}  {' '.join(str(text).split())[:200]}"
 
 
 @click.command("export")
