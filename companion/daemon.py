@@ -66,6 +66,10 @@ class SpeakHook(Protocol):
         """A check-in fired in "auto" mode: listen if voice can work."""
         ...
 
+    def warm(self) -> None:
+        """A check-in offering Speak is showing: get the speech model ready."""
+        ...
+
     def close(self, timeout: float = 1.0) -> None:
         """Stop listening (what was heard is still saved)."""
         ...
@@ -189,13 +193,14 @@ def companion_command() -> list[str]:
     return [sys.executable, "-m", "companion"]
 
 
-def resolve_speak_hook(deliverer: Deliverer) -> SpeakHook | None:
-    """The voice check-in for this daemon, unless voice check-ins are off (or a dry run)."""
+def resolve_speak_hook(deliverer: Deliverer, *, warm_ahead: bool = True) -> SpeakHook | None:
+    """The voice check-in for this daemon, unless voice check-ins are off (or a dry run).
+    `warm_ahead`: load the speech model when Speak is offered (not for a single pass)."""
     if deliverer.settings.voice.checkins == "off" or deliverer.dry_run:
         return None
     from .voice_checkin import VoiceCheckins
 
-    return VoiceCheckins(deliverer)
+    return VoiceCheckins(deliverer, warm_ahead=warm_ahead)
 
 
 # ---------------------------------------------------------------- one pass
@@ -238,9 +243,11 @@ class Deliverer:
 
     def show_again(self, row: Row, *, note: str, speak: bool) -> None:
         """Show the check-in `row` again (its buttons answered here), with `note` added."""
-        nid = self.send(self.notice(row, note=note, speak=speak))
+        notice = self.notice(row, note=note, speak=speak)
+        nid = self.send(notice)
         if nid:
             self.by_notification[nid] = int(row["id"])
+            self._warm_if_speak(notice)
 
     def tick(self, now: datetime) -> datetime:
         """Deliver everything due at `now`; returns when something next falls due.
@@ -344,8 +351,9 @@ class Deliverer:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
     def _notify(self, row: dict[str, Any], *, missed: int) -> None:
+        notice = self.notice(row, missed=missed)
         try:
-            nid = self.backend.send(self.notice(row, missed=missed))
+            nid = self.backend.send(notice)
         except NotifyError as exc:
             log.warning("check-in %s could not be shown: %s (it is still waiting for "
                         "`companion checkin`; trying again at the next wake)",
@@ -357,6 +365,7 @@ class Deliverer:
             self.unshown.pop(int(row["id"]), None)
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
+            self._warm_if_speak(notice)
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
 
@@ -419,6 +428,11 @@ class Deliverer:
     def _voice_offer(self) -> tuple[bool, str]:
         """Whether to show Speak, and (once) why voice cannot work here."""
         return self.speak.offer() if self.speak is not None else (False, "")
+
+    def _warm_if_speak(self, notice: Notice) -> None:
+        """Speak is on the screen: the speech model loads while the person reads."""
+        if self.speak is not None and _has(notice.actions, "speak"):
+            self.speak.warm()
 
     def _listen_if_auto(self, row: Row) -> None:
         """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
@@ -641,7 +655,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
         deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
                               since=watching_since(paths, clock.now(), dry_run=dry_run),
                               terminal=find_terminal(settings), paths=paths)
-        deliverer.speak = resolve_speak_hook(deliverer)
+        deliverer.speak = resolve_speak_hook(deliverer, warm_ahead=not once)
         daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
                         zone=system_zone(), once=once)
         daemon.install_signals()

@@ -18,8 +18,12 @@ has arrived since.
 
 A missing speech model means no Speak button and no listening; a missing microphone is found
 when listening starts. Either way the typed check-in stands, and the reason is said once
-(the log and one notification), not at every check-in. Vosk, numpy and sounddevice are
-imported only when a voice check-in runs; the model is then kept for the daemon's life.
+(the log and one notification), not at every check-in.
+
+The model and the microphone live in the listening process (listener.py), never in the
+daemon: it is started when a check-in offering Speak is shown (`warm`), so the model has
+loaded by the time the prompt and the tone have played, and it lets everything go after a
+few idle minutes.
 """
 
 from __future__ import annotations
@@ -33,14 +37,14 @@ import threading
 import time
 import wave
 from array import array
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import journal, voice
+from . import journal
 from .app import App
 from .config import Settings
 from .errors import CompanionError, MissingPartError
+from .listener import Listener
 from .paths import Paths
 from .privacy import forget_record
 from .store import EntryDraft, Store
@@ -171,12 +175,16 @@ def saved_notice(entry: Row, *, preview: bool, buttons: bool) -> Notice:
 class VoiceCheckins:
     """The daemon's Speak hook: `hook(row)` on a press, `hook.auto(row)` when one fires.
 
-    Only the worker thread opens the microphone; it works on its own App (its own
-    database connection) made from the host's.
+    One voice check-in at a time runs on the worker thread, on its own App (its own
+    database connection) made from the host's; the microphone and the model are in the
+    listening process it asks (`listener`), which `hook.warm()` starts ahead.
     """
 
-    def __init__(self, host: VoiceHost) -> None:
+    def __init__(self, host: VoiceHost, *, warm_ahead: bool = True,
+                 listener: Listener | None = None) -> None:
         self.host = host
+        self.warm_ahead = warm_ahead  # start the listening process when Speak is offered
+        self.listener = listener or Listener()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -200,6 +208,19 @@ class VoiceCheckins:
         """A check-in fired with `[voice] checkins = "auto"`: listen if voice can work."""
         if self.settings.voice.checkins == "auto" and self.offer()[0]:
             self.start(row, pressed=False)
+
+    def warm(self) -> None:
+        """A check-in offering Speak is showing: start loading the model (in the listening
+        process) while the person reads it, so a press finds it ready."""
+        if not self.warm_ahead:
+            return
+        from .adapters import models
+
+        try:
+            info = models.resolve(self.host.app.paths, self.settings.voice.model)
+            self.listener.warm(str(info.path), info.name)
+        except (CompanionError, OSError) as exc:  # the press will say what is wrong
+            log.info("the speech model was not loaded ahead: %s", exc)
 
     def offer(self) -> tuple[bool, str]:
         """Whether voice can be offered now (a model is there), and a note on why not that
@@ -226,11 +247,13 @@ class VoiceCheckins:
             return True
 
     def close(self, timeout: float = 1.0) -> None:
-        """Stop listening (what was heard so far is still saved) and wait a little."""
+        """Stop listening (what was heard so far is still saved), wait a little, and end
+        the listening process."""
         self._stop.set()
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
+        self.listener.close()
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait until the running voice check-in (if any) is over."""
@@ -288,20 +311,20 @@ class VoiceCheckins:
     def _converse(self, app: App, row: Row) -> Dictation | None:
         """Prompt, tone, then one answer from the microphone (None when nothing was heard).
 
-        The model loads (if it is not loaded yet) and the microphone is looked up while the
-        prompt is being spoken; the microphone opens only after the tone has played.
+        The listening process (started when the check-in was shown, or now) looks up the
+        microphone before the prompt is spoken and has the model loaded by the end of the
+        tone; the microphone opens only after the tone has played.
         """
-        from .adapters import microphone, models
+        from .adapters import models
 
-        models.resolve(app.paths, app.settings.voice.model)  # a missing model: before a word
+        info = models.resolve(app.paths, app.settings.voice.model)  # before a word is said
+        self.listener.warm(str(info.path), info.name)
         with self._prompt_speaker(app) as utterance:
-            loader = _Background(lambda: voice.load_model(app))
-            microphone.input_device(app.settings.voice.device)
+            self.listener.check(app.settings.voice.device)  # a missing microphone: the same
             if utterance is not None:
                 _speak_quietly(utterance, row.get("prompt") or "")
         play_tone()
-        model, name = loader.result()
-        return self._listen(app, model, name)
+        return self._listen(app)
 
     def _prompt_speaker(self, app: App) -> Any:
         import contextlib
@@ -314,15 +337,16 @@ class VoiceCheckins:
             log.warning("the check-in prompt cannot be read aloud: %s", exc)
             return contextlib.nullcontext(None)
 
-    def _listen(self, app: App, model: Any, name: str) -> Dictation | None:
-        keep: list[bytes] | None = [] if app.settings.voice.keep_audio else None
-        heard = voice.listen(app, model, name, stop=self._stop, keep=keep,
-                             on_open=self._opened)
+    def _listen(self, app: App) -> Dictation | None:
+        folders = {name: str(getattr(app.paths, name))
+                   for name in ("config_dir", "data_dir", "state_dir")}
+        heard = self.listener.listen(asdict(app.settings.voice), paths=folders,
+                                     stop=self._stop, on_open=self._opened)
+        dictation = Dictation(**heard) if heard is not None else None
         log.info("voice check-in: the microphone is closed (%s after %.1f s)",
-                 heard.ended_by if heard else "nothing heard", heard.seconds if heard else 0)
-        if heard is not None and keep:
-            heard.audio_path = str(voice.save_audio(app, keep))
-        return heard
+                 dictation.ended_by if dictation else "nothing heard",
+                 dictation.seconds if dictation else 0)
+        return dictation
 
     def _opened(self) -> None:
         self.mic_opened_at = time.monotonic()
@@ -368,25 +392,3 @@ def _speak_quietly(utterance: Any, text: str) -> None:
         utterance.speak(text)
     except CompanionError as exc:
         log.warning("the check-in prompt could not be read aloud: %s", exc)
-
-
-class _Background:
-    """Runs one call on a thread; `result()` waits for it and re-raises its error."""
-
-    def __init__(self, call: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
-        self._thread.start()
-
-    def _run(self, call: Callable[[], Any]) -> None:
-        try:
-            self._value = call()
-        except BaseException as exc:  # handed to whoever waits for the result
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value

@@ -132,7 +132,7 @@ def test_speak_press_speaks_then_listens_saves_and_undo_deletes(
         home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any,
         ko_speech: Speech) -> None:
     configure(home)
-    daemon()
+    proc = daemon()
     first = wait_for(lambda: calls(server), "the check-in")[0]
     assert "Speak" in first["actions"][1::2]
     delivery_id = deliveries(home)[0]["id"]
@@ -166,6 +166,9 @@ def test_speak_press_speaks_then_listens_saves_and_undo_deletes(
     wait_for(lambda: len([c for c in calls(server) if "Speak" in c["actions"]]) == 2,
              "the check-in shown again")
     assert "microphone is open" in log_text(home)
+    # The model and the microphone were in the listening process, never in the daemon.
+    maps = Path(f"/proc/{proc.pid}/maps").read_text()
+    assert "vosk" not in maps and "portaudio" not in maps
 
 
 @needs_dbus
@@ -318,6 +321,35 @@ def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
     assert d.store.rows("content_uses", where="kind = 'phrase'")  # a phrase was read aloud
     assert d.backend.sent[-1].title == "Saved your check-in"
     assert "힘들" not in d.backend.sent[-1].body
+
+
+def test_a_check_in_offering_speak_loads_the_model_in_a_process_of_its_own(
+        deliverer: Any) -> None:
+    from companion.daemon import resolve_speak_hook
+
+    d = deliverer()
+    d.tick(datetime.now().astimezone())
+    assert "Speak" in [label for _, label in d.backend.sent[0].actions]
+    held = d.speak.listener.warm_model  # loading while the person reads the notification
+    assert held and Path(held).resolve() == ko_model_path().resolve()
+
+    once = deliverer()  # `run --once` shows the check-in and ends: nothing is loaded ahead
+    once.speak.close()
+    once.speak = resolve_speak_hook(once, warm_ahead=False)
+    once.tick(datetime.now().astimezone() + timedelta(days=1))
+    assert "Speak" in [label for _, label in once.backend.sent[-1].actions]
+    assert once.speak.listener.warm_model == ""
+
+
+def test_the_listening_process_lets_the_model_go_when_idle() -> None:
+    from companion.listener import Listener
+
+    listener = Listener(idle_seconds=1.0)
+    listener.warm(str(ko_model_path()), "ko")
+    assert listener.warm_model
+    wait_for(lambda: listener.warm_model == "", "the listening process to end by itself",
+             limit=60)
+    listener.close()
 
 
 def test_undo_deletes_for_real_and_reopens_only_the_latest(deliverer: Any) -> None:
