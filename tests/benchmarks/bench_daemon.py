@@ -110,8 +110,11 @@ def latency_and_idle(bus: str, minutes: float, *, quick: bool) -> dict[str, dict
     if quick:
         due = now.replace(second=0, microsecond=0)
     started = time.time()
-    plain, voiced = Watched(bus, due), Watched(bus, due, voice=voice_model())
+    second_bus, second_pid = start_bus()  # each daemon with its own notification server
+    plain = Watched(bus, due)
+    voiced = None
     try:
+        voiced = Watched(second_bus, due, voice=voice_model())
         while not plain.shown():
             time.sleep(0.01)
         latency = time.time() - (started if quick else due.timestamp())
@@ -129,7 +132,9 @@ def latency_and_idle(bus: str, minutes: float, *, quick: bool) -> dict[str, dict
                 "children": float(len(children(daemon.proc.pid)))}
     finally:
         plain.stop()
-        voiced.stop()
+        if voiced is not None:
+            voiced.stop()
+        os.kill(second_pid, signal.SIGTERM)
     return figures
 
 
@@ -206,11 +211,10 @@ def report(idle: dict[str, dict[str, float]], base: dict[str, float], floor: flo
     print(f"voluntary context switches per idle hour: {plain['ctx_per_hour']:.0f} (goal <= 70; "
           f"baseline, a bare 60-s wait loop: {base['ctx_per_hour']:.0f})")
     offered = "Speak offered" if voice["speak"] else "Speak NOT offered (no Korean model here)"
-    left = ("let the model go" if not voice["children"] else
-            f"{voice['children']:.0f} listening process(es) still up")
+    left = ("had ended, the model let go" if not voice["children"] else "was still up")
     print(f"with voice check-ins on ({offered}): idle RSS {voice['rss_mb']:.1f} MB (goal < 40 MB), "
-          f"{voice['ctx_per_hour']:.0f} context switches per idle hour, and after {minutes:g} min "
-          f"the listening process has {left} (it waits {IDLE_MINUTES:g} min)")
+          f"{voice['ctx_per_hour']:.0f} context switches per idle hour; after {minutes:g} min "
+          f"the listening process {left} (it waits {IDLE_MINUTES:g} idle min)")
 
 
 if __name__ == "__main__":

@@ -190,6 +190,8 @@ def main() -> None:
                         help="[speech] enabled = false: only the tone comes before listening "
                              "(nothing to hide the model's loading behind)")
     args = benchlib.parse(parser)
+    if args.quick:  # does it run: one first press, only the tone before it
+        args.speech_off, args.read_seconds = True, 1.0
     if args.speech_off:
         global SPEECH
         SPEECH = "[speech]\nenabled = false\n"
@@ -205,9 +207,9 @@ def main() -> None:
     speech = speak_ko(KO_SENTENCE, folder / "answer.wav")
     try:
         firsts = [first_press(folder, bus, pulse, args.read_seconds) for _ in range(args.runs)]
-        warm = later_presses(folder, bus, pulse, speech, args.runs)
-        prompt = delivery(folder / "home")["prompt"]
-        base = [baseline(prompt) for _ in range(args.runs)]
+        warm = [] if args.quick else later_presses(folder, bus, pulse, speech, args.runs)
+        prompt = delivery(folder / "home")["prompt"] if warm else ""
+        base = [baseline(prompt) for _ in warm]
     finally:
         os.kill(bus_pid, signal.SIGTERM)
         stop_pulse(pulse)
@@ -219,11 +221,14 @@ def report(prompt: str, firsts: list[tuple[float, float]], warm: list[float],
     ms = [x * 1000 for x in base]
     print(f"from a Speak press to the microphone open ({SPEECH.strip().replace(chr(10), ' ')}; "
           f"the first press {read_seconds:g} s after the check-in was shown)")
-    print(f"later presses, one daemon, prompt {prompt!r}:")
-    print(benchlib.line("bare speaker reads the prompt, then the tone (baseline)", ms,
-                        baseline=ms, width=58))
-    print(benchlib.line("press -> microphone open", [x * 1000 for x in warm], baseline=ms,
-                        width=58))
+    if warm:
+        print(f"later presses, one daemon, prompt {prompt!r}:")
+        print(benchlib.line("bare speaker reads the prompt, then the tone (baseline)", ms,
+                            baseline=ms, width=58))
+        print(benchlib.line("press -> microphone open", [x * 1000 for x in warm], baseline=ms,
+                            width=58))
+        print(f"  later presses beyond the baseline: "
+              f"{(statistics.median(warm) - statistics.median(base)) * 1000:+.0f} ms")
     print(f"first press of the day, a daemon just started (each its own prompt), "
           f"{len(firsts)} runs:")
     first_base = [b * 1000 for _, b in firsts]
@@ -233,8 +238,6 @@ def report(prompt: str, firsts: list[tuple[float, float]], warm: list[float],
                         baseline=first_base, width=58))
     beyond = [(o - b) * 1000 for o, b in firsts]
     print(benchlib.line("beyond its baseline", beyond, width=58))
-    print(f"  later presses beyond the baseline: "
-          f"{(statistics.median(warm) - statistics.median(base)) * 1000:+.0f} ms")
     print(benchlib.verdict("the first press: the microphone open after the prompt and tone",
                            statistics.median(beyond), 300.0))
 

@@ -116,7 +116,8 @@ def _run_all(listener: Listener, runs: int) -> dict[str, list[float]]:
             check=True, stdout=subprocess.DEVNULL),
     }
     return benchlib.interleaved(
-        {name: (lambda a=action: measure(listener, a)) for name, action in cases.items()}, runs)
+        {name: (lambda a=action: measure(listener, a)) for name, action in cases.items()}, runs,
+        warm_up=runs > 1)
 
 
 BASELINE = "espeak-ng \"text\" (baseline)"

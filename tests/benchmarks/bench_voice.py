@@ -210,7 +210,7 @@ def main() -> None:
     bench_no_microphone(home, args.runs)
     app = make_app(home)
     bench_decode(app, model_path, one if args.quick else five, rounds=1 if args.quick else 5)
-    bench_memory(model_path, one, count=3 if args.quick else 30)
+    bench_memory(model_path, one, count=2 if args.quick else 30)
     try:
         sink = start_pulse()
     except PulseUnavailable as exc:
