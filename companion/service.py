@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .daemon import companion_command, lock_holder
 from .errors import MissingPartError
 from .paths import Paths, ensure_dir, write_private_text
+from .process import companion_command, lock_holder
 from .resources import pack_file
 
 UNIT = "companion.service"
