@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .brief import Section, sections
+from .brief_sections import Section, sections
 
 Row = dict[str, Any]
 WIDTH, HEIGHT, PAD = 640, 170, 28
