@@ -392,39 +392,16 @@ def export_plain(store: Store, dest: Path) -> Path:
     return dest
 
 
-# ---------------------------------------------------------------- doctor
-def check_encryption(app: Any) -> list[dict[str, Any]]:
-    """`companion doctor`: is the database encrypted as asked, and can the daemon open it?"""
-    from .doctor import result as _result
-
-    path, security = app.paths.db_file, app.settings.security
-    encrypted = is_encrypted(path)
-    if not encrypted and not security.encrypt:
-        return [_result("encryption", None, "the database is not encrypted (optional)",
-                        "`companion encrypt` encrypts it with a passphrase")]
-    if not encrypted and not is_new(path):
-        return [_result("encryption", False, "[security] encrypt is on, but the database "
-                        "is still plain", "run `companion encrypt`")]
-    try:
-        version = load_cipher().cipher_version()
-    except Exception as exc:  # MissingPartError, or a broken native library
-        return [_result("encryption", False, f"SQLCipher cannot be loaded ({exc})",
-                        "pip install 'companion[encrypt]'")]
-    state = "encrypted" if encrypted else "a new database will be encrypted"
-    return [_result("encryption", True, f"{state} (SQLCipher {version})"),
-            _keyring_result(path, security)]
+# ---------------------------------------------------------------- facts for doctor
+def cipher_version() -> str:
+    """The SQLCipher version; raises when it cannot be loaded (MissingPartError, or a
+    broken native library)."""
+    return str(load_cipher().cipher_version())
 
 
-def _keyring_result(path: Path, security: Any) -> dict[str, Any]:
-    from .doctor import result as _result
-
-    if not security.use_keyring:
-        return _result("keyring", None, "not used: the passphrase is typed each time, so the "
-                       "daemon cannot open the database", "set [security] use_keyring = true")
+def keyring_holds(path: Path) -> tuple[bool, str]:
+    """Whether the system keyring holds this database's passphrase, and if it could not
+    be asked, why ("" when it was asked and simply holds none)."""
     told: list[str] = []
     stored = Keyring(path, told.append).get()
-    if stored:
-        return _result("keyring", True, "keeps the passphrase for the daemon")
-    why = told[0].removeprefix("note: ") if told else "holds no passphrase yet"
-    return _result("keyring", False, why, "run any command in a terminal once and type the "
-                   "passphrase (it is then saved); or unlock the keyring")
+    return bool(stored), told[0].removeprefix("note: ") if told else ""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from . import crypto
 from .errors import CompanionError
 
 Check = dict[str, Any]
@@ -77,9 +79,34 @@ def check_speech(app: Any) -> list[Check]:
 
 def check_encryption(app: Any) -> list[Check]:
     """Whether the database is encrypted as asked, and whether the daemon can open it."""
-    from .crypto import check_encryption as check
+    path, security = app.paths.db_file, app.settings.security
+    encrypted = crypto.is_encrypted(path)
+    if not encrypted and not security.encrypt:
+        return [result("encryption", None, "the database is not encrypted (optional)",
+                       "`companion encrypt` encrypts it with a passphrase")]
+    if not encrypted and not crypto.is_new(path):
+        return [result("encryption", False, "[security] encrypt is on, but the database "
+                       "is still plain", "run `companion encrypt`")]
+    try:
+        version = crypto.cipher_version()
+    except Exception as exc:  # MissingPartError, or a broken native library
+        return [result("encryption", False, f"SQLCipher cannot be loaded ({exc})",
+                       "pip install 'companion[encrypt]'")]
+    state = "encrypted" if encrypted else "a new database will be encrypted"
+    return [result("encryption", True, f"{state} (SQLCipher {version})"),
+            _keyring_check(path, use_keyring=security.use_keyring)]
 
-    return check(app)
+
+def _keyring_check(path: Path, *, use_keyring: bool) -> Check:
+    if not use_keyring:
+        return result("keyring", None, "not used: the passphrase is typed each time, so the "
+                      "daemon cannot open the database", "set [security] use_keyring = true")
+    held, why = crypto.keyring_holds(path)
+    if held:
+        return result("keyring", True, "keeps the passphrase for the daemon")
+    return result("keyring", False, why or "holds no passphrase yet", "run any command in a "
+                  "terminal once and type the passphrase (it is then saved); or unlock the "
+                  "keyring")
 
 
 def check_voice(app: Any) -> list[Check]:
