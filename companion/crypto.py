@@ -279,10 +279,7 @@ def _lock(path: Path, key: str | None) -> Any:
     busy = StoreError(f"another program (the companion daemon?) is using {path}. Stop it "
                       "(systemctl --user stop companion), then try again; nothing was changed.")
     try:
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        conn.execute("BEGIN EXCLUSIVE")
-        conn.execute("COMMIT")
+        mode = load_cipher().hold_exclusively(conn)
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc) or "busy" in str(exc):
@@ -297,36 +294,22 @@ def _lock(path: Path, key: str | None) -> Any:
     return conn
 
 
-def _table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
-    names = [r[0] for r in conn.execute(
-        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
-    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0]
-            for n in names}
-
-
 def _export(conn: Any, dest: Path, dest_key: str) -> None:
     """Copy the whole database into `dest`, encrypted with dest_key ('' means plain)."""
     _remove(dest)
     create_private_file(dest)
-    version = conn.execute("PRAGMA main.user_version").fetchone()[0]
-    conn.execute("ATTACH DATABASE ? AS export KEY ?", [str(dest), dest_key])
-    try:
-        conn.execute("SELECT sqlcipher_export('export')")
-        conn.execute(f"PRAGMA export.user_version = {int(version)}")
-        if conn.in_transaction:
-            conn.commit()
-    finally:
-        conn.execute("DETACH DATABASE export")
-    _verify(dest, dest_key, _table_counts(conn))
+    cipher = load_cipher()
+    cipher.export_into(conn, dest, dest_key)
+    _verify(dest, dest_key, cipher.table_counts(conn))
     _fsync(dest)
 
 
 def _verify(dest: Path, key: str, counts: dict[str, int]) -> None:
-    check = load_cipher().connect(dest, key or None)
+    cipher = load_cipher()
+    check = cipher.connect(dest, key or None)
     try:
-        result = check.execute("PRAGMA integrity_check").fetchone()[0]
-        copied = _table_counts(check)
+        result = cipher.integrity(check)
+        copied = cipher.table_counts(check)
     finally:
         check.close()
     if result != "ok" or copied != counts:
@@ -365,7 +348,7 @@ def convert_in_place(path: Path, *, old_key: str | None, new_key: str | None) ->
     with sqlite_errors(path):
         conn = _lock(path, old_key)
         try:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            result = load_cipher().integrity(conn)
             if result != "ok":
                 raise StoreError(f"{path} did not pass its integrity check ({result}); "
                                  "nothing was changed. Restore a backup first.")
