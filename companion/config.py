@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import ConfigError
+from .paths import ensure_dir, write_private_text
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES
 
@@ -295,19 +296,27 @@ def find_line(text: str, section: str, key: str | None = None,
 
 # ---------------------------------------------------------------- loading
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    text = _read_text(path)
+    return _parse_toml(text, str(path)), text
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
         line = int(m.group(1)) if m else None
-        raise ConfigError(f"this is not valid TOML: {reason}", file=str(path), line=line) from exc
+        raise ConfigError(f"this is not valid TOML: {reason}", file=source, line=line) from exc
 
 
 class _Validator:
@@ -391,6 +400,11 @@ def load_file(path: Path) -> dict[str, Any]:
     return _Validator(data, text, str(path)).validate()
 
 
+def check_text(text: str, source: str) -> dict[str, Any]:
+    """Parse and validate configuration text (what `source` would hold)."""
+    return _Validator(_parse_toml(text, source), text, source).validate()
+
+
 def default_config_file() -> Path:
     return pack_file("config", "default.toml")
 
@@ -451,3 +465,28 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- editing
+def set_value(path: Path, section: str, key: str, value: str | int | float | bool) -> None:
+    """Set `key` in `[section]` of the user's configuration file, keeping their comments,
+    the order of their keys and everything else as it was.
+
+    A file that is already broken is refused (ConfigError), never rewritten; a value the
+    schema refuses is refused the same way, and then nothing is written.
+    """
+    import tomlkit  # only when the file is edited: it costs ~30 ms, more than --help
+
+    old = _read_text(path) if path.exists() else ""
+    check_text(old, str(path))
+    try:
+        doc = tomlkit.parse(old)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"this file cannot be edited here: {exc}", file=str(path)) from exc
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    doc[section][key] = value
+    new = tomlkit.dumps(doc)
+    check_text(new, str(path))
+    ensure_dir(path.parent)
+    write_private_text(path, new)

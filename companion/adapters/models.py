@@ -410,41 +410,6 @@ def remove(paths: Paths, name: str) -> ModelInfo:
     return model
 
 
-_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
-
-
-def set_config_model(config_file: Path, name: str) -> None:
-    """Sets [voice] model in the user's config file, keeping everything else as it was."""
-    from ..config import load_settings
-
-    old = config_file.read_text(encoding="utf-8") if config_file.exists() else None
-    lines = (old or "").splitlines()
-    value = f'model = "{name}"'
-    start = next((i for i, line in enumerate(lines)
-                  if (m := _HEADER.match(line)) and m.group(1).strip() == "voice"), None)
-    if start is None:
-        lines += ["", "[voice]", value]
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])),
-                   len(lines))
-        hit = next((i for i in range(start + 1, end)
-                    if re.match(r"^\s*model\s*=", lines[i])), None)
-        if hit is None:
-            lines.insert(start + 1, value)
-        else:
-            lines[hit] = value
-    ensure_dir(config_file.parent)
-    write_private_text(config_file, "\n".join(lines).lstrip("\n") + "\n")
-    try:
-        load_settings(config_file)
-    except ConfigError:
-        if old is None:
-            config_file.unlink()
-        else:
-            write_private_text(config_file, old)
-        raise
-
-
 def partial_download(paths: Paths, name: str) -> Path | None:
     """The part file an interrupted install left, if any."""
     part = paths.models_dir / ".downloads" / f"{name}.zip.part"

@@ -91,9 +91,10 @@ def model_add(app: AppContext, path: Path, name: str | None, language: str | Non
 def model_use(app: AppContext, name: str, as_json: bool) -> None:
     """Use this model from now on (sets [voice] model in your config file)."""
     from ..adapters import models
+    from ..config import set_value
 
     info = models.resolve(app.paths, name)
-    models.set_config_model(app.paths.config_file, name)
+    set_value(app.paths.config_file, "voice", "model", name)
     emit(info.as_dict(), as_json,
          lambda: click.echo(f"Now using {info.name} ({info.language}) for spoken entries."))
 
