@@ -14,6 +14,16 @@ import click
 
 from .. import __version__
 from ..errors import CompanionError, ExitCode
+from . import (
+    config_cmds,
+    daemon_cmds,
+    data,
+    journal,
+    progress_cmds,
+    security_cmds,
+    speech_cmds,
+    voice_cmds,
+)
 from .common import AppContext
 
 
@@ -60,17 +70,8 @@ def _quiet_logs(debug: bool) -> None:
 
 
 def _register_all() -> None:
-    from . import config_cmds, data, journal
-
-    for module in (journal, data, config_cmds):
-        module.register(main)
-    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds", "security_cmds"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    for module in (journal, data, config_cmds, daemon_cmds, voice_cmds, speech_cmds,
+                   progress_cmds, security_cmds):
         module.register(main)
 
 
