@@ -86,7 +86,8 @@ def passphrase_from_file() -> str | None:
     return text
 
 
-def _terminal() -> bool:
+def has_terminal() -> bool:
+    """Whether this process has a controlling terminal someone could type into."""
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -95,15 +96,10 @@ def _terminal() -> bool:
     return True
 
 
-def ask_on_terminal(prompt: str, *, confirm: bool) -> str | None:
-    """A hidden prompt on the controlling terminal (never on stdin, which may hold text)."""
-    if not _terminal():
-        return None
-    import click
-
-    answer: str = click.prompt(prompt, hide_input=True, err=True,
-                               confirmation_prompt="Once more, to be sure" if confirm else False)
-    return answer
+def nobody_to_ask(prompt: str, *, confirm: bool) -> str | None:
+    """The asker where nobody can type (the daemon, a script): there is no answer.
+    The command line passes companion.cli.prompts.ask_on_terminal instead."""
+    return None
 
 
 class Keyring:
@@ -151,7 +147,7 @@ def _quiet(_: str) -> None:
 
 # ---------------------------------------------------------------- unlocking
 def unlock(path: Path, security: Any, attempt: Callable[[str], T], *,
-           ask: Asker = ask_on_terminal, notice: Notice = _quiet) -> T:
+           ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> T:
     """Find the passphrase of an encrypted database and return attempt(passphrase).
 
     `attempt` opens the database and raises WrongPassphraseError for a wrong key. A
@@ -197,7 +193,7 @@ def _no_passphrase(path: Path) -> str:
             f"use_keyring = true), or name a private file holding it in {PASSPHRASE_FILE_ENV}.")
 
 
-def new_passphrase(path: Path, *, ask: Asker = ask_on_terminal) -> str:
+def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> str:
     """A passphrase for a database being encrypted now (from the file, or typed twice)."""
     from_file = passphrase_from_file()
     if from_file is not None:
@@ -210,15 +206,13 @@ def new_passphrase(path: Path, *, ask: Asker = ask_on_terminal) -> str:
                              f"{PASSPHRASE_FILE_ENV}.")
         if len(typed) >= MIN_LENGTH:
             return typed
-        if _terminal():
-            import click
-
-            click.echo(f"Please use at least {MIN_LENGTH} characters.", err=True)
+        if has_terminal():
+            notice(f"Please use at least {MIN_LENGTH} characters.")
             continue
         raise InputError(f"the passphrase needs at least {MIN_LENGTH} characters.")
 
 
-def open_store(path: Path, security: Any, *, ask: Asker = ask_on_terminal,
+def open_store(path: Path, security: Any, *, ask: Asker = nobody_to_ask,
                notice: Notice = _quiet, **options: Any) -> Store:
     """Open the database, encrypted or plain, as the file and `[security]` say.
 
@@ -243,7 +237,7 @@ def _new_key(path: Path, security: Any, *, ask: Asker, notice: Notice) -> str:
     keyring = Keyring(path, notice) if security.use_keyring else None
     if passphrase_from_file() is None and keyring and (stored := keyring.get()):
         return stored
-    key = new_passphrase(path, ask=ask)
+    key = new_passphrase(path, ask=ask, notice=notice)
     if keyring:
         keyring.put(key)
     return key

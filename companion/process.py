@@ -18,10 +18,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import Settings
 from .errors import CompanionError
 from .paths import create_private_file, ensure_dir
+
+if TYPE_CHECKING:  # the settings are only read here; importing config costs ~25 ms
+    from .config import Settings
 
 log = logging.getLogger("companion")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -171,6 +172,4 @@ def show_resources(resources: Resources, *, echo: Echo | None = None,
 
 
 def _stderr(text: str) -> None:
-    import click
-
-    click.echo("\n" + text, err=True)
+    print("\n" + text, file=sys.stderr, flush=True)

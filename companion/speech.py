@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,4 @@ def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | Non
 
 
 def _stderr(text: str) -> None:
-    import click
-
-    click.echo(text, err=True)
+    print(text, file=sys.stderr, flush=True)

@@ -44,10 +44,12 @@ class AppContext:
     def store(self) -> Any:
         if self._store is None:
             from ..crypto import open_store
+            from .prompts import ask_on_terminal
 
             storage = self.settings.storage
             # Plain, or encrypted with the passphrase from a file, the keyring or a prompt.
             self._store = open_store(self.paths.db_file, self.settings.security,
+                                     ask=ask_on_terminal,
                                      notice=lambda text: click.echo(text, err=True),
                                      clock=self.clock,
                                      busy_timeout=storage.busy_timeout_seconds,

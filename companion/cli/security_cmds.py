@@ -28,13 +28,14 @@ def encrypt(app: AppContext, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, is_encrypted, is_new, new_passphrase
     from ..privacy import list_backups
     from ..store import Store
+    from .prompts import ask_on_terminal
 
     path, security = app.paths.db_file, app.settings.security
     if is_encrypted(path):
         emit({"path": str(path), "encrypted": True, "changed": False}, as_json,
              lambda: click.echo(f"{path} is already encrypted. Nothing was changed."))
         return
-    key = new_passphrase(path)
+    key = new_passphrase(path, ask=ask_on_terminal, notice=_echo)
     if is_new(path):
         Store.open(path, key=key).close()
     else:
@@ -116,9 +117,11 @@ def _plain_destination(app: AppContext, output: Path | None) -> Path:
 
 def _decrypt_in_place(app: AppContext, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, proven_key, unlock
+    from .prompts import ask_on_terminal
 
     path, security = app.paths.db_file, app.settings.security
-    key = unlock(path, security, lambda k: proven_key(path, k), notice=_echo)
+    key = unlock(path, security, lambda k: proven_key(path, k), ask=ask_on_terminal,
+                 notice=_echo)
     convert_in_place(path, old_key=key, new_key=None)
     if security.use_keyring:
         Keyring(path, _echo).delete()
