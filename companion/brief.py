@@ -5,6 +5,8 @@ form, see tests/brief_schema.json); `render()` turns that into Markdown, a
 self-contained HTML page (inline CSS and SVG, no scripts, no network) or JSON.
 """
 
+# Lazy imports: rich (heavy), only when the brief is shown in a terminal.
+
 from __future__ import annotations
 
 import json
@@ -17,6 +19,7 @@ from . import progress
 from .brief_html import render_html
 from .brief_sections import pattern_line, sections
 from .errors import InputError
+from .sessions import last_session, next_session
 from .store import Store
 
 BRIEF_VERSION = 1
@@ -40,8 +43,6 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
     """'last-session', '7d' / '2w', or a date ('2026-03-01') -> the brief's span ending now."""
     text = since.strip().lower()
     if text in ("last-session", "last", "session"):
-        from .sessions import last_session
-
         last = last_session(store, now)
         if last is None:
             return Span(now - timedelta(days=14), now,
@@ -84,8 +85,6 @@ def gather(store: Store, span: Span) -> progress.History:
 
 def build(store: Store, span: Span, *, now: datetime) -> Row:
     """The brief as plain data (what JSON prints and every format renders)."""
-    from .sessions import next_session
-
     upcoming = next_session(store, now)
     return compose(gather(store, span), span, now=now,
                    next_session=upcoming.as_dict() if upcoming else None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from . import content
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
 from .store import Store, stamp, utc_text
@@ -279,8 +280,6 @@ def fallback_prompt(group: str) -> str:
 
 def choose_prompt(store: Store, group: str) -> tuple[str, str]:
     """(key, text) of a prompt not used lately (the content packs), or a built-in one."""
-    from . import content
-
     try:
         return content.choose_prompt(store, group)
     except CompanionError:  # a pack without this group: a gentle built-in question

@@ -1,7 +1,10 @@
 """TOML configuration merged over the shipped defaults into a frozen Settings."""
 
+# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`).
+
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Callable
@@ -388,8 +391,6 @@ class _Validator:
 
 
 def _suggest(key: str, known: dict[str, Any]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(key, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

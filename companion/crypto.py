@@ -11,10 +11,14 @@ There is deliberately no variable holding the passphrase itself: the environment
 inherited by every child process and readable in /proc while the program runs.
 """
 
+# Lazy imports: keyring (optional: companion[encrypt]; its plugins reach D-Bus), only when
+# the keyring is used.
+
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -267,8 +271,6 @@ def _lock(path: Path, key: str | None) -> Any:
     The exclusive lock keeps every other program out until we are done; leaving WAL mode
     merges the log into the file and removes it, so no -wal file can outlive the swap.
     """
-    import sqlite3
-
     conn = load_cipher().connect(path, key, timeout=5.0)
     busy = StoreError(f"another program (the companion daemon?) is using {path}. Stop it "
                       "(systemctl --user stop companion), then try again; nothing was changed.")

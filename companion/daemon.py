@@ -25,10 +25,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import schedule
+
 from . import checkins
+from .adapters import notify
+from .adapters.notify import Notice, NotifyError
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
+from .journal import replay_pending
 from .paths import Paths, resolve_paths, write_private_text
 from .process import (
     InstanceLock,
@@ -38,7 +43,9 @@ from .process import (
     open_in_terminal,
     setup_logging,
 )
+from .sessions import occurrences
 from .store import OPEN_STATUSES, Store, stamp
+from .voice_checkin import VoiceCheckins, undo
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -55,8 +62,6 @@ def resolve_speak_hook(deliverer: Deliverer) -> SpeakHook | None:
     """The voice check-in for this daemon, unless voice check-ins are off (or a dry run)."""
     if deliverer.settings.voice.checkins == "off" or deliverer.dry_run:
         return None
-    from .voice_checkin import VoiceCheckins
-
     return VoiceCheckins(deliverer)
 
 
@@ -113,8 +118,6 @@ class Deliverer:
 
     def _catch_up_on_failures(self) -> None:
         if self.paths is not None and not self.dry_run:
-            from .journal import replay_pending
-
             replay_pending(self.store, self.paths)
         while self.unsaved:
             delivery_id, status, values = self.unsaved[0]
@@ -176,8 +179,6 @@ class Deliverer:
                 self.store.set_delivery(int(old["id"]), "missed")
 
     def _notify(self, row: dict[str, Any], *, missed: int) -> None:
-        from .adapters.notify import NotifyError
-
         try:
             nid = self.backend.send(self.notice(row, missed=missed))
         except NotifyError as exc:
@@ -207,8 +208,6 @@ class Deliverer:
                speak: bool = True) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once)."""
-        from .adapters.notify import Notice
-
         can_speak, why_not = self._voice_offer() if speak else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
@@ -267,8 +266,6 @@ class Deliverer:
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
         check-in is shown again (or let go when a newer one has arrived)."""
-        from .voice_checkin import undo
-
         row = undo(self.store, self.paths or resolve_paths(), ref)
         if row is not None and row["status"] == "notified":
             self._notify(row, missed=0)
@@ -280,8 +277,6 @@ def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
 
 def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
     """Start times of sessions whose reminders can matter now (series expanded)."""
-    from .sessions import occurrences
-
     start, end = checkins.session_window(settings, now)
     return [o.starts for o in occurrences(store, start, end)
             if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
@@ -409,8 +404,6 @@ def build_scheduler(settings: Settings) -> Any:
     The jobs only wake the loop on time; what is due (and whether it was sent) is
     decided by `checkins.plan` and the delivery table.
     """
-    import schedule
-
     scheduler = schedule.Scheduler()
     times = {e.time for e in settings.checkins.schedule}
     if settings.sessions.prep_enabled:
@@ -436,8 +429,6 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
 
 def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
     """The notification backend for this run (the printer for --dry-run)."""
-    from .adapters import notify
-
     if dry_run:
         return notify.PrintBackend(echo)
     return notify.choose_backend(settings.notifications.backend,

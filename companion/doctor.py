@@ -6,8 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import crypto
+from . import crypto, service
+from .adapters import notify
+from .adapters.speaker import Speaker
 from .errors import CompanionError
+from .voice import checks
 
 Check = dict[str, Any]
 
@@ -39,8 +42,6 @@ def check_database(app: Any) -> list[Check]:
 
 def check_notifications(app: Any) -> list[Check]:
     """Which notification backend would be used, and whether it shows buttons."""
-    from .adapters import notify
-
     n = app.settings.notifications
     found = notify.check(n.backend, timeout=n.timeout_seconds)
     if not found["ok"]:
@@ -53,8 +54,6 @@ def check_notifications(app: Any) -> list[Check]:
 
 def check_service(app: Any) -> list[Check]:
     """Whether the daemon runs (under systemd or by hand)."""
-    from . import service
-
     state = service.status(app.paths)
     if state["running_pid"]:
         return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
@@ -68,8 +67,6 @@ def check_service(app: Any) -> list[Check]:
 
 def check_speech(app: Any) -> list[Check]:
     """Whether kind phrases can be read aloud."""
-    from .adapters.speaker import Speaker
-
     if not app.settings.speech.enabled:
         return [result("speech", None, "reading aloud is turned off ([speech] enabled)")]
     reason = Speaker(app.settings.speech).check()
@@ -111,8 +108,6 @@ def _keyring_check(path: Path, *, use_keyring: bool) -> Check:
 
 def check_voice(app: Any) -> list[Check]:
     """The speech model (does it load?) and the microphone."""
-    from .voice import checks
-
     return checks(app)
 
 

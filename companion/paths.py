@@ -1,5 +1,7 @@
 """Where things live: COMPANION_HOME, or the platform's user folders. Private by default."""
 
+# Lazy imports: platformdirs (~7 ms), only where COMPANION_HOME is not set, so --help stays fast.
+
 from __future__ import annotations
 
 import contextlib

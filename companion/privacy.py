@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .journal import pending_dirs
 from .paths import Paths, ensure_dir
 from .store import Store
 
@@ -35,8 +36,6 @@ def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> dict
 
 
 def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
-    from .journal import pending_dirs
-
     _remove_files(paths, store.forget_all())
     for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
         if folder.is_dir():

@@ -5,6 +5,9 @@ choice is recorded as heard). Speaking is the speaker adapter's, in a child proc
 a timeout, imported only when something is about to be said.
 """
 
+# Lazy imports: adapters.speaker (~15 ms, and pyttsx3 behind it), only when a phrase is read
+# aloud: this module is loaded after every saved entry, and `reflect` must stay fast.
+
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .content import choose_phrase
+from .safety import find_phrase
 
 log = logging.getLogger("companion.speech")
 
@@ -91,8 +97,6 @@ def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
     The choice is recorded as heard before speaking, so a failing speaker never brings
     the same phrase straight back. Speaker errors reach the caller.
     """
-    from .content import choose_phrase
-
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
         phrase = choose_phrase(app.store, context)
         return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
@@ -117,16 +121,12 @@ def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake"
 
 def sounds_hard(text: str | None) -> bool:
     """Whether an answer uses words that make it sound hard ("hard", "awful", ...)."""
-    from .safety import find_phrase
-
     return bool(text) and find_phrase(text or "", HARD_WORDS) is not None
 
 
 def hard_context(*, mood: int | None = None, intensity: int | None = None,
                  text: str | None = None) -> str | None:
     """The phrase context for a hard moment, or None when the moment does not sound hard."""
-    from .safety import find_phrase
-
     low = mood is not None and mood <= LOW_MOOD
     high = intensity is not None and intensity >= HIGH_INTENSITY
     if not (low or high or sounds_hard(text)):

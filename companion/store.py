@@ -5,6 +5,9 @@ is searchable) over every free-text column. Schema versions through sqlite-utils
 Migrations.
 """
 
+# Lazy imports: sqlite_utils (checked first, to say how to install it) and cipher_db
+# (sqlcipher3, optional), only for an encrypted database.
+
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +16,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -449,8 +452,6 @@ class Store:
         local, utc = stamp(started)
         steady_at = None
         if steady_minutes is not None:
-            from datetime import timedelta
-
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
             pk = db.table("moments").insert({

@@ -12,7 +12,7 @@ from typing import Any
 from . import __version__
 from .dates import localize
 from .errors import InputError
-from .store import USER_TABLES, Store, stamp, table_columns
+from .store import USER_TABLES, EntryDraft, Store, stamp, table_columns
 
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
@@ -130,8 +130,6 @@ def _check_ours(store: Store, data: dict[str, Any], path: Path) -> dict[str, lis
 
 
 def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
-    from .store import EntryDraft
-
     try:
         text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
                                          str(item.get("body") or "").strip()) if p)

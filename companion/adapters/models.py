@@ -8,6 +8,8 @@ A model is a Vosk model folder. It comes from one of three places:
 The register is models.json in the models folder (0600). Nothing here loads Vosk.
 """
 
+# Lazy imports: importlib.metadata (~23 ms), only when package models are listed.
+
 from __future__ import annotations
 
 import contextlib

@@ -12,6 +12,8 @@ finds (paplay, pw-play, aplay): pyttsx3's own playback calls ``aplay`` through a
 hides every failure. Other pyttsx3 drivers speak through their own ``say()``.
 """
 
+# Lazy imports: pyttsx3 (heavy), only when something is said.
+
 from __future__ import annotations
 
 import contextlib
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, MissingPartError
+from ..paths import create_private_file
 
 log = logging.getLogger("companion.speaker")
 
@@ -134,8 +137,6 @@ class Utterance:
 
     def save(self, text: str, path: Path) -> Path:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
-        from ..paths import create_private_file
-
         path = Path(path).expanduser().resolve()
         if path.is_dir():
             raise CompanionError(f"{path} is a folder; give a file name such as phrase.wav.")

@@ -1,5 +1,8 @@
 """Data commands: search, export, import, forget, backup."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import re
@@ -8,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..paths import write_private_text
 from .common import AppContext, emit, json_option, pass_app, print_json, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
@@ -43,7 +47,6 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @pass_app
 def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
-    from ..paths import write_private_text
     from ..transfer import export_text
 
     text = export_text(app.store, fmt, now=app.clock.now())

@@ -1,5 +1,8 @@
 """Commands for sessions, the session brief, the week and the measures (stats)."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,6 +11,7 @@ from typing import Any
 
 import click
 
+from ..paths import ensure_dir, write_private_text
 from .common import AppContext, emit, json_option, pass_app
 
 
@@ -145,7 +149,6 @@ def week(app: AppContext, fmt: str, output: Path | None, open_it: bool) -> None:
 def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | None,
              open_it: bool) -> None:
     from .. import brief as briefs
-    from ..paths import ensure_dir, write_private_text
 
     text = briefs.render(data, fmt)
     if output is None and (fmt == "html" or open_it):

@@ -1,11 +1,16 @@
 """Security commands: encrypt the database at rest, and take a plain copy out."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
+from ..errors import InputError
+from ..paths import ensure_dir
 from .common import AppContext, emit, json_option, pass_app
 
 
@@ -76,7 +81,6 @@ def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool)
     folder; with --in-place, the database itself becomes plain again.
     """
     from ..crypto import is_encrypted
-    from ..errors import InputError
 
     path = app.paths.db_file
     if in_place and output is not None:
@@ -102,9 +106,6 @@ def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool)
 
 
 def _plain_destination(app: AppContext, output: Path | None) -> Path:
-    from ..errors import InputError
-    from ..paths import ensure_dir
-
     if output is None:
         now = app.clock.now()
         return ensure_dir(app.paths.exports_dir) / f"companion-plain-{now:%Y%m%d-%H%M%S}.db"

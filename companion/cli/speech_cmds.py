@@ -1,5 +1,8 @@
 """Speech and safety commands: encourage, friend-test, help-now, phrase remove/favourite."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import re
@@ -9,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..errors import CompanionError
 from ..vocab import PHRASE_CONTEXTS
 from .common import AppContext, emit, json_option, pass_app
 
@@ -87,8 +91,6 @@ def help_now(app: AppContext, region: str | None, as_json: bool) -> None:
 
 def _region(app: AppContext) -> str:
     """[safety] region; a broken config file must never keep the resources from showing."""
-    from ..errors import CompanionError
-
     try:
         return str(app.settings.safety.region)
     except CompanionError as exc:

@@ -1,5 +1,8 @@
 """Commands for speech: `transcribe FILE` and `model list|install|add|use|remove`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import sys
