@@ -102,7 +102,7 @@ def has_terminal() -> bool:
 
 def nobody_to_ask(prompt: str, *, confirm: bool) -> str | None:
     """The asker where nobody can type (the daemon, a script): there is no answer.
-    The command line passes companion.cli.prompts.ask_on_terminal instead."""
+    The App passes its own (App.ask_passphrase), which asks through its Ui."""
     return None
 
 

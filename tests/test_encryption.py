@@ -29,9 +29,11 @@ from keyring.errors import KeyringLocked, PasswordDeleteError  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
 from companion import crypto  # noqa: E402
+from companion.app import App  # noqa: E402
 from companion.cipher_db import CipherConnection, connect  # noqa: E402
 from companion.config import SecuritySettings  # noqa: E402
 from companion.errors import InputError, StoreError  # noqa: E402
+from companion.paths import resolve_paths  # noqa: E402
 from companion.store import (  # noqa: E402
     EntryDraft,
     Store,
@@ -222,6 +224,42 @@ def test_detects_encrypted_plain_new_and_damaged_files(home: Path) -> None:
     damaged.write_text("hello, this is not sqlite\n" * 50)
     assert not crypto.is_encrypted(damaged)  # not a whole number of pages: damaged, not secret
 
+
+
+class ScriptedUi:
+    """A Ui whose person types the given answers (hidden), then is gone (EOFError)."""
+
+    def __init__(self, *answers: str):
+        self.answers = list(answers)
+        self.notes: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        self.notes.append(text)
+
+    def ask(self, question: str, *, default: str | None = None, hidden: bool = False) -> str:
+        assert hidden, "a passphrase is always asked hidden"
+        if not self.answers:
+            raise EOFError("nobody there")
+        return self.answers.pop(0)
+
+
+def test_the_app_asks_a_new_passphrase_twice_until_both_match(home: Path) -> None:
+    ui = ScriptedUi(PASS, PASS + "x", PASS, PASS)
+    app = App(paths=resolve_paths(), ui=ui)
+    assert app.ask_passphrase("Choose a passphrase", confirm=True) == PASS
+    assert ui.notes == ["The two did not match. Please type it again."]
+    assert App(paths=resolve_paths(), ui=ScriptedUi()).ask_passphrase(
+        "Passphrase", confirm=False) is None  # nobody to type: no answer, never a crash
+
+
+def test_the_app_opens_an_encrypted_store_asking_through_its_ui(home: Path) -> None:
+    encrypted_store(home).close()
+    app = App(paths=resolve_paths(), ui=ScriptedUi(PASS))
+    assert app.store.encrypted
+    app.close()
 
 def test_new_database_with_encrypt_on_is_created_encrypted(home: Path) -> None:
     typist = Typist(PASS)

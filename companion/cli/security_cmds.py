@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
+from ..app import App
 from ..errors import InputError
 from ..paths import ensure_dir
-from .common import AppContext, emit, json_option, pass_app
+from .common import emit, json_option, pass_app
 
 
 def _echo(text: str) -> None:
@@ -21,7 +22,7 @@ def _echo(text: str) -> None:
 @click.command()
 @json_option
 @pass_app
-def encrypt(app: AppContext, as_json: bool) -> None:
+def encrypt(app: App, as_json: bool) -> None:
     """Encrypt the database with a passphrase.
 
     The database is encrypted with SQLCipher where it lies, safely: a copy is made,
@@ -33,14 +34,13 @@ def encrypt(app: AppContext, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, is_encrypted, is_new, new_passphrase
     from ..privacy import list_backups
     from ..store import Store
-    from .prompts import ask_on_terminal
 
     path, security = app.paths.db_file, app.settings.security
     if is_encrypted(path):
         emit({"path": str(path), "encrypted": True, "changed": False}, as_json,
              lambda: click.echo(f"{path} is already encrypted. Nothing was changed."))
         return
-    key = new_passphrase(path, ask=ask_on_terminal, notice=_echo)
+    key = new_passphrase(path, ask=app.ask_passphrase, notice=_echo)
     if is_new(path):
         Store.open(path, key=key).close()
     else:
@@ -74,7 +74,7 @@ def _tell_encrypted(path: Path, kept: bool, old_backups: list[str]) -> None:
               help="Turn encryption off: the database itself becomes plain again.")
 @json_option
 @pass_app
-def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool) -> None:
+def decrypt(app: App, output: Path | None, in_place: bool, as_json: bool) -> None:
     """Take a plain copy out, or turn encryption off.
 
     Writes an unencrypted copy of the database (private to you) to FILE or the exports
@@ -105,7 +105,7 @@ def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool)
                             "you are done."))
 
 
-def _plain_destination(app: AppContext, output: Path | None) -> Path:
+def _plain_destination(app: App, output: Path | None) -> Path:
     if output is None:
         now = app.clock.now()
         return ensure_dir(app.paths.exports_dir) / f"companion-plain-{now:%Y%m%d-%H%M%S}.db"
@@ -116,12 +116,11 @@ def _plain_destination(app: AppContext, output: Path | None) -> Path:
     return output
 
 
-def _decrypt_in_place(app: AppContext, as_json: bool) -> None:
+def _decrypt_in_place(app: App, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, proven_key, unlock
-    from .prompts import ask_on_terminal
 
     path, security = app.paths.db_file, app.settings.security
-    key = unlock(path, security, lambda k: proven_key(path, k), ask=ask_on_terminal,
+    key = unlock(path, security, lambda k: proven_key(path, k), ask=app.ask_passphrase,
                  notice=_echo)
     convert_in_place(path, old_key=key, new_key=None)
     if security.use_keyring:
