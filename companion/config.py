@@ -1,10 +1,10 @@
 """TOML configuration merged over the shipped defaults into a frozen Settings."""
 
-# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`).
+# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`);
+# difflib, only for a mistyped name (the App loads this module on every command).
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -392,6 +392,8 @@ class _Validator:
 
 def suggest(key: str, known: Iterable[str]) -> str:
     """"; did you mean 'x'?" for a mistyped name, or nothing."""
+    import difflib
+
     close = difflib.get_close_matches(key, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
