@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion.sessions", "companion.brief", "companion.brief_sections",
         "companion.brief_html", "companion.transfer", "companion.privacy", "companion.journal",
         "companion.speech", "companion.voice", "companion.aftercare", "companion.crypto",
-        "companion.process", "companion.app",
+        "companion.process", "companion.app", "companion.recurrence", "companion.schema",
     }),
     ("app", {  # the long-running daemon and what checks or installs it
         "companion.daemon", "companion.voice_checkin", "companion.service", "companion.doctor",
