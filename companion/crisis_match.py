@@ -28,8 +28,10 @@ from functools import cached_property
 
 # ---------------------------------------------------------------- normalising
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
-_CLAUSE_MARKS = re.compile(r"[.!?;:,\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]+")
-_NOT_WORD = re.compile(r"[^\w.]+|_+")
+_CLAUSE_MARKS = re.compile(r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]+")
+# A comma is a soft end: "$" and the words before a match stop there; "..." crosses it.
+_COMMAS = re.compile(r"[,\u060c\u3001\uff0c]+")
+_NOT_WORD = re.compile(r"[^\w.,]+|_+")
 _SPACES = re.compile(r" {2,}")
 _DOUBLED = re.compile(r"([a-z])\1+")
 # "d i e", "k i l l m y s e l f": three or more single letters in a row are one word.
@@ -51,7 +53,7 @@ def _fold(text: str) -> str:
 def normalise_word(word: str) -> str:
     """A word of a pattern, normalised as text is (no clause marks, no spelling repair)."""
     text = _APOSTROPHES.sub("", _fold(word))
-    text = _NOT_WORD.sub(" ", text.replace(".", " "))
+    text = _NOT_WORD.sub(" ", text.replace(".", " ").replace(",", " "))
     return _DOUBLED.sub(r"\1", _SPACES.sub(" ", text).strip())
 
 
@@ -61,6 +63,7 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     text = _LEET.sub(lambda m: m.group().translate(_LOOK_ALIKE), text)
     text = _APOSTROPHES.sub("", text)
     text = _CLAUSE_MARKS.sub(" . ", text)
+    text = _COMMAS.sub(" , ", text)
     text = _NOT_WORD.sub(" ", text)
     text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub(r"\1", text)
@@ -98,7 +101,7 @@ _TOKEN = re.compile(r"\{\w+\}|\.\.\.|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
-_CLAUSE_END = (r"(?= ?(?:\.|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
+_CLAUSE_END = (r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
                r"|tonight|today|now|rn|lol|tbh|honestly|i|im|ive|id|il)(?![a-z0-9]))")
 _START = r"(?<![a-z0-9])"
 _END = r"(?![a-z0-9])"
@@ -284,7 +287,7 @@ class Matcher:
     def _cancelled_before(self, norm: str, start: int) -> bool:
         if self._before is None:
             return False
-        clause = norm[norm.rfind(".", 0, start) + 1:start]
+        clause = norm[max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1:start]
         return self._before.search(clause) is not None
 
     def _covered(self, norm: str, start: int, end: int) -> bool:
