@@ -104,6 +104,9 @@ _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 _CLAUSE_END = (r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
                r"|tonight|today|now|rn|lol|tbh|honestly|i|im|ive|id|il)(?![a-z0-9]))")
 _START = r"(?<![a-z0-9])"
+# The one word allowed between an [ignore] before word and a match ("would never hurt"),
+# but not one that makes the negation about something else ("not sure how long I can...").
+_FILLER = r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because)\b)[^ .,]+"
 _END = r"(?![a-z0-9])"
 
 
@@ -251,7 +254,9 @@ class Matcher:
     @cached_property
     def _before(self) -> re.Pattern[str] | None:
         union = _union(self.rules.before, self.rules.define)
-        return None if union is None else re.compile(rf"(?:{union.pattern}) ?(?:[^ .]+ )?$")
+        if union is None:
+            return None
+        return re.compile(rf"(?:{union.pattern}) ?(?:{_FILLER} )?$")
 
     def _pattern(self, index: int) -> re.Pattern[str]:
         if index not in self._one:
