@@ -12,20 +12,21 @@ log = logging.getLogger("companion.aftercare")
 _ANSWER_KINDS = ("checkin", "weekly", "friend", "follow-up")
 
 
-def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None) -> None:
-    """Runs after every saved entry or tough moment (`{"moment": row}`)."""
+def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None, echo: Any = None) -> None:
+    """Runs after every saved entry or tough moment (`{"moment": row}`); `echo` shows the
+    crisis resources (stderr by default)."""
     from .safety import check_text, show_resources
     from .speech import after_hard_moment
 
     moment = entry.get("moment") or {}
     text = entry.get("text") or moment.get("note")
     try:
-        resources = check_text(text, app.settings)
+        resources = check_text(text, app)  # works even when config.toml cannot be read
     except Exception as exc:  # the save stands whatever happens here
         log.error("crisis check failed: %s", exc)
         resources = None
     if resources is not None:
-        show_resources(resources, notify=notify)
+        show_resources(resources, echo=echo, notify=notify)
         return  # the resources come first; no cheerful voice on top of them
     after_hard_moment(app, mood=entry.get("mood"), intensity=moment.get("intensity"),
                       text=text if entry.get("kind") in _ANSWER_KINDS else None)

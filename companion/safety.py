@@ -235,12 +235,15 @@ def check_text(text: str | None, settings: Any = None, *, table: CrisisTable | N
 
     Settings that are missing or broken fall back to the defaults: the check still runs.
     """
-    region, extra = _safety_of(settings)
+    region, extra = safety_options(settings)
     return crisis_resources(text, region=region, extra_phrases=extra, table=table)
 
 
-def _safety_of(settings: Any) -> tuple[str | None, tuple[str, ...]]:
+def safety_options(source: Any) -> tuple[str | None, tuple[str, ...]]:
+    """[safety] region and extra_phrases from settings, or from anything with a
+    `.settings` (the App); (None, ()) - the defaults - when they cannot be read."""
     try:
+        settings = getattr(source, "settings", source)
         safety = settings.safety
         return str(safety.region), tuple(str(p) for p in safety.extra_phrases)
     except Exception:  # no settings, or a config that cannot be read: use the defaults

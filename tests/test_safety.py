@@ -121,8 +121,8 @@ def test_broken_crisis_file_names_the_file(tmp_path: Path) -> None:
 def test_shipped_file_has_every_configurable_region() -> None:
     from companion.config import SECTIONS
 
-    table = load_crisis()
-    assert table.phrases
+    table = load_crisis(compile_now=True)
+    assert sum(len(p) for p in table.rules.patterns.values()) > 100
     assert set(table.regions) >= {"US", "CA", "UK", "IE", "AU", "other"}
     assert SECTIONS["safety"]["region"]("other") == "other"
 

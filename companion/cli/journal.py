@@ -86,7 +86,7 @@ def _after_save(app: AppContext, entry: dict[str, Any]) -> None:
         n = app.settings.notifications
         send_once(n.backend, Notice(title, body, urgency=2), timeout=n.timeout_seconds)
 
-    after_entry(app, entry, notify=notify)
+    after_entry(app, entry, notify=notify, echo=lambda text: click.echo("\n" + text, err=True))
 
 
 @click.command()
