@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -102,12 +102,54 @@ _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
 _CLAUSE_END = (r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
-               r"|tonight|today|now|rn|lol|tbh|honestly|i|im|ive|id|il)(?![a-z0-9]))")
+               r"|tonight|today|now|rn|tn|fr|ngl|lol|lmao|tbh|tho|smh|x|xx|honestly|i|im|ive|id|il)"
+               r"(?![a-z0-9]))")
 _START = r"(?<![a-z0-9])"
+_END = r"(?![a-z0-9])"
 # The one word allowed between an [ignore] before word and a match ("would never hurt"),
 # but not one that makes the negation about something else ("not sure how long I can...").
 _FILLER = r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because)\b)[^ .,]+"
-_END = r"(?![a-z0-9])"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One piece of a parsed pattern: its regex, whether it can match nothing, and the
+    words a match of it can start with (None: any word)."""
+
+    regex: str
+    nullable: bool = False
+    first: frozenset[str] | None = frozenset()
+
+
+def _seq(items: list[_Node]) -> _Node:
+    first: set[str] | None = set()
+    for item in items:
+        if first is not None:
+            first = None if item.first is None else first | item.first
+        if not item.nullable:
+            break
+    nullable = all(i.nullable for i in items)
+    return _Node("".join(i.regex for i in items), nullable,
+                 None if first is None or nullable else frozenset(first))
+
+
+def _alt(options: list[_Node]) -> _Node:
+    if len(options) == 1:
+        return options[0]
+    firsts = [o.first for o in options]
+    first = None if any(f is None for f in firsts) else frozenset().union(*firsts)  # type: ignore[misc]
+    return _Node("(?:" + "|".join(o.regex for o in options) + ")",
+                 any(o.nullable for o in options), first)
+
+
+def _optional(node: _Node) -> _Node:
+    return _Node(f"(?:{node.regex})?", True, node.first)
+
+
+_ANY = _Node(_ANY_WORDS, True, None)
+_CLAUSE = _Node(_CLAUSE_END, True, frozenset())
+_NUMBER = _Node(r"\d+" + _GAP, False, frozenset("0123456789"))
+_ONE_WORD = _Node(r"[^ .,]+" + _GAP, False, None)
 
 
 @dataclass
@@ -118,27 +160,27 @@ class _Parser:
     tokens: list[str] = field(default_factory=list)
     at: int = 0
 
-    def parse(self) -> str:
+    def parse(self) -> _Node:
         self.tokens = _TOKEN.findall(self.source)
         if not self.tokens:
             raise PatternError(f"{self.source!r} is empty")
-        body = self._alternatives()
+        node = self._alternatives()
         if self.at != len(self.tokens):
             raise PatternError(f"{self.source!r}: unexpected {self.tokens[self.at]!r}")
-        return body
+        return node
 
     def _peek(self) -> str | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
 
-    def _alternatives(self) -> str:
+    def _alternatives(self) -> _Node:
         options = [self._sequence()]
         while self._peek() == "|":
             self.at += 1
             options.append(self._sequence())
-        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+        return _alt(options)
 
-    def _sequence(self) -> str:
-        parts: list[str] = []
+    def _sequence(self) -> _Node:
+        items: list[_Node] = []
         while self._peek() not in (None, "|", ")", "]"):
             if self._peek() == "?":  # "a? ?b": a second "?" adds nothing
                 self.at += 1
@@ -146,13 +188,13 @@ class _Parser:
             item = self._item()
             if self._peek() == "?":
                 self.at += 1
-                item = f"(?:{item})?"
-            parts.append(item)
-        if not parts:
+                item = _optional(item)
+            items.append(item)
+        if not items:
             raise PatternError(f"{self.source!r} has an empty choice")
-        return "".join(parts)
+        return _seq(items)
 
-    def _item(self) -> str:
+    def _item(self) -> _Node:
         token = self.tokens[self.at]
         self.at += 1
         if token in ("(", "["):
@@ -161,42 +203,125 @@ class _Parser:
             if self._peek() != close:
                 raise PatternError(f"{self.source!r}: {token!r} is never closed")
             self.at += 1
-            return f"(?:{inner})" if token == "(" else f"(?:{inner})?"
-        if token == "...":
-            return _ANY_WORDS
-        if token == "$":
-            return _CLAUSE_END
-        if token == "#":
-            return r"\d+" + _GAP
+            group = _Node(f"(?:{inner.regex})", inner.nullable, inner.first)
+            return group if token == "(" else _optional(group)
+        fixed = {"...": _ANY, "$": _CLAUSE, "#": _NUMBER, "*": _ONE_WORD}
+        if token in fixed:
+            return fixed[token]
         if token.startswith("{"):
             return self._named(token[1:-1])
         if token in (")", "]", "|", "?"):
             raise PatternError(f"{self.source!r}: unexpected {token!r}")
         return _word(token, self.source)
 
-    def _named(self, name: str) -> str:
+    def _named(self, name: str) -> _Node:
         if name not in self.define:
             raise PatternError(f"{self.source!r} uses {{{name}}}, which [define] lacks")
         if name in self.seen:
             raise PatternError(f"{{{name}}} is defined through itself")
         inner = _Parser(self.define[name], self.define, (*self.seen, name)).parse()
-        return f"(?:{inner})"
+        return _Node(f"(?:{inner.regex})", inner.nullable, inner.first)
 
 
-def _word(token: str, source: str) -> str:
-    if token == "*":
-        return r"[^ .]+" + _GAP
-    head = r"\w+" if token.startswith("*") and len(token) > 1 else ""
-    tail = r"\w*" if token.endswith("*") else ""
+def _word(token: str, source: str) -> _Node:
     words = normalise_word(token.strip("*")).split()
     if not words:
         raise PatternError(f"{source!r}: {token!r} has no letters")
-    return head + _GAP.join(re.escape(w) for w in words) + tail + _GAP
+    any_start = token.startswith("*")
+    regex = ((r"\w+" if any_start else "") + _GAP.join(re.escape(w) for w in words)
+             + (r"\w*" if token.endswith("*") else "") + _GAP)
+    return _Node(regex, False, None if any_start else frozenset([words[0]]))
+
+
+def _parse(source: str, define: Mapping[str, str] | None) -> _Node:
+    node = _Parser(source, define or {}).parse()
+    if node.nullable:
+        raise PatternError(f"{source!r} can match nothing at all")
+    return node
 
 
 def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
     """The regular expression (over normalised text) for one pattern; PatternError if bad."""
-    return _START + "(?:" + _Parser(source, define or {}).parse() + ")" + _END
+    return _START + "(?:" + _parse(source, define).regex + ")" + _END
+
+
+# ---------------------------------------------------------------- an index of patterns
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_TEXT_WORD = re.compile(r"[^ .,]+")
+
+
+class _Index:
+    """Patterns filed by the words a match can start with, so a text is only tried where
+    one of those words begins: fast for long texts. Each pattern compiles on first use."""
+
+    def __init__(self, sources: list[str], define: Mapping[str, str]) -> None:
+        self.nodes = [_parse(s, define) for s in sources]
+        self._compiled: dict[int, re.Pattern[str]] = {}
+        self.by_word: dict[str, list[int]] = {}
+        self.anywhere: list[int] = []  # any first word, or Korean (matched inside words)
+        for index, node in enumerate(self.nodes):
+            if node.first is None or any(_HANGUL.match(w) for w in node.first):
+                self.anywhere.append(index)
+                continue
+            for word in node.first:
+                self.by_word.setdefault(word, []).append(index)
+        self.longest = max((len(w) for w in self.by_word), default=0)
+        self.not_korean = [i for i in self.anywhere if not _korean(self.nodes[i])]
+
+    def regex(self, index: int) -> re.Pattern[str]:
+        if index not in self._compiled:
+            self._compiled[index] = re.compile(_START + "(?:" + self.nodes[index].regex + ")"
+                                               + _END)
+        return self._compiled[index]
+
+    def compile_all(self) -> None:
+        for index in range(len(self.nodes)):
+            self.regex(index)
+
+    def matches(self, norm: str, start: int = 0, end: int | None = None
+                ) -> Iterator[tuple[int, re.Match[str]]]:
+        """(pattern index, match) for every pattern matching at a word in norm[start:end],
+        in order of position."""
+        end = len(norm) if end is None else end
+        found: list[tuple[int, int, re.Match[str]]] = []
+        for index in self.anywhere if _HANGUL.search(norm, start, end) else self.not_korean:
+            found += [(m.start(), index, m) for m in self.regex(index).finditer(norm, start)
+                      if m.start() < end]
+        if found:
+            found.sort(key=lambda f: (f[0], f[1]))
+        yield from _merge(found, self._at_words(norm, start, end))
+
+    def _at_words(self, norm: str, start: int, end: int
+                  ) -> Iterator[tuple[int, int, re.Match[str]]]:
+        for word in _TEXT_WORD.finditer(norm, start, end):
+            token, at = word.group(), word.start()
+            candidates: set[int] = set()
+            for size in range(1, min(len(token), self.longest) + 1):
+                candidates.update(self.by_word.get(token[:size], ()))
+            for index in sorted(candidates):
+                m = self.regex(index).match(norm, at)
+                if m is not None:
+                    yield at, index, m
+
+
+def _korean(node: _Node) -> bool:
+    return node.first is not None and all(_HANGUL.match(w) for w in node.first)
+
+
+def _merge(first: list[tuple[int, int, re.Match[str]]],
+           second: Iterator[tuple[int, int, re.Match[str]]]
+           ) -> Iterator[tuple[int, re.Match[str]]]:
+    """Two position-ordered streams of matches as one (the first one is short)."""
+    pending = iter(first)
+    head = next(pending, None)
+    for item in second:
+        while head is not None and head[:2] <= item[:2]:
+            yield head[1], head[2]
+            head = next(pending, None)
+        yield item[1], item[2]
+    while head is not None:
+        yield head[1], head[2]
+        head = next(pending, None)
 
 
 # ---------------------------------------------------------------- matching
@@ -223,69 +348,46 @@ class Hit:
 
 
 class Matcher:
-    """Finds crisis language in text. Compiles its rules on first use, once."""
+    """Finds crisis language in text. Reads its rules on first use, once; each pattern
+    is compiled the first time a text could match it."""
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self._sources = [(kind, p) for kind, ps in rules.patterns.items() for p in ps]
-        self._one: dict[int, re.Pattern[str]] = {}
 
     def check(self) -> None:
-        """Compile every rule now; PatternError names the first bad one."""
-        _ = self._any, self._ignore, self._before, self._spelling
+        """Read and compile every rule now; PatternError names the first bad one."""
+        self._patterns.compile_all()
+        self._ignore.compile_all()
+        _ = self._before, self._spelling
 
     @cached_property
     def _spelling(self) -> dict[str, str]:
         return near_spellings(self.rules.spelling)
 
     @cached_property
-    def _regexes(self) -> list[str]:
-        return [pattern_regex(p, self.rules.define) for _, p in self._sources]
+    def _patterns(self) -> _Index:
+        return _Index([p for _, p in self._sources], self.rules.define)
 
     @cached_property
-    def _any(self) -> re.Pattern[str] | None:
-        # One group per pattern: the group that matched says which pattern it was.
-        return re.compile("|".join(f"({r})" for r in self._regexes)) if self._regexes else None
-
-    @cached_property
-    def _ignore(self) -> re.Pattern[str] | None:
-        return _union(self.rules.ignore, self.rules.define)
+    def _ignore(self) -> _Index:
+        return _Index(list(self.rules.ignore), self.rules.define)
 
     @cached_property
     def _before(self) -> re.Pattern[str] | None:
-        union = _union(self.rules.before, self.rules.define)
-        if union is None:
+        if not self.rules.before:
             return None
-        return re.compile(rf"(?:{union.pattern}) ?(?:{_FILLER} )?$")
-
-    def _pattern(self, index: int) -> re.Pattern[str]:
-        if index not in self._one:
-            self._one[index] = re.compile(self._regexes[index])
-        return self._one[index]
+        words = "|".join(f"(?:{pattern_regex(b, self.rules.define)})" for b in self.rules.before)
+        return re.compile(rf"(?:{words}) ?(?:{_FILLER} )?$")
 
     def find(self, text: str | None) -> Hit | None:
         """The first pattern that finds crisis language in `text`, or None."""
-        if not text or not text.strip() or self._any is None:
+        if not text or not text.strip() or not self._sources:
             return None
         norm = normalise(text, spelling=self._spelling)
-        pos = 0
-        while (m := self._any.search(norm, pos)) is not None:
-            hit = self._kept_at(norm, m)
-            if hit is not None:
-                return hit
-            pos = m.start() + 1
-        return None
-
-    def _kept_at(self, norm: str, m: re.Match[str]) -> Hit | None:
-        """The first pattern matching where `m` starts that nothing sets aside."""
-        start, first = m.start(), (m.lastindex or 1) - 1
-        if self._cancelled_before(norm, start):
-            return None
-        if not self._covered(norm, start, m.end()):
-            return Hit(*self._sources[first])
-        for index in range(first + 1, len(self._sources)):  # rarely needed: compiled lazily
-            other = self._pattern(index).match(norm, start)
-            if other is not None and not self._covered(norm, start, other.end()):
+        for index, m in self._patterns.matches(norm):
+            if not self._cancelled_before(norm, m.start()) \
+                    and not self._covered(norm, m.start(), m.end()):
                 return Hit(*self._sources[index])
         return None
 
@@ -298,22 +400,13 @@ class Matcher:
     def _covered(self, norm: str, start: int, end: int) -> bool:
         """Whether an [ignore] match reaches over the end of the hit at start..end
         ("i cut myself" is covered by "cut myself some slack")."""
-        if self._ignore is None:
-            return False
         end = _trim(norm, end)
-        pos = max(0, start - 160)
-        while (m := self._ignore.search(norm, pos)) is not None and m.start() < end:
+        for _, m in self._ignore.matches(norm, max(0, start - 160), end):
             if _trim(norm, m.end()) >= end:
                 return True
-            pos = m.start() + 1
         return False
 
 
 def _trim(norm: str, end: int) -> int:
     """A match's end without the space a pattern may take after its last word."""
     return end - 1 if end and norm[end - 1] == " " else end
-
-
-def _union(sources: Iterable[str], define: Mapping[str, str]) -> re.Pattern[str] | None:
-    parts = [pattern_regex(s, define) for s in sources]
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
