@@ -136,8 +136,9 @@ def _seq(items: list[_Node]) -> _Node:
 def _alt(options: list[_Node]) -> _Node:
     if len(options) == 1:
         return options[0]
-    firsts = [o.first for o in options]
-    first = None if any(f is None for f in firsts) else frozenset().union(*firsts)  # type: ignore[misc]
+    first: frozenset[str] | None = frozenset()
+    for option in options:
+        first = None if first is None or option.first is None else first | option.first
     return _Node("(?:" + "|".join(o.regex for o in options) + ")",
                  any(o.nullable for o in options), first)
 
