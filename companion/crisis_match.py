@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 # ---------------------------------------------------------------- normalising
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
@@ -50,6 +50,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@lru_cache(maxsize=4096)
 def normalise_word(word: str) -> str:
     """A word of a pattern, normalised as text is (no clause marks, no spelling repair)."""
     text = _APOSTROPHES.sub("", _fold(word))
@@ -158,6 +159,7 @@ class _Parser:
     source: str
     define: Mapping[str, str]
     seen: tuple[str, ...] = ()
+    named: dict[str, _Node] = field(default_factory=dict)  # pieces of [define], read once
     tokens: list[str] = field(default_factory=list)
     at: int = 0
 
@@ -220,8 +222,10 @@ class _Parser:
             raise PatternError(f"{self.source!r} uses {{{name}}}, which [define] lacks")
         if name in self.seen:
             raise PatternError(f"{{{name}}} is defined through itself")
-        inner = _Parser(self.define[name], self.define, (*self.seen, name)).parse()
-        return _Node(f"(?:{inner.regex})", inner.nullable, inner.first)
+        if name not in self.named:
+            inner = _Parser(self.define[name], self.define, (*self.seen, name), self.named).parse()
+            self.named[name] = _Node(f"(?:{inner.regex})", inner.nullable, inner.first)
+        return self.named[name]
 
 
 def _word(token: str, source: str) -> _Node:
@@ -234,8 +238,9 @@ def _word(token: str, source: str) -> _Node:
     return _Node(regex, False, None if any_start else frozenset([words[0]]))
 
 
-def _parse(source: str, define: Mapping[str, str] | None) -> _Node:
-    node = _Parser(source, define or {}).parse()
+def _parse(source: str, define: Mapping[str, str] | None,
+           named: dict[str, _Node] | None = None) -> _Node:
+    node = _Parser(source, define or {}, named=named if named is not None else {}).parse()
     if node.nullable:
         raise PatternError(f"{source!r} can match nothing at all")
     return node
@@ -249,6 +254,7 @@ def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
 # ---------------------------------------------------------------- an index of patterns
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _TEXT_WORD = re.compile(r"[^ .,]+")
+_MIN_PREFIX = 3
 
 
 class _Index:
@@ -256,7 +262,8 @@ class _Index:
     one of those words begins: fast for long texts. Each pattern compiles on first use."""
 
     def __init__(self, sources: list[str], define: Mapping[str, str]) -> None:
-        self.nodes = [_parse(s, define) for s in sources]
+        named: dict[str, _Node] = {}
+        self.nodes = [_parse(s, define, named) for s in sources]
         self._compiled: dict[int, re.Pattern[str]] = {}
         self.by_word: dict[str, list[int]] = {}
         self.anywhere: list[int] = []  # any first word, or Korean (matched inside words)
@@ -296,8 +303,10 @@ class _Index:
                   ) -> Iterator[tuple[int, int, re.Match[str]]]:
         for word in _TEXT_WORD.finditer(norm, start, end):
             token, at = word.group(), word.start()
-            candidates: set[int] = set()
-            for size in range(1, min(len(token), self.longest) + 1):
+            # The whole word, or a start of at least three letters ("kill" in "killmyself",
+            # "suicid" in "suicidal"): short words like "i" only ever as themselves.
+            candidates = set(self.by_word.get(token, ()))
+            for size in range(_MIN_PREFIX, min(len(token) - 1, self.longest) + 1):
                 candidates.update(self.by_word.get(token[:size], ()))
             for index in sorted(candidates):
                 m = self.regex(index).match(norm, at)

@@ -51,7 +51,7 @@ class CrisisTable:
     after_entry: str
     closing: str
     regions: dict[str, tuple[str, ...]]
-    after_import: str = "{count} imported entries use crisis language; the resources are:"
+    after_import: str = "{count} imported {entries} with crisis language; the resources are:"
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,9 @@ def import_summary(count: int, *, region: str | None = None,
     if count <= 0:
         return None
     table = _table_or_fallback(table)
-    return resources_for(region, table=table, intro=table.after_import.format(count=count))
+    entries = "entry" if count == 1 else "entries"
+    return resources_for(region, table=table,
+                         intro=table.after_import.format(count=count, entries=entries))
 
 
 def show_resources(resources: Resources, *, echo: Echo | None = None,
