@@ -6,7 +6,7 @@ config/crisis.toml, which explains the notation):
     (want|going|ready) to (die|end (it|my life))     alternatives, nested
     [just] die            optional words             die?      one optional word
     suicid*               any ending                 *ing      any beginning
-    ...                   up to four other words    $         the end of a clause
+    ...                   up to four other words     $         the end of a clause
     {me}                  a named piece from [define] #        a number
 
 Text and patterns go through the same normalisation, so case, accents, apostrophes,
