@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -13,14 +13,13 @@ from typing import Any, NoReturn
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
 from .resources import pack_file
-from .vocab import CHECKIN_AREAS, DAY_NAMES
+from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
     "weekdays": DAY_NAMES[:5],
     "weekends": DAY_NAMES[5:],
 }
-SCHEDULE_KINDS = ("checkin", "weekly", "friend")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -30,7 +29,7 @@ class ScheduleEntry:
     name: str
     time: time
     days: tuple[str, ...]
-    kind: str = "checkin"
+    kind: str = CheckinKind.CHECKIN
     area: str = ""
     day_of_month: int | None = None
 
@@ -306,15 +305,19 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError("this is nested too deeply to be a configuration",
+                          file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
@@ -353,7 +356,7 @@ class _Validator:
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
             try:
                 out[key] = check(value)
             except _Bad as exc:
@@ -379,7 +382,7 @@ class _Validator:
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
             try:
                 fields[key] = check(value)
             except _Bad as exc:
@@ -390,7 +393,8 @@ class _Validator:
         return ScheduleEntry(**fields)
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
+def suggest(key: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -399,7 +403,7 @@ def _suggest(key: str, known: dict[str, Any]) -> str:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Parse and validate one file; values come back checked and converted."""
-    data, text = _read_toml(path)
+    data, text = read_toml(path)
     return _Validator(data, text, str(path)).validate()
 
 
@@ -463,3 +467,13 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
+    """Settings that never fail: with a mistake in the user's file, the defaults stand in
+    (a person's words are saved whatever the configuration says). Returns the settings and
+    the mistakes found, for one warning line."""
+    try:
+        return load_settings(user_file), []
+    except ConfigError as exc:
+        return load_settings(None), [str(exc)]

@@ -20,6 +20,7 @@ from typing import Any
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
+from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
 def _import_sqlite_utils() -> None:
@@ -57,19 +58,21 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "phrases": ("text",),
 }
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
-RECORD_TABLES = {
-    "entry": "entries",
-    "skill": "skill_uses",
-    "moment": "moments",
-    "pattern": "patterns",
-    "notice": "pattern_notices",
-    "phrase": "phrases",
-    "session": "sessions",
+RECORD_TABLES: dict[str, str] = {
+    Record.ENTRY: "entries",
+    Record.SKILL: "skill_uses",
+    Record.MOMENT: "moments",
+    Record.PATTERN: "patterns",
+    Record.NOTICE: "pattern_notices",
+    Record.PHRASE: "phrases",
+    Record.SESSION: "sessions",
 }
-ENTRY_KINDS = ("reflection", "checkin", "weekly", "friend", "win", "session-prep", "follow-up")
-DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "missed")
-# A check-in in one of these is still waiting for an answer.
-OPEN_STATUSES = ("due", "notified", "snoozed")
+ENTRY_KINDS = tuple(EntryKind)
+DELIVERY_STATUSES = tuple(Status)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no record can have an id beyond it
+# A UTC time stamp as `stamp` writes it; rows holding anything else are passed over
+# where a time is computed from them (they can still be listed, exported and forgotten).
+UTC_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
 
 
 @migrations(name="0001_initial")
@@ -159,7 +162,18 @@ def _m0002_sessions(db: Database) -> None:
     db.table("sessions").add_column("all_day", int, not_null_default=0)
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
+@migrations(name="0003_content_cycles")
+def _m0003_content_cycles(db: Database) -> None:
+    # Which pool a prompt or phrase came from, and where that pool's shuffled cycle stood:
+    # the pool is worked through before anything in it comes back.
+    table = db.table("content_uses")
+    table.add_column("pool", str)
+    table.add_column("cycle", int)
+    table.add_column("seed", int)
+    table.create_index(["pool", "cycle"])
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -211,7 +225,25 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     except Exception as exc:
         if not is_sqlite_error(exc):
             raise
-        raise StoreError(_explain(exc, path)) from exc
+        raise StoreError(_explain(exc, path), reason=error_reason(exc, path)) from exc
+
+
+# SQLite's primary result codes, and what each means for a caller.
+_REASONS = {5: "busy", 6: "busy", 10: "io", 13: "full", 11: "corrupt", 26: "corrupt",
+            8: "readonly", 14: "readonly"}
+
+
+def error_reason(exc: BaseException, path: Path) -> str:
+    """Why SQLite failed, as one of StoreError's reasons."""
+    import shutil
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _REASONS.get(code & 0xFF, "") if isinstance(code, int) else ""
+    if reason == "io":  # a full disk met while growing an index is reported as an I/O error
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(path.parent).free < 1 << 20:
+                return "full"
+    return reason
 
 
 class WrongPassphraseError(InputError):
@@ -257,8 +289,17 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(row)
     for key in ("tags", "words"):
         if isinstance(out.get(key), str):
-            out[key] = json.loads(out[key])
+            out[key] = json_or_text(out[key])
     return out
+
+
+def json_or_text(text: str) -> Any:
+    """The JSON value `text` holds, or `text` itself when it holds none (a row edited by
+    hand or by another program is still shown, exported and forgotten, never an error)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 class Store:
@@ -284,11 +325,15 @@ class Store:
         A wrong key fails here, as WrongPassphraseError, not on the first query.
         """
         ensure_dir(path.parent)
-        if not path.exists():
-            # Only a new file is opened here: closing any handle on a file this process
-            # has open in SQLite would drop that connection's POSIX locks.
-            create_private_file(path)
-        make_private(path)
+        try:
+            if not path.exists():
+                # Only a new file is opened here: closing any handle on a file this process
+                # has open in SQLite would drop that connection's POSIX locks.
+                create_private_file(path)
+            make_private(path)
+        except OSError as exc:  # a link that loops, a folder in its place...
+            raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                             "Nothing was changed.") from exc
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout)
             try:
@@ -394,11 +439,19 @@ class Store:
             pk = db.table("entries").insert(record).last_pk
         return self.get("entry", _pk(pk))
 
+    def has_entry(self, *, created_utc: str, text: str) -> bool:
+        """Whether an entry with this exact time and text is stored already."""
+        with sqlite_errors(self.path):
+            return self.db.execute(
+                "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
+                [created_utc, text]).fetchone() is not None
+
     def get(self, kind: str, record_id: int) -> dict[str, Any]:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = list(self.db.table(table).rows_where("id = ?", [record_id]))
+            rows = list(self.db.table(table).rows_where("id = ?", [record_id])) \
+                if abs(record_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
@@ -427,8 +480,10 @@ class Store:
         return self.rows("entries", since=since, until=until, where=where, params=params)
 
     def latest_entry_utc(self) -> str | None:
+        """When the newest entry was written (rows with a damaged time are passed over)."""
+        sql = "SELECT max(created_utc) FROM entries WHERE created_utc GLOB ?"
         with sqlite_errors(self.path):
-            row = self.db.execute("SELECT max(created_utc) FROM entries").fetchone()
+            row = self.db.execute(sql, [UTC_GLOB]).fetchone()
         return row[0] if row else None
 
     # ------------------------------------------------------------ skills and moments
@@ -483,8 +538,9 @@ class Store:
     def add_pattern(self, name: str) -> dict[str, Any]:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
-        if self.find_pattern(name) is not None:
-            raise InputError(f"there is already a pattern called {name.strip()!r}.")
+        if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
+            raise InputError("there is already a pattern with that name; "
+                             "`companion pattern list` shows yours.")
         with self.writing() as db:
             pk = db.table("patterns").insert({"name": name.strip(), "created_at": local,
                                         "created_utc": utc}).last_pk
@@ -501,7 +557,8 @@ class Store:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
-                f"there is no pattern called {name!r}; add it with `companion pattern add`.")
+                "there is no pattern with that name yet; `companion pattern list` shows yours, "
+                "and `companion pattern add` names a new one. Nothing was saved.")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
@@ -534,22 +591,37 @@ class Store:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
-    def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
-        """Remember that a prompt or phrase was used (so it is not repeated soon)."""
+    def record_use(self, kind: str, key: str, when: datetime | None = None, *,
+                   pool: str | None = None, cycle: int | None = None,
+                   seed: int | None = None) -> None:
+        """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
         with self.writing() as db:
             db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
-                                       "used_utc": utc})
+                                             "used_utc": utc, "pool": pool, "cycle": cycle,
+                                             "seed": seed})
 
-    def recent_uses(self, kind: str, limit: int) -> list[str]:
-        sql = "SELECT key FROM content_uses WHERE kind = ? ORDER BY used_utc DESC, id DESC LIMIT ?"
+    def cycle_state(self, pool: str) -> dict[str, Any]:
+        """Where a pool's cycle stands: its number and seed (0 and None before the first
+        use), the keys shown in it, the last key shown, and how many were ever shown."""
+        last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
+                    "ORDER BY id DESC LIMIT 1")
         with sqlite_errors(self.path):
-            return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
-
+            last = self.db.execute(last_sql, [pool]).fetchone()
+            # an imported row may hold anything: what is not a number starts afresh
+            cycle = last[1] if last and isinstance(last[1], int) else 0
+            seen = [r[0] for r in self.db.execute(
+                "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
+            count = self.db.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
+                                    [pool]).fetchone()[0]
+        seed = last[2] if last and isinstance(last[2], int) else None
+        return {"cycle": cycle, "seed": seed, "seen": seen,
+                "last": last[0] if last else None, "count": int(count)}
 
     # ------------------------------------------------------------ check-in deliveries
-    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = "checkin",
-                       prompt: str | None = None, status: str = "due") -> dict[str, Any] | None:
+    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
+                       prompt: str | None = None, status: str = Status.DUE
+                       ) -> dict[str, Any] | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -569,7 +641,8 @@ class Store:
 
     def delivery(self, delivery_id: int) -> dict[str, Any]:
         with sqlite_errors(self.path):
-            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id]))
+            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id])) \
+                if abs(delivery_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -659,17 +732,29 @@ class Store:
         record = self.get(kind, record_id)
         files = [record["audio_path"]] if kind == "entry" and record.get("audio_path") else []
         with self.writing() as db:
-            if kind == "pattern":
-                db.table("pattern_notices").delete_where("pattern_id = ?", [record_id])
-            if kind == "entry":
-                db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record_id])
+            self._forget_links(db, kind, record)
             db.table(RECORD_TABLES[kind]).delete(record_id)
         self.scrub()
         return files
 
+    @staticmethod
+    def _forget_links(db: Database, kind: str, record: dict[str, Any]) -> None:
+        """What holds a copy of a record's words, or points at it, goes with it."""
+        if kind == "pattern":
+            db.table("pattern_notices").delete_where("pattern_id = ?", [record["id"]])
+        if kind == "entry":
+            db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record["id"]])
+        if kind == "moment":  # `moment --skill X` logged X as a skill use of its own
+            db.table("skill_uses").delete_where("moment_id = ?", [record["id"]])
+        if kind == "skill" and record.get("moment_id") is not None:
+            db.execute("UPDATE moments SET skill = NULL WHERE id = ? AND skill = ?",
+                       [record["moment_id"], record["skill"]])
+
     def forget_all(self) -> list[str]:
         """Delete every record; returns the audio files the entries pointed at."""
-        files = [r["audio_path"] for r in self.rows("entries") if r.get("audio_path")]
+        sql = "SELECT audio_path FROM entries WHERE audio_path IS NOT NULL"
+        with sqlite_errors(self.path):
+            files = [str(r[0]) for r in self.db.execute(sql).fetchall()]
         with self.writing() as db:
             for table in reversed(USER_TABLES):
                 db.table(table).delete_where()
@@ -695,7 +780,11 @@ class Store:
     def backup(self, dest: Path) -> Path:
         """An online copy of the database, verified with integrity_check before it is kept."""
         tmp = dest.with_name(f".{dest.name}.partial")
-        create_private_file(tmp)
+        try:
+            create_private_file(tmp)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         try:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
@@ -708,6 +797,9 @@ class Store:
             if result != "ok":
                 raise StoreError(f"the backup copy failed its integrity check ({result}).")
             tmp.replace(dest)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         finally:
             tmp.unlink(missing_ok=True)
         make_private(dest)
@@ -749,6 +841,12 @@ class Store:
         added = 0
         for row in rows:
             row = _follow_references(table, dict(row), remap)
+            if table == "patterns":  # names are unique: one already here is the same pattern
+                same = self.find_pattern(str(row["name"]))
+                if same is not None:
+                    if same["id"] != row["id"]:
+                        moved[row["id"]] = same["id"]
+                    continue
             if table == "sessions" and row.get("uid"):
                 clash = list(db.table("sessions").rows_where("uid = ?", [row["uid"]]))
                 if clash:
@@ -835,7 +933,7 @@ class EntryDraft:
     text: str
     _: KW_ONLY
     area: str | None = None
-    source: str = "typed"
+    source: str = Source.TYPED
     prompt: str | None = None
     mood: int | None = None
     bring: bool = False

@@ -8,9 +8,12 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app, print_json, table
+from ..app import App
+from ..vocab import PENDING
+from .common import emit, json_option, pass_app, print_json, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
+_PENDING_RE = re.compile(rf"^{PENDING}:(\S+)$")
 
 
 @click.command()
@@ -18,7 +21,7 @@ _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(
 @click.option("--limit", type=click.IntRange(1), help="Show at most this many (newest first).")
 @json_option
 @pass_app
-def search(app: AppContext, query: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+def search(app: App, query: tuple[str, ...], limit: int | None, as_json: bool) -> None:
     """Find every entry, note or name that holds all the words of QUERY."""
     hits = app.store.search(" ".join(query), limit=limit)
     emit(hits, as_json, lambda: _print_hits(hits))
@@ -41,7 +44,7 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (private, 0600) instead of the terminal.")
 @pass_app
-def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
+def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
     from ..paths import write_private_text
     from ..transfer import export_text
@@ -58,13 +61,14 @@ def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @pass_app
-def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
+def import_cmd(app: App, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
     from ..safety import import_summary, safety_options
     from ..transfer import import_file
 
     region, extra = safety_options(app)
-    result = import_file(app.store, file, now=app.clock.now(), extra_phrases=extra)
+    result = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir,
+                         extra_phrases=extra)
     total = sum(result.counts.values())
     emit(result.counts, as_json, lambda: click.echo(
         f"Imported {total} record(s)." if total else "Nothing new to import: all of it is here."))
@@ -79,19 +83,23 @@ def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Needed with --all: yes, really delete everything.")
 @json_option
 @pass_app
-def forget(app: AppContext, record_id: str | None, everything: bool, yes: bool,
+def forget(app: App, record_id: str | None, everything: bool, yes: bool,
            as_json: bool) -> None:
     """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
 
     The text is removed from every file companion keeps (database, its journal files and
-    the search index). Backups you made earlier are listed so you can remove them too.
+    the search index). Backups and copies you made earlier are listed so you can remove
+    them too, and so are words still waiting to be saved (`forget pending:NAME` deletes one).
     """
-    from ..privacy import forget_everything, forget_record
+    from ..privacy import forget_everything, forget_pending, forget_record
 
+    pending = _PENDING_RE.match((record_id or "").strip())
     if everything:
         if not yes:
             raise click.UsageError("`forget --all` deletes everything; add --yes to confirm.")
         report = forget_everything(app.store, app.paths)
+    elif pending:
+        report = forget_pending(app.paths, pending.group(1))
     else:
         kind, number = _parse_ref(record_id)
         report = forget_record(app.store, app.paths, kind, number)
@@ -101,23 +109,31 @@ def forget(app: AppContext, record_id: str | None, everything: bool, yes: bool,
 def _parse_ref(text: str | None) -> tuple[str, int]:
     m = _ID_RE.match((text or "").strip())
     if not m:
-        raise click.UsageError("give an ID such as 12 or moment:3 (or --all --yes).")
+        raise click.UsageError("give an ID such as 12, moment:3 or pending:NAME "
+                               "(or --all --yes).")
     return m.group(1) or "entry", int(m.group(2))
 
 
 def _print_forgotten(report: dict[str, Any]) -> None:
     click.echo(f"Deleted {report['deleted']}. It is gone from companion's files.")
-    if report["backups"]:
-        click.echo("Backups made before still hold it; remove them if you want it gone there too:")
-        for path in report["backups"]:
-            click.echo(f"  {path}")
+    for key, intro in (
+            ("backups", "Backups made before still hold it; remove them if you want it gone "
+                        "there too:"),
+            ("copies", "Copies taken out before (in the exports folder) may hold it too; "
+                       "remove them if you want it gone there as well:"),
+            ("pending", "Words set aside while the database was busy are still waiting to be "
+                        "saved; `companion forget pending:NAME` deletes one:")):
+        if report[key]:
+            click.echo(intro)
+            for item in report[key]:
+                click.echo(f"  {item}")
 
 
 @click.command()
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @json_option
 @pass_app
-def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
+def backup(app: App, dest: Path | None, as_json: bool) -> None:
     """A verified copy of the database (to DEST, a file or folder; default the backups folder)."""
     from ..privacy import make_backup
 
@@ -129,7 +145,7 @@ def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
 @click.command()
 @json_option
 @pass_app
-def doctor(app: AppContext, as_json: bool) -> None:
+def doctor(app: App, as_json: bool) -> None:
     """Check every part (config, database, model, microphone, speech, notifications, service)."""
     from ..doctor import run_checks
 
