@@ -8,21 +8,24 @@ Vosk, sounddevice and numpy are imported only when someone speaks.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
+import select
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from .errors import CompanionError, InputError
 
 _I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
+KEEP_CHOICES = ("keep", "redo", "discard")
+Ask = Callable[[list[str]], str]  # the choices offered -> the one the person chose
+Say = Callable[[str], None]  # a line for the person (the CLI prints it on stderr)
 
 
 @dataclass
@@ -97,41 +100,32 @@ def _tee(chunks: Iterable[bytes], keep: list[bytes]) -> Iterator[bytes]:
 
 
 # ---------------------------------------------------------------- the one entry point
-def dictate(app: Any, *, audio_file: Path | None, yes: bool,
+def dictate(app: Any, *, audio_file: Path | None, yes: bool, ask: Ask, say: Say,
             prompt: str | None = None) -> Dictation | None:
     """A spoken answer from a recording (`audio_file`) or the microphone (None).
 
-    Shows the text and asks keep / redo / discard unless `yes`. Returns None when the
-    person discards it. Raises InputError for silence, MissingPartError for a missing
-    model or microphone.
+    Shows the text (through `say`) and, unless `yes`, asks keep / redo / discard through
+    `ask` (redo only for the microphone). Returns None when the person discards it. Raises
+    InputError for silence, MissingPartError for a missing model or microphone.
     """
     keep_audio = bool(app.settings.voice.keep_audio)
+    choices = list(KEEP_CHOICES) if audio_file is None else ["keep", "discard"]
     while True:
         audio: list[bytes] | None = [] if keep_audio else None
         if audio_file is not None:
             result = transcribe_file(app, audio_file, keep=audio)
         else:
-            result = listen_once(app, prompt=prompt, keep=audio)
-        click.echo(f"Heard: {result.text}", err=True)
-        choice = "keep" if yes else _ask(can_redo=audio_file is None)
+            result = listen_once(app, prompt=prompt, keep=audio, say=say)
+        say(f"Heard: {result.text}")
+        choice = "keep" if yes else ask(choices)
         if choice == "redo":
             continue
         if choice == "discard":
-            click.echo("Let go of it; nothing was saved.", err=True)
+            say("Let go of it; nothing was saved.")
             return None
         if audio is not None:
             result.audio_path = str(_save_audio(app, audio))
         return result
-
-
-def _ask(*, can_redo: bool) -> str:
-    choices = ["keep", "redo", "discard"] if can_redo else ["keep", "discard"]
-    try:
-        return str(click.prompt("Keep it?", type=click.Choice(choices), default="keep",
-                                err=True, show_choices=True))
-    except click.Abort:
-        # No answer (stdin closed): keeping is the safe choice, since nothing gets lost.
-        return "keep"
 
 
 def _save_audio(app: Any, chunks: list[bytes]) -> Path:
@@ -144,7 +138,7 @@ def _save_audio(app: Any, chunks: list[bytes]) -> Path:
 
 
 # ---------------------------------------------------------------- the microphone
-def listen_once(app: Any, *, prompt: str | None = None,
+def listen_once(app: Any, *, say: Say, prompt: str | None = None,
                 keep: list[bytes] | None = None) -> Dictation:
     """One utterance from the microphone, with a live line of partial text on stderr."""
     from .adapters import microphone
@@ -158,14 +152,12 @@ def listen_once(app: Any, *, prompt: str | None = None,
                     stop=stop, on_partial=line.show)
     with microphone.listen(voice.device) as chunks, _stop_on_enter_or_ctrl_c(stop):
         if prompt:
-            click.echo(prompt, err=True)
-        click.echo("Listening... speak when you're ready; press Enter when you're done.",
-                   err=True)
+            say(prompt)
+        say("Listening... speak when you're ready; press Enter when you're done.")
         result = transcribe(model, chunks if keep is None else _tee(chunks, keep), how)
     line.close()
     if result.ended_by == "device-lost":
-        click.echo("The microphone stopped sending sound; what you said until then is kept.",
-                   err=True)
+        say("The microphone stopped sending sound; what you said until then is kept.")
     if not result.text:
         raise InputError("no speech heard, so nothing was saved. Check that the microphone "
                          "is on, and try again whenever you like")
@@ -195,24 +187,61 @@ class _PartialLine:
 
 @contextlib.contextmanager
 def _stop_on_enter_or_ctrl_c(stop: threading.Event) -> Iterator[None]:
-    """Enter (on a terminal) or Ctrl-C sets `stop`: what was said so far is kept."""
+    """Enter (on a terminal) or Ctrl-C sets `stop`: what was said so far is kept.
+
+    However listening ends, the terminal is let go of on the way out, so the next line
+    typed answers the next question (keep / redo / discard), never this one.
+    """
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if sys.stdin is not None and sys.stdin.isatty():
-        threading.Thread(target=_wait_for_enter, args=(stop,), daemon=True).start()
+    reader = _EnterReader(sys.stdin.fileno(), stop) if _on_terminal(sys.stdin) else None
     try:
         yield
     finally:
         stop.set()
+        if reader is not None:
+            reader.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
 
-def _wait_for_enter(stop: threading.Event) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stdin.readline()
-    stop.set()
+def _on_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):  # closed or detached
+        return False
+
+
+class _EnterReader:
+    """Sets `stop` when a line (Enter) arrives on the terminal `fd`, until closed.
+
+    It waits in select() on the terminal and on a pipe of its own; `close()` writes to
+    the pipe, so the wait ends at once and no thread is left blocked in a read of the
+    terminal to swallow the answer to the question that follows listening.
+    """
+
+    def __init__(self, fd: int, stop: threading.Event) -> None:
+        self._fd = fd
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, args=(stop,), name="enter-to-stop",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            ready = select.select([self._fd, self._wake_r], [], [])[0]
+            if self._fd in ready:
+                os.read(self._fd, 4096)  # the line that ends with this Enter (or Ctrl-D)
+                stop.set()
+        except (OSError, ValueError):  # the terminal went away: Ctrl-C still stops
+            return
+
+    def close(self) -> None:
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
 
 # ---------------------------------------------------------------- doctor

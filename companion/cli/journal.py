@@ -37,12 +37,23 @@ def _draft(app: AppContext, kind: str, text: str | None, *, voice: bool, audio: 
         raise click.UsageError("give either text or --voice/--audio, not both.")
     from ..voice import dictate
 
-    result = dictate(app, audio_file=audio, yes=yes, prompt=prompt)
+    result = dictate(app, audio_file=audio, yes=yes, prompt=prompt, ask=_keep_redo_or_discard,
+                     say=lambda line: click.echo(line, err=True))
     if result is None:
         return None
     return EntryDraft(kind, result.text, prompt=prompt, raw_text=result.raw_text,
                       source="audio-file" if audio else "voice", confidence=result.confidence,
                       model=result.model, words=result.words, audio_path=result.audio_path)
+
+
+def _keep_redo_or_discard(choices: list[str]) -> str:
+    """What to do with what was heard (the question after a spoken answer)."""
+    try:
+        return str(click.prompt("Keep it?", type=click.Choice(choices), default="keep",
+                                err=True, show_choices=True))
+    except click.Abort:
+        # No answer (stdin closed): keeping is the safe choice, since nothing gets lost.
+        return "keep"
 
 
 def _save(app: AppContext, draft: Any, *, what: str, answer: bool = False) -> dict[str, Any]:
