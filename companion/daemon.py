@@ -193,6 +193,7 @@ class Deliverer:
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
     unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    logged: dict[int, int] = field(default_factory=dict)  # the latest shown only in the log
 
     def tick(self, now: datetime) -> datetime:
         """Deliver everything due at `now`; returns when something next falls due.
@@ -242,8 +243,25 @@ class Deliverer:
             if row["status"] != "due":  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
-            log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
+            log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
             self._notify(row, missed=missed)
+        self._show_what_only_the_log_got()
+
+    def _show_what_only_the_log_got(self) -> None:
+        """A check-in that went to the log while no notification service was there (the
+        daemon started before the desktop) is shown once one appears, if still unanswered."""
+        if not self.logged:
+            return
+        self.backend.refresh()
+        if self.backend.name == "log":
+            return
+        logged, self.logged = self.logged, {}
+        for delivery_id, missed in logged.items():
+            row = self.store.delivery(delivery_id)
+            if row["status"] == "notified":
+                log.info("showing check-in %s now that notifications can be shown",
+                         row["schedule"])
+                self._notify(row, missed=missed)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -293,17 +311,21 @@ class Deliverer:
     def _notify(self, row: dict[str, Any], *, missed: int) -> None:
         from .adapters.notify import NotifyError
 
+        self.backend.refresh()  # a notification service that appeared (or came back)
         try:
             nid = self.backend.send(self.notice(row, missed=missed))
         except NotifyError as exc:
-            log.warning("check-in %s could not be shown: %s (it is still waiting for "
-                        "`companion checkin`; trying again at the next wake)",
-                        row["schedule"], exc)
+            again = int(row["id"]) in self.unshown  # said once, not at every retry
+            log.log(logging.DEBUG if again else logging.WARNING,
+                    "check-in %s could not be shown: %s (it is still waiting for "
+                    "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
             if not self.dry_run:
                 self.unshown[int(row["id"])] = missed
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
+            if self.backend.name == "log":
+                self.logged = {int(row["id"]): missed}
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), "notified", notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
@@ -521,6 +543,7 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+        self.deliverer.backend.refresh()  # and a notification service started since
 
 
 def _sentence(text: str) -> str:
@@ -565,7 +588,7 @@ def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
 
     if dry_run:
         return notify.PrintBackend(echo)
-    return notify.choose_backend(settings.notifications.backend,
+    return notify.daemon_backend(settings.notifications.backend,
                                  timeout=settings.notifications.timeout_seconds)
 
 

@@ -79,10 +79,16 @@ class Server:
 
 
 # ---------------------------------------------------------------- helpers for the tests
-def start_bus() -> tuple[str, int]:
-    """A private session bus: (address, pid). Stop it with os.kill(pid, SIGTERM)."""
+def start_bus(address: str | None = None) -> tuple[str, int]:
+    """A private session bus: (address, pid). Stop it with os.kill(pid, SIGTERM).
+
+    With `address` (unix:path=...) it listens there: a bus can be stopped and started
+    again at the same place, as when a session's bus is restarted.
+    """
+    where = [f"--address={address}"] if address else []
     out = subprocess.run(["dbus-daemon", "--session", "--print-address=1", "--print-pid=1",
-                          "--fork"], capture_output=True, text=True, timeout=10, check=True)
+                          "--fork", *where], capture_output=True, text=True, timeout=10,
+                         check=True)
     address, pid = out.stdout.split()[:2]
     return address, int(pid)
 
