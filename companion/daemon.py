@@ -222,8 +222,7 @@ class Deliverer:
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=("snoozed",)),
                                                   now, self.settings)
         for row in ready:
-            self._notify(row, missed=0)
-            self._listen_if_auto(row)
+            self._show_and_listen(row, missed=0)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
@@ -299,8 +298,7 @@ class Deliverer:
         if row is None:  # another process got there first: it is theirs to send
             return
         self._supersede(int(row["id"]))
-        self._notify(row, missed=missed)
-        self._listen_if_auto(row)
+        self._show_and_listen(row, missed=missed)
 
     def _supersede(self, keep: int) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
@@ -308,12 +306,12 @@ class Deliverer:
             if int(old["id"]) != keep:
                 self.store.set_delivery(int(old["id"]), "missed")
 
-    def _notify(self, row: dict[str, Any], *, missed: int) -> None:
+    def _notify(self, row: dict[str, Any], *, missed: int, listening: bool = False) -> None:
         from .adapters.notify import NotifyError
 
         self.backend.refresh()  # a notification service that appeared (or came back)
         try:
-            nid = self.backend.send(self.notice(row, missed=missed))
+            nid = self.backend.send(self.notice(row, missed=missed, listening=listening))
         except NotifyError as exc:
             again = int(row["id"]) in self.unshown  # said once, not at every retry
             log.log(logging.DEBUG if again else logging.WARNING,
@@ -341,15 +339,18 @@ class Deliverer:
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
     def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
-               speak: bool = True) -> Any:
+               speak: bool = True, listening: bool = False) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
-        when `speak` and voice can work (if it cannot, why is added once)."""
+        when `speak` and voice can work (if it cannot, why is added once). `listening`: the
+        microphone opens for it right away ("auto"), so it says so and offers no Speak."""
         from .adapters.notify import Notice
 
-        can_speak, why_not = self._voice_offer() if speak else (False, "")
+        offered = speak and not listening
+        can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"))
+                                           missed=missed, command_hint=not _has(actions, "write"),
+                                           listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -378,6 +379,8 @@ class Deliverer:
         if row["status"] in ("answered", "skipped"):
             return
         log.info("button %s pressed for delivery %s", action, ref)
+        if action in ("snooze", "skip", "write"):
+            self._stop_listening(int(ref))  # the person chose another way than speaking
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
@@ -395,11 +398,21 @@ class Deliverer:
         offer = getattr(self.speak, "offer", None)
         return offer() if offer is not None else (True, "")
 
-    def _listen_if_auto(self, row: dict[str, Any]) -> None:
-        """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
+    def _show_and_listen(self, row: dict[str, Any], *, missed: int) -> None:
+        """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
+        to work) it listens right away, and the notification says so instead of offering
+        Speak or the command."""
         auto = getattr(self.speak, "auto", None)
-        if auto is not None and not self.dry_run:
+        will_listen = getattr(self.speak, "will_listen", None)
+        listening = bool(auto and will_listen and not self.dry_run and will_listen())
+        self._notify(row, missed=missed, listening=listening)
+        if listening and auto is not None:
             auto(row)
+
+    def _stop_listening(self, delivery_id: int) -> None:
+        stop = getattr(self.speak, "stop_listening", None)
+        if stop is not None:
+            stop(delivery_id)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its

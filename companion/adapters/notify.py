@@ -40,6 +40,7 @@ class Notice:
     body: str
     actions: tuple[tuple[str, str], ...] = ()
     urgency: int = 1  # 0 low, 1 normal, 2 critical
+    replaces: int = 0  # the id of a notification this one takes the place of (D-Bus)
 
 
 class Backend(Protocol):
@@ -263,7 +264,8 @@ class DbusBackend:
                 actions += [key, label]
         hints = {"urgency": ("y", notice.urgency), "desktop-entry": ("s", APP_NAME)}
         msg = new_method_call(self._addr, "Notify", "susssasa{sv}i",
-                              (APP_NAME, 0, "", notice.title, body, actions, hints, -1))
+                              (APP_NAME, notice.replaces, "", notice.title, body, actions,
+                               hints, -1))
         try:
             return int(self._call(msg)[0])
         except Exception as exc:
