@@ -26,18 +26,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from . import checkins
+from .adapters.notify import Backend, Notice, NotifyError
+from .app import App, LogUi
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
 from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
-from .store import OPEN_STATUSES, Store, stamp
+from .store import Store, stamp
+from .vocab import OPEN_STATUSES, CheckinKind, Status
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -45,7 +48,35 @@ log = logging.getLogger("companion")
 MAX_SLEEP = 60.0
 RETRY_SECONDS = 15.0  # after a failure (database busy or full, no notification server)
 JUMP_SECONDS = 30.0
-SpeakHook = Callable[[dict[str, Any]], None]
+Row = dict[str, Any]
+
+
+class SpeakHook(Protocol):
+    """The voice check-in as the daemon sees it (voice_checkin.VoiceCheckins)."""
+
+    def __call__(self, row: Row) -> None:
+        """Speak was pressed for the check-in `row`."""
+        ...
+
+    def offer(self) -> tuple[bool, str]:
+        """Whether to show Speak, and (once) why voice cannot work here."""
+        ...
+
+    def auto(self, row: Row) -> None:
+        """A check-in fired in "auto" mode: listen if voice can work."""
+        ...
+
+    def will_listen(self) -> bool:
+        """Whether a check-in firing now is listened to at once (so its notice says so)."""
+        ...
+
+    def stop_listening(self, delivery_id: int) -> None:
+        """Write, Snooze or Skip was pressed: stop listening to that check-in, keep nothing."""
+        ...
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop listening (what was heard is still saved)."""
+        ...
 Echo = Callable[[str], None]
 TERMINALS = {  # terminal: the arguments that come before the command it runs
     "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
@@ -182,7 +213,7 @@ class Deliverer:
 
     store: Store
     settings: Settings
-    backend: Any
+    backend: Backend
     clock: Clock
     dry_run: bool = False
     terminal: list[str] | None = None
@@ -194,6 +225,34 @@ class Deliverer:
     unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     logged: dict[int, int] = field(default_factory=dict)  # the latest shown only in the log
+
+    # -------------------------------------------------------- what voice check-ins use
+    @property
+    def app(self) -> App:
+        """This daemon's parts as an App (made on demand: a reload replaces the settings)."""
+        return App(paths=self.paths or resolve_paths(), ui=LogUi(), clock=self.clock,
+                   backend=self.backend, _settings=self.settings, _store=self.store)
+
+    @property
+    def supports_actions(self) -> bool:
+        return bool(self.backend.supports_actions)
+
+    def send(self, notice: Notice) -> int:
+        """Show a notification; its id, or 0 when it could not be shown."""
+        try:
+            return int(self.backend.send(notice))
+        except NotifyError as exc:
+            log.warning("a notification could not be shown: %s", exc)
+            return 0
+
+    def show_again(self, row: Row, *, note: str, speak: bool) -> None:
+        """Show the check-in `row` again (its buttons answered here), with `note` added; it
+        takes the place of the notification showing it (which may say it is listening)."""
+        shown = [n for n, d in self.by_notification.items() if d == int(row["id"])]
+        notice = replace(self.notice(row, note=note, speak=speak), replaces=max(shown, default=0))
+        nid = self.send(notice)
+        if nid:
+            self.by_notification[nid] = int(row["id"])
 
     def tick(self, now: datetime) -> datetime:
         """Deliver everything due at `now`; returns when something next falls due.
@@ -212,14 +271,14 @@ class Deliverer:
                              session_starts=session_starts(self.store, self.settings, now),
                              last_entry=self._last_entry(), since=self.since)
         for occ in plan.missed:
-            self._record(occ, "missed")
+            self._record(occ, Status.MISSED)
         for occ in plan.covered:
-            self._record(occ, "answered", now=now)
+            self._record(occ, Status.ANSWERED, now=now)
         if plan.catch_up is not None:
             self._deliver(plan.catch_up, now, missed=plan.catch_up_count)
         for occ in plan.send:
             self._deliver(occ, now)
-        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=("snoozed",)),
+        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
             self._show_and_listen(row, missed=0)
@@ -239,7 +298,7 @@ class Deliverer:
                      delivery_id)
         for delivery_id, missed in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
-            if row["status"] != "due":  # answered, skipped or superseded meanwhile
+            if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
             log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
@@ -257,7 +316,7 @@ class Deliverer:
         logged, self.logged = self.logged, {}
         for delivery_id, missed in logged.items():
             row = self.store.delivery(delivery_id)
-            if row["status"] == "notified":
+            if row["status"] == Status.NOTIFIED:
                 log.info("showing check-in %s now that notifications can be shown",
                          row["schedule"])
                 self._notify(row, missed=missed)
@@ -304,11 +363,9 @@ class Deliverer:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
         for old in self.store.deliveries(statuses=OPEN_STATUSES):
             if int(old["id"]) != keep:
-                self.store.set_delivery(int(old["id"]), "missed")
+                self.store.set_delivery(int(old["id"]), Status.MISSED)
 
     def _notify(self, row: dict[str, Any], *, missed: int, listening: bool = False) -> None:
-        from .adapters.notify import NotifyError
-
         self.backend.refresh()  # a notification service that appeared (or came back)
         try:
             nid = self.backend.send(self.notice(row, missed=missed, listening=listening))
@@ -325,7 +382,7 @@ class Deliverer:
             if self.backend.name == "log":
                 self.logged = {int(row["id"]): missed}
             self.by_notification[nid] = int(row["id"])
-            self._keep(int(row["id"]), "notified", notified_at=stamp(self.clock.now())[0])
+            self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
 
@@ -343,12 +400,11 @@ class Deliverer:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once). `listening`: the
         microphone opens for it right away ("auto"), so it says so and offers no Speak."""
-        from .adapters.notify import Notice
-
         offered = speak and not listening
         can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
-        title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
+        title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
+                                           row.get("prompt") or "",
                                            missed=missed, command_hint=not _has(actions, "write"),
                                            listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
@@ -376,7 +432,7 @@ class Deliverer:
         if not ref.isdigit():
             return
         row = self.store.delivery(int(ref))
-        if row["status"] in ("answered", "skipped"):
+        if row["status"] in (Status.ANSWERED, Status.SKIPPED):
             return
         log.info("button %s pressed for delivery %s", action, ref)
         if action in ("snooze", "skip", "write"):
@@ -384,7 +440,7 @@ class Deliverer:
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
-            self.store.set_delivery(int(ref), "skipped", answered_at=stamp(now)[0])
+            self.store.set_delivery(int(ref), Status.SKIPPED, answered_at=stamp(now)[0])
         elif action == "write" and self.terminal is not None:
             open_in_terminal(self.terminal, [*companion_command(), "checkin"])
         elif action == "speak" and self.speak is not None:
@@ -393,26 +449,21 @@ class Deliverer:
     # -------------------------------------------------------- voice check-ins
     def _voice_offer(self) -> tuple[bool, str]:
         """Whether to show Speak, and (once) why voice cannot work here."""
-        if self.speak is None:
-            return False, ""
-        offer = getattr(self.speak, "offer", None)
-        return offer() if offer is not None else (True, "")
+        return self.speak.offer() if self.speak is not None else (False, "")
 
-    def _show_and_listen(self, row: dict[str, Any], *, missed: int) -> None:
+    def _show_and_listen(self, row: Row, *, missed: int) -> None:
         """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
         to work) it listens right away, and the notification says so instead of offering
         Speak or the command."""
-        auto = getattr(self.speak, "auto", None)
-        will_listen = getattr(self.speak, "will_listen", None)
-        listening = bool(auto and will_listen and not self.dry_run and will_listen())
+        listening = bool(self.speak is not None and not self.dry_run
+                         and self.speak.will_listen())
         self._notify(row, missed=missed, listening=listening)
-        if listening and auto is not None:
-            auto(row)
+        if listening and self.speak is not None:
+            self.speak.auto(row)
 
     def _stop_listening(self, delivery_id: int) -> None:
-        stop = getattr(self.speak, "stop_listening", None)
-        if stop is not None:
-            stop(delivery_id)
+        if self.speak is not None:
+            self.speak.stop_listening(delivery_id)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
@@ -420,7 +471,7 @@ class Deliverer:
         from .voice_checkin import undo
 
         row = undo(self.store, self.paths or resolve_paths(), ref)
-        if row is not None and row["status"] == "notified":
+        if row is not None and row["status"] == Status.NOTIFIED:
             self._notify(row, missed=0)
 
 
@@ -624,9 +675,8 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
         daemon.install_signals()
         return daemon.run()
     finally:
-        close_voice = getattr(deliverer.speak, "close", None) if deliverer else None
-        if close_voice is not None:
-            close_voice()  # stops listening; what was heard is still saved
+        if deliverer is not None and deliverer.speak is not None:
+            deliverer.speak.close()  # stops listening; what was heard is still saved
         if backend is not None:
             backend.close()
         lock.release()
