@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -293,7 +293,8 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -340,7 +341,7 @@ class _Validator:
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
             try:
                 out[key] = check(value)
             except _Bad as exc:
@@ -366,7 +367,7 @@ class _Validator:
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
             try:
                 fields[key] = check(value)
             except _Bad as exc:
@@ -377,7 +378,8 @@ class _Validator:
         return ScheduleEntry(**fields)
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
+def suggest(key: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -386,7 +388,7 @@ def _suggest(key: str, known: dict[str, Any]) -> str:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Parse and validate one file; values come back checked and converted."""
-    data, text = _read_toml(path)
+    data, text = read_toml(path)
     return _Validator(data, text, str(path)).validate()
 
 

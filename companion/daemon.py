@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from . import checkins
+from . import checkins, content
 from .adapters.notify import Backend, Notice, NotifyError
 from .app import App, LogUi
 from .clock import Clock
@@ -352,10 +352,12 @@ class Deliverer:
                                        "prompt": prompt}
             self._notify(preview, missed=missed)
             return
-        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
-        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt)
+        folder = self.paths.config_dir if self.paths is not None else None
+        choice = checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text)
         if row is None:  # another process got there first: it is theirs to send
             return
+        content.record(self.store, choice)
         self._supersede(int(row["id"]))
         self._show_and_listen(row, missed=missed)
 
