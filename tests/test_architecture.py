@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion", "companion.errors", "companion.vocab", "companion.clock",
         "companion.paths", "companion.resources", "companion.packs", "companion.zones",
         "companion.dates", "companion.config", "companion.store", "companion.cipher_db",
+        "companion.crisis_match",  # a text matcher that config checks patterns with
     }),
     ("adapters", {  # the outside things: sound, speech, notifications, models
         "companion.adapters", "companion.adapters.notify", "companion.adapters.speaker",
