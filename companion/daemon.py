@@ -22,6 +22,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -36,7 +37,15 @@ from . import checkins
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
-from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
+from .paths import (
+    Paths,
+    ensure_dir,
+    open_own,
+    open_private,
+    read_own_text,
+    resolve_paths,
+    write_private_text,
+)
 from .store import OPEN_STATUSES, Store, stamp
 from .zones import system_zone
 
@@ -62,9 +71,9 @@ def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
     for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
         logger.removeHandler(handler)
         handler.close()
-    create_private_file(log_file)
+    ensure_dir(log_file.parent)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
+    handlers: list[logging.Handler] = [PrivateLogHandler(log_file)]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
@@ -72,6 +81,16 @@ def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
         handler._companion = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+class PrivateLogHandler(logging.FileHandler):
+    """The log file, opened as companion's own: 0600, never through a link or into a FIFO."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, encoding="utf-8")
+
+    def _open(self) -> Any:
+        return open_private(Path(self.baseFilename), "a", encoding=self.encoding)
 
 
 class InstanceLock:
@@ -83,7 +102,7 @@ class InstanceLock:
 
     def acquire(self) -> None:
         ensure_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -106,11 +125,13 @@ class InstanceLock:
 
 def lock_holder(path: Path) -> int | None:
     """The pid of a running daemon, or None (used by `service status` and `doctor`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # never waits on a FIFO, never reads through a link
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         text = os.read(fd, 32).decode(errors="replace").strip()
@@ -552,9 +573,10 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
     """When the daemon first ran for this data (kept in a small file next to the log)."""
     marker = paths.state_dir / "daemon-since"
     try:
-        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+        return datetime.fromisoformat(read_own_text(marker).strip())
     except (OSError, ValueError):
         if not dry_run:
+            ensure_dir(marker.parent)
             write_private_text(marker, stamp(now)[0])
         return now
 

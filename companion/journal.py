@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from dataclasses import asdict
@@ -11,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import pending_file
 from .clock import Clock
 from .errors import CompanionError
-from .paths import Paths, write_private_text
+from .paths import Paths
 from .store import OPEN_STATUSES, EntryDraft, Store, stamp
 
 log = logging.getLogger("companion.journal")
@@ -62,8 +62,7 @@ def checkin_prompt(store: Store) -> str:
 # The text waits, fsynced, in a private file and is added by the next save or the
 # daemon's next wake. The pending folder sits in the data folder; when that disk is
 # the full one, in the runtime folder (memory) instead.
-PENDING_GLOB = "*.json"
-_RETRYABLE = {5, 6, 10, 13}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL
+_RETRYABLE = {5, 6, 8, 10, 13}  # BUSY, LOCKED, READONLY (a read-only disk), IOERR, FULL
 
 
 def can_set_aside(exc: BaseException) -> bool:
@@ -84,6 +83,8 @@ def why_not_saved(exc: BaseException, folder: Path) -> str:
         return "the disk is full, so the database could not take it right now."
     if code in (5, 6):
         return "another program is holding the database, so it could not take it right now."
+    if code == 8:
+        return "the database's folder is read-only, so it could not take it right now."
     return "the disk could not be written just now."
 
 
@@ -97,19 +98,22 @@ def pending_dirs(paths: Paths, env: dict[str, str] | None = None) -> list[Path]:
     return dirs
 
 
-def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime) -> Path | None:
-    """Keep a draft that could not be saved in a private file; None if no place took it."""
+def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime,
+              store: Store | None = None) -> Path | None:
+    """Keep a draft that could not be saved in a private file; None if no place took it.
+
+    `store` is the database that could not take it, if it was opened: when it is
+    encrypted, the file is sealed with its key (see pending_file.py).
+    """
     record = asdict(draft)
     record["when"] = (draft.when or now).isoformat()
     record["answer"] = answer
-    name = f"{stamp(now)[1].replace(':', '')}-{os.getpid()}-{id(draft)}.json"
+    stem = f"{stamp(now)[1].replace(':', '')}-{os.getpid()}-{id(draft)}"
     for folder in pending_dirs(paths):
         try:
-            write_private_text(folder / name, json.dumps(record, ensure_ascii=False))
+            return pending_file.write(folder, stem, record, store=store, db_file=paths.db_file)
         except (OSError, CompanionError):
             log.warning("could not set an entry aside in %s", folder)
-            continue
-        return folder / name
     return None
 
 
@@ -121,11 +125,10 @@ def replay_pending(store: Store, paths: Paths) -> int:
     """
     done = 0
     for folder in pending_dirs(paths):
-        for file in sorted(folder.glob(PENDING_GLOB)) if folder.is_dir() else []:
+        for file in pending_file.files(folder):
             try:
-                record = json.loads(file.read_text(encoding="utf-8"))
-                draft, answer = _draft_from(record)
-            except (OSError, ValueError, TypeError):
+                draft, answer = _draft_from(pending_file.read(file, store=store))
+            except (OSError, ValueError, TypeError, CompanionError):
                 log.warning("a set-aside entry could not be read; it stays in %s", folder)
                 continue
             _save_once(store, draft, answer=answer)

@@ -7,8 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .paths import Paths, ensure_dir
+from .paths import Paths, check_output, ensure_dir
 from .store import Store
 
 
@@ -52,7 +51,4 @@ def make_backup(store: Store, paths: Paths, dest: Path | None, *, now: datetime)
         dest = ensure_dir(paths.backups_dir) / name
     elif dest.is_dir():
         dest = dest / name
-    elif not dest.parent.is_dir():
-        raise InputError(f"the folder {dest.parent} does not exist; create it first or choose "
-                         "another place for the backup.")
-    return store.backup(dest)
+    return store.backup(check_output(dest, paths))

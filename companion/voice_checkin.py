@@ -335,7 +335,8 @@ class VoiceCheckins:
             if not journal.can_set_aside(exc):
                 raise
             draft = answer_draft(row, heard, linked=True)
-            kept = journal.set_aside(app.paths, draft, answer=True, now=app.clock.now())
+            kept = journal.set_aside(app.paths, draft, answer=True, now=app.clock.now(),
+                                     store=app.store)
             log.warning("voice check-in %s could not be saved now (%s); %s", row["id"],
                         journal.why_not_saved(exc, app.paths.data_dir),
                         "set aside for the next wake" if kept else "nowhere could keep it")

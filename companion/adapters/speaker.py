@@ -136,11 +136,11 @@ class Utterance:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
         from ..paths import create_private_file
 
-        path = Path(path).expanduser().resolve()
+        path = Path(path).expanduser().absolute()
         if path.is_dir():
             raise CompanionError(f"{path} is a folder; give a file name such as phrase.wav.")
         try:
-            create_private_file(path)
+            create_private_file(path)  # never through a link; the folder must exist
         except OSError as exc:
             raise CompanionError(f"cannot write {path}: {exc.strerror}.") from exc
         self.run(self.speaker.request("save", text=text, path=str(path)))

@@ -43,9 +43,11 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @pass_app
 def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
-    from ..paths import write_private_text
+    from ..paths import check_output, write_private_text
     from ..transfer import export_text
 
+    if output is not None:
+        check_output(output, app.paths)
     text = export_text(app.store, fmt, now=app.clock.now())
     if output is None:
         click.echo(text, nl=False)

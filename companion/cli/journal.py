@@ -54,15 +54,18 @@ def _save(app: AppContext, draft: Any, *, what: str, answer: bool = False) -> di
     from .. import journal
     from ..errors import StoreError
 
+    store = None
     try:
-        journal.replay_pending(app.store, app.paths)
+        store = app.store
+        journal.replay_pending(store, app.paths)
         if answer:
-            return journal.answer_checkin(app.store, draft, clock=app.clock)[0]
-        return dict(app.store.add_entry(draft))
+            return journal.answer_checkin(store, draft, clock=app.clock)[0]
+        return dict(store.add_entry(draft))
     except StoreError as exc:
         if not journal.can_set_aside(exc):
             raise
-        kept = journal.set_aside(app.paths, draft, answer=answer, now=app.clock.now())
+        kept = journal.set_aside(app.paths, draft, answer=answer, now=app.clock.now(),
+                                 store=store)
         reason = journal.why_not_saved(exc, app.paths.data_dir)
         raise StoreError(_set_aside_message(reason, what, kept, draft.text)) from exc
 

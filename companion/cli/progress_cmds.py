@@ -145,10 +145,12 @@ def week(app: AppContext, fmt: str, output: Path | None, open_it: bool) -> None:
 def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | None,
              open_it: bool) -> None:
     from .. import brief as briefs
-    from ..paths import ensure_dir, write_private_text
+    from ..paths import check_output, ensure_dir, write_private_text
 
     text = briefs.render(data, fmt)
-    if output is None and (fmt == "html" or open_it):
+    if output is not None:
+        check_output(output, app.paths)
+    elif fmt == "html" or open_it:
         ensure_dir(app.paths.exports_dir)
         output = app.paths.exports_dir / f"brief-{data['span']['end'][:10]}.{fmt}"
     if output is None:
