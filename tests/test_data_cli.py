@@ -178,6 +178,7 @@ def test_everything_is_private_with_umask_022(cli, home: Path) -> None:
     try:
         fill(cli)
         cli("backup")
+        cli("brief", "--format", "html")  # companion makes its exports folder
         cli("export", "-o", str(home / "exports" / "all.json"))
         held = Store.open(home / "companion.db")  # keeps -wal and -shm on disk
         held.add_entry(EntryDraft("reflection", "while the files are open"))
