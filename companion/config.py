@@ -12,14 +12,13 @@ from typing import Any, NoReturn
 
 from .errors import ConfigError
 from .resources import pack_file
-from .vocab import CHECKIN_AREAS, DAY_NAMES
+from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
     "weekdays": DAY_NAMES[:5],
     "weekends": DAY_NAMES[5:],
 }
-SCHEDULE_KINDS = ("checkin", "weekly", "friend")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -29,7 +28,7 @@ class ScheduleEntry:
     name: str
     time: time
     days: tuple[str, ...]
-    kind: str = "checkin"
+    kind: str = CheckinKind.CHECKIN
     area: str = ""
     day_of_month: int | None = None
 
@@ -451,3 +450,13 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
+    """Settings that never fail: with a mistake in the user's file, the defaults stand in
+    (a person's words are saved whatever the configuration says). Returns the settings and
+    the mistakes found, for one warning line."""
+    try:
+        return load_settings(user_file), []
+    except ConfigError as exc:
+        return load_settings(None), [str(exc)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app
+from ..app import App
+from .common import pass_app
 
 
 @click.group("config")
@@ -14,9 +15,9 @@ def config_group() -> None:
 
 @config_group.command("check")
 @pass_app
-def config_check(app: AppContext) -> None:
+def config_check(app: App) -> None:
     """Check the configuration file; name the file, line and key of any problem."""
-    settings = app.settings
+    settings = app.checked_settings()
     if app.paths.config_file.exists():
         click.echo(f"{app.paths.config_file}: ok")
     else:
@@ -26,14 +27,14 @@ def config_check(app: AppContext) -> None:
 
 @config_group.command("path")
 @pass_app
-def config_path(app: AppContext) -> None:
+def config_path(app: App) -> None:
     """Print where the configuration file is (or would be)."""
     click.echo(str(app.paths.config_file))
 
 
 @config_group.command("show")
 @pass_app
-def config_show(app: AppContext) -> None:
+def config_show(app: App) -> None:
     """Print the effective configuration: the defaults with your changes."""
     from ..config import dump_settings
 
