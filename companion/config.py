@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
@@ -174,6 +175,17 @@ def _text_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _pattern_list(value: Any) -> tuple[str, ...]:
+    """[safety] extra_phrases: texts in the notation of config/crisis.toml."""
+    phrases = _text_list(value)
+    for phrase in phrases:
+        try:
+            pattern_regex(phrase)
+        except PatternError as exc:
+            raise _Bad(f"{exc} (see the notation at the top of crisis.toml)") from exc
+    return phrases
+
+
 def parse_days(value: Any) -> tuple[str, ...]:
     """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
     if isinstance(value, str):
@@ -244,7 +256,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "safety": {
         "region": _text(choices=("US", "CA", "UK", "IE", "AU", "other")),
-        "extra_phrases": _text_list,
+        "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
     "storage": {
@@ -293,15 +305,19 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError("this is nested too deeply to be a configuration",
+                          file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
@@ -340,7 +356,7 @@ class _Validator:
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
             try:
                 out[key] = check(value)
             except _Bad as exc:
@@ -366,7 +382,7 @@ class _Validator:
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
             try:
                 fields[key] = check(value)
             except _Bad as exc:
@@ -377,7 +393,8 @@ class _Validator:
         return ScheduleEntry(**fields)
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
+def suggest(key: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -386,7 +403,7 @@ def _suggest(key: str, known: dict[str, Any]) -> str:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Parse and validate one file; values come back checked and converted."""
-    data, text = _read_toml(path)
+    data, text = read_toml(path)
     return _Validator(data, text, str(path)).validate()
 
 

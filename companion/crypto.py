@@ -63,10 +63,13 @@ def is_encrypted(path: Path) -> bool:
 
 
 def _size(path: Path) -> int:
+    """The file's size, 0 when there is none; StoreError when its place cannot be read."""
     try:
         return path.stat().st_size
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return 0
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -75,10 +78,21 @@ def _head(path: Path, size: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except (FileNotFoundError, IsADirectoryError):
         return b""
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
     try:
         return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
     finally:
         os.close(fd)
+
+
+def _unreadable(path: Path, exc: OSError) -> StoreError:
+    if isinstance(exc, NotADirectoryError):
+        return StoreError(f"{path.parent} is not a folder, so the database {path} cannot be "
+                          "kept there (COMPANION_HOME names a folder).")
+    # a link that loops, a file we may not read
+    return StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                      "Nothing was changed.")
 
 
 def _looks_random(data: bytes) -> bool:

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import sys
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +71,10 @@ RECORD_TABLES: dict[str, str] = {
 }
 ENTRY_KINDS = tuple(EntryKind)
 DELIVERY_STATUSES = tuple(Status)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no record can have an id beyond it
+# A UTC time stamp as `stamp` writes it; rows holding anything else are passed over
+# where a time is computed from them (they can still be listed, exported and forgotten).
+UTC_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
 
 
 @migrations(name="0001_initial")
@@ -160,7 +164,18 @@ def _m0002_sessions(db: Database) -> None:
     db.table("sessions").add_column("all_day", int, not_null_default=0)
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
+@migrations(name="0003_content_cycles")
+def _m0003_content_cycles(db: Database) -> None:
+    # Which pool a prompt or phrase came from, and where that pool's shuffled cycle stood:
+    # the pool is worked through before anything in it comes back.
+    table = db.table("content_uses")
+    table.add_column("pool", str)
+    table.add_column("cycle", int)
+    table.add_column("seed", int)
+    table.create_index(["pool", "cycle"])
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -325,8 +340,17 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(row)
     for key in ("tags", "words"):
         if isinstance(out.get(key), str):
-            out[key] = json.loads(out[key])
+            out[key] = json_or_text(out[key])
     return out
+
+
+def json_or_text(text: str) -> Any:
+    """The JSON value `text` holds, or `text` itself when it holds none (a row edited by
+    hand or by another program is still shown, exported and forgotten, never an error)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 class Store:
@@ -355,7 +379,11 @@ class Store:
         commands work, writing ones say why they cannot.
         """
         read_only = _read_only(path)
-        _check_files(path, create=not read_only)
+        try:
+            _check_files(path, create=not read_only)
+        except OSError as exc:  # a folder in its place, a file we may not open...
+            raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                             "Nothing was changed.") from exc
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout, read_only=read_only)
             try:
@@ -479,7 +507,8 @@ class Store:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = list(self.db.table(table).rows_where("id = ?", [record_id]))
+            rows = list(self.db.table(table).rows_where("id = ?", [record_id])) \
+                if abs(record_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
@@ -508,8 +537,10 @@ class Store:
         return self.rows("entries", since=since, until=until, where=where, params=params)
 
     def latest_entry_utc(self) -> str | None:
+        """When the newest entry was written (rows with a damaged time are passed over)."""
+        sql = "SELECT max(created_utc) FROM entries WHERE created_utc GLOB ?"
         with sqlite_errors(self.path):
-            row = self.db.execute("SELECT max(created_utc) FROM entries").fetchone()
+            row = self.db.execute(sql, [UTC_GLOB]).fetchone()
         return row[0] if row else None
 
     # ------------------------------------------------------------ skills and moments
@@ -564,8 +595,9 @@ class Store:
     def add_pattern(self, name: str) -> dict[str, Any]:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
-        if self.find_pattern(name) is not None:
-            raise InputError(f"there is already a pattern called {name.strip()!r}.")
+        if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
+            raise InputError("there is already a pattern with that name; "
+                             "`companion pattern list` shows yours.")
         with self.writing() as db:
             pk = db.table("patterns").insert({"name": name.strip(), "created_at": local,
                                         "created_utc": utc}).last_pk
@@ -582,7 +614,8 @@ class Store:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
-                f"there is no pattern called {name!r}; add it with `companion pattern add`.")
+                "there is no pattern with that name yet; `companion pattern list` shows yours, "
+                "and `companion pattern add` names a new one. Nothing was saved.")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
@@ -615,18 +648,32 @@ class Store:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
-    def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
-        """Remember that a prompt or phrase was used (so it is not repeated soon)."""
+    def record_use(self, kind: str, key: str, when: datetime | None = None, *,
+                   pool: str | None = None, cycle: int | None = None,
+                   seed: int | None = None) -> None:
+        """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
         with self.writing() as db:
             db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
-                                       "used_utc": utc})
+                                             "used_utc": utc, "pool": pool, "cycle": cycle,
+                                             "seed": seed})
 
-    def recent_uses(self, kind: str, limit: int) -> list[str]:
-        sql = "SELECT key FROM content_uses WHERE kind = ? ORDER BY used_utc DESC, id DESC LIMIT ?"
+    def cycle_state(self, pool: str) -> dict[str, Any]:
+        """Where a pool's cycle stands: its number and seed (0 and None before the first
+        use), the keys shown in it, the last key shown, and how many were ever shown."""
+        last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
+                    "ORDER BY id DESC LIMIT 1")
         with sqlite_errors(self.path):
-            return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
-
+            last = self.db.execute(last_sql, [pool]).fetchone()
+            # an imported row may hold anything: what is not a number starts afresh
+            cycle = last[1] if last and isinstance(last[1], int) else 0
+            seen = [r[0] for r in self.db.execute(
+                "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
+            count = self.db.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
+                                    [pool]).fetchone()[0]
+        seed = last[2] if last and isinstance(last[2], int) else None
+        return {"cycle": cycle, "seed": seed, "seen": seen,
+                "last": last[0] if last else None, "count": int(count)}
 
     # ------------------------------------------------------------ check-in deliveries
     def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
@@ -651,7 +698,8 @@ class Store:
 
     def delivery(self, delivery_id: int) -> dict[str, Any]:
         with sqlite_errors(self.path):
-            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id]))
+            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id])) \
+                if abs(delivery_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -741,17 +789,29 @@ class Store:
         record = self.get(kind, record_id)
         files = [record["audio_path"]] if kind == "entry" and record.get("audio_path") else []
         with self.writing() as db:
-            if kind == "pattern":
-                db.table("pattern_notices").delete_where("pattern_id = ?", [record_id])
-            if kind == "entry":
-                db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record_id])
+            self._forget_links(db, kind, record)
             db.table(RECORD_TABLES[kind]).delete(record_id)
         self.scrub()
         return files
 
+    @staticmethod
+    def _forget_links(db: Database, kind: str, record: dict[str, Any]) -> None:
+        """What holds a copy of a record's words, or points at it, goes with it."""
+        if kind == "pattern":
+            db.table("pattern_notices").delete_where("pattern_id = ?", [record["id"]])
+        if kind == "entry":
+            db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record["id"]])
+        if kind == "moment":  # `moment --skill X` logged X as a skill use of its own
+            db.table("skill_uses").delete_where("moment_id = ?", [record["id"]])
+        if kind == "skill" and record.get("moment_id") is not None:
+            db.execute("UPDATE moments SET skill = NULL WHERE id = ? AND skill = ?",
+                       [record["moment_id"], record["skill"]])
+
     def forget_all(self) -> list[str]:
         """Delete every record; returns the audio files the entries pointed at."""
-        files = [r["audio_path"] for r in self.rows("entries") if r.get("audio_path")]
+        sql = "SELECT audio_path FROM entries WHERE audio_path IS NOT NULL"
+        with sqlite_errors(self.path):
+            files = [str(r[0]) for r in self.db.execute(sql).fetchall()]
         with self.writing() as db:
             for table in reversed(USER_TABLES):
                 db.table(table).delete_where()
@@ -777,7 +837,11 @@ class Store:
     def backup(self, dest: Path) -> Path:
         """An online copy of the database, verified with integrity_check before it is kept."""
         tmp = dest.with_name(f".{dest.name}.partial")
-        create_private_file(tmp)
+        try:
+            create_private_file(tmp)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         try:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
@@ -790,6 +854,9 @@ class Store:
             if result != "ok":
                 raise StoreError(f"the backup copy failed its integrity check ({result}).")
             tmp.replace(dest)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         finally:
             tmp.unlink(missing_ok=True)
         make_private(dest)
@@ -835,28 +902,37 @@ class Store:
             return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
                     for t in USER_TABLES}
 
-    def load(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    def load(self, tables: dict[str, list[dict[str, Any]]], *,
+             on_added: Callable[[str, dict[str, Any]], object] | None = None) -> dict[str, int]:
         """Insert rows from an export in one transaction; rows already here are skipped.
 
         Ids are kept where free; a clash with a different row gets a new id and the
-        references to it follow.
+        references to it follow. `on_added(table, row)` hears of every row added.
         """
         counts: dict[str, int] = {}
         remap: dict[str, dict[int, int]] = {}
         with self.writing() as db:
             for table in USER_TABLES:
                 remap[table], counts[table] = self._load_table(db, table, tables.get(table, []),
-                                                               remap)
+                                                               remap, on_added)
             for old, new in remap["entries"].items():
                 db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
         return counts
 
     def _load_table(self, db: Database, table: str, rows: list[dict[str, Any]],
-                    remap: dict[str, dict[int, int]]) -> tuple[dict[int, int], int]:
+                    remap: dict[str, dict[int, int]],
+                    on_added: Callable[[str, dict[str, Any]], object] | None = None,
+                    ) -> tuple[dict[int, int], int]:
         moved: dict[int, int] = {}
         added = 0
         for row in rows:
             row = _follow_references(table, dict(row), remap)
+            if table == "patterns":  # names are unique: one already here is the same pattern
+                same = self.find_pattern(str(row["name"]))
+                if same is not None:
+                    if same["id"] != row["id"]:
+                        moved[row["id"]] = same["id"]
+                    continue
             if table == "sessions" and row.get("uid"):
                 clash = list(db.table("sessions").rows_where("uid = ?", [row["uid"]]))
                 if clash:
@@ -870,6 +946,8 @@ class Store:
             else:
                 db.table(table).insert(row)
             added += 1
+            if on_added is not None:
+                on_added(table, row)
         return moved, added
 
     # ---- progress, sessions and the brief

@@ -782,3 +782,12 @@ def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(home: Path, pas
         if crypto.is_encrypted(db):
             no_plain_text(home, MARKER)
     print(f"decrypt killed {ROUNDS} times ({span:.2f} s each): {outcomes}")
+
+
+def test_forget_lists_the_plain_copy_decrypt_left_in_the_exports_folder(
+        cli, home: Path, passfile: Path) -> None:
+    config(home, encrypt=True)
+    cli("reflect", f"kept {MARKER}")
+    copy = json.loads(cli("decrypt", "--json").stdout)["path"]
+    report = json.loads(cli("forget", "1", "--json").stdout)
+    assert report["copies"] == [copy]

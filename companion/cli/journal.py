@@ -101,9 +101,10 @@ def checkin(app: App, words: str | None, text: str | None, mood: int | None, are
     if snooze or skip:
         _snooze_or_skip(app, snooze=snooze, as_json=as_json)
         return
-    from .. import journal
+    from .. import content, journal
 
-    prompt = journal.checkin_prompt(app.store)
+    choice = journal.checkin_prompt(app.store, area=area, folder=app.paths.config_dir)
+    prompt = choice.text
     if text is None and not voice and audio is None:
         text = click.prompt(prompt, prompt_suffix="\n> ", err=True)
     draft = _draft(app, "checkin", text, voice=voice, audio=audio, yes=yes, prompt=prompt)
@@ -112,6 +113,7 @@ def checkin(app: App, words: str | None, text: str | None, mood: int | None, are
         return
     draft.mood, draft.area = mood, area
     _save(app, draft, what="check-in", as_json=as_json, answer=True)
+    content.record(app.store, choice)  # only now: a check-in that failed leaves no trace
 
 
 def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
@@ -126,10 +128,18 @@ def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
     emit(row, as_json, lambda: click.echo(message))
 
 
+note_option = click.option("--note", help="A few words about it ('-' reads standard input).")
+
+
+def _note(note: str | None) -> str | None:
+    """--note TEXT, or '-' for standard input."""
+    return read_text_arg(note, what="note") if note == "-" else note
+
+
 @click.command()
 @words_argument("name", required=True)
 @click.option("--helped", type=click.IntRange(0, 10), help="How much it helped, 0 to 10.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def skill(app: App, name: str, helped: int | None, note: str | None,
@@ -137,7 +147,7 @@ def skill(app: App, name: str, helped: int | None, note: str | None,
     """Log one use of a coping skill (box breathing, a walk, grounding...)."""
     from .. import journal
 
-    use = journal.add_skill_use(app, name, helped=helped, note=note)
+    use = journal.add_skill_use(app, name, helped=helped, note=_note(note))
     saved(f"a use of {name!r}", use, as_json, ref=f"skill:{use['id']}")
 
 
@@ -145,7 +155,7 @@ def skill(app: App, name: str, helped: int | None, note: str | None,
 @click.option("--intensity", type=click.IntRange(0, 10), help="How strong it was, 0 to 10.")
 @click.option("--steady-after", help="How long until you felt steady: 20m, 1h30m, 90.")
 @click.option("--skill", "skill_name", help="A skill you used.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @click.pass_context
 def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
@@ -161,7 +171,7 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
     app: App = ctx.obj
     from .. import journal
 
-    row = journal.add_moment(app, intensity, note=note, skill=skill_name,
+    row = journal.add_moment(app, intensity, note=_note(note), skill=skill_name,
                              steady_minutes=minutes)
     saved("the tough moment", row, as_json, ref=f"moment:{row['id']}")
     if minutes is None:
@@ -212,7 +222,7 @@ def pattern_add(app: App, name: str, as_json: bool) -> None:
 @pattern.command("noticed")
 @words_argument("name", required=True)
 @click.option("--responded", is_flag=True, help="You responded instead of reacting.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
@@ -220,7 +230,7 @@ def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
     """Record that you caught a pattern (noticing it is the skill)."""
     from .. import journal
 
-    row = journal.notice_pattern(app, name, responded=responded, note=note)
+    row = journal.notice_pattern(app, name, responded=responded, note=_note(note))
     emit(row, as_json, lambda: click.echo(
         f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")))
 
