@@ -314,6 +314,7 @@ def test_forgetting_a_moment_forgets_the_skill_it_named(cli, home: Path) -> None
 def test_forget_lists_copies_in_the_exports_folder(cli, home: Path) -> None:
     cli("reflect", f"copied {MARKER}")
     copy = home / "exports" / "mine.json"
+    copy.parent.mkdir(mode=0o700)  # `export -o` writes only into a folder that exists
     cli("export", "-o", str(copy))
     report = json.loads(cli("forget", "1", "--json").stdout)
     assert report["copies"] == [str(copy)]
