@@ -119,18 +119,20 @@ class CipherConnection(dbapi2.Connection):
             super().backup(target, *args, **kwargs)
 
 
-def connect(path: Path | str, key: str | None, *, timeout: float = 10.0) -> CipherConnection:
+def connect(path: Path | str, key: str | None, *, timeout: float = 10.0,
+            uri: bool = False) -> CipherConnection:
     """Open (or create) an encrypted database and prove the key right away.
 
     SQLCipher only reads page 1 on the first statement, so without the check a wrong
     passphrase would surface as "file is not a database" on some later query. Raises
     sqlite3.DatabaseError (SQLITE_NOTADB) for a wrong key or a damaged file. With key
-    None the file is a plain database (used to export between plain and encrypted).
+    None the file is a plain database (used to export between plain and encrypted). With
+    `uri`, `path` is an SQLite URI ("file:...?mode=ro" for a read-only folder).
     """
     if key == "":
         raise ValueError("an encrypted database needs a non-empty key")
     with _translated():
-        conn = dbapi2.connect(str(path), timeout=timeout, factory=CipherConnection)
+        conn = dbapi2.connect(str(path), timeout=timeout, factory=CipherConnection, uri=uri)
     try:
         # SQLCipher logs decryption failures to stderr by default; we say it ourselves.
         conn.execute("PRAGMA cipher_log_level = NONE")

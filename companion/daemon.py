@@ -36,7 +36,7 @@ from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
 from .journal import replay_pending
-from .paths import Paths, resolve_paths, write_private_text
+from .paths import Paths, ensure_dir, read_own_text, resolve_paths, write_private_text
 from .process import (
     InstanceLock,
     SystemdNotifier,
@@ -527,9 +527,10 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
     """When the daemon first ran for this data (kept in a small file next to the log)."""
     marker = paths.state_dir / "daemon-since"
     try:
-        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+        return datetime.fromisoformat(read_own_text(marker).strip())
     except (OSError, ValueError):
         if not dry_run:
+            ensure_dir(marker.parent)
             write_private_text(marker, stamp(now)[0])
         return now
 

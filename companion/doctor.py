@@ -51,7 +51,10 @@ def check_database(app: Any) -> list[Check]:
     try:
         verdict = app.store.integrity()
     except CompanionError as exc:
-        return [result("database", False, str(exc), "restore a backup from the backups folder")]
+        # An error that knows its own fix (a passphrase nobody can give here) says it;
+        # restoring a backup is for a database that cannot be read.
+        fix = getattr(exc, "fix", "") or "restore a backup from the backups folder"
+        return [result("database", False, str(exc), fix)]
     count = len(app.store.entries())
     return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count} entries",
                    "" if verdict == "ok" else "restore a backup: companion backup copies")]

@@ -15,13 +15,14 @@ import os
 import shlex
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import CompanionError
-from .paths import create_private_file, ensure_dir
+from .paths import ensure_dir, open_own, open_private
 
 if TYPE_CHECKING:  # the settings are only read here; importing config costs ~25 ms
     from .config import Settings
@@ -35,9 +36,9 @@ def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
     for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
         logger.removeHandler(handler)
         handler.close()
-    create_private_file(log_file)
+    ensure_dir(log_file.parent)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
+    handlers: list[logging.Handler] = [PrivateLogHandler(log_file)]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
@@ -45,6 +46,16 @@ def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
         handler._companion = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+class PrivateLogHandler(logging.FileHandler):
+    """The log file, opened as companion's own: 0600, never through a link or into a FIFO."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, encoding="utf-8")
+
+    def _open(self) -> Any:
+        return open_private(Path(self.baseFilename), "a", encoding=self.encoding)
 
 
 class InstanceLock:
@@ -56,7 +67,7 @@ class InstanceLock:
 
     def acquire(self) -> None:
         ensure_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -79,11 +90,13 @@ class InstanceLock:
 
 def lock_holder(path: Path) -> int | None:
     """The pid of a running daemon, or None (used by `service status` and `doctor`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # never waits on a FIFO, never reads through a link
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         text = os.read(fd, 32).decode(errors="replace").strip()

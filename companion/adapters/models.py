@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, InputError, MissingPartError, NotFoundError
-from ..paths import Paths, ensure_dir, write_private_text
+from ..paths import Paths, ensure_dir, open_own, write_private_text
 from ..resources import pack_file
 
 Progress = Callable[[int, int | None], None]
@@ -308,7 +308,7 @@ def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> 
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None
     done = have if resumed else 0
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC), 0o600)
+    fd = open_own(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC))
     with os.fdopen(fd, "wb") as fh:
         while block := resp.read(_BLOCK):
             fh.write(block)

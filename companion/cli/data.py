@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..app import App
-from ..paths import write_private_text
+from ..paths import check_output, write_private_text
 from ..vocab import PENDING
 from .common import emit, json_option, pass_app, print_json, table
 
@@ -52,6 +52,8 @@ def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
     from ..transfer import export_text
 
+    if output is not None:
+        check_output(output, app.paths)
     text = export_text(app.store, fmt, now=app.clock.now())
     if output is None:
         click.echo(text, nl=False)

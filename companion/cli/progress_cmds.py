@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..app import App
-from ..paths import ensure_dir, write_private_text
+from ..paths import check_output, ensure_dir, write_private_text
 from .common import emit, json_option, pass_app
 
 
@@ -152,7 +152,9 @@ def _deliver(app: App, data: dict[str, Any], fmt: str, output: Path | None,
     from .. import brief as briefs
 
     text = briefs.render(data, fmt)
-    if output is None and (fmt == "html" or open_it):
+    if output is not None:
+        check_output(output, app.paths)
+    elif fmt == "html" or open_it:
         ensure_dir(app.paths.exports_dir)
         output = app.paths.exports_dir / f"brief-{data['span']['end'][:10]}.{fmt}"
     if output is None:

@@ -11,7 +11,7 @@ import click
 
 from ..app import App
 from ..errors import InputError
-from ..paths import ensure_dir
+from ..paths import check_output, ensure_dir
 from .common import emit, json_option, pass_app
 
 
@@ -31,11 +31,21 @@ def encrypt(app: App, as_json: bool) -> None:
     With `[security] use_keyring = true` the system keyring keeps it, so the daemon can
     open the database without asking.
     """
-    from ..crypto import Keyring, convert_in_place, is_encrypted, is_new, new_passphrase
+    from ..crypto import (
+        Keyring,
+        convert_in_place,
+        is_damaged,
+        is_encrypted,
+        is_new,
+        new_passphrase,
+    )
+    from ..errors import StoreError
     from ..privacy import list_backups
-    from ..store import Store
+    from ..store import Store, damaged_message
 
     path, security = app.paths.db_file, app.settings.security
+    if is_damaged(path):
+        raise StoreError(damaged_message(path))
     if is_encrypted(path):
         emit({"path": str(path), "encrypted": True, "changed": False}, as_json,
              lambda: click.echo(f"{path} is already encrypted. Nothing was changed."))
@@ -109,11 +119,9 @@ def _plain_destination(app: App, output: Path | None) -> Path:
     if output is None:
         now = app.clock.now()
         return ensure_dir(app.paths.exports_dir) / f"companion-plain-{now:%Y%m%d-%H%M%S}.db"
-    if output.exists():
+    if output.exists() or output.is_symlink():
         raise InputError(f"{output} already exists; choose a new file name.")
-    if not output.parent.is_dir():
-        raise InputError(f"the folder {output.parent} does not exist; create it first.")
-    return output
+    return check_output(output, app.paths)
 
 
 def _decrypt_in_place(app: App, as_json: bool) -> None:
