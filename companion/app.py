@@ -9,6 +9,8 @@ Core modules never print or ask: they talk to the person through `app.ui` (the C
 click on a terminal, the daemon's is its log), and reach notifications and speech through
 the factories here, so each outside part can be swapped for a test's own.
 """
+# Lazy imports: the store (sqlite-utils, and SQLCipher when encrypted) and the
+# notification and speech adapters load on first use, so --help and help-now stay fast.
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, SystemClock
-from .config import Settings, load_settings_leniently
+from .config import Settings, load_settings, load_settings_leniently
 from .paths import Paths, resolve_paths
 from .safety import Resources, check_text
 
@@ -123,8 +125,6 @@ class App:
     def checked_settings(self) -> Settings:
         """The configuration, refusing a file with a mistake (ConfigError): for `config
         check` and the daemon's start, where the mistake must be fixed, not worked around."""
-        from .config import load_settings
-
         self._settings = load_settings(self.paths.config_file)
         return self._settings
 

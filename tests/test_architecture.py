@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion.brief_html", "companion.transfer", "companion.privacy", "companion.journal",
         "companion.speech", "companion.voice", "companion.aftercare", "companion.crypto",
         "companion.process", "companion.app", "companion.recurrence", "companion.schema",
+        "companion.pending_file",
     }),
     ("app", {  # the long-running daemon and what checks or installs it
         "companion.daemon", "companion.voice_checkin", "companion.service", "companion.doctor",
@@ -45,13 +46,7 @@ LAYERS: list[tuple[str, set[str]]] = [
 # Known exceptions, each one a finding of the checks below, worded as they report it:
 # the lead removes these (modules being reshaped for issue 10). A fixed one must be taken
 # out of this set (a test says so), so it cannot come back unnoticed.
-KNOWN_EXCEPTIONS = {
-    "companion.app has function-level imports but no '# Lazy imports:' comment",
-    "companion.cli has function-level imports but no '# Lazy imports:' comment",
-    "companion.cli.journal has function-level imports but no '# Lazy imports:' comment",
-    "companion.voice has function-level imports but no '# Lazy imports:' comment",
-    "companion.voice_checkin has function-level imports but no '# Lazy imports:' comment",
-}
+KNOWN_EXCEPTIONS: set[str] = set()  # the lead removed the last ones
 
 
 def module_files() -> dict[str, Path]:

@@ -4,9 +4,11 @@ Commands live in modules of this package by theme; each module's `register(group
 adds them. Modules import only click and light companion modules at import time, so
 `companion --help` stays fast; services are imported inside the commands.
 """
+# Lazy imports: the command modules import their services inside each command.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -64,8 +66,6 @@ def _quiet_logs(debug: bool) -> None:
 
     (The daemon sets up its own log file and stderr handlers.)
     """
-    import logging
-
     logger = logging.getLogger("companion")
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
