@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from sqlcipher3 import dbapi2
 
@@ -50,12 +49,12 @@ def _translated() -> Iterator[None]:
 class CipherCursor(dbapi2.Cursor):
     """A cursor whose errors are the standard library's."""
 
-    def execute(self, sql: str, *args: Any) -> CipherCursor:
+    def execute(self, sql: str, *args: object) -> CipherCursor:
         with _translated():
             super().execute(sql, *args)
         return self
 
-    def executemany(self, sql: str, *args: Any) -> CipherCursor:
+    def executemany(self, sql: str, *args: object) -> CipherCursor:
         with _translated():
             super().executemany(sql, *args)
         return self
@@ -65,19 +64,19 @@ class CipherCursor(dbapi2.Cursor):
             super().executescript(sql)
         return self
 
-    def fetchone(self) -> Any:
+    def fetchone(self) -> object:
         with _translated():
             return super().fetchone()
 
-    def fetchmany(self, *args: Any) -> list[Any]:
+    def fetchmany(self, *args: object) -> list[object]:
         with _translated():
             return super().fetchmany(*args)
 
-    def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[object]:
         with _translated():
             return super().fetchall()
 
-    def __next__(self) -> Any:
+    def __next__(self) -> object:
         with _translated():
             return super().__next__()
 
@@ -85,17 +84,18 @@ class CipherCursor(dbapi2.Cursor):
 class CipherConnection(dbapi2.Connection):
     """A sqlcipher3 connection whose errors are the standard library's."""
 
-    def cursor(self, factory: Any = CipherCursor) -> Any:
+    def cursor(self, factory: Callable[[CipherConnection], CipherCursor] = CipherCursor
+               ) -> CipherCursor:
         with _translated():
             return super().cursor(factory)
 
-    def execute(self, sql: str, *args: Any) -> Any:
+    def execute(self, sql: str, *args: object) -> CipherCursor:
         return self.cursor().execute(sql, *args)
 
-    def executemany(self, sql: str, *args: Any) -> Any:
+    def executemany(self, sql: str, *args: object) -> CipherCursor:
         return self.cursor().executemany(sql, *args)
 
-    def executescript(self, sql: str) -> Any:
+    def executescript(self, sql: str) -> CipherCursor:
         return self.cursor().executescript(sql)
 
     def commit(self) -> None:
@@ -110,11 +110,11 @@ class CipherConnection(dbapi2.Connection):
         with _translated():
             super().close()
 
-    def create_function(self, *args: Any, **kwargs: Any) -> None:
+    def create_function(self, *args: object, **kwargs: object) -> None:
         with _translated():
             super().create_function(*args, **kwargs)
 
-    def backup(self, target: Any, *args: Any, **kwargs: Any) -> None:
+    def backup(self, target: object, *args: object, **kwargs: object) -> None:
         with _translated():
             super().backup(target, *args, **kwargs)
 
@@ -158,7 +158,7 @@ def cipher_version() -> str:
 
 
 # ------------------------------------------------------ moving between plain and encrypted
-def hold_exclusively(conn: Any) -> str:
+def hold_exclusively(conn: sqlite3.Connection) -> str:
     """Keep every other program out of the database until `conn` closes, and leave WAL
     mode (which merges the log into the file). Returns the journal mode now in use:
     anything but "delete" means another connection kept it in WAL."""
@@ -169,12 +169,12 @@ def hold_exclusively(conn: Any) -> str:
     return str(mode)
 
 
-def integrity(conn: Any) -> str:
+def integrity(conn: sqlite3.Connection) -> str:
     """SQLite's integrity check: "ok", or the first problem it found."""
     return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
+def table_counts(conn: sqlite3.Connection, schema: str = "main") -> dict[str, int]:
     """The number of rows in every (not virtual) table: how a copy is proven whole."""
     names = [r[0] for r in conn.execute(
         f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
@@ -183,7 +183,7 @@ def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
             for n in names}
 
 
-def export_into(conn: Any, dest: Path, dest_key: str) -> None:
+def export_into(conn: sqlite3.Connection, dest: Path, dest_key: str) -> None:
     """Copy the whole database of `conn`, schema version included, into the empty file
     `dest`, encrypted with dest_key ('' means plain)."""
     version = conn.execute("PRAGMA main.user_version").fetchone()[0]

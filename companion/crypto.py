@@ -22,7 +22,8 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar, Unpack
 
 from .errors import InputError, StoreError
 from .paths import (
@@ -33,6 +34,10 @@ from .paths import (
     wipe_file,
 )
 from .store import Store, WrongPassphraseError, connect_file, load_cipher, sqlite_errors
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .config import SecuritySettings
 
 HEADER = b"SQLite format 3\x00"
 PASSPHRASE_FILE_ENV = "COMPANION_PASSPHRASE_FILE"
@@ -48,6 +53,14 @@ class Asker(Protocol):
     """Asks the person for a passphrase; None when nobody can be asked (no terminal)."""
 
     def __call__(self, prompt: str, *, confirm: bool) -> str | None: ...
+
+
+class StoreOptions(TypedDict, total=False):
+    """How the database is opened, passed on to Store.open."""
+
+    clock: Clock | None
+    busy_timeout: float
+    max_text_chars: int
 
 
 # ---------------------------------------------------------------- what the file is
@@ -169,7 +182,7 @@ class Keyring:
         self.notice = notice
         self.problem: str | None = None  # why it could not be used, once it failed
 
-    def _call(self, what: str, action: Callable[[Any], T]) -> T | None:
+    def _call(self, what: str, action: Callable[[ModuleType], T]) -> T | None:
         try:
             import keyring
 
@@ -199,7 +212,7 @@ def _quiet(_: str) -> None:
 
 
 # ---------------------------------------------------------------- unlocking
-def unlock(path: Path, security: Any, attempt: Callable[[str], T], *,
+def unlock(path: Path, security: SecuritySettings, attempt: Callable[[str], T], *,
            ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> T:
     """Find the passphrase of an encrypted database and return attempt(passphrase).
 
@@ -300,8 +313,8 @@ def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _
         raise InputError(f"the passphrase needs at least {MIN_LENGTH} characters.")
 
 
-def open_store(path: Path, security: Any, *, ask: Asker = nobody_to_ask,
-               notice: Notice = _quiet, **options: Any) -> Store:
+def open_store(path: Path, security: SecuritySettings, *, ask: Asker = nobody_to_ask,
+               notice: Notice = _quiet, **options: Unpack[StoreOptions]) -> Store:
     """Open the database, encrypted or plain, as the file and `[security]` say.
 
     An encrypted file is always opened as one, whatever the settings. A new database is
@@ -314,7 +327,8 @@ def open_store(path: Path, security: Any, *, ask: Asker = nobody_to_ask,
     return store
 
 
-def _open(path: Path, security: Any, *, ask: Asker, notice: Notice, **options: Any) -> Store:
+def _open(path: Path, security: SecuritySettings, *, ask: Asker, notice: Notice,
+          **options: Unpack[StoreOptions]) -> Store:
     if is_encrypted(path):
         load_cipher()  # a missing SQLCipher is said before anyone is asked for a passphrase
         return unlock(path, security, lambda key: Store.open(path, key=key, **options),
@@ -328,7 +342,7 @@ def _open(path: Path, security: Any, *, ask: Asker, notice: Notice, **options: A
     return Store.open(path, **options)
 
 
-def _new_key(path: Path, security: Any, *, ask: Asker, notice: Notice) -> str:
+def _new_key(path: Path, security: SecuritySettings, *, ask: Asker, notice: Notice) -> str:
     keyring = Keyring(path, notice) if security.use_keyring else None
     if passphrase_from_file() is None and keyring and (stored := keyring.get()):
         return stored
@@ -367,7 +381,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _lock(path: Path, key: str | None) -> Any:
+def _lock(path: Path, key: str | None) -> sqlite3.Connection:
     """A SQLCipher connection holding the database for itself, in rollback-journal mode.
 
     The exclusive lock keeps every other program out until we are done; leaving WAL mode
@@ -392,7 +406,7 @@ def _lock(path: Path, key: str | None) -> Any:
     return conn
 
 
-def _export(conn: Any, dest: Path, dest_key: str) -> None:
+def _export(conn: sqlite3.Connection, dest: Path, dest_key: str) -> None:
     """Copy the whole database into `dest`, encrypted with dest_key ('' means plain)."""
     _remove(dest)
     create_private_file(dest)

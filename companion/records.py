@@ -1,0 +1,59 @@
+"""The shapes of data that cross modules, named once.
+
+`Row` is a JSON payload: a database row as sqlite-utils returns it, a record read from an
+export file, or what a command prints with --json. Its values are whatever SQLite or JSON
+holds, and each reader checks what it takes, so this is the one place `dict[str, Any]`
+stands. Where a shape is fixed and read by another module, it is a TypedDict here instead,
+and mypy checks every key on both sides.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+Row = dict[str, Any]  # a JSON payload: one database row or JSON record
+Tables = dict[str, list[Row]]  # an export: each table's name and its rows
+
+
+class Check(TypedDict):
+    """One line of `companion doctor`: a part, whether it works, and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str
+    status: NotRequired[str]  # "ok", "note" or "problem"; doctor fills in what is missing
+
+
+class ServiceState(TypedDict):
+    """The systemd unit and the daemon, as `service status` and `doctor` show them."""
+
+    unit_file: str
+    installed: bool
+    enabled: str  # what `systemctl is-enabled` said, or "no"
+    active: str  # what `systemctl is-active` said, or "no"
+    running_pid: int | None
+
+
+class BackendCheck(TypedDict):
+    """The notification backend that would be used, for `doctor`."""
+
+    ok: bool
+    backend: str
+    actions: bool  # whether it shows buttons
+    detail: str
+
+
+class Microphone(TypedDict):
+    """The input device a recording would use."""
+
+    name: str
+    rate: int  # its own sample rate (Hz), resampled to 16 kHz
+    index: int | None  # sounddevice's number for it
+
+
+class Forgotten(TypedDict):
+    """What `forget` deleted, and where copies of it may still be."""
+
+    deleted: str
+    backups: list[str]
+    copies: list[str]
+    pending: list[str]
