@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from . import pending_file
 from .aftercare import after_words
@@ -25,12 +24,11 @@ from .app import App
 from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
 from .paths import Paths
+from .records import Row
 from .store import EntryDraft, Store, stamp
 from .vocab import OPEN_STATUSES, Status, answer_kind
 
 log = logging.getLogger("companion.journal")
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -235,7 +233,7 @@ def replay_pending(store: Store, paths: Paths) -> int:
     return done
 
 
-def _draft_from(record: dict[str, Any]) -> tuple[EntryDraft, bool]:
+def _draft_from(record: Row) -> tuple[EntryDraft, bool]:
     answer = bool(record.pop("answer", False))
     record["when"] = datetime.fromisoformat(record["when"])
     record["tags"] = tuple(record.get("tags") or ())

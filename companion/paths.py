@@ -11,7 +11,9 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from io import BufferedWriter, TextIOWrapper
 from pathlib import Path
+from typing import Literal, overload
 
 from .errors import InputError, StoreError
 
@@ -215,13 +217,22 @@ def create_private_file(path: Path) -> None:
     os.close(open_own(path, os.O_WRONLY | os.O_CREAT))
 
 
-def open_private(path: Path, mode: str = "w", *, encoding: str | None = "utf-8"):  # noqa: ANN201
+@overload
+def open_private(path: Path, mode: Literal["w", "a"] = "w", *,
+                 encoding: str | None = "utf-8") -> TextIOWrapper: ...
+@overload
+def open_private(path: Path, mode: Literal["wb"], *,
+                 encoding: str | None = "utf-8") -> BufferedWriter: ...
+def open_private(path: Path, mode: str = "w", *,
+                 encoding: str | None = "utf-8") -> TextIOWrapper | BufferedWriter:
     """Open a file for writing that is 0600 from the first byte (its folder must exist)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = open_own(path, flags)
     if "b" in mode:
-        return os.fdopen(fd, mode)
-    return os.fdopen(fd, mode, encoding=encoding, newline="" if "w" in mode else None)
+        return os.fdopen(fd, "wb")
+    if "a" in mode:
+        return os.fdopen(fd, "a", encoding=encoding)
+    return os.fdopen(fd, "w", encoding=encoding, newline="")
 
 
 def write_private_text(path: Path, text: str) -> None:

@@ -7,12 +7,12 @@ import logging
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from . import pending_file
 from .errors import NotFoundError
 from .journal import pending_dirs
 from .paths import Paths, check_output, ensure_dir, inside, wipe_file
+from .records import Forgotten
 from .store import Store
 from .vocab import PENDING
 
@@ -51,18 +51,18 @@ def list_pending(paths: Paths) -> list[str]:
                   for p in pending_file.files(folder))
 
 
-def _report(paths: Paths, deleted: str) -> dict[str, Any]:
+def _report(paths: Paths, deleted: str) -> Forgotten:
     return {"deleted": deleted, "backups": list_backups(paths), "copies": list_copies(paths),
             "pending": list_pending(paths)}
 
 
-def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> dict[str, Any]:
+def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> Forgotten:
     _remove_audio(paths, store.forget(kind, record_id))
     label = f"{kind} {record_id}" if kind == "entry" else f"{kind}:{record_id}"
     return _report(paths, label)
 
 
-def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
+def forget_pending(paths: Paths, name: str) -> Forgotten:
     """Delete words that wait in `pending/` to be saved (`forget pending:NAME`)."""
     name = name.removesuffix(pending_file.PLAIN).removesuffix(pending_file.SEALED)
     found = [folder / f"{name}{suffix}" for folder in pending_dirs(paths)
@@ -77,7 +77,7 @@ def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
     return _report(paths, f"{PENDING}:{name}")
 
 
-def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
+def forget_everything(store: Store, paths: Paths) -> Forgotten:
     _remove_audio(paths, store.forget_all())
     for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
         if folder.is_dir():

@@ -18,8 +18,9 @@ import socket
 import stat
 import subprocess
 import sys
+from io import TextIOWrapper
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import CompanionError
 from .paths import ensure_dir, open_own, open_private
@@ -54,7 +55,7 @@ class PrivateLogHandler(logging.FileHandler):
     def __init__(self, path: Path):
         super().__init__(path, encoding="utf-8")
 
-    def _open(self) -> Any:
+    def _open(self) -> TextIOWrapper:
         return open_private(Path(self.baseFilename), "a", encoding=self.encoding)
 
 

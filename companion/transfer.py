@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .dates import localize
 from .errors import InputError
+from .records import Row, Tables
 from .safety import count_crisis
 from .schema import check_export
 from .store import EntryDraft, Store, stamp
@@ -55,9 +55,9 @@ CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity"
                "prompt", "text")
 
 
-def _csv_rows(store: Store) -> list[dict[str, Any]]:
+def _csv_rows(store: Store) -> list[Row]:
     patterns = {p["id"]: p["name"] for p in store.rows("patterns")}
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     rows += [{"record": "entry", **e} for e in store.entries()]
     rows += [{"record": "skill", **s, "text": s.get("note")} for s in store.rows("skill_uses")]
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
@@ -88,7 +88,7 @@ def export_markdown(store: Store) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_heading(row: dict[str, Any]) -> str:
+def _md_heading(row: Row) -> str:
     time = row["created_at"][11:16]
     label = {"entry": str(row.get("kind") or "entry"), "skill": f"skill: {row.get('skill')}",
              "moment": f"tough moment ({row.get('intensity')}/10)",
@@ -110,7 +110,7 @@ def export_text(store: Store, fmt: str, *, now: datetime) -> str:
 
 
 # ---------------------------------------------------------------- import
-def read_import(path: Path) -> Any:
+def read_import(path: Path) -> object:
     """The JSON in `path` (a byte order mark is allowed); InputError for anything else."""
     try:
         size = path.stat().st_size
@@ -153,15 +153,14 @@ def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
     return result
 
 
-def _keep_written(result: Imported, table: str, row: dict[str, Any]) -> None:
+def _keep_written(result: Imported, table: str, row: Row) -> None:
     words = [row.get(c) for c in WRITTEN_COLUMNS.get(table, ())]
     text = "\n".join(w for w in words if isinstance(w, str) and w)
     if text:
         result.written.append(text)
 
 
-def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
-                ) -> dict[str, list[dict[str, Any]]]:
+def _check_ours(store: Store, data: Row, path: Path, *, audio_dir: Path) -> Tables:
     """A companion export's version, then every table and row (companion.schema)."""
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -173,8 +172,10 @@ def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Pa
     return check_export(store, data.get("tables"), path, audio_dir=audio_dir)
 
 
-def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
+def _jrnl_draft(item: object, index: int, path: Path, now: datetime) -> EntryDraft:
     try:
+        if not isinstance(item, dict):
+            raise TypeError("not an object")
         text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
                                          str(item.get("body") or "").strip()) if p)
         tags = [str(t).lstrip("@") for t in item.get("tags") or []]
@@ -190,14 +191,15 @@ def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
     return EntryDraft("reflection", text, source="import", tags=tuple(tags), when=when)
 
 
-def _import_jrnl(store: Store, items: list[Any], path: Path, *, now: datetime) -> list[Any]:
+def _import_jrnl(store: Store, items: list[object], path: Path, *, now: datetime
+                 ) -> list[EntryDraft]:
     """Add the jrnl entries not already here; the drafts that were added."""
     drafts = [_jrnl_draft(item, i, path, now) for i, item in enumerate(items)]
     have = {(e["created_utc"], e["text"]) for e in store.entries()}
     added = []
     with store.writing():
         for draft in drafts:
-            if (stamp(draft.when)[1], draft.text) not in have:
+            if (stamp(draft.when or now)[1], draft.text) not in have:
                 store.add_entry(draft)
                 added.append(draft)
     return added

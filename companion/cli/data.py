@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..app import App
 from ..paths import check_output, write_private_text
+from ..records import Forgotten, Row
 from ..vocab import PENDING
 from .common import emit, json_option, pass_app, print_json, table
 
@@ -31,7 +31,7 @@ def search(app: App, query: tuple[str, ...], limit: int | None, as_json: bool) -
     emit(hits, as_json, lambda: _print_hits(hits))
 
 
-def _print_hits(hits: list[dict[str, Any]]) -> None:
+def _print_hits(hits: list[Row]) -> None:
     if not hits:
         click.echo("Nothing found.")
         return
@@ -119,18 +119,19 @@ def _parse_ref(text: str | None) -> tuple[str, int]:
     return m.group(1) or "entry", int(m.group(2))
 
 
-def _print_forgotten(report: dict[str, Any]) -> None:
+def _print_forgotten(report: Forgotten) -> None:
     click.echo(f"Deleted {report['deleted']}. It is gone from companion's files.")
-    for key, intro in (
-            ("backups", "Backups made before still hold it; remove them if you want it gone "
-                        "there too:"),
-            ("copies", "Copies taken out before (in the exports folder) may hold it too; "
-                       "remove them if you want it gone there as well:"),
-            ("pending", "Words set aside while the database was busy are still waiting to be "
-                        "saved; `companion forget pending:NAME` deletes one:")):
-        if report[key]:
+    for found, intro in (
+            (report["backups"], "Backups made before still hold it; remove them if you want "
+                                "it gone there too:"),
+            (report["copies"], "Copies taken out before (in the exports folder) may hold it "
+                               "too; remove them if you want it gone there as well:"),
+            (report["pending"], "Words set aside while the database was busy are still "
+                                "waiting to be saved; `companion forget pending:NAME` deletes "
+                                "one:")):
+        if found:
             click.echo(intro)
-            for item in report[key]:
+            for item in found:
                 click.echo(f"  {item}")
 
 
