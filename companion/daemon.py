@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
-from typing import Any, Protocol
+from typing import Protocol
 
 import schedule
 
@@ -45,6 +45,7 @@ from .process import (
     open_in_terminal,
     setup_logging,
 )
+from .records import Row
 from .sessions import occurrences
 from .store import Store, stamp
 from .vocab import OPEN_STATUSES, CheckinKind, Status
@@ -56,7 +57,6 @@ log = logging.getLogger("companion")
 MAX_SLEEP = 60.0
 RETRY_SECONDS = 15.0  # after a failure (database busy or full, no notification server)
 JUMP_SECONDS = 30.0
-Row = dict[str, Any]
 
 
 class SpeakHook(Protocol):
@@ -113,7 +113,7 @@ class Deliverer:
     by_notification: dict[int, int] = field(default_factory=dict)
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
     unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
-    unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    unsaved: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
     logged: dict[int, int] = field(default_factory=dict)  # the latest shown only in the log
 
     # -------------------------------------------------------- what voice check-ins use
@@ -239,8 +239,8 @@ class Deliverer:
         if self.dry_run:
             self.shown.add(occ.key)
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
-            preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
-                                       "prompt": prompt}
+            preview: Row = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
+                         "prompt": prompt}
             self._notify(preview, missed=missed)
             return
         folder = self.paths.config_dir if self.paths is not None else None
@@ -258,7 +258,7 @@ class Deliverer:
             if int(old["id"]) != keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: dict[str, Any], *, missed: int, listening: bool = False) -> None:
+    def _notify(self, row: Row, *, missed: int, listening: bool = False) -> None:
         self.backend.refresh()  # a notification service that appeared (or came back)
         try:
             nid = self.backend.send(self.notice(row, missed=missed, listening=listening))
@@ -279,7 +279,7 @@ class Deliverer:
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
 
-    def _keep(self, delivery_id: int, status: str, **values: Any) -> None:
+    def _keep(self, delivery_id: int, status: str, **values: object) -> None:
         """Write a delivery's new status; if the database refuses, keep it in memory."""
         try:
             self.store.set_delivery(delivery_id, status, **values)
@@ -288,8 +288,8 @@ class Deliverer:
             log.warning("delivery %s is %s, but the database refused to record it (%s); "
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
-    def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
-               speak: bool = True, listening: bool = False) -> Any:
+    def notice(self, row: Row, *, missed: int = 0, note: str = "",
+               speak: bool = True, listening: bool = False) -> Notice:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once). `listening`: the
         microphone opens for it right away ("auto"), so it says so and offers no Speak."""
@@ -505,7 +505,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def build_scheduler(settings: Settings) -> Any:
+def build_scheduler(settings: Settings) -> schedule.Scheduler:
     """A private `schedule.Scheduler` with a job at each configured time of day.
 
     The jobs only wake the loop on time; what is due (and whether it was sent) is
@@ -535,7 +535,7 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
         return now
 
 
-def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
+def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Backend:
     """The notification backend for this run (the printer for --dry-run)."""
     if dry_run:
         return notify.PrintBackend(echo)

@@ -13,6 +13,16 @@ Row = dict[str, Any]  # a JSON payload: one database row or JSON record
 Tables = dict[str, list[Row]]  # an export: each table's name and its rows
 
 
+class CycleState(TypedDict):
+    """Where a pool of prompts or phrases stands in its shuffled cycle (Store.cycle_state)."""
+
+    cycle: int  # 0 before the first use
+    seed: int | None  # the shuffle's seed, None before the first use
+    seen: list[str]  # the keys shown in this cycle
+    last: str | None  # the key shown last
+    count: int  # how many were ever shown
+
+
 class Check(TypedDict):
     """One line of `companion doctor`: a part, whether it works, and how to fix it."""
 

@@ -10,11 +10,11 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .errors import MissingPartError
 from .paths import Paths, write_private_text
 from .process import companion_command, lock_holder
+from .records import Row, ServiceState
 from .resources import pack_file
 
 UNIT = "companion.service"
@@ -68,7 +68,7 @@ def systemctl(*args: str) -> tuple[bool, str]:
     return done.returncode == 0, said[-1] if said else ""
 
 
-def install(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def install(env: Mapping[str, str] | None = None) -> Row:
     """Write the unit, then reload systemd and enable and start it.
 
     The file is written even where systemd does not run for this user; then a
@@ -93,7 +93,7 @@ def install(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"unit_file": str(path), "enabled": True, "active": True}
 
 
-def uninstall(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def uninstall(env: Mapping[str, str] | None = None) -> Row:
     """Stop and disable the unit, and remove its file (your data stays)."""
     path = unit_dir(env) / UNIT
     systemctl("disable", "--now", UNIT)
@@ -103,7 +103,7 @@ def uninstall(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"unit_file": str(path), "removed": existed}
 
 
-def status(paths: Paths, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def status(paths: Paths, env: Mapping[str, str] | None = None) -> ServiceState:
     """Whether the unit is installed, enabled and active, and whether a daemon runs."""
     path = unit_dir(env) / UNIT
     enabled_ok, enabled = systemctl("is-enabled", UNIT)

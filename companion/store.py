@@ -26,6 +26,7 @@ from typing import Any
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private, own_file_exists
+from .records import CycleState
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
@@ -660,7 +661,7 @@ class Store:
                                              "used_utc": utc, "pool": pool, "cycle": cycle,
                                              "seed": seed})
 
-    def cycle_state(self, pool: str) -> dict[str, Any]:
+    def cycle_state(self, pool: str) -> CycleState:
         """Where a pool's cycle stands: its number and seed (0 and None before the first
         use), the keys shown in it, the last key shown, and how many were ever shown."""
         last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "

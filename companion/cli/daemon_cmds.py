@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from ..app import App
+from ..records import ServiceState
 from .common import emit, json_option, pass_app
 
 
@@ -67,7 +66,7 @@ def service_status(app: App, as_json: bool) -> None:
     emit(state, as_json, lambda: _print_status(state))
 
 
-def _print_status(state: dict[str, Any]) -> None:
+def _print_status(state: ServiceState) -> None:
     installed = "installed" if state["installed"] else "not installed"
     click.echo(f"unit:     {state['unit_file']} ({installed})")
     click.echo(f"enabled:  {state['enabled']}")
