@@ -19,10 +19,16 @@ import wave
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import InputError, MissingPartError
 from .paths import open_private
+
+if TYPE_CHECKING:  # numpy loads only when sound is measured or decoded
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Samples = NDArray[np.floating]  # float samples on the int16 scale
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2
@@ -65,7 +71,7 @@ class Resampler:
         samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype=np.int16)
         return self.process_floats(samples.astype(np.float64))
 
-    def process_floats(self, samples: Any) -> bytes:
+    def process_floats(self, samples: Samples) -> bytes:
         """Interleaved samples (float, int16 scale) in, 16 kHz mono int16 bytes out."""
         import numpy as np
 
@@ -103,7 +109,7 @@ class Resampler:
         return out[: max(0, wanted) * SAMPLE_WIDTH]
 
 
-def _blackman(x: Any) -> Any:
+def _blackman(x: Samples) -> Samples:
     """The Blackman window on [-1, 1] (0 outside)."""
     import numpy as np
 
@@ -111,7 +117,7 @@ def _blackman(x: Any) -> Any:
     return np.where(np.abs(x) <= 1, w, 0.0)
 
 
-def _to_int16(samples: Any) -> bytes:
+def _to_int16(samples: Samples) -> bytes:
     import numpy as np
 
     return bytes(np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes())
@@ -242,7 +248,7 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
             f"but holds {got / info.rate:.1f}. Nothing was saved.")
 
 
-def _pcm_to_floats(data: bytes, width: int) -> Any:
+def _pcm_to_floats(data: bytes, width: int) -> Samples:
     """8-, 24- and 32-bit PCM as float samples on the int16 scale."""
     import numpy as np
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import click
 
 from ..app import App
+from ..records import Row
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])  # a command function being decorated
 
 
 class ClickUi:
@@ -46,11 +47,11 @@ def json_option(func: F) -> F:
                         help="Print JSON instead of text.")(func)
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+def emit(data: object, as_json: bool, human: Callable[[], None]) -> None:
     """Print `data` as JSON with --json, otherwise call `human()` to print it for people."""
     if as_json:
         print_json(data)
@@ -58,7 +59,7 @@ def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
         human()
 
 
-def saved(what: str, record: dict[str, Any], as_json: bool, *, ref: str | None = None) -> None:
+def saved(what: str, record: Row, as_json: bool, *, ref: str | None = None) -> None:
     """The one line that confirms a save."""
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
 
@@ -90,7 +91,7 @@ def read_text_arg(text: str | None, *, what: str) -> str:
     return text
 
 
-def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+def table(rows: Iterable[Mapping[str, object]], columns: list[tuple[str, str]]) -> None:
     """A plain aligned table for people (JSON is for programs)."""
     rows = list(rows)
     if not rows:
@@ -105,7 +106,7 @@ def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> Non
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
 
 
-def _cell(value: Any, *, whole: bool = False) -> str:
+def _cell(value: object, *, whole: bool = False) -> str:
     if value is None:
         return ""
     text = " ".join(str(value).split())

@@ -8,7 +8,7 @@ load sqlite-utils, which `companion --help` must not pay for.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,7 +17,7 @@ from ..vocab import AREAS, PHRASE_CONTEXTS, EntryKind, Source
 
 if TYPE_CHECKING:
     from ..store import EntryDraft
-from .common import emit, json_option, pass_app, read_text_arg, saved, table, words_argument
+from .common import F, emit, json_option, pass_app, read_text_arg, saved, table, words_argument
 
 area_option = click.option("--area", type=click.Choice(AREAS),
                            help="The area this belongs to.")
@@ -29,7 +29,8 @@ voice_options = [
 ]
 
 
-def with_voice(func: Any) -> Any:
+def with_voice(func: F) -> F:
+    """--voice, --audio and --yes: say it instead of typing it."""
     for option in reversed(voice_options):
         func = option(func)
     return func
