@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from .crypto import is_encrypted
 from .errors import StoreError
 from .paths import ensure_dir, wipe_file, write_private_text
+from .records import Row
 from .store import Store
 
 PLAIN, SEALED = ".json", ".sealed"
 
 
-def write(folder: Path, stem: str, record: dict[str, Any], *, store: Store | None,
+def write(folder: Path, stem: str, record: Row, *, store: Store | None,
           db_file: Path) -> Path:
     """Keep `record` as folder/stem.json, or folder/stem.sealed when the database is
     encrypted; returns the file. Raises StoreError (or OSError) when it cannot be kept."""
@@ -63,7 +63,7 @@ def files(folder: Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
-def read(path: Path, *, store: Store) -> dict[str, Any]:
+def read(path: Path, *, store: Store) -> Row:
     """The record kept in `path` (ValueError, OSError or a CompanionError if unreadable)."""
     text = store.unseal(path) if path.suffix == SEALED else path.read_text(encoding="utf-8")
     record = json.loads(text)

@@ -28,10 +28,10 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ..errors import CompanionError, ConfigError, InputError, MissingPartError, NotFoundError
 from ..paths import Paths, ensure_dir, open_own, write_private_text
+from ..records import Row
 from ..resources import pack_file
 
 Progress = Callable[[int, int | None], None]
@@ -59,7 +59,7 @@ class ModelInfo:
     def installed(self) -> bool:
         return self.path is not None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Row:
         return {**asdict(self), "installed": self.installed}
 
 
@@ -303,7 +303,7 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
     return part
 
 
-def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> None:
+def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int, progress: Progress | None) -> None:
     resumed = have > 0 and resp.status == 206
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import MissingPartError
+from ..records import BackendCheck
 
 log = logging.getLogger("companion.notify")
 
@@ -29,6 +30,8 @@ APP_NAME = "companion"
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 ActionHandler = Callable[[str, int], None]  # (action key, notification id)
+# jeepney ships no types: its routers, filters and messages are this, and stay in this module.
+Jeepney = Any
 
 
 class NotifyError(Exception):
@@ -187,8 +190,8 @@ class DbusBackend:
 
     def __init__(self, timeout: float):
         self.timeout = timeout
-        self._router: Any = None
-        self._filter: Any = None
+        self._router: Jeepney = None
+        self._filter: Jeepney = None
         self._listener: threading.Thread | None = None
         self._on_action: ActionHandler | None = None
         self._lost = threading.Event()
@@ -245,7 +248,7 @@ class DbusBackend:
         if self._on_action is not None:
             self.listen(self._on_action)
 
-    def _call(self, msg: Any) -> tuple[Any, ...]:
+    def _call(self, msg: Jeepney) -> tuple[Jeepney, ...]:
         from jeepney.wrappers import unwrap_msg
 
         reply = self._router.send_and_get_reply(msg, timeout=self.timeout)
@@ -292,7 +295,7 @@ class DbusBackend:
             log.warning("buttons on notifications will not work: %s",
                         describe_dbus_error(exc, self.timeout))
             return
-        inbox: queue.Queue[Any] = queue.Queue()
+        inbox: queue.Queue[Jeepney] = queue.Queue()
         self._filter = self._router.filter(rule, queue=inbox)
         self._listener = threading.Thread(target=_pump, args=(inbox, on_action),
                                           name="notify-actions", daemon=True)
@@ -310,7 +313,7 @@ class DbusBackend:
             router.conn.close()
 
 
-def _watched_router(conn: Any, *, on_lost: Callable[[BaseException], None]) -> Any:
+def _watched_router(conn: Jeepney, *, on_lost: Callable[[BaseException], None]) -> Jeepney:
     """jeepney's DBusRouter, whose receiver thread reports a lost bus to `on_lost` instead of
     dying with a traceback on stderr (ConnectionResetError when the bus goes away)."""
     from jeepney.io.threading import DBusRouter
@@ -325,7 +328,7 @@ def _watched_router(conn: Any, *, on_lost: Callable[[BaseException], None]) -> A
     return WatchedRouter(conn)
 
 
-def _pump(inbox: queue.Queue[Any], on_action: ActionHandler) -> None:
+def _pump(inbox: queue.Queue[Jeepney], on_action: ActionHandler) -> None:
     while True:
         msg = inbox.get()
         if msg is None:
@@ -460,7 +463,7 @@ def _actions_note(backend: Backend) -> str:
     return " (with buttons)" if backend.supports_actions else " (this server shows no buttons)"
 
 
-def check(name: str, *, timeout: float) -> dict[str, Any]:
+def check(name: str, *, timeout: float) -> BackendCheck:
     """For `doctor`: which backend would be used and whether it offers buttons."""
     try:
         backend = choose_backend(name, timeout=timeout)
