@@ -303,7 +303,8 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
     return part
 
 
-def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int, progress: Progress | None) -> None:
+def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int,
+             progress: Progress | None) -> None:
     resumed = have > 0 and resp.status == 206
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None
