@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -140,7 +139,7 @@ def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None
 def register(group: click.Group) -> None:
     for command in (encourage, friend_test, help_now):
         group.add_command(command)
-    phrase: Any = group.commands.get("phrase")
+    phrase = group.commands.get("phrase")
     if isinstance(phrase, click.Group):
         phrase.add_command(phrase_remove)
         phrase.add_command(phrase_favourite)

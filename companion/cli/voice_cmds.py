@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..app import App
 from .common import emit, json_option, pass_app, table
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from ..adapters.models import ModelInfo
 
 
 @click.command()
@@ -118,7 +123,7 @@ def model_remove(app: App, name: str, as_json: bool) -> None:
                    err=True)
 
 
-def _done(message: str, info: Any, as_json: bool, *, app: App) -> None:
+def _done(message: str, info: ModelInfo, as_json: bool, *, app: App) -> None:
     emit(info.as_dict(), as_json, lambda: click.echo(message))
     if info.name != app.settings.voice.model:
         click.echo(f"To use it: companion model use {info.name}", err=True)
@@ -129,7 +134,7 @@ class _Progress:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.bar: Any = None
+        self.bar: ProgressBar[int] | None = None
         self.done = 0
 
     def __enter__(self) -> _Progress:
