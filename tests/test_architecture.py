@@ -8,7 +8,7 @@ layer below, which is the point: deciding where it sits is part of adding it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import companion
@@ -216,3 +216,130 @@ def test_the_layer_check_sees_the_store_asking_the_daemon() -> None:
     edges = {"companion.store": {"companion.daemon"}, "companion.daemon": {"companion.store"}}
     assert upward_arrows(edges) == [
         "companion.store imports companion.daemon (foundation -> app)"]
+
+
+# ---------------------------------------------------------------------------- typing at the seams
+# companion.records is where a JSON payload (`Row = dict[str, Any]`) and the TypedDicts of
+# fixed shapes are named. Anywhere else, a public function or method takes and gives real
+# types. An adapter may name an untyped library's objects `X = Any` for its private helpers;
+# such an alias counts as Any wherever it appears in a public signature, here or imported.
+RECORDS = "companion.records"
+# Known exceptions: "module.function", each still taking or giving Any (being reshaped).
+KNOWN_ANY: set[str] = set()
+
+
+def names_from(module: str, tree: ast.Module, modules: dict[str, Path] = MODULES
+               ) -> Iterator[tuple[str, str, str]]:
+    """(module imported from, name there, name here) for every `from X import name`."""
+    package = module if modules[module].name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            for alias in node.names:
+                yield base, alias.name, alias.asname or alias.name
+
+
+def holds_any(node: ast.AST, aliases: Collection[str] = ()) -> bool:
+    """Whether a type expression mentions Any (typing.Any, or an alias of it), quoted or not."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            try:
+                quoted = ast.parse(part.value, mode="eval")
+            except SyntaxError:
+                continue
+            if holds_any(quoted, aliases):
+                return True
+        if isinstance(part, ast.Name) and (part.id == "Any" or part.id in aliases):
+            return True
+        if isinstance(part, ast.Attribute) and part.attr == "Any":
+            return True
+    return False
+
+
+def own_any_aliases(tree: ast.Module) -> set[str]:
+    """Names a module binds to a type holding Any (`VoskModel = Any`, `Row = dict[str, Any]`)."""
+    found = set()
+    for node in tree.body:
+        target, value = None, None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value  # X: TypeAlias = ...
+        if isinstance(target, ast.Name) and value is not None and holds_any(value):
+            found.add(target.id)
+    return found
+
+
+def any_aliases(trees: dict[str, ast.Module], modules: dict[str, Path] = MODULES
+                ) -> dict[str, set[str]]:
+    """module -> the names that mean Any in it: its own aliases and the ones it imports
+    (companion.records' names are the exception: a JSON payload is a Row)."""
+    own = {m: set() if m == RECORDS else own_any_aliases(t) for m, t in trees.items()}
+    return {m: own[m] | {here for base, name, here in names_from(m, t, modules)
+                         if name in own.get(base, set())}
+            for m, t in trees.items()}
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def public_functions(tree: ast.Module) -> Iterator[tuple[str, Function]]:
+    """Module-level functions and the methods of module-level classes that other modules
+    may call: the name does not start with "_" (dunder methods of a public class count)."""
+    def public(name: str) -> bool:
+        return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and public(node.name):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and public(item.name):
+                    yield f"{node.name}.{item.name}", item
+
+
+def signature_types(func: Function) -> list[ast.expr]:
+    args = func.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return [a.annotation for a in every if a is not None and a.annotation is not None] + (
+        [func.returns] if func.returns is not None else [])
+
+
+def any_in_signatures(trees: dict[str, ast.Module] = TREES,
+                      modules: dict[str, Path] = MODULES) -> list[str]:
+    aliases = any_aliases(trees, modules)
+    return sorted(f"{m}.{name}" for m, tree in trees.items() if m != RECORDS
+                  for name, func in public_functions(tree)
+                  if any(holds_any(t, aliases[m]) for t in signature_types(func)))
+
+
+def test_no_public_signature_takes_or_gives_any() -> None:
+    unexpected = sorted(f for f in any_in_signatures() if f not in KNOWN_ANY)
+    assert unexpected == [], ("Any in a public signature: use a real type, a Protocol, "
+                              "object, or a name from companion/records.py")
+
+
+def test_known_any_is_still_real() -> None:
+    assert sorted(KNOWN_ANY - set(any_in_signatures())) == [], "typed now: remove from KNOWN_ANY"
+
+
+def test_the_any_check_sees_aliases_quotes_and_imports() -> None:
+    fake = {m: Path(f"{m.rpartition('.')[2]}.py") for m in (
+        "companion.records", "companion.adapters.vosky", "companion.voice", "companion.ok")}
+    trees = parsed(**{
+        "companion.records": "from typing import Any\nRow = dict[str, Any]\n",
+        "companion.adapters.vosky": ("from typing import Any\nModel = Any\n"
+                                     "def load() -> Model: ...\n"
+                                     "def _private(m: Model) -> Any: ...\n"),
+        "companion.voice": ("from .adapters.vosky import Model\n"
+                            "def listen(model: 'Model') -> None: ...\n"
+                            "class Speaker:\n    def __init__(self, s: 'typing.Any'): ...\n"),
+        "companion.ok": ("from .records import Row\ndef save(row: Row) -> Row: ...\n"
+                         "class _Hidden:\n    def run(self, x: Any) -> None: ...\n"),
+    })
+    assert any_in_signatures(trees, fake) == [
+        "companion.adapters.vosky.load", "companion.voice.Speaker.__init__",
+        "companion.voice.listen"]
