@@ -12,8 +12,10 @@ log = logging.getLogger("companion.aftercare")
 _ANSWER_KINDS = ("checkin", "weekly", "friend", "follow-up")
 
 
-def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None) -> None:
-    """Runs after every saved entry or tough moment (`{"moment": row}`)."""
+def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None,
+                own_words: bool = False) -> None:
+    """Runs after every saved entry or tough moment (`{"moment": row}`). `own_words`: the
+    person is at this terminal, so their own words (a win read back) may be shown."""
     from .safety import check_text, show_resources
     from .speech import after_hard_moment
 
@@ -28,4 +30,5 @@ def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None) -> None:
         show_resources(resources, notify=notify)
         return  # the resources come first; no cheerful voice on top of them
     after_hard_moment(app, mood=entry.get("mood"), intensity=moment.get("intensity"),
-                      text=text if entry.get("kind") in _ANSWER_KINDS else None)
+                      text=text if entry.get("kind") in _ANSWER_KINDS else None,
+                      own_words=own_words)

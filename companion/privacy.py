@@ -38,7 +38,7 @@ def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
     from .journal import pending_dirs
 
     _remove_files(paths, store.forget_all())
-    for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
+    for folder in (paths.audio_dir, paths.exports_dir, paths.tmp_dir, *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
                 if item.is_file():

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ HARD_WORDS = ("hard", "awful", "terrible", "horrible", "anxious", "panic*", "ove
               "exhausted", "힘들*", "불안*", "우울*")
 LOW_MOOD = 2
 HIGH_INTENSITY = 7
+WIN_USE = "win"  # content_uses kind: wins read back after a hard moment
 
 
 @dataclass(frozen=True)
@@ -138,25 +141,69 @@ def hard_context(*, mood: int | None = None, intensity: int | None = None,
 
 def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | None = None,
                       text: str | None = None, say: Say | None = None,
-                      speaker: Any = None) -> Spoken | None:
-    """Read a kind phrase after a low-mood check-in or an intense tough moment.
+                      speaker: Any = None, own_words: bool = False) -> Spoken | None:
+    """Read a kind phrase after a low-mood check-in or an intense tough moment, then one of
+    the person's own wins from at least a week before ([speech] read_back_win).
 
-    Only when [speech] enabled and after_hard_checkin are on. Never raises: whatever was
-    saved stays saved; a failure is logged and said once through `say` (stderr by default).
+    Only when [speech] enabled and after_hard_checkin are on. The win's words are shown
+    through `say` only when `own_words` (a terminal the person is at, never a log); they
+    are read aloud either way. Never raises: whatever was saved stays saved; a failure is
+    logged and said once through `say` (stderr by default).
     """
     say = say or _stderr
+    speech = app.settings.speech
+    if not (speech.enabled and speech.after_hard_checkin):
+        return None
+    context = hard_context(mood=mood, intensity=intensity, text=text)
+    if context is None:
+        return None
     try:
-        speech = app.settings.speech
-        if not (speech.enabled and speech.after_hard_checkin):
-            return None
-        context = hard_context(mood=mood, intensity=intensity, text=text)
-        if context is None:
-            return None
-        return encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
-                         speaker=speaker)
+        spoken = encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
+                           speaker=speaker)
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
+        spoken = None
+    if speech.read_back_win:
+        read_back_win(app, say=say if own_words else None,
+                      speaker=speaker if spoken is not None else None, speak=spoken is not None)
+    return spoken
+
+
+WIN_AGE = timedelta(days=7)
+GROWTH = "Setbacks don't erase growth."
+
+
+def past_win(store: Any, now: datetime) -> dict[str, Any] | None:
+    """One of the person's wins from at least WIN_AGE ago (not one of the last few read
+    back), recorded as read back; None when there is none yet."""
+    wins = store.rows("entries", until=now - WIN_AGE, where="kind = ?", params=("win",))
+    if not wins:
+        return None
+    recent = store.recent_uses(WIN_USE, 3)
+    fresh = [w for w in wins if str(w["id"]) not in recent] or wins
+    chosen = random.choice(fresh)
+    store.record_use(WIN_USE, str(chosen["id"]))
+    return dict(chosen)
+
+
+def read_back_win(app: Any, *, say: Say | None, speaker: Any = None,
+                  speak: bool = True) -> dict[str, Any] | None:
+    """Show (through `say`) and read aloud one of the person's older wins. Never raises."""
+    try:
+        win = past_win(app.store, app.store.clock.now())
+        if win is None:
+            return None
+        day = datetime.fromisoformat(win["created_at"])
+        words = " ".join(str(win["text"]).split())
+        if say is not None:
+            say(f"A win of yours, from {day:%a %d %b}: “{words}” {GROWTH}")
+        if speak:
+            (speaker or make_speaker(app.settings)).speak(
+                f"On {day:%A %d %B}, you wrote down a win: {words}. {GROWTH}")
+        return win
+    except Exception as exc:  # an extra, like the phrase: never in the way of the save
+        log.warning("reading back a win failed (%s)", type(exc).__name__)
         return None
 
 
@@ -164,3 +211,12 @@ def _stderr(text: str) -> None:
     import click
 
     click.echo(text, err=True)
+
+
+def read_aloud(app: Any, text: str, *, speaker: Any = None) -> bool:
+    """Read `text` aloud with the [speech] settings; False when speech is turned off.
+    Speaker errors reach the caller (a command says them; exit 3 for a missing part)."""
+    if not app.settings.speech.enabled:
+        return False
+    (speaker or make_speaker(app.settings)).speak(text)
+    return True
