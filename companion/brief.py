@@ -108,19 +108,10 @@ def _span_from_date(since: str, now: datetime) -> Span:
 
 
 # ------------------------------------------------------------------ gathering
-@dataclass
-class Gathered:
-    """The rows a brief reads: the span and what came before it (for trends and scores),
-    and the last practice plan written before the span."""
-
-    history: progress.History
-    earlier_plan: Row | None = None
-
-
-def gather(store: Store, span: Span) -> Gathered:
+def gather(store: Store, span: Span) -> progress.History:
     """The rows the brief reads: the span, the period before it, and 26 weeks for scores."""
     since = min(span.start - (span.end - span.start), span.end - SCORE_LOOKBACK)
-    history = progress.History(
+    return progress.History(
         entries=store.rows("entries", since=span.start, through=span.end),
         skill_uses=store.rows("skill_uses", since=since, through=span.end),
         moments=store.rows("moments", since=since, through=span.end),
@@ -128,9 +119,13 @@ def gather(store: Store, span: Span) -> Gathered:
         notices=store.rows("pattern_notices", since=span.start, through=span.end),
         deliveries=store.rows("deliveries", since=span.start, through=span.end),
     )
+
+
+def earlier_plan(store: Store, span: Span) -> Row | None:
+    """The last practice plan (a follow-up answer) written in the weeks before the span."""
     plans = store.rows("entries", since=span.start - PLAN_LOOKBACK, until=span.start,
                        where="kind = ?", params=("follow-up",))
-    return Gathered(history, plans[-1] if plans else None)
+    return plans[-1] if plans else None
 
 
 def build(store: Store, span: Span, *, now: datetime, options: Options | None = None) -> Row:
@@ -138,37 +133,38 @@ def build(store: Store, span: Span, *, now: datetime, options: Options | None = 
     from .sessions import next_session
 
     upcoming = next_session(store, now)
-    return compose(gather(store, span), span, now=now, options=options or Options(),
-                   next_session=upcoming.as_dict() if upcoming else None)
+    return compose(gather(store, span), span, now=now, options=options,
+                   next_session=upcoming.as_dict() if upcoming else None,
+                   plan_before=earlier_plan(store, span))
 
 
 def _tagged(rows: list[Row], tag: str) -> list[Row]:
     return [r for r in rows if tag in (r.get("tags") or ())]
 
 
-def narrow(gathered: Gathered, tag: str | None) -> Gathered:
+def narrow(history: progress.History, tag: str | None) -> progress.History:
     """Only the records that carry `tag` (all of them when tag is None)."""
     if tag is None:
-        return gathered
-    h = gathered.history
-    plan = gathered.earlier_plan
-    return Gathered(progress.History(
-        entries=_tagged(h.entries, tag), skill_uses=_tagged(h.skill_uses, tag),
-        moments=_tagged(h.moments, tag), patterns=h.patterns,
-        notices=_tagged(h.notices, tag), deliveries=h.deliveries),
-        plan if plan is not None and tag in (plan.get("tags") or ()) else None)
+        return history
+    return progress.History(
+        entries=_tagged(history.entries, tag), skill_uses=_tagged(history.skill_uses, tag),
+        moments=_tagged(history.moments, tag), patterns=history.patterns,
+        notices=_tagged(history.notices, tag), deliveries=history.deliveries)
 
 
-def compose(gathered: Gathered, span: Span, *, now: datetime, options: Options | None = None,
-            next_session: Row | None = None) -> Row:
-    """The brief from rows already gathered (pure: no store, no clock)."""
+def compose(history: progress.History, span: Span, *, now: datetime,
+            options: Options | None = None, next_session: Row | None = None,
+            plan_before: Row | None = None) -> Row:
+    """The brief from rows already gathered (pure: no store, no clock). `plan_before` is
+    the last practice plan written before the span, shown when the span has none."""
     options = options or Options()
-    gathered = narrow(gathered, options.tag)
-    measures = progress.measure(gathered.history, span.start, span.end)
-    current = progress.inside(gathered.history, span.start, span.end)
+    history = narrow(history, options.tag)
+    if plan_before is not None and options.tag is not None:
+        plan_before = plan_before if options.tag in (plan_before.get("tags") or ()) else None
+    measures = progress.measure(history, span.start, span.end)
+    current = progress.inside(history, span.start, span.end)
     records = len(current.entries) + len(current.skill_uses) + len(current.moments)
-    sections = place(current, measures, earlier_plan=gathered.earlier_plan,
-                     crisis=options.crisis)
+    sections = place(current, measures, earlier_plan=plan_before, crisis=options.crisis)
     label = span.label + (f", tagged #{options.tag}" if options.tag else "")
     return {
         "version": BRIEF_VERSION,
@@ -227,8 +223,9 @@ def _entry_place(entry: Row) -> tuple[str, Row]:
     if entry.get("bring") or kind == "session-prep":
         return "talk", entry_item(entry, why="bring" if entry.get("bring") else "prep")
     asked = questions_in(entry["text"]) if kind in ASKING_KINDS else []
-    if asked:
-        return "talk", entry_item(entry, " ".join(asked), why="question")
+    if asked:  # the whole entry when it is short, so the question keeps its setting
+        short = len(" ".join(entry["text"].split())) <= QUOTE_CHARS
+        return "talk", entry_item(entry, None if short else " ".join(asked), why="question")
     if SECTION_OF_KIND[kind] == "words":
         return "words", entry_item(entry, first_sentences(entry["text"]),
                                    mood=entry.get("mood"))
@@ -405,12 +402,12 @@ def intensity_sentence(trend: Row) -> str:
     if trend["average"] is None:
         return "No tough moments were logged in this stretch."
     text = f"Tough moments came at about {trend['average']:g} out of 10"
+    if trend["direction"] == "unknown":
+        return text + "."
     before = f" (before: {trend['previous_average']:g})"
     if trend["direction"] == "lower":
         return text + before + ": a little less intense than before. That counts."
     if trend["direction"] == "higher":
         return text + before + (": more intense than before. Harder stretches happen and "
                                 "are worth talking about.")
-    if trend["direction"] == "same":
-        return text + ", about as intense as before."
-    return text + "."
+    return text + ", about as intense as before."
