@@ -399,3 +399,18 @@ def test_brief_speak_without_a_sound_output_says_how_to_fix(cli, monkeypatch, tm
     result = cli("brief", "--speak", ok=False)
     assert result.exit_code == 3 and result.stderr.startswith("error:")
     assert "# Session brief" in result.stdout  # the brief itself was shown first
+
+
+@pytest.mark.slow
+def test_every_section_renders_in_chromium(store: Store, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed_every_kind(store, cli)
+    store.add_entry(EntryDraft("checkin", "a steadier evening", mood=4,
+                               when=NOW - timedelta(days=1)))
+    page = tmp_path / "brief.html"
+    cli("brief", "--format", "html", "-o", str(page))
+    html = page.read_text(encoding="utf-8")
+    for key in brief.SECTION_TITLES:
+        assert f'<section id="{key}"' in html, key
+    shot = _screenshot(page, tmp_path)
+    assert pixel_counts(shot, (0xD9, 0xB9, 0x8F))[1] > 500   # the gently marked note's frame
+    assert pixel_counts(shot, (0x9A, 0x86, 0xC4))[1] > 500   # mood bars
