@@ -161,8 +161,8 @@ def compose(history: progress.History, span: Span, *, now: datetime,
     history = narrow(history, options.tag)
     if plan_before is not None and options.tag is not None:
         plan_before = plan_before if options.tag in (plan_before.get("tags") or ()) else None
-    measures = progress.measure(history, span.start, span.end)
     current = progress.inside(history, span.start, span.end)
+    measures = progress.measure(history, span.start, span.end, current=current)
     records = len(current.entries) + len(current.skill_uses) + len(current.moments)
     sections = place(current, measures, earlier_plan=plan_before, crisis=options.crisis)
     label = span.label + (f", tagged #{options.tag}" if options.tag else "")
@@ -213,6 +213,8 @@ def moment_item(moment: Row) -> Row:
 
 def questions_in(text: str) -> list[str]:
     """The sentences of `text` that end in a question mark."""
+    if "?" not in text:
+        return []
     found = (s.strip() for s in re.findall(r"[^.!?\n]*\?+", text))
     return [s for s in found if len(s.rstrip("?").strip()) >= 3]
 
@@ -240,6 +242,12 @@ class _Crisis:
     items: list[Row]
     resources: Any = None
 
+    def look_over(self, texts: list[str | None]) -> None:
+        """Check all the span's words at once first: when none of them calls for the note
+        (nearly always), no record needs a check of its own."""
+        if self.check is not None and self.check("\n".join(t for t in texts if t)) is None:
+            self.check = None
+
     def takes(self, text: str | None, shown: Row) -> bool:
         found = self.check(text) if self.check is not None and text else None
         if found is None:
@@ -258,6 +266,8 @@ def place(current: progress.History, measures: Row, *, earlier_plan: Row | None 
           crisis: CrisisCheck | None = None) -> Row:
     """Every record of the span in its one section (see the module's docstring)."""
     heavy = _Crisis(crisis, [])
+    heavy.look_over([e["text"] for e in current.entries] + [
+        r.get("note") for r in (*current.skill_uses, *current.moments, *current.notices)])
     out: Row = {key: [] for key in SECTION_TITLES}
     for entry in current.entries:
         if not heavy.takes(entry["text"], entry_item(entry, first_sentences(entry["text"]))):

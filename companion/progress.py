@@ -12,8 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from statistics import mean, median
 from typing import Any
+
+from .store import utc_text
 
 Row = dict[str, Any]
 
@@ -35,21 +38,32 @@ class History:
     deliveries: list[Row] = field(default_factory=list)
 
 
-def local_time(row: Row, column: str = "created_at") -> datetime:
-    """When a row happened, in the local time it was written with."""
-    return datetime.fromisoformat(row[column])
-
-
 def week_of(when: datetime | date) -> date:
     """The Monday that starts the week of `when`."""
     day = when.date() if isinstance(when, datetime) else when
     return day - timedelta(days=day.weekday())
 
 
+@lru_cache(maxsize=8192)
+def _week_of_day(day: str) -> date:
+    return week_of(date.fromisoformat(day))
+
+
+def row_week(row: Row, column: str = "created_at") -> date:
+    """The Monday of the local week a row happened in (read from its local date, which
+    repeats across rows: a brief groups tens of thousands of them)."""
+    return _week_of_day(row[column][:10])
+
+
 def weeks_between(start: datetime, end: datetime) -> list[date]:
     """Mondays of every week that overlaps [start, end]."""
     first, last = week_of(start), week_of(end)
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+
+# The UTC column stored next to each local time: whole seconds, compared as text the same
+# way the store selects rows.
+_UTC_OF = {"created_at": "created_utc", "due_at": "due_utc"}
 
 
 def within(rows: Iterable[Row], start: datetime, end: datetime,
@@ -59,15 +73,16 @@ def within(rows: Iterable[Row], start: datetime, end: datetime,
     A span that ends "now" is closed: stored times are whole seconds, so a row saved a
     moment before now can carry the same second as now.
     """
+    key, low, high = _UTC_OF[column], utc_text(start), utc_text(end)
     if closed:
-        return [r for r in rows if start <= local_time(r, column) <= end]
-    return [r for r in rows if start <= local_time(r, column) < end]
+        return [r for r in rows if low <= r[key] <= high]
+    return [r for r in rows if low <= r[key] < high]
 
 
 def _by_week(rows: Iterable[Row], column: str = "created_at") -> dict[date, list[Row]]:
     grouped: dict[date, list[Row]] = defaultdict(list)
     for row in rows:
-        grouped[week_of(local_time(row, column))].append(row)
+        grouped[row_week(row, column)].append(row)
     return grouped
 
 
@@ -175,7 +190,7 @@ def practice_scores(uses: Iterable[Row], weeks: list[date]) -> list[Row]:
     for use in uses:
         key = str(use["skill"]).strip().lower()
         names[key] = str(use["skill"]).strip()
-        counts[key][week_of(local_time(use))] += 1
+        counts[key][row_week(use)] += 1
     out: list[Row] = []
     for key, per_week in counts.items():
         line = practice_score_line([per_week.get(w, 0) for w in weeks])
@@ -274,14 +289,16 @@ def inside(history: History, start: datetime, end: datetime) -> History:
     )
 
 
-def measure(history: History, start: datetime, end: datetime) -> Row:
+def measure(history: History, start: datetime, end: datetime, *,
+            current: History | None = None) -> Row:
     """Every measure for [start, end]; the period of the same length before it is the baseline.
 
     `history` may hold more than the span (earlier rows feed the practice scores and
-    the trend); rows after `end` are ignored.
+    the trend); rows after `end` are ignored. `current`: the span's rows, when the caller
+    has already picked them with `inside()`.
     """
     length = end - start
-    span = inside(history, start, end)
+    span = current if current is not None else inside(history, start, end)
     before = within(history.moments, start - length, start)
     weeks = weeks_between(start, end)
     score_start = min(start, end - timedelta(weeks=26))

@@ -22,6 +22,7 @@ from .store import Store
 from .zones import local_zone_name, localize, zone_named
 
 YEAR = timedelta(days=366)
+NEAR = timedelta(days=62)
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,13 @@ def upcoming_sessions(store: Store, now: datetime, horizon: timedelta = YEAR) ->
 
 
 def next_session(store: Store, now: datetime) -> Occurrence | None:
-    """The next appointment within a year, or None."""
-    ahead = upcoming_sessions(store, now)
-    return ahead[0] if ahead else None
+    """The next appointment within a year, or None. The next two months are looked at
+    first: expanding a long series a whole year ahead costs twice as much."""
+    for horizon in (NEAR, YEAR):
+        ahead = upcoming_sessions(store, now, horizon)
+        if ahead:
+            return ahead[0]
+    return None
 
 
 def last_session(store: Store, now: datetime, *, lookback: timedelta = YEAR) -> Occurrence | None:

@@ -188,10 +188,15 @@ def _options(app: AppContext, tag: str | None) -> Any:
         raise click.BadParameter(f"{tag!r} is not a tag; a tag is one word.", param_hint="--tag")
     if not app.settings.brief.show_crisis_note:
         return briefs.Options(tag=word)
-    from ..safety import check_text
+    from ..errors import ConfigError
+    from ..safety import check_text, load_crisis
 
     settings = app.settings
-    return briefs.Options(tag=word, crisis=lambda text: check_text(text, settings))
+    try:
+        table = load_crisis()  # once for the whole brief, not once per entry
+    except ConfigError:
+        table = None  # check_text falls back to the built-in resources
+    return briefs.Options(tag=word, crisis=lambda text: check_text(text, settings, table=table))
 
 
 @click.command()

@@ -24,7 +24,7 @@ from companion import brief, sessions
 from companion.brief_text import render
 from companion.clock import FixedClock
 from companion.config import load_settings
-from companion.safety import check_text
+from companion.safety import check_text, load_crisis
 from companion.store import Store, stamp
 
 WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "sister", "work",
@@ -139,8 +139,8 @@ def report(folder: Path, years: int, runs: int) -> None:
     print(f"generated {len(entries):,} entries, {len(store.rows('skill_uses')):,} skill uses, "
           f"{len(store.rows('moments')):,} tough moments in {time.perf_counter() - t0:.1f} s")
     span = brief.resolve_span(store, "last-session", now)
-    settings = load_settings(None)  # as `companion brief` runs it: with the crisis check
-    options = brief.Options(crisis=lambda text: check_text(text, settings))
+    settings, table = load_settings(None), load_crisis()  # as `companion brief` runs it
+    options = brief.Options(crisis=lambda text: check_text(text, settings, table=table))
     for fmt in ("md", "html", "json"):
         first, warm = timed(lambda f=fmt: render(brief.build(store, span, now=now,
                                                              options=options), f), runs)
