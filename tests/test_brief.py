@@ -224,7 +224,10 @@ def seed_every_kind(store: Store, cli) -> dict[str, str]:  # type: ignore[no-unt
 
 
 def test_a_seeded_database_puts_every_item_in_exactly_its_section(store: Store, cli) -> None:  # type: ignore[no-untyped-def]
+    from companion.vocab import ENTRY_KINDS
+
     expected = seed_every_kind(store, cli)
+    assert {e["kind"] for e in store.entries()} == set(ENTRY_KINDS)  # one of each, at least
     data = json.loads(cli("brief", "--format", "json").stdout)
     assert schema_errors(data, SCHEMA) == []
     found = placements(data)
