@@ -18,22 +18,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
+from . import content
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
 from .store import Store, stamp, utc_text
+from .vocab import CheckinKind, Status
 
 # A check-in released less than this long ago is "on time"; older ones count as missed.
 ON_TIME = timedelta(minutes=10)
 # How far ahead the planner looks for the next thing to wake up for.
 LOOKAHEAD = timedelta(days=2)
-PREP = "session-prep"
-FOLLOW_UP = "session-follow-up"
-SESSION_KINDS = {PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
+PREP = CheckinKind.SESSION_PREP
+FOLLOW_UP = CheckinKind.SESSION_FOLLOW_UP
 # The prompt group (config/prompts.toml) each kind draws from; a check-in uses its area.
-PROMPT_GROUPS = {"weekly": "weekly-review", "friend": "trusted-friend",
-                 "session-prep": "session-prep", "session-follow-up": "session-follow-up"}
+PROMPT_GROUPS: dict[str, str] = {
+    CheckinKind.WEEKLY: "weekly-review", CheckinKind.FRIEND: "trusted-friend",
+    PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
 
 FALLBACK_PROMPTS = {
     "": "How are you, right now? A word or two is plenty.",
@@ -49,12 +52,12 @@ FALLBACK_PROMPTS = {
     "session-follow-up": ("How was your session? What is one thing you might practise "
                           "before the next?"),
 }
-TITLES = {
-    "checkin": "Time for a short check-in",
-    "weekly": "A look back at your week",
-    "friend": "A question for someone you trust",
-    "session-prep": "Your session is coming up",
-    "session-follow-up": "After your session",
+TITLES: dict[str, str] = {
+    CheckinKind.CHECKIN: "Time for a short check-in",
+    CheckinKind.WEEKLY: "A look back at your week",
+    CheckinKind.FRIEND: "A question for someone you trust",
+    PREP: "Your session is coming up",
+    FOLLOW_UP: "After your session",
 }
 
 
@@ -168,7 +171,7 @@ def occurrences(settings: Settings, start: datetime, end: datetime, *,
             found.append(Occurrence(entry.name, entry.kind, entry.area, due,
                                     release_time(due, settings)))
     for name, due in session_dues(settings, session_starts, start, end):
-        found.append(Occurrence(name, SESSION_KINDS[name], "", due, release_time(due, settings)))
+        found.append(Occurrence(name, CheckinKind(name), "", due, release_time(due, settings)))
     return sorted(found, key=lambda o: (o.due, o.schedule))
 
 
@@ -246,9 +249,9 @@ def _plan_covered(result: Plan, settings: Settings, *, now: datetime,
     minutes = settings.checkins.skip_if_wrote_within_minutes
     if last_entry is None or minutes <= 0 or now - last_entry > timedelta(minutes=minutes):
         return
-    result.covered = [o for o in result.send if o.kind == "checkin"]
-    result.send = [o for o in result.send if o.kind != "checkin"]
-    if result.catch_up is not None and result.catch_up.kind == "checkin":
+    result.covered = [o for o in result.send if o.kind == CheckinKind.CHECKIN]
+    result.send = [o for o in result.send if o.kind != CheckinKind.CHECKIN]
+    if result.catch_up is not None and result.catch_up.kind == CheckinKind.CHECKIN:
         result.covered.append(result.catch_up)
         result.catch_up, result.catch_up_count = None, 0
 
@@ -259,7 +262,7 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
     ready: list[tuple[datetime, dict[str, Any]]] = []
     later: list[tuple[datetime, dict[str, Any]]] = []
     for row in rows:
-        if row.get("status") != "snoozed" or not row.get("snoozed_until"):
+        if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
         when = release_time(datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo),
                             settings)
@@ -270,27 +273,26 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
 # ---------------------------------------------------------------- words on the notification
 def prompt_group(occ: Occurrence) -> str:
     """The prompt group a check-in draws from: its area ("" = any area), or its kind's group."""
-    return occ.area if occ.kind == "checkin" else PROMPT_GROUPS.get(occ.kind, "")
+    return occ.area if occ.kind == CheckinKind.CHECKIN else PROMPT_GROUPS.get(occ.kind, "")
 
 
 def fallback_prompt(group: str) -> str:
     return FALLBACK_PROMPTS.get(group, FALLBACK_PROMPTS[""])
 
 
-def choose_prompt(store: Store, group: str) -> tuple[str, str]:
-    """(key, text) of a prompt not used lately (the content packs), or a built-in one."""
-    from . import content
-
+def choose_prompt(store: Store, group: str, *, folder: Path | None = None) -> content.Choice:
+    """The next prompt of the content packs (the person's own in `folder` merged in), or a
+    built-in one; a `content.Choice`, to be recorded once the check-in was sent."""
     try:
-        return content.choose_prompt(store, group)
-    except CompanionError:  # a pack without this group: a gentle built-in question
-        return f"builtin:{group}", fallback_prompt(group)
+        return content.choose_prompt(store, group, folder=folder)
+    except CompanionError:  # a pack without this group, a database that cannot be read
+        return content.Choice("prompt", f"builtin:{group}", fallback_prompt(group))
 
 
 def notice_text(kind: str, prompt: str, *, missed: int = 0,
                 command_hint: bool = False) -> tuple[str, str]:
     """Title and body of a check-in notification (never anything the user wrote)."""
-    title = TITLES.get(kind, TITLES["checkin"])
+    title = TITLES.get(kind, TITLES[CheckinKind.CHECKIN])
     body = prompt
     if missed > 1:
         title = "A check-in, whenever you're ready"
@@ -304,9 +306,9 @@ def notice_text(kind: str, prompt: str, *, missed: int = 0,
 
 
 # What the weekly review and the session reminder point to.
-LOOK_BACK = {
-    "weekly": "Your week at a glance: companion week",
-    "session-prep": "What to bring, on one page: companion brief",
+LOOK_BACK: dict[str, str] = {
+    CheckinKind.WEEKLY: "Your week at a glance: companion week",
+    CheckinKind.SESSION_PREP: "What to bring, on one page: companion brief",
 }
 
 
@@ -322,7 +324,7 @@ def _pending(store: Store) -> dict[str, Any]:
 def answer_pending(store: Store, entry_id: int, now: datetime) -> dict[str, Any]:
     """Mark the waiting check-in answered by entry `entry_id`."""
     row = _pending(store)
-    return store.set_delivery(int(row["id"]), "answered", answered_at=stamp(now)[0],
+    return store.set_delivery(int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0],
                               entry_id=entry_id)
 
 
@@ -335,10 +337,10 @@ def snooze_pending(store: Store, settings: Settings, now: datetime) -> dict[str,
 def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> dict[str, Any]:
     """Snooze one delivery by id."""
     until = now + timedelta(minutes=settings.checkins.snooze_minutes)
-    return store.set_delivery(delivery_id, "snoozed", snoozed_until=stamp(until)[0])
+    return store.set_delivery(delivery_id, Status.SNOOZED, snoozed_until=stamp(until)[0])
 
 
 def skip_pending(store: Store, now: datetime) -> dict[str, Any]:
     """Let the waiting check-in go (recorded as skipped; nothing more is asked)."""
     row = _pending(store)
-    return store.set_delivery(int(row["id"]), "skipped", answered_at=stamp(now)[0])
+    return store.set_delivery(int(row["id"]), Status.SKIPPED, answered_at=stamp(now)[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -12,14 +12,13 @@ from typing import Any, NoReturn
 
 from .errors import ConfigError
 from .resources import pack_file
-from .vocab import CHECKIN_AREAS, DAY_NAMES
+from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
     "weekdays": DAY_NAMES[:5],
     "weekends": DAY_NAMES[5:],
 }
-SCHEDULE_KINDS = ("checkin", "weekly", "friend")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -29,7 +28,7 @@ class ScheduleEntry:
     name: str
     time: time
     days: tuple[str, ...]
-    kind: str = "checkin"
+    kind: str = CheckinKind.CHECKIN
     area: str = ""
     day_of_month: int | None = None
 
@@ -303,7 +302,8 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -350,7 +350,7 @@ class _Validator:
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
             try:
                 out[key] = check(value)
             except _Bad as exc:
@@ -376,7 +376,7 @@ class _Validator:
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
             try:
                 fields[key] = check(value)
             except _Bad as exc:
@@ -387,7 +387,8 @@ class _Validator:
         return ScheduleEntry(**fields)
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
+def suggest(key: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -396,7 +397,7 @@ def _suggest(key: str, known: dict[str, Any]) -> str:
 
 def load_file(path: Path) -> dict[str, Any]:
     """Parse and validate one file; values come back checked and converted."""
-    data, text = _read_toml(path)
+    data, text = read_toml(path)
     return _Validator(data, text, str(path)).validate()
 
 
@@ -461,3 +462,13 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
+    """Settings that never fail: with a mistake in the user's file, the defaults stand in
+    (a person's words are saved whatever the configuration says). Returns the settings and
+    the mistakes found, for one warning line."""
+    try:
+        return load_settings(user_file), []
+    except ConfigError as exc:
+        return load_settings(None), [str(exc)]

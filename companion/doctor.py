@@ -20,9 +20,27 @@ def check_config(app: Any) -> list[Check]:
     try:
         settings = app.settings
     except CompanionError as exc:
-        return [result("config", False, str(exc), "edit the file, then `companion config check`")]
-    return [result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
-                                     "check-ins scheduled)")]
+        found = result("config", False, str(exc), "edit the file, then `companion config check`")
+    else:
+        found = result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
+                                        "check-ins scheduled)")
+    return [found, *check_packs(app)]
+
+
+def check_packs(app: Any) -> list[Check]:
+    """The person's own prompts.toml and phrases.toml, when there are any."""
+    from .content import PACK_GROUPS, check_user_pack, user_pack_path
+
+    found = []
+    for name in PACK_GROUPS:
+        path = user_pack_path(app.paths.config_dir, name)
+        if not path.exists():
+            continue
+        problem = check_user_pack(app.paths.config_dir, name)
+        found.append(result(f"your {name}", problem is None, str(problem or path),
+                            "fix the file (until then the shipped words are used), then "
+                            "`companion config check`"))
+    return found
 
 
 def check_database(app: Any) -> list[Check]:

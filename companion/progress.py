@@ -17,6 +17,7 @@ from statistics import mean, median
 from typing import Any
 
 from .store import utc_text
+from .vocab import Status
 
 Row = dict[str, Any]
 
@@ -225,8 +226,8 @@ def wins_by_area(entries: Iterable[Row]) -> dict[str, int]:
 
 def checkins_answered(deliveries: Iterable[Row]) -> Row:
     """Check-ins that reached the user, and how many of them were answered."""
-    sent = [d for d in deliveries if d.get("status") != "due"]
-    answered = sum(1 for d in sent if d.get("status") == "answered")
+    sent = [d for d in deliveries if d.get("status") != Status.DUE]
+    answered = sum(1 for d in sent if d.get("status") == Status.ANSWERED)
     return {"sent": len(sent), "answered": answered}
 
 

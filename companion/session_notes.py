@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from .sessions import find_occurrence, last_session
 from .store import EntryDraft, Store
-from .vocab import THERAPIST_NOTE as THERAPIST
+from .vocab import EntryKind
+
+THERAPIST = EntryKind.THERAPIST
 
 PROMPT_DAYS = 7
 THERAPIST_PROMPT = ("After your session you wrote down what your therapist noticed or "

@@ -1,8 +1,9 @@
 """Kind phrases read aloud: `encourage`, the friend test, and a phrase after a hard moment.
 
-Choosing is content.py's (favourites and the user's own first, no recent repeat; each
-choice is recorded as heard). Speaking is the speaker adapter's, in a child process with
-a timeout, imported only when something is about to be said.
+Choosing is content.py's (favourites and the user's own first, each pool worked through
+before a phrase comes back; each phrase is recorded as heard once shown). Speaking is the
+speaker adapter's, in a child process with a timeout, imported only when something is
+about to be said.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .app import App, LogUi
+from .content import Choice, choose_phrase, own_phrase_choice, record
+from .safety import find_phrase
+from .vocab import EntryKind
+
+if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
+    from contextlib import AbstractContextManager
+
+    from .adapters.speaker import Speaker, Utterance
+    from .store import Store
 
 log = logging.getLogger("companion.speech")
 
@@ -38,7 +50,9 @@ HARD_WORDS = ("hard", "awful", "terrible", "horrible", "anxious", "panic*", "ove
               "exhausted", "힘들*", "불안*", "우울*")
 LOW_MOOD = 2
 HIGH_INTENSITY = 7
-WIN_USE = "win"  # content_uses kind: wins read back after a hard moment
+WIN_USE, WIN_POOL = "win", "win-readback"  # content_uses: wins read back after a hard moment
+WIN_AGE = timedelta(days=7)
+GROWTH = "Setbacks don't erase growth."
 
 
 @dataclass(frozen=True)
@@ -56,54 +70,47 @@ class Spoken:
                 "spoken": self.spoken, "path": str(self.path) if self.path else None}
 
 
-def make_speaker(settings: Any) -> Any:
-    """The speaker for `[speech]` (imported here so the CLI stays fast)."""
-    from .adapters.speaker import Speaker
-
-    return Speaker(settings.speech)
-
-
-def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) -> Any:
+def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path | None
+           ) -> AbstractContextManager[Utterance | None]:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
     if to_file is not None or print_only or not app.settings.speech.enabled:
         return contextlib.nullcontext(None)
-    return (speaker or make_speaker(app.settings)).prepare()
+    return (speaker or app.speaker()).prepare()
 
 
-def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utterance: Any,
-             to_file: Path | None, show: Say | None, speaker: Any) -> Spoken:
-    """Show the phrase, then speak it or write it to a WAV file."""
-    key, text = phrase
+def _deliver(app: App, choice: Choice, context: str | None, *,
+             utterance: Utterance | None, to_file: Path | None, show: Say | None,
+             speaker: Speaker | None) -> Spoken:
+    """Show the phrase, then speak it or write it to a WAV file; it is recorded as heard
+    once shown (before speaking, so a failing speaker never brings it straight back)."""
+    key, text = choice.key, choice.text
     if show is not None:
         show(text)
     if to_file is not None:
-        path = (speaker or make_speaker(app.settings)).save(text, to_file)
+        path = (speaker or app.speaker()).save(text, to_file)
+        record(app.store, choice)
         return Spoken(key, text, context, path=path)
+    record(app.store, choice)
     if utterance is not None:
         utterance.speak(text)
     return Spoken(key, text, context, spoken=utterance is not None)
 
 
-def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
+def encourage(app: App, *, context: str | None = None, print_only: bool = False,
               to_file: Path | None = None, show: Say | None = None,
-              speaker: Any = None) -> Spoken:
-    """Choose a phrase for `context`, show it, and read it aloud (or write it to a WAV).
-
-    The choice is recorded as heard before speaking, so a failing speaker never brings
-    the same phrase straight back. Speaker errors reach the caller.
-    """
-    from .content import choose_phrase
-
+              speaker: Speaker | None = None) -> Spoken:
+    """Choose a phrase for `context` (the person's own pack merged in), show it, and read
+    it aloud (or write it to a WAV). Speaker errors reach the caller."""
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
-        phrase = choose_phrase(app.store, context)
-        return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
+        choice = choose_phrase(app.store, context, folder=app.paths.config_dir)
+        return _deliver(app, choice, context, utterance=utterance, to_file=to_file,
                         show=show, speaker=speaker)
 
 
-def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake",
+def friend_test(app: App, *, kinder: str | None = None, context: str = "mistake",
                 print_only: bool = False, show: Say | None = None,
-                speaker: Any = None) -> Spoken:
+                speaker: Speaker | None = None) -> Spoken:
     """After the friend question: keep the person's own kinder words as a phrase (when
     given) and read them back, or offer a kinder phrase for `context`."""
     if kinder is None or not kinder.strip():
@@ -111,24 +118,18 @@ def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake"
                          speaker=speaker)
     with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
         row = app.store.add_phrase(kinder, context=context)
-        key = f"user:{row['id']}"
-        app.store.record_use("phrase", key)
-        return _deliver(app, (key, row["text"]), context, utterance=utterance, to_file=None,
-                        show=show, speaker=speaker)
+        return _deliver(app, own_phrase_choice(app.store, row, context), context,
+                        utterance=utterance, to_file=None, show=show, speaker=speaker)
 
 
 def sounds_hard(text: str | None) -> bool:
     """Whether an answer uses words that make it sound hard ("hard", "awful", ...)."""
-    from .safety import find_phrase
-
     return bool(text) and find_phrase(text or "", HARD_WORDS) is not None
 
 
 def hard_context(*, mood: int | None = None, intensity: int | None = None,
                  text: str | None = None) -> str | None:
     """The phrase context for a hard moment, or None when the moment does not sound hard."""
-    from .safety import find_phrase
-
     low = mood is not None and mood <= LOW_MOOD
     high = intensity is not None and intensity >= HIGH_INTENSITY
     if not (low or high or sounds_hard(text)):
@@ -139,59 +140,61 @@ def hard_context(*, mood: int | None = None, intensity: int | None = None,
     return "anxious" if high and not low else "hard-day"
 
 
-def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | None = None,
+def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | None = None,
                       text: str | None = None, say: Say | None = None,
-                      speaker: Any = None, own_words: bool = False) -> Spoken | None:
+                      speaker: Speaker | None = None,
+                      own_words: bool | None = None) -> Spoken | None:
     """Read a kind phrase after a low-mood check-in or an intense tough moment, then one of
     the person's own wins from at least a week before ([speech] read_back_win).
 
     Only when [speech] enabled and after_hard_checkin are on. The win's words are shown
-    through `say` only when `own_words` (a terminal the person is at, never a log); they
-    are read aloud either way. Never raises: whatever was saved stays saved; a failure is
-    logged and said once through `say` (stderr by default).
+    through `say` only when `own_words` (by default: when the Ui is not the daemon's log);
+    they are read aloud either way. Never raises: whatever was saved stays saved; a
+    failure is logged and said once through `say` (stderr by default).
     """
-    say = say or _stderr
-    speech = app.settings.speech
-    if not (speech.enabled and speech.after_hard_checkin):
-        return None
-    context = hard_context(mood=mood, intensity=intensity, text=text)
-    if context is None:
-        return None
+    say = say or app.ui.warn
     try:
-        spoken = encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
-                           speaker=speaker)
+        speech = app.settings.speech
+        if not (speech.enabled and speech.after_hard_checkin):
+            return None
+        context = hard_context(mood=mood, intensity=intensity, text=text)
+        if context is None:
+            return None
+        spoken: Spoken | None = encourage(
+            app, context=context, show=lambda t: say(f"A kind word: {t}"), speaker=speaker)
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
         spoken = None
-    if speech.read_back_win:
-        read_back_win(app, say=say if own_words else None,
-                      speaker=speaker if spoken is not None else None, speak=spoken is not None)
+    if app.settings.speech.read_back_win:
+        shown = not isinstance(app.ui, LogUi) if own_words is None else own_words
+        read_back_win(app, say=say if shown else None, speaker=speaker,
+                      speak=spoken is not None and spoken.spoken)
     return spoken
 
 
-WIN_AGE = timedelta(days=7)
-GROWTH = "Setbacks don't erase growth."
-
-
-def past_win(store: Any, now: datetime) -> dict[str, Any] | None:
-    """One of the person's wins from at least WIN_AGE ago (not one of the last few read
-    back), recorded as read back; None when there is none yet."""
-    wins = store.rows("entries", until=now - WIN_AGE, where="kind = ?", params=("win",))
+def past_win(store: Store, now: datetime) -> dict[str, Any] | None:
+    """One of the person's wins from at least WIN_AGE ago, each in turn before one comes
+    back (recorded as read back); None when there is none yet."""
+    wins = store.rows("entries", until=now - WIN_AGE, where="kind = ?",
+                      params=(EntryKind.WIN,))
     if not wins:
         return None
-    recent = store.recent_uses(WIN_USE, 3)
-    fresh = [w for w in wins if str(w["id"]) not in recent] or wins
+    state = store.cycle_state(WIN_POOL)
+    cycle, fresh = state["cycle"], [w for w in wins if str(w["id"]) not in state["seen"]]
+    if not fresh:
+        cycle += 1
+        fresh = [w for w in wins if str(w["id"]) != state["last"]] or wins
     chosen = random.choice(fresh)
-    store.record_use(WIN_USE, str(chosen["id"]))
+    store.record_use(WIN_USE, str(chosen["id"]), pool=WIN_POOL, cycle=cycle)
     return dict(chosen)
 
 
-def read_back_win(app: Any, *, say: Say | None, speaker: Any = None,
+def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
                   speak: bool = True) -> dict[str, Any] | None:
     """Show (through `say`) and read aloud one of the person's older wins. Never raises."""
     try:
-        win = past_win(app.store, app.store.clock.now())
+        win = past_win(app.store, app.clock.now())
         if win is None:
             return None
         day = datetime.fromisoformat(win["created_at"])
@@ -199,7 +202,7 @@ def read_back_win(app: Any, *, say: Say | None, speaker: Any = None,
         if say is not None:
             say(f"A win of yours, from {day:%a %d %b}: “{words}” {GROWTH}")
         if speak:
-            (speaker or make_speaker(app.settings)).speak(
+            (speaker or app.speaker()).speak(
                 f"On {day:%A %d %B}, you wrote down a win: {words}. {GROWTH}")
         return win
     except Exception as exc:  # an extra, like the phrase: never in the way of the save
@@ -207,16 +210,10 @@ def read_back_win(app: Any, *, say: Say | None, speaker: Any = None,
         return None
 
 
-def _stderr(text: str) -> None:
-    import click
-
-    click.echo(text, err=True)
-
-
-def read_aloud(app: Any, text: str, *, speaker: Any = None) -> bool:
+def read_aloud(app: App, text: str, *, speaker: Speaker | None = None) -> bool:
     """Read `text` aloud with the [speech] settings; False when speech is turned off.
     Speaker errors reach the caller (a command says them; exit 3 for a missing part)."""
     if not app.settings.speech.enabled:
         return False
-    (speaker or make_speaker(app.settings)).speak(text)
+    (speaker or app.speaker()).speak(text)
     return True

@@ -21,7 +21,7 @@ from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
 from .tags import merge_tags, tags_in
-from .vocab import ENTRY_KINDS
+from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
 def _import_sqlite_utils() -> None:
@@ -61,18 +61,17 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 # Tables whose rows carry tags (a JSON list in `tags`).
 TAGGED_TABLES = ("entries", "skill_uses", "moments", "pattern_notices")
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
-RECORD_TABLES = {
-    "entry": "entries",
-    "skill": "skill_uses",
-    "moment": "moments",
-    "pattern": "patterns",
-    "notice": "pattern_notices",
-    "phrase": "phrases",
-    "session": "sessions",
+RECORD_TABLES: dict[str, str] = {
+    Record.ENTRY: "entries",
+    Record.SKILL: "skill_uses",
+    Record.MOMENT: "moments",
+    Record.PATTERN: "patterns",
+    Record.NOTICE: "pattern_notices",
+    Record.PHRASE: "phrases",
+    Record.SESSION: "sessions",
 }
-DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "missed")
-# A check-in in one of these is still waiting for an answer.
-OPEN_STATUSES = ("due", "notified", "snoozed")
+ENTRY_KINDS = tuple(EntryKind)
+DELIVERY_STATUSES = tuple(Status)
 
 
 @migrations(name="0001_initial")
@@ -162,15 +161,27 @@ def _m0002_sessions(db: Database) -> None:
     db.table("sessions").add_column("all_day", int, not_null_default=0)
 
 
-@migrations(name="0003_notes_and_tags")
-def _m0003_notes_and_tags(db: Database) -> None:
+@migrations(name="0003_content_cycles")
+def _m0003_content_cycles(db: Database) -> None:
+    # Which pool a prompt or phrase came from, and where that pool's shuffled cycle stood:
+    # the pool is worked through before anything in it comes back.
+    table = db.table("content_uses")
+    table.add_column("pool", str)
+    table.add_column("cycle", int)
+    table.add_column("seed", int)
+    table.create_index(["pool", "cycle"])
+
+
+@migrations(name="0004_notes_and_tags")
+def _m0004_notes_and_tags(db: Database) -> None:
     # A therapist's note belongs to the session it came from; every record can carry tags.
     db.table("entries").add_column("session_id", int)
     for table in TAGGED_TABLES[1:]:
         db.table(table).add_column("tags", str, not_null_default="[]")
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_notes_and_tags"}
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles",
+                    "0004_notes_and_tags"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -222,7 +233,25 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     except Exception as exc:
         if not is_sqlite_error(exc):
             raise
-        raise StoreError(_explain(exc, path)) from exc
+        raise StoreError(_explain(exc, path), reason=error_reason(exc, path)) from exc
+
+
+# SQLite's primary result codes, and what each means for a caller.
+_REASONS = {5: "busy", 6: "busy", 10: "io", 13: "full", 11: "corrupt", 26: "corrupt",
+            8: "readonly", 14: "readonly"}
+
+
+def error_reason(exc: BaseException, path: Path) -> str:
+    """Why SQLite failed, as one of StoreError's reasons."""
+    import shutil
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _REASONS.get(code & 0xFF, "") if isinstance(code, int) else ""
+    if reason == "io":  # a full disk met while growing an index is reported as an I/O error
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(path.parent).free < 1 << 20:
+                return "full"
+    return reason
 
 
 class WrongPassphraseError(InputError):
@@ -409,6 +438,13 @@ class Store:
             pk = db.table("entries").insert(record).last_pk
         return self.get("entry", _pk(pk))
 
+    def has_entry(self, *, created_utc: str, text: str) -> bool:
+        """Whether an entry with this exact time and text is stored already."""
+        with sqlite_errors(self.path):
+            return self.db.execute(
+                "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
+                [created_utc, text]).fetchone() is not None
+
     def get(self, kind: str, record_id: int) -> dict[str, Any]:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
@@ -556,22 +592,37 @@ class Store:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
-    def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
-        """Remember that a prompt or phrase was used (so it is not repeated soon)."""
+    def record_use(self, kind: str, key: str, when: datetime | None = None, *,
+                   pool: str | None = None, cycle: int | None = None,
+                   seed: int | None = None) -> None:
+        """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
         with self.writing() as db:
             db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
-                                       "used_utc": utc})
+                                             "used_utc": utc, "pool": pool, "cycle": cycle,
+                                             "seed": seed})
 
-    def recent_uses(self, kind: str, limit: int) -> list[str]:
-        sql = "SELECT key FROM content_uses WHERE kind = ? ORDER BY used_utc DESC, id DESC LIMIT ?"
+    def cycle_state(self, pool: str) -> dict[str, Any]:
+        """Where a pool's cycle stands: its number and seed (0 and None before the first
+        use), the keys shown in it, the last key shown, and how many were ever shown."""
+        last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
+                    "ORDER BY id DESC LIMIT 1")
         with sqlite_errors(self.path):
-            return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
-
+            last = self.db.execute(last_sql, [pool]).fetchone()
+            # an imported row may hold anything: what is not a number starts afresh
+            cycle = last[1] if last and isinstance(last[1], int) else 0
+            seen = [r[0] for r in self.db.execute(
+                "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
+            count = self.db.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
+                                    [pool]).fetchone()[0]
+        seed = last[2] if last and isinstance(last[2], int) else None
+        return {"cycle": cycle, "seed": seed, "seen": seen,
+                "last": last[0] if last else None, "count": int(count)}
 
     # ------------------------------------------------------------ check-in deliveries
-    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = "checkin",
-                       prompt: str | None = None, status: str = "due") -> dict[str, Any] | None:
+    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
+                       prompt: str | None = None, status: str = Status.DUE
+                       ) -> dict[str, Any] | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -876,7 +927,7 @@ class EntryDraft:
     text: str
     _: KW_ONLY
     area: str | None = None
-    source: str = "typed"
+    source: str = Source.TYPED
     prompt: str | None = None
     mood: int | None = None
     bring: bool = False

@@ -13,8 +13,11 @@ from pulse_sink import RATE, need, sox_stat, stop_recording
 
 from companion import speech
 from companion.adapters.speaker import Speaker
+from companion.cli.common import ClickUi
+from companion.clock import SystemClock
 from companion.config import load_settings
 from companion.content import load_pack
+from companion.paths import resolve_paths
 
 
 class RecordingSpeaker:
@@ -39,7 +42,8 @@ class RecordingSpeaker:
 def app_with(store: object, **speech_changes: object) -> SimpleNamespace:
     settings = load_settings(None)
     changed = dataclasses.replace(settings.speech, **speech_changes)
-    return SimpleNamespace(settings=dataclasses.replace(settings, speech=changed), store=store)
+    return SimpleNamespace(settings=dataclasses.replace(settings, speech=changed), store=store,
+                           paths=resolve_paths(), ui=ClickUi(), clock=SystemClock())
 
 
 def write_config(home: Path, text: str) -> None:
@@ -51,7 +55,7 @@ def write_config(home: Path, text: str) -> None:
 def test_encourage_print_shows_a_phrase_for_the_context_and_records_it(cli, store) -> None:
     out = cli("encourage", "--context", "tired", "--print").stdout.strip()
     assert out in load_pack("phrases")["tired"]
-    assert len(store.recent_uses("phrase", 10)) == 1
+    assert len(store.rows("content_uses", where="kind = 'phrase'")) == 1
 
 
 def test_encourage_does_not_repeat_the_last_few(cli) -> None:
@@ -143,7 +147,7 @@ def test_friend_test_keeps_kinder_words_as_a_phrase(cli, store) -> None:
     assert "You tried, and that counts." in result.stdout
     [row] = store.rows("phrases")
     assert row["text"] == "You tried, and that counts." and row["context"] == "mistake"
-    assert store.recent_uses("phrase", 1) == [f"user:{row['id']}"]
+    assert [u["key"] for u in store.rows("content_uses")] == [f"user:{row['id']}"]
 
 
 def test_friend_test_without_words_offers_a_kinder_phrase(cli, store) -> None:
@@ -251,9 +255,12 @@ def test_a_low_moment_reads_back_an_older_win(store) -> None:
 
 def test_the_win_is_only_heard_where_words_must_not_be_shown(store) -> None:
     _old_win(store, "Walked instead of scrolling.", days=30)
-    speaker, said = RecordingSpeaker(), []
-    speech.after_hard_moment(app_with(store), intensity=9, say=said.append, speaker=speaker)
-    assert len(said) == 1 and "Walked" not in said[0]  # a daemon's stderr is its log
+    from companion.app import LogUi
+
+    speaker, said, daemon = RecordingSpeaker(), [], app_with(store)
+    daemon.ui = LogUi()  # the daemon's notes go to its log: never the person's words
+    speech.after_hard_moment(daemon, intensity=9, say=said.append, speaker=speaker)
+    assert len(said) == 1 and "Walked" not in said[0]
     assert "Walked instead of scrolling." in speaker.said[1]
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app, print_json, read_text_arg, table
+from ..app import App
+from .common import emit, json_option, pass_app, print_json, read_text_arg, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
 
@@ -19,7 +20,7 @@ _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(
 @click.option("--tag", metavar="WORD", help="Only what carries this tag (alone: all of it).")
 @json_option
 @pass_app
-def search(app: AppContext, query: tuple[str, ...], limit: int | None, tag: str | None,
+def search(app: App, query: tuple[str, ...], limit: int | None, tag: str | None,
            as_json: bool) -> None:
     """Find every entry, note or name that holds all the words of QUERY (and --tag)."""
     from ..tags import clean_tag
@@ -51,7 +52,7 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (private, 0600) instead of the terminal.")
 @pass_app
-def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
+def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
     from ..paths import write_private_text
     from ..transfer import export_text
@@ -68,7 +69,7 @@ def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @pass_app
-def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
+def import_cmd(app: App, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
     from ..transfer import import_file
 
@@ -84,7 +85,7 @@ def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Needed with --all: yes, really delete everything.")
 @json_option
 @pass_app
-def forget(app: AppContext, record_id: str | None, everything: bool, yes: bool,
+def forget(app: App, record_id: str | None, everything: bool, yes: bool,
            as_json: bool) -> None:
     """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
 
@@ -124,7 +125,7 @@ def _print_forgotten(report: dict[str, Any]) -> None:
                                    "without it, your editor ($VISUAL or $EDITOR) opens.")
 @json_option
 @pass_app
-def edit(app: AppContext, record_id: str, text: str | None, as_json: bool) -> None:
+def edit(app: App, record_id: str, text: str | None, as_json: bool) -> None:
     """Change the words of entry ID; its date stays, and the old words are gone for real."""
     from ..editing import edit_entry, edit_in_editor
 
@@ -144,20 +145,21 @@ def edit(app: AppContext, record_id: str, text: str | None, as_json: bool) -> No
     _crisis_check(app, row["text"])
 
 
-def _crisis_check(app: AppContext, text: str) -> None:
+def _crisis_check(app: App, text: str) -> None:
     """New words that use crisis language bring up the resources, as a save does."""
-    from ..safety import check_text, show_resources
+    from ..aftercare import crisis_check
+    from ..safety import show_resources
 
-    found = check_text(text, app.settings)
+    found = crisis_check(app, text)
     if found is not None:
-        show_resources(found)
+        show_resources(found, echo=app.ui.warn)
 
 
 @click.command()
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @json_option
 @pass_app
-def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
+def backup(app: App, dest: Path | None, as_json: bool) -> None:
     """A verified copy of the database (to DEST, a file or folder; default the backups folder)."""
     from ..privacy import make_backup
 
@@ -169,7 +171,7 @@ def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
 @click.command()
 @json_option
 @pass_app
-def doctor(app: AppContext, as_json: bool) -> None:
+def doctor(app: App, as_json: bool) -> None:
     """Check every part (config, database, model, microphone, speech, notifications, service)."""
     from ..doctor import run_checks
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app, read_text_arg, saved
+from ..app import App
+from .common import emit, json_option, pass_app, read_text_arg, saved
 from .journal import tag_option
 
 
@@ -31,7 +32,7 @@ def session() -> None:
 @click.option("--title", metavar="T", help="A name for it, such as your therapist's.")
 @json_option
 @pass_app
-def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title: str | None,
+def session_add(app: App, when: tuple[str, ...], every: str | None, title: str | None,
                 as_json: bool) -> None:
     """Add a session at WHEN ('2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00')."""
     from .. import sessions
@@ -52,7 +53,7 @@ def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title
               help="Every date of a repeating series (up to a year ahead), one per line.")
 @json_option
 @pass_app
-def session_list(app: AppContext, upcoming: bool, past_days: int, every_date: bool,
+def session_list(app: App, upcoming: bool, past_days: int, every_date: bool,
                  as_json: bool) -> None:
     """Your sessions: each series once, with its next dates (--all: every date)."""
     from .. import sessions
@@ -105,34 +106,33 @@ def _print_sessions(found: list[Any], now: Any) -> None:
 @tag_option
 @json_option
 @pass_app
-def session_note(app: AppContext, words: tuple[str, ...], tags: tuple[str, ...],
+def session_note(app: App, words: tuple[str, ...], tags: tuple[str, ...],
                  as_json: bool) -> None:
     """Write down what your therapist noticed or suggested ('-' reads standard input).
 
     It belongs to session ID, or to your latest session; it is in your next brief, and a
     check-in during the week asks how it went.
     """
+    from .. import journal
     from ..session_notes import note_draft
-    from .journal import _after_save, _save
 
-    session_id = int(words[0]) if len(words) == 2 and words[0].isdigit() else None
-    if len(words) > 2 or (len(words) == 2 and session_id is None):
-        raise click.UsageError("give the note as one quoted text: "
-                               "companion session note [ID] \"...\"")
-    text = read_text_arg(words[-1], what="note")
+    session_id = int(words[0]) if len(words) > 1 and words[0].isdigit() else None
+    text = read_text_arg(" ".join(words[1:] if session_id is not None else words), what="note")
     draft = note_draft(app.store, text, now=app.clock.now(), session_id=session_id, tags=tags)
-    entry = _save(app, draft, what="note")
-    linked = (f", with session {entry['session_id']}" if entry.get("session_id")
-              else "; no session is on record yet, so it stands on its own")
-    saved(f"your therapist's note{linked}", entry, as_json)
-    _after_save(app, entry)
+
+    def confirm(done: Any) -> None:
+        linked = (f", with session {done.entry['session_id']}" if done.entry.get("session_id")
+                  else "; no session is on record yet, so it stands on its own")
+        saved(f"your therapist's note{linked}", done.entry, as_json)
+
+    journal.save(app, draft, what="note", confirm=confirm)
 
 
 @session.command("remove")
 @click.argument("session_id", type=int)
 @json_option
 @pass_app
-def session_remove(app: AppContext, session_id: int, as_json: bool) -> None:
+def session_remove(app: App, session_id: int, as_json: bool) -> None:
     """Remove session ID (a repeating series goes as a whole)."""
     from .. import sessions
 
@@ -148,7 +148,7 @@ def session_remove(app: AppContext, session_id: int, as_json: bool) -> None:
               help="Only events whose title, place or people mention TEXT.")
 @json_option
 @pass_app
-def session_import(app: AppContext, file: Path, match: str | None, as_json: bool) -> None:
+def session_import(app: App, file: Path, match: str | None, as_json: bool) -> None:
     """Import sessions from a calendar file (.ics); importing again updates them."""
     from .. import sessions
 
@@ -178,7 +178,7 @@ def _brief_options(func: Any) -> Any:
                         help="Only what carries this tag (#WORD or --tag WORD).")(func)
 
 
-def _options(app: AppContext, tag: str | None) -> Any:
+def _options(app: App, tag: str | None) -> Any:
     """The brief's tag, and its crisis check unless [brief] show_crisis_note is off."""
     from .. import brief as briefs
     from ..tags import clean_tag
@@ -188,15 +188,8 @@ def _options(app: AppContext, tag: str | None) -> Any:
         raise click.BadParameter(f"{tag!r} is not a tag; a tag is one word.", param_hint="--tag")
     if not app.settings.brief.show_crisis_note:
         return briefs.Options(tag=word)
-    from ..errors import ConfigError
-    from ..safety import check_text, load_crisis
-
-    settings = app.settings
-    try:
-        table = load_crisis()  # once for the whole brief, not once per entry
-    except ConfigError:
-        table = None  # check_text falls back to the built-in resources
-    return briefs.Options(tag=word, crisis=lambda text: check_text(text, settings, table=table))
+    settings, check = app.settings, app.check_words  # the App's crisis check
+    return briefs.Options(tag=word, crisis=lambda text: check(text, settings))
 
 
 @click.command()
@@ -204,7 +197,7 @@ def _options(app: AppContext, tag: str | None) -> Any:
               metavar="last-session|7d|DATE", help="Where the brief starts.")
 @_brief_options
 @pass_app
-def brief(app: AppContext, since: str, fmt: str | None, output: Path | None, open_it: bool,
+def brief(app: App, since: str, fmt: str | None, output: Path | None, open_it: bool,
           speak: bool, tag: str | None) -> None:
     """One page to bring to your next session: what changed since the last one."""
     from .. import brief as briefs
@@ -222,7 +215,7 @@ def brief(app: AppContext, since: str, fmt: str | None, output: Path | None, ope
                    "instead of showing the week.")
 @_brief_options
 @pass_app
-def week(app: AppContext, note: str | None, fmt: str | None, output: Path | None,
+def week(app: App, note: str | None, fmt: str | None, output: Path | None,
          open_it: bool, speak: bool, tag: str | None) -> None:
     """The brief for the last 7 days: a look back at your week (or --note to add to it)."""
     from .. import brief as briefs
@@ -237,22 +230,22 @@ def week(app: AppContext, note: str | None, fmt: str | None, output: Path | None
     _deliver(app, data, fmt, output, open_it=open_it, speak=speak)
 
 
-def _weekly_note(app: AppContext, note: str, tag: str | None) -> None:
+def _weekly_note(app: App, note: str, tag: str | None) -> None:
+    from .. import journal
     from ..store import EntryDraft
-    from .journal import _after_save, _save
+    from ..vocab import EntryKind
 
     tags = _options(app, tag).tag
-    draft = EntryDraft("weekly", read_text_arg(note, what="note"), prompt=WEEKLY_QUESTION,
-                       tags=(tags,) if tags else ())
-    entry = _save(app, draft, what="weekly note")
-    saved("your note for the week", entry, False)
-    _after_save(app, entry)
+    draft = EntryDraft(EntryKind.WEEKLY, read_text_arg(note, what="note"),
+                       prompt=WEEKLY_QUESTION, tags=(tags,) if tags else ())
+    journal.save(app, draft, what="weekly note",
+                 confirm=lambda done: saved("your note for the week", done.entry, False))
 
 
 WEEKLY_QUESTION = "What felt different this week?"
 
 
-def _deliver(app: AppContext, data: dict[str, Any], fmt: str | None, output: Path | None,
+def _deliver(app: App, data: dict[str, Any], fmt: str | None, output: Path | None,
              *, open_it: bool, speak: bool) -> None:
     from ..brief_text import print_markdown, render
     from ..paths import ensure_dir, write_private_text
@@ -278,7 +271,7 @@ def _deliver(app: AppContext, data: dict[str, Any], fmt: str | None, output: Pat
         open_path(output)
 
 
-def _speak(app: AppContext, data: dict[str, Any]) -> None:
+def _speak(app: App, data: dict[str, Any]) -> None:
     from ..brief_text import spoken_text
     from ..speech import read_aloud
 
@@ -291,7 +284,7 @@ def _speak(app: AppContext, data: dict[str, Any]) -> None:
               help="How many weeks to look back.")
 @json_option
 @pass_app
-def stats(app: AppContext, weeks: int, as_json: bool) -> None:
+def stats(app: App, weeks: int, as_json: bool) -> None:
     """Your measures over recent weeks, with small charts."""
     from .. import brief as briefs
     from ..brief_text import print_stats
