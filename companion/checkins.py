@@ -264,8 +264,11 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
     for row in rows:
         if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
-        when = release_time(datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo),
-                            settings)
+        try:
+            until = datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo)
+        except (TypeError, ValueError):
+            continue  # edited elsewhere into something that is not a time: left alone
+        when = release_time(until, settings)
         (ready if when <= now else later).append((when, row))
     return [r for _, r in ready], (min(w for w, _ in later) if later else None)
 
@@ -289,21 +292,30 @@ def choose_prompt(store: Store, group: str, *, folder: Path | None = None) -> co
         return content.Choice("prompt", f"builtin:{group}", fallback_prompt(group))
 
 
-def notice_text(kind: str, prompt: str, *, missed: int = 0,
-                command_hint: bool = False) -> tuple[str, str]:
-    """Title and body of a check-in notification (never anything the user wrote)."""
+def notice_text(kind: str, prompt: str, *, missed: int = 0, command_hint: bool = False,
+                listening: bool = False) -> tuple[str, str]:
+    """Title and body of a check-in notification (never anything the user wrote).
+
+    `command_hint`: there is no Write button, so the command is named. `listening`: the
+    microphone is already open for the answer ("auto" voice check-ins).
+    """
     title = TITLES.get(kind, TITLES[CheckinKind.CHECKIN])
     body = prompt
     if missed > 1:
         title = "A check-in, whenever you're ready"
         body = (f"A few check-ins went by while you were away, and that's fine. "
                 f"Here is one for now: {prompt}")
-    if command_hint:
+    if listening:
+        instead = "run: companion checkin" if command_hint else "press Write."
+        body += f"\n\n{LISTENING}\nTo type it instead, {instead}"
+    elif command_hint:
         body += "\n\nTo answer, run: companion checkin"
     if kind in LOOK_BACK:
         body += f"\n\n{LOOK_BACK[kind]}"
     return title, body
 
+
+LISTENING = "Listening now: say your answer, and pause when you're done."
 
 # What the weekly review and the session reminder point to.
 LOOK_BACK: dict[str, str] = {

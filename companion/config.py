@@ -10,6 +10,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
@@ -181,6 +182,17 @@ def _text_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _pattern_list(value: Any) -> tuple[str, ...]:
+    """[safety] extra_phrases: texts in the notation of config/crisis.toml."""
+    phrases = _text_list(value)
+    for phrase in phrases:
+        try:
+            pattern_regex(phrase)
+        except PatternError as exc:
+            raise _Bad(f"{exc} (see the notation at the top of crisis.toml)") from exc
+    return phrases
+
+
 def parse_days(value: Any) -> tuple[str, ...]:
     """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
     if isinstance(value, str):
@@ -252,7 +264,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "safety": {
         "region": _text(choices=("US", "CA", "UK", "IE", "AU", "other")),
-        "extra_phrases": _text_list,
+        "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
     "brief": {"show_crisis_note": _bool},
@@ -305,13 +317,16 @@ def find_line(text: str, section: str, key: str | None = None,
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError("this is nested too deeply to be a configuration",
+                          file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))

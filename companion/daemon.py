@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -64,6 +64,14 @@ class SpeakHook(Protocol):
 
     def auto(self, row: Row) -> None:
         """A check-in fired in "auto" mode: listen if voice can work."""
+        ...
+
+    def will_listen(self) -> bool:
+        """Whether a check-in firing now is listened to at once (so its notice says so)."""
+        ...
+
+    def stop_listening(self, delivery_id: int) -> None:
+        """Write, Snooze or Skip was pressed: stop listening to that check-in, keep nothing."""
         ...
 
     def close(self, timeout: float = 1.0) -> None:
@@ -216,6 +224,7 @@ class Deliverer:
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
     unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    logged: dict[int, int] = field(default_factory=dict)  # the latest shown only in the log
 
     # -------------------------------------------------------- what voice check-ins use
     @property
@@ -237,8 +246,11 @@ class Deliverer:
             return 0
 
     def show_again(self, row: Row, *, note: str, speak: bool) -> None:
-        """Show the check-in `row` again (its buttons answered here), with `note` added."""
-        nid = self.send(self.notice(row, note=note, speak=speak))
+        """Show the check-in `row` again (its buttons answered here), with `note` added; it
+        takes the place of the notification showing it (which may say it is listening)."""
+        shown = [n for n, d in self.by_notification.items() if d == int(row["id"])]
+        notice = replace(self.notice(row, note=note, speak=speak), replaces=max(shown, default=0))
+        nid = self.send(notice)
         if nid:
             self.by_notification[nid] = int(row["id"])
 
@@ -269,8 +281,7 @@ class Deliverer:
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
-            self._notify(row, missed=0)
-            self._listen_if_auto(row)
+            self._show_and_listen(row, missed=0)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
@@ -290,8 +301,25 @@ class Deliverer:
             if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
-            log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
+            log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
             self._notify(row, missed=missed)
+        self._show_what_only_the_log_got()
+
+    def _show_what_only_the_log_got(self) -> None:
+        """A check-in that went to the log while no notification service was there (the
+        daemon started before the desktop) is shown once one appears, if still unanswered."""
+        if not self.logged:
+            return
+        self.backend.refresh()
+        if self.backend.name == "log":
+            return
+        logged, self.logged = self.logged, {}
+        for delivery_id, missed in logged.items():
+            row = self.store.delivery(delivery_id)
+            if row["status"] == Status.NOTIFIED:
+                log.info("showing check-in %s now that notifications can be shown",
+                         row["schedule"])
+                self._notify(row, missed=missed)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -300,7 +328,10 @@ class Deliverer:
 
     def _last_entry(self) -> datetime | None:
         latest = self.store.latest_entry_utc()
-        return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+        try:
+            return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+        except ValueError:  # a row edited elsewhere: as if nothing was written lately
+            return None
 
     def _record(self, occ: checkins.Occurrence, status: str, *, now: datetime | None = None
                 ) -> None:
@@ -331,8 +362,7 @@ class Deliverer:
             return
         content.record(self.store, choice)
         self._supersede(int(row["id"]))
-        self._notify(row, missed=missed)
-        self._listen_if_auto(row)
+        self._show_and_listen(row, missed=missed)
 
     def _supersede(self, keep: int) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
@@ -340,18 +370,22 @@ class Deliverer:
             if int(old["id"]) != keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: dict[str, Any], *, missed: int) -> None:
+    def _notify(self, row: dict[str, Any], *, missed: int, listening: bool = False) -> None:
+        self.backend.refresh()  # a notification service that appeared (or came back)
         try:
-            nid = self.backend.send(self.notice(row, missed=missed))
+            nid = self.backend.send(self.notice(row, missed=missed, listening=listening))
         except NotifyError as exc:
-            log.warning("check-in %s could not be shown: %s (it is still waiting for "
-                        "`companion checkin`; trying again at the next wake)",
-                        row["schedule"], exc)
+            again = int(row["id"]) in self.unshown  # said once, not at every retry
+            log.log(logging.DEBUG if again else logging.WARNING,
+                    "check-in %s could not be shown: %s (it is still waiting for "
+                    "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
             if not self.dry_run:
                 self.unshown[int(row["id"])] = missed
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
+            if self.backend.name == "log":
+                self.logged = {int(row["id"]): missed}
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
@@ -367,14 +401,17 @@ class Deliverer:
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
     def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
-               speak: bool = True) -> Any:
+               speak: bool = True, listening: bool = False) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
-        when `speak` and voice can work (if it cannot, why is added once)."""
-        can_speak, why_not = self._voice_offer() if speak else (False, "")
+        when `speak` and voice can work (if it cannot, why is added once). `listening`: the
+        microphone opens for it right away ("auto"), so it says so and offers no Speak."""
+        offered = speak and not listening
+        can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
                                            row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"))
+                                           missed=missed, command_hint=not _has(actions, "write"),
+                                           listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -403,6 +440,8 @@ class Deliverer:
         if row["status"] in (Status.ANSWERED, Status.SKIPPED):
             return
         log.info("button %s pressed for delivery %s", action, ref)
+        if action in ("snooze", "skip", "write"):
+            self._stop_listening(int(ref))  # the person chose another way than speaking
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
@@ -417,10 +456,19 @@ class Deliverer:
         """Whether to show Speak, and (once) why voice cannot work here."""
         return self.speak.offer() if self.speak is not None else (False, "")
 
-    def _listen_if_auto(self, row: Row) -> None:
-        """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
-        if self.speak is not None and not self.dry_run:
+    def _show_and_listen(self, row: Row, *, missed: int) -> None:
+        """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
+        to work) it listens right away, and the notification says so instead of offering
+        Speak or the command."""
+        listening = bool(self.speak is not None and not self.dry_run
+                         and self.speak.will_listen())
+        self._notify(row, missed=missed, listening=listening)
+        if listening and self.speak is not None:
             self.speak.auto(row)
+
+    def _stop_listening(self, delivery_id: int) -> None:
+        if self.speak is not None:
+            self.speak.stop_listening(delivery_id)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
@@ -513,14 +561,19 @@ class Daemon:
 
     def _pass(self, now: datetime) -> datetime:
         """One wake: events, then deliveries. A database that is busy or full (or any
-        other CompanionError) is logged and tried again soon; the loop never dies of it."""
+        other CompanionError) is logged and tried again soon; the loop never dies of it,
+        nor of anything unexpected, which is logged by kind and place only (its message
+        could hold someone's words)."""
         try:
             self._handle_events(now)
             return self.deliverer.tick(now)
         except CompanionError as exc:
             log.warning("this wake could not finish: %s companion keeps running and tries "
                         "again in %.0f s.", _sentence(str(exc)), RETRY_SECONDS)
-            return now + timedelta(seconds=RETRY_SECONDS)
+        except Exception as exc:
+            log.error("this wake stopped at an unexpected %s (%s); companion keeps running and "
+                      "tries again in %.0f s.", type(exc).__name__, _where(exc), RETRY_SECONDS)
+        return now + timedelta(seconds=RETRY_SECONDS)
 
     def _handle_events(self, now: datetime) -> None:
         if self.reload_wanted:
@@ -564,6 +617,15 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+        self.deliverer.backend.refresh()  # and a notification service started since
+
+
+def _where(exc: BaseException) -> str:
+    """file:line where `exc` was raised (never its message)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 def _sentence(text: str) -> str:
@@ -608,7 +670,7 @@ def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
 
     if dry_run:
         return notify.PrintBackend(echo)
-    return notify.choose_backend(settings.notifications.backend,
+    return notify.daemon_backend(settings.notifications.backend,
                                  timeout=settings.notifications.timeout_seconds)
 
 

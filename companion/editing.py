@@ -9,18 +9,17 @@ the search index follows, and the old words are scrubbed from every database fil
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shlex
 import shutil
 import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from .errors import InputError, MissingPartError
 from .paths import Paths, ensure_dir, write_private_text
+from .privacy import shred
 from .store import Store
 from .tags import merge_tags, tags_in
 
@@ -41,18 +40,6 @@ def editor_command(env: Mapping[str, str] | None = None) -> list[str]:
                            "EDITOR=nano), or give the new words with --text.")
 
 
-def _shred(path: Path) -> None:
-    """Overwrite a file with zeros, then remove it."""
-    with contextlib.suppress(OSError):
-        size = path.stat().st_size
-        with open(path, "r+b") as fh:
-            fh.write(b"\0" * size)
-            fh.flush()
-            os.fsync(fh.fileno())
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
 def clear_leftovers(paths: Paths) -> int:
     """Overwrite and remove every scratch file in the tmp folder; how many there were."""
     folder = paths.tmp_dir
@@ -60,10 +47,7 @@ def clear_leftovers(paths: Paths) -> int:
         return 0
     found = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
     for path in found:
-        if path.is_symlink():
-            path.unlink()
-        else:
-            _shred(path)
+        shred(path)
     return len(found)
 
 

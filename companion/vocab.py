@@ -100,3 +100,6 @@ class Record(StrEnum):
 
 # The records a person saves besides entries: each has its place in the brief too.
 RECORD_KINDS = (Record.SKILL, Record.MOMENT, Record.NOTICE)
+
+# `forget pending:NAME`: words set aside while the database could not take them.
+PENDING = "pending"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -85,7 +86,42 @@ def test_notification_server_that_vanishes_and_returns(home: Path, bus: str,  # 
         code = stop(proc)
     assert code == 0
     assert status_of(home, "again") == "notified"
-    assert "trying check-in again again" in log_text(home)
+    # said once, not at every retry; then shown
+    assert log_text(home).count("check-in again could not be shown") == 1
+    assert "check-in again sent" in log_text(home)
+
+
+@needs_dbus
+def test_the_session_bus_gone_and_back(home: Path, tmp_path: Path) -> None:
+    from dbus_notify_server import start_bus
+
+    address = f"unix:path={tmp_path}/bus"
+    write_config(home, extra="[notifications]\ntimeout_seconds = 1\n")
+    _, bus_pid = start_bus(address)
+    servers = [start_server(address, tmp_path / "first.jsonl")]
+    proc = start_daemon(env_for(home, address))
+    try:
+        wait_for(lambda: calls(tmp_path / "first.jsonl"), "the first check-in")
+        os.kill(bus_pid, signal.SIGTERM)  # the session's bus goes away under the daemon
+        wait_for(lambda: "bus went away" in log_text(home), "the lost bus to be noticed")
+        add_schedule(home, "again")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "check-in again could not be shown" in log_text(home), "the failure")
+        assert status_of(home, "again") == "due" and proc.poll() is None
+        _, bus_pid = start_bus(address)  # a bus again, at the same place
+        servers.append(start_server(address, tmp_path / "second.jsonl"))
+        wait_for(lambda: calls(tmp_path / "second.jsonl"), "the retried check-in", 60)
+    finally:
+        code = stop(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(bus_pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(10)  # each ends with its bus
+    stderr = output(proc)
+    assert code == 0 and status_of(home, "again") == "notified"
+    for noise in ("Traceback", "Exception in thread", "RouterClosed"):
+        assert noise not in stderr and noise not in log_text(home)
+    assert log_text(home).count("bus went away") == 1
 
 
 # ---------------------------------------------------------------- a locked database
@@ -240,6 +276,9 @@ class RecordingBackend:
     def listen(self, on_action: Any) -> None:
         return None
 
+    def refresh(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
@@ -314,6 +353,12 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
         def auto(self, row: dict[str, Any]) -> None:
             return None
 
+        def will_listen(self) -> bool:
+            return False
+
+        def stop_listening(self, delivery_id: int) -> None:
+            return None
+
         def close(self, timeout: float = 1.0) -> None:
             return None
 
@@ -357,3 +402,63 @@ def gone(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return "\nState:\tZ" in status
+
+
+def _insert(home: Path, table: str, row: dict[str, Any]) -> None:
+    """A row as another program (Datasette, sqlite3) may leave it, past every check of ours."""
+    conn = sqlite3.connect(home / "companion.db")
+    with conn:
+        conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
+                     f"({', '.join('?' for _ in row)})", list(row.values()))
+    conn.close()
+
+
+def test_rows_the_daemon_cannot_read_are_passed_over(home: Path) -> None:
+    backend = RecordingBackend()
+    deliverer = make_deliverer(home, backend)
+    for n, broken in enumerate(({"every_days": 99999999999}, {"rrule": "FREQ=NEVER"},
+                                {"rrule": "FREQ=SECONDLY"}, {"starts_at": "garbage"},
+                                {"exdates": "[{"}), start=1):
+        _insert(home, "sessions", {"uid": f"u{n}", "starts_at": "2026-01-05T10:00:00+00:00",
+                                   "starts_utc": "2026-01-05T10:00:00Z", "source": "typed",
+                                   **broken})
+    _insert(home, "entries", {"kind": "reflection", "text": "x", "source": "typed",
+                              "created_at": "garbage", "created_utc": "2999-99-99T99:99:99Z"})
+    _insert(home, "deliveries", {"schedule": "old", "due_at": "2026-01-05T10:00:00+00:00",
+                                 "due_utc": "2026-01-05T10:00:00Z", "status": "snoozed",
+                                 "snoozed_until": "soon"})
+    deliverer.tick(datetime.now().astimezone())
+    assert len(backend.sent) == 1 and status_of(home, "now") == "notified"
+    deliverer.store.close()
+
+
+class ExplodingBackend(RecordingBackend):
+    """A notification service whose library fails in a way nobody planned for."""
+
+    def send(self, notice: Any) -> int:
+        raise RuntimeError(f"unplanned failure quoting {CANARY}")
+
+
+CANARY = "zebra-lantern-7731"
+
+
+def test_the_daemon_survives_any_exception_in_a_wake_and_keeps_words_out_of_the_log(
+        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from companion.clock import SystemClock
+    from companion.daemon import RETRY_SECONDS, Daemon, SystemdNotifier
+    from companion.zones import system_zone
+
+    caplog.set_level(logging.INFO, logger="companion")
+    deliverer = make_deliverer(home, ExplodingBackend())
+    daemon = Daemon(deliverer, config_file=home / "config.toml", clock=SystemClock(),
+                    zone=system_zone(), notifier=SystemdNotifier({}))
+    now = datetime.now().astimezone()
+    try:
+        assert daemon._pass(now) == now + timedelta(seconds=RETRY_SECONDS)
+        deliverer.backend = RecordingBackend()  # the service works again: the loop goes on
+        later = now + timedelta(seconds=RETRY_SECONDS)
+        assert daemon._pass(later) > later
+    finally:
+        deliverer.store.close()
+    assert caplog.text.count("unexpected RuntimeError") == 1 and CANARY not in caplog.text
+    assert status_of(home, "now") == "due"  # still waiting for `companion checkin`

@@ -162,3 +162,15 @@ def test_every_command_has_help(cli) -> None:
     walk(main, [])
     assert "not therapy" in cli("--help").stdout
     assert cli("--version").stdout.startswith("companion, version")
+
+
+def test_notes_can_come_from_standard_input(cli) -> None:
+    """`--note -` reads the note from stdin, so its words never have to be in argv."""
+    cli("moment", "--intensity", "4", "--note", "-", input="a long, private note\n")
+    cli("skill", "walk", "--note", "-", input="it helped a bit\n")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--note", "-", input="caught it early\n")
+    tables = json.loads(cli("export").stdout)["tables"]
+    assert tables["moments"][0]["note"] == "a long, private note"
+    assert tables["skill_uses"][0]["note"] == "it helped a bit"
+    assert tables["pattern_notices"][0]["note"] == "caught it early"
