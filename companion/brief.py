@@ -24,6 +24,7 @@ from .dates import span_of, within_reach
 from .errors import InputError
 from .sessions import last_session, next_session
 from .store import Store
+from .vocab import EntryKind
 
 BRIEF_VERSION = 2
 THIN = 3               # fewer records than this in the span makes a "quiet stretch" page
@@ -123,8 +124,8 @@ def gather(store: Store, span: Span) -> progress.History:
 
 def earlier_plan(store: Store, span: Span) -> Row | None:
     """The last practice plan (a follow-up answer) written in the weeks before the span."""
-    plans = store.rows("entries", since=span.start - PLAN_LOOKBACK, until=span.start,
-                       where="kind = ?", params=("follow-up",))
+    plans = store.entries(since=span.start - PLAN_LOOKBACK, until=span.start,
+                          kind=EntryKind.FOLLOW_UP)
     return plans[-1] if plans else None
 
 

@@ -18,6 +18,7 @@ from .vocab import EntryKind
 THERAPIST = EntryKind.THERAPIST
 
 PROMPT_DAYS = 7
+PROMPT_WINDOW = timedelta(days=PROMPT_DAYS)
 THERAPIST_PROMPT = ("After your session you wrote down what your therapist noticed or "
                     "suggested. How has it gone with that this week?")
 
@@ -47,8 +48,7 @@ class NotePrompt:
 def week_prompt(store: Store, now: datetime, *, days: int = PROMPT_DAYS) -> NotePrompt | None:
     """The check-in question that brings back the latest therapist's note written in the
     last `days` days, or None when there is none (the daemon or content may offer it)."""
-    notes = store.rows("entries", since=now - timedelta(days=days), through=now,
-                       where="kind = ?", params=(THERAPIST,))
+    notes = store.entries(since=now - timedelta(days=days), through=now, kind=THERAPIST)
     if not notes:
         return None
     note = notes[-1]

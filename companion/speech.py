@@ -176,8 +176,7 @@ def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | Non
 def past_win(store: Store, now: datetime) -> dict[str, Any] | None:
     """One of the person's wins from at least WIN_AGE ago, each in turn before one comes
     back (recorded as read back); None when there is none yet."""
-    wins = store.rows("entries", until=now - WIN_AGE, where="kind = ?",
-                      params=(EntryKind.WIN,))
+    wins = store.entries(until=now - WIN_AGE, kind=EntryKind.WIN)
     if not wins:
         return None
     state = store.cycle_state(WIN_POOL)

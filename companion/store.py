@@ -534,9 +534,18 @@ class Store:
         return _row(rows[0]) or {}
 
     def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             through: datetime | None = None, where: str = "",
-             params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+             through: datetime | None = None) -> list[dict[str, Any]]:
         """Rows of a table in time order, optionally within [since, until) or [since, through].
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
+        return self._rows(table, since=since, until=until, through=through)
+
+    def _rows(self, table: str, *, since: datetime | None = None,
+              until: datetime | None = None, through: datetime | None = None,
+              where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
 
         Times are stored to the second, so `through` (an instant such as "now") takes in
         everything stamped in its second: whatever was saved before it is in.
@@ -555,9 +564,16 @@ class Store:
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
-                kind: str | None = None) -> list[dict[str, Any]]:
+                through: datetime | None = None, kind: str | None = None
+                ) -> list[dict[str, Any]]:
+        """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
-        return self.rows("entries", since=since, until=until, where=where, params=params)
+        return self._rows("entries", since=since, until=until, through=through, where=where,
+                          params=params)
+
+    def uses(self, kind: str) -> list[dict[str, Any]]:
+        """What was shown of one kind of content ("prompt", "phrase"), in time order."""
+        return self._rows("content_uses", where="kind = ?", params=(kind,))
 
     def latest_entry_utc(self) -> str | None:
         """When the newest entry was written (rows with a damaged time are passed over)."""
@@ -602,7 +618,7 @@ class Store:
                       when: datetime | None = None) -> dict[str, Any]:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
-            open_ones = self.rows("moments", where="steady_at IS NULL")
+            open_ones = self._rows("moments", where="steady_at IS NULL")
             if not open_ones:
                 raise NotFoundError("there is no tough moment waiting to be marked steady.")
             moment_id = int(open_ones[-1]["id"])
@@ -744,7 +760,7 @@ class Store:
     def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
                    ) -> list[dict[str, Any]]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
-        return self.rows("deliveries", since=since, where=where, params=statuses)
+        return self._rows("deliveries", since=since, where=where, params=statuses)
 
     def pending_delivery(self) -> dict[str, Any] | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""

@@ -55,7 +55,7 @@ def write_config(home: Path, text: str) -> None:
 def test_encourage_print_shows_a_phrase_for_the_context_and_records_it(cli, store) -> None:
     out = cli("encourage", "--context", "tired", "--print").stdout.strip()
     assert out in load_pack("phrases")["tired"]
-    assert len(store.rows("content_uses", where="kind = 'phrase'")) == 1
+    assert len(store.uses("phrase")) == 1
 
 
 def test_encourage_does_not_repeat_the_last_few(cli) -> None:
