@@ -52,7 +52,7 @@ def _as_text(value: object) -> str:
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
                "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
-               "prompt", "text")
+               "prompt", "tags", "text")
 
 
 def _csv_rows(store: Store) -> list[Row]:
@@ -63,6 +63,8 @@ def _csv_rows(store: Store) -> list[Row]:
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
     rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
               "text": n.get("note")} for n in store.rows("pattern_notices")]
+    for row in rows:
+        row["tags"] = " ".join(f"#{t}" for t in row.get("tags") or [])
     rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
     return rows
 
@@ -98,6 +100,8 @@ def _md_heading(row: Row) -> str:
         extras.append(f"area: {row['area']}")
     if row.get("mood"):
         extras.append(f"mood {row['mood']}/5")
+    if row.get("tags"):
+        extras.append(row["tags"])
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
 
 
