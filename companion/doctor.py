@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from . import crypto, service
 from .adapters import notify
 from .adapters.speaker import Speaker
+from .app import App
 from .content import PACK_GROUPS, check_user_pack, user_pack_path
 from .errors import CompanionError
+from .records import Check
 from .voice import checks
-
-Check = dict[str, Any]
 
 
 def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
@@ -22,7 +21,7 @@ def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
             "fix": "" if ok else fix}
 
 
-def check_config(app: Any) -> list[Check]:
+def check_config(app: App) -> list[Check]:
     try:
         settings = app.settings
     except CompanionError as exc:
@@ -33,7 +32,7 @@ def check_config(app: Any) -> list[Check]:
     return [found, *check_packs(app)]
 
 
-def check_packs(app: Any) -> list[Check]:
+def check_packs(app: App) -> list[Check]:
     """The person's own prompts.toml and phrases.toml, when there are any."""
     found = []
     for name in PACK_GROUPS:
@@ -47,7 +46,7 @@ def check_packs(app: Any) -> list[Check]:
     return found
 
 
-def check_database(app: Any) -> list[Check]:
+def check_database(app: App) -> list[Check]:
     try:
         verdict = app.store.integrity()
     except CompanionError as exc:
@@ -60,7 +59,7 @@ def check_database(app: Any) -> list[Check]:
                    "" if verdict == "ok" else "restore a backup: companion backup copies")]
 
 
-def check_notifications(app: Any) -> list[Check]:
+def check_notifications(app: App) -> list[Check]:
     """Which notification backend would be used, and whether it shows buttons."""
     n = app.settings.notifications
     found = notify.check(n.backend, timeout=n.timeout_seconds)
@@ -72,7 +71,7 @@ def check_notifications(app: Any) -> list[Check]:
     return [result("notifications", True, f"{found['backend']}: {found['detail']}, {buttons}")]
 
 
-def check_service(app: Any) -> list[Check]:
+def check_service(app: App) -> list[Check]:
     """Whether the daemon runs (under systemd or by hand)."""
     state = service.status(app.paths)
     if state["running_pid"]:
@@ -85,7 +84,7 @@ def check_service(app: Any) -> list[Check]:
                    "`companion service install` starts it now and at each login")]
 
 
-def check_speech(app: Any) -> list[Check]:
+def check_speech(app: App) -> list[Check]:
     """Whether kind phrases can be read aloud."""
     if not app.settings.speech.enabled:
         return [result("speech", None, "reading aloud is turned off ([speech] enabled)")]
@@ -94,7 +93,7 @@ def check_speech(app: Any) -> list[Check]:
                    "sudo apt install espeak-ng pulseaudio-utils")]
 
 
-def check_encryption(app: Any) -> list[Check]:
+def check_encryption(app: App) -> list[Check]:
     """Whether the database is encrypted as asked, and whether the daemon can open it."""
     path, security = app.paths.db_file, app.settings.security
     encrypted = crypto.is_encrypted(path)
@@ -126,18 +125,18 @@ def _keyring_check(path: Path, *, use_keyring: bool) -> Check:
                   "keyring")
 
 
-def check_voice(app: Any) -> list[Check]:
+def check_voice(app: App) -> list[Check]:
     """The speech model (does it load?) and the microphone."""
     return checks(app)
 
 
-CHECKS: list[Callable[[Any], list[Check]]] = [
+CHECKS: list[Callable[[App], list[Check]]] = [
     check_config, check_database, check_encryption, check_notifications, check_voice,
     check_speech, check_service,
 ]
 
 
-def run_checks(app: Any) -> list[Check]:
+def run_checks(app: App) -> list[Check]:
     """Every check; one that itself fails is reported, never raised."""
     results: list[Check] = []
     for check in CHECKS:

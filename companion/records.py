@@ -13,6 +13,15 @@ Row = dict[str, Any]  # a JSON payload: one database row or JSON record
 Tables = dict[str, list[Row]]  # an export: each table's name and its rows
 
 
+class Word(TypedDict):
+    """One word the recogniser heard: how sure it was (0-1) and when, in audio seconds."""
+
+    word: str
+    conf: float
+    start: float
+    end: float
+
+
 class CycleState(TypedDict):
     """Where a pool of prompts or phrases stands in its shuffled cycle (Store.cycle_state)."""
 

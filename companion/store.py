@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private, own_file_exists
-from .records import CycleState
+from .records import CycleState, Row, Tables, Word
 from .tags import merge_tags, tags_in
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
@@ -274,7 +274,19 @@ class WrongPassphraseError(InputError):
     """The passphrase does not open the encrypted database (or the file is damaged)."""
 
 
-def load_cipher() -> Any:
+class Cipher(Protocol):
+    """companion.cipher_db as the store and crypto use it (the module imports sqlcipher3)."""
+
+    def connect(self, path: Path | str, key: str | None, *, timeout: float = 10.0,
+                uri: bool = False) -> sqlite3.Connection: ...
+    def cipher_version(self) -> str: ...
+    def hold_exclusively(self, conn: sqlite3.Connection) -> str: ...
+    def integrity(self, conn: sqlite3.Connection) -> str: ...
+    def table_counts(self, conn: sqlite3.Connection, schema: str = "main") -> dict[str, int]: ...
+    def export_into(self, conn: sqlite3.Connection, dest: Path, dest_key: str) -> None: ...
+
+
+def load_cipher() -> Cipher:
     """companion.cipher_db (SQLCipher), or MissingPartError saying how to install it."""
     try:
         from . import cipher_db
@@ -351,7 +363,7 @@ def _pk(value: object) -> int:
     return value
 
 
-def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def _row(row: Row | None) -> Row | None:
     if row is None:
         return None
     out = dict(row)
@@ -364,7 +376,7 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def json_or_text(text: str) -> Any:
+def json_or_text(text: str) -> object:
     """The JSON value `text` holds, or `text` itself when it holds none (a row edited by
     hand or by another program is still shown, exported and forgotten, never an error)."""
     try:
@@ -497,7 +509,7 @@ class Store:
         return text
 
     # ------------------------------------------------------------ entries
-    def add_entry(self, draft: EntryDraft) -> dict[str, Any]:
+    def add_entry(self, draft: EntryDraft) -> Row:
         """Save one entry (reflection, check-in answer, weekly note, win...)."""
         if draft.kind not in ENTRY_KINDS:
             raise InputError(f"unknown entry kind {draft.kind!r}")
@@ -524,7 +536,7 @@ class Store:
                 "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
                 [created_utc, text]).fetchone() is not None
 
-    def get(self, kind: str, record_id: int) -> dict[str, Any]:
+    def get(self, kind: str, record_id: int) -> Row:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
@@ -535,7 +547,7 @@ class Store:
         return _row(rows[0]) or {}
 
     def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             through: datetime | None = None) -> list[dict[str, Any]]:
+             through: datetime | None = None) -> list[Row]:
         """Rows of a table in time order, optionally within [since, until) or [since, through].
 
         Times are stored to the second, so `through` (an instant such as "now") takes in
@@ -545,7 +557,7 @@ class Store:
 
     def _rows(self, table: str, *, since: datetime | None = None,
               until: datetime | None = None, through: datetime | None = None,
-              where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+              where: str = "", params: tuple[object, ...] = ()) -> list[Row]:
         """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
 
         Times are stored to the second, so `through` (an instant such as "now") takes in
@@ -566,13 +578,13 @@ class Store:
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
                 through: datetime | None = None, kind: str | None = None
-                ) -> list[dict[str, Any]]:
+                ) -> list[Row]:
         """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
         return self._rows("entries", since=since, until=until, through=through, where=where,
                           params=params)
 
-    def uses(self, kind: str) -> list[dict[str, Any]]:
+    def uses(self, kind: str) -> list[Row]:
         """What was shown of one kind of content ("prompt", "phrase"), in time order."""
         return self._rows("content_uses", where="kind = ?", params=(kind,))
 
@@ -586,7 +598,7 @@ class Store:
     # ------------------------------------------------------------ skills and moments
     def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
                       moment_id: int | None = None, when: datetime | None = None,
-                      tags: tuple[str, ...] = ()) -> dict[str, Any]:
+                      tags: tuple[str, ...] = ()) -> Row:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
@@ -598,7 +610,7 @@ class Store:
 
     def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
                    steady_minutes: float | None = None, when: datetime | None = None,
-                   tags: tuple[str, ...] = ()) -> dict[str, Any]:
+                   tags: tuple[str, ...] = ()) -> Row:
         started = when or self.clock.now()
         local, utc = stamp(started)
         steady_at = None
@@ -616,7 +628,7 @@ class Store:
         return self.get("moment", _pk(pk))
 
     def moment_steady(self, moment_id: int | None = None,
-                      when: datetime | None = None) -> dict[str, Any]:
+                      when: datetime | None = None) -> Row:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
             open_ones = self._rows("moments", where="steady_at IS NULL")
@@ -633,7 +645,7 @@ class Store:
         return self.get("moment", moment_id)
 
     # ------------------------------------------------------------ patterns
-    def add_pattern(self, name: str) -> dict[str, Any]:
+    def add_pattern(self, name: str) -> Row:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
         if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
@@ -644,7 +656,7 @@ class Store:
                                         "created_utc": utc}).last_pk
         return self.get("pattern", _pk(pk))
 
-    def find_pattern(self, name: str) -> dict[str, Any] | None:
+    def find_pattern(self, name: str) -> Row | None:
         with sqlite_errors(self.path):
             rows = list(self.db.table("patterns").rows_where("name = ? COLLATE NOCASE",
                                                              [name.strip()]))
@@ -652,7 +664,7 @@ class Store:
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
                        when: datetime | None = None, tags: tuple[str, ...] = ()
-                       ) -> dict[str, Any]:
+                       ) -> Row:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
@@ -665,7 +677,7 @@ class Store:
                 "created_at": local, "created_utc": utc, "tags": _tags_json(tags, note)}).last_pk
         return self.get("notice", _pk(pk))
 
-    def patterns_with_counts(self) -> list[dict[str, Any]]:
+    def patterns_with_counts(self) -> list[Row]:
         sql = """SELECT p.id, p.name, p.created_at, count(n.id) AS noticed,
                    coalesce(sum(n.responded), 0) AS responded, max(n.created_at) AS last_noticed
                  FROM patterns p LEFT JOIN pattern_notices n ON n.pattern_id = p.id
@@ -675,7 +687,7 @@ class Store:
 
     # ------------------------------------------------------------ phrases and content use
     def add_phrase(self, text: str, *, context: str | None = None, source: str = "user",
-                   favourite: bool = False) -> dict[str, Any]:
+                   favourite: bool = False) -> Row:
         self._check_text(text, "phrase")
         with self.writing() as db:
             pk = db.table("phrases").insert({"text": text.strip(), "context": context,
@@ -684,7 +696,7 @@ class Store:
                                        "created_at": self._now(None)[0]}).last_pk
         return self.get("phrase", _pk(pk))
 
-    def update_record(self, kind: str, record_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    def update_record(self, kind: str, record_id: int, values: Row) -> Row:
         self.get(kind, record_id)
         with self.writing() as db:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
@@ -720,7 +732,7 @@ class Store:
     # ------------------------------------------------------------ check-in deliveries
     def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
                        prompt: str | None = None, status: str = Status.DUE
-                       ) -> dict[str, Any] | None:
+                       ) -> Row | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -738,7 +750,7 @@ class Store:
             pk = cursor.lastrowid
         return self.delivery(_pk(pk))
 
-    def delivery(self, delivery_id: int) -> dict[str, Any]:
+    def delivery(self, delivery_id: int) -> Row:
         with sqlite_errors(self.path):
             rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id])) \
                 if abs(delivery_id) <= MAX_ID else []
@@ -746,7 +758,7 @@ class Store:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
 
-    def set_delivery(self, delivery_id: int, status: str, **values: Any) -> dict[str, Any]:
+    def set_delivery(self, delivery_id: int, status: str, **values: object) -> Row:
         """Move a delivery to a new status; extra column values (notified_at, ...) may go along."""
         if status not in DELIVERY_STATUSES:
             raise ValueError(f"unknown delivery status {status!r}")
@@ -759,17 +771,17 @@ class Store:
         return self.delivery(delivery_id)
 
     def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
-                   ) -> list[dict[str, Any]]:
+                   ) -> list[Row]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
         return self._rows("deliveries", since=since, where=where, params=statuses)
 
-    def pending_delivery(self) -> dict[str, Any] | None:
+    def pending_delivery(self) -> Row | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
         waiting = self.deliveries(statuses=OPEN_STATUSES)
         return waiting[-1] if waiting else None
 
     # ------------------------------------------------------------ sessions
-    def upsert_session(self, session: dict[str, Any]) -> dict[str, Any]:
+    def upsert_session(self, session: Row) -> Row:
         """Add a session, or update the one with the same uid (a calendar re-import)."""
         record = dict(session)
         starts = record.pop("starts")
@@ -788,14 +800,14 @@ class Store:
                 pk = db.table("sessions").insert(record).last_pk
         return self.get("session", _pk(pk))
 
-    def upsert_sessions(self, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def upsert_sessions(self, sessions: list[Row]) -> list[Row]:
         """Several sessions in one transaction: all are saved, or none."""
         with self.writing():
             return [self.upsert_session(s) for s in sessions]
 
     # ------------------------------------------------------------ search
     def search(self, query: str, *, limit: int | None = None,
-               tag: str | None = None) -> list[dict[str, Any]]:
+               tag: str | None = None) -> list[Row]:
         """Every record whose free text holds all the words of `query` (any script, emoji too),
         and, with `tag`, that carries that tag (a tag alone finds every record with it).
 
@@ -806,7 +818,7 @@ class Store:
         if not terms and not tag:
             raise InputError("the search is empty; give a word or phrase to look for.")
         tables = [t for t in TEXT_COLUMNS if tag is None or t in TAGGED_TABLES]
-        hits: list[dict[str, Any]] = []
+        hits: list[Row] = []
         with sqlite_errors(self.path):
             for table in tables:
                 hits += self._search_table(table, TEXT_COLUMNS[table], terms, tag)
@@ -814,10 +826,10 @@ class Store:
         return hits[:limit] if limit is not None else hits
 
     def _search_table(self, table: str, columns: tuple[str, ...], terms: list[str],
-                      tag: str | None) -> list[dict[str, Any]]:
+                      tag: str | None) -> list[Row]:
         long_terms = [t for t in terms if len(t) >= 3]
         checks = [f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms]
-        params: list[Any] = list(terms)
+        params: list[object] = list(terms)
         if tag is not None:
             checks.append(f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE value = ?)")
             params.append(tag.casefold())
@@ -834,7 +846,7 @@ class Store:
         return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
 
     # ------------------------------------------------------------ editing
-    def edit_entry(self, entry_id: int, text: str, *, tags: list[str]) -> dict[str, Any]:
+    def edit_entry(self, entry_id: int, text: str, *, tags: list[str]) -> Row:
         """Replace an entry's words (its time stays), and leave no trace of the old ones.
 
         The raw transcript and the per-word data of a spoken entry held the old words too,
@@ -861,7 +873,7 @@ class Store:
         return files
 
     @staticmethod
-    def _forget_links(db: Database, kind: str, record: dict[str, Any]) -> None:
+    def _forget_links(db: Database, kind: str, record: Row) -> None:
         """What holds a copy of a record's words, or points at it, goes with it."""
         if kind == "pattern":
             db.table("pattern_notices").delete_where("pattern_id = ?", [record["id"]])
@@ -962,14 +974,14 @@ class Store:
             return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
 
     # ------------------------------------------------------------ export and import
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
+    def dump(self) -> Tables:
         """Every user table, rows in id order, as plain values."""
         with sqlite_errors(self.path):
             return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
                     for t in USER_TABLES}
 
-    def load(self, tables: dict[str, list[dict[str, Any]]], *,
-             on_added: Callable[[str, dict[str, Any]], object] | None = None) -> dict[str, int]:
+    def load(self, tables: Tables, *,
+             on_added: Callable[[str, Row], object] | None = None) -> dict[str, int]:
         """Insert rows from an export in one transaction; rows already here are skipped.
 
         Ids are kept where free; a clash with a different row gets a new id and the
@@ -985,9 +997,9 @@ class Store:
                 db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
         return counts
 
-    def _load_table(self, db: Database, table: str, rows: list[dict[str, Any]],
+    def _load_table(self, db: Database, table: str, rows: list[Row],
                     remap: dict[str, dict[int, int]],
-                    on_added: Callable[[str, dict[str, Any]], object] | None = None,
+                    on_added: Callable[[str, Row], object] | None = None,
                     ) -> tuple[dict[int, int], int]:
         moved: dict[int, int] = {}
         added = 0
@@ -1017,7 +1029,7 @@ class Store:
         return moved, added
 
     # ---- progress, sessions and the brief
-    def bulk_insert(self, table: str, rows: list[dict[str, Any]], *,
+    def bulk_insert(self, table: str, rows: list[Row], *,
                     batch_size: int = 1000) -> int:
         """Insert many prepared rows in one transaction (imports and generated histories)."""
         if table not in USER_TABLES:
@@ -1026,7 +1038,7 @@ class Store:
             db.table(table).insert_all(rows, batch_size=batch_size)
         return len(rows)
 
-    def remove_session(self, session_id: int) -> dict[str, Any]:
+    def remove_session(self, session_id: int) -> Row:
         """Delete one session (a whole series when it repeats); returns what was removed."""
         record = self.get("session", session_id)
         with self.writing() as db:
@@ -1066,8 +1078,8 @@ _REFERENCES = {
 }
 
 
-def _follow_references(table: str, row: dict[str, Any],
-                       remap: dict[str, dict[int, int]]) -> dict[str, Any]:
+def _follow_references(table: str, row: Row,
+                       remap: dict[str, dict[int, int]]) -> Row:
     for column, target in _REFERENCES.get(table, {}).items():
         if row.get(column) in remap.get(target, {}):
             row[column] = remap[target][row[column]]
@@ -1095,7 +1107,7 @@ class EntryDraft:
     raw_text: str | None = None
     confidence: float | None = None
     model: str | None = None
-    words: list[dict[str, Any]] | None = None
+    words: list[Word] | None = None
     audio_path: str | None = None
     delivery_id: int | None = None
     session_id: int | None = None

@@ -20,11 +20,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
 
 from .app import App
 from .errors import CompanionError, InputError
 from .paths import ensure_dir
+from .records import Check, Row, Word
+
+if TYPE_CHECKING:  # the recogniser (and Vosk) load only when someone speaks
+    from .adapters.recognizer import Model, Transcript
 
 _I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
 
@@ -37,12 +41,12 @@ class Dictation:
     raw_text: str
     confidence: float | None
     model: str
-    words: list[dict[str, Any]] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
     audio_path: str | None = None
     seconds: float = 0.0
     ended_by: str = "end"
 
-    def as_dict(self, *, low_confidence: float | None = None) -> dict[str, Any]:
+    def as_dict(self, *, low_confidence: float | None = None) -> Row:
         """JSON-ready; with `low_confidence`, each word says whether it is doubtful."""
         data = asdict(self)
         if low_confidence is not None:
@@ -97,7 +101,7 @@ def tidy(raw: str) -> str:
 
 
 # ---------------------------------------------------------------- the model
-def load_model(app: App) -> tuple[Any, str]:
+def load_model(app: App) -> tuple[Model, str]:
     """The configured model, loaded once per process, and its name."""
     from .adapters import models
     from .adapters.recognizer import load_model
@@ -107,7 +111,7 @@ def load_model(app: App) -> tuple[Any, str]:
     return load_model(Path(info.path)), info.name
 
 
-def _dictation(transcript: Any, model_name: str) -> Dictation:
+def _dictation(transcript: Transcript, model_name: str) -> Dictation:
     return Dictation(text=tidy(transcript.text), raw_text=transcript.text,
                      confidence=transcript.confidence, model=model_name,
                      words=transcript.words, seconds=transcript.seconds,
@@ -185,7 +189,7 @@ def save_audio(app: App, chunks: list[bytes]) -> Path:
 
 
 # ---------------------------------------------------------------- the microphone
-def listen(app: App, model: Any, name: str, *, stop: threading.Event,
+def listen(app: App, model: Model, name: str, *, stop: threading.Event,
            keep: list[bytes] | None = None, on_open: Callable[[], None] | None = None,
            on_partial: Callable[[str], None] | None = None) -> Dictation | None:
     """One answer from the microphone, for the CLI and the daemon alike (None when nothing
@@ -271,7 +275,7 @@ def _stop_on_enter_or_ctrl_c(stop: threading.Event) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
-def _on_terminal(stream: Any) -> bool:
+def _on_terminal(stream: TextIO | None) -> bool:
     try:
         return stream is not None and bool(stream.isatty())
     except (OSError, ValueError):  # closed or detached
@@ -310,16 +314,16 @@ class _EnterReader:
 
 
 # ---------------------------------------------------------------- doctor
-def checks(app: App) -> list[dict[str, Any]]:
+def checks(app: App) -> list[Check]:
     """For `companion doctor`: the speech model and the microphone, each with a fix."""
     return [_check_model(app), _check_microphone(app)]
 
 
-def _check_model(app: App) -> dict[str, Any]:
+def _check_model(app: App) -> Check:
     from .adapters import models
     from .adapters.recognizer import load_model
 
-    check: dict[str, Any] = {"name": "speech model", "ok": False, "detail": "", "fix": ""}
+    check: Check = {"name": "speech model", "ok": False, "detail": "", "fix": ""}
     try:
         info = models.resolve(app.paths, app.settings.voice.model)
         assert info.path is not None
@@ -334,7 +338,7 @@ def _check_model(app: App) -> dict[str, Any]:
     return check
 
 
-def _check_microphone(app: App) -> dict[str, Any]:
+def _check_microphone(app: App) -> Check:
     from .adapters import microphone
 
     try:

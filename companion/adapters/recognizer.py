@@ -16,12 +16,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NewType
 
 from ..audio import SAMPLE_RATE, SAMPLE_WIDTH, peak
 from ..errors import AudioSourceLost, MissingPartError
+from ..records import Word
 
-_MODELS: dict[str, Any] = {}
+# A loaded Vosk model (vosk ships no types): made only by load_model, given back to Recognizer.
+Model = NewType("Model", object)
+_MODELS: dict[str, Model] = {}
 _LOCK = threading.Lock()
 VOICE_PEAK = 500  # a chunk louder than this counts as someone speaking
 START_TIMEOUT_SECONDS = 10.0  # live: how long to wait for the first words
@@ -40,7 +44,7 @@ def _no_ipv6_probe() -> Iterator[None]:
         socket.has_ipv6 = had
 
 
-def _vosk() -> Any:
+def _vosk() -> ModuleType:
     try:
         with _no_ipv6_probe():
             import vosk
@@ -52,7 +56,7 @@ def _vosk() -> Any:
     return vosk
 
 
-def load_model(path: Path) -> Any:
+def load_model(path: Path) -> Model:
     """The Vosk model at `path`, loaded on first use and kept for the life of the process."""
     key = str(Path(path).resolve())
     with _LOCK:
@@ -60,7 +64,7 @@ def load_model(path: Path) -> Any:
         if model is None:
             vosk = _vosk()
             try:
-                model = vosk.Model(model_path=key)
+                model = Model(vosk.Model(model_path=key))
             except Exception as exc:  # vosk raises a bare Exception when a model fails
                 raise MissingPartError(
                     f"the speech model in {key} could not be loaded ({exc}). Reinstall it with "
@@ -81,7 +85,7 @@ class Transcript:
     """What Vosk heard: the raw text, each word with its confidence and times, and why it ended."""
 
     text: str
-    words: list[dict[str, Any]] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
     seconds: float = 0.0
     ended_by: str = "end"  # end (of the audio), silence, max, stopped, no-speech
 
@@ -107,10 +111,10 @@ class Listening:
 class Recognizer:
     """One utterance: feed chunks, read partials, get the final transcript."""
 
-    def __init__(self, model: Any, *, sample_rate: int = SAMPLE_RATE):
+    def __init__(self, model: Model, *, sample_rate: int = SAMPLE_RATE):
         self._rec = _vosk().KaldiRecognizer(model, sample_rate)
         self._rec.SetWords(True)
-        self._words: list[dict[str, Any]] = []
+        self._words: list[Word] = []
         self._texts: list[str] = []
 
     def accept(self, chunk: bytes) -> str | None:
@@ -120,7 +124,7 @@ class Recognizer:
             return None
         return str(json.loads(self._rec.PartialResult()).get("partial", ""))
 
-    def finish(self) -> tuple[str, list[dict[str, Any]]]:
+    def finish(self) -> tuple[str, list[Word]]:
         """The whole text and words heard since this recognizer was made."""
         self._keep(self._rec.FinalResult())
         return " ".join(self._texts), self._words
@@ -140,7 +144,7 @@ class Recognizer:
                                 "end": round(float(w["end"]), 3)})
 
 
-def transcribe(model: Any, chunks: Iterable[bytes],
+def transcribe(model: Model, chunks: Iterable[bytes],
                listening: Listening | None = None) -> Transcript:
     """Runs one utterance through a fresh recognizer and returns what was heard.
 
