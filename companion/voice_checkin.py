@@ -40,8 +40,9 @@ import time
 import wave
 from array import array
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from . import journal, voice
 from .app import App
@@ -49,12 +50,15 @@ from .config import Settings
 from .errors import CompanionError, MissingPartError
 from .paths import Paths
 from .privacy import forget_record
+from .records import Row
 from .store import EntryDraft, Store
 from .vocab import OPEN_STATUSES, Source, Status, answer_kind
 from .voice import Dictation
 
 if TYPE_CHECKING:
     from .adapters.notify import Notice
+    from .adapters.recognizer import Model
+    from .adapters.speaker import Utterance
 
 log = logging.getLogger("companion.voice_checkin")
 
@@ -73,8 +77,7 @@ NO_MODEL = ("Answering out loud needs a speech model first, so this one is for t
 CANNOT_SPEAK = ("Speaking isn't possible right now, so this one is for typing. "
                 "`companion doctor` shows what's missing.")
 
-
-Row = dict[str, Any]
+T = TypeVar("T")
 
 
 class VoiceHost(Protocol):
@@ -141,7 +144,7 @@ def undo_key(delivery_id: int, entry_id: int) -> str:
     return f"{UNDO}:{delivery_id}:{entry_id}"
 
 
-def undo(store: Store, paths: Paths, ref: str) -> dict[str, Any] | None:
+def undo(store: Store, paths: Paths, ref: str) -> Row | None:
     """Undo a spoken answer (`ref` is "DELIVERY:ENTRY"): delete the entry for real and put
     its check-in back. Returns the delivery as it is now, or None when there was nothing to
     undo (already undone, or answered another way since)."""
@@ -340,7 +343,7 @@ class VoiceCheckins:
         model, name = loader.result()
         return self._listen(app, model, name)
 
-    def _prompt_speaker(self, app: App) -> Any:
+    def _prompt_speaker(self, app: App) -> AbstractContextManager[Utterance | None]:
         if not app.settings.speech.enabled:
             return contextlib.nullcontext(None)
         try:
@@ -349,7 +352,7 @@ class VoiceCheckins:
             log.warning("the check-in prompt cannot be read aloud: %s", exc)
             return contextlib.nullcontext(None)
 
-    def _listen(self, app: App, model: Any, name: str) -> Dictation | None:
+    def _listen(self, app: App, model: Model, name: str) -> Dictation | None:
         keep: list[bytes] | None = [] if app.settings.voice.keep_audio else None
         heard = voice.listen(app, model, name, stop=self._stop, keep=keep,
                              on_open=self._opened)
@@ -395,7 +398,7 @@ def _kept_notice(lost_text: str | None) -> Notice:
                   f"somewhere safe:\n\n{lost_text}")
 
 
-def _speak_quietly(utterance: Any, text: str) -> None:
+def _speak_quietly(utterance: Utterance, text: str) -> None:
     """Read the prompt; a speaker that fails or hangs costs its timeout, never the answer."""
     if not text.strip():
         return
@@ -405,23 +408,23 @@ def _speak_quietly(utterance: Any, text: str) -> None:
         log.warning("the check-in prompt could not be read aloud: %s", exc)
 
 
-class _Background:
+class _Background(Generic[T]):
     """Runs one call on a thread; `result()` waits for it and re-raises its error."""
 
-    def __init__(self, call: Callable[[], Any]) -> None:
-        self._value: Any = None
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._value: list[T] = []  # the one result, once the call returned
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
         self._thread.start()
 
-    def _run(self, call: Callable[[], Any]) -> None:
+    def _run(self, call: Callable[[], T]) -> None:
         try:
-            self._value = call()
+            self._value.append(call())
         except BaseException as exc:  # handed to whoever waits for the result
             self._error = exc
 
-    def result(self) -> Any:
+    def result(self) -> T:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._value
+        return self._value[0]

@@ -34,10 +34,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CompanionError, ConfigError, MissingPartError
 from ..paths import create_private_file
+from ..records import Row
+
+if TYPE_CHECKING:
+    from ..config import SpeechSettings
 
 log = logging.getLogger("companion.speaker")
 
@@ -52,6 +56,9 @@ CHILD_ARGV: tuple[str, ...] = (sys.executable, "-m", "companion.adapters.speaker
 LIFELINE_ENV = "COMPANION_SPEAKER_LIFELINE"  # the child's end of the pipe it watches
 _CHECK_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
+# pyttsx3 ships no types: its engine and voices stay inside the child, in this module.
+Engine = Any
+Voice = Any
 
 
 class SpeakerError(CompanionError):
@@ -78,7 +85,7 @@ class Speaker:
     unless a caller (a test, a packager) gives another one.
     """
 
-    def __init__(self, settings: Any, *, child_argv: Sequence[str] | None = None,
+    def __init__(self, settings: SpeechSettings, *, child_argv: Sequence[str] | None = None,
                  timeout: float | None = None) -> None:
         self.settings = settings
         self.child_argv = tuple(child_argv or CHILD_ARGV)
@@ -195,7 +202,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.communicate(timeout=5)
 
 
-def _answer(out: bytes) -> dict[str, Any] | None:
+def _answer(out: bytes) -> Row | None:
     for line in reversed(out.decode("utf-8", errors="replace").splitlines()):
         with contextlib.suppress(ValueError):
             data = json.loads(line)
@@ -204,7 +211,7 @@ def _answer(out: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _raise_for_answer(answer: dict[str, Any] | None, code: int | None, err: bytes) -> None:
+def _raise_for_answer(answer: Row | None, code: int | None, err: bytes) -> None:
     if answer is None:
         tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         log.warning("speech child exited %s without an answer: %s", code, tail)
@@ -247,7 +254,7 @@ def _uses_espeak(engine: str) -> bool:
     return engine in ("espeak", "") and sys.platform.startswith("linux")
 
 
-def _open_engine(request: SpeechRequest) -> Any:
+def _open_engine(request: SpeechRequest) -> Engine:
     try:
         import pyttsx3
     except ImportError as exc:
@@ -266,14 +273,14 @@ def _open_engine(request: SpeechRequest) -> Any:
     return engine
 
 
-def _set_properties(engine: Any, request: SpeechRequest) -> None:
+def _set_properties(engine: Engine, request: SpeechRequest) -> None:
     if request.voice:
         engine.setProperty("voice", _resolve_voice(engine, request.voice))
     engine.setProperty("rate", request.rate)
     engine.setProperty("volume", request.volume)
 
 
-def _resolve_voice(engine: Any, wanted: str) -> str:
+def _resolve_voice(engine: Engine, wanted: str) -> str:
     """The engine's id for a voice given by id, name or language ("en-us", "Korean").
 
     Checked here because engines quietly keep their default voice for a name they lack.
@@ -291,7 +298,7 @@ def _resolve_voice(engine: Any, wanted: str) -> str:
                          'use "" for the default voice')
 
 
-def _examples(voices: list[Any]) -> str:
+def _examples(voices: list[Voice]) -> str:
     picks = [v for v in voices if str(v.id).rsplit("/", 1)[-1] in ("en-us", "en-gb", "en")]
     return ", ".join(repr(str(v.id)) for v in (picks or voices)[:3])
 
@@ -307,7 +314,7 @@ def find_player() -> tuple[str, ...]:
                            "(`sudo apt install pulseaudio-utils`).")
 
 
-def _synthesise(engine: Any, text: str, target: Any) -> None:
+def _synthesise(engine: Engine, text: str, target: object) -> None:
     # runAndWait can return before espeak's callback has written the sound (its loop ends
     # on the queued endLoop), so wait for the utterance itself; the parent's timeout bounds it.
     done = threading.Event()
@@ -347,7 +354,7 @@ def _serve(request: SpeechRequest) -> None:
     _play(buffer.getvalue(), player)
 
 
-def _warm_up() -> Any:
+def _warm_up() -> Engine | None:
     """Load the usual engine before the request arrives (the parent is still choosing what
     to say). Any failure here shows again, with its reason, when the request is served."""
     try:
@@ -399,7 +406,7 @@ def child_main() -> int:
         request = SpeechRequest(**json.loads(sys.stdin.read()))
         with contextlib.redirect_stdout(sys.stderr):  # pyttsx3 prints "Audio saved to ..."
             _serve(request)
-        answer: dict[str, Any] = {"ok": True}
+        answer: Row = {"ok": True}
     except _Fail as exc:
         answer = {"ok": False, "kind": exc.kind, "message": str(exc)}
     except Exception as exc:  # the child reports every failure instead of dying silently
