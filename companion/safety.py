@@ -18,11 +18,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
 from .errors import ConfigError
+from .records import Row
 from .resources import pack_file
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 log = logging.getLogger("companion.safety")
 
@@ -76,7 +80,7 @@ class Resources:
         head = self.intro or self.title
         return " ".join(x for x in (head, *self.lines, self.closing) if x)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Row:
         return {"region": self.region, "title": self.title, "lines": list(self.lines),
                 "closing": self.closing, "matched": self.matched}
 
@@ -105,13 +109,13 @@ def load_crisis(path: Path | None = None, *, compile_now: bool = False) -> Crisi
     return table
 
 
-def _texts(value: Any) -> tuple[str, ...]:
+def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise TypeError(f"a list of texts, not {value!r}")
     return tuple(str(x) for x in value)
 
 
-def _table(data: dict[str, Any]) -> CrisisTable:
+def _table(data: Row) -> CrisisTable:
     message, ignore = data["message"], data.get("ignore", {})
     rules = Rules(
         patterns={str(k): _texts(v) for k, v in data["patterns"].items()},
@@ -229,8 +233,8 @@ def crisis_resources(text: str | None, *, region: str | None = None,
     return resources_for(region, table=table, intro=table.after_entry, matched=str(hit))
 
 
-def check_text(text: str | None, settings: Any = None, *, table: CrisisTable | None = None
-               ) -> Resources | None:
+def check_text(text: str | None, settings: Settings | None = None, *,
+               table: CrisisTable | None = None) -> Resources | None:
     """`crisis_resources` with [safety] region and extra_phrases from `settings`.
 
     Settings that are missing or broken fall back to the defaults: the check still runs.
@@ -239,11 +243,12 @@ def check_text(text: str | None, settings: Any = None, *, table: CrisisTable | N
     return crisis_resources(text, region=region, extra_phrases=extra, table=table)
 
 
-def safety_options(source: Any) -> tuple[str | None, tuple[str, ...]]:
-    """[safety] region and extra_phrases from settings, or from anything with a
-    `.settings` (the App); (None, ()) - the defaults - when they cannot be read."""
+def safety_options(settings: Settings | None) -> tuple[str | None, tuple[str, ...]]:
+    """[safety] region and extra_phrases from settings; (None, ()) - the defaults - when
+    there are none or they cannot be read."""
+    if settings is None:
+        return None, ()
     try:
-        settings = getattr(source, "settings", source)
         safety = settings.safety
         return str(safety.region), tuple(str(p) for p in safety.extra_phrases)
     except Exception:  # no settings, or a config that cannot be read: use the defaults

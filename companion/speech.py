@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .app import App, LogUi
 from .content import Choice, choose_phrase, own_phrase_choice, record
+from .records import Row
 from .safety import find_phrase
 from .vocab import EntryKind
 
@@ -65,7 +66,7 @@ class Spoken:
     spoken: bool = False
     path: Path | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Row:
         return {"key": self.key, "text": self.text, "context": self.context,
                 "spoken": self.spoken, "path": str(self.path) if self.path else None}
 
@@ -173,7 +174,7 @@ def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | Non
     return spoken
 
 
-def past_win(store: Store, now: datetime) -> dict[str, Any] | None:
+def past_win(store: Store, now: datetime) -> Row | None:
     """One of the person's wins from at least WIN_AGE ago, each in turn before one comes
     back (recorded as read back); None when there is none yet."""
     wins = store.entries(until=now - WIN_AGE, kind=EntryKind.WIN)
@@ -190,7 +191,7 @@ def past_win(store: Store, now: datetime) -> dict[str, Any] | None:
 
 
 def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
-                  speak: bool = True) -> dict[str, Any] | None:
+                  speak: bool = True) -> Row | None:
     """Show (through `say`) and read aloud one of the person's older wins. Never raises."""
     try:
         win = past_win(app.store, app.clock.now())

@@ -81,7 +81,7 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
     from ..safety import import_summary, safety_options
     from ..transfer import import_file
 
-    region, extra = safety_options(app)
+    region, extra = safety_options(app.settings)
     result = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir,
                          extra_phrases=extra)
     total = sum(result.counts.values())
