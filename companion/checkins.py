@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
 
 from . import content
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
+from .records import Row
 from .store import Store, stamp, utc_text
 from .vocab import CheckinKind, Status
 
@@ -256,11 +256,11 @@ def _plan_covered(result: Plan, settings: Settings, *, now: datetime,
         result.catch_up, result.catch_up_count = None, 0
 
 
-def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
-                settings: Settings) -> tuple[list[dict[str, Any]], datetime | None]:
+def snoozes_due(rows: Iterable[Row], now: datetime,
+                settings: Settings) -> tuple[list[Row], datetime | None]:
     """Snoozed deliveries whose time has come, and when the next one will."""
-    ready: list[tuple[datetime, dict[str, Any]]] = []
-    later: list[tuple[datetime, dict[str, Any]]] = []
+    ready: list[tuple[datetime, Row]] = []
+    later: list[tuple[datetime, Row]] = []
     for row in rows:
         if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
@@ -325,7 +325,7 @@ LOOK_BACK: dict[str, str] = {
 
 
 # ---------------------------------------------------------------- answering (called by `checkin`)
-def _pending(store: Store) -> dict[str, Any]:
+def _pending(store: Store) -> Row:
     row = store.pending_delivery()
     if row is None:
         raise NotFoundError("no check-in is waiting right now. You can still write one: "
@@ -333,26 +333,26 @@ def _pending(store: Store) -> dict[str, Any]:
     return row
 
 
-def answer_pending(store: Store, entry_id: int, now: datetime) -> dict[str, Any]:
+def answer_pending(store: Store, entry_id: int, now: datetime) -> Row:
     """Mark the waiting check-in answered by entry `entry_id`."""
     row = _pending(store)
     return store.set_delivery(int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0],
                               entry_id=entry_id)
 
 
-def snooze_pending(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
+def snooze_pending(store: Store, settings: Settings, now: datetime) -> Row:
     """Ask for the waiting check-in again after `snooze_minutes`."""
     row = _pending(store)
     return snooze(store, settings, int(row["id"]), now)
 
 
-def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> dict[str, Any]:
+def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> Row:
     """Snooze one delivery by id."""
     until = now + timedelta(minutes=settings.checkins.snooze_minutes)
     return store.set_delivery(delivery_id, Status.SNOOZED, snoozed_until=stamp(until)[0])
 
 
-def skip_pending(store: Store, now: datetime) -> dict[str, Any]:
+def skip_pending(store: Store, now: datetime) -> Row:
     """Let the waiting check-in go (recorded as skipped; nothing more is asked)."""
     row = _pending(store)
     return store.set_delivery(int(row["id"]), Status.SKIPPED, answered_at=stamp(now)[0])

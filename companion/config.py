@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
 from .paths import ensure_dir, write_private_text
+from .records import Row
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 
@@ -124,18 +125,18 @@ class Settings:
     storage: StorageSettings
     brief: BriefSettings
     source: str
-    raw: dict[str, Any]
+    raw: Row
 
 
 # ---------------------------------------------------------------- validators
-Check = Callable[[Any], Any]
+Check = Callable[[object], object]  # a value read from TOML, checked and parsed
 
 
 class _Bad(ValueError):
     """A value that does not fit; the message says what would."""
 
 
-def parse_clock_time(value: Any) -> time:
+def parse_clock_time(value: object) -> time:
     """ "HH:MM" (24-hour) to a time; "25:00" and "7pm" are refused."""
     if not isinstance(value, str):
         raise _Bad('expected a time such as "20:00"')
@@ -145,20 +146,20 @@ def parse_clock_time(value: Any) -> time:
     return time(int(m.group(1)), int(m.group(2)))
 
 
-def _opt_time(value: Any) -> time | None:
+def _opt_time(value: object) -> time | None:
     if value == "":
         return None
     return parse_clock_time(value)
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Bad("expected true or false")
     return value
 
 
-def _number(lo: float, hi: float, *, integer: bool = False) -> Check:
-    def check(value: Any) -> Any:
+def _number(lo: float, hi: float, *, integer: bool = False) -> Callable[[object], float]:
+    def check(value: object) -> float:
         ok_type = int if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok_type):
             raise _Bad("expected a whole number" if integer else "expected a number")
@@ -170,7 +171,7 @@ def _number(lo: float, hi: float, *, integer: bool = False) -> Check:
 
 
 def _text(*, choices: tuple[str, ...] | None = None) -> Check:
-    def check(value: Any) -> str:
+    def check(value: object) -> str:
         if not isinstance(value, str):
             raise _Bad("expected a text in quotes")
         if choices is not None and value not in choices:
@@ -180,13 +181,13 @@ def _text(*, choices: tuple[str, ...] | None = None) -> Check:
     return check
 
 
-def _text_list(value: Any) -> tuple[str, ...]:
+def _text_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Bad('expected a list of texts such as ["a", "b"]')
     return tuple(value)
 
 
-def _pattern_list(value: Any) -> tuple[str, ...]:
+def _pattern_list(value: object) -> tuple[str, ...]:
     """[safety] extra_phrases: texts in the notation of config/crisis.toml."""
     phrases = _text_list(value)
     for phrase in phrases:
@@ -197,7 +198,7 @@ def _pattern_list(value: Any) -> tuple[str, ...]:
     return phrases
 
 
-def parse_days(value: Any) -> tuple[str, ...]:
+def parse_days(value: object) -> tuple[str, ...]:
     """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
     if isinstance(value, str):
         if value.lower() in _DAY_ALIASES:
@@ -215,13 +216,13 @@ def parse_days(value: Any) -> tuple[str, ...]:
     return tuple(d for d in DAY_NAMES if d in days)
 
 
-def _schedule_name(value: Any) -> str:
+def _schedule_name(value: object) -> str:
     if not isinstance(value, str) or not _NAME_RE.match(value):
         raise _Bad("expected a short name of letters, digits, '-' or '_'")
     return value
 
 
-def _day_of_month(value: Any) -> int:
+def _day_of_month(value: object) -> int:
     return int(_number(1, 28, integer=True)(value))
 
 
@@ -318,7 +319,7 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[Row, str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     text = _read_text(path)
     return _parse_toml(text, str(path)), text
@@ -333,7 +334,7 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
 
 
-def _parse_toml(text: str, source: str) -> dict[str, Any]:
+def _parse_toml(text: str, source: str) -> Row:
     try:
         return tomllib.loads(text)
     except RecursionError:
@@ -349,7 +350,7 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
 class _Validator:
     """Checks one parsed file against the schema, raising ConfigError with file, line, key."""
 
-    def __init__(self, data: dict[str, Any], text: str, source: str):
+    def __init__(self, data: Row, text: str, source: str):
         self.data, self.text, self.source = data, text, source
 
     def fail(self, reason: str, section: str, key: str | None = None,
@@ -358,8 +359,8 @@ class _Validator:
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
         raise ConfigError(reason, file=self.source, line=line, key=dotted)
 
-    def validate(self) -> dict[str, Any]:
-        clean: dict[str, Any] = {}
+    def validate(self) -> Row:
+        clean: Row = {}
         for section, values in self.data.items():
             if section not in SECTIONS:
                 known = ", ".join(SECTIONS)
@@ -369,8 +370,8 @@ class _Validator:
             clean[section] = self._section(section, values)
         return clean
 
-    def _section(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _section(self, section: str, values: Row) -> Row:
+        out: Row = {}
         for key, value in values.items():
             if section == "checkins" and key == "schedule":
                 out[key] = self._schedule(value)
@@ -384,7 +385,7 @@ class _Validator:
                 self.fail(str(exc), section, key)
         return out
 
-    def _schedule(self, value: Any) -> tuple[ScheduleEntry, ...]:
+    def _schedule(self, value: object) -> tuple[ScheduleEntry, ...]:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.fail("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
         if not value:
@@ -397,9 +398,9 @@ class _Validator:
                 self.fail(f"the name {name!r} is used twice", "checkins.schedule", "name", i)
         return tuple(entries)
 
-    def _entry(self, item: dict[str, Any], index: int) -> ScheduleEntry:
+    def _entry(self, item: Row, index: int) -> ScheduleEntry:
         section = "checkins.schedule"
-        fields: dict[str, Any] = {"days": DAY_NAMES}
+        fields: Row = {"days": DAY_NAMES}
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
@@ -422,13 +423,13 @@ def suggest(key: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def load_file(path: Path) -> dict[str, Any]:
+def load_file(path: Path) -> Row:
     """Parse and validate one file; values come back checked and converted."""
     data, text = read_toml(path)
     return _Validator(data, text, str(path)).validate()
 
 
-def check_text(text: str, source: str) -> dict[str, Any]:
+def check_text(text: str, source: str) -> Row:
     """Parse and validate configuration text (what `source` would hold)."""
     return _Validator(_parse_toml(text, source), text, source).validate()
 
@@ -448,7 +449,7 @@ def load_settings(user_file: Path | None) -> Settings:
     return _build(merged, source)
 
 
-def _build(merged: dict[str, Any], source: str) -> Settings:
+def _build(merged: Row, source: str) -> Settings:
     c = dict(merged["checkins"])
     return Settings(
         checkins=CheckinSettings(**c),
@@ -466,7 +467,7 @@ def _build(merged: dict[str, Any], source: str) -> Settings:
 
 
 # ---------------------------------------------------------------- showing
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, time):
