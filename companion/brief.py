@@ -17,14 +17,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import progress
 from .dates import span_of, within_reach
 from .errors import InputError
+from .records import Row
 from .sessions import last_session, next_session
 from .store import Store
 from .vocab import EntryKind
+
+if TYPE_CHECKING:
+    from .safety import Resources
 
 BRIEF_VERSION = 2
 THIN = 3               # fewer records than this in the span makes a "quiet stretch" page
@@ -33,8 +37,7 @@ PLAN_LOOKBACK = timedelta(weeks=8)   # how far back the last practice plan is lo
 QUOTE_CHARS = 220
 WORDS_SHOWN = 6        # own words shown in full; the rest are counted
 
-Row = dict[str, Any]
-CrisisCheck = Callable[[str], Any]   # text -> safety.Resources, or None
+CrisisCheck = Callable[[str], "Resources | None"]   # text -> what to show, or None
 
 # The brief's sections in page order, with their headings.
 SECTION_TITLES = {
@@ -188,7 +191,7 @@ def _words(text: str | None) -> str:
     return " ".join(str(text or "").split())
 
 
-def entry_item(entry: Row, text: str | None = None, **extra: Any) -> Row:
+def entry_item(entry: Row, text: str | None = None, **extra: object) -> Row:
     """An entry as the brief shows it: its reference ("entry:12"), day, words and tags."""
     return {"ref": f"entry:{entry['id']}", "kind": entry["kind"],
             "date": entry["created_at"][:10], "area": entry.get("area"),
@@ -239,7 +242,7 @@ class _Crisis:
 
     check: CrisisCheck | None
     items: list[Row]
-    resources: Any = None
+    resources: Resources | None = None
 
     def look_over(self, texts: list[str | None]) -> None:
         """Check all the span's words at once first: when none of them calls for the note
@@ -256,7 +259,7 @@ class _Crisis:
         return True
 
     def section(self) -> Row | None:
-        if not self.items:
+        if not self.items or self.resources is None:
             return None
         return {"items": self.items, "resources": self.resources.as_dict()}
 

@@ -7,11 +7,10 @@ same offline and prints on A4 or Letter (content is kept within 180 mm).
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from .brief_sections import Section
+from .records import Row
 
-Row = dict[str, Any]
 WIDTH, HEIGHT, PAD = 640, 170, 28
 
 CSS = """

@@ -8,15 +8,14 @@ brief.py gathers and places; this module and brief_html.py only show.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from .brief import SECTION_TITLES
 from .brief_html import render_html
 from .brief_sections import Section
 from .dates import format_minutes
 from .errors import InputError
+from .records import Row
 
-Row = dict[str, Any]
 MOMENTS_SHOWN = 6
 
 

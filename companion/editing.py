@@ -15,10 +15,10 @@ import shlex
 import shutil
 import subprocess
 from collections.abc import Mapping
-from typing import Any
 
 from .errors import InputError, MissingPartError
 from .paths import Paths, ensure_dir, wipe_file, write_private_text
+from .records import Row
 from .store import Store
 from .tags import merge_tags, tags_in
 
@@ -78,7 +78,7 @@ def retag(old: list[str], old_text: str, new_text: str, added: tuple[str, ...] =
 
 
 def edit_entry(store: Store, entry_id: int, text: str, *,
-               tags: tuple[str, ...] = ()) -> dict[str, Any] | None:
+               tags: tuple[str, ...] = ()) -> Row | None:
     """Give entry `entry_id` new words (None when they are the same as before)."""
     entry = store.get("entry", entry_id)
     if text.strip() == str(entry["text"]).strip() and not set(tags) - set(entry["tags"]):

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from statistics import mean, median
-from typing import Any
 
+from .records import Row
 from .store import utc_text
 from .vocab import Status
-
-Row = dict[str, Any]
 
 PRACTICE_GAIN = 0.4      # how far one week of practice moves a score toward its target
 PRACTICE_DECAY = 0.9     # a missed week keeps 90% of the score
@@ -205,7 +203,7 @@ def practice_scores(uses: Iterable[Row], weeks: list[date]) -> list[Row]:
 def patterns_caught(patterns: Iterable[Row], notices: Iterable[Row]) -> list[Row]:
     """Each pattern noticed in the span: how often, and how often the user responded."""
     names = {p["id"]: p["name"] for p in patterns}
-    seen: dict[Any, list[Row]] = defaultdict(list)
+    seen: dict[object, list[Row]] = defaultdict(list)
     for notice in notices:
         seen[notice["pattern_id"]].append(notice)
     out: list[Row] = []

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NewType
+from typing import NewType, TypedDict
 
 from ..audio import SAMPLE_RATE, SAMPLE_WIDTH, peak
 from ..errors import AudioSourceLost, MissingPartError
@@ -97,6 +97,14 @@ class Transcript:
         return round(sum(w["conf"] for w in self.words) / len(self.words), 4)
 
 
+class _Progress(TypedDict, total=False):
+    """How far one utterance has come: audio seconds fed, the partial text, why it ended."""
+
+    seconds: float
+    partial: str
+    ended_by: str
+
+
 @dataclass
 class Listening:
     """When a live utterance ends. All times are audio seconds, so tests are exact."""
@@ -153,7 +161,7 @@ def transcribe(model: Model, chunks: Iterable[bytes],
     """
     how = listening or Listening()
     rec = Recognizer(model)
-    state: dict[str, Any] = {"seconds": 0.0, "ended_by": ""}
+    state: _Progress = {"seconds": 0.0, "ended_by": ""}
     try:
         _feed(rec, chunks, how, state)
     except AudioSourceLost:
@@ -167,7 +175,7 @@ def transcribe(model: Model, chunks: Iterable[bytes],
 
 
 def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening,
-          state: dict[str, Any]) -> None:
+          state: _Progress) -> None:
     last_activity, partial = 0.0, ""
     for chunk in chunks:
         state["seconds"] += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)

@@ -8,14 +8,20 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..app import App
 from ..paths import check_output, ensure_dir, write_private_text
-from .common import emit, json_option, pass_app, read_text_arg, saved
+from ..records import Row
+from .common import F, emit, json_option, pass_app, read_text_arg, saved
 from .journal import tag_option
+
+if TYPE_CHECKING:
+    from ..brief import Options
+    from ..journal import Saved
+    from ..sessions import Occurrence
 
 
 def register(group: click.Group) -> None:
@@ -77,7 +83,7 @@ def _when(text: str, all_day: bool) -> str:
     return f"{moment:%a %d %b %Y}, all day" if all_day else f"{moment:%a %d %b %Y, %H:%M}"
 
 
-def _print_series(rows: list[dict[str, Any]]) -> None:
+def _print_series(rows: list[Row]) -> None:
     if not rows:
         _print_sessions([], None)
         return
@@ -92,7 +98,7 @@ def _print_series(rows: list[dict[str, Any]]) -> None:
                        f"{_when(row['last'], row['all_day'])}")
 
 
-def _print_sessions(found: list[Any], now: Any) -> None:
+def _print_sessions(found: list[Occurrence], now: datetime | None) -> None:
     if not found:
         click.echo("No sessions yet. Add one with `companion session add 'tomorrow 15:00'` "
                    "or `companion session import calendar.ics`.")
@@ -100,7 +106,7 @@ def _print_sessions(found: list[Any], now: Any) -> None:
     for occ in found:
         when = (f"{occ.starts:%a %d %b %Y}, all day" if occ.all_day
                 else f"{occ.starts:%a %d %b %Y, %H:%M}")
-        mark = "  " if occ.starts >= now else "✓ "
+        mark = "  " if now is None or occ.starts >= now else "✓ "
         repeat = " (repeats)" if occ.recurring else ""
         click.echo(f"{mark}{occ.session_id:>4}  {when}  {occ.title}{repeat}")
 
@@ -124,7 +130,7 @@ def session_note(app: App, words: tuple[str, ...], tags: tuple[str, ...],
     text = read_text_arg(" ".join(words[1:] if session_id is not None else words), what="note")
     draft = note_draft(app.store, text, now=app.clock.now(), session_id=session_id, tags=tags)
 
-    def confirm(done: Any) -> None:
+    def confirm(done: Saved) -> None:
         linked = (f", with session {done.entry['session_id']}" if done.entry.get("session_id")
                   else "; no session is on record yet, so it stands on its own")
         saved(f"your therapist's note{linked}", done.entry, as_json)
@@ -168,7 +174,7 @@ def session_import(app: App, file: Path, match: str | None, as_json: bool) -> No
 
 
 # ------------------------------------------------------------------ brief, week, stats
-def _brief_options(func: Any) -> Any:
+def _brief_options(func: F) -> F:
     func = click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
                         help="Markdown (the default; shown formatted on a terminal when no "
                              "format is given), HTML or JSON.")(func)
@@ -182,7 +188,7 @@ def _brief_options(func: Any) -> Any:
                         help="Only what carries this tag (#WORD or --tag WORD).")(func)
 
 
-def _options(app: App, tag: str | None) -> Any:
+def _options(app: App, tag: str | None) -> Options:
     """The brief's tag, and its crisis check unless [brief] show_crisis_note is off."""
     from .. import brief as briefs
     from ..tags import clean_tag
@@ -249,7 +255,7 @@ def _weekly_note(app: App, note: str, tag: str | None) -> None:
 WEEKLY_QUESTION = "What felt different this week?"
 
 
-def _deliver(app: App, data: dict[str, Any], fmt: str | None, output: Path | None,
+def _deliver(app: App, data: Row, fmt: str | None, output: Path | None,
              *, open_it: bool, speak: bool) -> None:
     from ..brief_text import print_markdown, render
 
@@ -276,7 +282,7 @@ def _deliver(app: App, data: dict[str, Any], fmt: str | None, output: Path | Non
         open_path(output)
 
 
-def _speak(app: App, data: dict[str, Any]) -> None:
+def _speak(app: App, data: Row) -> None:
     from ..brief_text import spoken_text
     from ..speech import read_aloud
 
