@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # numpy loads only when sound is measured or decoded
     import numpy as np
     from numpy.typing import NDArray
 
-    Samples = NDArray[np.floating]  # float samples on the int16 scale
+    # float samples on the int16 scale (numpy's NDArray holds an Any of its own)
+    Samples = NDArray[np.floating]  # type: ignore[explicit-any]
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2

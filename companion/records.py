@@ -9,7 +9,8 @@ and mypy checks every key on both sides.
 
 from typing import Any, NotRequired, TypedDict
 
-Row = dict[str, Any]  # a JSON payload: one database row or JSON record
+# A JSON payload: one database row or JSON record.
+Row = dict[str, Any]  # type: ignore[explicit-any]
 Tables = dict[str, list[Row]]  # an export: each table's name and its rows
 
 

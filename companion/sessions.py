@@ -37,7 +37,7 @@ YEAR = timedelta(days=366)
 MAX_EVERY_DAYS = 366  # `--every`, and a stored series's every_days
 # An icalendar VEVENT, read here only: its typed properties are a union of some thirty
 # classes, so each value is checked where it is read instead.
-Event = Any
+Event = Any  # type: ignore[explicit-any]
 
 
 @dataclass(frozen=True)

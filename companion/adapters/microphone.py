@@ -23,8 +23,8 @@ STALL_SECONDS = 3.0  # no sound at all for this long means the device stopped wo
 _FIX = ("check that a microphone is connected and not muted, that the sound server "
         "(PulseAudio or PipeWire) runs, or choose a device with [voice] device in the config")
 # sounddevice ships no types: its device descriptions and sample blocks stay in this module.
-DeviceInfo = dict[str, Any]
-SoundBlock = Any
+DeviceInfo = dict[str, Any]  # type: ignore[explicit-any]
+SoundBlock = Any  # type: ignore[explicit-any]
 
 
 def _sounddevice() -> ModuleType:

@@ -31,7 +31,7 @@ BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 ActionHandler = Callable[[str, int], None]  # (action key, notification id)
 # jeepney ships no types: its routers, filters and messages are this, and stay in this module.
-Jeepney = Any
+Jeepney = Any  # type: ignore[explicit-any]
 
 
 class NotifyError(Exception):

@@ -57,8 +57,8 @@ LIFELINE_ENV = "COMPANION_SPEAKER_LIFELINE"  # the child's end of the pipe it wa
 _CHECK_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
 # pyttsx3 ships no types: its engine and voices stay inside the child, in this module.
-Engine = Any
-Voice = Any
+Engine = Any  # type: ignore[explicit-any]
+Voice = Any  # type: ignore[explicit-any]
 
 
 class SpeakerError(CompanionError):

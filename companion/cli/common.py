@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 
 from ..app import App
 from ..records import Row
 
-F = TypeVar("F", bound=Callable[..., object])  # a command function being decorated
+P = ParamSpec("P")  # a command function's parameters, kept by its decorators
+R = TypeVar("R")
 
 
 class ClickUi:
@@ -41,7 +42,7 @@ class ClickUi:
 pass_app = click.make_pass_decorator(App)
 
 
-def json_option(func: F) -> F:
+def json_option(func: Callable[P, R]) -> Callable[P, R]:
     """--json: machine-readable output (each record with its id)."""
     return click.option("--json", "as_json", is_flag=True,
                         help="Print JSON instead of text.")(func)
@@ -64,7 +65,8 @@ def saved(what: str, record: Row, as_json: bool, *, ref: str | None = None) -> N
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
 
 
-def words_argument(name: str = "text", *, required: bool = False) -> Callable[[F], F]:
+def words_argument(name: str = "text", *, required: bool = False
+                   ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """TEXT as the rest of the line, as people type it: `reflect I feel low` needs no
     quotes (the words are joined by spaces)."""
     return click.argument(name, nargs=-1, required=required, callback=_joined)

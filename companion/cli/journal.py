@@ -8,6 +8,7 @@ load sqlite-utils, which `companion --help` must not pay for.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from ..vocab import AREAS, PHRASE_CONTEXTS, EntryKind, Source
 
 if TYPE_CHECKING:
     from ..store import EntryDraft
-from .common import F, emit, json_option, pass_app, read_text_arg, saved, table, words_argument
+from .common import P, R, emit, json_option, pass_app, read_text_arg, saved, table, words_argument
 
 area_option = click.option("--area", type=click.Choice(AREAS),
                            help="The area this belongs to.")
@@ -46,7 +47,7 @@ voice_options = [
 ]
 
 
-def with_voice(func: F) -> F:
+def with_voice(func: Callable[P, R]) -> Callable[P, R]:
     """--voice, --audio and --yes: say it instead of typing it."""
     for option in reversed(voice_options):
         func = option(func)

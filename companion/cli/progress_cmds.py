@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import click
 from ..app import App
 from ..paths import check_output, ensure_dir, write_private_text
 from ..records import Row
-from .common import F, emit, json_option, pass_app, read_text_arg, saved
+from .common import P, R, emit, json_option, pass_app, read_text_arg, saved
 from .journal import tag_option
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def session_import(app: App, file: Path, match: str | None, as_json: bool) -> No
 
 
 # ------------------------------------------------------------------ brief, week, stats
-def _brief_options(func: F) -> F:
+def _brief_options(func: Callable[P, R]) -> Callable[P, R]:
     func = click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
                         help="Markdown (the default; shown formatted on a terminal when no "
                              "format is given), HTML or JSON.")(func)
