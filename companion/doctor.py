@@ -17,12 +17,19 @@ def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
 
 
 def check_config(app: Any) -> list[Check]:
-    try:
-        settings = app.settings
-    except CompanionError as exc:
-        return [result("config", False, str(exc), "edit the file, then `companion config check`")]
-    return [result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
-                                     "check-ins scheduled)")]
+    """The user's file: in use, absent (the defaults), or with mistakes (defaults stand in)."""
+    from .config import load_settings_lenient
+    from .wording import plural
+
+    settings, problems = load_settings_lenient(app.paths.config_file)
+    if problems:
+        more = f" (and {plural(len(problems) - 1, 'more mistake')})" if len(problems) > 1 else ""
+        return [result("config", False, f"{problems[0]}{more}; the defaults stand in for it",
+                       "`companion config check` lists every mistake; fix them in the file")]
+    scheduled = f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled"
+    if not app.paths.config_file.exists():
+        return [result("config", True, f"defaults (no config.toml yet), {scheduled}")]
+    return [result("config", True, f"{app.paths.config_file} ({scheduled})")]
 
 
 def check_database(app: Any) -> list[Check]:

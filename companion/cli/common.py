@@ -35,9 +35,12 @@ class AppContext:
     @property
     def settings(self) -> Any:
         if self._settings is None:
-            from ..config import load_settings
+            from ..config import BROKEN_CONFIG_WARNING, load_settings_lenient
 
-            self._settings = load_settings(self.paths.config_file)
+            # A mistake in config.toml never stops a save: one warning, defaults for it.
+            self._settings, problems = load_settings_lenient(self.paths.config_file)
+            if problems:
+                click.echo(BROKEN_CONFIG_WARNING, err=True)
         return self._settings
 
     @property

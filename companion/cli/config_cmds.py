@@ -15,13 +15,20 @@ def config_group() -> None:
 @config_group.command("check")
 @pass_app
 def config_check(app: AppContext) -> None:
-    """Check the configuration file; name the file, line and key of any problem."""
-    settings = app.settings
+    """Check the configuration file; name the file, line and key of every problem."""
+    from ..config import load_settings_lenient
+    from ..wording import plural
+
+    settings, problems = load_settings_lenient(app.paths.config_file)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
     if app.paths.config_file.exists():
         click.echo(f"{app.paths.config_file}: ok")
     else:
         click.echo(f"No configuration file at {app.paths.config_file}; the defaults are in use.")
-    click.echo(f"{len(settings.checkins.schedule)} check-in(s) scheduled.")
+    click.echo(f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled.")
 
 
 @config_group.command("path")

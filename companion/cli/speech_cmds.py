@@ -86,15 +86,15 @@ def help_now(app: AppContext, region: str | None, as_json: bool) -> None:
 
 
 def _region(app: AppContext) -> str:
-    """[safety] region; a broken config file must never keep the resources from showing."""
-    from ..errors import CompanionError
+    """[safety] region; a mistake that could touch it shows every region's lines instead."""
+    from ..config import load_settings_lenient
 
-    try:
-        return str(app.settings.safety.region)
-    except CompanionError as exc:
-        click.echo(f"(Your configuration has a problem, so showing every region: {exc})",
-                   err=True)
+    settings, problems = load_settings_lenient(app.paths.config_file)
+    if any(not p.key or p.key.startswith("safety") for p in problems):
+        click.echo("(Your configuration has a problem, so showing every region; "
+                   "`companion config check` says where.)", err=True)
         return "other"
+    return str(settings.safety.region)
 
 
 def _phrase_id(value: str) -> int:
