@@ -191,7 +191,8 @@ class Deliverer:
     shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
     by_notification: dict[int, int] = field(default_factory=dict)
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
-    unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
+    # delivery id -> the kinds its notice names (a catch-up), to try showing it again
+    unshown: dict[int, tuple[str, ...]] = field(default_factory=dict)
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
     def tick(self, now: datetime) -> datetime:
@@ -214,14 +215,12 @@ class Deliverer:
             self._record(occ, "missed")
         for occ in plan.covered:
             self._record(occ, "answered", now=now)
-        if plan.catch_up is not None:
-            self._deliver(plan.catch_up, now, missed=plan.catch_up_count)
-        for occ in plan.send:
-            self._deliver(occ, now)
+        if plan.show is not None:
+            self._deliver(plan.show, now, named=plan.named, kept=plan.kept)
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=("snoozed",)),
                                                   now, self.settings)
         for row in ready:
-            self._notify(row, missed=0)
+            self._notify(row)
             self._listen_if_auto(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
@@ -237,13 +236,13 @@ class Deliverer:
             self.unsaved.pop(0)
             log.info("delivery %s bookkeeping written now (it had waited in memory)",
                      delivery_id)
-        for delivery_id, missed in list(self.unshown.items()):
+        for delivery_id, named in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
             if row["status"] != "due":  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
             log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
-            self._notify(row, missed=missed)
+            self._notify(row, named=named)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -268,39 +267,52 @@ class Deliverer:
                                     entry_id=entry_id)
         log.info("check-in %s due %s recorded as %s", occ.schedule, occ.due.isoformat(), status)
 
-    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, missed: int = 0) -> None:
+    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, named: tuple[str, ...] = (),
+                 kept: list[checkins.Occurrence] | None = None) -> None:
+        """Show `occ` (one notification that names `named`); `kept` stay open to answer."""
         if self.dry_run:
-            self.shown.add(occ.key)
+            self.shown.update(o.key for o in (occ, *(kept or ())))
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
             preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
                                        "prompt": prompt}
-            self._notify(preview, missed=missed)
+            self._notify(preview, named=named)
             return
         _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt)
         if row is None:  # another process got there first: it is theirs to send
             return
-        self._supersede(int(row["id"]))
-        self._notify(row, missed=missed)
+        keep = {int(row["id"]), *(self._keep_open(o, now) for o in kept or ())}
+        self._supersede(keep)
+        self._notify(row, named=named)
         self._listen_if_auto(row)
 
-    def _supersede(self, keep: int) -> None:
+    def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
+        """A check-in named in a catch-up: claimed as shown, still open to answer."""
+        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt,
+                                        status="notified")
+        if row is None:
+            return -1
+        self._keep(int(row["id"]), "notified", notified_at=stamp(now)[0])
+        return int(row["id"])
+
+    def _supersede(self, keep: set[int]) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
         for old in self.store.deliveries(statuses=OPEN_STATUSES):
-            if int(old["id"]) != keep:
+            if int(old["id"]) not in keep:
                 self.store.set_delivery(int(old["id"]), "missed")
 
-    def _notify(self, row: dict[str, Any], *, missed: int) -> None:
+    def _notify(self, row: dict[str, Any], *, named: tuple[str, ...] = ()) -> None:
         from .adapters.notify import NotifyError
 
         try:
-            nid = self.backend.send(self.notice(row, missed=missed))
+            nid = self.backend.send(self.notice(row, named=named))
         except NotifyError as exc:
             log.warning("check-in %s could not be shown: %s (it is still waiting for "
                         "`companion checkin`; trying again at the next wake)",
                         row["schedule"], exc)
             if not self.dry_run:
-                self.unshown[int(row["id"])] = missed
+                self.unshown[int(row["id"])] = named
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
@@ -318,7 +330,7 @@ class Deliverer:
             log.warning("delivery %s is %s, but the database refused to record it (%s); "
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
-    def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
+    def notice(self, row: dict[str, Any], *, named: tuple[str, ...] = (), note: str = "",
                speak: bool = True) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once)."""
@@ -327,7 +339,8 @@ class Deliverer:
         can_speak, why_not = self._voice_offer() if speak else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"))
+                                           went_by=named,
+                                           command_hint=not _has(actions, "write"))
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -386,7 +399,7 @@ class Deliverer:
 
         row = undo(self.store, self.paths or resolve_paths(), ref)
         if row is not None and row["status"] == "notified":
-            self._notify(row, missed=0)
+            self._notify(row)
 
 
 def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
