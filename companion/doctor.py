@@ -63,11 +63,15 @@ def check_service(app: Any) -> list[Check]:
     state = service.status(app.paths)
     if state["running_pid"]:
         return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
+    installed = "installed, not running" if state["installed"] else "not installed"
+    if not state["user_manager"]:
+        return [result("service", False, f"{installed}; {service.NO_USER_MANAGER}",
+                       "`companion run` in a terminal sends check-ins while it stays open")]
     if state["installed"]:
-        return [result("service", False, f"installed but {state['active']}",
+        return [result("service", False, installed,
                        "`systemctl --user restart companion`; "
                        "`journalctl --user -u companion` shows why it stopped")]
-    return [result("service", False, "the daemon is not running",
+    return [result("service", False, installed,
                    "`companion service install` starts it now and at each login")]
 
 
