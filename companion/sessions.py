@@ -276,8 +276,8 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"this is not a calendar file companion can read ({exc}). "
-                         "Nothing was imported.") from None
+        raise InputError(f"this is not a calendar file companion can read "
+                         f"({_calendar_reason(exc)}). Nothing was imported.") from None
     events = [c for c in calendar.walk("VEVENT")]
     broken = [e for e in events if getattr(e, "errors", None)]
     if broken:
@@ -291,13 +291,27 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     return _apply_moved(rows)
 
 
+def _calendar_reason(exc: Exception) -> str:
+    """Why the parser refused the file, in words; never its own message, which quotes
+    the file's bytes (and what a calendar holds is private)."""
+    said = str(exc).lower()
+    if "no components" in said:
+        return "it holds no complete calendar, from BEGIN:VCALENDAR to END:VCALENDAR"
+    if "content line" in said:
+        return "a line in it is not in the iCalendar form NAME:VALUE"
+    return "it is not in the iCalendar form"
+
+
 def _check_expands(calendar: Any, now: datetime) -> None:
     import recurring_ical_events
 
     try:
         recurring_ical_events.of(calendar).between(now - YEAR, now + YEAR)
-    except Exception as exc:  # the library raises many kinds for broken rules
-        raise InputError(f"the calendar's repeat rules cannot be read ({exc}). "
+    except KeyError as exc:  # a field the repeat rules need is missing
+        raise InputError(f"an event in the calendar has no {exc.args[0]}, so its repeats "
+                         "cannot be worked out. Nothing was imported.") from None
+    except Exception:  # the library raises many kinds for broken rules (quoting the file)
+        raise InputError("the calendar's repeat rules cannot be read. "
                          "Nothing was imported.") from None
 
 

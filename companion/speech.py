@@ -47,10 +47,24 @@ class Spoken:
     context: str | None
     spoken: bool = False
     path: Path | None = None
+    not_played: str = ""  # why the sound could not be played (the phrase was still shown)
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "text": self.text, "context": self.context,
-                "spoken": self.spoken, "path": str(self.path) if self.path else None}
+                "spoken": self.spoken, "path": str(self.path) if self.path else None,
+                "not_played": self.not_played or None}
+
+
+class _NoSound:
+    """Stands in for an utterance when the speaking helper could not even start."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def speak(self, text: str) -> None:
+        from .errors import MissingPartError
+
+        raise MissingPartError(self.reason)
 
 
 def make_speaker(settings: Any) -> Any:
@@ -63,9 +77,15 @@ def make_speaker(settings: Any) -> Any:
 def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) -> Any:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
+    from .adapters.speaker import SpeakerError
+    from .errors import MissingPartError
+
     if to_file is not None or print_only or not app.settings.speech.enabled:
         return contextlib.nullcontext(None)
-    return (speaker or make_speaker(app.settings)).prepare()
+    try:
+        return (speaker or make_speaker(app.settings)).prepare()
+    except (MissingPartError, SpeakerError) as exc:
+        return contextlib.nullcontext(_NoSound(str(exc)))
 
 
 def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utterance: Any,
@@ -77,9 +97,17 @@ def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utteranc
     if to_file is not None:
         path = (speaker or make_speaker(app.settings)).save(text, to_file)
         return Spoken(key, text, context, path=path)
-    if utterance is not None:
+    if utterance is None:
+        return Spoken(key, text, context)
+    from .adapters.speaker import SpeakerError
+    from .errors import MissingPartError
+
+    try:
         utterance.speak(text)
-    return Spoken(key, text, context, spoken=utterance is not None)
+    except (MissingPartError, SpeakerError) as exc:  # shown and kept; only the sound is lost
+        log.warning("a phrase could not be read aloud: %s", exc)
+        return Spoken(key, text, context, not_played=str(exc))
+    return Spoken(key, text, context, spoken=True)
 
 
 def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
@@ -88,7 +116,8 @@ def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
     """Choose a phrase for `context`, show it, and read it aloud (or write it to a WAV).
 
     The choice is recorded as heard before speaking, so a failing speaker never brings
-    the same phrase straight back. Speaker errors reach the caller.
+    the same phrase straight back. When no sound can be played the phrase is still
+    shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller.
     """
     from .content import choose_phrase
 
@@ -152,12 +181,21 @@ def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | Non
         context = hard_context(mood=mood, intensity=intensity, text=text)
         if context is None:
             return None
-        return encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
-                         speaker=speaker)
+        spoken = encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
+                           speaker=speaker)
+        if spoken.not_played:
+            say(f"(The phrase could not be read aloud: {_sentence(spoken.not_played)} "
+                "Your entry is saved.)")
+        return spoken
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
         return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _stderr(text: str) -> None:

@@ -102,6 +102,8 @@ def test_bad_calendar(case: Path, seeded: Path, tmp_path: Path) -> None:
     result = companion(home, "session", "import", str(case))
     check(result, 1)
     assert "Nothing was imported" in result.stderr
+    assert "b'" not in result.stderr and "\\n" not in result.stderr  # no raw bytes of the file
+    assert result.stderr.isascii() and "binary" not in result.stderr
     assert digest(home) == before
 
 

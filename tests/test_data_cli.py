@@ -217,3 +217,15 @@ def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) ->
     assert not kept.exists()
     for path in all_files(home):
         assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_export_and_brief_to_a_dash_write_to_standard_output(cli, home: Path,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli("reflect", "a walk by the river")
+    out = cli("export", "-o", "-")
+    assert json.loads(out.stdout)["tables"]["entries"][0]["text"] == "a walk by the river"
+    assert "a walk by the river" in cli("export", "--format", "md", "-o", "-").stdout
+    assert cli("brief", "--since", "7d", "--format", "json", "-o", "-").stdout.startswith("{")
+    assert not (tmp_path / "-").exists()

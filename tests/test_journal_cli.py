@@ -53,8 +53,17 @@ def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
         delivery = s.delivery(d["id"])
     assert delivery["status"] == "answered" and delivery["entry_id"] == entry["id"]
     assert entry["delivery_id"] == d["id"]
-    result = cli("checkin", "--skip", ok=False)
-    assert result.exit_code == 1 and "no check-in is waiting" in result.stderr
+    result = cli("checkin", "--skip")  # nothing waiting any more: that's fine too
+    assert result.stdout.startswith("No check-in is waiting right now")
+
+
+@pytest.mark.parametrize("what", ["snooze", "skip"])
+def test_snooze_or_skip_with_nothing_waiting_is_fine(cli, home: Path, what: str) -> None:
+    result = cli("checkin", f"--{what}")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == (f"No check-in is waiting right now, so there is nothing to "
+                             f"{what}. That's fine.\n")
+    assert json.loads(cli("checkin", f"--{what}", "--json").stdout) == {"waiting": False}
 
 
 def test_checkin_snooze_and_skip(cli, home: Path) -> None:

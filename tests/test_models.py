@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import json
+import socket
 import stat
 import threading
 import zipfile
@@ -285,7 +286,13 @@ def test_an_unknown_name_is_named(cli) -> None:
 
 @pytest.mark.enable_socket
 def test_a_server_that_is_not_there_gets_a_clear_message(cli, home: Path) -> None:
-    user_catalog(home, "test-model", "http://127.0.0.1:9/m.zip", "a" * 64)
-    result = cli("model", "install", "test-model", ok=False)
-    assert result.exit_code == 1 and "download stopped" in result.stderr
+    with socket.socket() as closed:  # a port on this machine where nobody listens
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        user_catalog(home, "test-model", f"http://127.0.0.1:{port}/m.zip", "a" * 64)
+        result = cli("model", "install", "test-model", ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "error: could not reach the model site (no connection). Nothing was installed")
+    assert "0.0 MB" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (home / "models" / "test-model").exists()

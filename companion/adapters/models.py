@@ -282,7 +282,7 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:
+        with _connect(request) as resp:
             _receive(resp, part, have=have, progress=progress)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # our part file is already longer than the file: start over
@@ -297,6 +297,18 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
             f"the download stopped after {got / 1e6:.1f} MB ({reason}). Nothing was installed; "
             "run the same command again to continue where it stopped") from exc
     return part
+
+
+def _connect(request: urllib.request.Request) -> Any:
+    """The server's response; MissingPartError when nothing could be reached at all."""
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError:
+        raise  # the server answered; the caller says what it said
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise MissingPartError(  # no connection, no such host, refused, no answer
+            "could not reach the model site (no connection). Nothing was installed; "
+            "when this computer is online, run the same command again") from exc
 
 
 def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, MissingPartError
+from ..wording import plural
 
 log = logging.getLogger("companion.speaker")
 
@@ -159,7 +160,7 @@ class Utterance:
             _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
-                f"reading aloud took longer than {limit:g} seconds and was stopped "
+                f"reading aloud took longer than {plural(limit, 'second')} and was stopped "
                 "([speech] timeout_seconds).") from None
         except BrokenPipeError:
             out, err = self.proc.communicate(timeout=limit)

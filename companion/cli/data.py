@@ -38,8 +38,8 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(("json", "csv", "md")), default="json",
               show_default=True, help="JSON (complete, re-importable), CSV or Markdown.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (private, 0600) instead of the terminal.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write to this file (private, 0600) instead of the terminal ('-': stdout).")
 @pass_app
 def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
@@ -47,7 +47,7 @@ def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
     from ..transfer import export_text
 
     text = export_text(app.store, fmt, now=app.clock.now())
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
     write_private_text(output, text)

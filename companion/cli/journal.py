@@ -143,6 +143,11 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
 def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
     from .. import checkins
 
+    if app.store.pending_delivery() is None:  # nothing to put off: that's fine too
+        emit({"waiting": False}, as_json, lambda: click.echo(
+            "No check-in is waiting right now, so there is nothing to "
+            f"{'snooze' if snooze else 'skip'}. That's fine."))
+        return
     if snooze:
         row = checkins.snooze_pending(app.store, app.settings, app.clock.now())
         message = f"Snoozed. It will come back at {row['snoozed_until'][11:16]}."

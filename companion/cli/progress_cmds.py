@@ -110,8 +110,9 @@ def session_import(app: AppContext, file: Path, match: str | None, as_json: bool
 def _brief_options(func: Any) -> Any:
     func = click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
                         default="md", show_default=True, help="Markdown, HTML or JSON.")(func)
-    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Write to this file.")(func)
+    func = click.option("-o", "--output",
+                        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+                        help="Write to this file ('-': standard output).")(func)
     return click.option("--open", "open_it", is_flag=True,
                         help="Open the written file (HTML opens in the browser).")(func)
 
@@ -148,6 +149,9 @@ def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | Non
     from ..paths import ensure_dir, write_private_text
 
     text = briefs.render(data, fmt)
+    if output is not None and str(output) == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+        return
     if output is None and (fmt == "html" or open_it):
         ensure_dir(app.paths.exports_dir)
         output = app.paths.exports_dir / f"brief-{data['span']['end'][:10]}.{fmt}"

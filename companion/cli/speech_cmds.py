@@ -41,6 +41,8 @@ def encourage(app: AppContext, context: str | None, print_only: bool, to_file: P
                               show=None if as_json else _show)
     if as_json:
         emit(result.as_dict(), True, lambda: None)
+    elif result.not_played:
+        _not_played(result.not_played)
     elif result.path is not None:
         click.echo(f"Saved the spoken phrase to {result.path}.", err=True)
     elif not print_only and not app.settings.speech.enabled:
@@ -69,7 +71,16 @@ def friend_test(app: AppContext, context: str | None, kinder: str | None,
     result = speech.friend_test(app, kinder=kinder, context=context or "mistake",
                                 print_only=print_only, show=lambda t: click.echo(f"  {t}"))
     if kinder and kinder.strip():
-        click.echo(f"(Kept as your phrase {result.key.replace('user', 'phrase')}.)", err=True)
+        ref = result.key.replace("user:", "phrase:")
+        click.echo(f"(Kept with your phrases as {ref}.)", err=True)
+    if result.not_played:
+        _not_played(result.not_played)
+
+
+def _not_played(reason: str) -> None:
+    """The phrase was shown (and kept); only its sound is missing: a note, not an error."""
+    click.echo(f"(It could not be read aloud: {reason.rstrip('.')}. The words are above.)",
+               err=True)
 
 
 @click.command("help-now")
