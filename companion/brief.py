@@ -16,6 +16,7 @@ from typing import Any
 from . import progress
 from .errors import InputError
 from .store import Store
+from .wording import about_duration, duration, plural
 
 BRIEF_VERSION = 1
 THIN = 3               # fewer records than this in the span makes a "quiet stretch" page
@@ -50,7 +51,8 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
         days = int(match[1]) * (7 if match[2].startswith("w") else 1)
         if days == 0:
             raise InputError("--since needs at least one day, like 7d.")
-        return Span(now - timedelta(days=days), now, f"the last {days} days")
+        return Span(now - timedelta(days=days), now,
+                    "the last day" if days == 1 else f"the last {days} days")
     return _span_from_date(since, now)
 
 
@@ -174,11 +176,12 @@ def _opening(records: int, measures: Row) -> str:
 def _steady_sentence(trend: Row) -> str:
     if trend["median"] is None:
         return "No tough moments were marked steady in this stretch."
-    text = f"After a tough moment it took about {trend['median']:g} minutes to feel steady"
+    text = f"After a tough moment it took {about_duration(trend['median'])} to feel steady"
+    before = duration(trend["previous_median"]) if trend["previous_median"] is not None else ""
     if trend["direction"] == "sooner":
-        return text + f" (before: {trend['previous_median']:g}). That is sooner than before."
+        return text + f" (before: {before}). That is sooner than before."
     if trend["direction"] == "later":
-        return text + (f" (before: {trend['previous_median']:g}). It took longer this time; "
+        return text + (f" (before: {before}). It took longer this time; "
                        "harder stretches happen and are worth talking about.")
     if trend["direction"] == "same":
         return text + ", about the same as before."
@@ -236,7 +239,8 @@ def sections(data: Row) -> list[Section]:
         Section("skills", "Skills used", [_skill_line(s, scores) for s in m["skills"]],
                 "No skills logged in this stretch; that's fine, they are still yours."),
         Section("moments", "Tough moments", [data["steady_sentence"]] + (
-            [f"{m['harder_weeks']} harder week(s), marked in the line: part of the work."]
+            [f"{plural(m['harder_weeks'], 'harder week')}, marked in the line: "
+             "part of the work."]
             if m["harder_weeks"] else []), ""),
         Section("patterns", "Patterns caught", [_pattern_line(p) for p in m["patterns"]],
                 "No patterns noticed in this stretch."),
@@ -250,7 +254,8 @@ def sections(data: Row) -> list[Section]:
                 [q["text"] + ("" if q["yours"] else " (a suggestion)")
                  for q in data["questions"]], ""),
         Section("checkins", "Check-ins",
-                [f"{checkins['answered']} of {checkins['sent']} check-ins answered."]
+                [f"{checkins['answered']} of {plural(checkins['sent'], 'check-in')} "
+                 "answered."]
                 if checkins["sent"] else [], ""),
     ]
 
@@ -271,7 +276,7 @@ def sparkline(values: list[float | None]) -> str:
 def _title(data: Row) -> list[str]:
     span = data["span"]
     lines = [f"# Session brief: {span['label']}", "",
-             f"*{span['start'][:10]} to {span['end'][:10]} ({span['days']} days)*"]
+             f"*{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})*"]
     upcoming = data.get("next_session")
     if upcoming:
         lines.append(f"*Next session: {upcoming['starts'].replace('T', ' ')[:16]} "
@@ -312,26 +317,36 @@ def print_stats(data: Row) -> None:
 
     console, m = Console(), data["measures"]
     console.print(f"[bold]Your measures[/bold]: {data['span']['label']}")
-    console.print(data["opening"])
-    line = Table(title="Week by week", show_edge=False)
-    for column in ("week", "skill uses", "min. to steady", "mood", "wins", ""):
-        line.add_column(column)
-    for w in m["weeks"]:
-        line.add_row(w["week"], str(w["skill_uses"]), _num(w["steady_median"]), _num(w["mood"]),
-                     str(w["wins"]), "harder week" if w["harder"] else "")
-    console.print(line)
+    console.print(_week_table(m["weeks"]))
+    shown = len(m["weeks"])  # the charts cover the weeks asked for (scores look further back)
     skills = Table(title="Skills (practice score forgives gaps)", show_edge=False)
-    for column in ("skill", "uses", "helped", "score", "26 weeks"):
+    for column in ("skill", "uses", "helped", "score", f"last {plural(shown, 'week')}"):
         skills.add_column(column)
     lines = {p["skill"].lower(): p for p in m["practice"]}
     for s in m["skills"]:
         p = lines.get(s["skill"].lower(), {"score": 0, "line": []})
         skills.add_row(s["skill"], str(s["uses"]), _num(s["helped"]), f"{p['score']:.0f}",
-                       sparkline(p["line"]))
+                       sparkline(p["line"][-shown:]))
     console.print(skills if m["skills"] else "No skills logged in these weeks yet.")
     console.print(data["steady_sentence"])
     for p in m["patterns"]:
         console.print(_pattern_line(p))
+
+
+def _week_table(weeks: list[Row]) -> Any:
+    """Week by week; a harder week is marked in its own column, shown only when one was."""
+    from rich.table import Table
+
+    harder = any(w["harder"] for w in weeks)
+    table = Table(title="Week by week", show_edge=False)
+    for column in ("week", "skill uses", "min. to steady", "mood", "wins",
+                   *(("note",) if harder else ())):
+        table.add_column(column)
+    for w in weeks:
+        cells = [w["week"], str(w["skill_uses"]), _num(w["steady_median"]), _num(w["mood"]),
+                 str(w["wins"])]
+        table.add_row(*cells, *(("harder week" if w["harder"] else "",) if harder else ()))
+    return table
 
 
 def _num(value: float | None) -> str:

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from .brief import Section, sections
+from .wording import plural
 
 Row = dict[str, Any]
 WIDTH, HEIGHT, PAD = 640, 170, 28
@@ -139,7 +140,7 @@ def _section(section: Section, figure: str) -> str:
 def render_html(data: Row) -> str:
     """The whole page."""
     span = data["span"]
-    meta = f"{span['start'][:10]} to {span['end'][:10]} ({span['days']} days)"
+    meta = f"{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})"
     upcoming = data.get("next_session")
     if upcoming:
         meta += f" · next session {upcoming['starts'].replace('T', ' ')[:16]}"

@@ -37,8 +37,10 @@ def check_database(app: Any) -> list[Check]:
         verdict = app.store.integrity()
     except CompanionError as exc:
         return [result("database", False, str(exc), "restore a backup from the backups folder")]
-    count = len(app.store.entries())
-    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count} entries",
+    from .wording import plural
+
+    count = plural(len(app.store.entries()), "entry")
+    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count}",
                    "" if verdict == "ok" else "restore a backup: companion backup copies")]
 
 

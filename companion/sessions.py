@@ -81,6 +81,15 @@ def parse_every(text: str) -> int:
     return int(match[1]) * (7 if match[2].startswith("w") else 1)
 
 
+def describe_every(days: int) -> str:
+    """7 -> "every week", 14 -> "every 2 weeks", 10 -> "every 10 days" (as it was typed)."""
+    from .wording import plural
+
+    if days % 7 == 0:
+        return "every week" if days == 7 else f"every {plural(days // 7, 'week')}"
+    return "every day" if days == 1 else f"every {plural(days, 'day')}"
+
+
 # ------------------------------------------------------------------ typed sessions
 def add_session(store: Store, when: datetime, *, every_days: int | None = None,
                 title: str | None = None) -> dict[str, Any]:

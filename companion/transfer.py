@@ -13,6 +13,7 @@ from . import __version__
 from .dates import localize
 from .errors import InputError
 from .store import USER_TABLES, Store, stamp, table_columns
+from .wording import duration
 
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
@@ -73,6 +74,14 @@ def _md_heading(row: dict[str, Any]) -> str:
         extras.append(f"area: {row['area']}")
     if row.get("mood"):
         extras.append(f"mood {row['mood']}/5")
+    if row.get("helped") is not None:
+        extras.append(f"helped {row['helped']:g}/10")
+    if row["record"] == "moment" and row.get("steady_minutes") is not None:
+        extras.append(f"steady again after {duration(row['steady_minutes'])}")
+    if row["record"] == "notice" and row.get("responded"):
+        extras.append("responded")
+    if row.get("bring"):
+        extras.append("to bring to the next session")
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
 
 

@@ -90,8 +90,12 @@ def test_bad_audio(case: Path, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
     before = digest(home)
-    check(companion(home, "reflect", "--audio", str(case), "--yes"), 1)
-    check(companion(home, "transcribe", str(case)), 1)
+    saving = companion(home, "reflect", "--audio", str(case), "--yes")
+    check(saving, 1)
+    assert saving.stderr.rstrip().endswith("Nothing was saved.")
+    only_printing = companion(home, "transcribe", str(case))  # it never saves anything
+    check(only_printing, 1)
+    assert "saved" not in only_printing.stderr
     assert digest(home) == before
 
 

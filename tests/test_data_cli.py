@@ -229,3 +229,20 @@ def test_export_and_brief_to_a_dash_write_to_standard_output(cli, home: Path,
     assert "a walk by the river" in cli("export", "--format", "md", "-o", "-").stdout
     assert cli("brief", "--since", "7d", "--format", "json", "-o", "-").stdout.startswith("{")
     assert not (tmp_path / "-").exists()
+
+
+def test_markdown_export_keeps_helped_steady_and_bring(cli, home: Path) -> None:
+    cli("skill", "walk", "--helped", "7")
+    cli("moment", "--intensity", "6", "--steady-after", "1h5m")
+    cli("reflect", "--bring", "ask about evenings")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--responded")
+    text = cli("export", "--format", "md").stdout
+    assert "skill: walk (helped 7/10)" in text
+    assert "tough moment (6/10) (steady again after 1 hour 5 minutes)" in text
+    assert "reflection (to bring to the next session)" in text
+    assert "caught: mind reading (responded)" in text
+    exported = home / "e.json"
+    cli("export", "-o", str(exported))
+    cli("forget", "--all", "--yes")
+    assert "Imported 5 records." in cli("import", str(exported)).stdout

@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,18 @@ def test_every_command_has_help(cli) -> None:
     walk(main, [])
     assert "not therapy" in cli("--help").stdout
     assert cli("--version").stdout.startswith("companion, version")
+
+
+def test_moment_steady_in_words(cli, home: Path) -> None:
+    cli("moment", "--intensity", "5")
+    assert cli("moment", "steady").stdout == (
+        "Steady again after less than a minute. Well done riding it out.\n")
+
+
+def test_pattern_list_shows_a_readable_local_time(cli, home: Path) -> None:
+    cli("pattern", "add", "mind reading")
+    noticed = json.loads(cli("pattern", "noticed", "mind reading", "--json").stdout)
+    out = cli("pattern", "list").stdout
+    when = datetime.fromisoformat(noticed["created_at"]).astimezone()
+    assert f"{when:%a %d %b %Y, %H:%M}" in out
+    assert "T" not in out.splitlines()[1].split("mind reading")[1]  # no raw ISO time

@@ -296,3 +296,18 @@ def test_a_server_that_is_not_there_gets_a_clear_message(cli, home: Path) -> Non
         "error: could not reach the model site (no connection). Nothing was installed")
     assert "0.0 MB" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (home / "models" / "test-model").exists()
+
+
+def test_a_folder_called_model_is_named_after_its_parent_and_its_readme_language(
+        cli, tmp_path: Path) -> None:
+    folder = fake_model(tmp_path / "my_korean_voice" / "model")
+    (folder / "README").write_text("Small Korean for Vosk (Android, RPi, other small devices)\n")
+    added = json.loads(cli("model", "add", str(folder), "--json").stdout)
+    assert added["name"] == "my-korean-voice" and added["language"] == "ko"
+    renamed = json.loads(cli("model", "add", str(folder), "--name", "ko-small", "--json").stdout)
+    assert renamed["name"] == "ko-small" and renamed["language"] == "ko"
+
+
+def test_the_korean_package_model_knows_its_language(cli) -> None:
+    listed = json.loads(cli("model", "list", "--json").stdout)["models"]
+    assert next(m for m in listed if m["name"] == "ko")["language"] == "ko"

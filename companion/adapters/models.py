@@ -101,6 +101,38 @@ def folder_megabytes(folder: Path) -> float:
     return round(total / 1e6, 1)
 
 
+_GENERIC_FOLDERS = ("model", "models")
+# How a model's README names its language in its first words ("Small Korean for Vosk").
+_README_LANGUAGES = (
+    ("us english", "en-us"), ("indian english", "en-in"), ("english", "en"),
+    ("korean", "ko"), ("chinese", "cn"), ("russian", "ru"), ("french", "fr"),
+    ("german", "de"), ("spanish", "es"), ("portuguese", "pt"), ("italian", "it"),
+    ("dutch", "nl"), ("turkish", "tr"), ("vietnamese", "vn"), ("greek", "el"),
+    ("catalan", "ca"), ("arabic", "ar"), ("persian", "fa"), ("farsi", "fa"),
+    ("ukrainian", "uk"), ("kazakh", "kz"), ("swedish", "sv"), ("japanese", "ja"),
+    ("hindi", "hi"), ("czech", "cs"), ("polish", "pl"), ("uzbek", "uz"), ("esperanto", "eo"),
+)
+
+
+def folder_model_name(root: Path) -> str:
+    """A model folder's name; one called just "model" is named after the folder around it."""
+    if root.name.lower() in _GENERIC_FOLDERS and root.parent.name:
+        return root.parent.name.replace("_", "-")
+    return root.name
+
+
+def model_language(root: Path, name: str) -> str:
+    """The model's language, as its README says it, else guessed from its name."""
+    try:
+        head = (root / "README").read_text(encoding="utf-8", errors="replace")[:300].lower()
+    except OSError:
+        head = ""
+    for words, code in _README_LANGUAGES:
+        if re.search(rf"\b{words}\b", head):
+            return code
+    return guess_language(name)
+
+
 def guess_language(name: str) -> str:
     """ "vosk-model-small-en-us-0.15" -> "en-us"; "ko" -> "ko"; otherwise "unknown"."""
     stem = re.sub(r"^vosk-model-", "", name.lower())
@@ -185,7 +217,7 @@ def package_models() -> tuple[ModelInfo, ...]:
             if root is not None:
                 name = dist_name.removeprefix("vosk-model-") or dist_name
                 found[dist_name] = ModelInfo(
-                    name=name, language=guess_language(name), source="package",
+                    name=name, language=model_language(root, name), source="package",
                     path=str(root), description=f"from the Python package {dist_name}")
                 break
     return tuple(found.values())
@@ -214,7 +246,8 @@ def resolve(paths: Paths, wanted: str) -> ModelInfo:
             raise MissingPartError(f"the speech model folder {folder} does not exist; "
                                    "set [voice] model to a model name or an existing folder")
         root = require_model(folder)
-        return ModelInfo(name=root.name, language=guess_language(root.name), source="path",
+        name = folder_model_name(root)
+        return ModelInfo(name=name, language=model_language(root, name), source="path",
                          path=str(root))
     have = installed(paths)
     if wanted in have:
@@ -374,7 +407,7 @@ def unpack_zip(paths: Paths, zip_path: Path, *, name: str, language: str | None)
         raise InputError(f"{zip_path} is not a readable zip file ({exc})") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ModelInfo(name=name, language=language or guess_language(name), source="zip",
+    return ModelInfo(name=name, language=language or model_language(target, name), source="zip",
                      path=str(target), size_mb=folder_megabytes(target))
 
 
@@ -399,10 +432,10 @@ def add(paths: Paths, source: Path, *, name: str | None = None,
         model = unpack_zip(paths, source, name=model_name, language=language)
         return _remember(paths, model)
     root = require_model(source)
-    model_name = name or root.name
+    model_name = name or folder_model_name(root)
     _check_name(model_name)
     return _remember(paths, ModelInfo(
-        name=model_name, language=language or guess_language(model_name), source="folder",
+        name=model_name, language=language or model_language(root, model_name), source="folder",
         path=str(root), size_mb=folder_megabytes(root)))
 
 

@@ -61,11 +61,13 @@ def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
 def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
     from ..transfer import import_file
+    from ..wording import plural
 
     counts = import_file(app.store, file, now=app.clock.now())
     total = sum(counts.values())
     emit(counts, as_json, lambda: click.echo(
-        f"Imported {total} record(s)." if total else "Nothing new to import: all of it is here."))
+        f"Imported {plural(total, 'record')}." if total
+        else "Nothing new to import: all of it is here."))
 
 
 @click.command()

@@ -201,11 +201,11 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
 @pass_app
 def moment_steady(app: AppContext, moment_id: int | None, as_json: bool) -> None:
     """Mark a tough moment as eased (the latest one by default)."""
-    from ..dates import format_minutes
+    from ..wording import duration
 
     row = app.store.moment_steady(moment_id)
     emit(row, as_json, lambda: click.echo(
-        f"Steady again after {format_minutes(row['steady_minutes'])}. Well done riding it out."))
+        f"Steady again after {duration(row['steady_minutes'])}. Well done riding it out."))
 
 
 @click.command()
@@ -255,10 +255,14 @@ def pattern_noticed(app: AppContext, name: str, responded: bool, note: str | Non
 @pass_app
 def pattern_list(app: AppContext, as_json: bool) -> None:
     """The patterns you named, how often you caught each, and how often you responded."""
+    from ..dates import format_when
+
     rows = app.store.patterns_with_counts()
-    emit(rows, as_json, lambda: table(rows, [("id", "ID"), ("name", "PATTERN"),
-                                             ("noticed", "NOTICED"), ("responded", "RESPONDED"),
-                                             ("last_noticed", "LAST")])
+    zone = app.clock.now().tzinfo
+    shown = [{**r, "last": format_when(r.get("last_noticed"), zone)} for r in rows]
+    emit(rows, as_json, lambda: table(shown, [("id", "ID"), ("name", "PATTERN"),
+                                              ("noticed", "NOTICED"), ("responded", "RESPONDED"),
+                                              ("last", "LAST CAUGHT")])
          if rows else click.echo("No patterns yet. Add one with `companion pattern add NAME`."))
 
 

@@ -37,7 +37,7 @@ def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title
     starts = sessions.parse_when(" ".join(when), app.clock.now())
     every_days = sessions.parse_every(every) if every else None
     record = sessions.add_session(app.store, starts, every_days=every_days, title=title)
-    repeat = f", every {every_days} days" if every_days else ""
+    repeat = f", {sessions.describe_every(every_days)}" if every_days else ""
     emit(record, as_json, lambda: click.echo(
         f"Saved session {record['id']}: {starts:%a %d %b %Y, %H:%M}{repeat}."))
 
@@ -101,8 +101,10 @@ def session_import(app: AppContext, file: Path, match: str | None, as_json: bool
         emit(rows, as_json, lambda: click.echo(f"No events in {file.name}{hint}; "
                                                "nothing was imported."))
         return
+    from ..wording import plural
+
     emit(rows, as_json, lambda: click.echo(
-        f"Imported {len(rows)} session{'s' if len(rows) != 1 else ''} from {file.name} "
+        f"Imported {plural(len(rows), 'session')} from {file.name} "
         "(events seen before were updated, not doubled)."))
 
 
