@@ -52,7 +52,7 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
         if days == 0:
             raise InputError("--since needs at least one day, like 7d.")
         return Span(now - timedelta(days=days), now,
-                    "the last day" if days == 1 else f"the last {days} days")
+                    "the last day" if days == 1 else f"the last {plural(days, 'day')}")
     return _span_from_date(since, now)
 
 

@@ -177,8 +177,10 @@ def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | Non
 def stats(app: AppContext, weeks: int, as_json: bool) -> None:
     """Your measures over recent weeks, with small charts."""
     from .. import brief as briefs
+    from ..wording import plural
 
     now = app.clock.now()
-    span = briefs.Span(start=now - timedelta(weeks=weeks), end=now, label=f"last {weeks} weeks")
+    span = briefs.Span(start=now - timedelta(weeks=weeks), end=now,
+                       label=f"the last {plural(weeks, 'week')}")
     data = briefs.build(app.store, span, now=now)
     emit(data["measures"], as_json, lambda: briefs.print_stats(data))
