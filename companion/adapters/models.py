@@ -294,7 +294,8 @@ def install(paths: Paths, name: str, *, sha256: str | None = None, url: str | No
             if not expected else f"{expected!r} is not a SHA-256 (64 hex digits)")
     source_url = url or (entry.url if entry else "")
     part = ensure_dir(paths.models_dir / ".downloads") / f"{name}.zip.part"
-    download(source_url or "", part, progress=progress)
+    download(source_url or "", part, progress=progress,
+             again=f"`companion model install {name}`")
     verify_sha256(part, expected)
     model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
     part.unlink(missing_ok=True)
@@ -308,19 +309,22 @@ def _check_name(name: str) -> None:
         raise InputError(f"{name!r} cannot be a model name; use letters, digits, '.', '-' or '_'")
 
 
-def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
-    """Fetches `url` into `part`, continuing a part file left by an earlier try."""
+def download(url: str, part: Path, *, progress: Progress | None = None,
+             again: str = "the same command") -> Path:
+    """Fetches `url` into `part`, continuing a part file left by an earlier try.
+
+    `again` is what to run to try once more (said when nothing could be reached)."""
     if not url.startswith(("https://", "http://")):
         raise InputError(f"{url!r} is not an http(s) address")
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
-        with _connect(request) as resp:
+        with _connect(request, again=again) as resp:
             _receive(resp, part, have=have, progress=progress)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # our part file is already longer than the file: start over
             part.unlink()
-            return download(url, part, progress=progress)
+            return download(url, part, progress=progress, again=again)
         raise CompanionError(f"the download from {url} failed: the server said {exc.code} "
                              f"{exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -332,7 +336,7 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
     return part
 
 
-def _connect(request: urllib.request.Request) -> Any:
+def _connect(request: urllib.request.Request, *, again: str) -> Any:
     """The server's response; MissingPartError when nothing could be reached at all."""
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
@@ -341,7 +345,7 @@ def _connect(request: urllib.request.Request) -> Any:
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise MissingPartError(  # no connection, no such host, refused, no answer
             "could not reach the model site (no connection). Nothing was installed; "
-            "when this computer is online, run the same command again") from exc
+            f"when this computer is online, run {again} again") from exc
 
 
 def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> None:
