@@ -463,10 +463,13 @@ _HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
 
 
 def set_config_model(config_file: Path, name: str) -> None:
-    """Sets [voice] model in the user's config file, keeping everything else as it was."""
-    from ..config import load_settings
+    """Sets [voice] model in the user's config file, keeping everything else as it was.
+
+    A mistake already in the file does not stop it; one this change would add does."""
+    from ..config import load_settings_lenient
 
     old = config_file.read_text(encoding="utf-8") if config_file.exists() else None
+    before = {(p.key, p.reason) for p in load_settings_lenient(config_file)[1]}
     lines = (old or "").splitlines()
     value = f'model = "{name}"'
     start = next((i for i, line in enumerate(lines)
@@ -484,14 +487,13 @@ def set_config_model(config_file: Path, name: str) -> None:
             lines[hit] = value
     ensure_dir(config_file.parent)
     write_private_text(config_file, "\n".join(lines).lstrip("\n") + "\n")
-    try:
-        load_settings(config_file)
-    except ConfigError:
+    added = [p for p in load_settings_lenient(config_file)[1] if (p.key, p.reason) not in before]
+    if added:
         if old is None:
             config_file.unlink()
         else:
             write_private_text(config_file, old)
-        raise
+        raise added[0]
 
 
 def partial_download(paths: Paths, name: str) -> Path | None:
