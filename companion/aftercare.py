@@ -1,31 +1,38 @@
 """What follows a save: crisis resources when the words call for them, and a kind phrase
-after a hard moment. Never blocks or undoes the save."""
+after a hard moment. Runs after the words are stored; never blocks, delays or undoes that.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from .app import App
+from .safety import Resources, show_resources
+from .speech import after_hard_moment
+from .vocab import FEELING_KINDS
 
 log = logging.getLogger("companion.aftercare")
 
-# Entry kinds that answer a check-in: their words can make a moment sound hard.
-_ANSWER_KINDS = ("checkin", "weekly", "friend", "follow-up")
 
-
-def after_entry(app: Any, entry: dict[str, Any], *, notify: Any = None) -> None:
-    """Runs after every saved entry or tough moment (`{"moment": row}`)."""
-    from .safety import check_text, show_resources
-    from .speech import after_hard_moment
-
-    moment = entry.get("moment") or {}
-    text = entry.get("text") or moment.get("note")
-    try:
-        resources = check_text(text, app.settings)
-    except Exception as exc:  # the save stands whatever happens here
-        log.error("crisis check failed: %s", exc)
-        resources = None
+def after_words(app: App, text: str | None, *, kind: str | None = None,
+                mood: int | None = None, intensity: int | None = None) -> Resources | None:
+    """Runs after anything a person saved: an entry of any kind, a note on a skill use, a
+    tough moment, a pattern, a phrase. Returns the crisis resources shown, if any."""
+    resources = crisis_check(app, text)
     if resources is not None:
-        show_resources(resources, notify=notify)
-        return  # the resources come first; no cheerful voice on top of them
-    after_hard_moment(app, mood=entry.get("mood"), intensity=moment.get("intensity"),
-                      text=text if entry.get("kind") in _ANSWER_KINDS else None)
+        show_resources(resources, echo=app.ui.warn, notify=app.notify_urgent)
+        return resources  # the resources come first; no cheerful voice on top of them
+    after_hard_moment(app, mood=mood, intensity=intensity,
+                      text=text if kind in FEELING_KINDS else None, say=app.ui.warn)
+    return None
+
+
+def crisis_check(app: App, text: str | None) -> Resources | None:
+    """The resources for `text`, or None; a failing check is logged, never raised."""
+    if not text:
+        return None
+    try:
+        return app.check_words(text, app.settings)
+    except Exception as exc:  # the save stands whatever happens here
+        log.error("crisis check failed: %s", type(exc).__name__)
+        return None

@@ -23,18 +23,19 @@ from typing import Any
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
 from .store import Store, stamp, utc_text
+from .vocab import CheckinKind, Status
 from .wording import join_words
 
 # A check-in released less than this long ago is "on time"; older ones count as missed.
 ON_TIME = timedelta(minutes=10)
 # How far ahead the planner looks for the next thing to wake up for.
 LOOKAHEAD = timedelta(days=2)
-PREP = "session-prep"
-FOLLOW_UP = "session-follow-up"
-SESSION_KINDS = {PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
+PREP = CheckinKind.SESSION_PREP
+FOLLOW_UP = CheckinKind.SESSION_FOLLOW_UP
 # The prompt group (config/prompts.toml) each kind draws from; a check-in uses its area.
-PROMPT_GROUPS = {"weekly": "weekly-review", "friend": "trusted-friend",
-                 "session-prep": "session-prep", "session-follow-up": "session-follow-up"}
+PROMPT_GROUPS: dict[str, str] = {
+    CheckinKind.WEEKLY: "weekly-review", CheckinKind.FRIEND: "trusted-friend",
+    PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
 
 FALLBACK_PROMPTS = {
     "": "How are you, right now? A word or two is plenty.",
@@ -50,12 +51,12 @@ FALLBACK_PROMPTS = {
     "session-follow-up": ("How was your session? What is one thing you might practise "
                           "before the next?"),
 }
-TITLES = {
-    "checkin": "Time for a short check-in",
-    "weekly": "A look back at your week",
-    "friend": "A question for someone you trust",
-    "session-prep": "Your session is coming up",
-    "session-follow-up": "After your session",
+TITLES: dict[str, str] = {
+    CheckinKind.CHECKIN: "Time for a short check-in",
+    CheckinKind.WEEKLY: "A look back at your week",
+    CheckinKind.FRIEND: "A question for someone you trust",
+    PREP: "Your session is coming up",
+    FOLLOW_UP: "After your session",
 }
 
 
@@ -174,7 +175,7 @@ def occurrences(settings: Settings, start: datetime, end: datetime, *,
             found.append(Occurrence(entry.name, entry.kind, entry.area, due,
                                     release_time(due, settings)))
     for name, due in session_dues(settings, session_starts, start, end):
-        found.append(Occurrence(name, SESSION_KINDS[name], "", due, release_time(due, settings)))
+        found.append(Occurrence(name, CheckinKind(name), "", due, release_time(due, settings)))
     return sorted(found, key=lambda o: (o.due, o.schedule))
 
 
@@ -244,8 +245,8 @@ def _covered(result: Plan, settings: Settings, ready: list[Occurrence], *, now: 
     minutes = settings.checkins.skip_if_wrote_within_minutes
     if last_entry is None or minutes <= 0 or now - last_entry > timedelta(minutes=minutes):
         return ready
-    result.covered = [o for o in ready if o.kind == "checkin"]
-    return [o for o in ready if o.kind != "checkin"]
+    result.covered = [o for o in ready if o.kind == CheckinKind.CHECKIN]
+    return [o for o in ready if o.kind != CheckinKind.CHECKIN]
 
 
 def _choose_one(result: Plan, ready: list[Occurrence], *, late: list[Occurrence],
@@ -274,7 +275,7 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
     ready: list[tuple[datetime, dict[str, Any]]] = []
     later: list[tuple[datetime, dict[str, Any]]] = []
     for row in rows:
-        if row.get("status") != "snoozed" or not row.get("snoozed_until"):
+        if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
         when = release_time(datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo),
                             settings)
@@ -285,7 +286,7 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
 # ---------------------------------------------------------------- words on the notification
 def prompt_group(occ: Occurrence) -> str:
     """The prompt group a check-in draws from: its area ("" = any area), or its kind's group."""
-    return occ.area if occ.kind == "checkin" else PROMPT_GROUPS.get(occ.kind, "")
+    return occ.area if occ.kind == CheckinKind.CHECKIN else PROMPT_GROUPS.get(occ.kind, "")
 
 
 def fallback_prompt(group: str) -> str:
@@ -303,11 +304,11 @@ def choose_prompt(store: Store, group: str) -> tuple[str, str]:
 
 
 # How a kind is named when a catch-up lists what went by ("a check-in" is counted).
-WENT_BY = {
-    "weekly": "the look back at your week",
-    "friend": "the question for someone you trust",
-    "session-prep": "the reminder to get ready for your session",
-    "session-follow-up": "the follow-up after your session",
+WENT_BY: dict[str, str] = {
+    CheckinKind.WEEKLY: "the look back at your week",
+    CheckinKind.FRIEND: "the question for someone you trust",
+    CheckinKind.SESSION_PREP: "the reminder to get ready for your session",
+    CheckinKind.SESSION_FOLLOW_UP: "the follow-up after your session",
 }
 
 
@@ -318,7 +319,7 @@ def notice_text(kind: str, prompt: str, *, went_by: Sequence[str] = (),
     `went_by`: the kinds one catch-up notification stands for (more than one), named in
     it; the other kinds among them are still waiting to be answered.
     """
-    title = TITLES.get(kind, TITLES["checkin"])
+    title = TITLES.get(kind, TITLES[CheckinKind.CHECKIN])
     body = prompt
     if len(went_by) > 1:
         title, body = _catch_up_text(kind, prompt, went_by)
@@ -330,7 +331,7 @@ def notice_text(kind: str, prompt: str, *, went_by: Sequence[str] = (),
 
 
 def _catch_up_text(kind: str, prompt: str, went_by: Sequence[str]) -> tuple[str, str]:
-    checkin_count = sum(1 for k in went_by if k == "checkin")
+    checkin_count = sum(1 for k in went_by if k == CheckinKind.CHECKIN)
     names = [{0: "", 1: "a check-in"}.get(checkin_count, "a few check-ins")]
     names += [WENT_BY[k] for k in dict.fromkeys(went_by) if k in WENT_BY]
     said = join_words(names)
@@ -345,9 +346,9 @@ def _catch_up_text(kind: str, prompt: str, went_by: Sequence[str]) -> tuple[str,
 
 
 # What the weekly review and the session reminder point to.
-LOOK_BACK = {
-    "weekly": "Your week at a glance: companion week",
-    "session-prep": "What to bring, on one page: companion brief",
+LOOK_BACK: dict[str, str] = {
+    CheckinKind.WEEKLY: "Your week at a glance: companion week",
+    CheckinKind.SESSION_PREP: "What to bring, on one page: companion brief",
 }
 
 
@@ -363,7 +364,7 @@ def _pending(store: Store) -> dict[str, Any]:
 def answer_pending(store: Store, entry_id: int, now: datetime) -> dict[str, Any]:
     """Mark the waiting check-in answered by entry `entry_id`."""
     row = _pending(store)
-    return store.set_delivery(int(row["id"]), "answered", answered_at=stamp(now)[0],
+    return store.set_delivery(int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0],
                               entry_id=entry_id)
 
 
@@ -376,10 +377,10 @@ def snooze_pending(store: Store, settings: Settings, now: datetime) -> dict[str,
 def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> dict[str, Any]:
     """Snooze one delivery by id."""
     until = now + timedelta(minutes=settings.checkins.snooze_minutes)
-    return store.set_delivery(delivery_id, "snoozed", snoozed_until=stamp(until)[0])
+    return store.set_delivery(delivery_id, Status.SNOOZED, snoozed_until=stamp(until)[0])
 
 
 def skip_pending(store: Store, now: datetime) -> dict[str, Any]:
     """Let the waiting check-in go (recorded as skipped; nothing more is asked)."""
     row = _pending(store)
-    return store.set_delivery(int(row["id"]), "skipped", answered_at=stamp(now)[0])
+    return store.set_delivery(int(row["id"]), Status.SKIPPED, answered_at=stamp(now)[0])

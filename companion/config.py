@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .resources import pack_file
-from .vocab import CHECKIN_AREAS, DAY_NAMES
+from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 from .wording import plural
 
 _DAY_ALIASES = {
@@ -20,7 +20,6 @@ _DAY_ALIASES = {
     "weekdays": DAY_NAMES[:5],
     "weekends": DAY_NAMES[5:],
 }
-SCHEDULE_KINDS = ("checkin", "weekly", "friend")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -30,7 +29,7 @@ class ScheduleEntry:
     name: str
     time: time
     days: tuple[str, ...]
-    kind: str = "checkin"
+    kind: str = CheckinKind.CHECKIN
     area: str = ""
     day_of_month: int | None = None
 
@@ -421,18 +420,13 @@ def default_config_file() -> Path:
     return pack_file("config", "default.toml")
 
 
-# The one line every command but `config check` prints when the user's file has a mistake.
-BROKEN_CONFIG_WARNING = ("warning: config.toml has a mistake (run `companion config check`); "
-                         "using the defaults for it")
-
-
 def load_settings(user_file: Path | None) -> Settings:
     """The shipped defaults, overridden key by key by the user's file if it exists.
 
     Strict: a mistake raises ConfigError (the daemon's reload keeps its last good
-    settings then); `load_settings_lenient` is the forgiving twin.
+    settings then); `load_settings_leniently` is the forgiving twin.
     """
-    settings, problems = load_settings_lenient(user_file)
+    settings, problems = load_settings_leniently(user_file)
     if not problems:
         return settings
     first = problems[0]
@@ -444,7 +438,7 @@ def load_settings(user_file: Path | None) -> Settings:
     raise first
 
 
-def load_settings_lenient(user_file: Path | None) -> tuple[Settings, list[ConfigError]]:
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[ConfigError]]:
     """The settings with every broken key or section left at its default, and the
     mistakes found (each with file, line and key). Broken TOML: all defaults."""
     merged = load_file(default_config_file())
@@ -504,3 +498,4 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+

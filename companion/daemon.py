@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from . import checkins
+from .adapters.notify import Backend, Notice, NotifyError
+from .app import App, LogUi
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
 from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
-from .store import OPEN_STATUSES, Store, stamp
+from .store import Store, stamp
+from .vocab import OPEN_STATUSES, CheckinKind, Status
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -45,7 +48,27 @@ log = logging.getLogger("companion")
 MAX_SLEEP = 60.0
 RETRY_SECONDS = 15.0  # after a failure (database busy or full, no notification server)
 JUMP_SECONDS = 30.0
-SpeakHook = Callable[[dict[str, Any]], None]
+Row = dict[str, Any]
+
+
+class SpeakHook(Protocol):
+    """The voice check-in as the daemon sees it (voice_checkin.VoiceCheckins)."""
+
+    def __call__(self, row: Row) -> None:
+        """Speak was pressed for the check-in `row`."""
+        ...
+
+    def offer(self) -> tuple[bool, str]:
+        """Whether to show Speak, and (once) why voice cannot work here."""
+        ...
+
+    def auto(self, row: Row) -> None:
+        """A check-in fired in "auto" mode: listen if voice can work."""
+        ...
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop listening (what was heard is still saved)."""
+        ...
 Echo = Callable[[str], None]
 TERMINALS = {  # terminal: the arguments that come before the command it runs
     "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
@@ -182,7 +205,7 @@ class Deliverer:
 
     store: Store
     settings: Settings
-    backend: Any
+    backend: Backend
     clock: Clock
     dry_run: bool = False
     terminal: list[str] | None = None
@@ -194,6 +217,31 @@ class Deliverer:
     # delivery id -> the kinds its notice names (a catch-up), to try showing it again
     unshown: dict[int, tuple[str, ...]] = field(default_factory=dict)
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+    # -------------------------------------------------------- what voice check-ins use
+    @property
+    def app(self) -> App:
+        """This daemon's parts as an App (made on demand: a reload replaces the settings)."""
+        return App(paths=self.paths or resolve_paths(), ui=LogUi(), clock=self.clock,
+                   backend=self.backend, _settings=self.settings, _store=self.store)
+
+    @property
+    def supports_actions(self) -> bool:
+        return bool(self.backend.supports_actions)
+
+    def send(self, notice: Notice) -> int:
+        """Show a notification; its id, or 0 when it could not be shown."""
+        try:
+            return int(self.backend.send(notice))
+        except NotifyError as exc:
+            log.warning("a notification could not be shown: %s", exc)
+            return 0
+
+    def show_again(self, row: Row, *, note: str, speak: bool) -> None:
+        """Show the check-in `row` again (its buttons answered here), with `note` added."""
+        nid = self.send(self.notice(row, note=note, speak=speak))
+        if nid:
+            self.by_notification[nid] = int(row["id"])
 
     def tick(self, now: datetime) -> datetime:
         """Deliver everything due at `now`; returns when something next falls due.
@@ -212,12 +260,12 @@ class Deliverer:
                              session_starts=session_starts(self.store, self.settings, now),
                              last_entry=self._last_entry(), since=self.since)
         for occ in plan.missed:
-            self._record(occ, "missed")
+            self._record(occ, Status.MISSED)
         for occ in plan.covered:
-            self._record(occ, "answered", now=now)
+            self._record(occ, Status.ANSWERED, now=now)
         if plan.show is not None:
             self._deliver(plan.show, now, named=plan.named, kept=plan.kept)
-        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=("snoozed",)),
+        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
             self._notify(row)
@@ -238,7 +286,7 @@ class Deliverer:
                      delivery_id)
         for delivery_id, named in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
-            if row["status"] != "due":  # answered, skipped or superseded meanwhile
+            if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
             log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
@@ -290,21 +338,19 @@ class Deliverer:
         """A check-in named in a catch-up: claimed as shown, still open to answer."""
         _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt,
-                                        status="notified")
+                                        status=Status.NOTIFIED)
         if row is None:
             return -1
-        self._keep(int(row["id"]), "notified", notified_at=stamp(now)[0])
+        self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(now)[0])
         return int(row["id"])
 
     def _supersede(self, keep: set[int]) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
         for old in self.store.deliveries(statuses=OPEN_STATUSES):
             if int(old["id"]) not in keep:
-                self.store.set_delivery(int(old["id"]), "missed")
+                self.store.set_delivery(int(old["id"]), Status.MISSED)
 
     def _notify(self, row: dict[str, Any], *, named: tuple[str, ...] = ()) -> None:
-        from .adapters.notify import NotifyError
-
         try:
             nid = self.backend.send(self.notice(row, named=named))
         except NotifyError as exc:
@@ -317,7 +363,7 @@ class Deliverer:
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
             self.by_notification[nid] = int(row["id"])
-            self._keep(int(row["id"]), "notified", notified_at=stamp(self.clock.now())[0])
+            self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
 
@@ -334,12 +380,10 @@ class Deliverer:
                speak: bool = True) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once)."""
-        from .adapters.notify import Notice
-
         can_speak, why_not = self._voice_offer() if speak else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
-        title, body = checkins.notice_text(row.get("kind") or "checkin", row.get("prompt") or "",
-                                           went_by=named,
+        title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
+                                           row.get("prompt") or "", went_by=named,
                                            command_hint=not _has(actions, "write"))
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
@@ -366,13 +410,13 @@ class Deliverer:
         if not ref.isdigit():
             return
         row = self.store.delivery(int(ref))
-        if row["status"] in ("answered", "skipped"):
+        if row["status"] in (Status.ANSWERED, Status.SKIPPED):
             return
         log.info("button %s pressed for delivery %s", action, ref)
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
-            self.store.set_delivery(int(ref), "skipped", answered_at=stamp(now)[0])
+            self.store.set_delivery(int(ref), Status.SKIPPED, answered_at=stamp(now)[0])
         elif action == "write" and self.terminal is not None:
             open_in_terminal(self.terminal, [*companion_command(), "checkin"])
         elif action == "speak" and self.speak is not None:
@@ -381,16 +425,12 @@ class Deliverer:
     # -------------------------------------------------------- voice check-ins
     def _voice_offer(self) -> tuple[bool, str]:
         """Whether to show Speak, and (once) why voice cannot work here."""
-        if self.speak is None:
-            return False, ""
-        offer = getattr(self.speak, "offer", None)
-        return offer() if offer is not None else (True, "")
+        return self.speak.offer() if self.speak is not None else (False, "")
 
-    def _listen_if_auto(self, row: dict[str, Any]) -> None:
+    def _listen_if_auto(self, row: Row) -> None:
         """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
-        auto = getattr(self.speak, "auto", None)
-        if auto is not None and not self.dry_run:
-            auto(row)
+        if self.speak is not None and not self.dry_run:
+            self.speak.auto(row)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
@@ -398,7 +438,7 @@ class Deliverer:
         from .voice_checkin import undo
 
         row = undo(self.store, self.paths or resolve_paths(), ref)
-        if row is not None and row["status"] == "notified":
+        if row is not None and row["status"] == Status.NOTIFIED:
             self._notify(row)
 
 
@@ -601,9 +641,8 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
         daemon.install_signals()
         return daemon.run()
     finally:
-        close_voice = getattr(deliverer.speak, "close", None) if deliverer else None
-        if close_voice is not None:
-            close_voice()  # stops listening; what was heard is still saved
+        if deliverer is not None and deliverer.speak is not None:
+            deliverer.speak.close()  # stops listening; what was heard is still saved
         if backend is not None:
             backend.close()
         lock.release()

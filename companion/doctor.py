@@ -18,10 +18,9 @@ def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
 
 def check_config(app: Any) -> list[Check]:
     """The user's file: in use, absent (the defaults), or with mistakes (defaults stand in)."""
-    from .config import load_settings_lenient
     from .wording import plural
 
-    settings, problems = load_settings_lenient(app.paths.config_file)
+    settings, problems = app.load_settings(app.paths.config_file)
     if problems:
         more = f" (and {plural(len(problems) - 1, 'more mistake')})" if len(problems) > 1 else ""
         return [result("config", False, f"{problems[0]}{more}; the defaults stand in for it",

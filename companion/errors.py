@@ -27,7 +27,23 @@ class NotFoundError(CompanionError):
 
 
 class StoreError(CompanionError):
-    """The database cannot be opened or written."""
+    """The database cannot be opened or written.
+
+    `reason` says why, for callers that act on it: "busy" (another program holds the
+    database), "full" (the disk is full), "io" (the disk could not be written), "corrupt",
+    "readonly", or "" when it is none of those.
+    """
+
+    PASSING = ("busy", "full", "io")  # conditions that pass: worth setting an entry aside
+
+    def __init__(self, message: str, *, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason
+
+    @property
+    def passing(self) -> bool:
+        """Whether the condition passes by itself (busy, full disk): set the entry aside."""
+        return self.reason in self.PASSING
 
 
 class ConfigError(CompanionError):

@@ -1,41 +1,95 @@
-"""Typed journaling: saving entries, answering check-ins, skills, tough moments, patterns."""
+"""Saving what a person says: one path for every entry, and the records beside entries.
+
+`save()` is the only way an entry is stored, whatever it came from (typed, standard input,
+the microphone in a terminal, a recording, or a hands-free check-in in the daemon):
+entries set aside earlier go in first; a check-in answer is linked to its check-in in the
+same transaction; when the database cannot take it now (busy, disk full) it is set aside in
+a private file and added later; then, after the save and never before, the crisis check and
+the aftercare (aftercare.py). Skill uses, tough moments, pattern notices and phrases are
+saved by the functions below, which run the same crisis check on their words.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .clock import Clock
-from .errors import CompanionError
+from .aftercare import after_words
+from .app import App
+from .content import choose_prompt
+from .errors import CompanionError, StoreError
 from .paths import Paths, write_private_text
-from .store import OPEN_STATUSES, EntryDraft, Store, stamp
+from .store import EntryDraft, Store, stamp
+from .vocab import OPEN_STATUSES, Status, answer_kind
 
 log = logging.getLogger("companion.journal")
 
-# What a check-in answer is stored as, by the kind of check-in it answers.
-ANSWER_KIND = {"checkin": "checkin", "weekly": "weekly", "friend": "friend",
-               "session-prep": "session-prep", "session-follow-up": "follow-up"}
+Row = dict[str, Any]
 
 
-def answer_checkin(store: Store, draft: EntryDraft, *, clock: Clock
-                   ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Save a check-in answer; if a check-in is waiting, the answer is linked to it."""
+@dataclass(frozen=True)
+class Saved:
+    """An entry as stored, and the check-in it answered (None when it answered none)."""
+
+    entry: Row
+    delivery: Row | None = None
+
+
+class SetAside(StoreError):
+    """The database could not take an entry now; `kept` is the private file holding it
+    until the next save (None when no place on disk could keep it)."""
+
+    def __init__(self, message: str, *, kept: Path | None, reason: str):
+        super().__init__(message, reason=reason)
+        self.kept = kept
+
+
+def save(app: App, draft: EntryDraft, *, answer: bool = False, what: str = "entry",
+         confirm: Callable[[Saved], None] | None = None) -> Saved:
+    """Save one entry (`answer`: as the answer to the waiting check-in, when one waits).
+
+    `confirm` is called once the entry is stored, before the aftercare, so the person
+    reads "Saved" first. Raises SetAside when the entry had to wait in a file.
+    """
+    saved = store_entry(app, draft, answer=answer, what=what)
+    if confirm is not None:
+        confirm(saved)
+    entry = saved.entry
+    after_words(app, entry.get("text"), kind=entry.get("kind"), mood=entry.get("mood"))
+    return saved
+
+
+def store_entry(app: App, draft: EntryDraft, *, answer: bool = False,
+                what: str = "entry") -> Saved:
+    """The storing half of `save()`: replay, link, store, or set aside."""
+    try:
+        replay_pending(app.store, app.paths)
+        if answer and draft.delivery_id is None:
+            link_to_waiting(app.store, draft)
+        entry, delivery = save_linked(app.store, draft, now=app.clock.now())
+    except StoreError as exc:
+        if not exc.passing:
+            raise
+        raise _set_aside(app, draft, exc, answer=answer, what=what) from exc
+    return Saved(entry, delivery)
+
+
+def link_to_waiting(store: Store, draft: EntryDraft) -> None:
+    """Make `draft` the answer to the check-in waiting now, if one waits."""
     pending = store.pending_delivery()
     if pending is not None:
-        draft.kind = ANSWER_KIND.get(pending.get("kind") or "checkin", "checkin")
+        draft.kind = answer_kind(pending.get("kind"))
         draft.prompt = draft.prompt or pending.get("prompt")
         draft.delivery_id = pending["id"]
-    return save_linked(store, draft, now=clock.now())
 
 
-def save_linked(store: Store, draft: EntryDraft, *, now: datetime
-                ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def save_linked(store: Store, draft: EntryDraft, *, now: datetime) -> tuple[Row, Row | None]:
     """Save an entry in one transaction with its check-in: when `draft.delivery_id` names
     a check-in still open, it becomes answered by this entry (returned second)."""
     with store.writing():
@@ -43,8 +97,8 @@ def save_linked(store: Store, draft: EntryDraft, *, now: datetime
         if draft.delivery_id is None \
                 or store.delivery(draft.delivery_id)["status"] not in OPEN_STATUSES:
             return entry, None
-        return entry, store.set_delivery(draft.delivery_id, "answered", entry_id=entry["id"],
-                                         answered_at=stamp(now)[0])
+        return entry, store.set_delivery(draft.delivery_id, Status.ANSWERED,
+                                         entry_id=entry["id"], answered_at=stamp(now)[0])
 
 
 def checkin_prompt(store: Store) -> str:
@@ -52,10 +106,59 @@ def checkin_prompt(store: Store) -> str:
     pending = store.pending_delivery()
     if pending is not None and pending.get("prompt"):
         return str(pending["prompt"])
-    from .content import choose_prompt
-
     return choose_prompt(store, "")[1]
 
+
+# ---- the records beside entries: the same crisis check on their words
+def add_skill_use(app: App, name: str, *, helped: int | None = None,
+                  note: str | None = None) -> Row:
+    """One use of a coping skill."""
+    row = app.store.add_skill_use(name, helped=helped, note=note)
+    after_words(app, _joined(name, note))
+    return row
+
+
+def add_moment(app: App, intensity: int, *, note: str | None = None, skill: str | None = None,
+               steady_minutes: float | None = None) -> Row:
+    """A tough moment; a kind phrase follows an intense one."""
+    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes)
+    after_words(app, _joined(skill, note), intensity=intensity)
+    return row
+
+
+def notice_pattern(app: App, name: str, *, responded: bool = False,
+                   note: str | None = None) -> Row:
+    """A time a named pattern was caught."""
+    row = app.store.notice_pattern(name, responded=responded, note=note)
+    after_words(app, note)
+    return row
+
+
+def add_phrase(app: App, text: str, *, context: str | None = None) -> Row:
+    """A phrase in the person's own words."""
+    row = app.store.add_phrase(text, context=context)
+    after_words(app, text)
+    return row
+
+
+def _joined(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _set_aside(app: App, draft: EntryDraft, exc: StoreError, *, answer: bool,
+               what: str) -> SetAside:
+    """Keep `draft` in a private file and say where; with no place on disk, give the words
+    back to the person (the only time companion shows them unasked)."""
+    kept = set_aside(app.paths, draft, answer=answer, now=app.clock.now())
+    reason = why_not_saved(exc)
+    if kept is not None:
+        message = (f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
+                   "by the next companion command that saves something, or by the daemon.")
+    else:
+        app.ui.say(draft.text)
+        message = (f"{reason} Your {what} could not be set aside either, so it is printed "
+                   "above; please copy it somewhere safe.")
+    return SetAside(message, kept=kept, reason=exc.reason)
 
 
 # ---- set aside: entries the database could not take (disk full, held too long)
@@ -63,26 +166,13 @@ def checkin_prompt(store: Store) -> str:
 # daemon's next wake. The pending folder sits in the data folder; when that disk is
 # the full one, in the runtime folder (memory) instead.
 PENDING_GLOB = "*.json"
-_RETRYABLE = {5, 6, 10, 13}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL
 
 
-def can_set_aside(exc: BaseException) -> bool:
-    """Whether a StoreError came from a passing condition (full disk, busy database)."""
-    code = getattr(exc.__cause__, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in _RETRYABLE
-
-
-def why_not_saved(exc: BaseException, folder: Path) -> str:
-    """One sentence on why the database in `folder` could not take an entry just now."""
-    import shutil
-
-    code = getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF
-    with contextlib.suppress(OSError):
-        if code == 10 and shutil.disk_usage(folder).free < 1 << 20:
-            code = 13  # SQLite reports a full disk met while growing its index as I/O error
-    if code == 13:
+def why_not_saved(exc: StoreError) -> str:
+    """One sentence on why the database could not take an entry just now."""
+    if exc.reason == "full":
         return "the disk is full, so the database could not take it right now."
-    if code in (5, 6):
+    if exc.reason == "busy":
         return "another program is holding the database, so it could not take it right now."
     return "the disk could not be written just now."
 
@@ -146,7 +236,7 @@ def _draft_from(record: dict[str, Any]) -> tuple[EntryDraft, bool]:
 
 def _save_once(store: Store, draft: EntryDraft, *, answer: bool) -> None:
     utc = stamp(draft.when or store.clock.now())[1]
-    if store.rows("entries", where="created_utc = ? AND text = ?", params=(utc, draft.text)):
+    if store.has_entry(created_utc=utc, text=draft.text):
         return
     if not answer:
         draft.delivery_id = None

@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from statistics import mean, median
 from typing import Any
 
+from .vocab import Status
+
 Row = dict[str, Any]
 
 PRACTICE_GAIN = 0.4      # how far one week of practice moves a score toward its target
@@ -182,8 +184,8 @@ def wins_by_area(entries: Iterable[Row]) -> dict[str, int]:
 
 def checkins_answered(deliveries: Iterable[Row]) -> Row:
     """Check-ins that reached the user, and how many of them were answered."""
-    sent = [d for d in deliveries if d.get("status") != "due"]
-    answered = sum(1 for d in sent if d.get("status") == "answered")
+    sent = [d for d in deliveries if d.get("status") != Status.DUE]
+    answered = sum(1 for d in sent if d.get("status") == Status.ANSWERED)
     return {"sent": len(sent), "answered": answered}
 
 

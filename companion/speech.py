@@ -12,7 +12,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .app import App
+from .content import choose_phrase
+from .safety import find_phrase
+
+if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
+    from contextlib import AbstractContextManager
+
+    from .adapters.speaker import Speaker
 
 log = logging.getLogger("companion.speech")
 
@@ -55,6 +64,10 @@ class Spoken:
                 "not_played": self.not_played or None}
 
 
+class _Speaks(Protocol):
+    def speak(self, text: str) -> None: ...
+
+
 class _NoSound:
     """Stands in for an utterance when the speaking helper could not even start."""
 
@@ -67,14 +80,8 @@ class _NoSound:
         raise MissingPartError(self.reason)
 
 
-def make_speaker(settings: Any) -> Any:
-    """The speaker for `[speech]` (imported here so the CLI stays fast)."""
-    from .adapters.speaker import Speaker
-
-    return Speaker(settings.speech)
-
-
-def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) -> Any:
+def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path | None
+           ) -> AbstractContextManager[_Speaks | None]:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
     from .adapters.speaker import SpeakerError
@@ -83,19 +90,20 @@ def _voice(app: Any, speaker: Any, *, print_only: bool, to_file: Path | None) ->
     if to_file is not None or print_only or not app.settings.speech.enabled:
         return contextlib.nullcontext(None)
     try:
-        return (speaker or make_speaker(app.settings)).prepare()
+        return (speaker or app.speaker()).prepare()
     except (MissingPartError, SpeakerError) as exc:
         return contextlib.nullcontext(_NoSound(str(exc)))
 
 
-def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utterance: Any,
-             to_file: Path | None, show: Say | None, speaker: Any) -> Spoken:
+def _deliver(app: App, phrase: tuple[str, str], context: str | None, *,
+             utterance: _Speaks | None, to_file: Path | None, show: Say | None,
+             speaker: Speaker | None) -> Spoken:
     """Show the phrase, then speak it or write it to a WAV file."""
     key, text = phrase
     if show is not None:
         show(text)
     if to_file is not None:
-        path = (speaker or make_speaker(app.settings)).save(text, to_file)
+        path = (speaker or app.speaker()).save(text, to_file)
         return Spoken(key, text, context, path=path)
     if utterance is None:
         return Spoken(key, text, context)
@@ -110,26 +118,24 @@ def _deliver(app: Any, phrase: tuple[str, str], context: str | None, *, utteranc
     return Spoken(key, text, context, spoken=True)
 
 
-def encourage(app: Any, *, context: str | None = None, print_only: bool = False,
+def encourage(app: App, *, context: str | None = None, print_only: bool = False,
               to_file: Path | None = None, show: Say | None = None,
-              speaker: Any = None) -> Spoken:
+              speaker: Speaker | None = None) -> Spoken:
     """Choose a phrase for `context`, show it, and read it aloud (or write it to a WAV).
 
     The choice is recorded as heard before speaking, so a failing speaker never brings
     the same phrase straight back. When no sound can be played the phrase is still
     shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller.
     """
-    from .content import choose_phrase
-
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
         phrase = choose_phrase(app.store, context)
         return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
                         show=show, speaker=speaker)
 
 
-def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake",
+def friend_test(app: App, *, kinder: str | None = None, context: str = "mistake",
                 print_only: bool = False, show: Say | None = None,
-                speaker: Any = None) -> Spoken:
+                speaker: Speaker | None = None) -> Spoken:
     """After the friend question: keep the person's own kinder words as a phrase (when
     given) and read them back, or offer a kinder phrase for `context`."""
     if kinder is None or not kinder.strip():
@@ -145,16 +151,12 @@ def friend_test(app: Any, *, kinder: str | None = None, context: str = "mistake"
 
 def sounds_hard(text: str | None) -> bool:
     """Whether an answer uses words that make it sound hard ("hard", "awful", ...)."""
-    from .safety import find_phrase
-
     return bool(text) and find_phrase(text or "", HARD_WORDS) is not None
 
 
 def hard_context(*, mood: int | None = None, intensity: int | None = None,
                  text: str | None = None) -> str | None:
     """The phrase context for a hard moment, or None when the moment does not sound hard."""
-    from .safety import find_phrase
-
     low = mood is not None and mood <= LOW_MOOD
     high = intensity is not None and intensity >= HIGH_INTENSITY
     if not (low or high or sounds_hard(text)):
@@ -165,15 +167,15 @@ def hard_context(*, mood: int | None = None, intensity: int | None = None,
     return "anxious" if high and not low else "hard-day"
 
 
-def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | None = None,
+def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | None = None,
                       text: str | None = None, say: Say | None = None,
-                      speaker: Any = None) -> Spoken | None:
+                      speaker: Speaker | None = None) -> Spoken | None:
     """Read a kind phrase after a low-mood check-in or an intense tough moment.
 
     Only when [speech] enabled and after_hard_checkin are on. Never raises: whatever was
     saved stays saved; a failure is logged and said once through `say` (stderr by default).
     """
-    say = say or _stderr
+    say = say or app.ui.warn
     try:
         speech = app.settings.speech
         if not (speech.enabled and speech.after_hard_checkin):
@@ -196,9 +198,3 @@ def after_hard_moment(app: Any, *, mood: int | None = None, intensity: int | Non
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def _stderr(text: str) -> None:
-    import click
-
-    click.echo(text, err=True)

@@ -20,6 +20,7 @@ from typing import Any
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private
+from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
 def _import_sqlite_utils() -> None:
@@ -57,19 +58,17 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "phrases": ("text",),
 }
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
-RECORD_TABLES = {
-    "entry": "entries",
-    "skill": "skill_uses",
-    "moment": "moments",
-    "pattern": "patterns",
-    "notice": "pattern_notices",
-    "phrase": "phrases",
-    "session": "sessions",
+RECORD_TABLES: dict[str, str] = {
+    Record.ENTRY: "entries",
+    Record.SKILL: "skill_uses",
+    Record.MOMENT: "moments",
+    Record.PATTERN: "patterns",
+    Record.NOTICE: "pattern_notices",
+    Record.PHRASE: "phrases",
+    Record.SESSION: "sessions",
 }
-ENTRY_KINDS = ("reflection", "checkin", "weekly", "friend", "win", "session-prep", "follow-up")
-DELIVERY_STATUSES = ("due", "notified", "answered", "snoozed", "skipped", "missed")
-# A check-in in one of these is still waiting for an answer.
-OPEN_STATUSES = ("due", "notified", "snoozed")
+ENTRY_KINDS = tuple(EntryKind)
+DELIVERY_STATUSES = tuple(Status)
 
 
 @migrations(name="0001_initial")
@@ -211,7 +210,25 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     except Exception as exc:
         if not is_sqlite_error(exc):
             raise
-        raise StoreError(_explain(exc, path)) from exc
+        raise StoreError(_explain(exc, path), reason=error_reason(exc, path)) from exc
+
+
+# SQLite's primary result codes, and what each means for a caller.
+_REASONS = {5: "busy", 6: "busy", 10: "io", 13: "full", 11: "corrupt", 26: "corrupt",
+            8: "readonly", 14: "readonly"}
+
+
+def error_reason(exc: BaseException, path: Path) -> str:
+    """Why SQLite failed, as one of StoreError's reasons."""
+    import shutil
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _REASONS.get(code & 0xFF, "") if isinstance(code, int) else ""
+    if reason == "io":  # a full disk met while growing an index is reported as an I/O error
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(path.parent).free < 1 << 20:
+                return "full"
+    return reason
 
 
 class WrongPassphraseError(InputError):
@@ -394,6 +411,13 @@ class Store:
             pk = db.table("entries").insert(record).last_pk
         return self.get("entry", _pk(pk))
 
+    def has_entry(self, *, created_utc: str, text: str) -> bool:
+        """Whether an entry with this exact time and text is stored already."""
+        with sqlite_errors(self.path):
+            return self.db.execute(
+                "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
+                [created_utc, text]).fetchone() is not None
+
     def get(self, kind: str, record_id: int) -> dict[str, Any]:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
@@ -548,8 +572,9 @@ class Store:
 
 
     # ------------------------------------------------------------ check-in deliveries
-    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = "checkin",
-                       prompt: str | None = None, status: str = "due") -> dict[str, Any] | None:
+    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
+                       prompt: str | None = None, status: str = Status.DUE
+                       ) -> dict[str, Any] | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -830,7 +855,7 @@ class EntryDraft:
     text: str
     _: KW_ONLY
     area: str | None = None
-    source: str = "typed"
+    source: str = Source.TYPED
     prompt: str | None = None
     mood: int | None = None
     bring: bool = False

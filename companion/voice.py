@@ -13,13 +13,12 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
+from .app import App
 from .errors import CompanionError, InputError
 
 _I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
@@ -58,7 +57,7 @@ def tidy(raw: str) -> str:
 
 
 # ---------------------------------------------------------------- the model
-def _model(app: Any) -> tuple[Any, str]:
+def load_model(app: App) -> tuple[Any, str]:
     """The configured model, loaded once per process, and its name."""
     from .adapters import models
     from .adapters.recognizer import load_model
@@ -76,13 +75,13 @@ def _dictation(transcript: Any, model_name: str) -> Dictation:
 
 
 # ---------------------------------------------------------------- recordings
-def transcribe_file(app: Any, audio_file: Path, *, keep: list[bytes] | None = None) -> Dictation:
+def transcribe_file(app: App, audio_file: Path, *, keep: list[bytes] | None = None) -> Dictation:
     """The transcript of a recording; raises InputError when no speech is in it."""
     from .adapters.recognizer import transcribe
     from .audio import open_audio
 
     source = open_audio(Path(audio_file))
-    model, name = _model(app)
+    model, name = load_model(app)
     chunks: Iterable[bytes] = source if keep is None else _tee(source, keep)
     result = transcribe(model, chunks)
     if not result.text:
@@ -97,7 +96,7 @@ def _tee(chunks: Iterable[bytes], keep: list[bytes]) -> Iterator[bytes]:
 
 
 # ---------------------------------------------------------------- the one entry point
-def dictate(app: Any, *, audio_file: Path | None, yes: bool,
+def dictate(app: App, *, audio_file: Path | None, yes: bool,
             prompt: str | None = None) -> Dictation | None:
     """A spoken answer from a recording (`audio_file`) or the microphone (None).
 
@@ -112,19 +111,19 @@ def dictate(app: Any, *, audio_file: Path | None, yes: bool,
             result = _from_file(app, audio_file, keep=audio)
         else:
             result = listen_once(app, prompt=prompt, keep=audio)
-        click.echo(f"Heard: {result.text}", err=True)
-        choice = "keep" if yes else _ask(can_redo=audio_file is None)
+        app.ui.warn(f"Heard: {result.text}")
+        choice = "keep" if yes else _ask(app, can_redo=audio_file is None)
         if choice == "redo":
             continue
         if choice == "discard":
-            click.echo("Let go of it; nothing was saved.", err=True)
+            app.ui.warn("Let go of it; nothing was saved.")
             return None
         if audio is not None:
-            result.audio_path = str(_save_audio(app, audio))
+            result.audio_path = str(save_audio(app, audio))
         return result
 
 
-def _from_file(app: Any, audio_file: Path, *, keep: list[bytes] | None) -> Dictation:
+def _from_file(app: App, audio_file: Path, *, keep: list[bytes] | None) -> Dictation:
     """A recording's words, to be saved: a problem with it says that nothing was saved."""
     try:
         return transcribe_file(app, audio_file, keep=keep)
@@ -133,17 +132,20 @@ def _from_file(app: Any, audio_file: Path, *, keep: list[bytes] | None) -> Dicta
         raise InputError(f"{said}. Nothing was saved.") from exc
 
 
-def _ask(*, can_redo: bool) -> str:
-    choices = ["keep", "redo", "discard"] if can_redo else ["keep", "discard"]
-    try:
-        return str(click.prompt("Keep it?", type=click.Choice(choices), default="keep",
-                                err=True, show_choices=True))
-    except click.Abort:
-        # No answer (stdin closed): keeping is the safe choice, since nothing gets lost.
-        return "keep"
+def _ask(app: App, *, can_redo: bool) -> str:
+    choices = ("keep", "redo", "discard") if can_redo else ("keep", "discard")
+    while True:
+        try:
+            answer = app.ui.ask(f"Keep it? ({', '.join(choices)})", default="keep")
+        except EOFError:  # nobody to answer (stdin closed): keeping loses nothing
+            return "keep"
+        if answer.strip().lower() in choices:
+            return answer.strip().lower()
+        app.ui.warn(f"Please answer {' or '.join(choices)}.")
 
 
-def _save_audio(app: Any, chunks: list[bytes]) -> Path:
+def save_audio(app: App, chunks: list[bytes]) -> Path:
+    """Keep a recording as a private WAV file in the audio folder ([voice] keep_audio)."""
     from .audio import write_wav
     from .paths import ensure_dir
 
@@ -153,32 +155,48 @@ def _save_audio(app: Any, chunks: list[bytes]) -> Path:
 
 
 # ---------------------------------------------------------------- the microphone
-def listen_once(app: Any, *, prompt: str | None = None,
-                keep: list[bytes] | None = None) -> Dictation:
-    """One utterance from the microphone, with a live line of partial text on stderr."""
+def listen(app: App, model: Any, name: str, *, stop: threading.Event,
+           keep: list[bytes] | None = None, on_open: Callable[[], None] | None = None,
+           on_partial: Callable[[str], None] | None = None) -> Dictation | None:
+    """One answer from the microphone, for the CLI and the daemon alike (None when nothing
+    was heard). It ends on silence, at the length limit, or when `stop` is set; what was
+    said until then is kept. `on_open` runs once the microphone is open; with `keep`, the
+    sound is collected there too."""
     from .adapters import microphone
     from .adapters.recognizer import Listening, transcribe
 
     voice = app.settings.voice
-    model, name = _model(app)
+    how = Listening(silence_seconds=voice.silence_seconds, max_seconds=voice.max_seconds,
+                    stop=stop, on_partial=on_partial)
+    with microphone.listen(voice.device) as chunks:
+        if on_open is not None:
+            on_open()
+        result = transcribe(model, chunks if keep is None else _tee(chunks, keep), how)
+    return _dictation(result, name) if result.text else None
+
+
+def listen_once(app: App, *, prompt: str | None = None,
+                keep: list[bytes] | None = None) -> Dictation:
+    """One utterance from the microphone, with a live line of partial text on stderr."""
+    model, name = load_model(app)
     stop = threading.Event()
     line = _PartialLine()
-    how = Listening(silence_seconds=voice.silence_seconds, max_seconds=voice.max_seconds,
-                    stop=stop, on_partial=line.show)
-    with microphone.listen(voice.device) as chunks, _stop_on_enter_or_ctrl_c(stop):
+
+    def opened() -> None:
         if prompt:
-            click.echo(prompt, err=True)
-        click.echo("Listening... speak when you're ready; press Enter when you're done.",
-                   err=True)
-        result = transcribe(model, chunks if keep is None else _tee(chunks, keep), how)
+            app.ui.warn(prompt)
+        app.ui.warn("Listening... speak when you're ready; press Enter when you're done.")
+
+    with _stop_on_enter_or_ctrl_c(stop):
+        heard = listen(app, model, name, stop=stop, keep=keep, on_open=opened,
+                       on_partial=line.show)
     line.close()
-    if result.ended_by == "device-lost":
-        click.echo("The microphone stopped sending sound; what you said until then is kept.",
-                   err=True)
-    if not result.text:
+    if heard is not None and heard.ended_by == "device-lost":
+        app.ui.warn("The microphone stopped sending sound; what you said until then is kept.")
+    if heard is None:
         raise InputError("no speech heard, so nothing was saved. Check that the microphone "
                          "is on, and try again whenever you like")
-    return _dictation(result, name)
+    return heard
 
 
 class _PartialLine:
@@ -225,12 +243,12 @@ def _wait_for_enter(stop: threading.Event) -> None:
 
 
 # ---------------------------------------------------------------- doctor
-def checks(app: Any) -> list[dict[str, Any]]:
+def checks(app: App) -> list[dict[str, Any]]:
     """For `companion doctor`: the speech model and the microphone, each with a fix."""
     return [_check_model(app), _check_microphone(app)]
 
 
-def _check_model(app: Any) -> dict[str, Any]:
+def _check_model(app: App) -> dict[str, Any]:
     from .adapters import models
     from .adapters.recognizer import load_model
 
@@ -249,7 +267,7 @@ def _check_model(app: Any) -> dict[str, Any]:
     return check
 
 
-def _check_microphone(app: Any) -> dict[str, Any]:
+def _check_microphone(app: App) -> dict[str, Any]:
     from .adapters import microphone
 
     try:

@@ -33,14 +33,22 @@ import threading
 import time
 import wave
 from array import array
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .clock import Clock
+from . import journal, voice
+from .app import App
 from .config import Settings
-from .errors import CompanionError, MissingPartError, StoreError
+from .errors import CompanionError, MissingPartError
 from .paths import Paths
-from .store import OPEN_STATUSES, EntryDraft, Store
+from .privacy import forget_record
+from .store import EntryDraft, Store
+from .vocab import OPEN_STATUSES, Source, Status, answer_kind
+from .voice import Dictation
+
+if TYPE_CHECKING:
+    from .adapters.notify import Notice
 
 log = logging.getLogger("companion.voice_checkin")
 
@@ -56,14 +64,26 @@ NOT_HEARD = ("I didn't hear an answer, so nothing was saved. You can press Speak
 CANNOT_SPEAK = "Speaking isn't possible right now, so this one can be typed instead: {reason}"
 
 
-@dataclass
-class VoiceApp:
-    """What aftercare and speech expect of an application: settings, store, paths, clock."""
+Row = dict[str, Any]
 
-    settings: Settings
-    store: Store
-    paths: Paths
-    clock: Clock
+
+class VoiceHost(Protocol):
+    """What a voice check-in needs of the daemon: its App, a way to show a notification,
+    and a way to show a check-in again (with its buttons, answered through the daemon)."""
+
+    @property
+    def app(self) -> App: ...
+
+    @property
+    def supports_actions(self) -> bool: ...
+
+    def send(self, notice: Notice) -> int:
+        """Show a notification; its id, or 0 when it could not be shown."""
+        ...
+
+    def show_again(self, row: Row, *, note: str, speak: bool) -> None:
+        """Show the check-in `row` again, with `note` added."""
+        ...
 
 
 # ---------------------------------------------------------------- the start tone
@@ -97,25 +117,13 @@ def play_tone() -> None:
 
 
 # ---------------------------------------------------------------- saving and undoing
-def save_answer(store: Store, row: dict[str, Any], heard: Any, *, clock: Clock
-                ) -> dict[str, Any]:
-    """Save what was heard as the answer to the check-in `row` (answered and linked when
-    the check-in is still open; otherwise kept as an entry of its own)."""
-    from .journal import save_linked
-
-    is_open = store.delivery(int(row["id"]))["status"] in OPEN_STATUSES
-    return save_linked(store, answer_draft(row, heard, linked=is_open), now=clock.now())[0]
-
-
-def answer_draft(row: dict[str, Any], heard: Any, *, linked: bool) -> EntryDraft:
-    """The entry a spoken answer to the check-in `row` becomes (`heard`: a Dictation)."""
-    from .journal import ANSWER_KIND
-
-    return EntryDraft(ANSWER_KIND.get(row.get("kind") or "checkin", "checkin"), heard.text,
-                      source="voice", prompt=row.get("prompt"), raw_text=heard.raw_text,
+def answer_draft(row: Row, heard: Dictation) -> EntryDraft:
+    """The entry a spoken answer to the check-in `row` becomes: linked to it (the save path
+    links it only while the check-in is still open)."""
+    return EntryDraft(answer_kind(row.get("kind")), heard.text, source=Source.VOICE,
+                      prompt=row.get("prompt"), raw_text=heard.raw_text,
                       confidence=heard.confidence, model=heard.model, words=heard.words,
-                      audio_path=heard.audio_path,
-                      delivery_id=int(row["id"]) if linked else None)
+                      audio_path=heard.audio_path, delivery_id=int(row["id"]))
 
 
 def undo_key(delivery_id: int, entry_id: int) -> str:
@@ -127,18 +135,16 @@ def undo(store: Store, paths: Paths, ref: str) -> dict[str, Any] | None:
     """Undo a spoken answer (`ref` is "DELIVERY:ENTRY"): delete the entry for real and put
     its check-in back. Returns the delivery as it is now, or None when there was nothing to
     undo (already undone, or answered another way since)."""
-    from .privacy import forget_record
-
     delivery_ref, _, entry_ref = ref.partition(":")
     if not (delivery_ref.isdigit() and entry_ref.isdigit()):
         return None
     row = store.delivery(int(delivery_ref))
-    if row.get("entry_id") != int(entry_ref) or row["status"] != "answered":
+    if row.get("entry_id") != int(entry_ref) or row["status"] != Status.ANSWERED:
         log.info("undo for delivery %s: nothing to undo", delivery_ref)
         return None
     forget_record(store, paths, "entry", int(entry_ref))
     newer = [d for d in store.deliveries(statuses=OPEN_STATUSES) if int(d["id"]) > row["id"]]
-    status = "skipped" if newer else "notified"
+    status = Status.SKIPPED if newer else Status.NOTIFIED
     log.info("undo: entry %s deleted; delivery %s is %s again", entry_ref, row["id"], status)
     return store.set_delivery(int(row["id"]), status, entry_id=None, answered_at=None)
 
@@ -149,7 +155,7 @@ def first_words(text: str, count: int = PREVIEW_WORDS) -> str:
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
-def saved_notice(entry: dict[str, Any], *, preview: bool, buttons: bool) -> Any:
+def saved_notice(entry: Row, *, preview: bool, buttons: bool) -> Notice:
     """The "Saved" notification: never the words unless [notifications] saved_preview."""
     from .adapters.notify import Notice
 
@@ -165,12 +171,12 @@ def saved_notice(entry: dict[str, Any], *, preview: bool, buttons: bool) -> Any:
 class VoiceCheckins:
     """The daemon's Speak hook: `hook(row)` on a press, `hook.auto(row)` when one fires.
 
-    `deliverer` is the daemon's Deliverer (settings, store, backend, paths, clock, and
-    `notice()` to show a check-in again). Only the worker thread opens the microphone.
+    Only the worker thread opens the microphone; it works on its own App (its own
+    database connection) made from the host's.
     """
 
-    def __init__(self, deliverer: Any) -> None:
-        self.deliverer = deliverer
+    def __init__(self, host: VoiceHost) -> None:
+        self.host = host
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
@@ -179,18 +185,18 @@ class VoiceCheckins:
 
     @property
     def settings(self) -> Settings:
-        return self.deliverer.settings
+        return self.host.app.settings
 
     @property
     def busy(self) -> bool:
         return self._worker is not None and self._worker.is_alive()
 
     # -------------------------------------------------------- what the daemon calls
-    def __call__(self, row: dict[str, Any]) -> None:
+    def __call__(self, row: Row) -> None:
         """Speak was pressed for the check-in `row`."""
         self.start(row, pressed=True)
 
-    def auto(self, row: dict[str, Any]) -> None:
+    def auto(self, row: Row) -> None:
         """A check-in fired with `[voice] checkins = "auto"`: listen if voice can work."""
         if self.settings.voice.checkins == "auto" and self.offer()[0]:
             self.start(row, pressed=False)
@@ -201,12 +207,12 @@ class VoiceCheckins:
         from .adapters import models
 
         try:
-            models.resolve(self._paths(), self.settings.voice.model)
+            models.resolve(self.host.app.paths, self.settings.voice.model)
         except CompanionError as exc:
             return False, self._say_once(str(exc))
         return True, ""
 
-    def start(self, row: dict[str, Any], *, pressed: bool) -> bool:
+    def start(self, row: Row, *, pressed: bool) -> bool:
         """Run one voice check-in on the worker thread; False if one is running already."""
         with self._lock:
             if self.busy:
@@ -233,14 +239,12 @@ class VoiceCheckins:
             worker.join(timeout)
 
     # -------------------------------------------------------- the worker
-    def _run(self, row: dict[str, Any], pressed: bool) -> None:
+    def _run(self, row: Row, pressed: bool) -> None:
         try:
-            store = self.deliverer.store.reopen(
-                busy_timeout=self.settings.storage.busy_timeout_seconds)
+            app = self.worker_app()
         except CompanionError as exc:
             log.warning("voice check-in %s could not open the database: %s", row["id"], exc)
             return
-        app = VoiceApp(self.settings, store, self._paths(), self.deliverer.clock)
         try:
             self._converse_and_save(app, row, pressed=pressed)
         except MissingPartError as exc:
@@ -248,40 +252,50 @@ class VoiceCheckins:
         except Exception:  # the worker reports everything; the daemon must go on
             log.exception("voice check-in %s failed", row["id"])
         finally:
-            store.close()
+            app.close()
 
-    def _converse_and_save(self, app: VoiceApp, row: dict[str, Any], *, pressed: bool) -> None:
+    def worker_app(self) -> App:
+        """The host's App with a database connection of the worker's own (SQLite
+        connections stay in the thread that made them)."""
+        host = self.host.app
+        store = host.store.reopen(busy_timeout=self.settings.storage.busy_timeout_seconds)
+        return replace(host, _settings=self.settings, _store=store)
+
+    def _converse_and_save(self, app: App, row: Row, *, pressed: bool) -> None:
         heard = self._converse(app, row)
         if heard is None:
             log.info("voice check-in %s: no answer was heard; nothing saved", row["id"])
             if pressed:  # the pressed notification is gone: offer the check-in again
-                self._show_again(row, NOT_HEARD)
+                self.host.show_again(row, note=NOT_HEARD, speak=True)
             return
         self.finish(app, row, heard)
 
-    def finish(self, app: VoiceApp, row: dict[str, Any], heard: Any) -> dict[str, Any] | None:
-        """After listening: save, say "Saved" (with Undo), then aftercare (crisis resources,
-        or a kind phrase read back when the answer sounds hard). Returns the entry."""
-        from .aftercare import after_entry
+    def finish(self, app: App, row: Row, heard: Dictation) -> Row | None:
+        """After listening: save through the one save path (set aside when the database
+        cannot take it now), say "Saved" (with Undo), then the aftercare (crisis resources,
+        or a kind phrase when the answer sounds hard). Returns the entry."""
+        try:
+            saved = journal.save(app, answer_draft(row, heard), what="check-in",
+                                 confirm=lambda done: self._confirm(done.entry))
+        except journal.SetAside as exc:
+            log.warning("voice check-in %s could not be saved now (%s); %s", row["id"],
+                        journal.why_not_saved(exc),
+                        "set aside for the next wake" if exc.kept else "nowhere could keep it")
+            self.host.send(_kept_notice(None if exc.kept else heard.text))
+            return None
+        return saved.entry
 
-        entry = self._save(app, row, heard)
-        if entry is not None:
-            self._confirm(entry)
-            after_entry(app, entry, notify=self._notify_urgent)
-        return entry
-
-    def _converse(self, app: VoiceApp, row: dict[str, Any]) -> Any:
+    def _converse(self, app: App, row: Row) -> Dictation | None:
         """Prompt, tone, then one answer from the microphone (None when nothing was heard).
 
         The model loads (if it is not loaded yet) and the microphone is looked up while the
         prompt is being spoken; the microphone opens only after the tone has played.
         """
-        from . import voice
         from .adapters import microphone, models
 
         models.resolve(app.paths, app.settings.voice.model)  # a missing model: before a word
         with self._prompt_speaker(app) as utterance:
-            loader = _Background(lambda: voice._model(app))
+            loader = _Background(lambda: voice.load_model(app))
             microphone.input_device(app.settings.voice.device)
             if utterance is not None:
                 _speak_quietly(utterance, row.get("prompt") or "")
@@ -289,75 +303,41 @@ class VoiceCheckins:
         model, name = loader.result()
         return self._listen(app, model, name)
 
-    def _prompt_speaker(self, app: VoiceApp) -> Any:
+    def _prompt_speaker(self, app: App) -> Any:
         import contextlib
 
         if not app.settings.speech.enabled:
             return contextlib.nullcontext(None)
-        from .speech import make_speaker
-
         try:
-            return make_speaker(app.settings).prepare()
+            return app.speaker().prepare()
         except CompanionError as exc:
             log.warning("the check-in prompt cannot be read aloud: %s", exc)
             return contextlib.nullcontext(None)
 
-    def _listen(self, app: VoiceApp, model: Any, name: str) -> Any:
-        from . import voice
-        from .adapters import microphone
-        from .adapters.recognizer import Listening, transcribe
-
-        settings = app.settings.voice
-        how = Listening(silence_seconds=settings.silence_seconds,
-                        max_seconds=settings.max_seconds, stop=self._stop)
-        keep: list[bytes] | None = [] if settings.keep_audio else None
-        with microphone.listen(settings.device) as chunks:
-            self.mic_opened_at = time.monotonic()
-            log.info("voice check-in: the microphone is open, listening")
-            result = transcribe(model, chunks if keep is None else voice._tee(chunks, keep), how)
-        log.info("voice check-in: the microphone is closed (%s after %.1f s)", result.ended_by,
-                 result.seconds)
-        if not result.text:
-            return None
-        heard = voice._dictation(result, name)
-        if keep:
-            heard.audio_path = str(voice._save_audio(app, keep))
+    def _listen(self, app: App, model: Any, name: str) -> Dictation | None:
+        keep: list[bytes] | None = [] if app.settings.voice.keep_audio else None
+        heard = voice.listen(app, model, name, stop=self._stop, keep=keep,
+                             on_open=self._opened)
+        log.info("voice check-in: the microphone is closed (%s after %.1f s)",
+                 heard.ended_by if heard else "nothing heard", heard.seconds if heard else 0)
+        if heard is not None and keep:
+            heard.audio_path = str(voice.save_audio(app, keep))
         return heard
 
-    def _save(self, app: VoiceApp, row: dict[str, Any], heard: Any) -> dict[str, Any] | None:
-        """Save the answer; when the database cannot take it now, set it aside (the daemon
-        adds it at its next wake) and say so. Nothing said is lost."""
-        from . import journal
-
-        try:
-            return save_answer(app.store, row, heard, clock=app.clock)
-        except StoreError as exc:
-            if not journal.can_set_aside(exc):
-                raise
-            draft = answer_draft(row, heard, linked=True)
-            kept = journal.set_aside(app.paths, draft, answer=True, now=app.clock.now())
-            log.warning("voice check-in %s could not be saved now (%s); %s", row["id"],
-                        journal.why_not_saved(exc, app.paths.data_dir),
-                        "set aside for the next wake" if kept else "nowhere could keep it")
-            self._send(_kept_notice(None if kept else heard.text))
-            return None
+    def _opened(self) -> None:
+        self.mic_opened_at = time.monotonic()
+        log.info("voice check-in: the microphone is open, listening")
 
     # -------------------------------------------------------- notifications
-    def _confirm(self, entry: dict[str, Any]) -> None:
-        backend = self.deliverer.backend
-        self._send(saved_notice(entry, preview=self.settings.notifications.saved_preview,
-                                buttons=bool(backend.supports_actions)))
+    def _confirm(self, entry: Row) -> None:
+        self.host.send(saved_notice(entry, preview=self.settings.notifications.saved_preview,
+                                    buttons=self.host.supports_actions))
 
-    def _notify_urgent(self, title: str, body: str) -> None:
-        from .adapters.notify import Notice
-
-        self._send(Notice(title, body, urgency=2))
-
-    def _fallback(self, row: dict[str, Any], reason: str, *, pressed: bool) -> None:
+    def _fallback(self, row: Row, reason: str, *, pressed: bool) -> None:
         """Voice cannot work: the typed check-in stands; the reason is said once."""
         note = self._say_once(reason)
         if note or pressed:  # auto: the typed notification is still showing
-            self._show_again(row, note)
+            self.host.show_again(row, note=note, speak=False)
 
     def _say_once(self, reason: str) -> str:
         if reason in self._said:
@@ -366,30 +346,8 @@ class VoiceCheckins:
         log.warning("voice check-ins fall back to typing: %s", reason)
         return CANNOT_SPEAK.format(reason=reason)
 
-    def _show_again(self, row: dict[str, Any], note: str) -> None:
-        notice = self.deliverer.notice(row, note=note, speak=bool(note == NOT_HEARD))
-        nid = self._send(notice)
-        if nid:
-            self.deliverer.by_notification[nid] = int(row["id"])
 
-    def _send(self, notice: Any) -> int:
-        from .adapters.notify import NotifyError
-
-        try:
-            return int(self.deliverer.backend.send(notice))
-        except NotifyError as exc:
-            log.warning("a voice check-in notification could not be shown: %s", exc)
-            return 0
-
-    def _paths(self) -> Paths:
-        if self.deliverer.paths is not None:
-            return self.deliverer.paths
-        from .paths import resolve_paths
-
-        return resolve_paths()
-
-
-def _kept_notice(lost_text: str | None) -> Any:
+def _kept_notice(lost_text: str | None) -> Notice:
     """What to say when the database could not take an answer. Only when no place on disk
     could keep it either are the words shown, so the person can copy them somewhere."""
     from .adapters.notify import Notice
@@ -415,13 +373,13 @@ def _speak_quietly(utterance: Any, text: str) -> None:
 class _Background:
     """Runs one call on a thread; `result()` waits for it and re-raises its error."""
 
-    def __init__(self, call: Any) -> None:
+    def __init__(self, call: Callable[[], Any]) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
         self._thread.start()
 
-    def _run(self, call: Any) -> None:
+    def _run(self, call: Callable[[], Any]) -> None:
         try:
             self._value = call()
         except BaseException as exc:  # handed to whoever waits for the result

@@ -11,7 +11,11 @@ from click.testing import CliRunner, Result
 from pulse_sink import PulseSink
 from pulse_sink import pulse_sink_fixture as pulse_sink_fixture  # one server per session
 
-from companion.cli import main
+from companion.app import App
+from companion.cli import run_main
+from companion.cli.common import ClickUi
+from companion.clock import Clock, SystemClock
+from companion.paths import resolve_paths
 from companion.store import Store
 
 
@@ -29,14 +33,33 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def run_in_process(*args: str, input: str | bytes | None = None, app: App | None = None,
+                   clock: Clock | None = None, home: Path | None = None) -> Result:
+    """`companion ARGS` in this process, through the real exit point (run_main), with a
+    fresh App as a new process would build it: COMPANION_HOME (or `home`), the `clock`."""
+    env = {"COMPANION_HOME": str(home)} if home is not None else None
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, mixed):
+        if app is None:
+            app = App(paths=resolve_paths(), ui=ClickUi(), clock=clock or SystemClock())
+        code = run_main(list(args), app=app)
+    return Result(runner=runner, stdout_bytes=out.getvalue(), stderr_bytes=err.getvalue(),
+                  output_bytes=mixed.getvalue(), return_value=None, exit_code=code,
+                  exception=None)
+
+
 class Cli:
-    """Runs `companion ...` in-process with CliRunner, as a person would type it."""
+    """Runs `companion ...` in-process as a person would type it (see run_main).
 
-    def __init__(self) -> None:
-        self.runner = CliRunner()
+    `clock`: a FixedClock makes the commands see that time (the default is the real one).
+    """
 
-    def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True) -> Result:
-        result = self.runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+
+    def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True,
+                 app: App | None = None) -> Result:
+        result = run_in_process(*args, input=input, app=app, clock=self.clock)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"companion {' '.join(args)} exited {result.exit_code}:\n"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.config import dump_settings, load_settings, load_settings_lenient
+from companion.config import dump_settings, load_settings, load_settings_leniently
 from companion.errors import ConfigError
 
 
@@ -112,7 +112,7 @@ def test_config_check_lists_every_mistake_in_one_run(cli, home: Path) -> None:
 
 
 def test_lenient_load_uses_the_defaults_only_for_what_is_broken(home: Path) -> None:
-    settings, problems = load_settings_lenient(write(home, FOUR_MISTAKES))
+    settings, problems = load_settings_leniently(write(home, FOUR_MISTAKES))
     defaults = load_settings(None)
     assert len(problems) == 4
     assert settings.voice.checkins == defaults.voice.checkins
@@ -122,7 +122,7 @@ def test_lenient_load_uses_the_defaults_only_for_what_is_broken(home: Path) -> N
 
 
 def test_lenient_load_of_broken_toml_is_all_defaults(home: Path) -> None:
-    settings, problems = load_settings_lenient(write(home, "[checkins\nsnooze_minutes = 5\n"))
+    settings, problems = load_settings_leniently(write(home, "[checkins\nsnooze_minutes = 5\n"))
     assert len(problems) == 1 and problems[0].line == 1
     assert settings.checkins == load_settings(None).checkins
 
@@ -146,10 +146,11 @@ def test_a_broken_config_never_stops_a_save(cli, home: Path, text: str,
                                             args: tuple[str, ...], kept: str) -> None:
     write(home, text)
     result = cli(*args)
-    assert result.stderr.splitlines()[0] == (
-        "warning: config.toml has a mistake (run `companion config check`); "
-        "using the defaults for it")
-    assert "warning" not in "\n".join(result.stderr.splitlines()[1:])
+    warning = result.stderr.splitlines()[0]
+    assert warning.startswith("warning: ") and "config.toml, line " in warning
+    assert warning.endswith("(run `companion config check`); using the defaults for what "
+                            "is broken.")
+    assert "warning" not in "\n".join(result.stderr.splitlines()[1:])  # said once
     assert kept in cli("export").stdout
 
 

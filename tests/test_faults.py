@@ -301,12 +301,23 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
 
     made: dict[str, Any] = {}
 
-    def read_a_phrase(row: dict[str, Any]) -> None:  # what a Speak button does, hung
-        settings = made["daemon"].deliverer.settings
-        app = type("App", (), {"store": made["daemon"].deliverer.store, "settings": settings})()
-        hang = Speaker(settings.speech, timeout=1.0,
-                       child_argv=[sys.executable, "-c", HANGING_CHILD, str(pids)])
-        speech.encourage(app, speaker=hang)
+    class ReadAPhrase:  # what a Speak button does, hung (a daemon SpeakHook)
+        def __call__(self, row: dict[str, Any]) -> None:
+            app = made["daemon"].deliverer.app
+            hang = Speaker(app.settings.speech, timeout=1.0,
+                           child_argv=[sys.executable, "-c", HANGING_CHILD, str(pids)])
+            speech.encourage(app, speaker=hang)
+
+        def offer(self) -> tuple[bool, str]:
+            return True, ""
+
+        def auto(self, row: dict[str, Any]) -> None:
+            return None
+
+        def close(self, timeout: float = 1.0) -> None:
+            return None
+
+    read_a_phrase = ReadAPhrase()
 
     def run() -> None:  # SQLite connections stay in the thread that made them
         deliverer = make_deliverer(home, backend, speak=read_a_phrase)

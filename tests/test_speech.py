@@ -109,8 +109,8 @@ def test_friend_test_kinder_without_a_sound_output_keeps_the_words(
     monkeypatch.setenv("PATH", str(tmp_path))
     result = cli("friend-test", "--kinder", "You are learning; that is enough.")
     assert "  You are learning; that is enough." in result.stdout.splitlines()
-    assert result.stderr.splitlines()[0] == "(Kept with your phrases as phrase:1.)"
-    assert result.stderr.splitlines()[1].startswith("(It could not be read aloud: ")
+    assert result.stderr.splitlines()[0].startswith("(It could not be read aloud: ")
+    assert result.stderr.splitlines()[1] == "(Kept with your phrases as phrase:1.)"
     assert [r["text"] for r in store.rows("phrases")] == ["You are learning; that is enough."]
 
 

@@ -307,12 +307,10 @@ def _with_device(settings: Any, device: str) -> Any:
 
 def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
                                                              pulse: PulseSink) -> None:
-    from companion.voice_checkin import VoiceApp
-
     d = deliverer()
     d.tick(datetime.now().astimezone())
     row = d.store.deliveries()[0]
-    app = VoiceApp(d.settings, d.store, d.paths, d.clock)
+    app = d.app
     heard = Dictation(text="오늘은 너무 힘들었어요.", raw_text="오늘은 너무 힘들었어요",
                       confidence=0.9, model="ko")
     entry = d.speak.finish(app, row, heard)
@@ -323,21 +321,29 @@ def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
 
 
 def test_undo_deletes_for_real_and_reopens_only_the_latest(deliverer: Any) -> None:
-    from companion.voice_checkin import save_answer, undo
+    from companion.voice_checkin import undo
 
     d = deliverer()
     d.tick(datetime.now().astimezone())
     row = d.store.deliveries()[0]
     heard = Dictation(text="Walked by the river.", raw_text="walked by the river",
                       confidence=0.8, model="ko")
-    entry = save_answer(d.store, row, heard, clock=d.clock)
+    entry = _save_answer(d.app, row, heard)
     assert undo(d.store, d.paths, f"{row['id']}:{entry['id']}")["status"] == "notified"
     assert d.store.search("river") == [] and d.store.entries() == []
     assert undo(d.store, d.paths, f"{row['id']}:{entry['id']}") is None  # once only
-    entry = save_answer(d.store, row, heard, clock=d.clock)
+    entry = _save_answer(d.app, row, heard)
     later = d.store.claim_delivery("later", datetime.now().astimezone() + timedelta(hours=1))
     assert later is not None
     assert undo(d.store, d.paths, f"{row['id']}:{entry['id']}")["status"] == "skipped"
+
+
+def _save_answer(app: Any, row: dict[str, Any], heard: Dictation) -> dict[str, Any]:
+    """A spoken answer saved as the daemon saves it: through the one save path."""
+    from companion.journal import store_entry
+    from companion.voice_checkin import answer_draft
+
+    return store_entry(app, answer_draft(row, heard)).entry
 
 
 def test_start_tone_is_short_and_audible(tmp_path: Path) -> None:
@@ -361,9 +367,10 @@ def test_the_workers_connection_never_costs_the_daemon_its_writes(store: Any, ho
         twin = store.reopen()
         heard = Dictation(text="A slow morning.", raw_text="a slow morning", confidence=0.9,
                           model="ko")
-        from companion.voice_checkin import save_answer
+        from companion.app import App
+        from companion.paths import resolve_paths
 
-        save_answer(twin, row, heard, clock=twin.clock)
+        _save_answer(App(paths=resolve_paths(), _store=twin), row, heard)
         twin.close()
 
     thread = threading.Thread(target=worker)

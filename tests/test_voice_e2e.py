@@ -22,8 +22,9 @@ from speech_fixtures import (
 )
 
 from companion import voice
+from companion.app import App
 from companion.audio import open_audio
-from companion.cli.common import AppContext
+from companion.paths import resolve_paths
 from companion.store import Store
 
 pytest_plugins = ["speech_fixtures"]
@@ -197,7 +198,7 @@ def test_an_unknown_input_device_is_a_missing_part(cli, home: Path, pulse: Pulse
 def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pulse) -> None:
     need("pactl")
     configure(home)
-    checks = {c["name"]: c for c in voice.checks(AppContext())}
+    checks = {c["name"]: c for c in voice.checks(App(paths=resolve_paths()))}
     assert checks["speech model"]["ok"], checks["speech model"]
     assert "ko (ko," in checks["speech model"]["detail"] and "loads" in \
         checks["speech model"]["detail"]
@@ -205,5 +206,5 @@ def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pu
 
 
 def test_doctor_checks_say_how_to_get_a_model(home: Path) -> None:
-    model_check = voice.checks(AppContext())[0]
+    model_check = voice.checks(App(paths=resolve_paths()))[0]
     assert not model_check["ok"] and "companion model install" in model_check["fix"]

@@ -466,10 +466,10 @@ def set_config_model(config_file: Path, name: str) -> None:
     """Sets [voice] model in the user's config file, keeping everything else as it was.
 
     A mistake already in the file does not stop it; one this change would add does."""
-    from ..config import load_settings_lenient
+    from ..config import load_settings_leniently
 
     old = config_file.read_text(encoding="utf-8") if config_file.exists() else None
-    before = {(p.key, p.reason) for p in load_settings_lenient(config_file)[1]}
+    before = {(p.key, p.reason) for p in load_settings_leniently(config_file)[1]}
     lines = (old or "").splitlines()
     value = f'model = "{name}"'
     start = next((i for i, line in enumerate(lines)
@@ -487,7 +487,7 @@ def set_config_model(config_file: Path, name: str) -> None:
             lines[hit] = value
     ensure_dir(config_file.parent)
     write_private_text(config_file, "\n".join(lines).lstrip("\n") + "\n")
-    added = [p for p in load_settings_lenient(config_file)[1] if (p.key, p.reason) not in before]
+    added = [p for p in load_settings_leniently(config_file)[1] if (p.key, p.reason) not in before]
     if added:
         if old is None:
             config_file.unlink()

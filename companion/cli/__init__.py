@@ -13,8 +13,9 @@ import sys
 import click
 
 from .. import __version__
+from ..app import App
 from ..errors import CompanionError, ExitCode
-from .common import AppContext
+from .common import ClickUi
 
 
 class CompanionGroup(click.Group):
@@ -24,7 +25,7 @@ class CompanionGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CompanionError as exc:
-            if isinstance(ctx.obj, AppContext) and ctx.obj.debug:
+            if isinstance(ctx.obj, App) and ctx.obj.debug:
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
@@ -41,8 +42,11 @@ def main(ctx: click.Context, debug: bool) -> None:
     Everything stays on this computer. companion is not therapy and not an
     emergency service: if you are in danger, run `companion help-now`.
     """
-    ctx.obj = AppContext(debug=debug)
-    _quiet_logs(debug)
+    if not isinstance(ctx.obj, App):  # tests pass their own App (run_main(args, app=...))
+        ctx.obj = App.from_environment(ui=ClickUi(), debug=debug)
+    ctx.obj.debug = ctx.obj.debug or debug
+    ctx.call_on_close(ctx.obj.close)
+    _quiet_logs(ctx.obj.debug)
 
 
 def _quiet_logs(debug: bool) -> None:
@@ -77,12 +81,16 @@ def _register_all() -> None:
 _register_all()
 
 
-def run_main(argv: list[str] | None = None) -> int:
-    """The one exit point: turns errors into exit codes and `error: ...` lines."""
+def run_main(argv: list[str] | None = None, *, app: App | None = None) -> int:
+    """The one exit point: turns errors into exit codes and `error: ...` lines.
+
+    `app`: the App to run with (tests give their own folder, clock and Ui); by default one
+    is built from the environment.
+    """
     os.umask(0o077)
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        code = main.main(args=argv, prog_name="companion", standalone_mode=False)
+        code = main.main(args=argv, prog_name="companion", standalone_mode=False, obj=app)
     except click.exceptions.Abort:
         click.echo("Stopped. Nothing more was changed.", err=True)
         return ExitCode.USER_ERROR

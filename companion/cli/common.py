@@ -1,65 +1,37 @@
-"""What every command shares: the application context, --json, printing records."""
+"""What every command shares: the App, the terminal Ui, --json, printing records."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import click
 
-from ..clock import Clock, SystemClock
-from ..paths import Paths, resolve_paths
+from ..app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
-class AppContext:
-    """Paths, settings, store and clock, each made on first use."""
+class ClickUi:
+    """The terminal: results on stdout, notes on stderr, questions on the terminal."""
 
-    debug: bool = False
-    clock: Clock = field(default_factory=SystemClock)
-    _paths: Paths | None = None
-    _settings: Any = None
-    _store: Any = None
+    def say(self, text: str) -> None:
+        click.echo(text)
 
-    @property
-    def paths(self) -> Paths:
-        if self._paths is None:
-            self._paths = resolve_paths()
-        return self._paths
+    def warn(self, text: str) -> None:
+        click.echo(text, err=True)
 
-    @property
-    def settings(self) -> Any:
-        if self._settings is None:
-            from ..config import BROKEN_CONFIG_WARNING, load_settings_lenient
-
-            # A mistake in config.toml never stops a save: one warning, defaults for it.
-            self._settings, problems = load_settings_lenient(self.paths.config_file)
-            if problems:
-                click.echo(BROKEN_CONFIG_WARNING, err=True)
-        return self._settings
-
-    @property
-    def store(self) -> Any:
-        if self._store is None:
-            from ..crypto import open_store
-
-            storage = self.settings.storage
-            # Plain, or encrypted with the passphrase from a file, the keyring or a prompt.
-            self._store = open_store(self.paths.db_file, self.settings.security,
-                                     notice=lambda text: click.echo(text, err=True),
-                                     clock=self.clock,
-                                     busy_timeout=storage.busy_timeout_seconds,
-                                     max_text_chars=storage.max_text_chars)
-            click.get_current_context().call_on_close(self._store.close)
-        return self._store
+    def ask(self, question: str, *, default: str | None = None, hidden: bool = False) -> str:
+        try:
+            return str(click.prompt(question, default=default, hide_input=hidden,
+                                    show_default=default not in (None, ""), err=True))
+        except click.exceptions.Abort as exc:
+            raise EOFError("no answer") from exc
 
 
-pass_app = click.make_pass_decorator(AppContext)
+pass_app = click.make_pass_decorator(App)
 
 
 def json_option(func: F) -> F:
@@ -83,6 +55,16 @@ def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
 def saved(what: str, record: dict[str, Any], as_json: bool, *, ref: str | None = None) -> None:
     """The one line that confirms a save."""
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
+
+
+def words_argument(name: str = "text", *, required: bool = False) -> Callable[[F], F]:
+    """TEXT as the rest of the line, as people type it: `reflect I feel low` needs no
+    quotes (the words are joined by spaces)."""
+    return click.argument(name, nargs=-1, required=required, callback=_joined)
+
+
+def _joined(ctx: click.Context, param: click.Parameter, words: tuple[str, ...]) -> str | None:
+    return " ".join(words) if words else None
 
 
 def read_text_arg(text: str | None, *, what: str) -> str:

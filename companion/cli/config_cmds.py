@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app
+from ..app import App
+from .common import pass_app
 
 
 @click.group("config")
@@ -14,12 +15,13 @@ def config_group() -> None:
 
 @config_group.command("check")
 @pass_app
-def config_check(app: AppContext) -> None:
+def config_check(app: App) -> None:
     """Check the configuration file; name the file, line and key of every problem."""
-    from ..config import load_settings_lenient
     from ..wording import plural
 
-    settings, problems = load_settings_lenient(app.paths.config_file)
+    settings, problems = app.load_settings(app.paths.config_file)
+    if problems and app.debug:
+        raise problems[0]  # --debug: the traceback of the first mistake
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:
@@ -33,14 +35,14 @@ def config_check(app: AppContext) -> None:
 
 @config_group.command("path")
 @pass_app
-def config_path(app: AppContext) -> None:
+def config_path(app: App) -> None:
     """Print where the configuration file is (or would be)."""
     click.echo(str(app.paths.config_file))
 
 
 @config_group.command("show")
 @pass_app
-def config_show(app: AppContext) -> None:
+def config_show(app: App) -> None:
     """Print the effective configuration: the defaults with your changes."""
     from ..config import dump_settings
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app
+from ..app import App
+from .common import emit, json_option, pass_app
 
 
 @click.command("run")
@@ -14,11 +15,11 @@ from .common import AppContext, emit, json_option, pass_app
 @click.option("--dry-run", is_flag=True,
               help="Print the notifications instead of sending them; records nothing.")
 @pass_app
-def run_cmd(app: AppContext, once: bool, dry_run: bool) -> None:
+def run_cmd(app: App, once: bool, dry_run: bool) -> None:
     """Run the check-in daemon in the foreground (what the service runs)."""
     from ..daemon import run_daemon
 
-    code = run_daemon(app.paths, app.settings, app.store, app.clock, once=once,
+    code = run_daemon(app.paths, app.checked_settings(), app.store, app.clock, once=once,
                       dry_run=dry_run, echo=click.echo)
     if code:
         raise SystemExit(code)
@@ -55,7 +56,7 @@ def service_uninstall(as_json: bool) -> None:
 @service_group.command("status")
 @json_option
 @pass_app
-def service_status(app: AppContext, as_json: bool) -> None:
+def service_status(app: App, as_json: bool) -> None:
     """Show whether the service is installed, enabled and running."""
     from .. import service
 

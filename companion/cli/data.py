@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app, print_json, table
+from ..app import App
+from .common import emit, json_option, pass_app, print_json, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
 
@@ -18,7 +19,7 @@ _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(
 @click.option("--limit", type=click.IntRange(1), help="Show at most this many (newest first).")
 @json_option
 @pass_app
-def search(app: AppContext, query: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+def search(app: App, query: tuple[str, ...], limit: int | None, as_json: bool) -> None:
     """Find every entry, note or name that holds all the words of QUERY."""
     hits = app.store.search(" ".join(query), limit=limit)
     emit(hits, as_json, lambda: _print_hits(hits))
@@ -41,7 +42,7 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="Write to this file (private, 0600) instead of the terminal ('-': stdout).")
 @pass_app
-def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
+def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
     from ..paths import write_private_text
     from ..transfer import export_text
@@ -58,7 +59,7 @@ def export_cmd(app: AppContext, fmt: str, output: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @pass_app
-def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
+def import_cmd(app: App, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
     from ..transfer import import_file
     from ..wording import plural
@@ -76,7 +77,7 @@ def import_cmd(app: AppContext, file: Path, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Needed with --all: yes, really delete everything.")
 @json_option
 @pass_app
-def forget(app: AppContext, record_id: str | None, everything: bool, yes: bool,
+def forget(app: App, record_id: str | None, everything: bool, yes: bool,
            as_json: bool) -> None:
     """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
 
@@ -114,7 +115,7 @@ def _print_forgotten(report: dict[str, Any]) -> None:
 @click.argument("dest", required=False, type=click.Path(path_type=Path))
 @json_option
 @pass_app
-def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
+def backup(app: App, dest: Path | None, as_json: bool) -> None:
     """A verified copy of the database (to DEST, a file or folder; default the backups folder)."""
     from ..privacy import make_backup
 
@@ -126,7 +127,7 @@ def backup(app: AppContext, dest: Path | None, as_json: bool) -> None:
 @click.command()
 @json_option
 @pass_app
-def doctor(app: AppContext, as_json: bool) -> None:
+def doctor(app: App, as_json: bool) -> None:
     """Check every part (config, database, model, microphone, speech, notifications, service)."""
     from ..doctor import run_checks
 

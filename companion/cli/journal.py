@@ -1,14 +1,22 @@
-"""Journaling commands: reflect, checkin, skill, moment, win, pattern, phrase."""
+"""Journaling commands: reflect, checkin, skill, moment, win, pattern, phrase.
+
+The save path (companion.journal) and the store are imported inside the commands: they
+load sqlite-utils, which `companion --help` must not pay for.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..vocab import AREAS, PHRASE_CONTEXTS
-from .common import AppContext, emit, json_option, pass_app, read_text_arg, saved, table
+from ..app import App
+from ..vocab import AREAS, PHRASE_CONTEXTS, EntryKind, Source
+
+if TYPE_CHECKING:
+    from ..store import EntryDraft
+from .common import emit, json_option, pass_app, read_text_arg, saved, table, words_argument
 
 area_option = click.option("--area", type=click.Choice(AREAS),
                            help="The area this belongs to.")
@@ -26,8 +34,8 @@ def with_voice(func: Any) -> Any:
     return func
 
 
-def _draft(app: AppContext, kind: str, text: str | None, *, voice: bool, audio: Path | None,
-           yes: bool, prompt: str | None = None) -> Any:
+def _draft(app: App, kind: str, text: str | None, *, voice: bool, audio: Path | None,
+           yes: bool, prompt: str | None = None) -> EntryDraft | None:
     """An EntryDraft from typed text, the microphone or a recording (None if discarded)."""
     from ..store import EntryDraft
 
@@ -41,62 +49,28 @@ def _draft(app: AppContext, kind: str, text: str | None, *, voice: bool, audio: 
     if result is None:
         return None
     return EntryDraft(kind, result.text, prompt=prompt, raw_text=result.raw_text,
-                      source="audio-file" if audio else "voice", confidence=result.confidence,
-                      model=result.model, words=result.words, audio_path=result.audio_path)
+                      source=Source.AUDIO_FILE if audio else Source.VOICE,
+                      confidence=result.confidence, model=result.model, words=result.words,
+                      audio_path=result.audio_path)
 
 
-def _save(app: AppContext, draft: Any, *, what: str, answer: bool = False) -> dict[str, Any]:
-    """Save an entry (a check-in answer when `answer`); entries set aside earlier go first.
-
-    When the database cannot take it now (disk full, held by another program), the
-    entry is set aside in a private file and saved later; the person is told where.
-    """
+def _save(app: App, draft: EntryDraft, *, what: str, as_json: bool, answer: bool = False,
+          ) -> None:
+    """Save through the one save path; "Saved ..." is printed before the aftercare."""
     from .. import journal
-    from ..errors import StoreError
 
-    try:
-        journal.replay_pending(app.store, app.paths)
-        if answer:
-            return journal.answer_checkin(app.store, draft, clock=app.clock)[0]
-        return dict(app.store.add_entry(draft))
-    except StoreError as exc:
-        if not journal.can_set_aside(exc):
-            raise
-        kept = journal.set_aside(app.paths, draft, answer=answer, now=app.clock.now())
-        reason = journal.why_not_saved(exc, app.paths.data_dir)
-        raise StoreError(_set_aside_message(reason, what, kept, draft.text)) from exc
-
-
-def _set_aside_message(reason: str, what: str, kept: Path | None, text: str) -> str:
-    if kept is not None:
-        return (f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
-                "by the next companion command that saves something, or by the daemon.")
-    click.echo(text)  # nowhere on disk took it: give the words back to the person
-    return (f"{reason} Your {what} could not be set aside either, so it is printed above; "
-            "please copy it somewhere safe.")
-
-
-def _after_save(app: AppContext, entry: dict[str, Any]) -> None:
-    """What follows every save (crisis resources when the words call for them)."""
-    from ..aftercare import after_entry
-
-    def notify(title: str, body: str) -> None:
-        from ..adapters.notify import Notice, send_once
-
-        n = app.settings.notifications
-        send_once(n.backend, Notice(title, body, urgency=2), timeout=n.timeout_seconds)
-
-    after_entry(app, entry, notify=notify)
+    journal.save(app, draft, answer=answer, what=what,
+                 confirm=lambda done: saved(f"your {what}", done.entry, as_json))
 
 
 @click.command()
-@click.argument("text", required=False)
+@words_argument()
 @area_option
 @click.option("--bring", is_flag=True, help="Flag it to bring to your next session.")
 @with_voice
 @json_option
 @pass_app
-def reflect(app: AppContext, text: str | None, area: str | None, bring: bool, voice: bool,
+def reflect(app: App, text: str | None, area: str | None, bring: bool, voice: bool,
             audio: Path | None, yes: bool, as_json: bool) -> None:
     """Save a reflection: TEXT, '-' to read standard input, --voice or --audio FILE."""
     draft = _draft(app, "reflection", text, voice=voice, audio=audio, yes=yes)
@@ -104,13 +78,13 @@ def reflect(app: AppContext, text: str | None, area: str | None, bring: bool, vo
         click.echo("Nothing was saved.")
         return
     draft.area, draft.bring = area, bring
-    entry = _save(app, draft, what="reflection")
-    saved("your reflection", entry, as_json)
-    _after_save(app, entry)
+    _save(app, draft, what="reflection", as_json=as_json)
 
 
 @click.command()
-@click.option("--text", "-t", help="Your answer (otherwise you are asked).")
+@words_argument("words")
+@click.option("--text", "-t", help="Your answer (otherwise you are asked); the rest of the line "
+              "counts too: checkin --text I slept badly.")
 @click.option("--mood", type=click.IntRange(1, 5), help="1 (very low) to 5 (very good).")
 @area_option
 @click.option("--snooze", is_flag=True, help="Put the waiting check-in off for a while.")
@@ -118,15 +92,17 @@ def reflect(app: AppContext, text: str | None, area: str | None, bring: bool, vo
 @with_voice
 @json_option
 @pass_app
-def checkin(app: AppContext, text: str | None, mood: int | None, area: str | None,
+def checkin(app: App, words: str | None, text: str | None, mood: int | None, area: str | None,
             snooze: bool, skip: bool, voice: bool, audio: Path | None, yes: bool,
             as_json: bool) -> None:
     """Answer a check-in now (the waiting one, if a check-in was sent)."""
-    from .. import journal
-
+    if words is not None:
+        text = words if text is None else f"{text} {words}"
     if snooze or skip:
         _snooze_or_skip(app, snooze=snooze, as_json=as_json)
         return
+    from .. import journal
+
     prompt = journal.checkin_prompt(app.store)
     if text is None and not voice and audio is None:
         text = click.prompt(prompt, prompt_suffix="\n> ", err=True)
@@ -135,12 +111,10 @@ def checkin(app: AppContext, text: str | None, mood: int | None, area: str | Non
         click.echo("Nothing was saved.")
         return
     draft.mood, draft.area = mood, area
-    entry = _save(app, draft, what="check-in", answer=True)
-    saved("your check-in", entry, as_json)
-    _after_save(app, entry)
+    _save(app, draft, what="check-in", as_json=as_json, answer=True)
 
 
-def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
+def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
     from .. import checkins
 
     if app.store.pending_delivery() is None:  # nothing to put off: that's fine too
@@ -158,15 +132,17 @@ def _snooze_or_skip(app: AppContext, *, snooze: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("name")
+@words_argument("name", required=True)
 @click.option("--helped", type=click.IntRange(0, 10), help="How much it helped, 0 to 10.")
 @click.option("--note", help="A few words about it.")
 @json_option
 @pass_app
-def skill(app: AppContext, name: str, helped: int | None, note: str | None,
+def skill(app: App, name: str, helped: int | None, note: str | None,
           as_json: bool) -> None:
     """Log one use of a coping skill (box breathing, a walk, grounding...)."""
-    use = app.store.add_skill_use(name, helped=helped, note=note)
+    from .. import journal
+
+    use = journal.add_skill_use(app, name, helped=helped, note=note)
     saved(f"a use of {name!r}", use, as_json, ref=f"skill:{use['id']}")
 
 
@@ -187,19 +163,21 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
     from ..dates import parse_duration
 
     minutes = parse_duration(steady_after) if steady_after is not None else None
-    app: AppContext = ctx.obj
-    row = app.store.add_moment(intensity, note=note, skill=skill_name, steady_minutes=minutes)
+    app: App = ctx.obj
+    from .. import journal
+
+    row = journal.add_moment(app, intensity, note=note, skill=skill_name,
+                             steady_minutes=minutes)
     saved("the tough moment", row, as_json, ref=f"moment:{row['id']}")
     if minutes is None:
         click.echo("When it eases, run `companion moment steady`.", err=not as_json)
-    _after_save(app, {"moment": row})
 
 
 @moment.command("steady")
 @click.argument("moment_id", required=False, type=int)
 @json_option
 @pass_app
-def moment_steady(app: AppContext, moment_id: int | None, as_json: bool) -> None:
+def moment_steady(app: App, moment_id: int | None, as_json: bool) -> None:
     """Mark a tough moment as eased (the latest one by default)."""
     from ..wording import duration
 
@@ -209,16 +187,16 @@ def moment_steady(app: AppContext, moment_id: int | None, as_json: bool) -> None
 
 
 @click.command()
-@click.argument("text")
+@words_argument(required=True)
 @area_option
 @json_option
 @pass_app
-def win(app: AppContext, text: str, area: str | None, as_json: bool) -> None:
+def win(app: App, text: str, area: str | None, as_json: bool) -> None:
     """Save a small win (said no once, paused before replying...)."""
     from ..store import EntryDraft
 
-    entry = _save(app, EntryDraft("win", read_text_arg(text, what="win"), area=area), what="win")
-    saved("your win", entry, as_json)
+    draft = EntryDraft(EntryKind.WIN, read_text_arg(text, what="win"), area=area)
+    _save(app, draft, what="win", as_json=as_json)
 
 
 @click.group()
@@ -227,25 +205,27 @@ def pattern() -> None:
 
 
 @pattern.command("add")
-@click.argument("name")
+@words_argument("name", required=True)
 @json_option
 @pass_app
-def pattern_add(app: AppContext, name: str, as_json: bool) -> None:
+def pattern_add(app: App, name: str, as_json: bool) -> None:
     """Name a pattern you want to notice (for example "people pleasing")."""
     row = app.store.add_pattern(name)
     saved(f"the pattern {row['name']!r}", row, as_json, ref=f"pattern:{row['id']}")
 
 
 @pattern.command("noticed")
-@click.argument("name")
+@words_argument("name", required=True)
 @click.option("--responded", is_flag=True, help="You responded instead of reacting.")
 @click.option("--note", help="A few words about it.")
 @json_option
 @pass_app
-def pattern_noticed(app: AppContext, name: str, responded: bool, note: str | None,
+def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
                     as_json: bool) -> None:
     """Record that you caught a pattern (noticing it is the skill)."""
-    row = app.store.notice_pattern(name, responded=responded, note=note)
+    from .. import journal
+
+    row = journal.notice_pattern(app, name, responded=responded, note=note)
     emit(row, as_json, lambda: click.echo(
         f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")))
 
@@ -253,7 +233,7 @@ def pattern_noticed(app: AppContext, name: str, responded: bool, note: str | Non
 @pattern.command("list")
 @json_option
 @pass_app
-def pattern_list(app: AppContext, as_json: bool) -> None:
+def pattern_list(app: App, as_json: bool) -> None:
     """The patterns you named, how often you caught each, and how often you responded."""
     from ..dates import format_when
 
@@ -272,14 +252,16 @@ def phrase() -> None:
 
 
 @phrase.command("add")
-@click.argument("text")
+@words_argument(required=True)
 @click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
     help="When it helps most (otherwise any time).")
 @json_option
 @pass_app
-def phrase_add(app: AppContext, text: str, context: str | None, as_json: bool) -> None:
+def phrase_add(app: App, text: str, context: str | None, as_json: bool) -> None:
     """Add a phrase in your own words; yours are chosen before the shipped ones."""
-    row = app.store.add_phrase(read_text_arg(text, what="phrase"), context=context)
+    from .. import journal
+
+    row = journal.add_phrase(app, read_text_arg(text, what="phrase"), context=context)
     saved("your phrase", row, as_json, ref=f"phrase:{row['id']}")
 
 
@@ -287,7 +269,7 @@ def phrase_add(app: AppContext, text: str, context: str | None, as_json: bool) -
 @click.option("--all", "show_all", is_flag=True, help="Include the shipped phrases too.")
 @json_option
 @pass_app
-def phrase_list(app: AppContext, show_all: bool, as_json: bool) -> None:
+def phrase_list(app: App, show_all: bool, as_json: bool) -> None:
     """List your phrases (and with --all the shipped ones)."""
     from ..content import load_pack
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app
+from ..app import App
+from .common import emit, json_option, pass_app
 
 
 def register(group: click.Group) -> None:
@@ -29,7 +30,7 @@ def session() -> None:
 @click.option("--title", metavar="T", help="A name for it, such as your therapist's.")
 @json_option
 @pass_app
-def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title: str | None,
+def session_add(app: App, when: tuple[str, ...], every: str | None, title: str | None,
                 as_json: bool) -> None:
     """Add a session at WHEN ('2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00')."""
     from .. import sessions
@@ -48,7 +49,7 @@ def session_add(app: AppContext, when: tuple[str, ...], every: str | None, title
               help="How far back to show past sessions.")
 @json_option
 @pass_app
-def session_list(app: AppContext, upcoming: bool, past_days: int, as_json: bool) -> None:
+def session_list(app: App, upcoming: bool, past_days: int, as_json: bool) -> None:
     """Past and upcoming sessions; repeating ones are shown up to a year ahead."""
     from .. import sessions
 
@@ -75,7 +76,7 @@ def _print_sessions(found: list[Any], now: Any) -> None:
 @click.argument("session_id", type=int)
 @json_option
 @pass_app
-def session_remove(app: AppContext, session_id: int, as_json: bool) -> None:
+def session_remove(app: App, session_id: int, as_json: bool) -> None:
     """Remove session ID (a repeating series goes as a whole)."""
     from .. import sessions
 
@@ -91,7 +92,7 @@ def session_remove(app: AppContext, session_id: int, as_json: bool) -> None:
               help="Only events whose title, place or people mention TEXT.")
 @json_option
 @pass_app
-def session_import(app: AppContext, file: Path, match: str | None, as_json: bool) -> None:
+def session_import(app: App, file: Path, match: str | None, as_json: bool) -> None:
     """Import sessions from a calendar file (.ics); importing again updates them."""
     from .. import sessions
 
@@ -124,7 +125,7 @@ def _brief_options(func: Any) -> Any:
               metavar="last-session|7d|DATE", help="Where the brief starts.")
 @_brief_options
 @pass_app
-def brief(app: AppContext, since: str, fmt: str, output: Path | None, open_it: bool) -> None:
+def brief(app: App, since: str, fmt: str, output: Path | None, open_it: bool) -> None:
     """One page to bring to your next session: what changed since the last one."""
     from .. import brief as briefs
 
@@ -136,7 +137,7 @@ def brief(app: AppContext, since: str, fmt: str, output: Path | None, open_it: b
 @click.command()
 @_brief_options
 @pass_app
-def week(app: AppContext, fmt: str, output: Path | None, open_it: bool) -> None:
+def week(app: App, fmt: str, output: Path | None, open_it: bool) -> None:
     """The brief for the last 7 days: a look back at your week."""
     from .. import brief as briefs
 
@@ -145,7 +146,7 @@ def week(app: AppContext, fmt: str, output: Path | None, open_it: bool) -> None:
     _deliver(app, briefs.build(app.store, span, now=now), fmt, output, open_it)
 
 
-def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | None,
+def _deliver(app: App, data: dict[str, Any], fmt: str, output: Path | None,
              open_it: bool) -> None:
     from .. import brief as briefs
     from ..paths import ensure_dir, write_private_text
@@ -174,7 +175,7 @@ def _deliver(app: AppContext, data: dict[str, Any], fmt: str, output: Path | Non
               help="How many weeks to look back.")
 @json_option
 @pass_app
-def stats(app: AppContext, weeks: int, as_json: bool) -> None:
+def stats(app: App, weeks: int, as_json: bool) -> None:
     """Your measures over recent weeks, with small charts."""
     from .. import brief as briefs
     from ..wording import plural

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app
+from ..app import App
+from .common import emit, json_option, pass_app
 
 
 def _echo(text: str) -> None:
@@ -16,7 +17,7 @@ def _echo(text: str) -> None:
 @click.command()
 @json_option
 @pass_app
-def encrypt(app: AppContext, as_json: bool) -> None:
+def encrypt(app: App, as_json: bool) -> None:
     """Encrypt the database with a passphrase.
 
     The database is encrypted with SQLCipher where it lies, safely: a copy is made,
@@ -68,7 +69,7 @@ def _tell_encrypted(path: Path, kept: bool, old_backups: list[str]) -> None:
               help="Turn encryption off: the database itself becomes plain again.")
 @json_option
 @pass_app
-def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool) -> None:
+def decrypt(app: App, output: Path | None, in_place: bool, as_json: bool) -> None:
     """Take a plain copy out, or turn encryption off.
 
     Writes an unencrypted copy of the database (private to you) to FILE or the exports
@@ -100,7 +101,7 @@ def decrypt(app: AppContext, output: Path | None, in_place: bool, as_json: bool)
                             "you are done."))
 
 
-def _plain_destination(app: AppContext, output: Path | None) -> Path:
+def _plain_destination(app: App, output: Path | None) -> Path:
     from ..errors import InputError
     from ..paths import ensure_dir
 
@@ -114,7 +115,7 @@ def _plain_destination(app: AppContext, output: Path | None) -> Path:
     return output
 
 
-def _decrypt_in_place(app: AppContext, as_json: bool) -> None:
+def _decrypt_in_place(app: App, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, proven_key, unlock
 
     path, security = app.paths.db_file, app.settings.security

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from ..app import App
 from ..vocab import PHRASE_CONTEXTS
-from .common import AppContext, emit, json_option, pass_app
+from .common import emit, json_option, pass_app
 
 REGIONS = ("US", "CA", "UK", "IE", "AU", "other")
 _PHRASE_ID = re.compile(r"^(?:phrase:)?(\d+)$")
@@ -32,7 +33,7 @@ def _show(text: str) -> None:
               help="Write the spoken phrase to this WAV file instead of playing it.")
 @json_option
 @pass_app
-def encourage(app: AppContext, context: str | None, print_only: bool, to_file: Path | None,
+def encourage(app: App, context: str | None, print_only: bool, to_file: Path | None,
               as_json: bool) -> None:
     """Read a kind, self-compassion phrase aloud (yours and your favourites first)."""
     from .. import speech
@@ -55,7 +56,7 @@ def encourage(app: AppContext, context: str | None, print_only: bool, to_file: P
               help="What you would say to that friend; kept as one of your phrases.")
 @print_option
 @pass_app
-def friend_test(app: AppContext, context: str | None, kinder: str | None,
+def friend_test(app: App, context: str | None, kinder: str | None,
                 print_only: bool) -> None:
     """Would you talk to a friend doing this work the way you talk to yourself?"""
     from .. import speech
@@ -70,11 +71,14 @@ def friend_test(app: AppContext, context: str | None, kinder: str | None,
         click.echo("Here is something kinder you could say to yourself:")
     result = speech.friend_test(app, kinder=kinder, context=context or "mistake",
                                 print_only=print_only, show=lambda t: click.echo(f"  {t}"))
+    if result.not_played:
+        _not_played(result.not_played)
     if kinder and kinder.strip():
         ref = result.key.replace("user:", "phrase:")
         click.echo(f"(Kept with your phrases as {ref}.)", err=True)
-    if result.not_played:
-        _not_played(result.not_played)
+        from ..aftercare import after_words
+
+        after_words(app, kinder)  # the same crisis check as every saved word
 
 
 def _not_played(reason: str) -> None:
@@ -88,7 +92,7 @@ def _not_played(reason: str) -> None:
               help="Which resources to show (default: [safety] region).")
 @json_option
 @pass_app
-def help_now(app: AppContext, region: str | None, as_json: bool) -> None:
+def help_now(app: App, region: str | None, as_json: bool) -> None:
     """Crisis resources, right now. Nothing is sent anywhere."""
     from ..safety import resources_for
 
@@ -96,16 +100,13 @@ def help_now(app: AppContext, region: str | None, as_json: bool) -> None:
     emit(resources.as_dict(), as_json, lambda: click.echo(resources.as_text()))
 
 
-def _region(app: AppContext) -> str:
+def _region(app: App) -> str:
     """[safety] region; a mistake that could touch it shows every region's lines instead."""
-    from ..config import load_settings_lenient
-
-    settings, problems = load_settings_lenient(app.paths.config_file)
-    if any(not p.key or p.key.startswith("safety") for p in problems):
-        click.echo("(Your configuration has a problem, so showing every region; "
-                   "`companion config check` says where.)", err=True)
+    region = str(app.settings.safety.region)
+    if any(not p.key or p.key.startswith("safety") for p in app.problems):
+        click.echo("(Your configuration has a problem, so showing every region.)", err=True)
         return "other"
-    return str(settings.safety.region)
+    return region
 
 
 def _phrase_id(value: str) -> int:
@@ -119,7 +120,7 @@ def _phrase_id(value: str) -> int:
 @click.argument("phrase_id")
 @json_option
 @pass_app
-def phrase_remove(app: AppContext, phrase_id: str, as_json: bool) -> None:
+def phrase_remove(app: App, phrase_id: str, as_json: bool) -> None:
     """Delete one of your phrases for good (ID from `phrase list`)."""
     number = _phrase_id(phrase_id)
     row = app.store.get("phrase", number)
@@ -132,7 +133,7 @@ def phrase_remove(app: AppContext, phrase_id: str, as_json: bool) -> None:
 @click.option("--off", is_flag=True, help="No longer a favourite.")
 @json_option
 @pass_app
-def phrase_favourite(app: AppContext, phrase_id: str, off: bool, as_json: bool) -> None:
+def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None:
     """Mark one of your phrases as a favourite: favourites are chosen first."""
     number = _phrase_id(phrase_id)
     row = app.store.update_record("phrase", number, {"favourite": 0 if off else 1})

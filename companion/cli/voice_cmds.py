@@ -8,14 +8,15 @@ from typing import Any
 
 import click
 
-from .common import AppContext, emit, json_option, pass_app, table
+from ..app import App
+from .common import emit, json_option, pass_app, table
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
 @json_option
 @pass_app
-def transcribe(app: AppContext, file: Path, as_json: bool) -> None:
+def transcribe(app: App, file: Path, as_json: bool) -> None:
     """Print the transcript of a recording (WAV; FLAC/OGG with sox). Stores nothing."""
     from ..voice import transcribe_file
 
@@ -32,7 +33,7 @@ def model() -> None:
 @model.command("list")
 @json_option
 @pass_app
-def model_list(app: AppContext, as_json: bool) -> None:
+def model_list(app: App, as_json: bool) -> None:
     """Installed models and the ones the catalog can download."""
     from ..adapters import models
 
@@ -59,7 +60,7 @@ def model_list(app: AppContext, as_json: bool) -> None:
 @click.option("--url", help="Download from this address instead of the catalog's.")
 @json_option
 @pass_app
-def model_install(app: AppContext, name: str, sha256: str | None, url: str | None,
+def model_install(app: App, name: str, sha256: str | None, url: str | None,
                   as_json: bool) -> None:
     """Download a model from the catalog, check it, unpack it and register it."""
     from ..adapters import models
@@ -75,7 +76,7 @@ def model_install(app: AppContext, name: str, sha256: str | None, url: str | Non
 @click.option("--language", help="The language code, such as en-us (default: guessed).")
 @json_option
 @pass_app
-def model_add(app: AppContext, path: Path, name: str | None, language: str | None,
+def model_add(app: App, path: Path, name: str | None, language: str | None,
               as_json: bool) -> None:
     """Register a model folder where it is, or unpack a model zip into the models folder."""
     from ..adapters import models
@@ -88,7 +89,7 @@ def model_add(app: AppContext, path: Path, name: str | None, language: str | Non
 @click.argument("name")
 @json_option
 @pass_app
-def model_use(app: AppContext, name: str, as_json: bool) -> None:
+def model_use(app: App, name: str, as_json: bool) -> None:
     """Use this model from now on (sets [voice] model in your config file)."""
     from ..adapters import models
 
@@ -102,7 +103,7 @@ def model_use(app: AppContext, name: str, as_json: bool) -> None:
 @click.argument("name")
 @json_option
 @pass_app
-def model_remove(app: AppContext, name: str, as_json: bool) -> None:
+def model_remove(app: App, name: str, as_json: bool) -> None:
     """Forget a model (its files go only if they are in the models folder)."""
     from ..adapters import models
 
@@ -113,7 +114,7 @@ def model_remove(app: AppContext, name: str, as_json: bool) -> None:
                    err=True)
 
 
-def _done(message: str, info: Any, as_json: bool, *, app: AppContext) -> None:
+def _done(message: str, info: Any, as_json: bool, *, app: App) -> None:
     emit(info.as_dict(), as_json, lambda: click.echo(message))
     if info.name != app.settings.voice.model:
         click.echo(f"To use it: companion model use {info.name}", err=True)
