@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
+from . import content
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
 from .store import Store, stamp, utc_text
@@ -293,14 +295,13 @@ def fallback_prompt(group: str) -> str:
     return FALLBACK_PROMPTS.get(group, FALLBACK_PROMPTS[""])
 
 
-def choose_prompt(store: Store, group: str) -> tuple[str, str]:
-    """(key, text) of a prompt not used lately (the content packs), or a built-in one."""
-    from . import content
-
+def choose_prompt(store: Store, group: str, *, folder: Path | None = None) -> content.Choice:
+    """The next prompt of the content packs (the person's own in `folder` merged in), or a
+    built-in one; a `content.Choice`, to be recorded once the check-in was sent."""
     try:
-        return content.choose_prompt(store, group)
-    except CompanionError:  # a pack without this group: a gentle built-in question
-        return f"builtin:{group}", fallback_prompt(group)
+        return content.choose_prompt(store, group, folder=folder)
+    except CompanionError:  # a pack without this group, a database that cannot be read
+        return content.Choice("prompt", f"builtin:{group}", fallback_prompt(group))
 
 
 # How a kind is named when a catch-up lists what went by ("a check-in" is counted).

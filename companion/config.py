@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -294,7 +294,8 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -346,7 +347,7 @@ class _Validator:
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.note(f"unknown key {key!r}{_suggest(key, SECTIONS[section])}", section, key)
+                self.note(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
                 continue
             try:
                 out[key] = check(value)
@@ -377,7 +378,7 @@ class _Validator:
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.note(f"unknown key {key!r}{_suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.note(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
                 continue
             try:
                 fields[key] = check(value)
@@ -389,7 +390,8 @@ class _Validator:
         return ScheduleEntry(**fields) if len(self.problems) == before else None
 
 
-def _suggest(key: str, known: dict[str, Any]) -> str:
+def suggest(key: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -409,7 +411,7 @@ def load_file(path: Path) -> dict[str, Any]:
 def _check_file(path: Path) -> tuple[dict[str, Any], list[ConfigError]]:
     """The usable values of one file, and every mistake in it (broken TOML: no values)."""
     try:
-        data, text = _read_toml(path)
+        data, text = read_toml(path)
     except ConfigError as exc:
         return {}, [exc]
     validator = _Validator(data, text, str(path))

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from . import checkins
+from . import checkins, content
 from .adapters.notify import Backend, Notice, NotifyError
 from .app import App, LogUi
 from .clock import Clock
@@ -325,22 +325,29 @@ class Deliverer:
                                        "prompt": prompt}
             self._notify(preview, named=named)
             return
-        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
-        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt)
+        choice = self._prompt(occ)
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text)
         if row is None:  # another process got there first: it is theirs to send
             return
+        content.record(self.store, choice)
         keep = {int(row["id"]), *(self._keep_open(o, now) for o in kept or ())}
         self._supersede(keep)
         self._notify(row, named=named)
         self._listen_if_auto(row)
 
+    def _prompt(self, occ: checkins.Occurrence) -> content.Choice:
+        """The question for `occ` (the person's own prompts merged in); recorded once sent."""
+        folder = self.paths.config_dir if self.paths is not None else None
+        return checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
+
     def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
         """A check-in named in a catch-up: claimed as shown, still open to answer."""
-        _, prompt = checkins.choose_prompt(self.store, checkins.prompt_group(occ))
-        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=prompt,
+        choice = self._prompt(occ)
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text,
                                         status=Status.NOTIFIED)
         if row is None:
             return -1
+        content.record(self.store, choice)
         self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(now)[0])
         return int(row["id"])
 

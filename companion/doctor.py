@@ -17,18 +17,39 @@ def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
 
 
 def check_config(app: Any) -> list[Check]:
+    """config.toml, then the person's own prompt and phrase packs."""
+    return [_config_row(app), *check_packs(app)]
+
+
+def _config_row(app: Any) -> Check:
     """The user's file: in use, absent (the defaults), or with mistakes (defaults stand in)."""
     from .wording import plural
 
     settings, problems = app.load_settings(app.paths.config_file)
     if problems:
         more = f" (and {plural(len(problems) - 1, 'more mistake')})" if len(problems) > 1 else ""
-        return [result("config", False, f"{problems[0]}{more}; the defaults stand in for it",
-                       "`companion config check` lists every mistake; fix them in the file")]
+        return result("config", False, f"{problems[0]}{more}; the defaults stand in for it",
+                      "`companion config check` lists every mistake; fix them in the file")
     scheduled = f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled"
     if not app.paths.config_file.exists():
-        return [result("config", True, f"defaults (no config.toml yet), {scheduled}")]
-    return [result("config", True, f"{app.paths.config_file} ({scheduled})")]
+        return result("config", True, f"defaults (no config.toml yet), {scheduled}")
+    return result("config", True, f"{app.paths.config_file} ({scheduled})")
+
+
+def check_packs(app: Any) -> list[Check]:
+    """The person's own prompts.toml and phrases.toml, when there are any."""
+    from .content import PACK_GROUPS, check_user_pack, user_pack_path
+
+    found = []
+    for name in PACK_GROUPS:
+        path = user_pack_path(app.paths.config_dir, name)
+        if not path.exists():
+            continue
+        problem = check_user_pack(app.paths.config_dir, name)
+        found.append(result(f"your {name}", problem is None, str(problem or path),
+                            "fix the file (until then the shipped words are used), then "
+                            "`companion config check`"))
+    return found
 
 
 def check_database(app: Any) -> list[Check]:
@@ -66,8 +87,8 @@ def check_service(app: Any) -> list[Check]:
         return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
     installed = "installed, not running" if state["installed"] else "not installed"
     if not state["user_manager"]:
-        return [result("service", False, f"{installed}; {service.NO_USER_MANAGER}",
-                       "`companion run` in a terminal sends check-ins while it stays open")]
+        return [result("service", False, f"{installed} (no systemd user manager here)",
+                       service.NO_USER_MANAGER[:1].upper() + service.NO_USER_MANAGER[1:])]
     if state["installed"]:
         return [result("service", False, installed,
                        "`systemctl --user restart companion`; "

@@ -22,7 +22,7 @@ from typing import Any
 
 from .aftercare import after_words
 from .app import App
-from .content import choose_prompt
+from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
 from .paths import Paths, write_private_text
 from .store import EntryDraft, Store, stamp
@@ -101,12 +101,15 @@ def save_linked(store: Store, draft: EntryDraft, *, now: datetime) -> tuple[Row,
                                          entry_id=entry["id"], answered_at=stamp(now)[0])
 
 
-def checkin_prompt(store: Store) -> str:
-    """The question a typed check-in shows: the waiting one's, or a fresh one."""
+def checkin_prompt(store: Store, *, area: str | None = None,
+                   folder: Path | None = None) -> Choice:
+    """The question a typed check-in shows: the waiting one's, or the next of `area`'s
+    prompts (any area by default). A `content.Choice`: once the answer is saved, pass it
+    to `content.record` (the waiting one's was recorded when it was sent)."""
     pending = store.pending_delivery()
     if pending is not None and pending.get("prompt"):
-        return str(pending["prompt"])
-    return choose_prompt(store, "")[1]
+        return Choice("prompt", f"delivery:{pending['id']}", str(pending["prompt"]))
+    return choose_prompt(store, area or "", folder=folder)
 
 
 # ---- the records beside entries: the same crisis check on their words

@@ -1,8 +1,9 @@
 """Kind phrases read aloud: `encourage`, the friend test, and a phrase after a hard moment.
 
-Choosing is content.py's (favourites and the user's own first, no recent repeat; each
-choice is recorded as heard). Speaking is the speaker adapter's, in a child process with
-a timeout, imported only when something is about to be said.
+Choosing is content.py's (favourites and the user's own first, each pool worked through
+before a phrase comes back; each phrase is recorded as heard once shown). Speaking is the
+speaker adapter's, in a child process with a timeout, imported only when something is
+about to be said.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .app import App
-from .content import choose_phrase
+from .content import Choice, choose_phrase, own_phrase_choice, record
 from .safety import find_phrase
 
 if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
@@ -95,16 +96,19 @@ def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path
         return contextlib.nullcontext(_NoSound(str(exc)))
 
 
-def _deliver(app: App, phrase: tuple[str, str], context: str | None, *,
+def _deliver(app: App, choice: Choice, context: str | None, *,
              utterance: _Speaks | None, to_file: Path | None, show: Say | None,
              speaker: Speaker | None) -> Spoken:
-    """Show the phrase, then speak it or write it to a WAV file."""
-    key, text = phrase
+    """Show the phrase, then speak it or write it to a WAV file; it is recorded as heard
+    once shown (before speaking, so a failing speaker never brings it straight back)."""
+    key, text = choice.key, choice.text
     if show is not None:
         show(text)
     if to_file is not None:
         path = (speaker or app.speaker()).save(text, to_file)
+        record(app.store, choice)
         return Spoken(key, text, context, path=path)
+    record(app.store, choice)
     if utterance is None:
         return Spoken(key, text, context)
     from .adapters.speaker import SpeakerError
@@ -121,15 +125,12 @@ def _deliver(app: App, phrase: tuple[str, str], context: str | None, *,
 def encourage(app: App, *, context: str | None = None, print_only: bool = False,
               to_file: Path | None = None, show: Say | None = None,
               speaker: Speaker | None = None) -> Spoken:
-    """Choose a phrase for `context`, show it, and read it aloud (or write it to a WAV).
-
-    The choice is recorded as heard before speaking, so a failing speaker never brings
-    the same phrase straight back. When no sound can be played the phrase is still
-    shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller.
-    """
+    """Choose a phrase for `context` (the person's own pack merged in), show it, and read
+    it aloud (or write it to a WAV). When no sound can be played the phrase is still
+    shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller."""
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
-        phrase = choose_phrase(app.store, context)
-        return _deliver(app, phrase, context, utterance=utterance, to_file=to_file,
+        choice = choose_phrase(app.store, context, folder=app.paths.config_dir)
+        return _deliver(app, choice, context, utterance=utterance, to_file=to_file,
                         show=show, speaker=speaker)
 
 
@@ -143,10 +144,8 @@ def friend_test(app: App, *, kinder: str | None = None, context: str = "mistake"
                          speaker=speaker)
     with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
         row = app.store.add_phrase(kinder, context=context)
-        key = f"user:{row['id']}"
-        app.store.record_use("phrase", key)
-        return _deliver(app, (key, row["text"]), context, utterance=utterance, to_file=None,
-                        show=show, speaker=speaker)
+        return _deliver(app, own_phrase_choice(app.store, row, context), context,
+                        utterance=utterance, to_file=None, show=show, speaker=speaker)
 
 
 def sounds_hard(text: str | None) -> bool:

@@ -158,7 +158,18 @@ def _m0002_sessions(db: Database) -> None:
     db.table("sessions").add_column("all_day", int, not_null_default=0)
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions"}
+@migrations(name="0003_content_cycles")
+def _m0003_content_cycles(db: Database) -> None:
+    # Which pool a prompt or phrase came from, and where that pool's shuffled cycle stood:
+    # the pool is worked through before anything in it comes back.
+    table = db.table("content_uses")
+    table.add_column("pool", str)
+    table.add_column("cycle", int)
+    table.add_column("seed", int)
+    table.create_index(["pool", "cycle"])
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -558,18 +569,32 @@ class Store:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
-    def record_use(self, kind: str, key: str, when: datetime | None = None) -> None:
-        """Remember that a prompt or phrase was used (so it is not repeated soon)."""
+    def record_use(self, kind: str, key: str, when: datetime | None = None, *,
+                   pool: str | None = None, cycle: int | None = None,
+                   seed: int | None = None) -> None:
+        """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
         with self.writing() as db:
             db.table("content_uses").insert({"kind": kind, "key": key, "used_at": local,
-                                       "used_utc": utc})
+                                             "used_utc": utc, "pool": pool, "cycle": cycle,
+                                             "seed": seed})
 
-    def recent_uses(self, kind: str, limit: int) -> list[str]:
-        sql = "SELECT key FROM content_uses WHERE kind = ? ORDER BY used_utc DESC, id DESC LIMIT ?"
+    def cycle_state(self, pool: str) -> dict[str, Any]:
+        """Where a pool's cycle stands: its number and seed (0 and None before the first
+        use), the keys shown in it, the last key shown, and how many were ever shown."""
+        last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
+                    "ORDER BY id DESC LIMIT 1")
         with sqlite_errors(self.path):
-            return [r[0] for r in self.db.execute(sql, [kind, limit]).fetchall()]
-
+            last = self.db.execute(last_sql, [pool]).fetchone()
+            # an imported row may hold anything: what is not a number starts afresh
+            cycle = last[1] if last and isinstance(last[1], int) else 0
+            seen = [r[0] for r in self.db.execute(
+                "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
+            count = self.db.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
+                                    [pool]).fetchone()[0]
+        seed = last[2] if last and isinstance(last[2], int) else None
+        return {"cycle": cycle, "seed": seed, "seen": seen,
+                "last": last[0] if last else None, "count": int(count)}
 
     # ------------------------------------------------------------ check-in deliveries
     def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,

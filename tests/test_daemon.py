@@ -320,7 +320,8 @@ def test_service_install_without_a_user_manager_says_so(
         cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     unit = no_user_manager(tmp_path, monkeypatch)
     row = service_row(cli)
-    assert row["detail"].startswith("not installed; no systemd user manager is running here")
+    assert row["detail"] == "not installed (no systemd user manager here)"
+    assert row["fix"].startswith("No systemd user manager is running here; `companion run`")
     assert "systemctl" not in row["fix"]
     result = cli("service", "install", ok=False)
     assert result.exit_code == 3
@@ -330,7 +331,7 @@ def test_service_install_without_a_user_manager_says_so(
     assert "No medium" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert unit.exists()  # ready for a session that has a user manager
     row = service_row(cli)
-    assert row["detail"].startswith("installed, not running; no systemd user manager")
+    assert row["detail"] == "installed, not running (no systemd user manager here)"
     assert "systemctl" not in row["fix"] and "but no" not in row["detail"]
     status = cli("service", "status").stdout
     assert "note:     no systemd user manager is running here" in status

@@ -15,6 +15,7 @@ from companion import speech
 from companion.adapters.speaker import Speaker
 from companion.config import load_settings
 from companion.content import load_pack
+from companion.paths import resolve_paths
 
 
 class RecordingSpeaker:
@@ -39,7 +40,8 @@ class RecordingSpeaker:
 def app_with(store: object, **speech_changes: object) -> SimpleNamespace:
     settings = load_settings(None)
     changed = dataclasses.replace(settings.speech, **speech_changes)
-    return SimpleNamespace(settings=dataclasses.replace(settings, speech=changed), store=store)
+    return SimpleNamespace(settings=dataclasses.replace(settings, speech=changed), store=store,
+                           paths=resolve_paths())
 
 
 def write_config(home: Path, text: str) -> None:
@@ -51,7 +53,7 @@ def write_config(home: Path, text: str) -> None:
 def test_encourage_print_shows_a_phrase_for_the_context_and_records_it(cli, store) -> None:
     out = cli("encourage", "--context", "tired", "--print").stdout.strip()
     assert out in load_pack("phrases")["tired"]
-    assert len(store.recent_uses("phrase", 10)) == 1
+    assert len(store.rows("content_uses", where="kind = 'phrase'")) == 1
 
 
 def test_encourage_does_not_repeat_the_last_few(cli) -> None:
@@ -156,7 +158,7 @@ def test_friend_test_keeps_kinder_words_as_a_phrase(cli, store) -> None:
     assert "You tried, and that counts." in result.stdout
     [row] = store.rows("phrases")
     assert row["text"] == "You tried, and that counts." and row["context"] == "mistake"
-    assert store.recent_uses("phrase", 1) == [f"user:{row['id']}"]
+    assert [u["key"] for u in store.rows("content_uses")] == [f"user:{row['id']}"]
 
 
 def test_friend_test_without_words_offers_a_kinder_phrase(cli, store) -> None:

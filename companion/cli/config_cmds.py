@@ -31,6 +31,25 @@ def config_check(app: App) -> None:
     else:
         click.echo(f"No configuration file at {app.paths.config_file}; the defaults are in use.")
     click.echo(f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled.")
+    _check_packs(app)
+
+
+def _check_packs(app: App) -> None:
+    """The person's own prompts.toml and phrases.toml: ok, or every problem (exit 1)."""
+    from ..content import PACK_GROUPS, check_user_pack, user_pack_path
+
+    problems = []
+    for name in PACK_GROUPS:
+        path = user_pack_path(app.paths.config_dir, name)
+        problem = check_user_pack(app.paths.config_dir, name)
+        if problem is not None:
+            problems.append(problem)
+        elif path.exists():
+            click.echo(f"{path}: ok")
+    for problem in problems[:-1]:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise problems[-1]
 
 
 @config_group.command("path")

@@ -101,9 +101,10 @@ def checkin(app: App, words: str | None, text: str | None, mood: int | None, are
     if snooze or skip:
         _snooze_or_skip(app, snooze=snooze, as_json=as_json)
         return
-    from .. import journal
+    from .. import content, journal
 
-    prompt = journal.checkin_prompt(app.store)
+    choice = journal.checkin_prompt(app.store, area=area, folder=app.paths.config_dir)
+    prompt = choice.text
     if text is None and not voice and audio is None:
         text = click.prompt(prompt, prompt_suffix="\n> ", err=True)
     draft = _draft(app, "checkin", text, voice=voice, audio=audio, yes=yes, prompt=prompt)
@@ -112,6 +113,7 @@ def checkin(app: App, words: str | None, text: str | None, mood: int | None, are
         return
     draft.mood, draft.area = mood, area
     _save(app, draft, what="check-in", as_json=as_json, answer=True)
+    content.record(app.store, choice)  # only now: a check-in that failed leaves no trace
 
 
 def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
