@@ -102,7 +102,7 @@ def test_encourage_without_a_sound_output_shows_it_and_says_how_to_fix(
     assert result.stdout.strip() in {p for ps in load_pack("phrases").values() for p in ps}
     (note,) = result.stderr.splitlines()
     assert note.startswith("(It could not be read aloud: ") and "pulseaudio-utils" in note
-    assert len(store.recent_uses("phrase", 10)) == 1
+    assert len(store.rows("content_uses", where="kind = 'phrase'")) == 1
 
 
 def test_friend_test_kinder_without_a_sound_output_keeps_the_words(
