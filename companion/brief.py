@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import progress
+from .dates import span_of, within_reach
 from .errors import InputError
 from .store import Store
 from .wording import about_duration, duration, plural
@@ -51,7 +52,7 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
         days = int(match[1]) * (7 if match[2].startswith("w") else 1)
         if days == 0:
             raise InputError("--since needs at least one day, like 7d.")
-        return Span(now - timedelta(days=days), now,
+        return Span(now - span_of(days, since), now,
                     "the last day" if days == 1 else f"the last {plural(days, 'day')}")
     return _span_from_date(since, now)
 
@@ -62,7 +63,7 @@ def _span_from_date(since: str, now: datetime) -> Span:
     except ValueError:
         raise InputError(f"--since {since!r} is not something companion can read; use "
                          "last-session, 7d, or a date like 2026-03-01.") from None
-    start = day if day.tzinfo else day.replace(tzinfo=now.tzinfo)
+    start = within_reach(day if day.tzinfo else day.replace(tzinfo=now.tzinfo), now, since)
     if start >= now:
         raise InputError(f"--since {since} is in the future; the brief looks back from today.")
     return Span(start, now, f"since {start:%a %d %b %Y}")

@@ -279,8 +279,11 @@ def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
     for row in rows:
         if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
-        when = release_time(datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo),
-                            settings)
+        try:
+            until = datetime.fromisoformat(row["snoozed_until"]).astimezone(now.tzinfo)
+        except (TypeError, ValueError):
+            continue  # edited elsewhere into something that is not a time: left alone
+        when = release_time(until, settings)
         (ready if when <= now else later).append((when, row))
     return [r for _, r in ready], (min(w for w, _ in later) if later else None)
 

@@ -297,13 +297,16 @@ def find_line(text: str, section: str, key: str | None = None,
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError("this is nested too deeply to be a configuration",
+                          file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))

@@ -53,6 +53,12 @@ def is_encrypted(path: Path) -> bool:
             head = f.read(len(HEADER))
     except (FileNotFoundError, IsADirectoryError):
         return False
+    except NotADirectoryError as exc:
+        raise StoreError(f"{path.parent} is not a folder, so the database {path} cannot be "
+                         "kept there (COMPANION_HOME names a folder).") from exc
+    except OSError as exc:  # a link that loops, a file we may not read
+        raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                         "Nothing was changed.") from exc
     return size >= 1024 and size % 512 == 0 and head != HEADER
 
 

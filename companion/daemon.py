@@ -299,7 +299,10 @@ class Deliverer:
 
     def _last_entry(self) -> datetime | None:
         latest = self.store.latest_entry_utc()
-        return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+        try:
+            return datetime.fromisoformat(latest.replace("Z", "+00:00")) if latest else None
+        except ValueError:  # a row edited elsewhere: as if nothing was written lately
+            return None
 
     def _record(self, occ: checkins.Occurrence, status: str, *, now: datetime | None = None
                 ) -> None:
@@ -530,14 +533,19 @@ class Daemon:
 
     def _pass(self, now: datetime) -> datetime:
         """One wake: events, then deliveries. A database that is busy or full (or any
-        other CompanionError) is logged and tried again soon; the loop never dies of it."""
+        other CompanionError) is logged and tried again soon; the loop never dies of it,
+        nor of anything unexpected, which is logged by kind and place only (its message
+        could hold someone's words)."""
         try:
             self._handle_events(now)
             return self.deliverer.tick(now)
         except CompanionError as exc:
             log.warning("this wake could not finish: %s companion keeps running and tries "
                         "again in %.0f s.", _sentence(str(exc)), RETRY_SECONDS)
-            return now + timedelta(seconds=RETRY_SECONDS)
+        except Exception as exc:
+            log.error("this wake stopped at an unexpected %s (%s); companion keeps running and "
+                      "tries again in %.0f s.", type(exc).__name__, _where(exc), RETRY_SECONDS)
+        return now + timedelta(seconds=RETRY_SECONDS)
 
     def _handle_events(self, now: datetime) -> None:
         if self.reload_wanted:
@@ -581,6 +589,14 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+
+
+def _where(exc: BaseException) -> str:
+    """file:line where `exc` was raised (never its message)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 def _sentence(text: str) -> str:

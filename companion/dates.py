@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -10,6 +11,9 @@ from .zones import localize
 
 _DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?:in)?)?$")
 _RELATIVE_RE = re.compile(r"^(\d+)\s*(d|w|h)$")
+# Further than any date companion keeps: spans and dates beyond it are refused, which also
+# keeps every sum of dates inside what Python's datetime can hold.
+MAX_REACH = timedelta(days=36_525)  # a hundred years
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -30,6 +34,8 @@ def parse_duration(text: str) -> float:
 
 
 def _check_minutes(minutes: float, text: str) -> float:
+    if not math.isfinite(minutes):
+        raise InputError(f'"{text}" is not a duration; use minutes such as 20m, 1h30m or 90.')
     if minutes < 0:
         raise InputError(f'"{text}" is a negative duration; durations count up from zero.')
     if minutes > 7 * 24 * 60:
@@ -52,15 +58,31 @@ def parse_when(text: str, now: datetime, *, future: bool = False) -> datetime:
         raise InputError("the date is empty; use for example 2026-12-01 15:00 or tomorrow 15:00.")
     rel = _RELATIVE_RE.match(raw)
     if rel:
-        unit = {"d": "days", "w": "weeks", "h": "hours"}[rel.group(2)]
-        delta = timedelta(**{unit: int(rel.group(1))})
+        hours = int(rel.group(1)) * {"d": 24, "w": 24 * 7, "h": 1}[rel.group(2)]
+        delta = span_of(hours / 24, text)
         return now + delta if future else now - delta
     day_word, _, clock = raw.partition(" ")
     day = _day_from_word(day_word, now.date(), future=future)
     if day is not None:
         at = parse_clock(clock) if clock else time(0, 0)
         return localize(datetime.combine(day, at), now)
-    return _parse_iso(text, now)
+    return within_reach(_parse_iso(text, now), now, text)
+
+
+def span_of(days: float, text: str) -> timedelta:
+    """A span of `days`; InputError past a hundred years."""
+    if days > MAX_REACH.days:
+        raise InputError(f'"{text}" reaches further than companion looks; '
+                         "give a span within a hundred years.")
+    return timedelta(days=days)
+
+
+def within_reach(when: datetime, now: datetime, text: str) -> datetime:
+    """`when`, or InputError if it lies more than a hundred years from `now`."""
+    if abs(when - now) > MAX_REACH:
+        raise InputError(f'"{text}" is further than companion looks; '
+                         "give a date within a hundred years of today.")
+    return when
 
 
 def _day_from_word(word: str, today: date, *, future: bool) -> date | None:

@@ -76,6 +76,17 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
     )
 
 
+def inside(folder: Path, name: str) -> Path | None:
+    """The file `name` (absolute, or relative to `folder`) once every link is followed, if
+    it lies inside `folder`; None otherwise (a stored path may say anything)."""
+    try:
+        root = folder.resolve()
+        path = (folder / name).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+        return None
+    return path if root in path.parents else None
+
+
 def ensure_dir(path: Path) -> Path:
     """Create a private folder (0700) and its missing parents' last level; fix its mode."""
     try:
@@ -112,10 +123,19 @@ def open_private(path: Path, mode: str = "w", *, encoding: str | None = "utf-8")
 
 
 def write_private_text(path: Path, text: str) -> None:
-    """Write text atomically to a 0600 file (a kill leaves the old file or the new one)."""
+    """Write text atomically to a 0600 file (a kill leaves the old file or the new one).
+
+    StoreError, naming the file, when it cannot be written (no such place, no room...).
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open_private(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open_private(tmp, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}. "
+                         "Choose another file.") from exc

@@ -1,25 +1,56 @@
-"""Forgetting for real, and backups the user can find."""
+"""Forgetting for real, and backups and copies the user can find."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import re
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .paths import Paths, ensure_dir
+from .errors import InputError, NotFoundError
+from .paths import Paths, ensure_dir, inside
 from .store import Store
+from .vocab import PENDING
+
+log = logging.getLogger("companion.privacy")
+PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_CHUNK = 1 << 20
 
 
-def _remove_files(paths: Paths, files: list[str]) -> None:
-    """Delete audio files that belonged to forgotten entries (only inside our folder)."""
-    root = paths.data_dir.resolve()
+def _shred(path: Path) -> None:
+    """Overwrite a regular file with zeros, then delete it; never follows a link."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    except OSError:  # a link (O_NOFOLLOW), or not ours to write: only the name goes
+        path.unlink(missing_ok=True)
+        return
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            for offset in range(0, info.st_size, _CHUNK):
+                os.pwrite(fd, bytes(min(_CHUNK, info.st_size - offset)), offset)
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)
+
+
+def _remove_audio(paths: Paths, files: list[str]) -> None:
+    """Delete recordings that belonged to forgotten entries, only inside the audio folder."""
     for name in files:
-        path = Path(name).resolve()
-        if root in path.parents:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        path = inside(paths.audio_dir, name)
+        if path is None:
+            log.warning("a forgotten entry named a recording outside the audio folder; "
+                        "that file was left alone")
+            continue
+        with contextlib.suppress(IsADirectoryError):
+            _shred(path)
 
 
 def list_backups(paths: Paths) -> list[str]:
@@ -28,22 +59,58 @@ def list_backups(paths: Paths) -> list[str]:
     return sorted(str(p) for p in paths.backups_dir.glob("*.db"))
 
 
+def list_copies(paths: Paths) -> list[str]:
+    """Files in the exports folder (exports, decrypt's plain copies): they may hold it too."""
+    if not paths.exports_dir.is_dir():
+        return []
+    return sorted(str(p) for p in paths.exports_dir.iterdir() if p.is_file())
+
+
+def list_pending(paths: Paths) -> list[str]:
+    """Words set aside while the database could not take them, as `pending:NAME` refs."""
+    from .journal import PENDING_GLOB, pending_dirs
+
+    return sorted(f"{PENDING}:{p.stem}" for folder in pending_dirs(paths) if folder.is_dir()
+                  for p in folder.glob(PENDING_GLOB))
+
+
+def _report(paths: Paths, deleted: str) -> dict[str, Any]:
+    return {"deleted": deleted, "backups": list_backups(paths), "copies": list_copies(paths),
+            "pending": list_pending(paths)}
+
+
 def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> dict[str, Any]:
-    _remove_files(paths, store.forget(kind, record_id))
+    _remove_audio(paths, store.forget(kind, record_id))
     label = f"{kind} {record_id}" if kind == "entry" else f"{kind}:{record_id}"
-    return {"deleted": label, "backups": list_backups(paths)}
+    return _report(paths, label)
+
+
+def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
+    """Delete words that wait in `pending/` to be saved (`forget pending:NAME`)."""
+    from .journal import pending_dirs
+
+    name = name.removesuffix(".json")
+    found = [folder / f"{name}.json" for folder in pending_dirs(paths)] \
+        if PENDING_NAME.match(name) else []
+    found = [p for p in found if p.is_file()]
+    if not found:
+        raise NotFoundError(f"nothing is waiting as {PENDING}:{name}; `companion forget` "
+                            "lists what is waiting after each deletion.")
+    for path in found:
+        _shred(path)
+    return _report(paths, f"{PENDING}:{name}")
 
 
 def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
     from .journal import pending_dirs
 
-    _remove_files(paths, store.forget_all())
+    _remove_audio(paths, store.forget_all())
     for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
-                if item.is_file():
-                    item.unlink()
-    return {"deleted": "everything", "backups": list_backups(paths)}
+                if item.is_file() or item.is_symlink():
+                    _shred(item)
+    return _report(paths, "everything")
 
 
 def make_backup(store: Store, paths: Paths, dest: Path | None, *, now: datetime) -> Path:

@@ -1,7 +1,8 @@
 """Therapy appointments: typed in, or imported from a calendar file (.ics).
 
 A session row is one appointment or one repeating series (an RRULE, or `every_days`).
-Series are expanded with recurring-ical-events, the same way for typed and imported
+Series are expanded by companion.recurrence (bounded in time and count whatever a rule
+says), the same way for typed and imported
 sessions, so time zones, EXDATEs, moved occurrences and all-day events behave alike.
 The next and last session drive the prep and follow-up reminders and the brief's span.
 """
@@ -9,19 +10,26 @@ The next and last session drive the prep and follow-up reminders and the brief's
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
+import logging
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from . import recurrence
 from .errors import InputError, NotFoundError
-from .store import Store
+from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
 
+log = logging.getLogger("companion.sessions")
 YEAR = timedelta(days=366)
+MAX_EVERY_DAYS = 366  # `--every`, and a stored series's every_days
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,11 @@ def parse_every(text: str) -> int:
     if not match or int(match[1]) == 0:
         raise InputError(f"--every {text!r} is not a repeat companion knows; "
                          "try 'week' or '2 weeks'.")
-    return int(match[1]) * (7 if match[2].startswith("w") else 1)
+    days = int(match[1]) * (7 if match[2].startswith("w") else 1)
+    if days > MAX_EVERY_DAYS:
+        raise InputError(f"--every {text!r} is longer than a year; repeating sessions can be "
+                         "at most a year apart (try 'week' or '2 weeks'). Nothing was saved.")
+    return days
 
 
 def describe_every(days: int) -> str:
@@ -107,76 +119,105 @@ def remove_session(store: Store, session_id: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ expansion
-def _row_start(row: dict[str, Any]) -> date | datetime:
+MAX_OCCURRENCES = 2000  # appointments one listing gives, all series together
+_LAST_LOOK = timedelta(days=2)  # last_session looks this far back first, then further
+
+
+def _row_start(row: dict[str, Any]) -> datetime:
+    """A series' first date: aware in its zone, or naive midnight for an all-day one."""
     if row.get("all_day"):
-        return date.fromisoformat(row["starts_at"][:10])
+        return datetime.combine(date.fromisoformat(row["starts_at"][:10]), time())
     starts = datetime.fromisoformat(row["starts_at"])
+    if starts.tzinfo is None:
+        raise ValueError("a start without its UTC offset")
     zone = zone_named(row.get("tzid"))
     return starts.astimezone(zone) if zone else starts
 
 
-def _exdate(text: str, row: dict[str, Any]) -> date | datetime:
-    if len(text) <= 10:
-        return date.fromisoformat(text)
-    moment = datetime.fromisoformat(text)
-    zone = zone_named(row.get("tzid"))
-    return moment.astimezone(zone) if zone and moment.tzinfo else moment
+def _exdates(row: dict[str, Any], first: datetime) -> list[datetime]:
+    """The dates a series skips, in the terms of its first date (unreadable ones ignored)."""
+    found = json_or_text(row.get("exdates") or "[]")
+    out: list[datetime] = []
+    for text in found if isinstance(found, list) else []:
+        try:
+            moment = (datetime.combine(date.fromisoformat(text), time()) if len(text) <= 10
+                      else datetime.fromisoformat(text))
+        except (TypeError, ValueError):
+            continue
+        if first.tzinfo is None:
+            out.append(moment.replace(tzinfo=None))
+        else:
+            out.append(moment.astimezone(first.tzinfo) if moment.tzinfo
+                       else moment.replace(tzinfo=first.tzinfo))
+    return out
 
 
-def _event(row: dict[str, Any]) -> Any:
-    import icalendar
-
-    event = icalendar.Event()
-    event.add("uid", str(row["id"]))
-    event.add("summary", row.get("title") or "Session")
-    start = _row_start(row)
-    event.add("dtstart", start)
-    if row.get("ends_at") and not row.get("all_day"):
-        event.add("duration", datetime.fromisoformat(row["ends_at"]) -
-                  datetime.fromisoformat(row["starts_at"]))
-    rule = row.get("rrule") or (f"FREQ=DAILY;INTERVAL={row['every_days']}"
-                                if row.get("every_days") else None)
-    if rule:
-        event.add("rrule", icalendar.vRecur.from_ical(rule))
-    for text in json.loads(row.get("exdates") or "[]"):
-        event.add("exdate", _exdate(text, row))
-    return event
+def _rule_text(row: dict[str, Any]) -> str | None:
+    every = row.get("every_days")
+    return row.get("rrule") or (f"FREQ=DAILY;INTERVAL={every}"
+                                if isinstance(every, int) and every > 0 else None)
 
 
-def expand(rows: list[dict[str, Any]], start: datetime, end: datetime) -> list[Occurrence]:
-    """Every appointment of `rows` that starts in [start, end), in time order."""
-    import icalendar
-    import recurring_ical_events
+def _length(row: dict[str, Any]) -> timedelta | None:
+    if not row.get("ends_at") or row.get("all_day"):
+        return None
+    try:
+        return datetime.fromisoformat(row["ends_at"]) - datetime.fromisoformat(row["starts_at"])
+    except (TypeError, ValueError):
+        return None
 
-    calendar = icalendar.Calendar()
-    by_id = {str(r["id"]): r for r in rows}
-    for row in rows:
-        calendar.add_component(_event(row))
+
+def _series(row: dict[str, Any], start: datetime, end: datetime) -> Iterator[Occurrence]:
+    """The appointments of one stored row in [start, end), in order (bounded in number).
+
+    A row that cannot be read (edited by hand, say) is passed over with a line in the log;
+    a repeat rule that cannot be read leaves the first appointment only.
+    """
     local = start.tzinfo
-    found = [_occurrence(by_id[str(e["UID"])], e, local)
-             for e in recurring_ical_events.of(calendar).between(start, end)]
-    return sorted((o for o in found if start <= o.starts < end), key=lambda o: o.starts)
+    try:
+        first = _row_start(row)
+    except (KeyError, TypeError, ValueError):
+        log.warning("session %s has a start that cannot be read; it is left out", row.get("id"))
+        return
+    lo, hi = start, end
+    if first.tzinfo is None:  # all-day: compare local calendar days
+        lo, hi = (t.astimezone(local).replace(tzinfo=None) for t in (start, end))
+    text = _rule_text(row)
+    try:
+        rule = recurrence.rule_for(first, text, near=lo)
+    except recurrence.RuleError:
+        log.warning("session %s has a repeat rule that cannot be read; only its first date "
+                    "is shown", row.get("id"))
+        rule = None
+    length = _length(row)
+    for when in recurrence.dates(first, rule, lo, hi, exdates=_exdates(row, first)):
+        yield _occurrence(row, when, length, local, recurring=bool(text))
 
 
-def _occurrence(row: dict[str, Any], event: Any, local: tzinfo | None) -> Occurrence:
-    starts = event["DTSTART"].dt
-    all_day = not isinstance(starts, datetime)
-    if all_day:
-        starts = datetime.combine(starts, time(), tzinfo=local)
-    has_end = bool(row.get("ends_at")) and not all_day and "DTEND" in event
-    ends = event["DTEND"].dt if has_end else None
-    if isinstance(ends, datetime):
-        ends = ends.astimezone(local)
+def _occurrence(row: dict[str, Any], when: datetime, length: timedelta | None,
+                local: tzinfo | None, *, recurring: bool) -> Occurrence:
+    all_day = when.tzinfo is None
+    starts = when.replace(tzinfo=local) if all_day else when.astimezone(local)
+    ends = (when + length).astimezone(local) if length is not None and not all_day else None
     return Occurrence(
         session_id=int(row["id"]), uid=row.get("uid") or "", title=row.get("title") or "Session",
-        starts=starts.astimezone(local), ends=ends, all_day=all_day,
-        recurring=bool(row.get("rrule") or row.get("every_days")), source=row.get("source") or "",
+        starts=starts, ends=ends, all_day=all_day, recurring=recurring,
+        source=row.get("source") or "",
     )
 
 
-def occurrences(store: Store, start: datetime, end: datetime) -> list[Occurrence]:
-    """Appointments stored in `store` that start in [start, end)."""
-    return expand(store.rows("sessions", until=end), start, end)
+def expand(rows: list[dict[str, Any]], start: datetime, end: datetime, *,
+           limit: int = MAX_OCCURRENCES) -> list[Occurrence]:
+    """The first `limit` appointments of `rows` that start in [start, end), in time order."""
+    merged = heapq.merge(*(_series(r, start, end) for r in rows),
+                         key=lambda o: (o.starts, o.session_id))
+    return list(itertools.islice(merged, max(0, limit)))
+
+
+def occurrences(store: Store, start: datetime, end: datetime, *,
+                limit: int = MAX_OCCURRENCES) -> list[Occurrence]:
+    """Appointments stored in `store` that start in [start, end) (the first `limit`)."""
+    return expand(store.rows("sessions", until=end), start, end, limit=limit)
 
 
 def upcoming_sessions(store: Store, now: datetime, horizon: timedelta = YEAR) -> list[Occurrence]:
@@ -186,14 +227,35 @@ def upcoming_sessions(store: Store, now: datetime, horizon: timedelta = YEAR) ->
 
 def next_session(store: Store, now: datetime) -> Occurrence | None:
     """The next appointment within a year, or None."""
-    ahead = upcoming_sessions(store, now)
+    ahead = occurrences(store, now, now + YEAR, limit=1)
     return ahead[0] if ahead else None
 
 
 def last_session(store: Store, now: datetime, *, lookback: timedelta = YEAR) -> Occurrence | None:
-    """The latest appointment that has started before now (within a year back), or None."""
-    past = occurrences(store, now - lookback, now)
-    return past[-1] if past else None
+    """The latest appointment that has started before now (within a year back), or None.
+
+    Each series is looked at over the last days first, and further back only when it had
+    nothing there, so a calendar of many daily series is not walked for a whole year.
+    """
+    rows = store.rows("sessions", until=now)
+    latest = [o for o in (_last_of(row, now - lookback, now) for row in rows) if o is not None]
+    return max(latest, key=lambda o: (o.starts, o.session_id)) if latest else None
+
+
+def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence | None:
+    """The last appointment of one row in [start, end): a short look back first, longer
+    when it held none, shorter when it held more than one series gives (FREQ=SECONDLY)."""
+    look, found = _LAST_LOOK, []
+    for _ in range(12):
+        lo = max(start, end - look)
+        found = list(_series(row, lo, end))
+        if len(found) >= recurrence.MAX_PER_SERIES:
+            look /= 64
+        elif found or lo <= start:
+            break
+        else:
+            look *= 8
+    return found[-1] if found else None
 
 
 def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
@@ -249,7 +311,8 @@ def _exdates_of(event: Any) -> list[str]:
 
 def _session_from_event(event: Any, *, now: datetime, source: str) -> dict[str, Any]:
     if "DTSTART" not in event:
-        raise InputError(f"the event {_uid_or_title(event)} has no start time (DTSTART).")
+        raise InputError(f"the event {_uid_or_title(event)} has no start time (DTSTART). "
+                         "Nothing was imported.")
     raw = event["DTSTART"].dt
     all_day = not isinstance(raw, datetime)
     start = (datetime.combine(raw, time(), tzinfo=now.tzinfo) if all_day
@@ -293,10 +356,10 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
         name, problem = broken[0].errors[0]
         raise InputError(f"the event {_uid_or_title(broken[0])} has a broken {name} "
                          f"({problem}). Nothing was imported.")
-    _check_expands(calendar, now)
     chosen = [e for e in events if str(e.get("STATUS", "")).upper() != "CANCELLED"
               and (not match or match.lower() in _text_of(e))]
     rows = [_session_from_event(e, now=now, source=source) for e in chosen]
+    _check_rules(rows)
     return _apply_moved(rows)
 
 
@@ -311,17 +374,30 @@ def _calendar_reason(exc: Exception) -> str:
     return "it is not in the iCalendar form"
 
 
-def _check_expands(calendar: Any, now: datetime) -> None:
-    import recurring_ical_events
+def _check_rules(rows: list[dict[str, Any]]) -> None:
+    """Every repeat rule can be read (expanding it is bounded whatever it says)."""
+    for row in rows:
+        if not row.get("rrule"):
+            continue
+        first = row["starts"].replace(tzinfo=None) if row["all_day"] else row["starts"]
+        try:
+            recurrence.rule_for(first, row["rrule"])
+        except recurrence.RuleError as exc:
+            raise InputError(f"the calendar's repeat rules cannot be read ({exc}). "
+                             "Nothing was imported.") from None
 
+
+def rule_problem(row: dict[str, Any]) -> str | None:
+    """Why a stored session row's start or repeat rule cannot be used, or None."""
     try:
-        recurring_ical_events.of(calendar).between(now - YEAR, now + YEAR)
-    except KeyError as exc:  # a field the repeat rules need is missing
-        raise InputError(f"an event in the calendar has no {exc.args[0]}, so its repeats "
-                         "cannot be worked out. Nothing was imported.") from None
-    except Exception:  # the library raises many kinds for broken rules (quoting the file)
-        raise InputError("the calendar's repeat rules cannot be read. "
-                         "Nothing was imported.") from None
+        first = _row_start(row)
+    except (KeyError, TypeError, ValueError):
+        return "starts_at: not a time companion can read"
+    try:
+        recurrence.rule_for(first, _rule_text(row))
+    except recurrence.RuleError as exc:
+        return f"rrule: a repeat rule companion cannot read ({exc})"
+    return None
 
 
 def _apply_moved(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

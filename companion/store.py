@@ -69,6 +69,10 @@ RECORD_TABLES: dict[str, str] = {
 }
 ENTRY_KINDS = tuple(EntryKind)
 DELIVERY_STATUSES = tuple(Status)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: no record can have an id beyond it
+# A UTC time stamp as `stamp` writes it; rows holding anything else are passed over
+# where a time is computed from them (they can still be listed, exported and forgotten).
+UTC_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
 
 
 @migrations(name="0001_initial")
@@ -285,8 +289,17 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(row)
     for key in ("tags", "words"):
         if isinstance(out.get(key), str):
-            out[key] = json.loads(out[key])
+            out[key] = json_or_text(out[key])
     return out
+
+
+def json_or_text(text: str) -> Any:
+    """The JSON value `text` holds, or `text` itself when it holds none (a row edited by
+    hand or by another program is still shown, exported and forgotten, never an error)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 class Store:
@@ -312,11 +325,15 @@ class Store:
         A wrong key fails here, as WrongPassphraseError, not on the first query.
         """
         ensure_dir(path.parent)
-        if not path.exists():
-            # Only a new file is opened here: closing any handle on a file this process
-            # has open in SQLite would drop that connection's POSIX locks.
-            create_private_file(path)
-        make_private(path)
+        try:
+            if not path.exists():
+                # Only a new file is opened here: closing any handle on a file this process
+                # has open in SQLite would drop that connection's POSIX locks.
+                create_private_file(path)
+            make_private(path)
+        except OSError as exc:  # a link that loops, a folder in its place...
+            raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                             "Nothing was changed.") from exc
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout)
             try:
@@ -433,7 +450,8 @@ class Store:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = list(self.db.table(table).rows_where("id = ?", [record_id]))
+            rows = list(self.db.table(table).rows_where("id = ?", [record_id])) \
+                if abs(record_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
@@ -462,8 +480,10 @@ class Store:
         return self.rows("entries", since=since, until=until, where=where, params=params)
 
     def latest_entry_utc(self) -> str | None:
+        """When the newest entry was written (rows with a damaged time are passed over)."""
+        sql = "SELECT max(created_utc) FROM entries WHERE created_utc GLOB ?"
         with sqlite_errors(self.path):
-            row = self.db.execute("SELECT max(created_utc) FROM entries").fetchone()
+            row = self.db.execute(sql, [UTC_GLOB]).fetchone()
         return row[0] if row else None
 
     # ------------------------------------------------------------ skills and moments
@@ -518,8 +538,9 @@ class Store:
     def add_pattern(self, name: str) -> dict[str, Any]:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
-        if self.find_pattern(name) is not None:
-            raise InputError(f"there is already a pattern called {name.strip()!r}.")
+        if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
+            raise InputError("there is already a pattern with that name; "
+                             "`companion pattern list` shows yours.")
         with self.writing() as db:
             pk = db.table("patterns").insert({"name": name.strip(), "created_at": local,
                                         "created_utc": utc}).last_pk
@@ -536,7 +557,8 @@ class Store:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
-                f"there is no pattern called {name!r}; add it with `companion pattern add`.")
+                "there is no pattern with that name yet; `companion pattern list` shows yours, "
+                "and `companion pattern add` names a new one. Nothing was saved.")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
@@ -619,7 +641,8 @@ class Store:
 
     def delivery(self, delivery_id: int) -> dict[str, Any]:
         with sqlite_errors(self.path):
-            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id]))
+            rows = list(self.db.table("deliveries").rows_where("id = ?", [delivery_id])) \
+                if abs(delivery_id) <= MAX_ID else []
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -709,17 +732,29 @@ class Store:
         record = self.get(kind, record_id)
         files = [record["audio_path"]] if kind == "entry" and record.get("audio_path") else []
         with self.writing() as db:
-            if kind == "pattern":
-                db.table("pattern_notices").delete_where("pattern_id = ?", [record_id])
-            if kind == "entry":
-                db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record_id])
+            self._forget_links(db, kind, record)
             db.table(RECORD_TABLES[kind]).delete(record_id)
         self.scrub()
         return files
 
+    @staticmethod
+    def _forget_links(db: Database, kind: str, record: dict[str, Any]) -> None:
+        """What holds a copy of a record's words, or points at it, goes with it."""
+        if kind == "pattern":
+            db.table("pattern_notices").delete_where("pattern_id = ?", [record["id"]])
+        if kind == "entry":
+            db.execute("UPDATE deliveries SET entry_id = NULL WHERE entry_id = ?", [record["id"]])
+        if kind == "moment":  # `moment --skill X` logged X as a skill use of its own
+            db.table("skill_uses").delete_where("moment_id = ?", [record["id"]])
+        if kind == "skill" and record.get("moment_id") is not None:
+            db.execute("UPDATE moments SET skill = NULL WHERE id = ? AND skill = ?",
+                       [record["moment_id"], record["skill"]])
+
     def forget_all(self) -> list[str]:
         """Delete every record; returns the audio files the entries pointed at."""
-        files = [r["audio_path"] for r in self.rows("entries") if r.get("audio_path")]
+        sql = "SELECT audio_path FROM entries WHERE audio_path IS NOT NULL"
+        with sqlite_errors(self.path):
+            files = [str(r[0]) for r in self.db.execute(sql).fetchall()]
         with self.writing() as db:
             for table in reversed(USER_TABLES):
                 db.table(table).delete_where()
@@ -745,7 +780,11 @@ class Store:
     def backup(self, dest: Path) -> Path:
         """An online copy of the database, verified with integrity_check before it is kept."""
         tmp = dest.with_name(f".{dest.name}.partial")
-        create_private_file(tmp)
+        try:
+            create_private_file(tmp)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         try:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
@@ -758,6 +797,9 @@ class Store:
             if result != "ok":
                 raise StoreError(f"the backup copy failed its integrity check ({result}).")
             tmp.replace(dest)
+        except OSError as exc:
+            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
+                             "Choose another place.") from exc
         finally:
             tmp.unlink(missing_ok=True)
         make_private(dest)
@@ -796,6 +838,12 @@ class Store:
         added = 0
         for row in rows:
             row = _follow_references(table, dict(row), remap)
+            if table == "patterns":  # names are unique: one already here is the same pattern
+                same = self.find_pattern(str(row["name"]))
+                if same is not None:
+                    if same["id"] != row["id"]:
+                        moved[row["id"]] = same["id"]
+                    continue
             if table == "sessions" and row.get("uid"):
                 clash = list(db.table("sessions").rows_where("uid = ?", [row["uid"]]))
                 if clash:

@@ -12,7 +12,7 @@ from typing import Any
 from . import __version__
 from .dates import localize
 from .errors import InputError
-from .store import USER_TABLES, Store, stamp, table_columns
+from .store import Store, stamp
 from .wording import duration
 
 FORMAT_NAME = "companion-export"
@@ -23,7 +23,14 @@ MAX_IMPORT_BYTES = 512 * 1024 * 1024
 def export_json(store: Store, *, now: datetime) -> str:
     data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "companion": __version__,
             "exported_at": stamp(now)[0], "tables": store.dump()}
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json.dumps(data, ensure_ascii=False, indent=1, default=_as_text)
+
+
+def _as_text(value: object) -> str:
+    """Bytes another program stored where text belongs, as text (odd bytes escaped)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    raise TypeError(f"{type(value).__name__} cannot be exported")
 
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
@@ -95,47 +102,52 @@ def export_text(store: Store, fmt: str, *, now: datetime) -> str:
 
 # ---------------------------------------------------------------- import
 def read_import(path: Path) -> Any:
+    """The JSON in `path` (a byte order mark is allowed); InputError for anything else."""
     try:
         size = path.stat().st_size
         if size > MAX_IMPORT_BYTES:
             raise InputError(f"{path} is {size:,} bytes; imports are limited to 512 MB.")
-        return json.loads(path.read_bytes().decode("utf-8"))
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be an export. "
+                         "Nothing was imported.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path} is not a JSON export (companion's or jrnl's): {exc}. "
                          "Nothing was imported.") from exc
+    except ValueError:  # a number of thousands of digits
+        raise InputError(f"{path} holds a number too long to be anything companion keeps. "
+                         "Nothing was imported.") from None
 
 
-def import_file(store: Store, path: Path, *, now: datetime) -> dict[str, int]:
-    """Import everything in one transaction: all of it, or (on any problem) nothing."""
+def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path) -> dict[str, int]:
+    """Import everything in one transaction: all of it, or (on any problem) nothing.
+
+    Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
+    """
     data = read_import(path)
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        return store.load(_check_ours(store, data, path))
+        return store.load(_check_ours(store, data, path, audio_dir=audio_dir))
     if isinstance(data, dict) and isinstance(data.get("entries"), list):
         return {"entries": _import_jrnl(store, data["entries"], path, now=now)}
     raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
                      "Nothing was imported.")
 
 
-def _check_ours(store: Store, data: dict[str, Any], path: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every table and row of a companion export, checked before anything is written."""
-    if not isinstance(data.get("version"), int) or data["version"] > FORMAT_VERSION:
+def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
+                ) -> dict[str, list[dict[str, Any]]]:
+    """A companion export's version, then every table and row (companion.schema)."""
+    from .schema import check_export
+
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(f"{path} has no export version companion knows (\"version\" should "
+                         f"be a whole number such as {FORMAT_VERSION}). Nothing was imported.")
+    if version > FORMAT_VERSION:
         raise InputError(f"{path} comes from a newer companion (export version "
-                         f"{data.get('version')}); update companion to import it.")
-    tables = data.get("tables")
-    if not isinstance(tables, dict):
-        raise InputError(f"{path} has no tables. Nothing was imported.")
-    for name, rows in tables.items():
-        if name not in USER_TABLES or not isinstance(rows, list):
-            raise InputError(f"{path}: unknown table {name!r}. Nothing was imported.")
-        columns = table_columns(store.db, name)
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict) or not isinstance(row.get("id"), int) \
-                    or set(row) - columns:
-                raise InputError(f"{path}: record {i + 1} of {name} is not in the expected "
-                                 "shape. Nothing was imported.")
-    return tables
+                         f"{version}); update companion to import it.")
+    return check_export(store, data.get("tables"), path, audio_dir=audio_dir)
 
 
 def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:

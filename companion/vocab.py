@@ -91,3 +91,7 @@ class Record(StrEnum):
     NOTICE = "notice"
     PHRASE = "phrase"
     SESSION = "session"
+
+
+# `forget pending:NAME`: words set aside while the database could not take them.
+PENDING = "pending"

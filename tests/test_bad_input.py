@@ -15,9 +15,9 @@ from conftest import run_in_process
 BAD = Path(__file__).parent / "data" / "bad"
 
 
-def companion(home: Path, *args: str) -> Ran:
+def companion(home: Path, *args: str, input: bytes | None = None) -> Ran:
     """`companion ARGS` against `home`, in this process through the real exit point."""
-    result = run_in_process(*args, home=home)
+    result = run_in_process(*args, home=home, input=input)
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
@@ -54,6 +54,7 @@ def fresh_copy(seeded: Path, tmp_path: Path) -> Path:
 def check(result: Ran, code: int) -> None:
     assert result.returncode == code, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
+    assert "something unexpected" not in result.stderr, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     if code in (1, 3):
         assert lines and lines[0].startswith("error: "), result.stderr
@@ -139,6 +140,20 @@ CLI_CASES = [
     (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
     (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
     (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+    # numbers beyond what SQLite or a date can hold
+    (["forget", "99999999999999999999999"], 1), (["forget", "moment:99999999999999999999999"], 1),
+    (["phrase", "remove", "99999999999999999999999"], 1),
+    (["phrase", "favourite", "99999999999999999999999"], 1),
+    (["moment", "steady", "99999999999999999999999"], 1),
+    (["session", "remove", "99999999999999999999999"], 1),
+    (["brief", "--since", "99999999d"], 1), (["brief", "--since", "0001-01-01"], 1),
+    (["session", "add", "99999999999d"], 1),
+    (["session", "add", "tomorrow 10:00", "--every", "99999999999 days"], 1),
+    (["moment", "--intensity", "3", "--steady-after", "nan"], 1),
+    (["moment", "--intensity", "3", "--steady-after", "inf"], 1),
+    # outputs that cannot be written
+    (["export", "-o", "/proc/version"], 1), (["backup", "/proc/version"], 1),
+    (["brief", "-o", "/proc/version"], 1),
 ]
 
 
@@ -149,6 +164,45 @@ def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: P
     before = digest(home)
     check(companion(home, *args), code)
     assert digest(home) == before
+
+
+STDIN_CASES = [
+    (["reflect", "-"], b"caf\xe9 au lait"), (["win", "-"], b"\xff\xfe"),
+    (["moment", "--intensity", "4", "--note", "-"], b"half \xc3"),
+]
+
+
+@pytest.mark.parametrize("args, data", STDIN_CASES, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else "")
+def test_text_that_is_not_utf8_on_stdin_is_refused(args: list[str], data: bytes, seeded: Path,
+                                                  tmp_path: Path) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    result = companion(home, *args, input=data)
+    check(result, 1)
+    assert "UTF-8" in result.stderr and "Nothing was saved" in result.stderr
+    assert digest(home) == before
+
+
+def test_a_symlink_loop_at_the_database_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "companion.db").symlink_to("companion.db")
+    for args in (["reflect", "hello"], ["export"]):
+        result = companion(home, *args)
+        check(result, 1)
+        assert "companion.db" in result.stderr
+    assert (home / "companion.db").is_symlink()
+
+
+def test_a_companion_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    for args in (["reflect", "hello"], ["export"]):
+        result = companion(home, *args)
+        check(result, 1)
+        assert str(home) in result.stderr
+    assert home.read_text() == "not a folder"
 
 
 def test_corpus_is_large_enough() -> None:

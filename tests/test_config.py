@@ -38,6 +38,16 @@ def test_invalid_toml_names_file_and_line(home: Path) -> None:
     assert "not valid TOML" in str(err)
 
 
+def test_a_byte_order_mark_is_read_past_and_lines_still_count(home: Path) -> None:
+    path = write(home, "[speech]\nrate = 120\n")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_settings(path).speech.rate == 120
+    path.write_bytes(b"\xef\xbb\xbf[speech]\nrate = = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert info.value.line == 2
+
+
 def test_typo_key_names_line_key_and_suggests(home: Path) -> None:
     err = error_for(home, '\n[checkins]\nsnoze_minutes = 5\n')
     assert err.line == 3 and err.key == "checkins.snoze_minutes"

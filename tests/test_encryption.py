@@ -613,3 +613,12 @@ def test_encrypt_waits_for_no_one_and_changes_nothing_while_another_program_hold
     cli("encrypt")
     with encrypted_store(home) as store:
         assert len(store.entries()) == 3
+
+
+def test_forget_lists_the_plain_copy_decrypt_left_in_the_exports_folder(
+        cli, home: Path, passfile: Path) -> None:
+    config(home, encrypt=True)
+    cli("reflect", f"kept {MARKER}")
+    copy = json.loads(cli("decrypt", "--json").stdout)["path"]
+    report = json.loads(cli("forget", "1", "--json").stdout)
+    assert report["copies"] == [copy]

@@ -357,3 +357,63 @@ def gone(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return "\nState:\tZ" in status
+
+
+def _insert(home: Path, table: str, row: dict[str, Any]) -> None:
+    """A row as another program (Datasette, sqlite3) may leave it, past every check of ours."""
+    conn = sqlite3.connect(home / "companion.db")
+    with conn:
+        conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
+                     f"({', '.join('?' for _ in row)})", list(row.values()))
+    conn.close()
+
+
+def test_rows_the_daemon_cannot_read_are_passed_over(home: Path) -> None:
+    backend = RecordingBackend()
+    deliverer = make_deliverer(home, backend)
+    for n, broken in enumerate(({"every_days": 99999999999}, {"rrule": "FREQ=NEVER"},
+                                {"rrule": "FREQ=SECONDLY"}, {"starts_at": "garbage"},
+                                {"exdates": "[{"}), start=1):
+        _insert(home, "sessions", {"uid": f"u{n}", "starts_at": "2026-01-05T10:00:00+00:00",
+                                   "starts_utc": "2026-01-05T10:00:00Z", "source": "typed",
+                                   **broken})
+    _insert(home, "entries", {"kind": "reflection", "text": "x", "source": "typed",
+                              "created_at": "garbage", "created_utc": "2999-99-99T99:99:99Z"})
+    _insert(home, "deliveries", {"schedule": "old", "due_at": "2026-01-05T10:00:00+00:00",
+                                 "due_utc": "2026-01-05T10:00:00Z", "status": "snoozed",
+                                 "snoozed_until": "soon"})
+    deliverer.tick(datetime.now().astimezone())
+    assert len(backend.sent) == 1 and status_of(home, "now") == "notified"
+    deliverer.store.close()
+
+
+class ExplodingBackend(RecordingBackend):
+    """A notification service whose library fails in a way nobody planned for."""
+
+    def send(self, notice: Any) -> int:
+        raise RuntimeError(f"unplanned failure quoting {CANARY}")
+
+
+CANARY = "zebra-lantern-7731"
+
+
+def test_the_daemon_survives_any_exception_in_a_wake_and_keeps_words_out_of_the_log(
+        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from companion.clock import SystemClock
+    from companion.daemon import RETRY_SECONDS, Daemon, SystemdNotifier
+    from companion.zones import system_zone
+
+    caplog.set_level(logging.INFO, logger="companion")
+    deliverer = make_deliverer(home, ExplodingBackend())
+    daemon = Daemon(deliverer, config_file=home / "config.toml", clock=SystemClock(),
+                    zone=system_zone(), notifier=SystemdNotifier({}))
+    now = datetime.now().astimezone()
+    try:
+        assert daemon._pass(now) == now + timedelta(seconds=RETRY_SECONDS)
+        deliverer.backend = RecordingBackend()  # the service works again: the loop goes on
+        later = now + timedelta(seconds=RETRY_SECONDS)
+        assert daemon._pass(later) > later
+    finally:
+        deliverer.store.close()
+    assert caplog.text.count("unexpected RuntimeError") == 1 and CANARY not in caplog.text
+    assert status_of(home, "now") == "due"  # still waiting for `companion checkin`

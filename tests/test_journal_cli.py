@@ -139,3 +139,15 @@ def test_pattern_list_shows_a_readable_local_time(cli, home: Path) -> None:
     when = datetime.fromisoformat(noticed["created_at"]).astimezone()
     assert f"{when:%a %d %b %Y, %H:%M}" in out
     assert "T" not in out.splitlines()[1].split("mind reading")[1]  # no raw ISO time
+
+
+def test_notes_can_come_from_standard_input(cli) -> None:
+    """`--note -` reads the note from stdin, so its words never have to be in argv."""
+    cli("moment", "--intensity", "4", "--note", "-", input="a long, private note\n")
+    cli("skill", "walk", "--note", "-", input="it helped a bit\n")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--note", "-", input="caught it early\n")
+    tables = json.loads(cli("export").stdout)["tables"]
+    assert tables["moments"][0]["note"] == "a long, private note"
+    assert tables["skill_uses"][0]["note"] == "it helped a bit"
+    assert tables["pattern_notices"][0]["note"] == "caught it early"

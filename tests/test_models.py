@@ -262,6 +262,30 @@ def test_unsafe_zips_are_refused_before_anything_is_unpacked(
     assert not (home / "evil.txt").exists() and not (home / "models" / "evil.txt").exists()
     assert not Path("/tmp/evil-abs.txt").exists()
     assert [p.name for p in (home / "models").iterdir() if p.name.startswith(".unpack")] == []
+    assert list((home / "models" / ".downloads").iterdir()) == []  # no .part left behind
+
+
+def bomb_zip(*, entries: int = 0, zeros: int = 0) -> bytes:
+    """A model zip plus a file of `zeros` zero bytes (deflated) or `entries` tiny files."""
+    buf = io.BytesIO(model_zip())
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        if zeros:
+            zf.writestr("vosk-model-test-0.1/graph/padding.bin", bytes(zeros))
+        for i in range(entries):
+            zf.writestr(f"vosk-model-test-0.1/x/{i}", b"")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("bomb", [{"zeros": 300 * 1024**2}, {"entries": 10_001}],
+                         ids=["300 MB of zeros", "10,001 files"])
+def test_a_zip_that_unpacks_to_far_more_than_a_model_is_refused(cli, tmp_path: Path, home: Path,
+                                                                 bomb: dict[str, int]) -> None:
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(bomb_zip(**bomb))
+    result = cli("model", "add", str(path), ok=False)
+    assert result.exit_code == 1 and "far more than a speech model" in result.stderr
+    assert not (home / "models" / "bomb").exists()
+    assert [p.name for p in (home / "models").iterdir() if p.name.startswith(".unpack")] == []
 
 
 def test_a_model_without_a_checksum_is_not_downloaded_without_one(cli, home: Path) -> None:

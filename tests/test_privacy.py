@@ -150,6 +150,20 @@ def test_daemon_on_a_real_bus_opens_no_inet_socket(home: Path, bus: str,  # noqa
     assert seen(record) == ""
 
 
+def test_transcribe_opens_no_inet_socket_not_even_an_ipv6_probe(
+        home: Path, tmp_path: Path, net_audit: tuple[dict[str, str], Path]) -> None:
+    """vosk imports urllib3, whose import binds an AF_INET6 socket to ::1 unless kept from it."""
+    from speech_fixtures import KO_SENTENCE, ko_model_path, speak_ko
+
+    extra, record = net_audit
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
+    wav = speak_ko(KO_SENTENCE, tmp_path / "spoken.wav")
+    env = {**os.environ, "COMPANION_HOME": str(home), **extra}
+    assert companion("transcribe", str(wav), env=env).stdout.strip()
+    assert seen(record) == ""
+
+
 # ---------------------------------------------------------------- nothing in logs
 def use_everything(env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
     """Save the canary every way there is, each command with --debug."""

@@ -188,3 +188,73 @@ def test_cli_add_echoes_the_repeat_as_it_was_meant(cli, every: str,  # type: ign
                                                    said: str) -> None:
     out = cli("session", "add", "tomorrow 15:00", "--every", every).stdout
     assert out.rstrip().endswith(f", {said}.")
+
+
+# ---------------------------------------------------------------- bounded recurrence (issue 15)
+def _calendar(tmp_path: Path, *events: str) -> Path:
+    body = "".join(f"BEGIN:VEVENT\r\nUID:e{i}@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                   f"SUMMARY:Session {i}\r\n{event}\r\nEND:VEVENT\r\n"
+                   for i, event in enumerate(events))
+    path = tmp_path / "calendar.ics"
+    path.write_text(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}"
+                    "END:VCALENDAR\r\n")
+    return path
+
+
+@pytest.mark.parametrize("rule", [
+    "DTSTART;TZID=America/New_York:19950106T170000\r\nRRULE:FREQ=DAILY;INTERVAL=3",
+    "DTSTART;TZID=America/New_York:20010102T090000\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+    "DTSTART:20050315T150000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=2WE",
+    "DTSTART;TZID=America/New_York:20010310T100000\r\nRRULE:FREQ=MONTHLY;INTERVAL=5",
+    "DTSTART;VALUE=DATE:19980303\r\nRRULE:FREQ=YEARLY",
+    "DTSTART;TZID=America/New_York:20260101T080000\r\nRRULE:FREQ=HOURLY;INTERVAL=7",
+    "DTSTART;TZID=America/New_York:20251220T170000\r\nRRULE:FREQ=DAILY;COUNT=70",
+    "DTSTART;TZID=America/New_York:20100105T170000\r\nRRULE:FREQ=WEEKLY;UNTIL=20260315T000000Z",
+])
+def test_series_begun_long_ago_give_the_same_dates_as_the_calendar_library(
+        store: Store, tmp_path: Path, rule: str) -> None:
+    """Series are jumped forward to the window, not walked from their first date; the
+    dates they give are still exactly those recurring-ical-events finds."""
+    path = _calendar(tmp_path, rule)
+    sessions.import_calendar(store, path, now=NOW)
+    start, end = NOW - timedelta(days=20), NOW + timedelta(days=45)
+    got = [o.starts for o in sessions.occurrences(store, start, end)]
+    expected = [datetime.combine(d, datetime.min.time(), tzinfo=NY)
+                if not isinstance(d, datetime) else d
+                for d in _library_expansion(path, start, end, "session")]
+    assert got == [d for d in expected if start <= d < end]
+    assert got
+
+
+def test_a_rule_that_repeats_every_second_forever_is_bounded(store: Store,
+                                                              tmp_path: Path) -> None:
+    from companion import recurrence
+
+    path = _calendar(tmp_path, "DTSTART:20240101T150000Z\r\nRRULE:FREQ=SECONDLY",
+                     "DTSTART:20250101T150000Z\r\nRRULE:FREQ=MINUTELY",
+                     "DTSTART;TZID=America/New_York:20260225T170000\r\nRRULE:FREQ=WEEKLY")
+    sessions.import_calendar(store, path, now=NOW)
+    found = sessions.occurrences(store, NOW - timedelta(days=90), NOW + sessions.YEAR)
+    by_series = {o.session_id: 0 for o in found}
+    for occ in found:
+        by_series[occ.session_id] += 1
+    assert len(found) <= sessions.MAX_OCCURRENCES
+    assert max(by_series.values()) <= recurrence.MAX_PER_SERIES
+    upcoming = sessions.next_session(store, NOW)
+    assert upcoming is not None and upcoming.starts - NOW <= timedelta(seconds=1)
+    last = sessions.last_session(store, NOW)
+    assert last is not None and NOW - last.starts <= timedelta(seconds=1)
+
+
+def test_a_step_past_the_year_9999_ends_the_series(store: Store, tmp_path: Path) -> None:
+    path = _calendar(tmp_path, "DTSTART:20260224T170000Z\r\nRRULE:FREQ=DAILY;INTERVAL=2000000000",
+                     "DTSTART:20260225T170000Z\r\nRRULE:FREQ=YEARLY;INTERVAL=9000")
+    sessions.import_calendar(store, path, now=NOW)
+    found = sessions.occurrences(store, NOW, NOW + sessions.YEAR)
+    assert [o.starts.day for o in found] == [24, 25]
+
+
+def test_every_is_at_most_a_year() -> None:
+    assert sessions.parse_every("52 weeks") == 364
+    with pytest.raises(InputError, match="at most a year"):
+        sessions.parse_every("99999999999 days")

@@ -297,8 +297,10 @@ def install(paths: Paths, name: str, *, sha256: str | None = None, url: str | No
     download(source_url or "", part, progress=progress,
              again=f"`companion model install {name}`")
     verify_sha256(part, expected)
-    model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
-    part.unlink(missing_ok=True)
+    try:
+        model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
+    finally:  # unpacked, or refused: the download is of no more use either way
+        part.unlink(missing_ok=True)
     model.source, model.url, model.sha256 = "downloaded", source_url, expected
     model.description = entry.description if entry else ""
     return _remember(paths, model)
@@ -379,9 +381,27 @@ def verify_sha256(file: Path, expected: str) -> None:
 
 
 # ---------------------------------------------------------------- unpacking safely
+# A zip bomb is refused before a byte is unpacked. The largest Vosk models unpack to a few
+# GB from a zip about two thirds that size; their ratio is near 1.5, and never 20.
+MAX_ENTRIES = 10_000
+MAX_UNPACKED_BYTES = 16 * 1024**3
+MAX_RATIO = 20  # unpacked size / packed size, for archives that unpack past RATIO_FLOOR
+RATIO_FLOOR = 16 * 1024**2
+
+
 def check_zip(archive: zipfile.ZipFile) -> None:
-    """Refuses entries that would land outside the folder: absolute paths, '..', links."""
-    for info in archive.infolist():
+    """Refuses entries that would land outside the folder (absolute paths, '..', links),
+    and archives that would unpack to far more than a model (sizes are those the zip
+    declares; zipfile never writes more than that, and fails on a lying CRC)."""
+    infos = archive.infolist()
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if len(infos) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES or (
+            unpacked > RATIO_FLOOR and unpacked / packed > MAX_RATIO):
+        raise InputError(f"the zip would unpack to {unpacked / 1e6:,.0f} MB in {len(infos):,} "
+                         f"files from {packed / 1e6:,.1f} MB, far more than a speech model; "
+                         "it was not unpacked")
+    for info in infos:
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:

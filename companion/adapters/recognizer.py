@@ -7,9 +7,11 @@ long-lived one keeps growing. Vosk is imported only when a model is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,23 @@ VOICE_PEAK = 500  # a chunk louder than this counts as someone speaking
 START_TIMEOUT_SECONDS = 10.0  # live: how long to wait for the first words
 
 
+@contextlib.contextmanager
+def _no_ipv6_probe() -> Iterator[None]:
+    """While vosk is imported, urllib3 (which vosk imports for its model downloads, never
+    used here) is kept from opening an IPv6 socket bound to ::1 to see whether IPv6 works:
+    its probe runs only when `socket.has_ipv6` says the build supports IPv6."""
+    had = socket.has_ipv6
+    socket.has_ipv6 = False
+    try:
+        yield
+    finally:
+        socket.has_ipv6 = had
+
+
 def _vosk() -> Any:
     try:
-        import vosk
+        with _no_ipv6_probe():
+            import vosk
     except (ImportError, OSError) as exc:
         raise MissingPartError(
             f"the speech recogniser (the Python package vosk) cannot be loaded ({exc}); "

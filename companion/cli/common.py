@@ -68,10 +68,16 @@ def _joined(ctx: click.Context, param: click.Parameter, words: tuple[str, ...]) 
 
 
 def read_text_arg(text: str | None, *, what: str) -> str:
-    """TEXT, or '-' for standard input."""
+    """TEXT, or '-' for standard input (which must be UTF-8: nothing is guessed or replaced)."""
     if text == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            from ..errors import InputError
+
+            raise InputError(f"the {what} on standard input is not UTF-8 text, and companion "
+                             "will not guess at your words. Nothing was saved.") from None
         return text.rstrip("\r\n")
     if text is None:
         raise click.UsageError(f"give the {what} as an argument, or '-' to read it from stdin.")

@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from ..app import App
+from ..vocab import PENDING
 from .common import emit, json_option, pass_app, print_json, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
+_PENDING_RE = re.compile(rf"^{PENDING}:(\S+)$")
 
 
 @click.command()
@@ -64,7 +66,7 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
     from ..transfer import import_file
     from ..wording import plural
 
-    counts = import_file(app.store, file, now=app.clock.now())
+    counts = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir)
     total = sum(counts.values())
     emit(counts, as_json, lambda: click.echo(
         f"Imported {plural(total, 'record')}." if total
@@ -82,14 +84,18 @@ def forget(app: App, record_id: str | None, everything: bool, yes: bool,
     """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
 
     The text is removed from every file companion keeps (database, its journal files and
-    the search index). Backups you made earlier are listed so you can remove them too.
+    the search index). Backups and copies you made earlier are listed so you can remove
+    them too, and so are words still waiting to be saved (`forget pending:NAME` deletes one).
     """
-    from ..privacy import forget_everything, forget_record
+    from ..privacy import forget_everything, forget_pending, forget_record
 
+    pending = _PENDING_RE.match((record_id or "").strip())
     if everything:
         if not yes:
             raise click.UsageError("`forget --all` deletes everything; add --yes to confirm.")
         report = forget_everything(app.store, app.paths)
+    elif pending:
+        report = forget_pending(app.paths, pending.group(1))
     else:
         kind, number = _parse_ref(record_id)
         report = forget_record(app.store, app.paths, kind, number)
@@ -99,16 +105,24 @@ def forget(app: App, record_id: str | None, everything: bool, yes: bool,
 def _parse_ref(text: str | None) -> tuple[str, int]:
     m = _ID_RE.match((text or "").strip())
     if not m:
-        raise click.UsageError("give an ID such as 12 or moment:3 (or --all --yes).")
+        raise click.UsageError("give an ID such as 12, moment:3 or pending:NAME "
+                               "(or --all --yes).")
     return m.group(1) or "entry", int(m.group(2))
 
 
 def _print_forgotten(report: dict[str, Any]) -> None:
     click.echo(f"Deleted {report['deleted']}. It is gone from companion's files.")
-    if report["backups"]:
-        click.echo("Backups made before still hold it; remove them if you want it gone there too:")
-        for path in report["backups"]:
-            click.echo(f"  {path}")
+    for key, intro in (
+            ("backups", "Backups made before still hold it; remove them if you want it gone "
+                        "there too:"),
+            ("copies", "Copies taken out before (in the exports folder) may hold it too; "
+                       "remove them if you want it gone there as well:"),
+            ("pending", "Words set aside while the database was busy are still waiting to be "
+                        "saved; `companion forget pending:NAME` deletes one:")):
+        if report[key]:
+            click.echo(intro)
+            for item in report[key]:
+                click.echo(f"  {item}")
 
 
 @click.command()

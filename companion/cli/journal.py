@@ -133,10 +133,18 @@ def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
     emit(row, as_json, lambda: click.echo(message))
 
 
+note_option = click.option("--note", help="A few words about it ('-' reads standard input).")
+
+
+def _note(note: str | None) -> str | None:
+    """--note TEXT, or '-' for standard input."""
+    return read_text_arg(note, what="note") if note == "-" else note
+
+
 @click.command()
 @words_argument("name", required=True)
 @click.option("--helped", type=click.IntRange(0, 10), help="How much it helped, 0 to 10.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def skill(app: App, name: str, helped: int | None, note: str | None,
@@ -144,7 +152,7 @@ def skill(app: App, name: str, helped: int | None, note: str | None,
     """Log one use of a coping skill (box breathing, a walk, grounding...)."""
     from .. import journal
 
-    use = journal.add_skill_use(app, name, helped=helped, note=note)
+    use = journal.add_skill_use(app, name, helped=helped, note=_note(note))
     saved(f"a use of {name!r}", use, as_json, ref=f"skill:{use['id']}")
 
 
@@ -152,7 +160,7 @@ def skill(app: App, name: str, helped: int | None, note: str | None,
 @click.option("--intensity", type=click.IntRange(0, 10), help="How strong it was, 0 to 10.")
 @click.option("--steady-after", help="How long until you felt steady: 20m, 1h30m, 90.")
 @click.option("--skill", "skill_name", help="A skill you used.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @click.pass_context
 def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
@@ -168,7 +176,7 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
     app: App = ctx.obj
     from .. import journal
 
-    row = journal.add_moment(app, intensity, note=note, skill=skill_name,
+    row = journal.add_moment(app, intensity, note=_note(note), skill=skill_name,
                              steady_minutes=minutes)
     saved("the tough moment", row, as_json, ref=f"moment:{row['id']}")
     if minutes is None:
@@ -219,7 +227,7 @@ def pattern_add(app: App, name: str, as_json: bool) -> None:
 @pattern.command("noticed")
 @words_argument("name", required=True)
 @click.option("--responded", is_flag=True, help="You responded instead of reacting.")
-@click.option("--note", help="A few words about it.")
+@note_option
 @json_option
 @pass_app
 def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
@@ -227,7 +235,7 @@ def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
     """Record that you caught a pattern (noticing it is the skill)."""
     from .. import journal
 
-    row = journal.notice_pattern(app, name, responded=responded, note=note)
+    row = journal.notice_pattern(app, name, responded=responded, note=_note(note))
     emit(row, as_json, lambda: click.echo(
         f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")))
 
