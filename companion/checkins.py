@@ -317,17 +317,22 @@ WENT_BY: dict[str, str] = {
 
 
 def notice_text(kind: str, prompt: str, *, went_by: Sequence[str] = (),
-                command_hint: bool = False) -> tuple[str, str]:
+                command_hint: bool = False, listening: bool = False) -> tuple[str, str]:
     """Title and body of a check-in notification (never anything the user wrote).
 
     `went_by`: the kinds one catch-up notification stands for (more than one), named in
-    it; the other kinds among them are still waiting to be answered.
+    it; the other kinds among them are still waiting to be answered. `command_hint`:
+    there is no Write button, so the command is named. `listening`: the microphone is
+    already open for the answer ("auto" voice check-ins).
     """
     title = TITLES.get(kind, TITLES[CheckinKind.CHECKIN])
     body = prompt
     if len(went_by) > 1:
         title, body = _catch_up_text(kind, prompt, went_by)
-    if command_hint and "companion checkin" not in body:
+    if listening:
+        instead = "run: companion checkin" if command_hint else "press Write."
+        body += f"\n\n{LISTENING}\nTo type it instead, {instead}"
+    elif command_hint and "companion checkin" not in body:
         body += "\n\nTo answer, run: companion checkin"
     if kind in LOOK_BACK:
         body += f"\n\n{LOOK_BACK[kind]}"
@@ -348,6 +353,8 @@ def _catch_up_text(kind: str, prompt: str, went_by: Sequence[str]) -> tuple[str,
                  "answers them one at a time.")
     return title, body
 
+
+LISTENING = "Listening now: say your answer, and pause when you're done."
 
 # What the weekly review and the session reminder point to.
 LOOK_BACK: dict[str, str] = {

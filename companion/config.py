@@ -10,6 +10,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
@@ -175,6 +176,17 @@ def _text_list(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _pattern_list(value: Any) -> tuple[str, ...]:
+    """[safety] extra_phrases: texts in the notation of config/crisis.toml."""
+    phrases = _text_list(value)
+    for phrase in phrases:
+        try:
+            pattern_regex(phrase)
+        except PatternError as exc:
+            raise _Bad(f"{exc} (see the notation at the top of crisis.toml)") from exc
+    return phrases
+
+
 def parse_days(value: Any) -> tuple[str, ...]:
     """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
     if isinstance(value, str):
@@ -245,7 +257,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "safety": {
         "region": _text(choices=("US", "CA", "UK", "IE", "AU", "other")),
-        "extra_phrases": _text_list,
+        "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
     "storage": {

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -64,6 +64,14 @@ class SpeakHook(Protocol):
 
     def auto(self, row: Row) -> None:
         """A check-in fired in "auto" mode: listen if voice can work."""
+        ...
+
+    def will_listen(self) -> bool:
+        """Whether a check-in firing now is listened to at once (so its notice says so)."""
+        ...
+
+    def stop_listening(self, delivery_id: int) -> None:
+        """Write, Snooze or Skip was pressed: stop listening to that check-in, keep nothing."""
         ...
 
     def close(self, timeout: float = 1.0) -> None:
@@ -217,6 +225,8 @@ class Deliverer:
     # delivery id -> the kinds its notice names (a catch-up), to try showing it again
     unshown: dict[int, tuple[str, ...]] = field(default_factory=dict)
     unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    # the latest shown only in the log (and the kinds its notice named)
+    logged: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     # -------------------------------------------------------- what voice check-ins use
     @property
@@ -238,8 +248,11 @@ class Deliverer:
             return 0
 
     def show_again(self, row: Row, *, note: str, speak: bool) -> None:
-        """Show the check-in `row` again (its buttons answered here), with `note` added."""
-        nid = self.send(self.notice(row, note=note, speak=speak))
+        """Show the check-in `row` again (its buttons answered here), with `note` added; it
+        takes the place of the notification showing it (which may say it is listening)."""
+        shown = [n for n, d in self.by_notification.items() if d == int(row["id"])]
+        notice = replace(self.notice(row, note=note, speak=speak), replaces=max(shown, default=0))
+        nid = self.send(notice)
         if nid:
             self.by_notification[nid] = int(row["id"])
 
@@ -268,8 +281,7 @@ class Deliverer:
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
-            self._notify(row)
-            self._listen_if_auto(row)
+            self._show_and_listen(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
@@ -289,8 +301,25 @@ class Deliverer:
             if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
-            log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
+            log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
             self._notify(row, named=named)
+        self._show_what_only_the_log_got()
+
+    def _show_what_only_the_log_got(self) -> None:
+        """A check-in that went to the log while no notification service was there (the
+        daemon started before the desktop) is shown once one appears, if still unanswered."""
+        if not self.logged:
+            return
+        self.backend.refresh()
+        if self.backend.name == "log":
+            return
+        logged, self.logged = self.logged, {}
+        for delivery_id, named in logged.items():
+            row = self.store.delivery(delivery_id)
+            if row["status"] == Status.NOTIFIED:
+                log.info("showing check-in %s now that notifications can be shown",
+                         row["schedule"])
+                self._notify(row, named=named)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -335,8 +364,7 @@ class Deliverer:
         content.record(self.store, choice)
         keep = {int(row["id"]), *(self._keep_open(o, now) for o in kept or ())}
         self._supersede(keep)
-        self._notify(row, named=named)
-        self._listen_if_auto(row)
+        self._show_and_listen(row, named=named)
 
     def _prompt(self, occ: checkins.Occurrence) -> content.Choice:
         """The question for `occ` (the person's own prompts merged in); recorded once sent."""
@@ -360,18 +388,23 @@ class Deliverer:
             if int(old["id"]) not in keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: dict[str, Any], *, named: tuple[str, ...] = ()) -> None:
+    def _notify(self, row: dict[str, Any], *, named: tuple[str, ...] = (),
+                listening: bool = False) -> None:
+        self.backend.refresh()  # a notification service that appeared (or came back)
         try:
-            nid = self.backend.send(self.notice(row, named=named))
+            nid = self.backend.send(self.notice(row, named=named, listening=listening))
         except NotifyError as exc:
-            log.warning("check-in %s could not be shown: %s (it is still waiting for "
-                        "`companion checkin`; trying again at the next wake)",
-                        row["schedule"], exc)
+            again = int(row["id"]) in self.unshown  # said once, not at every retry
+            log.log(logging.DEBUG if again else logging.WARNING,
+                    "check-in %s could not be shown: %s (it is still waiting for "
+                    "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
             if not self.dry_run:
                 self.unshown[int(row["id"])] = named
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
+            if self.backend.name == "log":
+                self.logged = {int(row["id"]): named}
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
@@ -387,14 +420,18 @@ class Deliverer:
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
     def notice(self, row: dict[str, Any], *, named: tuple[str, ...] = (), note: str = "",
-               speak: bool = True) -> Any:
+               speak: bool = True, listening: bool = False) -> Any:
         """The notification for a check-in; `note` is added to its text. Speak is offered
-        when `speak` and voice can work (if it cannot, why is added once)."""
-        can_speak, why_not = self._voice_offer() if speak else (False, "")
+        when `speak` and voice can work (if it cannot, why is added once). `listening`: the
+        microphone opens for it right away ("auto"), so it says so and offers no Speak."""
+        offered = speak and not listening
+        can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
-                                           row.get("prompt") or "", went_by=named,
-                                           command_hint=not _has(actions, "write"))
+                                           row.get("prompt") or "",
+                                           went_by=named,
+                                           command_hint=not _has(actions, "write"),
+                                           listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -423,6 +460,8 @@ class Deliverer:
         if row["status"] in (Status.ANSWERED, Status.SKIPPED):
             return
         log.info("button %s pressed for delivery %s", action, ref)
+        if action in ("snooze", "skip", "write"):
+            self._stop_listening(int(ref))  # the person chose another way than speaking
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
@@ -437,10 +476,19 @@ class Deliverer:
         """Whether to show Speak, and (once) why voice cannot work here."""
         return self.speak.offer() if self.speak is not None else (False, "")
 
-    def _listen_if_auto(self, row: Row) -> None:
-        """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
-        if self.speak is not None and not self.dry_run:
+    def _show_and_listen(self, row: Row, *, named: tuple[str, ...] = ()) -> None:
+        """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
+        to work) it listens right away, and the notification says so instead of offering
+        Speak or the command."""
+        listening = bool(self.speak is not None and not self.dry_run
+                         and self.speak.will_listen())
+        self._notify(row, named=named, listening=listening)
+        if listening and self.speak is not None:
             self.speak.auto(row)
+
+    def _stop_listening(self, delivery_id: int) -> None:
+        if self.speak is not None:
+            self.speak.stop_listening(delivery_id)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
@@ -589,6 +637,7 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+        self.deliverer.backend.refresh()  # and a notification service started since
 
 
 def _where(exc: BaseException) -> str:
@@ -641,7 +690,7 @@ def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
 
     if dry_run:
         return notify.PrintBackend(echo)
-    return notify.choose_backend(settings.notifications.backend,
+    return notify.daemon_backend(settings.notifications.backend,
                                  timeout=settings.notifications.timeout_seconds)
 
 

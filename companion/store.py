@@ -11,7 +11,7 @@ import contextlib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -816,24 +816,27 @@ class Store:
             return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
                     for t in USER_TABLES}
 
-    def load(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    def load(self, tables: dict[str, list[dict[str, Any]]], *,
+             on_added: Callable[[str, dict[str, Any]], object] | None = None) -> dict[str, int]:
         """Insert rows from an export in one transaction; rows already here are skipped.
 
         Ids are kept where free; a clash with a different row gets a new id and the
-        references to it follow.
+        references to it follow. `on_added(table, row)` hears of every row added.
         """
         counts: dict[str, int] = {}
         remap: dict[str, dict[int, int]] = {}
         with self.writing() as db:
             for table in USER_TABLES:
                 remap[table], counts[table] = self._load_table(db, table, tables.get(table, []),
-                                                               remap)
+                                                               remap, on_added)
             for old, new in remap["entries"].items():
                 db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
         return counts
 
     def _load_table(self, db: Database, table: str, rows: list[dict[str, Any]],
-                    remap: dict[str, dict[int, int]]) -> tuple[dict[int, int], int]:
+                    remap: dict[str, dict[int, int]],
+                    on_added: Callable[[str, dict[str, Any]], object] | None = None,
+                    ) -> tuple[dict[int, int], int]:
         moved: dict[int, int] = {}
         added = 0
         for row in rows:
@@ -857,6 +860,8 @@ class Store:
             else:
                 db.table(table).insert(row)
             added += 1
+            if on_added is not None:
+                on_added(table, row)
         return moved, added
 
     # ---- progress, sessions and the brief

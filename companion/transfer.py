@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,20 @@ from .wording import duration
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+# What the person wrote themselves, in each table: the words an import checks for crisis
+# language (prompts and names are not theirs).
+WRITTEN_COLUMNS = {"entries": ("text",), "skill_uses": ("note",), "moments": ("note",),
+                   "pattern_notices": ("note",), "phrases": ("text",)}
+
+
+@dataclass
+class Imported:
+    """What an import added: counts per table, and how many of the records added use
+    crisis language (checked once, for one summary, never a notification per entry)."""
+
+    counts: dict[str, int]
+    crisis_entries: int = 0
+    written: list[str] = field(default_factory=list, repr=False)
 
 
 def export_json(store: Store, *, now: datetime) -> str:
@@ -121,18 +137,36 @@ def read_import(path: Path) -> Any:
                          "Nothing was imported.") from None
 
 
-def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path) -> dict[str, int]:
+def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
+                extra_phrases: Iterable[str] = ()) -> Imported:
     """Import everything in one transaction: all of it, or (on any problem) nothing.
 
     Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
+    The words of every record added are then checked for crisis language, once.
     """
+    from .safety import count_crisis
+
     data = read_import(path)
+    result = Imported(counts={})
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        return store.load(_check_ours(store, data, path, audio_dir=audio_dir))
-    if isinstance(data, dict) and isinstance(data.get("entries"), list):
-        return {"entries": _import_jrnl(store, data["entries"], path, now=now)}
-    raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
-                     "Nothing was imported.")
+        result.counts = store.load(_check_ours(store, data, path, audio_dir=audio_dir),
+                                   on_added=lambda table, row: _keep_written(result, table, row))
+    elif isinstance(data, dict) and isinstance(data.get("entries"), list):
+        added = _import_jrnl(store, data["entries"], path, now=now)
+        result.counts = {"entries": len(added)}
+        result.written = [draft.text for draft in added]
+    else:
+        raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
+                         "Nothing was imported.")
+    result.crisis_entries = count_crisis(result.written, extra_phrases=extra_phrases)
+    return result
+
+
+def _keep_written(result: Imported, table: str, row: dict[str, Any]) -> None:
+    words = [row.get(c) for c in WRITTEN_COLUMNS.get(table, ())]
+    text = "\n".join(w for w in words if isinstance(w, str) and w)
+    if text:
+        result.written.append(text)
 
 
 def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
@@ -169,13 +203,14 @@ def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
     return EntryDraft("reflection", text, source="import", tags=tuple(tags), when=when)
 
 
-def _import_jrnl(store: Store, items: list[Any], path: Path, *, now: datetime) -> int:
+def _import_jrnl(store: Store, items: list[Any], path: Path, *, now: datetime) -> list[Any]:
+    """Add the jrnl entries not already here; the drafts that were added."""
     drafts = [_jrnl_draft(item, i, path, now) for i, item in enumerate(items)]
     have = {(e["created_utc"], e["text"]) for e in store.entries()}
-    added = 0
+    added = []
     with store.writing():
         for draft in drafts:
             if (stamp(draft.when)[1], draft.text) not in have:
                 store.add_entry(draft)
-                added += 1
+                added.append(draft)
     return added

@@ -8,8 +8,10 @@ Vosk, sounddevice and numpy are imported only when someone speaks.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
+import select
 import signal
 import sys
 import threading
@@ -222,24 +224,61 @@ class _PartialLine:
 
 @contextlib.contextmanager
 def _stop_on_enter_or_ctrl_c(stop: threading.Event) -> Iterator[None]:
-    """Enter (on a terminal) or Ctrl-C sets `stop`: what was said so far is kept."""
+    """Enter (on a terminal) or Ctrl-C sets `stop`: what was said so far is kept.
+
+    However listening ends, the terminal is let go of on the way out, so the next line
+    typed answers the next question (keep / redo / discard), never this one.
+    """
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if sys.stdin is not None and sys.stdin.isatty():
-        threading.Thread(target=_wait_for_enter, args=(stop,), daemon=True).start()
+    reader = _EnterReader(sys.stdin.fileno(), stop) if _on_terminal(sys.stdin) else None
     try:
         yield
     finally:
         stop.set()
+        if reader is not None:
+            reader.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
 
-def _wait_for_enter(stop: threading.Event) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stdin.readline()
-    stop.set()
+def _on_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):  # closed or detached
+        return False
+
+
+class _EnterReader:
+    """Sets `stop` when a line (Enter) arrives on the terminal `fd`, until closed.
+
+    It waits in select() on the terminal and on a pipe of its own; `close()` writes to
+    the pipe, so the wait ends at once and no thread is left blocked in a read of the
+    terminal to swallow the answer to the question that follows listening.
+    """
+
+    def __init__(self, fd: int, stop: threading.Event) -> None:
+        self._fd = fd
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, args=(stop,), name="enter-to-stop",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            ready = select.select([self._fd, self._wake_r], [], [])[0]
+            if self._fd in ready:
+                os.read(self._fd, 4096)  # the line that ends with this Enter (or Ctrl-D)
+                stop.set()
+        except (OSError, ValueError):  # the terminal went away: Ctrl-C still stops
+            return
+
+    def close(self) -> None:
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
 
 # ---------------------------------------------------------------- doctor

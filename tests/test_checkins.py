@@ -61,6 +61,9 @@ class RecordingBackend:
     def listen(self, on_action: Any) -> None:
         return None
 
+    def refresh(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 

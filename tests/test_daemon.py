@@ -27,13 +27,14 @@ needs_dbus = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="dbus-daemon is not installed (apt install dbus)")
 
 
-def write_config(home: Path, *, extra: str = "") -> None:
-    """One check-in due this very minute, no quiet hours; watching since an hour ago."""
+def write_config(home: Path, *, extra: str = "", at: datetime | None = None) -> None:
+    """One check-in due this very minute (or `at`), no quiet hours; watching since an
+    hour ago."""
     home.mkdir(parents=True, exist_ok=True)
     now = datetime.now().astimezone()
     (home / "config.toml").write_text(
         "[checkins]\nquiet_start = \"\"\nquiet_end = \"\"\nskip_if_wrote_within_minutes = 0\n"
-        f"{extra}\n[[checkins.schedule]]\nname = \"now\"\ntime = \"{now:%H:%M}\"\n"
+        f"{extra}\n[[checkins.schedule]]\nname = \"now\"\ntime = \"{at or now:%H:%M}\"\n"
         "days = \"daily\"\n", encoding="utf-8")
     since = (now - timedelta(hours=1)).isoformat(timespec="seconds")
     (home / "daemon-since").write_text(since, encoding="utf-8")
@@ -159,6 +160,57 @@ def test_hanging_server_costs_the_timeout_and_run_goes_on(home: Path, bus: str,
         proc.terminate()
     assert done.returncode == 0, done.stderr
     assert "did not answer" in log_text(home)
+
+
+def minute_ahead() -> datetime:
+    """The next minute that leaves at least 10 s to set things up before it."""
+    now = datetime.now().astimezone()
+    return (now + timedelta(seconds=70 if now.second > 50 else 60)).replace(second=0,
+                                                                           microsecond=0)
+
+
+@needs_dbus
+@pytest.mark.slow
+def test_a_notification_service_started_after_the_daemon_shows_the_next_check_in(
+        home: Path, bus: str, tmp_path: Path) -> None:
+    write_config(home, at=minute_ahead())
+    record = tmp_path / "calls.jsonl"
+    proc = start_daemon(env_for(home, bus))
+    server = None
+    try:
+        wait_for(lambda: "companion is running" in log_text(home), "the start")
+        time.sleep(3)  # the desktop's notification service comes up a little later
+        server = start_server(bus, record)
+        (call,) = wait_for(lambda: calls(record), "the check-in", limit=100)
+    finally:
+        code = stop(proc)
+        if server is not None:
+            server.terminate()
+    assert code == 0
+    assert call["actions"][1::2] == ["Snooze", "Skip"]  # through D-Bus, with its buttons
+    assert deliveries(home)[0]["status"] == "notified"
+    assert "writing them to the log only" in log_text(home)  # how it started
+
+
+@needs_dbus
+def test_sighup_finds_the_notification_service_and_shows_what_only_the_log_got(
+        home: Path, bus: str, tmp_path: Path) -> None:
+    write_config(home)
+    record = tmp_path / "calls.jsonl"
+    proc = start_daemon(env_for(home, bus))
+    server = None
+    try:
+        wait_for(lambda: "(delivery 1, log)" in log_text(home), "the check-in in the log")
+        server = start_server(bus, record)
+        proc.send_signal(signal.SIGHUP)
+        (call,) = wait_for(lambda: calls(record), "the check-in shown")
+    finally:
+        code = stop(proc)
+        if server is not None:
+            server.terminate()
+    assert code == 0 and call["summary"] == "Time for a short check-in"
+    assert "notification service is on the session bus now" in log_text(home)
+    assert [d["status"] for d in deliveries(home)] == ["notified"]
 
 
 def test_no_dbus_at_all_falls_back_to_the_log(home: Path, tmp_path: Path) -> None:

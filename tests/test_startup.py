@@ -11,6 +11,12 @@ def test_the_store_does_not_load_numpy() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_spoken_journaling_asks_its_questions_through_callables_not_click() -> None:
+    code = "import sys, companion.voice; print('click' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_importing_the_cli_loads_no_heavy_module() -> None:
     code = ("import sys, json, companion.cli; "
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")

@@ -63,14 +63,20 @@ def export_cmd(app: App, fmt: str, output: Path | None) -> None:
 @pass_app
 def import_cmd(app: App, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
+    from ..safety import import_summary, safety_options
     from ..transfer import import_file
     from ..wording import plural
 
-    counts = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir)
-    total = sum(counts.values())
-    emit(counts, as_json, lambda: click.echo(
+    region, extra = safety_options(app)
+    result = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir,
+                         extra_phrases=extra)
+    total = sum(result.counts.values())
+    emit(result.counts, as_json, lambda: click.echo(
         f"Imported {plural(total, 'record')}." if total
         else "Nothing new to import: all of it is here."))
+    summary = import_summary(result.crisis_entries, region=region)
+    if summary is not None:  # once for the whole import, never a notice per old entry
+        click.echo(summary.as_line(), err=True)
 
 
 @click.command()
