@@ -8,6 +8,8 @@ soundfile when it is installed, or the `sox` program.
 numpy is imported inside the functions that need it, so importing this module stays cheap.
 """
 
+# Lazy imports: numpy and soundfile (heavy), only when sound is measured or a file decoded.
+
 from __future__ import annotations
 
 import math

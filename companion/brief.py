@@ -5,6 +5,8 @@ form, see tests/brief_schema.json); `render()` turns that into Markdown, a
 self-contained HTML page (inline CSS and SVG, no scripts, no network) or JSON.
 """
 
+# Lazy imports: rich (heavy), only when the brief is shown in a terminal.
+
 from __future__ import annotations
 
 import json
@@ -14,8 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import progress
+from .brief_html import render_html
+from .brief_sections import pattern_line, sections
 from .dates import span_of, within_reach
 from .errors import InputError
+from .sessions import last_session, next_session
 from .store import Store
 from .wording import about_duration, duration, plural
 
@@ -40,8 +45,6 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
     """'last-session', '7d' / '2w', or a date ('2026-03-01') -> the brief's span ending now."""
     text = since.strip().lower()
     if text in ("last-session", "last", "session"):
-        from .sessions import last_session
-
         last = last_session(store, now)
         if last is None:
             return Span(now - timedelta(days=14), now,
@@ -85,8 +88,6 @@ def gather(store: Store, span: Span) -> progress.History:
 
 def build(store: Store, span: Span, *, now: datetime) -> Row:
     """The brief as plain data (what JSON prints and every format renders)."""
-    from .sessions import next_session
-
     upcoming = next_session(store, now)
     return compose(gather(store, span), span, now=now,
                    next_session=upcoming.as_dict() if upcoming else None)
@@ -195,70 +196,10 @@ def render(data: Row, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2)
     if fmt == "html":
-        from .brief_html import render_html
-
         return render_html(data)
     if fmt == "md":
         return render_markdown(data)
     raise InputError(f"unknown brief format {fmt!r}; use md, html or json.")
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of the brief: a heading, its lines, and what to say when it has none."""
-
-    key: str
-    title: str
-    items: list[str]
-    empty: str
-
-
-def _skill_line(skill: Row, scores: dict[str, float]) -> str:
-    helped = f", helped {skill['helped']:g}/10" if skill["helped"] is not None else ""
-    score = scores.get(skill["skill"].lower())
-    practice = f", practice score {score:.0f}" if score is not None else ""
-    return f"{skill['skill']}: used {skill['uses']}×{helped}{practice}"
-
-
-def _pattern_line(p: Row) -> str:
-    return (f"{p['pattern']}: noticed {p['noticed']}×, responded rather than reacted "
-            f"{p['responded']}×")
-
-
-def sections(data: Row) -> list[Section]:
-    """The brief's parts in page order (shared by the Markdown and HTML forms)."""
-    m = data["measures"]
-    scores = {s["skill"].lower(): s["score"] for s in m["practice"]}
-    dated = [f"{i['date']}: {i['text']}" for i in data["bring"]]
-    areas = ", ".join(f"{a} {n}" for a, n in m["wins_by_area"].items())
-    checkins = m["checkins"]
-    return [
-        Section("bring", "To bring", dated, "Nothing flagged with --bring this time."),
-        Section("different", "What felt different",
-                [f"{i['date']}: {i['text']}" for i in data["different"]],
-                "No weekly notes in this stretch."),
-        Section("skills", "Skills used", [_skill_line(s, scores) for s in m["skills"]],
-                "No skills logged in this stretch; that's fine, they are still yours."),
-        Section("moments", "Tough moments", [data["steady_sentence"]] + (
-            [f"{plural(m['harder_weeks'], 'harder week')}, marked in the line: "
-             "part of the work."]
-            if m["harder_weeks"] else []), ""),
-        Section("patterns", "Patterns caught", [_pattern_line(p) for p in m["patterns"]],
-                "No patterns noticed in this stretch."),
-        Section("wins", "Small wins",
-                ([f"By area: {areas}"] if areas else [])
-                + [f"{i['date']}: {i['text']}" for i in data["wins"]],
-                "No wins written down; small ones count too, if one comes to mind."),
-        Section("quotes", "In your own words", [f"“{q['text']}” ({q['date']})"
-                                                for q in data["quotes"]], ""),
-        Section("questions", "Questions for the session",
-                [q["text"] + ("" if q["yours"] else " (a suggestion)")
-                 for q in data["questions"]], ""),
-        Section("checkins", "Check-ins",
-                [f"{checkins['answered']} of {plural(checkins['sent'], 'check-in')} "
-                 "answered."]
-                if checkins["sent"] else [], ""),
-    ]
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -331,7 +272,7 @@ def print_stats(data: Row) -> None:
     console.print(skills if m["skills"] else "No skills logged in these weeks yet.")
     console.print(data["steady_sentence"])
     for p in m["patterns"]:
-        console.print(_pattern_line(p))
+        console.print(pattern_line(p))
 
 
 def _week_table(weeks: list[Row]) -> Any:

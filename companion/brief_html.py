@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .brief import Section, sections
+from .brief_sections import Section, sections
 from .wording import plural
 
 Row = dict[str, Any]

@@ -1,5 +1,8 @@
 """TOML configuration merged over the shipped defaults into a frozen Settings."""
 
+# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`);
+# difflib, only for a mistyped name (the App loads this module on every command).
+
 from __future__ import annotations
 
 import re
@@ -12,6 +15,7 @@ from typing import Any
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
+from .paths import ensure_dir, write_private_text
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
 from .wording import plural
@@ -308,22 +312,30 @@ def find_line(text: str, section: str, key: str | None = None,
 # ---------------------------------------------------------------- loading
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
+    text = _read_text(path)
+    return _parse_toml(text, str(path)), text
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
+        return path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except RecursionError:
         raise ConfigError("this is nested too deeply to be a configuration",
-                          file=str(path)) from None
+                          file=source) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
         line = int(m.group(1)) if m else None
-        raise ConfigError(f"this is not valid TOML: {reason}", file=str(path), line=line) from exc
+        raise ConfigError(f"this is not valid TOML: {reason}", file=source, line=line) from exc
 
 
 class _Validator:
@@ -433,6 +445,16 @@ def _check_file(path: Path) -> tuple[dict[str, Any], list[ConfigError]]:
     return validator.validate(), validator.problems
 
 
+def check_text(text: str, source: str) -> dict[str, Any]:
+    """Parse and validate configuration text (what `source` would hold); the first
+    mistake raises ConfigError."""
+    validator = _Validator(_parse_toml(text, source), text, source)
+    values = validator.validate()
+    if validator.problems:
+        raise validator.problems[0]
+    return values
+
+
 def default_config_file() -> Path:
     return pack_file("config", "default.toml")
 
@@ -515,4 +537,29 @@ def dump_settings(settings: Settings) -> str:
                 if val is not None:
                     lines.append(f"{key} = {_toml_value(val)}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- editing
+def set_value(path: Path, section: str, key: str, value: str | int | float | bool) -> None:
+    """Set `key` in `[section]` of the user's configuration file, keeping their comments,
+    the order of their keys and everything else as it was.
+
+    A file that is already broken is refused (ConfigError), never rewritten; a value the
+    schema refuses is refused the same way, and then nothing is written.
+    """
+    import tomlkit  # only when the file is edited: it costs ~30 ms, more than --help
+
+    old = _read_text(path) if path.exists() else ""
+    check_text(old, str(path))
+    try:
+        doc = tomlkit.parse(old)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"this file cannot be edited here: {exc}", file=str(path)) from exc
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    doc[section][key] = value
+    new = tomlkit.dumps(doc)
+    check_text(new, str(path))
+    ensure_dir(path.parent)
+    write_private_text(path, new)
 

@@ -13,18 +13,12 @@ when a check-in fires in "auto" mode, and its Undo button comes back here.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import queue
-import shlex
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
@@ -32,15 +26,29 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+import schedule
+
 from . import checkins, content
+from .adapters import notify
 from .adapters.notify import Backend, Notice, NotifyError
 from .app import App, LogUi
 from .clock import Clock
 from .config import Settings, load_settings
 from .errors import CompanionError, ConfigError, StoreError
-from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
+from .journal import replay_pending
+from .paths import Paths, ensure_dir, read_own_text, resolve_paths, write_private_text
+from .process import (
+    InstanceLock,
+    SystemdNotifier,
+    companion_command,
+    find_terminal,
+    open_in_terminal,
+    setup_logging,
+)
+from .sessions import occurrences
 from .store import Store, stamp
 from .vocab import OPEN_STATUSES, CheckinKind, Status
+from .voice_checkin import VoiceCheckins, undo
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -78,131 +86,13 @@ class SpeakHook(Protocol):
         """Stop listening (what was heard is still saved)."""
         ...
 Echo = Callable[[str], None]
-TERMINALS = {  # terminal: the arguments that come before the command it runs
-    "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
-    "konsole": ["-e"], "xfce4-terminal": ["-x"], "mate-terminal": ["-x"],
-    "alacritty": ["-e"], "kitty": [], "foot": [], "wezterm": ["start", "--"],
-    "xterm": ["-e"],
-}
-
-
-# ---------------------------------------------------------------- process plumbing
-def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
-    """Log to the private log file (0600) and to stderr. Never log what the user wrote."""
-    logger = logging.getLogger("companion")
-    for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
-        logger.removeHandler(handler)
-        handler.close()
-    create_private_file(log_file)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
-    if stderr:
-        handlers.append(logging.StreamHandler(sys.stderr))
-    for handler in handlers:
-        handler.setFormatter(fmt)
-        handler._companion = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
-class InstanceLock:
-    """One daemon at a time: an exclusive lock on the lock file, holding our pid."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        ensure_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            other = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise CompanionError(
-                f"companion is already running (process {other}); only one can run at a time. "
-                "`companion service status` shows it.") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)
-            self._fd = None
-
-
-def lock_holder(path: Path) -> int | None:
-    """The pid of a running daemon, or None (used by `service status` and `doctor`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        text = os.read(fd, 32).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else -1
-    finally:
-        os.close(fd)
-    return None
-
-
-class SystemdNotifier:
-    """READY=1 / WATCHDOG=1 written straight to $NOTIFY_SOCKET (no systemd library)."""
-
-    def __init__(self, env: dict[str, str] | None = None):
-        env = dict(os.environ if env is None else env)
-        self.address = env.get("NOTIFY_SOCKET", "")
-        usec = env.get("WATCHDOG_USEC", "")
-        pid = env.get("WATCHDOG_PID", "")
-        ours = not pid or pid == str(os.getpid())
-        self.watchdog_seconds = int(usec) / 1e6 if usec.isdigit() and ours else None
-
-    def send(self, state: str) -> None:
-        if not self.address:
-            return
-        target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-                sock.sendto(state.encode(), target)
-        except OSError as exc:
-            log.warning("could not tell systemd %s: %s", state, exc.strerror)
 
 
 # ---------------------------------------------------------------- the buttons
-def find_terminal(settings: Settings, env: dict[str, str] | None = None) -> list[str] | None:
-    """The command that opens a terminal running a command, or None on a headless machine."""
-    env = dict(os.environ if env is None else env)
-    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        return None
-    configured = settings.notifications.terminal.strip()
-    if configured:
-        parts = shlex.split(configured)
-        return parts if shutil.which(parts[0]) else None
-    for name, args in TERMINALS.items():
-        if shutil.which(name):
-            return [name, *args]
-    return None
-
-
-def companion_command() -> list[str]:
-    """How to run this companion again (the console script next to this Python, or -m)."""
-    script = Path(sys.executable).with_name("companion")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "companion"]
-
-
 def resolve_speak_hook(deliverer: Deliverer) -> SpeakHook | None:
     """The voice check-in for this daemon, unless voice check-ins are off (or a dry run)."""
     if deliverer.settings.voice.checkins == "off" or deliverer.dry_run:
         return None
-    from .voice_checkin import VoiceCheckins
-
     return VoiceCheckins(deliverer)
 
 
@@ -287,8 +177,6 @@ class Deliverer:
 
     def _catch_up_on_failures(self) -> None:
         if self.paths is not None and not self.dry_run:
-            from .journal import replay_pending
-
             replay_pending(self.store, self.paths)
         while self.unsaved:
             delivery_id, status, values = self.unsaved[0]
@@ -493,8 +381,6 @@ class Deliverer:
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
         check-in is shown again (or let go when a newer one has arrived)."""
-        from .voice_checkin import undo
-
         row = undo(self.store, self.paths or resolve_paths(), ref)
         if row is not None and row["status"] == Status.NOTIFIED:
             self._notify(row)
@@ -504,20 +390,8 @@ def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
     return any(key.startswith(f"{name}:") for key, _ in actions)
 
 
-def open_in_terminal(terminal: list[str], command: list[str]) -> None:
-    """Start a terminal running `command`, detached; a failure is logged, never raised."""
-    try:
-        subprocess.Popen([*terminal, *command], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    except OSError as exc:
-        log.warning("could not open a terminal (%s): %s", terminal[0], exc.strerror)
-
-
 def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
     """Start times of sessions whose reminders can matter now (series expanded)."""
-    from .sessions import occurrences
-
     start, end = checkins.session_window(settings, now)
     return [o.starts for o in occurrences(store, start, end)
             if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
@@ -642,8 +516,6 @@ class Daemon:
 
 def _where(exc: BaseException) -> str:
     """file:line where `exc` was raised (never its message)."""
-    import traceback
-
     frames = traceback.extract_tb(exc.__traceback__)
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
@@ -659,8 +531,6 @@ def build_scheduler(settings: Settings) -> Any:
     The jobs only wake the loop on time; what is due (and whether it was sent) is
     decided by `checkins.plan` and the delivery table.
     """
-    import schedule
-
     scheduler = schedule.Scheduler()
     times = {e.time for e in settings.checkins.schedule}
     if settings.sessions.prep_enabled:
@@ -677,17 +547,16 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
     """When the daemon first ran for this data (kept in a small file next to the log)."""
     marker = paths.state_dir / "daemon-since"
     try:
-        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+        return datetime.fromisoformat(read_own_text(marker).strip())
     except (OSError, ValueError):
         if not dry_run:
+            ensure_dir(marker.parent)
             write_private_text(marker, stamp(now)[0])
         return now
 
 
 def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
     """The notification backend for this run (the printer for --dry-run)."""
-    from .adapters import notify
-
     if dry_run:
         return notify.PrintBackend(echo)
     return notify.daemon_backend(settings.notifications.backend,

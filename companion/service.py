@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .daemon import companion_command, lock_holder
 from .errors import MissingPartError
-from .paths import Paths, ensure_dir, write_private_text
+from .paths import Paths, write_private_text
+from .process import companion_command, lock_holder
 from .resources import pack_file
 
 UNIT = "companion.service"
@@ -86,7 +86,9 @@ def install(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     MissingPartError says how to start the daemon by hand.
     """
     env = os.environ if env is None else env
-    path = ensure_dir(unit_dir(env)) / UNIT
+    folder = unit_dir(env)
+    folder.mkdir(parents=True, exist_ok=True)  # systemd's folder, not ours: its mode stays
+    path = folder / UNIT
     write_private_text(path, render_unit(template_text(), [*companion_command(), "run"], env))
     path.chmod(0o644)  # systemd reads units as the user; nothing private is in it
     if not user_manager_running(env):

@@ -7,6 +7,9 @@ sessions, so time zones, EXDATEs, moved occurrences and all-day events behave al
 The next and last session drive the prep and follow-up reminders and the brief's span.
 """
 
+# Lazy imports: icalendar and recurring_ical_events (heavy), only when a calendar is read
+# or a series expanded.
+
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import recurrence
+from .dates import parse_when as read_when
 from .errors import InputError, NotFoundError
 from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
@@ -68,8 +72,6 @@ def parse_when(text: str, now: datetime) -> datetime:
 
     companion.dates reads it, looking ahead; a session needs a time of day, not just a date.
     """
-    from .dates import parse_when as read_when
-
     words = " ".join(text.strip().lower().split())
     if not re.search(r"\d:\d{2}", words) and not re.fullmatch(r"\d+\s*[dwh]", words):
         raise InputError(f"{text!r} needs a time of day too, like 'tomorrow 15:00'.")

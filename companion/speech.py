@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .app import App
 from .content import Choice, choose_phrase, own_phrase_choice, record
+from .errors import CompanionError, ConfigError, MissingPartError
 from .safety import find_phrase
 
 if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
@@ -76,8 +77,6 @@ class _NoSound:
         self.reason = reason
 
     def speak(self, text: str) -> None:
-        from .errors import MissingPartError
-
         raise MissingPartError(self.reason)
 
 
@@ -85,14 +84,13 @@ def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path
            ) -> AbstractContextManager[_Speaks | None]:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
-    from .adapters.speaker import SpeakerError
-    from .errors import MissingPartError
-
     if to_file is not None or print_only or not app.settings.speech.enabled:
         return contextlib.nullcontext(None)
     try:
         return (speaker or app.speaker()).prepare()
-    except (MissingPartError, SpeakerError) as exc:
+    except CompanionError as exc:  # no sound here; a [speech] mistake is the person's to fix
+        if isinstance(exc, ConfigError):
+            raise
         return contextlib.nullcontext(_NoSound(str(exc)))
 
 
@@ -111,12 +109,11 @@ def _deliver(app: App, choice: Choice, context: str | None, *,
     record(app.store, choice)
     if utterance is None:
         return Spoken(key, text, context)
-    from .adapters.speaker import SpeakerError
-    from .errors import MissingPartError
-
     try:
         utterance.speak(text)
-    except (MissingPartError, SpeakerError) as exc:  # shown and kept; only the sound is lost
+    except CompanionError as exc:  # shown and kept; only the sound is lost
+        if isinstance(exc, ConfigError):
+            raise
         log.warning("a phrase could not be read aloud: %s", exc)
         return Spoken(key, text, context, not_played=str(exc))
     return Spoken(key, text, context, spoken=True)

@@ -5,21 +5,27 @@ is searchable) over every free-text column. Schema versions through sqlite-utils
 Migrations.
 """
 
+# Lazy imports: sqlite_utils (checked first, to say how to install it); cipher_db
+# (sqlcipher3, optional), only for an encrypted database; shutil (it pulls in bz2 and
+# lzma, ~2 ms on every save), only to tell a full disk from an I/O error.
+
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
-from .paths import create_private_file, ensure_dir, make_private
+from .paths import create_private_file, ensure_dir, make_private, own_file_exists
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
@@ -189,14 +195,19 @@ def utc_text(when: datetime) -> str:
     return stamp(when)[1]
 
 
+def damaged_message(path: Path) -> str:
+    """What to say about a database file that cannot be read as one."""
+    return (f"{path} is not a readable companion database (it may be damaged). "
+            "Nothing was changed. `companion backup` copies are in the backups folder.")
+
+
 def _explain(exc: Exception, path: Path) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return (f"the database {path} is busy: another program is holding it. "
                 "Nothing was changed; try again in a moment.")
     if "not a database" in text or "malformed" in text or "disk image" in text:
-        return (f"{path} is not a readable companion database (it may be damaged). "
-                "Nothing was changed. `companion backup` copies are in the backups folder.")
+        return damaged_message(path)
     if "full" in text:
         return "the disk is full, so nothing could be saved. Free some space and try again."
     if "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -263,18 +274,62 @@ def load_cipher() -> Any:
     return cipher_db
 
 
-def connect_file(path: Path, key: str | None, timeout: float = 10.0) -> sqlite3.Connection:
-    """A connection to a database file; with `key`, through SQLCipher, the key proven."""
+def connect_file(path: Path, key: str | None, timeout: float = 10.0, *,
+                 read_only: bool = False) -> sqlite3.Connection:
+    """A connection to a database file; with `key`, through SQLCipher, the key proven.
+
+    `read_only` opens it for reading only (a folder nobody can write: see _read_only).
+    """
+    target = _read_only_uri(path) if read_only else str(path)
     if key is None:
-        return sqlite3.connect(str(path), timeout=timeout)
+        return sqlite3.connect(target, timeout=timeout, uri=read_only)
     try:
-        return load_cipher().connect(path, key, timeout=timeout)
+        return load_cipher().connect(target, key, timeout=timeout, uri=read_only)
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
             raise
         raise WrongPassphraseError(
             f"that passphrase does not open {path} (or the file is damaged). "
             "Nothing was changed.") from exc
+
+
+def _read_only(path: Path) -> bool:
+    """Whether the database must be opened read-only: its folder (or the file) cannot be
+    written, as on a read-only disk. Then no WAL switch, no migration, no chmod."""
+    folder = path.parent
+    if not folder.is_dir():
+        return False
+    return not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for reading a database nobody can write.
+
+    A WAL database needs its -shm index to be read; on a read-only disk nobody can create
+    it. With no write-ahead log left there is nothing but the file to read, so it is opened
+    as immutable (no locks, no index); a log left behind is read through its index.
+    """
+    wal = Path(f"{path}-wal")
+    whole = not wal.exists() or wal.stat().st_size == 0
+    return f"file:{urllib.parse.quote(str(path))}?mode=ro" + ("&immutable=1" if whole else "")
+
+
+def _check_files(path: Path, *, create: bool) -> None:
+    """The database and its -wal, -shm and -journal are companion's regular files: a link or
+    a FIFO there is refused before SQLite opens (and follows, or hangs on) it."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        own_file_exists(Path(f"{path}{suffix}"))
+    if not create:
+        if not own_file_exists(path):
+            raise StoreError(f"there is no database at {path} yet, and its folder cannot be "
+                             "written. Nothing was changed.")
+        return
+    ensure_dir(path.parent)
+    if not own_file_exists(path):
+        # Only a new file is opened here: closing any handle on a file this process
+        # has open in SQLite would drop that connection's POSIX locks.
+        create_private_file(path)
+    make_private(path)
 
 
 def _pk(value: object) -> int:
@@ -310,6 +365,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._key = key
+        self.read_only = False
 
     @property
     def encrypted(self) -> bool:
@@ -322,24 +378,23 @@ class Store:
              max_text_chars: int = 5_000_000, key: str | None = None) -> Store:
         """Open (or create) the database; with `key`, an encrypted one (SQLCipher).
 
-        A wrong key fails here, as WrongPassphraseError, not on the first query.
+        A wrong key fails here, as WrongPassphraseError, not on the first query. When the
+        folder (or the file) cannot be written, the database is opened read-only: reading
+        commands work, writing ones say why they cannot.
         """
-        ensure_dir(path.parent)
+        read_only = _read_only(path)
         try:
-            if not path.exists():
-                # Only a new file is opened here: closing any handle on a file this process
-                # has open in SQLite would drop that connection's POSIX locks.
-                create_private_file(path)
-            make_private(path)
-        except OSError as exc:  # a link that loops, a folder in its place...
+            _check_files(path, create=not read_only)
+        except OSError as exc:  # a folder in its place, a file we may not open...
             raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
                              "Nothing was changed.") from exc
         with sqlite_errors(path):
-            conn = connect_file(path, key, busy_timeout)
+            conn = connect_file(path, key, busy_timeout, read_only=read_only)
             try:
                 store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock(),
                             key=key)
                 store.max_text_chars = max_text_chars
+                store.read_only = read_only
                 store._prepare()
             except BaseException:
                 conn.close()
@@ -356,11 +411,17 @@ class Store:
         conn = self.db.conn
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
+        self._refuse_newer_schema()
+        if self.read_only:
+            if migrations.pending(self.db):
+                raise StoreError(f"{self.path} needs an update by this version of companion, "
+                                 "and its folder is read-only. Nothing was changed; make the "
+                                 "folder writable and try again.")
+            return
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"the database {self.path} could not switch to WAL mode.")
         conn.execute("PRAGMA synchronous=FULL")
-        self._refuse_newer_schema()
         if migrations.pending(self.db):
             migrations.apply(self.db)
         for suffix in ("", "-wal", "-shm"):
@@ -504,8 +565,6 @@ class Store:
         local, utc = stamp(started)
         steady_at = None
         if steady_minutes is not None:
-            from datetime import timedelta
-
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
             pk = db.table("moments").insert({
@@ -805,6 +864,35 @@ class Store:
         make_private(dest)
         return dest
 
+    # ------------------------------------------------------------ sealed files
+    def seal(self, path: Path, text: str) -> None:
+        """Keep `text` in a new small database file of its own, encrypted with this
+        database's key (an entry set aside while the database is encrypted)."""
+        if self._key is None:
+            raise ValueError("only an encrypted database seals files")
+        create_private_file(path)
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                conn.execute("PRAGMA journal_mode = MEMORY")  # no -journal file beside it
+                conn.execute("CREATE TABLE sealed (text TEXT NOT NULL)")
+                conn.execute("INSERT INTO sealed (text) VALUES (?)", [text])
+                conn.commit()
+            finally:
+                conn.close()
+
+    def unseal(self, path: Path) -> str:
+        """The text a file sealed with this database's key holds (StoreError if none)."""
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                row = conn.execute("SELECT text FROM sealed").fetchone()
+            finally:
+                conn.close()
+        if row is None:
+            raise StoreError(f"{path} holds nothing.")
+        return str(row[0])
+
     def integrity(self) -> str:
         with sqlite_errors(self.path):
             return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -892,11 +980,12 @@ class Store:
         unused, checkpoint it and delete the WAL under us, and our next writes would be lost.
         """
         with sqlite_errors(self.path):
-            conn = connect_file(self.path, self._key, busy_timeout)
+            conn = connect_file(self.path, self._key, busy_timeout, read_only=self.read_only)
             try:
                 twin = Store(Database(conn, execute_plugins=False), self.path, self.clock,
                              key=self._key)
                 twin.max_text_chars = self.max_text_chars
+                twin.read_only = self.read_only
                 twin._prepare()
             except BaseException:
                 conn.close()

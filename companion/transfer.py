@@ -14,7 +14,9 @@ from typing import Any
 from . import __version__
 from .dates import localize
 from .errors import InputError
-from .store import Store, stamp
+from .safety import count_crisis
+from .schema import check_export
+from .store import EntryDraft, Store, stamp
 from .wording import duration
 
 FORMAT_NAME = "companion-export"
@@ -144,8 +146,6 @@ def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
     Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
     The words of every record added are then checked for crisis language, once.
     """
-    from .safety import count_crisis
-
     data = read_import(path)
     result = Imported(counts={})
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
@@ -172,8 +172,6 @@ def _keep_written(result: Imported, table: str, row: dict[str, Any]) -> None:
 def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
                 ) -> dict[str, list[dict[str, Any]]]:
     """A companion export's version, then every table and row (companion.schema)."""
-    from .schema import check_export
-
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError(f"{path} has no export version companion knows (\"version\" should "
@@ -185,8 +183,6 @@ def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Pa
 
 
 def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
-    from .store import EntryDraft
-
     try:
         text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
                                          str(item.get("body") or "").strip()) if p)

@@ -4,6 +4,8 @@ The service layer between the commands and the adapters (recognizer, microphone,
 models). Nothing here is stored: the caller turns a Dictation into an entry.
 Vosk, sounddevice and numpy are imported only when someone speaks.
 """
+# Lazy imports: the adapters (Vosk, sounddevice, numpy) and audio decoding load only
+# when someone speaks or a recording is read.
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from .app import App
 from .errors import CompanionError, InputError
+from .paths import ensure_dir
 
 _I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
 
@@ -149,7 +152,6 @@ def _ask(app: App, *, can_redo: bool) -> str:
 def save_audio(app: App, chunks: list[bytes]) -> Path:
     """Keep a recording as a private WAV file in the audio folder ([voice] keep_audio)."""
     from .audio import write_wav
-    from .paths import ensure_dir
 
     folder = ensure_dir(app.paths.audio_dir)
     stamp = app.clock.now().strftime("%Y%m%d-%H%M%S")

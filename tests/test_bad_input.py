@@ -140,6 +140,12 @@ CLI_CASES = [
     (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
     (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
     (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+    # outputs: only into folders that exist, never onto the live database ({home} is its folder)
+    (["export", "-o", "{home}/no/such/x.json"], 1),
+    (["brief", "-o", "{home}/no/such/x.md"], 1),
+    (["encourage", "--to-file", "{home}/no/such/x.wav"], 1),
+    (["backup", "{home}/companion.db"], 1), (["backup", "{home}/companion.db-wal"], 1),
+    (["export", "-o", "{home}/companion.db"], 1), (["brief", "-o", "{home}/companion.db-shm"], 1),
     # numbers beyond what SQLite or a date can hold
     (["forget", "99999999999999999999999"], 1), (["forget", "moment:99999999999999999999999"], 1),
     (["phrase", "remove", "99999999999999999999999"], 1),
@@ -162,7 +168,7 @@ CLI_CASES = [
 def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     before = digest(home)
-    check(companion(home, *args), code)
+    check(companion(home, *[a.replace("{home}", str(home)) for a in args]), code)
     assert digest(home) == before
 
 

@@ -1,8 +1,9 @@
+import stat
 from pathlib import Path
 
 import pytest
 
-from companion.config import dump_settings, load_settings, load_settings_leniently
+from companion.config import dump_settings, load_settings, load_settings_leniently, set_value
 from companion.errors import ConfigError
 
 
@@ -173,3 +174,58 @@ def test_doctor_names_the_mistake_and_the_defaults(cli, home: Path) -> None:
                if r["name"] == "config")
     assert row["status"] == "problem" and "voice.checkins" in row["detail"]
     assert "config check" in row["fix"]
+
+
+# ---------------------------------------------------------------- editing
+MINE = """# my settings, written by hand
+[speech]
+rate = 140  # slower, please
+volume = 0.5
+
+# the voice part
+[voice]
+keep_audio = true
+model = "old"   # the one I had
+checkins = "auto"
+"""
+
+
+def test_setting_a_value_keeps_comments_and_key_order(home: Path) -> None:
+    path = write(home, MINE)
+    set_value(path, "voice", "model", "ko")
+    assert path.read_text() == MINE.replace('model = "old"', 'model = "ko"')
+    assert load_settings(path).voice.model == "ko"
+
+
+def test_setting_a_value_in_a_missing_section_adds_it_at_the_end(home: Path) -> None:
+    path = write(home, "# only speech\n[speech]\nrate = 140\n")
+    set_value(path, "voice", "model", "ko")
+    text = path.read_text()
+    assert text.startswith("# only speech\n[speech]\nrate = 140\n")
+    assert text.rstrip().endswith('[voice]\nmodel = "ko"')
+    assert load_settings(path).speech.rate == 140
+
+
+def test_setting_a_value_creates_a_private_file(home: Path) -> None:
+    path = home / "config.toml"
+    set_value(path, "voice", "model", "ko")
+    assert load_settings(path).voice.model == "ko"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("text", ["[voice]\nmodel = = 1\n", "[voice]\nmodle = \"x\"\n",
+                                  "[speech]\nrate = 9999\n"])
+def test_a_broken_file_is_refused_and_never_rewritten(home: Path, text: str) -> None:
+    path = write(home, text)
+    with pytest.raises(ConfigError):
+        set_value(path, "voice", "model", "ko")
+    assert path.read_text() == text
+
+
+def test_a_value_the_schema_refuses_writes_nothing(home: Path) -> None:
+    path = write(home, MINE)
+    with pytest.raises(ConfigError) as info:
+        set_value(path, "speech", "rate", 9999)
+    assert info.value.key == "speech.rate"
+    assert path.read_text() == MINE
+    assert [p.name for p in home.iterdir()] == ["config.toml"]  # no temp file left behind

@@ -337,7 +337,7 @@ def test_service_status_when_nothing_is_installed(cli: Any, tmp_path: Path,
 def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from companion.config import load_settings
-    from companion.daemon import companion_command, find_terminal, open_in_terminal
+    from companion.process import companion_command, find_terminal, open_in_terminal
 
     bin_dir, out = tmp_path / "bin", tmp_path / "args.txt"
     bin_dir.mkdir()

@@ -178,6 +178,7 @@ def test_everything_is_private_with_umask_022(cli, home: Path) -> None:
     try:
         fill(cli)
         cli("backup")
+        cli("brief", "--format", "html")  # companion makes its exports folder
         cli("export", "-o", str(home / "exports" / "all.json"))
         held = Store.open(home / "companion.db")  # keeps -wal and -shm on disk
         held.add_entry(EntryDraft("reflection", "while the files are open"))
@@ -342,6 +343,7 @@ def test_forgetting_a_moment_forgets_the_skill_it_named(cli, home: Path) -> None
 def test_forget_lists_copies_in_the_exports_folder(cli, home: Path) -> None:
     cli("reflect", f"copied {MARKER}")
     copy = home / "exports" / "mine.json"
+    copy.parent.mkdir(mode=0o700)  # `export -o` writes only into a folder that exists
     cli("export", "-o", str(copy))
     report = json.loads(cli("forget", "1", "--json").stdout)
     assert report["copies"] == [str(copy)]

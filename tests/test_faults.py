@@ -331,7 +331,8 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
     from companion import speech
     from companion.adapters.speaker import Speaker
     from companion.clock import SystemClock
-    from companion.daemon import Daemon, SystemdNotifier
+    from companion.daemon import Daemon
+    from companion.process import SystemdNotifier
     from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")

@@ -336,10 +336,3 @@ def test_the_korean_package_model_knows_its_language(cli) -> None:
     listed = json.loads(cli("model", "list", "--json").stdout)["models"]
     assert next(m for m in listed if m["name"] == "ko")["language"] == "ko"
 
-
-def test_use_works_beside_a_mistake_elsewhere_in_the_config(cli, home: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("[speech]\nrate = 9000\n")
-    cli("model", "use", "ko")
-    text = (home / "config.toml").read_text()
-    assert 'model = "ko"' in text and "rate = 9000" in text

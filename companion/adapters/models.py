@@ -8,6 +8,8 @@ A model is a Vosk model folder. It comes from one of three places:
 The register is models.json in the models folder (0600). Nothing here loads Vosk.
 """
 
+# Lazy imports: importlib.metadata (~23 ms), only when package models are listed.
+
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, InputError, MissingPartError, NotFoundError
-from ..paths import Paths, ensure_dir, write_private_text
+from ..paths import Paths, ensure_dir, open_own, write_private_text
 from ..resources import pack_file
 
 Progress = Callable[[int, int | None], None]
@@ -355,7 +357,7 @@ def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> 
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None
     done = have if resumed else 0
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC), 0o600)
+    fd = open_own(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC))
     with os.fdopen(fd, "wb") as fh:
         while block := resp.read(_BLOCK):
             fh.write(block)
@@ -477,43 +479,6 @@ def remove(paths: Paths, name: str) -> ModelInfo:
         shutil.rmtree(model.path, ignore_errors=True)
     _save_register(paths, models)
     return model
-
-
-_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
-
-
-def set_config_model(config_file: Path, name: str) -> None:
-    """Sets [voice] model in the user's config file, keeping everything else as it was.
-
-    A mistake already in the file does not stop it; one this change would add does."""
-    from ..config import load_settings_leniently
-
-    old = config_file.read_text(encoding="utf-8") if config_file.exists() else None
-    before = {(p.key, p.reason) for p in load_settings_leniently(config_file)[1]}
-    lines = (old or "").splitlines()
-    value = f'model = "{name}"'
-    start = next((i for i, line in enumerate(lines)
-                  if (m := _HEADER.match(line)) and m.group(1).strip() == "voice"), None)
-    if start is None:
-        lines += ["", "[voice]", value]
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])),
-                   len(lines))
-        hit = next((i for i in range(start + 1, end)
-                    if re.match(r"^\s*model\s*=", lines[i])), None)
-        if hit is None:
-            lines.insert(start + 1, value)
-        else:
-            lines[hit] = value
-    ensure_dir(config_file.parent)
-    write_private_text(config_file, "\n".join(lines).lstrip("\n") + "\n")
-    added = [p for p in load_settings_leniently(config_file)[1] if (p.key, p.reason) not in before]
-    if added:
-        if old is None:
-            config_file.unlink()
-        else:
-            write_private_text(config_file, old)
-        raise added[0]
 
 
 def partial_download(paths: Paths, name: str) -> Path | None:

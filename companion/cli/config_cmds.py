@@ -1,5 +1,8 @@
 """`companion config check|path|show`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import click

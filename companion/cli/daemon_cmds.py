@@ -1,5 +1,8 @@
 """Commands for the background daemon: `run` and `service install|uninstall|status`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from typing import Any

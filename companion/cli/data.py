@@ -1,5 +1,8 @@
 """Data commands: search, export, import, forget, backup."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import re
@@ -9,6 +12,7 @@ from typing import Any
 import click
 
 from ..app import App
+from ..paths import check_output, write_private_text
 from ..vocab import PENDING
 from .common import emit, json_option, pass_app, print_json, table
 
@@ -46,9 +50,10 @@ def _print_hits(hits: list[dict[str, Any]]) -> None:
 @pass_app
 def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
-    from ..paths import write_private_text
     from ..transfer import export_text
 
+    if output is not None:
+        check_output(output, app.paths)
     text = export_text(app.store, fmt, now=app.clock.now())
     if output is None or str(output) == "-":
         click.echo(text, nl=False)

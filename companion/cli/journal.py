@@ -3,6 +3,7 @@
 The save path (companion.journal) and the store are imported inside the commands: they
 load sqlite-utils, which `companion --help` must not pay for.
 """
+# Lazy imports: the save path and the store load sqlite-utils; --help must not pay for it.
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Commands for sessions, the session brief, the week and the measures (stats)."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,6 +12,7 @@ from typing import Any
 import click
 
 from ..app import App
+from ..paths import check_output, ensure_dir, write_private_text
 from .common import emit, json_option, pass_app
 
 
@@ -149,13 +153,14 @@ def week(app: App, fmt: str, output: Path | None, open_it: bool) -> None:
 def _deliver(app: App, data: dict[str, Any], fmt: str, output: Path | None,
              open_it: bool) -> None:
     from .. import brief as briefs
-    from ..paths import ensure_dir, write_private_text
 
     text = briefs.render(data, fmt)
     if output is not None and str(output) == "-":
         click.echo(text, nl=not text.endswith("\n"))
         return
-    if output is None and (fmt == "html" or open_it):
+    if output is not None:
+        check_output(output, app.paths)
+    elif fmt == "html" or open_it:
         ensure_dir(app.paths.exports_dir)
         output = app.paths.exports_dir / f"brief-{data['span']['end'][:10]}.{fmt}"
     if output is None:

@@ -1,5 +1,8 @@
 """Speech and safety commands: encourage, friend-test, help-now, phrase remove/favourite."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import re
@@ -37,7 +40,10 @@ def encourage(app: App, context: str | None, print_only: bool, to_file: Path | N
               as_json: bool) -> None:
     """Read a kind, self-compassion phrase aloud (yours and your favourites first)."""
     from .. import speech
+    from ..paths import check_output
 
+    if to_file is not None:
+        check_output(to_file, app.paths)
     result = speech.encourage(app, context=context, print_only=print_only, to_file=to_file,
                               show=None if as_json else _show)
     if as_json:
