@@ -1,6 +1,6 @@
 """The one typed application object: paths, clock, settings, store, and the outside parts.
 
-Built in one place by the CLI (`App.for_cli`) and by the daemon, and passed in, as httpie
+Built in one place by the CLI (`App.from_environment`) and by the daemon, and passed in, as httpie
 passes its `Environment`: tests build their own with a temporary folder, a fixed clock and
 their own `Ui`. Settings and the store are opened on first use, so `companion --help` and
 `help-now` never touch the configuration or the database.

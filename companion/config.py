@@ -79,6 +79,7 @@ class SpeechSettings:
     volume: float
     after_hard_checkin: bool
     timeout_seconds: float
+    read_back_win: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class NotificationSettings:
     saved_preview: bool
     timeout_seconds: float
     terminal: str
+
+
+@dataclass(frozen=True)
+class BriefSettings:
+    show_crisis_note: bool
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class Settings:
     safety: SafetySettings
     security: SecuritySettings
     storage: StorageSettings
+    brief: BriefSettings
     source: str
     raw: dict[str, Any]
 
@@ -252,6 +259,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "volume": _number(0, 1),
         "after_hard_checkin": _bool,
         "timeout_seconds": _number(1, 600),
+        "read_back_win": _bool,
     },
     "notifications": {
         "backend": _text(choices=("auto", "dbus", "plyer", "log")),
@@ -264,6 +272,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
+    "brief": {"show_crisis_note": _bool},
     "storage": {
         "busy_timeout_seconds": _number(0, 600),
         "max_text_chars": _number(1, 50_000_000, integer=True),
@@ -503,6 +512,7 @@ def _build(merged: dict[str, Any], source: str) -> Settings:
         safety=SafetySettings(**merged["safety"]),
         security=SecuritySettings(**merged["security"]),
         storage=StorageSettings(**merged["storage"]),
+        brief=BriefSettings(**merged["brief"]),
         source=source,
         raw=merged,
     )

@@ -28,12 +28,13 @@ from typing import Any, Protocol
 
 import schedule
 
-from . import checkins, content
+from . import checkins, content, session_notes
 from .adapters import notify
 from .adapters.notify import Backend, Notice, NotifyError
 from .app import App, LogUi
 from .clock import Clock
 from .config import Settings, load_settings
+from .editing import clear_leftovers
 from .errors import CompanionError, ConfigError, StoreError
 from .journal import replay_pending
 from .paths import Paths, ensure_dir, read_own_text, resolve_paths, write_private_text
@@ -245,7 +246,7 @@ class Deliverer:
                                        "prompt": prompt}
             self._notify(preview, named=named)
             return
-        choice = self._prompt(occ)
+        choice = self._prompt_for(occ, now)
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text)
         if row is None:  # another process got there first: it is theirs to send
             return
@@ -254,14 +255,22 @@ class Deliverer:
         self._supersede(keep)
         self._show_and_listen(row, named=named)
 
-    def _prompt(self, occ: checkins.Occurrence) -> content.Choice:
-        """The question for `occ` (the person's own prompts merged in); recorded once sent."""
+    def _prompt_for(self, occ: checkins.Occurrence, now: datetime) -> content.Choice:
+        """The question for a check-in: once in the week after a therapist's note, a plain
+        check-in asks how it has gone with that; otherwise the next from the prompt pools."""
+        if occ.kind == CheckinKind.CHECKIN:
+            note = session_notes.week_prompt(self.store, now)
+            asked = note is not None and any(
+                d.get("prompt") == note.prompt
+                for d in self.store.deliveries(since=now - session_notes.PROMPT_WINDOW))
+            if note is not None and not asked:
+                return content.Choice("prompt", f"therapist:{note.entry_id}", note.prompt)
         folder = self.paths.config_dir if self.paths is not None else None
         return checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
 
     def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
         """A check-in named in a catch-up: claimed as shown, still open to answer."""
-        choice = self._prompt(occ)
+        choice = self._prompt_for(occ, now)
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text,
                                         status=Status.NOTIFIED)
         if row is None:
@@ -567,6 +576,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
                once: bool = False, dry_run: bool = False, echo: Echo = print) -> int:
     """`companion run`: one instance, logging set up, until SIGTERM (or once)."""
     setup_logging(paths.log_file)
+    clear_leftovers(paths)  # an editor's scratch copy left by a crash: overwritten, removed
     lock = InstanceLock(paths.lock_file)
     if not dry_run:
         lock.acquire()

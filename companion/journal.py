@@ -114,25 +114,26 @@ def checkin_prompt(store: Store, *, area: str | None = None,
 
 # ---- the records beside entries: the same crisis check on their words
 def add_skill_use(app: App, name: str, *, helped: int | None = None,
-                  note: str | None = None) -> Row:
+                  note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
     """One use of a coping skill."""
-    row = app.store.add_skill_use(name, helped=helped, note=note)
+    row = app.store.add_skill_use(name, helped=helped, note=note, tags=tags)
     after_words(app, _joined(name, note))
     return row
 
 
 def add_moment(app: App, intensity: int, *, note: str | None = None, skill: str | None = None,
-               steady_minutes: float | None = None) -> Row:
+               steady_minutes: float | None = None, tags: tuple[str, ...] = ()) -> Row:
     """A tough moment; a kind phrase follows an intense one."""
-    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes)
+    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes,
+                               tags=tags)
     after_words(app, _joined(skill, note), intensity=intensity)
     return row
 
 
 def notice_pattern(app: App, name: str, *, responded: bool = False,
-                   note: str | None = None) -> Row:
+                   note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
     """A time a named pattern was caught."""
-    row = app.store.notice_pattern(name, responded=responded, note=note)
+    row = app.store.notice_pattern(name, responded=responded, note=note, tags=tags)
     after_words(app, note)
     return row
 

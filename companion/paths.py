@@ -53,6 +53,11 @@ class Paths:
         return self.data_dir / "exports"
 
     @property
+    def tmp_dir(self) -> Path:
+        """Private scratch files (the text being edited): emptied after use and at start."""
+        return self.data_dir / "tmp"
+
+    @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 

@@ -20,6 +20,7 @@ log = logging.getLogger("companion.privacy")
 PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
+
 def _remove_audio(paths: Paths, files: list[str]) -> None:
     """Delete recordings that belonged to forgotten entries, only inside the audio folder."""
     for name in files:
@@ -79,7 +80,8 @@ def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
 
 def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
     _remove_audio(paths, store.forget_all())
-    for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
+    for folder in (paths.audio_dir, paths.exports_dir, paths.tmp_dir,
+                   *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
                 if item.is_file() or item.is_symlink():

@@ -260,6 +260,28 @@ def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence 
     return found[-1] if found else None
 
 
+def series(found: list[Occurrence], now: datetime, *, shown: int = 3) -> list[dict[str, Any]]:
+    """Each session once (a repeating series as one), with its next `shown` dates, how
+    many more are ahead, and its latest date before `now`: upcoming ones first."""
+    groups: dict[int, list[Occurrence]] = {}
+    for occ in found:
+        groups.setdefault(occ.session_id, []).append(occ)
+    out: list[dict[str, Any]] = []
+    for occs in groups.values():
+        ahead = [o.as_dict()["starts"] for o in occs if o.starts >= now]
+        past = [o.as_dict()["starts"] for o in occs if o.starts < now]
+        first = occs[0].as_dict()
+        out.append({key: first[key] for key in ("session_id", "uid", "title", "all_day",
+                                                 "recurring", "source")}
+                   | {"next": ahead[:shown], "more_ahead": max(0, len(ahead) - shown),
+                      "last": past[-1] if past else None})
+    upcoming = sorted((s for s in out if s["next"]),
+                      key=lambda s: datetime.fromisoformat(s["next"][0]))
+    done = sorted((s for s in out if not s["next"]),
+                  key=lambda s: datetime.fromisoformat(s["last"]), reverse=True)
+    return upcoming + done
+
+
 def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
     """A stored session row by id (NotFoundError when there is none)."""
     try:

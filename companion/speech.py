@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .app import App
+from .app import App, LogUi
 from .content import Choice, choose_phrase, own_phrase_choice, record
 from .errors import CompanionError, ConfigError, MissingPartError
 from .safety import find_phrase
+from .vocab import EntryKind
 
 if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
     from contextlib import AbstractContextManager
 
     from .adapters.speaker import Speaker
+    from .store import Store
 
 log = logging.getLogger("companion.speech")
 
@@ -47,6 +51,9 @@ HARD_WORDS = ("hard", "awful", "terrible", "horrible", "anxious", "panic*", "ove
               "exhausted", "힘들*", "불안*", "우울*")
 LOW_MOOD = 2
 HIGH_INTENSITY = 7
+WIN_USE, WIN_POOL = "win", "win-readback"  # content_uses: wins read back after a hard moment
+WIN_AGE = timedelta(days=7)
+GROWTH = "Setbacks don't erase growth."
 
 
 @dataclass(frozen=True)
@@ -165,11 +172,15 @@ def hard_context(*, mood: int | None = None, intensity: int | None = None,
 
 def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | None = None,
                       text: str | None = None, say: Say | None = None,
-                      speaker: Speaker | None = None) -> Spoken | None:
-    """Read a kind phrase after a low-mood check-in or an intense tough moment.
+                      speaker: Speaker | None = None,
+                      own_words: bool | None = None) -> Spoken | None:
+    """Read a kind phrase after a low-mood check-in or an intense tough moment, then one of
+    the person's own wins from at least a week before ([speech] read_back_win).
 
-    Only when [speech] enabled and after_hard_checkin are on. Never raises: whatever was
-    saved stays saved; a failure is logged and said once through `say` (stderr by default).
+    Only when [speech] enabled and after_hard_checkin are on. The win's words are shown
+    through `say` only when `own_words` (by default: when the Ui is not the daemon's log);
+    they are read aloud either way. Never raises: whatever was saved stays saved; a
+    failure is logged and said once through `say` (stderr by default).
     """
     say = say or app.ui.warn
     try:
@@ -179,18 +190,67 @@ def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | Non
         context = hard_context(mood=mood, intensity=intensity, text=text)
         if context is None:
             return None
-        spoken = encourage(app, context=context, show=lambda t: say(f"A kind word: {t}"),
-                           speaker=speaker)
-        if spoken.not_played:
+        spoken: Spoken | None = encourage(
+            app, context=context, show=lambda t: say(f"A kind word: {t}"), speaker=speaker)
+        if spoken is not None and spoken.not_played:
             say(f"(The phrase could not be read aloud: {_sentence(spoken.not_played)} "
                 "Your entry is saved.)")
-        return spoken
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
+        spoken = None
+    if app.settings.speech.read_back_win:
+        shown = not isinstance(app.ui, LogUi) if own_words is None else own_words
+        read_back_win(app, say=say if shown else None, speaker=speaker,
+                      speak=spoken is not None and spoken.spoken)
+    return spoken
+
+
+def past_win(store: Store, now: datetime) -> dict[str, Any] | None:
+    """One of the person's wins from at least WIN_AGE ago, each in turn before one comes
+    back (recorded as read back); None when there is none yet."""
+    wins = store.entries(until=now - WIN_AGE, kind=EntryKind.WIN)
+    if not wins:
+        return None
+    state = store.cycle_state(WIN_POOL)
+    cycle, fresh = state["cycle"], [w for w in wins if str(w["id"]) not in state["seen"]]
+    if not fresh:
+        cycle += 1
+        fresh = [w for w in wins if str(w["id"]) != state["last"]] or wins
+    chosen = random.choice(fresh)
+    store.record_use(WIN_USE, str(chosen["id"]), pool=WIN_POOL, cycle=cycle)
+    return dict(chosen)
+
+
+def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
+                  speak: bool = True) -> dict[str, Any] | None:
+    """Show (through `say`) and read aloud one of the person's older wins. Never raises."""
+    try:
+        win = past_win(app.store, app.clock.now())
+        if win is None:
+            return None
+        day = datetime.fromisoformat(win["created_at"])
+        words = " ".join(str(win["text"]).split())
+        if say is not None:
+            say(f"A win of yours, from {day:%a %d %b}: “{words}” {GROWTH}")
+        if speak:
+            (speaker or app.speaker()).speak(
+                f"On {day:%A %d %B}, you wrote down a win: {words}. {GROWTH}")
+        return win
+    except Exception as exc:  # an extra, like the phrase: never in the way of the save
+        log.warning("reading back a win failed (%s)", type(exc).__name__)
         return None
 
 
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def read_aloud(app: App, text: str, *, speaker: Speaker | None = None) -> bool:
+    """Read `text` aloud with the [speech] settings; False when speech is turned off.
+    Speaker errors reach the caller (a command says them; exit 3 for a missing part)."""
+    if not app.settings.speech.enabled:
+        return False
+    (speaker or app.speaker()).speak(text)
+    return True

@@ -26,6 +26,7 @@ from typing import Any
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
 from .paths import create_private_file, ensure_dir, make_private, own_file_exists
+from .tags import merge_tags, tags_in
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
@@ -63,6 +64,8 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "pattern_notices": ("note",),
     "phrases": ("text",),
 }
+# Tables whose rows carry tags (a JSON list in `tags`).
+TAGGED_TABLES = ("entries", "skill_uses", "moments", "pattern_notices")
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
 RECORD_TABLES: dict[str, str] = {
     Record.ENTRY: "entries",
@@ -179,7 +182,16 @@ def _m0003_content_cycles(db: Database) -> None:
     table.create_index(["pool", "cycle"])
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
+@migrations(name="0004_notes_and_tags")
+def _m0004_notes_and_tags(db: Database) -> None:
+    # A therapist's note belongs to the session it came from; every record can carry tags.
+    db.table("entries").add_column("session_id", int)
+    for table in TAGGED_TABLES[1:]:
+        db.table(table).add_column("tags", str, not_null_default="[]")
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles",
+                    "0004_notes_and_tags"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -342,9 +354,12 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     out = dict(row)
-    for key in ("tags", "words"):
-        if isinstance(out.get(key), str):
-            out[key] = json_or_text(out[key])
+    # Written out, not looped: briefs read tens of thousands of rows, most without tags.
+    tags, words = out.get("tags"), out.get("words")
+    if tags.__class__ is str:
+        out["tags"] = [] if tags == "[]" else json_or_text(tags)
+    if words.__class__ is str:
+        out["words"] = json_or_text(words)
     return out
 
 
@@ -490,7 +505,8 @@ class Store:
         record = {
             "kind": draft.kind, "area": draft.area, "text": draft.text,
             "raw_text": draft.raw_text, "source": draft.source, "prompt": draft.prompt,
-            "mood": draft.mood, "bring": int(draft.bring), "tags": json.dumps(list(draft.tags)),
+            "mood": draft.mood, "bring": int(draft.bring), "session_id": draft.session_id,
+            "tags": _tags_json(draft.tags, draft.text),
             "created_at": local, "created_utc": utc, "confidence": draft.confidence,
             "model": draft.model,
             "words": json.dumps(draft.words) if draft.words is not None else None,
@@ -518,17 +534,29 @@ class Store:
         return _row(rows[0]) or {}
 
     def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Rows of a table in time order, optionally within [since, until)."""
+             through: datetime | None = None) -> list[dict[str, Any]]:
+        """Rows of a table in time order, optionally within [since, until) or [since, through].
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
+        return self._rows(table, since=since, until=until, through=through)
+
+    def _rows(self, table: str, *, since: datetime | None = None,
+              until: datetime | None = None, through: datetime | None = None,
+              where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
         column = {"sessions": "starts_utc", "deliveries": "due_utc",
                   "content_uses": "used_utc"}.get(table, "created_utc")
         clauses, args = ([where] if where else []), list(params)
-        if since is not None:
-            clauses.append(f"{column} >= ?")
-            args.append(utc_text(since))
-        if until is not None:
-            clauses.append(f"{column} < ?")
-            args.append(utc_text(until))
+        for operator, bound in ((">=", since), ("<", until), ("<=", through)):
+            if bound is not None:
+                clauses.append(f"{column} {operator} ?")
+                args.append(utc_text(bound))
         order = "id" if table in ("patterns", "phrases") else f"{column}, id"
         with sqlite_errors(self.path):
             found = self.db.table(table).rows_where(" AND ".join(clauses) or None, args,
@@ -536,9 +564,16 @@ class Store:
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
-                kind: str | None = None) -> list[dict[str, Any]]:
+                through: datetime | None = None, kind: str | None = None
+                ) -> list[dict[str, Any]]:
+        """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
-        return self.rows("entries", since=since, until=until, where=where, params=params)
+        return self._rows("entries", since=since, until=until, through=through, where=where,
+                          params=params)
+
+    def uses(self, kind: str) -> list[dict[str, Any]]:
+        """What was shown of one kind of content ("prompt", "phrase"), in time order."""
+        return self._rows("content_uses", where="kind = ?", params=(kind,))
 
     def latest_entry_utc(self) -> str | None:
         """When the newest entry was written (rows with a damaged time are passed over)."""
@@ -549,18 +584,20 @@ class Store:
 
     # ------------------------------------------------------------ skills and moments
     def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
-                      moment_id: int | None = None, when: datetime | None = None) -> dict[str, Any]:
+                      moment_id: int | None = None, when: datetime | None = None,
+                      tags: tuple[str, ...] = ()) -> dict[str, Any]:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("skill_uses").insert({
                 "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc,
+                "tags": _tags_json(tags, note)}).last_pk
         return self.get("skill", _pk(pk))
 
     def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
-                   steady_minutes: float | None = None,
-                   when: datetime | None = None) -> dict[str, Any]:
+                   steady_minutes: float | None = None, when: datetime | None = None,
+                   tags: tuple[str, ...] = ()) -> dict[str, Any]:
         started = when or self.clock.now()
         local, utc = stamp(started)
         steady_at = None
@@ -570,17 +607,18 @@ class Store:
             pk = db.table("moments").insert({
                 "intensity": intensity, "note": note, "skill": skill, "created_at": local,
                 "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
+                "tags": _tags_json(tags, note),
             }).last_pk
             if skill:
                 db.table("skill_uses").insert({"skill": skill, "moment_id": pk, "created_at": local,
-                                         "created_utc": utc})
+                                               "created_utc": utc, "tags": _tags_json(tags)})
         return self.get("moment", _pk(pk))
 
     def moment_steady(self, moment_id: int | None = None,
                       when: datetime | None = None) -> dict[str, Any]:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
-            open_ones = self.rows("moments", where="steady_at IS NULL")
+            open_ones = self._rows("moments", where="steady_at IS NULL")
             if not open_ones:
                 raise NotFoundError("there is no tough moment waiting to be marked steady.")
             moment_id = int(open_ones[-1]["id"])
@@ -612,7 +650,8 @@ class Store:
         return rows[0] if rows else None
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
-                       when: datetime | None = None) -> dict[str, Any]:
+                       when: datetime | None = None, tags: tuple[str, ...] = ()
+                       ) -> dict[str, Any]:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
@@ -622,7 +661,7 @@ class Store:
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
                 "pattern_id": pattern["id"], "responded": int(responded), "note": note,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc, "tags": _tags_json(tags, note)}).last_pk
         return self.get("notice", _pk(pk))
 
     def patterns_with_counts(self) -> list[dict[str, Any]]:
@@ -721,7 +760,7 @@ class Store:
     def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
                    ) -> list[dict[str, Any]]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
-        return self.rows("deliveries", since=since, where=where, params=statuses)
+        return self._rows("deliveries", since=since, where=where, params=statuses)
 
     def pending_delivery(self) -> dict[str, Any] | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
@@ -754,36 +793,60 @@ class Store:
             return [self.upsert_session(s) for s in sessions]
 
     # ------------------------------------------------------------ search
-    def search(self, query: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every record whose free text holds all the words of `query` (any script, emoji too).
+    def search(self, query: str, *, limit: int | None = None,
+               tag: str | None = None) -> list[dict[str, Any]]:
+        """Every record whose free text holds all the words of `query` (any script, emoji too),
+        and, with `tag`, that carries that tag (a tag alone finds every record with it).
 
         Words of three or more characters use the trigram index; shorter ones are checked
         on the rows it finds (or on all rows when the query has only short words).
         """
         terms = [t for t in query.split() if t]
-        if not terms:
+        if not terms and not tag:
             raise InputError("the search is empty; give a word or phrase to look for.")
+        tables = [t for t in TEXT_COLUMNS if tag is None or t in TAGGED_TABLES]
         hits: list[dict[str, Any]] = []
         with sqlite_errors(self.path):
-            for table, columns in TEXT_COLUMNS.items():
-                hits += self._search_table(table, columns, terms)
+            for table in tables:
+                hits += self._search_table(table, TEXT_COLUMNS[table], terms, tag)
         hits.sort(key=lambda h: (h.get("created_utc") or "", h["id"]), reverse=True)
         return hits[:limit] if limit is not None else hits
 
-    def _search_table(self, table: str, columns: tuple[str, ...],
-                      terms: list[str]) -> list[dict[str, Any]]:
+    def _search_table(self, table: str, columns: tuple[str, ...], terms: list[str],
+                      tag: str | None) -> list[dict[str, Any]]:
         long_terms = [t for t in terms if len(t) >= 3]
-        words = " AND ".join(f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms)
+        checks = [f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms]
+        params: list[Any] = list(terms)
+        if tag is not None:
+            checks.append(f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE value = ?)")
+            params.append(tag.casefold())
+        words = " AND ".join(checks)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
             sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
                    f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
                    f"WHERE {_has_nul(columns)}) AND {words}")
-            params: list[Any] = [match, *terms]
+            params = [match, *params]
         else:
-            sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
+            sql = f"SELECT * FROM {table} WHERE {words}"
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
         return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
+
+    # ------------------------------------------------------------ editing
+    def edit_entry(self, entry_id: int, text: str, *, tags: list[str]) -> dict[str, Any]:
+        """Replace an entry's words (its time stays), and leave no trace of the old ones.
+
+        The raw transcript and the per-word data of a spoken entry held the old words too,
+        so they go; the search index follows through its triggers, then `scrub()`.
+        """
+        self.get("entry", entry_id)
+        self._check_text(text, "entry")
+        with self.writing() as db:
+            db.table("entries").update(entry_id, {
+                "text": text, "raw_text": None, "words": None,
+                "tags": json.dumps(merge_tags(tags), ensure_ascii=False)})
+        self.scrub()
+        return self.get("entry", entry_id)
 
     # ------------------------------------------------------------ forgetting
     def forget(self, kind: str, record_id: int) -> list[str]:
@@ -1034,3 +1097,9 @@ class EntryDraft:
     words: list[dict[str, Any]] | None = None
     audio_path: str | None = None
     delivery_id: int | None = None
+    session_id: int | None = None
+
+
+def _tags_json(given: tuple[str, ...] | list[str], text: str | None = None) -> str:
+    """The tags column: the tags given, then the #tags written in the text."""
+    return json.dumps(merge_tags(given, tags_in(text)), ensure_ascii=False)

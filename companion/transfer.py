@@ -53,7 +53,7 @@ def _as_text(value: object) -> str:
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
                "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
-               "prompt", "text")
+               "prompt", "tags", "text")
 
 
 def _csv_rows(store: Store) -> list[dict[str, Any]]:
@@ -64,6 +64,8 @@ def _csv_rows(store: Store) -> list[dict[str, Any]]:
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
     rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
               "text": n.get("note")} for n in store.rows("pattern_notices")]
+    for row in rows:
+        row["tags"] = " ".join(f"#{t}" for t in row.get("tags") or [])
     rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
     return rows
 
@@ -107,6 +109,8 @@ def _md_heading(row: dict[str, Any]) -> str:
         extras.append("responded")
     if row.get("bring"):
         extras.append("to bring to the next session")
+    if row.get("tags"):
+        extras.append(row["tags"])
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
 
 

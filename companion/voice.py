@@ -51,14 +51,49 @@ class Dictation:
         return data
 
 
+# A spoken question, known by its words (Vosk gives no punctuation): English question
+# words or a helping verb and a person at the start; Korean question words anywhere, or
+# a questioning ending.
+_ASKING_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which"}
+_HELPING_VERBS = {"should", "do", "does", "did", "can", "could", "would", "will", "is", "are",
+                  "am", "was", "were", "have", "has", "may", "might", "shall", "must", "isn't",
+                  "aren't", "don't", "doesn't", "didn't", "can't", "won't", "shouldn't"}
+_PERSONS = {"i", "you", "we", "they", "he", "she", "my", "someone", "anyone", "anybody",
+            "people", "everyone"}
+_THINGS = {"it", "this", "that", "there"}  # "is it...?", but "do it now."
+_KO_ASKING = ("뭐", "무엇", "무슨", "왜", "어떻게", "어떤", "언제", "어디", "누가", "누구", "어느",
+              "얼마나", "몇")
+_KO_ENDINGS = ("까", "까요", "나요", "가요", "냐", "냐고", "는지", "을지")
+
+
+def is_question(text: str) -> bool:
+    """Whether a transcript asks something ("what should I say", "should I call her",
+    "왜 그랬을까")."""
+    words = text.casefold().split()
+    if not words:
+        return False
+    first = words[0]
+    if first in _ASKING_WORDS and (len(words) < 2 or words[1] not in ("a", "an")):
+        return True
+    if first in _HELPING_VERBS and len(words) >= 2 and (
+            words[1] in _PERSONS or (words[1] in _THINGS and not first.startswith("d"))):
+        return True
+    if any(w.startswith(_KO_ASKING) for w in words[:3]) and re.search(r"[가-힣]", text):
+        return True
+    return words[-1].endswith(_KO_ENDINGS) and bool(re.search(r"[가-힣]$", words[-1]))
+
+
 def tidy(raw: str) -> str:
-    """Vosk's lower-case, unpunctuated text as a sentence: capital first letter, "I", full stop."""
+    """Vosk's lower-case, unpunctuated text as a sentence: capital first letter, "I", and a
+    question mark when the words ask something, otherwise a full stop."""
     text = " ".join(raw.split())
     if not text:
         return ""
     text = _I_WORDS.sub("I", text)
     text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?…" else text + "."
+    if text[-1] in ".!?…":
+        return text
+    return text + ("?" if is_question(text) else ".")
 
 
 # ---------------------------------------------------------------- the model

@@ -24,11 +24,12 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion.dates", "companion.config", "companion.store", "companion.cipher_db",
         "companion.crisis_match",  # a text matcher that config checks patterns with
         "companion.wording",  # counts and durations in words (plural, duration)
+        "companion.tags",  # #words in any text, read by the store
     }),
     ("adapters", {  # the outside things: sound, speech, notifications, models
         "companion.adapters", "companion.adapters.notify", "companion.adapters.speaker",
         "companion.adapters.recognizer", "companion.adapters.microphone",
-        "companion.adapters.models", "companion.audio",
+        "companion.adapters.models", "companion.audio", "companion.adapters.opener",
     }),
     ("logic", {  # what companion does, without knowing who runs it
         "companion.checkins", "companion.progress", "companion.content", "companion.safety",
@@ -36,7 +37,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion.brief_html", "companion.transfer", "companion.privacy", "companion.journal",
         "companion.speech", "companion.voice", "companion.aftercare", "companion.crypto",
         "companion.process", "companion.app", "companion.recurrence", "companion.schema",
-        "companion.pending_file",
+        "companion.pending_file", "companion.brief_text", "companion.editing",
+        "companion.session_notes",
     }),
     ("app", {  # the long-running daemon and what checks or installs it
         "companion.daemon", "companion.voice_checkin", "companion.service", "companion.doctor",

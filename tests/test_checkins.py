@@ -385,3 +385,31 @@ def test_checkins_held_by_quiet_hours_come_as_one_note(home: Path) -> None:
     assert "the follow-up after your session" in backend.sent[0][1].body
     assert sorted(r["status"] for r in store.deliveries()) == ["notified"] * 3
     store.close()
+
+
+# ---------------------------------------------------------------- the therapist's note
+def test_the_week_after_a_therapist_note_asks_about_it_once(sim_factory: Any, home: Path
+                                                             ) -> None:
+    from companion.session_notes import THERAPIST_PROMPT
+    from companion.store import EntryDraft
+    from companion.vocab import EntryKind
+
+    start = datetime(2026, 5, 4, 7, 0, tzinfo=NY)
+    sim = sim_factory(make_settings((entry("evening", "19:00"),)), start)
+    sim.store.add_entry(EntryDraft(EntryKind.THERAPIST, "try the two-minute pause",
+                                   when=start - timedelta(hours=1)))
+    sim.run_until(start + timedelta(days=3))
+    prompts = [d["prompt"] for d in sim.store.deliveries()]
+    assert prompts[0] == THERAPIST_PROMPT and prompts.count(THERAPIST_PROMPT) == 1
+    assert "two-minute" not in " ".join(n.body for _, n in sim.backend.sent)  # never quoted
+
+
+def test_clear_leftovers_wipes_an_editors_scratch_files(home: Path) -> None:
+    """What the daemon runs at start (run_daemon), and edit before it opens an editor."""
+    from companion.editing import clear_leftovers
+    from companion.paths import resolve_paths
+
+    paths = resolve_paths()
+    paths.tmp_dir.mkdir(parents=True)
+    (paths.tmp_dir / "edit-1.txt").write_text("words being edited when the power went")
+    assert clear_leftovers(paths) == 1 and not list(paths.tmp_dir.iterdir())

@@ -84,6 +84,54 @@ def test_typed_checkin_asks_its_question(cli) -> None:
     assert "Saved your check-in" in result.stdout
 
 
+@pytest.mark.parametrize(("typed", "mood"), [
+    ("a calm evening\n3\n", 3),
+    ("a calm evening\n\n", None),          # Enter skips
+    ("a calm evening\n", None),             # no more input: saved without a mood
+    ("a calm evening\nseven\n2\n", 2),      # asked again, kindly
+])
+def test_a_typed_checkin_asks_for_a_mood_after_the_text(cli, store: Store, typed: str,
+                                                         mood: int | None) -> None:
+    result = cli("checkin", input=typed)
+    if typed.count("\n") > 1:  # someone was there to be asked
+        assert "mood, 1 (very low) to 5 (very good)" in result.stderr
+    assert [(e["text"], e["mood"]) for e in store.entries()] == [("a calm evening", mood)]
+
+
+def test_a_checkin_given_as_an_option_is_not_asked_for_a_mood(cli, store: Store) -> None:
+    result = cli("checkin", "--text", "scripted")
+    assert "mood" not in result.stderr
+    assert store.entries()[0]["mood"] is None
+
+
+def test_tags_on_every_save_command(cli, store: Store) -> None:
+    cli("reflect", "Lunch with #Family, then #work-stress", "--tag", "sunday")
+    cli("checkin", "--text", "ok", "--mood", "3", "--tag", "evening")
+    cli("win", "Asked for help #work")
+    cli("skill", "grounding", "--tag", "work", "--note", "at my #desk")
+    cli("moment", "--intensity", "5", "--tag", "work")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--tag", "#work")
+    cli("session", "note", "Go slowly", "--tag", "plan")
+    cli("week", "--note", "Calmer mornings #progress")
+    assert [e["tags"] for e in store.entries()] == [
+        ["sunday", "family", "work-stress"], ["evening"], ["work"], ["plan"], ["progress"]]
+    assert store.rows("skill_uses")[0]["tags"] == ["work", "desk"]
+    assert store.rows("moments")[0]["tags"] == ["work"]
+    assert store.rows("pattern_notices")[0]["tags"] == ["work"]
+    bad = cli("win", "x", "--tag", "not a tag", ok=False)
+    assert bad.exit_code == 2 and "is not a tag" in bad.stderr
+    assert len(store.entries()) == 5
+
+
+def test_week_note_writes_the_weekly_entry(cli, store: Store) -> None:
+    out = cli("week", "--note", "-", input="I asked for help sooner.\n")
+    assert "Saved your note for the week" in out.stdout
+    [entry] = store.entries()
+    assert (entry["kind"], entry["text"]) == ("weekly", "I asked for help sooner.")
+    assert entry["prompt"] == "What felt different this week?"
+
+
 def test_skill_moment_win_pattern_flow(cli, home: Path) -> None:
     cli("skill", "box breathing", "--helped", "7", "--note", "before the call")
     cli("moment", "--intensity", "8", "--steady-after", "1h30m", "--skill", "walk")
