@@ -149,6 +149,11 @@ CHECKS: list[Callable[[Any], list[Check]]] = [
 ]
 
 
+# Parts of the machine companion can do without: missing, it still saves everything and
+# checks in through the log; doctor says how to add them ("missing", not "problem").
+OPTIONAL_PARTS = ("notifications", "speech model", "microphone", "speech", "service")
+
+
 def run_checks(app: Any) -> list[Check]:
     """Every check; one that itself fails is reported, never raised."""
     results: list[Check] = []
@@ -157,6 +162,8 @@ def run_checks(app: Any) -> list[Check]:
             found = check(app)
             for item in found:
                 item.setdefault("status", "ok" if item.get("ok") else "problem")
+                if item["status"] == "problem" and item["name"] in OPTIONAL_PARTS:
+                    item["status"] = "missing"
             results += found
         except Exception as exc:  # a broken check must not hide the others
             results.append(result(check.__name__.removeprefix("check_"), False,

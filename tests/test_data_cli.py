@@ -547,3 +547,21 @@ def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli,
                                                       "--past-days", "3660").stdout)}
     assert {1, 10, 11, 12, 14} <= listed  # the unreadable start alone cannot be placed
     cli("session", "remove", "13")
+
+
+def test_doctor_exits_0_when_only_parts_of_the_computer_are_missing(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[voice]\nmodel = "no-such-model"\n')
+    result = cli("doctor", "--json")
+    rows = {r["name"]: r["status"] for r in json.loads(result.stdout)}
+    assert rows["speech model"] == "missing" and rows["database"] == "ok"
+    assert "missing" in cli("doctor").stdout
+    assert cli("doctor", "--strict", ok=False).exit_code == 3
+
+
+def test_doctor_exits_1_when_companion_itself_cannot_work(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[speech]\nrate = 9000\n")
+    result = cli("doctor", "--json", ok=False)
+    assert result.exit_code == 1
+    assert {r["name"]: r["status"] for r in json.loads(result.stdout)}["config"] == "problem"

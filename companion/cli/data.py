@@ -14,6 +14,7 @@ import click
 from ..app import App
 from ..paths import check_output, write_private_text
 from ..vocab import PENDING
+from ..wording import plural
 from .common import emit, json_option, pass_app, print_json, read_text_arg, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
@@ -82,7 +83,6 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
     """Bring in a companion JSON export, or jrnl's JSON export (`jrnl --export json`)."""
     from ..safety import import_summary, safety_options
     from ..transfer import import_file
-    from ..wording import plural
 
     region, extra = safety_options(app)
     result = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir,
@@ -198,9 +198,11 @@ def backup(app: App, dest: Path | None, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--strict", is_flag=True,
+              help="Exit 3 when a part of this computer is missing (speech model, microphone...).")
 @json_option
 @pass_app
-def doctor(app: App, as_json: bool) -> None:
+def doctor(app: App, strict: bool, as_json: bool) -> None:
     """Check every part (config, database, model, microphone, speech, notifications, service)."""
     from ..doctor import run_checks
 
@@ -210,8 +212,15 @@ def doctor(app: App, as_json: bool) -> None:
     else:
         table(results, [("status", "STATUS"), ("name", "PART"), ("detail", "DETAIL"),
                         ("fix", "HOW TO FIX")])
+    missing = [r for r in results if r["status"] == "missing"]
+    if not as_json and missing:
+        click.echo(f"\n{plural(len(missing), 'part')} of this computer "
+                   f"{'is' if len(missing) == 1 else 'are'} missing (see HOW TO FIX); "
+                   "companion still saves everything you write.")
     if any(r["status"] == "problem" for r in results):
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(1)  # companion itself cannot work as it should
+    if strict and missing:
+        raise click.exceptions.Exit(3)
 
 
 def register(group: click.Group) -> None:
