@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, SystemClock
 from .config import Settings, load_settings, load_settings_leniently
+from .errors import ConfigError
 from .paths import Paths, resolve_paths
 from .safety import Resources, check_text
 
@@ -81,7 +82,7 @@ def default_notify(notifications: NotificationSettings, notice: Notice) -> bool:
 
 MakeSpeaker = Callable[["SpeechSettings"], "Speaker"]
 Notify = Callable[["NotificationSettings", "Notice"], bool]
-LoadSettings = Callable[[Path], tuple[Settings, list[str]]]
+LoadSettings = Callable[[Path], tuple[Settings, list[ConfigError]]]
 CheckWords = Callable[[str, Settings], Resources | None]
 
 
@@ -100,7 +101,7 @@ class App:
     backend: Backend | None = None  # the daemon's notification backend, when it has one
     _settings: Settings | None = None
     _store: Store | None = None
-    problems: list[str] = field(default_factory=list)  # mistakes found in config.toml
+    problems: list[ConfigError] = field(default_factory=list)  # mistakes in config.toml
 
     @classmethod
     def from_environment(cls, *, ui: Ui, debug: bool = False) -> App:

@@ -246,7 +246,7 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
     if got < expected:
         raise InputError(
             f"{info.path} is cut short: it should hold {expected / info.rate:.1f} seconds "
-            f"but holds {got / info.rate:.1f}. Nothing was saved.")
+            f"but holds {got / info.rate:.1f}")
 
 
 def _pcm_to_floats(data: bytes, width: int) -> Samples:

@@ -26,6 +26,7 @@ from .records import Row
 from .sessions import last_session, next_session
 from .store import Store
 from .vocab import EntryKind
+from .wording import about_duration, duration, plural
 
 if TYPE_CHECKING:
     from .safety import Resources
@@ -95,7 +96,8 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
         days = int(match[1]) * (7 if match[2].startswith("w") else 1)
         if days == 0:
             raise InputError("--since needs at least one day, like 7d.")
-        return Span(now - span_of(days, since), now, f"the last {days} days")
+        return Span(now - span_of(days, since), now,
+                    "the last day" if days == 1 else f"the last {plural(days, 'day')}")
     return _span_from_date(since, now)
 
 
@@ -399,11 +401,12 @@ def _opening(records: int, measures: Row) -> str:
 def steady_sentence(trend: Row) -> str:
     if trend["median"] is None:
         return "No tough moments were marked steady in this stretch."
-    text = f"After a tough moment it took about {trend['median']:g} minutes to feel steady"
+    text = f"After a tough moment it took {about_duration(trend['median'])} to feel steady"
+    before = duration(trend["previous_median"]) if trend["previous_median"] is not None else ""
     if trend["direction"] == "sooner":
-        return text + f" (before: {trend['previous_median']:g}). That is sooner than before."
+        return text + f" (before: {before}). That is sooner than before."
     if trend["direction"] == "later":
-        return text + (f" (before: {trend['previous_median']:g}). It took longer this time; "
+        return text + (f" (before: {before}). It took longer this time; "
                        "harder stretches happen and are worth talking about.")
     if trend["direction"] == "same":
         return text + ", about the same as before."

@@ -10,6 +10,7 @@ from html import escape
 
 from .brief_sections import Section
 from .records import Row
+from .wording import plural
 
 WIDTH, HEIGHT, PAD = 640, 170, 28
 
@@ -168,7 +169,7 @@ def _section(section: Section, figure: str) -> str:
 def render_html(data: Row, parts: list[Section]) -> str:
     """The whole page, from the brief's data and its sections in page order."""
     span = data["span"]
-    meta = f"{span['start'][:10]} to {span['end'][:10]} ({span['days']} days)"
+    meta = f"{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})"
     upcoming = data.get("next_session")
     if upcoming:
         meta += f" · next session {upcoming['starts'].replace('T', ' ')[:16]}"

@@ -8,13 +8,17 @@ brief.py gathers and places; this module and brief_html.py only show.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .brief import SECTION_TITLES
 from .brief_html import render_html
 from .brief_sections import Section
-from .dates import format_minutes
 from .errors import InputError
 from .records import Row
+from .wording import duration, plural
+
+if TYPE_CHECKING:  # rich loads only when the brief is shown in a terminal
+    from rich.table import Table
 
 MOMENTS_SHOWN = 6
 
@@ -51,7 +55,7 @@ def pattern_line(p: Row) -> str:
 
 
 def _moment_line(m: Row) -> str:
-    steady = (f", steady after {format_minutes(m['steady_minutes'])}"
+    steady = (f", steady after {duration(m['steady_minutes'])}"
               if m.get("steady_minutes") is not None else "")
     note = f": {m['text']}" if m["text"] else ""
     return f"{m['date']}: intensity {m['intensity']}/10{steady}{note}"
@@ -78,7 +82,7 @@ def _moment_lines(data: Row) -> list[str]:
     lines = [data["intensity_sentence"], data["steady_sentence"]]
     harder = data["measures"]["harder_weeks"]
     if harder:
-        lines.append(f"{harder} harder week(s), marked in the line: part of the work.")
+        lines.append(f"{plural(harder, 'harder week')}, marked in the line: part of the work.")
     lines += [_moment_line(m) for m in moments[:MOMENTS_SHOWN]]
     if len(moments) > MOMENTS_SHOWN:
         lines.append(f"… and {len(moments) - MOMENTS_SHOWN} more.")
@@ -126,7 +130,7 @@ def sections(data: Row) -> list[Section]:
                 [f"“{q['text']}” ({q['date']})" for q in data["words"]]
                 + ([f"… and {more} more in your journal."] if more else [])),
         Section("checkins", "Check-ins",
-                [f"{checkins['answered']} of {checkins['sent']} check-ins answered."]
+                [f"{checkins['answered']} of {plural(checkins['sent'], 'check-in')} answered."]
                 if checkins["sent"] else []),
     ]
 
@@ -153,7 +157,7 @@ def sparkline(values: list[float | None], *, low: float | None = None,
 def _title(data: Row) -> list[str]:
     span = data["span"]
     lines = [f"# Session brief: {span['label']}", "",
-             f"*{span['start'][:10]} to {span['end'][:10]} ({span['days']} days)*"]
+             f"*{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})*"]
     upcoming = data.get("next_session")
     if upcoming:
         lines.append(f"*Next session: {upcoming['starts'].replace('T', ' ')[:16]} "
@@ -221,28 +225,37 @@ def print_stats(data: Row) -> None:
 
     console, m = Console(), data["measures"]
     console.print(f"[bold]Your measures[/bold]: {data['span']['label']}")
-    console.print(data["opening"])
-    line = Table(title="Week by week", show_edge=False)
-    for column in ("week", "skill uses", "intensity", "min. to steady", "mood", "wins", ""):
-        line.add_column(column)
-    for w in m["weeks"]:
-        line.add_row(w["week"], str(w["skill_uses"]), _num(w["intensity"]),
-                     _num(w["steady_median"]), _num(w["mood"]), str(w["wins"]),
-                     "harder week" if w["harder"] else "")
-    console.print(line)
+    console.print(_week_table(m["weeks"]))
+    shown = len(m["weeks"])  # the charts cover the weeks asked for (scores look further back)
     skills = Table(title="Skills (practice score forgives gaps)", show_edge=False)
-    for column in ("skill", "uses", "helped", "score", "26 weeks"):
+    for column in ("skill", "uses", "helped", "score", f"last {plural(shown, 'week')}"):
         skills.add_column(column)
     lines = {p["skill"].lower(): p for p in m["practice"]}
     for s in m["skills"]:
         p = lines.get(s["skill"].lower(), {"score": 0, "line": []})
         skills.add_row(s["skill"], str(s["uses"]), _num(s["helped"]), f"{p['score']:.0f}",
-                       sparkline(p["line"]))
+                       sparkline(p["line"][-shown:]))
     console.print(skills if m["skills"] else "No skills logged in these weeks yet.")
     console.print(data["intensity_sentence"])
     console.print(data["steady_sentence"])
     for p in m["patterns"]:
         console.print(pattern_line(p))
+
+
+def _week_table(weeks: list[Row]) -> Table:
+    """Week by week; a harder week is marked in its own column, shown only when one was."""
+    from rich.table import Table
+
+    harder = any(w["harder"] for w in weeks)
+    table = Table(title="Week by week", show_edge=False)
+    for column in ("week", "skill uses", "intensity", "min. to steady", "mood", "wins",
+                   *(("note",) if harder else ())):
+        table.add_column(column)
+    for w in weeks:
+        cells = [w["week"], str(w["skill_uses"]), _num(w["intensity"]), _num(w["steady_median"]),
+                 _num(w["mood"]), str(w["wins"])]
+        table.add_row(*cells, *(("harder week" if w["harder"] else "",) if harder else ()))
+    return table
 
 
 def _num(value: float | None) -> str:

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import NoReturn
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
@@ -19,6 +18,7 @@ from .paths import ensure_dir, write_private_text
 from .records import Row
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
+from .wording import plural
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
@@ -348,71 +348,82 @@ def _parse_toml(text: str, source: str) -> Row:
 
 
 class _Validator:
-    """Checks one parsed file against the schema, raising ConfigError with file, line, key."""
+    """Checks one parsed file against the schema; every problem is kept (file, line, key)
+    and what it concerns is left out, so the default stands in for it."""
 
     def __init__(self, data: Row, text: str, source: str):
         self.data, self.text, self.source = data, text, source
+        self.problems: list[ConfigError] = []
 
-    def fail(self, reason: str, section: str, key: str | None = None,
-             index: int | None = None) -> NoReturn:
+    def note(self, reason: str, section: str, key: str | None = None,
+             index: int | None = None) -> None:
         line = find_line(self.text, section, key, index)
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
-        raise ConfigError(reason, file=self.source, line=line, key=dotted)
+        self.problems.append(ConfigError(reason, file=self.source, line=line, key=dotted))
 
     def validate(self) -> Row:
         clean: Row = {}
         for section, values in self.data.items():
             if section not in SECTIONS:
                 known = ", ".join(SECTIONS)
-                self.fail(f"unknown section [{section}] (known: {known})", section)
-            if not isinstance(values, dict):
-                self.fail(f"{section} must be a section such as [{section}]", section)
-            clean[section] = self._section(section, values)
+                self.note(f"unknown section [{section}] (known: {known})", section)
+            elif not isinstance(values, dict):
+                self.note(f"{section} must be a section such as [{section}]", section)
+            else:
+                clean[section] = self._section(section, values)
         return clean
 
     def _section(self, section: str, values: Row) -> Row:
         out: Row = {}
         for key, value in values.items():
             if section == "checkins" and key == "schedule":
-                out[key] = self._schedule(value)
+                schedule = self._schedule(value)
+                if schedule:
+                    out[key] = schedule
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                self.note(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                continue
             try:
                 out[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key)
+                self.note(str(exc), section, key)
         return out
 
     def _schedule(self, value: object) -> tuple[ScheduleEntry, ...]:
+        """The usable check-ins; one with a mistake is left out (none left: the defaults)."""
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            self.note("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            return ()
         if not value:
-            self.fail("the schedule is empty; add at least one [[checkins.schedule]]",
+            self.note("the schedule is empty; add at least one [[checkins.schedule]]",
                       "checkins", "schedule")
-        entries = [self._entry(item, i) for i, item in enumerate(value)]
-        names = [e.name for e in entries]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                self.fail(f"the name {name!r} is used twice", "checkins.schedule", "name", i)
+        entries: list[ScheduleEntry] = []
+        for i, item in enumerate(value):
+            entry = self._entry(item, i)
+            if entry is not None and entry.name in (e.name for e in entries):
+                self.note(f"the name {entry.name!r} is used twice", "checkins.schedule", "name", i)
+            elif entry is not None:
+                entries.append(entry)
         return tuple(entries)
 
-    def _entry(self, item: Row, index: int) -> ScheduleEntry:
-        section = "checkins.schedule"
+    def _entry(self, item: Row, index: int) -> ScheduleEntry | None:
+        section, before = "checkins.schedule", len(self.problems)
         fields: Row = {"days": DAY_NAMES}
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.note(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                continue
             try:
                 fields[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key, index)
+                self.note(str(exc), section, key, index)
         for key in _SCHEDULE_REQUIRED:
-            if key not in fields:
-                self.fail(f"a check-in needs a {key!r}", section, None, index)
-        return ScheduleEntry(**fields)
+            if key not in fields and key not in item:
+                self.note(f"a check-in needs a {key!r}", section, None, index)
+        return ScheduleEntry(**fields) if len(self.problems) == before else None
 
 
 def suggest(key: str, known: Iterable[str]) -> str:
@@ -424,14 +435,33 @@ def suggest(key: str, known: Iterable[str]) -> str:
 
 
 def load_file(path: Path) -> Row:
-    """Parse and validate one file; values come back checked and converted."""
-    data, text = read_toml(path)
-    return _Validator(data, text, str(path)).validate()
+    """Parse and validate one file; values come back checked and converted.
+
+    The first mistake raises ConfigError (the shipped defaults must have none)."""
+    values, problems = _check_file(path)
+    if problems:
+        raise problems[0]
+    return values
+
+
+def _check_file(path: Path) -> tuple[Row, list[ConfigError]]:
+    """The usable values of one file, and every mistake in it (broken TOML: no values)."""
+    try:
+        data, text = read_toml(path)
+    except ConfigError as exc:
+        return {}, [exc]
+    validator = _Validator(data, text, str(path))
+    return validator.validate(), validator.problems
 
 
 def check_text(text: str, source: str) -> Row:
-    """Parse and validate configuration text (what `source` would hold)."""
-    return _Validator(_parse_toml(text, source), text, source).validate()
+    """Parse and validate configuration text (what `source` would hold); the first
+    mistake raises ConfigError."""
+    validator = _Validator(_parse_toml(text, source), text, source)
+    values = validator.validate()
+    if validator.problems:
+        raise validator.problems[0]
+    return values
 
 
 def default_config_file() -> Path:
@@ -439,14 +469,36 @@ def default_config_file() -> Path:
 
 
 def load_settings(user_file: Path | None) -> Settings:
-    """The shipped defaults, overridden key by key by the user's file if it exists."""
+    """The shipped defaults, overridden key by key by the user's file if it exists.
+
+    Strict: a mistake raises ConfigError (the daemon's reload keeps its last good
+    settings then); `load_settings_leniently` is the forgiving twin.
+    """
+    settings, problems = load_settings_leniently(user_file)
+    if not problems:
+        return settings
+    first = problems[0]
+    more = len(problems) - 1
+    if more:
+        reason = (f"{first.reason} (and {plural(more, 'more mistake')}; "
+                  "`companion config check` lists them all)")
+        raise ConfigError(reason, file=first.file, line=first.line, key=first.key)
+    raise first
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[ConfigError]]:
+    """The settings with every broken key or section left at its default, and the
+    mistakes found (each with file, line and key). Broken TOML: all defaults."""
     merged = load_file(default_config_file())
     source = str(default_config_file())
+    problems: list[ConfigError] = []
     if user_file is not None and user_file.exists():
-        for section, values in load_file(user_file).items():
-            merged.setdefault(section, {}).update(values)
-        source = str(user_file)
-    return _build(merged, source)
+        values, problems = _check_file(user_file)
+        for section, section_values in values.items():
+            merged.setdefault(section, {}).update(section_values)
+        if values or not problems:
+            source = str(user_file)
+    return _build(merged, source), problems
 
 
 def _build(merged: Row, source: str) -> Settings:
@@ -521,12 +573,3 @@ def set_value(path: Path, section: str, key: str, value: str | int | float | boo
     ensure_dir(path.parent)
     write_private_text(path, new)
 
-
-def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
-    """Settings that never fail: with a mistake in the user's file, the defaults stand in
-    (a person's words are saved whatever the configuration says). Returns the settings and
-    the mistakes found, for one warning line."""
-    try:
-        return load_settings(user_file), []
-    except ConfigError as exc:
-        return load_settings(None), [str(exc)]

@@ -113,9 +113,11 @@ class Deliverer:
     shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
     by_notification: dict[int, int] = field(default_factory=dict)
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
-    unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
+    # delivery id -> the kinds its notice names (a catch-up), to try showing it again
+    unshown: dict[int, tuple[str, ...]] = field(default_factory=dict)
     unsaved: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
-    logged: dict[int, int] = field(default_factory=dict)  # the latest shown only in the log
+    # the latest shown only in the log (and the kinds its notice named)
+    logged: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     # -------------------------------------------------------- what voice check-ins use
     @property
@@ -165,14 +167,12 @@ class Deliverer:
             self._record(occ, Status.MISSED)
         for occ in plan.covered:
             self._record(occ, Status.ANSWERED, now=now)
-        if plan.catch_up is not None:
-            self._deliver(plan.catch_up, now, missed=plan.catch_up_count)
-        for occ in plan.send:
-            self._deliver(occ, now)
+        if plan.show is not None:
+            self._deliver(plan.show, now, named=plan.named, kept=plan.kept)
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
-            self._show_and_listen(row, missed=0)
+            self._show_and_listen(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
@@ -185,13 +185,13 @@ class Deliverer:
             self.unsaved.pop(0)
             log.info("delivery %s bookkeeping written now (it had waited in memory)",
                      delivery_id)
-        for delivery_id, missed in list(self.unshown.items()):
+        for delivery_id, named in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
             if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
             log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
-            self._notify(row, missed=missed)
+            self._notify(row, named=named)
         self._show_what_only_the_log_got()
 
     def _show_what_only_the_log_got(self) -> None:
@@ -203,12 +203,12 @@ class Deliverer:
         if self.backend.name == "log":
             return
         logged, self.logged = self.logged, {}
-        for delivery_id, missed in logged.items():
+        for delivery_id, named in logged.items():
             row = self.store.delivery(delivery_id)
             if row["status"] == Status.NOTIFIED:
                 log.info("showing check-in %s now that notifications can be shown",
                          row["schedule"])
-                self._notify(row, missed=missed)
+                self._notify(row, named=named)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -236,21 +236,24 @@ class Deliverer:
                                     entry_id=entry_id)
         log.info("check-in %s due %s recorded as %s", occ.schedule, occ.due.isoformat(), status)
 
-    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, missed: int = 0) -> None:
+    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, named: tuple[str, ...] = (),
+                 kept: list[checkins.Occurrence] | None = None) -> None:
+        """Show `occ` (one notification that names `named`); `kept` stay open to answer."""
         if self.dry_run:
-            self.shown.add(occ.key)
+            self.shown.update(o.key for o in (occ, *(kept or ())))
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
             preview: Row = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
-                         "prompt": prompt}
-            self._notify(preview, missed=missed)
+                                       "prompt": prompt}
+            self._notify(preview, named=named)
             return
         choice = self._prompt_for(occ, now)
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text)
         if row is None:  # another process got there first: it is theirs to send
             return
         content.record(self.store, choice)
-        self._supersede(int(row["id"]))
-        self._show_and_listen(row, missed=missed)
+        keep = {int(row["id"]), *(self._keep_open(o, now) for o in kept or ())}
+        self._supersede(keep)
+        self._show_and_listen(row, named=named)
 
     def _prompt_for(self, occ: checkins.Occurrence, now: datetime) -> content.Choice:
         """The question for a check-in: once in the week after a therapist's note, a plain
@@ -265,28 +268,40 @@ class Deliverer:
         folder = self.paths.config_dir if self.paths is not None else None
         return checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
 
-    def _supersede(self, keep: int) -> None:
+    def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
+        """A check-in named in a catch-up: claimed as shown, still open to answer."""
+        choice = self._prompt_for(occ, now)
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text,
+                                        status=Status.NOTIFIED)
+        if row is None:
+            return -1
+        content.record(self.store, choice)
+        self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(now)[0])
+        return int(row["id"])
+
+    def _supersede(self, keep: set[int]) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
         for old in self.store.deliveries(statuses=OPEN_STATUSES):
-            if int(old["id"]) != keep:
+            if int(old["id"]) not in keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: Row, *, missed: int, listening: bool = False) -> None:
+    def _notify(self, row: Row, *, named: tuple[str, ...] = (),
+                listening: bool = False) -> None:
         self.backend.refresh()  # a notification service that appeared (or came back)
         try:
-            nid = self.backend.send(self.notice(row, missed=missed, listening=listening))
+            nid = self.backend.send(self.notice(row, named=named, listening=listening))
         except NotifyError as exc:
             again = int(row["id"]) in self.unshown  # said once, not at every retry
             log.log(logging.DEBUG if again else logging.WARNING,
                     "check-in %s could not be shown: %s (it is still waiting for "
                     "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
             if not self.dry_run:
-                self.unshown[int(row["id"])] = missed
+                self.unshown[int(row["id"])] = named
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
             if self.backend.name == "log":
-                self.logged = {int(row["id"]): missed}
+                self.logged = {int(row["id"]): named}
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
@@ -301,7 +316,7 @@ class Deliverer:
             log.warning("delivery %s is %s, but the database refused to record it (%s); "
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
-    def notice(self, row: Row, *, missed: int = 0, note: str = "",
+    def notice(self, row: Row, *, named: tuple[str, ...] = (), note: str = "",
                speak: bool = True, listening: bool = False) -> Notice:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once). `listening`: the
@@ -311,7 +326,8 @@ class Deliverer:
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
                                            row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"),
+                                           went_by=named,
+                                           command_hint=not _has(actions, "write"),
                                            listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
@@ -357,13 +373,13 @@ class Deliverer:
         """Whether to show Speak, and (once) why voice cannot work here."""
         return self.speak.offer() if self.speak is not None else (False, "")
 
-    def _show_and_listen(self, row: Row, *, missed: int) -> None:
+    def _show_and_listen(self, row: Row, *, named: tuple[str, ...] = ()) -> None:
         """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
         to work) it listens right away, and the notification says so instead of offering
         Speak or the command."""
         listening = bool(self.speak is not None and not self.dry_run
                          and self.speak.will_listen())
-        self._notify(row, missed=missed, listening=listening)
+        self._notify(row, named=named, listening=listening)
         if listening and self.speak is not None:
             self.speak.auto(row)
 
@@ -376,7 +392,7 @@ class Deliverer:
         check-in is shown again (or let go when a newer one has arrived)."""
         row = undo(self.store, self.paths or resolve_paths(), ref)
         if row is not None and row["status"] == Status.NOTIFIED:
-            self._notify(row, missed=0)
+            self._notify(row)
 
 
 def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:

@@ -13,6 +13,7 @@ from .content import PACK_GROUPS, check_user_pack, user_pack_path
 from .errors import CompanionError
 from .records import Check
 from .voice import checks
+from .wording import plural
 
 
 def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
@@ -22,14 +23,21 @@ def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
 
 
 def check_config(app: App) -> list[Check]:
-    try:
-        settings = app.settings
-    except CompanionError as exc:
-        found = result("config", False, str(exc), "edit the file, then `companion config check`")
-    else:
-        found = result("config", True, f"{settings.source} ({len(settings.checkins.schedule)} "
-                                        "check-ins scheduled)")
-    return [found, *check_packs(app)]
+    """config.toml, then the person's own prompt and phrase packs."""
+    return [_config_row(app), *check_packs(app)]
+
+
+def _config_row(app: App) -> Check:
+    """The user's file: in use, absent (the defaults), or with mistakes (defaults stand in)."""
+    settings, problems = app.load_settings(app.paths.config_file)
+    if problems:
+        more = f" (and {plural(len(problems) - 1, 'more mistake')})" if len(problems) > 1 else ""
+        return result("config", False, f"{problems[0]}{more}; the defaults stand in for it",
+                      "`companion config check` lists every mistake; fix them in the file")
+    scheduled = f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled"
+    if not app.paths.config_file.exists():
+        return result("config", True, f"defaults (no config.toml yet), {scheduled}")
+    return result("config", True, f"{app.paths.config_file} ({scheduled})")
 
 
 def check_packs(app: App) -> list[Check]:
@@ -54,8 +62,8 @@ def check_database(app: App) -> list[Check]:
         # restoring a backup is for a database that cannot be read.
         fix = getattr(exc, "fix", "") or "restore a backup from the backups folder"
         return [result("database", False, str(exc), fix)]
-    count = len(app.store.entries())
-    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count} entries",
+    count = plural(len(app.store.entries()), "entry")
+    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count}",
                    "" if verdict == "ok" else "restore a backup: companion backup copies")]
 
 
@@ -76,11 +84,15 @@ def check_service(app: App) -> list[Check]:
     state = service.status(app.paths)
     if state["running_pid"]:
         return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
+    installed = "installed, not running" if state["installed"] else "not installed"
+    if not state["user_manager"]:
+        return [result("service", False, f"{installed} (no systemd user manager here)",
+                       service.NO_USER_MANAGER[:1].upper() + service.NO_USER_MANAGER[1:])]
     if state["installed"]:
-        return [result("service", False, f"installed but {state['active']}",
+        return [result("service", False, installed,
                        "`systemctl --user restart companion`; "
                        "`journalctl --user -u companion` shows why it stopped")]
-    return [result("service", False, "the daemon is not running",
+    return [result("service", False, installed,
                    "`companion service install` starts it now and at each login")]
 
 
@@ -136,6 +148,11 @@ CHECKS: list[Callable[[App], list[Check]]] = [
 ]
 
 
+# Parts of the machine companion can do without: missing, it still saves everything and
+# checks in through the log; doctor says how to add them ("missing", not "problem").
+OPTIONAL_PARTS = ("notifications", "speech model", "microphone", "speech", "service")
+
+
 def run_checks(app: App) -> list[Check]:
     """Every check; one that itself fails is reported, never raised."""
     results: list[Check] = []
@@ -144,6 +161,8 @@ def run_checks(app: App) -> list[Check]:
             found = check(app)
             for item in found:
                 item.setdefault("status", "ok" if item.get("ok") else "problem")
+                if item["status"] == "problem" and item["name"] in OPTIONAL_PARTS:
+                    item["status"] = "missing"
             results += found
         except Exception as exc:  # a broken check must not hide the others
             results.append(result(check.__name__.removeprefix("check_"), False,

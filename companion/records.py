@@ -40,7 +40,7 @@ class Check(TypedDict):
     ok: bool
     detail: str
     fix: str
-    status: NotRequired[str]  # "ok", "note" or "problem"; doctor fills in what is missing
+    status: NotRequired[str]  # "ok", "note", "missing" or "problem"; doctor fills it in
 
 
 class ServiceState(TypedDict):
@@ -50,6 +50,7 @@ class ServiceState(TypedDict):
     installed: bool
     enabled: str  # what `systemctl is-enabled` said, or "no"
     active: str  # what `systemctl is-active` said, or "no"
+    user_manager: bool  # whether a systemd user manager runs here to start it
     running_pid: int | None
 
 

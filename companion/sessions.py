@@ -99,6 +99,15 @@ def parse_every(text: str) -> int:
     return days
 
 
+def describe_every(days: int) -> str:
+    """7 -> "every week", 14 -> "every 2 weeks", 10 -> "every 10 days" (as it was typed)."""
+    from .wording import plural
+
+    if days % 7 == 0:
+        return "every week" if days == 7 else f"every {plural(days // 7, 'week')}"
+    return "every day" if days == 1 else f"every {plural(days, 'day')}"
+
+
 # ------------------------------------------------------------------ typed sessions
 def add_session(store: Store, when: datetime, *, every_days: int | None = None,
                 title: str | None = None) -> Row:
@@ -367,8 +376,8 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"this is not a calendar file companion can read ({exc}). "
-                         "Nothing was imported.") from None
+        raise InputError(f"this is not a calendar file companion can read "
+                         f"({_calendar_reason(exc)}). Nothing was imported.") from None
     events = [c for c in calendar.walk("VEVENT")]
     broken = [e for e in events if getattr(e, "errors", None)]
     if broken:
@@ -380,6 +389,17 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     rows = [_session_from_event(e, now=now, source=source) for e in chosen]
     _check_rules(rows)
     return _apply_moved(rows)
+
+
+def _calendar_reason(exc: Exception) -> str:
+    """Why the parser refused the file, in words; never its own message, which quotes
+    the file's bytes (and what a calendar holds is private)."""
+    said = str(exc).lower()
+    if "no components" in said:
+        return "it holds no complete calendar, from BEGIN:VCALENDAR to END:VCALENDAR"
+    if "content line" in said:
+        return "a line in it is not in the iCalendar form NAME:VALUE"
+    return "it is not in the iCalendar form"
 
 
 def _check_rules(rows: list[Row]) -> None:

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .app import App, LogUi
 from .content import Choice, choose_phrase, own_phrase_choice, record
+from .errors import CompanionError, ConfigError, MissingPartError
 from .records import Row
 from .safety import find_phrase
 from .vocab import EntryKind
@@ -26,7 +27,7 @@ from .vocab import EntryKind
 if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
     from contextlib import AbstractContextManager
 
-    from .adapters.speaker import Speaker, Utterance
+    from .adapters.speaker import Speaker
     from .store import Store
 
 log = logging.getLogger("companion.speech")
@@ -65,23 +66,44 @@ class Spoken:
     context: str | None
     spoken: bool = False
     path: Path | None = None
+    not_played: str = ""  # why the sound could not be played (the phrase was still shown)
 
     def as_dict(self) -> Row:
         return {"key": self.key, "text": self.text, "context": self.context,
-                "spoken": self.spoken, "path": str(self.path) if self.path else None}
+                "spoken": self.spoken, "path": str(self.path) if self.path else None,
+                "not_played": self.not_played or None}
+
+
+class _Speaks(Protocol):
+    def speak(self, text: str) -> None: ...
+
+
+class _NoSound:
+    """Stands in for an utterance when the speaking helper could not even start."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def speak(self, text: str) -> None:
+        raise MissingPartError(self.reason)
 
 
 def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path | None
-           ) -> AbstractContextManager[Utterance | None]:
+           ) -> AbstractContextManager[_Speaks | None]:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
     if to_file is not None or print_only or not app.settings.speech.enabled:
         return contextlib.nullcontext(None)
-    return (speaker or app.speaker()).prepare()
+    try:
+        return (speaker or app.speaker()).prepare()
+    except CompanionError as exc:  # no sound here; a [speech] mistake is the person's to fix
+        if isinstance(exc, ConfigError):
+            raise
+        return contextlib.nullcontext(_NoSound(str(exc)))
 
 
 def _deliver(app: App, choice: Choice, context: str | None, *,
-             utterance: Utterance | None, to_file: Path | None, show: Say | None,
+             utterance: _Speaks | None, to_file: Path | None, show: Say | None,
              speaker: Speaker | None) -> Spoken:
     """Show the phrase, then speak it or write it to a WAV file; it is recorded as heard
     once shown (before speaking, so a failing speaker never brings it straight back)."""
@@ -93,16 +115,24 @@ def _deliver(app: App, choice: Choice, context: str | None, *,
         record(app.store, choice)
         return Spoken(key, text, context, path=path)
     record(app.store, choice)
-    if utterance is not None:
+    if utterance is None:
+        return Spoken(key, text, context)
+    try:
         utterance.speak(text)
-    return Spoken(key, text, context, spoken=utterance is not None)
+    except CompanionError as exc:  # shown and kept; only the sound is lost
+        if isinstance(exc, ConfigError):
+            raise
+        log.warning("a phrase could not be read aloud: %s", exc)
+        return Spoken(key, text, context, not_played=str(exc))
+    return Spoken(key, text, context, spoken=True)
 
 
 def encourage(app: App, *, context: str | None = None, print_only: bool = False,
               to_file: Path | None = None, show: Say | None = None,
               speaker: Speaker | None = None) -> Spoken:
     """Choose a phrase for `context` (the person's own pack merged in), show it, and read
-    it aloud (or write it to a WAV). Speaker errors reach the caller."""
+    it aloud (or write it to a WAV). When no sound can be played the phrase is still
+    shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller."""
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
         choice = choose_phrase(app.store, context, folder=app.paths.config_dir)
         return _deliver(app, choice, context, utterance=utterance, to_file=to_file,
@@ -163,6 +193,9 @@ def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | Non
             return None
         spoken: Spoken | None = encourage(
             app, context=context, show=lambda t: say(f"A kind word: {t}"), speaker=speaker)
+        if spoken is not None and spoken.not_played:
+            say(f"(The phrase could not be read aloud: {_sentence(spoken.not_played)} "
+                "Your entry is saved.)")
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
@@ -208,6 +241,11 @@ def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
     except Exception as exc:  # an extra, like the phrase: never in the way of the save
         log.warning("reading back a win failed (%s)", type(exc).__name__)
         return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def read_aloud(app: App, text: str, *, speaker: Speaker | None = None) -> bool:

@@ -17,6 +17,7 @@ from .records import Row, Tables
 from .safety import count_crisis
 from .schema import check_export
 from .store import EntryDraft, Store, stamp
+from .wording import duration
 
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
@@ -100,6 +101,14 @@ def _md_heading(row: Row) -> str:
         extras.append(f"area: {row['area']}")
     if row.get("mood"):
         extras.append(f"mood {row['mood']}/5")
+    if row.get("helped") is not None:
+        extras.append(f"helped {row['helped']:g}/10")
+    if row["record"] == "moment" and row.get("steady_minutes") is not None:
+        extras.append(f"steady again after {duration(row['steady_minutes'])}")
+    if row["record"] == "notice" and row.get("responded"):
+        extras.append("responded")
+    if row.get("bring"):
+        extras.append("to bring to the next session")
     if row.get("tags"):
         extras.append(row["tags"])
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")

@@ -129,7 +129,7 @@ def transcribe_file(app: App, audio_file: Path, *, keep: list[bytes] | None = No
     chunks: Iterable[bytes] = source if keep is None else _tee(source, keep)
     result = transcribe(model, chunks)
     if not result.text:
-        raise InputError(f"no speech heard in {audio_file}; nothing was saved")
+        raise InputError(f"no speech heard in {audio_file}")
     return _dictation(result, name)
 
 
@@ -152,7 +152,7 @@ def dictate(app: App, *, audio_file: Path | None, yes: bool,
     while True:
         audio: list[bytes] | None = [] if keep_audio else None
         if audio_file is not None:
-            result = transcribe_file(app, audio_file, keep=audio)
+            result = _from_file(app, audio_file, keep=audio)
         else:
             result = listen_once(app, prompt=prompt, keep=audio)
         app.ui.warn(f"Heard: {result.text}")
@@ -165,6 +165,15 @@ def dictate(app: App, *, audio_file: Path | None, yes: bool,
         if audio is not None:
             result.audio_path = str(save_audio(app, audio))
         return result
+
+
+def _from_file(app: App, audio_file: Path, *, keep: list[bytes] | None) -> Dictation:
+    """A recording's words, to be saved: a problem with it says that nothing was saved."""
+    try:
+        return transcribe_file(app, audio_file, keep=keep)
+    except InputError as exc:
+        said = str(exc).rstrip(".")
+        raise InputError(f"{said}. Nothing was saved.") from exc
 
 
 def _ask(app: App, *, can_redo: bool) -> str:

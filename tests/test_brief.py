@@ -148,6 +148,41 @@ def test_html_brief_renders_in_chromium_with_charts(store: Store, tmp_path: Path
     assert ink_empty > 2_000 and green_empty < 200  # words, no charts
 
 
+def test_words_for_small_numbers(store: Store, cli) -> None:  # type: ignore[no-untyped-def]
+    store.add_moment(6, steady_minutes=0, when=NOW - timedelta(hours=2))
+    from companion.brief_text import render
+
+    data = brief.build(store, brief.resolve_span(store, "1d", NOW), now=NOW)
+    text = render(data, "md")
+    assert "# Session brief: the last day" in text and "(1 day)*" in text
+    assert "took less than a minute to feel steady" in text
+    assert "about 0" not in text and "(s)" not in text
+    html = render(data, "html")
+    assert "(1 day)" in html and "(1 days)" not in html
+
+
+def test_stats_show_the_weeks_asked_for_and_no_empty_column(store: Store,  # type: ignore[no-untyped-def]
+                                                            cli) -> None:
+    fill(store, weeks=30)
+    out = cli("stats", "--weeks", "4").stdout
+    opening = brief.build(store, brief.resolve_span(store, "4w", NOW), now=NOW)["opening"]
+    assert opening.split(".")[0] not in out.replace("\n", " ")  # that is the brief's, not here
+    rows = [line for line in out.splitlines() if re.match(r"^\s*\d{4}-\d{2}-\d{2}\s", line)]
+    assert 4 <= len(rows) <= 5
+    header = next(line for line in out.splitlines() if "week" in line and "skill uses" in line)
+    assert header.rstrip().rstrip("┃").split("┃")[-1].strip() == "note"  # a harder week, named
+    chart = next(line for line in out.splitlines() if "box breathing" in line)
+    assert len(re.sub(r"[^▁▂▃▄▅▆▇█ ]", "", chart.split("│")[-1]).strip()) == len(rows)
+    assert f"last {len(rows)} weeks" in out
+
+
+def test_stats_without_a_harder_week_has_no_empty_column(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("skill", "walk", "--helped", "6")
+    out = cli("stats", "--weeks", "4").stdout
+    header = next(line for line in out.splitlines() if "skill uses" in line)
+    assert header.rstrip().endswith("wins")
+
+
 # ---------------------------------------------------------------- every item, one place
 def test_every_kind_in_the_vocabulary_has_a_section(store: Store) -> None:
     from companion.brief_text import sections

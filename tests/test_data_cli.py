@@ -220,6 +220,35 @@ def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) ->
         assert MARKER.encode() not in path.read_bytes(), path
 
 
+def test_export_and_brief_to_a_dash_write_to_standard_output(cli, home: Path,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli("reflect", "a walk by the river")
+    out = cli("export", "-o", "-")
+    assert json.loads(out.stdout)["tables"]["entries"][0]["text"] == "a walk by the river"
+    assert "a walk by the river" in cli("export", "--format", "md", "-o", "-").stdout
+    assert cli("brief", "--since", "7d", "--format", "json", "-o", "-").stdout.startswith("{")
+    assert not (tmp_path / "-").exists()
+
+
+def test_markdown_export_keeps_helped_steady_and_bring(cli, home: Path) -> None:
+    cli("skill", "walk", "--helped", "7")
+    cli("moment", "--intensity", "6", "--steady-after", "1h5m")
+    cli("reflect", "--bring", "ask about evenings")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--responded")
+    text = cli("export", "--format", "md").stdout
+    assert "skill: walk (helped 7/10)" in text
+    assert "tough moment (6/10) (steady again after 1 hour 5 minutes)" in text
+    assert "reflection (to bring to the next session)" in text
+    assert "caught: mind reading (responded)" in text
+    exported = home / "e.json"
+    cli("export", "-o", str(exported))
+    cli("forget", "--all", "--yes")
+    assert "Imported 5 records." in cli("import", str(exported)).stdout
+
+
 # ---------------------------------------------------------------- tags
 def test_search_by_tag_and_tags_in_every_export(cli, home: Path) -> None:
     cli("reflect", "Sunday lunch #family", "--tag", "weekend")
@@ -518,3 +547,21 @@ def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli,
                                                       "--past-days", "3660").stdout)}
     assert {1, 10, 11, 12, 14} <= listed  # the unreadable start alone cannot be placed
     cli("session", "remove", "13")
+
+
+def test_doctor_exits_0_when_only_parts_of_the_computer_are_missing(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[voice]\nmodel = "no-such-model"\n')
+    result = cli("doctor", "--json")
+    rows = {r["name"]: r["status"] for r in json.loads(result.stdout)}
+    assert rows["speech model"] == "missing" and rows["database"] == "ok"
+    assert "missing" in cli("doctor").stdout
+    assert cli("doctor", "--strict", ok=False).exit_code == 3
+
+
+def test_doctor_exits_1_when_companion_itself_cannot_work(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[speech]\nrate = 9000\n")
+    result = cli("doctor", "--json", ok=False)
+    assert result.exit_code == 1
+    assert {r["name"]: r["status"] for r in json.loads(result.stdout)}["config"] == "problem"

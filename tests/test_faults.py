@@ -382,7 +382,7 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
         daemon = made["daemon"]
         delivery_id = deliveries(home)[0]["id"]
         daemon._on_action(f"speak:{delivery_id}", 1)
-        wait_for(lambda: "could not be handled" in caplog.text, "the speaking timeout")
+        wait_for(lambda: "could not be read aloud" in caplog.text, "the speaking timeout")
         daemon._on_action(f"skip:{delivery_id}", 1)
         wait_for(lambda: status_of(home, "now") == "skipped", "the next button")
         assert loop.is_alive()

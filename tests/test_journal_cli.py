@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,17 @@ def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
         delivery = s.delivery(d["id"])
     assert delivery["status"] == "answered" and delivery["entry_id"] == entry["id"]
     assert entry["delivery_id"] == d["id"]
-    result = cli("checkin", "--skip", ok=False)
-    assert result.exit_code == 1 and "no check-in is waiting" in result.stderr
+    result = cli("checkin", "--skip")  # nothing waiting any more: that's fine too
+    assert result.stdout.startswith("No check-in is waiting right now")
+
+
+@pytest.mark.parametrize("what", ["snooze", "skip"])
+def test_snooze_or_skip_with_nothing_waiting_is_fine(cli, home: Path, what: str) -> None:
+    result = cli("checkin", f"--{what}")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == (f"No check-in is waiting right now, so there is nothing to "
+                             f"{what}. That's fine.\n")
+    assert json.loads(cli("checkin", f"--{what}", "--json").stdout) == {"waiting": False}
 
 
 def test_checkin_snooze_and_skip(cli, home: Path) -> None:
@@ -162,6 +172,21 @@ def test_every_command_has_help(cli) -> None:
     walk(main, [])
     assert "not therapy" in cli("--help").stdout
     assert cli("--version").stdout.startswith("companion, version")
+
+
+def test_moment_steady_in_words(cli, home: Path) -> None:
+    cli("moment", "--intensity", "5")
+    assert cli("moment", "steady").stdout == (
+        "Steady again after less than a minute. Well done riding it out.\n")
+
+
+def test_pattern_list_shows_a_readable_local_time(cli, home: Path) -> None:
+    cli("pattern", "add", "mind reading")
+    noticed = json.loads(cli("pattern", "noticed", "mind reading", "--json").stdout)
+    out = cli("pattern", "list").stdout
+    when = datetime.fromisoformat(noticed["created_at"]).astimezone()
+    assert f"{when:%a %d %b %Y, %H:%M}" in out
+    assert "T" not in out.splitlines()[1].split("mind reading")[1]  # no raw ISO time
 
 
 def test_notes_can_come_from_standard_input(cli) -> None:

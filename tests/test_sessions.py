@@ -186,6 +186,14 @@ def test_cli_import_and_errors(cli) -> None:  # type: ignore[no-untyped-def]
     assert every.exit_code == 1 and "--every" in every.stderr
 
 
+@pytest.mark.parametrize(("every", "said"), [("week", "every week"), ("2 weeks", "every 2 weeks"),
+                                             ("10 days", "every 10 days"), ("1d", "every day")])
+def test_cli_add_echoes_the_repeat_as_it_was_meant(cli, every: str,  # type: ignore[no-untyped-def]
+                                                   said: str) -> None:
+    out = cli("session", "add", "tomorrow 15:00", "--every", every).stdout
+    assert out.rstrip().endswith(f", {said}.")
+
+
 def test_session_list_shows_each_series_once_and_past_ones_last(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now().astimezone()
     sessions.add_session(store, now - timedelta(days=20), title="Intake")

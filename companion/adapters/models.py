@@ -103,6 +103,38 @@ def folder_megabytes(folder: Path) -> float:
     return round(total / 1e6, 1)
 
 
+_GENERIC_FOLDERS = ("model", "models")
+# How a model's README names its language in its first words ("Small Korean for Vosk").
+_README_LANGUAGES = (
+    ("us english", "en-us"), ("indian english", "en-in"), ("english", "en"),
+    ("korean", "ko"), ("chinese", "cn"), ("russian", "ru"), ("french", "fr"),
+    ("german", "de"), ("spanish", "es"), ("portuguese", "pt"), ("italian", "it"),
+    ("dutch", "nl"), ("turkish", "tr"), ("vietnamese", "vn"), ("greek", "el"),
+    ("catalan", "ca"), ("arabic", "ar"), ("persian", "fa"), ("farsi", "fa"),
+    ("ukrainian", "uk"), ("kazakh", "kz"), ("swedish", "sv"), ("japanese", "ja"),
+    ("hindi", "hi"), ("czech", "cs"), ("polish", "pl"), ("uzbek", "uz"), ("esperanto", "eo"),
+)
+
+
+def folder_model_name(root: Path) -> str:
+    """A model folder's name; one called just "model" is named after the folder around it."""
+    if root.name.lower() in _GENERIC_FOLDERS and root.parent.name:
+        return root.parent.name.replace("_", "-")
+    return root.name
+
+
+def model_language(root: Path, name: str) -> str:
+    """The model's language, as its README says it, else guessed from its name."""
+    try:
+        head = (root / "README").read_text(encoding="utf-8", errors="replace")[:300].lower()
+    except OSError:
+        head = ""
+    for words, code in _README_LANGUAGES:
+        if re.search(rf"\b{words}\b", head):
+            return code
+    return guess_language(name)
+
+
 def guess_language(name: str) -> str:
     """ "vosk-model-small-en-us-0.15" -> "en-us"; "ko" -> "ko"; otherwise "unknown"."""
     stem = re.sub(r"^vosk-model-", "", name.lower())
@@ -187,7 +219,7 @@ def package_models() -> tuple[ModelInfo, ...]:
             if root is not None:
                 name = dist_name.removeprefix("vosk-model-") or dist_name
                 found[dist_name] = ModelInfo(
-                    name=name, language=guess_language(name), source="package",
+                    name=name, language=model_language(root, name), source="package",
                     path=str(root), description=f"from the Python package {dist_name}")
                 break
     return tuple(found.values())
@@ -216,7 +248,8 @@ def resolve(paths: Paths, wanted: str) -> ModelInfo:
             raise MissingPartError(f"the speech model folder {folder} does not exist; "
                                    "set [voice] model to a model name or an existing folder")
         root = require_model(folder)
-        return ModelInfo(name=root.name, language=guess_language(root.name), source="path",
+        name = folder_model_name(root)
+        return ModelInfo(name=name, language=model_language(root, name), source="path",
                          path=str(root))
     have = installed(paths)
     if wanted in have:
@@ -263,7 +296,8 @@ def install(paths: Paths, name: str, *, sha256: str | None = None, url: str | No
             if not expected else f"{expected!r} is not a SHA-256 (64 hex digits)")
     source_url = url or (entry.url if entry else "")
     part = ensure_dir(paths.models_dir / ".downloads") / f"{name}.zip.part"
-    download(source_url or "", part, progress=progress)
+    download(source_url or "", part, progress=progress,
+             again=f"`companion model install {name}`")
     verify_sha256(part, expected)
     try:
         model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
@@ -279,19 +313,22 @@ def _check_name(name: str) -> None:
         raise InputError(f"{name!r} cannot be a model name; use letters, digits, '.', '-' or '_'")
 
 
-def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
-    """Fetches `url` into `part`, continuing a part file left by an earlier try."""
+def download(url: str, part: Path, *, progress: Progress | None = None,
+             again: str = "the same command") -> Path:
+    """Fetches `url` into `part`, continuing a part file left by an earlier try.
+
+    `again` is what to run to try once more (said when nothing could be reached)."""
     if not url.startswith(("https://", "http://")):
         raise InputError(f"{url!r} is not an http(s) address")
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:
+        with _connect(request, again=again) as resp:
             _receive(resp, part, have=have, progress=progress)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # our part file is already longer than the file: start over
             part.unlink()
-            return download(url, part, progress=progress)
+            return download(url, part, progress=progress, again=again)
         raise CompanionError(f"the download from {url} failed: the server said {exc.code} "
                              f"{exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -301,6 +338,18 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
             f"the download stopped after {got / 1e6:.1f} MB ({reason}). Nothing was installed; "
             "run the same command again to continue where it stopped") from exc
     return part
+
+
+def _connect(request: urllib.request.Request, *, again: str) -> http.client.HTTPResponse:
+    """The server's response; MissingPartError when nothing could be reached at all."""
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError:
+        raise  # the server answered; the caller says what it said
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise MissingPartError(  # no connection, no such host, refused, no answer
+            "could not reach the model site (no connection). Nothing was installed; "
+            f"when this computer is online, run {again} again") from exc
 
 
 def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int,
@@ -385,7 +434,7 @@ def unpack_zip(paths: Paths, zip_path: Path, *, name: str, language: str | None)
         raise InputError(f"{zip_path} is not a readable zip file ({exc})") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ModelInfo(name=name, language=language or guess_language(name), source="zip",
+    return ModelInfo(name=name, language=language or model_language(target, name), source="zip",
                      path=str(target), size_mb=folder_megabytes(target))
 
 
@@ -410,10 +459,10 @@ def add(paths: Paths, source: Path, *, name: str | None = None,
         model = unpack_zip(paths, source, name=model_name, language=language)
         return _remember(paths, model)
     root = require_model(source)
-    model_name = name or root.name
+    model_name = name or folder_model_name(root)
     _check_name(model_name)
     return _remember(paths, ModelInfo(
-        name=model_name, language=language or guess_language(model_name), source="folder",
+        name=model_name, language=language or model_language(root, model_name), source="folder",
         path=str(root), size_mb=folder_megabytes(root)))
 
 

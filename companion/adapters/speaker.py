@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CompanionError, ConfigError, MissingPartError
 from ..paths import create_private_file
 from ..records import Row
+from ..wording import plural
 
 if TYPE_CHECKING:
     from ..config import SpeechSettings
@@ -185,7 +186,7 @@ class Utterance:
             _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
-                f"reading aloud took longer than {limit:g} seconds and was stopped "
+                f"reading aloud took longer than {plural(limit, 'second')} and was stopped "
                 "([speech] timeout_seconds).") from None
         except BrokenPipeError:
             out, err = self.proc.communicate(timeout=limit)

@@ -73,6 +73,10 @@ def _print_status(state: ServiceState) -> None:
     click.echo(f"active:   {state['active']}")
     pid = state["running_pid"]
     click.echo(f"daemon:   running (process {pid})" if pid else "daemon:   not running")
+    if not state["user_manager"]:
+        from ..service import NO_USER_MANAGER
+
+        click.echo(f"note:     {NO_USER_MANAGER}")
 
 
 def register(group: click.Group) -> None:

@@ -14,6 +14,7 @@ from ..app import App
 from ..paths import check_output, write_private_text
 from ..records import Forgotten, Row
 from ..vocab import PENDING
+from ..wording import plural
 from .common import emit, json_option, pass_app, print_json, read_text_arg, table
 
 _ID_RE = re.compile(r"^(?:(entry|skill|moment|pattern|notice|phrase|session):)?(\d+)$")
@@ -55,13 +56,15 @@ def _print_hits(hits: list[Row]) -> None:
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(("json", "csv", "md")), default="json",
               show_default=True, help="JSON (complete, re-importable), CSV or Markdown.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (private, 0600) instead of the terminal.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write to this file (private, 0600) instead of the terminal ('-': stdout).")
 @pass_app
 def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
     from ..transfer import export_text
 
+    if output is not None and str(output) == "-":  # '-': standard output
+        output = None
     if output is not None:
         check_output(output, app.paths)
     text = export_text(app.store, fmt, now=app.clock.now())
@@ -86,7 +89,8 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
                          extra_phrases=extra)
     total = sum(result.counts.values())
     emit(result.counts, as_json, lambda: click.echo(
-        f"Imported {total} record(s)." if total else "Nothing new to import: all of it is here."))
+        f"Imported {plural(total, 'record')}." if total
+        else "Nothing new to import: all of it is here."))
     summary = import_summary(result.crisis_entries, region=region)
     if summary is not None:  # once for the whole import, never a notice per old entry
         click.echo(summary.as_line(), err=True)
@@ -195,9 +199,11 @@ def backup(app: App, dest: Path | None, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--strict", is_flag=True,
+              help="Exit 3 when a part of this computer is missing (speech model, microphone...).")
 @json_option
 @pass_app
-def doctor(app: App, as_json: bool) -> None:
+def doctor(app: App, strict: bool, as_json: bool) -> None:
     """Check every part (config, database, model, microphone, speech, notifications, service)."""
     from ..doctor import run_checks
 
@@ -207,8 +213,15 @@ def doctor(app: App, as_json: bool) -> None:
     else:
         table(results, [("status", "STATUS"), ("name", "PART"), ("detail", "DETAIL"),
                         ("fix", "HOW TO FIX")])
+    missing = [r for r in results if r["status"] == "missing"]
+    if not as_json and missing:
+        click.echo(f"\n{plural(len(missing), 'part')} of this computer "
+                   f"{'is' if len(missing) == 1 else 'are'} missing (see HOW TO FIX); "
+                   "companion still saves everything you write.")
     if any(r["status"] == "problem" for r in results):
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(1)  # companion itself cannot work as it should
+    if strict and missing:
+        raise click.exceptions.Exit(3)
 
 
 def register(group: click.Group) -> None:

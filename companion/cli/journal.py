@@ -168,6 +168,11 @@ def ask_mood(*, tries: int = 3) -> int | None:
 def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
     from .. import checkins
 
+    if app.store.pending_delivery() is None:  # nothing to put off: that's fine too
+        emit({"waiting": False}, as_json, lambda: click.echo(
+            "No check-in is waiting right now, so there is nothing to "
+            f"{'snooze' if snooze else 'skip'}. That's fine."))
+        return
     if snooze:
         row = checkins.snooze_pending(app.store, app.settings, app.clock.now())
         message = f"Snoozed. It will come back at {row['snoozed_until'][11:16]}."
@@ -236,11 +241,11 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
 @pass_app
 def moment_steady(app: App, moment_id: int | None, as_json: bool) -> None:
     """Mark a tough moment as eased (the latest one by default)."""
-    from ..dates import format_minutes
+    from ..wording import duration
 
     row = app.store.moment_steady(moment_id)
     emit(row, as_json, lambda: click.echo(
-        f"Steady again after {format_minutes(row['steady_minutes'])}. Well done riding it out."))
+        f"Steady again after {duration(row['steady_minutes'])}. Well done riding it out."))
 
 
 @click.command()
@@ -294,10 +299,14 @@ def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
 @pass_app
 def pattern_list(app: App, as_json: bool) -> None:
     """The patterns you named, how often you caught each, and how often you responded."""
+    from ..dates import format_when
+
     rows = app.store.patterns_with_counts()
-    emit(rows, as_json, lambda: table(rows, [("id", "ID"), ("name", "PATTERN"),
-                                             ("noticed", "NOTICED"), ("responded", "RESPONDED"),
-                                             ("last_noticed", "LAST")])
+    zone = app.clock.now().tzinfo
+    shown = [{**r, "last": format_when(r.get("last_noticed"), zone)} for r in rows]
+    emit(rows, as_json, lambda: table(shown, [("id", "ID"), ("name", "PATTERN"),
+                                              ("noticed", "NOTICED"), ("responded", "RESPONDED"),
+                                              ("last", "LAST CAUGHT")])
          if rows else click.echo("No patterns yet. Add one with `companion pattern add NAME`."))
 
 

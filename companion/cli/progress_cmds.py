@@ -51,7 +51,7 @@ def session_add(app: App, when: tuple[str, ...], every: str | None, title: str |
     starts = sessions.parse_when(" ".join(when), app.clock.now())
     every_days = sessions.parse_every(every) if every else None
     record = sessions.add_session(app.store, starts, every_days=every_days, title=title)
-    repeat = f", every {every_days} days" if every_days else ""
+    repeat = f", {sessions.describe_every(every_days)}" if every_days else ""
     emit(record, as_json, lambda: click.echo(
         f"Saved session {record['id']}: {starts:%a %d %b %Y, %H:%M}{repeat}."))
 
@@ -169,8 +169,10 @@ def session_import(app: App, file: Path, match: str | None, as_json: bool) -> No
         emit(rows, as_json, lambda: click.echo(f"No events in {file.name}{hint}; "
                                                "nothing was imported."))
         return
+    from ..wording import plural
+
     emit(rows, as_json, lambda: click.echo(
-        f"Imported {len(rows)} session{'s' if len(rows) != 1 else ''} from {file.name} "
+        f"Imported {plural(len(rows), 'session')} from {file.name} "
         "(events seen before were updated, not doubled)."))
 
 
@@ -179,8 +181,9 @@ def _brief_options(func: Callable[P, R]) -> Callable[P, R]:
     func = click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
                         help="Markdown (the default; shown formatted on a terminal when no "
                              "format is given), HTML or JSON.")(func)
-    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Write to this file.")(func)
+    func = click.option("-o", "--output",
+                        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+                        help="Write to this file ('-': standard output).")(func)
     func = click.option("--open", "open_it", is_flag=True,
                         help="Open the written file (HTML opens in the browser).")(func)
     func = click.option("--speak", is_flag=True,
@@ -262,6 +265,9 @@ def _deliver(app: App, data: Row, fmt: str | None, output: Path | None,
 
     chosen = fmt or "md"
     text = render(data, chosen)
+    if output is not None and str(output) == "-":  # standard output, as --format gives it
+        output = None
+        fmt = chosen
     if output is not None:
         check_output(output, app.paths)
     elif chosen == "html" or open_it:
@@ -300,8 +306,10 @@ def stats(app: App, weeks: int, as_json: bool) -> None:
     """Your measures over recent weeks, with small charts."""
     from .. import brief as briefs
     from ..brief_text import print_stats
+    from ..wording import plural
 
     now = app.clock.now()
-    span = briefs.Span(start=now - timedelta(weeks=weeks), end=now, label=f"last {weeks} weeks")
+    span = briefs.Span(start=now - timedelta(weeks=weeks), end=now,
+                       label=f"the last {plural(weeks, 'week')}")
     data = briefs.build(app.store, span, now=now)
     emit(data["measures"], as_json, lambda: print_stats(data))
