@@ -44,6 +44,9 @@ _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z] ){2,}[a-z](?![a-z0-9])")
 _LOOK_ALIKE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                              "!": "i", "|": "i", "@": "a", "$": "s"})
 # The character first, its neighbours after: far faster than a look-behind first.
+# "d.i.e", "k-m-s", "d*i*e": three or more single letters joined by marks are one word.
+_DOTTED_LETTERS = re.compile(r"(?<![\w.*-])(?:[a-z][.*_-]){2,}[a-z](?![\w*-])")
+_LETTER_MARK = re.compile(r"[.*_-]")
 _LEET = re.compile(r"[013457!|@$](?<=[a-z].)(?=[a-z])|[0134](?<=[a-z].)(?![a-z0-9])")
 _FUZZY_TOKEN = re.compile(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
 
@@ -75,6 +78,7 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     """Text as the patterns see it: folded, punctuation gone, clause ends kept as " . "."""
     text = _fold(text)
     text = _LEET.sub(lambda m: m.group().translate(_LOOK_ALIKE), text)
+    text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
     text = _APOSTROPHES.sub("", text)
     text = _CLAUSE_MARKS.sub(" . ", text)
     text = _COMMAS.sub(" , ", text)
@@ -489,6 +493,8 @@ class Rules:
     before: tuple[str, ...] = ()
     define: Mapping[str, str] = field(default_factory=dict)
     spelling: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -500,6 +506,12 @@ class Hit:
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.pattern}"
+
+
+# The lists of Rules searched as one regex each, and what follows their words: a `before`
+# word must end the stretch before a hit (one other word may come between).
+_LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": ""}
+_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present")
 
 
 class Matcher:
@@ -516,14 +528,14 @@ class Matcher:
         self.rules = rules
         self._sources = [(kind, p) for kind, ps in rules.patterns.items() for p in ps]
         self._kept = compiled if compiled is not None and self._covers(compiled) else None
+        self._lists: dict[str, re.Pattern[str] | None] = {}
 
     def _covers(self, compiled: Mapping[str, Any]) -> bool:
         try:
             sources = [tuple(s) for s in compiled["sources"]]
             return (sources == self._sources[:len(sources)]
-                    and tuple(compiled["ignore"]) == self.rules.ignore
-                    and tuple(compiled["before"]) == self.rules.before
-                    and tuple(compiled["spelling"]) == self.rules.spelling
+                    and all(tuple(compiled[name]) == getattr(self.rules, name)
+                            for name in _KEPT_AS_IS)
                     and dict(compiled["define"]) == dict(self.rules.define))
         except (KeyError, TypeError, ValueError):
             return False
@@ -531,18 +543,19 @@ class Matcher:
     def data(self) -> dict[str, Any]:
         """Everything this matcher reads and compiles, as plain data (lists, dicts,
         strings, bytes) for `Matcher(rules, compiled=...)`. Slow: it compiles every rule."""
-        before = self._before_source()
-        return {"sources": self._sources, "ignore": self.rules.ignore,
-                "before": self.rules.before, "spelling": self.rules.spelling,
-                "define": dict(self.rules.define), "near": self._spelling,
-                "patterns_index": self._patterns.data(), "ignore_index": self._ignore.data(),
-                "before_regex": None if before is None else (before, code_of(before))}
+        lists = {name: self._list_source(name) for name in _LISTS}
+        return {"sources": self._sources, "define": dict(self.rules.define),
+                **{name: getattr(self.rules, name) for name in _KEPT_AS_IS},
+                "near": self._spelling, "patterns_index": self._patterns.data(),
+                "ignore_index": self._ignore.data(),
+                "lists": {name: None if source is None else (source, code_of(source))
+                          for name, source in lists.items()}}
 
     def check(self) -> None:
         """Read and compile every rule now; PatternError names the first bad one."""
         self._patterns.compile_all()
         self._ignore.compile_all()
-        _ = self._before, self._spelling
+        _ = self._spelling, [self._list(name) for name in _LISTS]
 
     @cached_property
     def _spelling(self) -> dict[str, str]:
@@ -564,21 +577,25 @@ class Matcher:
             return _Index.from_data(self._kept["ignore_index"])
         return _Index.parse(self.rules.ignore, self.rules.define)
 
-    @cached_property
-    def _before(self) -> re.Pattern[str] | None:
-        if self._kept is not None:
-            kept = self._kept["before_regex"]
-            return None if kept is None else restore(kept[0], kept[1])
-        source = self._before_source()
-        return None if source is None else re.compile(source)
+    def _list(self, name: str) -> re.Pattern[str] | None:
+        """One of `_LISTS` as one compiled regex (None when the list is empty)."""
+        if name not in self._lists:
+            if self._kept is not None:
+                kept = self._kept["lists"][name]
+                self._lists[name] = None if kept is None else restore(kept[0], kept[1])
+            else:
+                source = self._list_source(name)
+                self._lists[name] = None if source is None else re.compile(source)
+        return self._lists[name]
 
-    def _before_source(self) -> str | None:
-        if not self.rules.before:
+    def _list_source(self, name: str) -> str | None:
+        patterns: tuple[str, ...] = getattr(self.rules, name)
+        if not patterns:
             return None
         named: dict[str, _Node] = {}
-        words = "|".join(f"(?:{_START}(?:{_parse(b, self.rules.define, named).regex}){_END})"
-                         for b in self.rules.before)
-        return rf"(?:{words}) ?(?:{_FILLER} )?$"
+        words = "|".join(f"(?:{_START}(?:{_parse(p, self.rules.define, named).regex}){_END})"
+                         for p in patterns)
+        return f"(?:{words}){_LISTS[name]}"
 
     def find(self, text: str | None) -> Hit | None:
         """The first pattern that finds crisis language in `text`, or None."""
@@ -588,15 +605,30 @@ class Matcher:
         covering = _Covering(self._ignore, norm)
         for index, m in self._patterns.matches(norm):
             if not self._cancelled_before(norm, m.start()) \
-                    and not covering.covers(m.start(), m.end()):
+                    and not covering.covers(m.start(), m.end()) \
+                    and not self._told_as_history(norm, m.start()):
                 return Hit(*self._sources[index])
         return None
 
     def _cancelled_before(self, norm: str, start: int) -> bool:
-        if self._before is None:
+        before = self._list("before")
+        if before is None:
             return False
         clause = norm[max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1:start]
-        return self._before.search(clause) is not None
+        return before.search(clause) is not None
+
+    def _told_as_history(self, norm: str, start: int) -> bool:
+        """Whether the sentence of a hit tells of the past as past ("years ago I used to
+        think about dying") and says nothing of it being here now ("again", "lately")."""
+        history = self._list("history")
+        if history is None:
+            return False
+        end = norm.find(".", start)
+        sentence = norm[norm.rfind(".", 0, start) + 1:len(norm) if end < 0 else end]
+        if history.search(sentence) is None:
+            return False
+        present = self._list("present")
+        return present is None or present.search(sentence) is None
 
 
 class _Covering:

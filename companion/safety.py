@@ -159,6 +159,7 @@ def _table(data: dict[str, Any]) -> CrisisTable:
     rules = Rules(
         patterns={str(k): _texts(v) for k, v in data["patterns"].items()},
         ignore=_texts(ignore.get("around", [])), before=_texts(ignore.get("before", [])),
+        history=_texts(ignore.get("history", [])), present=_texts(ignore.get("present", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
         spelling=_texts(data.get("spelling", {}).get("close_to", [])))
     return CrisisTable(
