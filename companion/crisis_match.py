@@ -125,8 +125,10 @@ _CLAUSE_END = (r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|an
 _START = r"(?<![a-z0-9])"
 _END = r"(?![a-z0-9])"
 # The one word allowed between an [ignore] before word and a match ("would never hurt"),
-# but not one that makes the negation about something else ("not sure how long I can...").
-_FILLER = r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because)\b)[^ .,]+"
+# but not one that makes the negation about something else ("not sure how long I can..."),
+# nor one that starts the person's own words ("I told my friend I cut myself").
+_FILLER = (r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because|and|that"
+           r"|i|im|ive|id|il|me|my)\b)[^ .,]+")
 
 
 @dataclass(frozen=True)
