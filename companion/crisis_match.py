@@ -7,7 +7,7 @@ config/crisis.toml, which explains the notation):
     [just] die            optional words             die?      one optional word
     suicid*               any ending                 *ing      any beginning
     ...                   up to four other words     $         the end of a clause
-    {me}                  a named piece from [define] #        a number
+    {me}                  a named piece from [define] #        a number, ## ten or more
 
 Text and patterns go through the same normalisation, so case, accents, apostrophes,
 hyphens, doubled letters ("killl", "dieee"), spaced letters ("d i e"), look-alike
@@ -115,7 +115,7 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message quotes it and says why."""
 
 
-_TOKEN = re.compile(r"\{\w+\}|\.\.\.|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
+_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
@@ -213,6 +213,7 @@ def _group(node: _Node) -> _Node:
 _ANY = _Node(_ANY_WORDS, True, None, None, True)
 _CLAUSE = _Node(_CLAUSE_END, True, frozenset())
 _NUMBER = _Node(r"\d+" + _GAP, False, frozenset("0123456789"), frozenset(), True)
+_TENS = _Node(r"\d{2,}" + _GAP, False, frozenset("123456789"), frozenset(), True)
 _ONE_WORD = _Node(r"[^ .,]+" + _GAP, False, None, None, True)
 
 
@@ -270,7 +271,7 @@ class _Parser:
             self.at += 1
             group = _group(inner)
             return group if token == "(" else _optional(group)
-        fixed = {"...": _ANY, "$": _CLAUSE, "#": _NUMBER, "*": _ONE_WORD}
+        fixed = {"...": _ANY, "$": _CLAUSE, "#": _NUMBER, "##": _TENS, "*": _ONE_WORD}
         if token in fixed:
             return fixed[token]
         if token.startswith("{"):
