@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .crisis_match import DATA_FORMAT
 from .paths import FILE_MODE, ensure_dir, resolve_paths
 from .regex_code import TAG
 
@@ -40,9 +41,10 @@ def cache_file() -> Path | None:
 
 
 def key_of(raw: bytes) -> str:
-    """What kept rules must have been made from: these rules, this companion, this Python."""
-    digest = hashlib.sha256(raw).hexdigest()
-    return f"{FORMAT}:{__version__}:{TAG}:{digest}"
+    """What kept rules must have been made from: these rules, this companion and its
+    matcher, this Python."""
+    digest = hashlib.blake2b(raw, digest_size=20).hexdigest()
+    return f"{FORMAT}.{DATA_FORMAT}:{__version__}:{TAG}:{digest}"
 
 
 def read(path: Path | None, key: str) -> dict[str, Any] | None:

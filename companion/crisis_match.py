@@ -85,8 +85,11 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     text = _NOT_WORD.sub(" ", text)
     text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub(r"\1", text)
-    if spelling and not spelling.keys().isdisjoint(_FUZZY_TOKEN.findall(text)):
-        text = _FUZZY_TOKEN.sub(lambda m: spelling.get(m.group(), m.group()), text)
+    if spelling:
+        fixes = {word: spelling[word] for word in spelling.keys() & set(_FUZZY_TOKEN.findall(text))
+                 if spelling[word] != word}
+        if fixes:
+            text = _FUZZY_TOKEN.sub(lambda m: fixes.get(m.group(), m.group()), text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -148,7 +151,6 @@ class _Node:
 
 def _union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
     return None if a is None or b is None else a | b
-
 
 def _seq(items: list[_Node]) -> _Node:
     first: frozenset[str] | None = frozenset()
@@ -320,37 +322,31 @@ def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _TEXT_WORD = re.compile(r"[^ .,]+")
 _MIN_PREFIX = 3
-_MEMO_LIMIT = 20_000  # words whose candidate patterns an index remembers
-# A pattern that can start at a word: its number, its compiled `match`, its second words.
-_Candidate = tuple[int, Callable[..., Any], frozenset[str] | None]
+_MEMO_LIMIT = 20_000  # words (and pairs of words) whose candidate patterns an index remembers
+# A pattern that can start at a word: its number and the words that can follow (None: any).
+_Candidate = tuple[int, frozenset[str] | None]
+_Match = Callable[[str, int], "re.Match[str] | None"]
 
 
 class _Index:
     """Patterns filed by the words a match can start with, so a text is only tried where
     one of those words begins: fast for long texts. Korean patterns (which match inside
-    words) are tried only in the clauses that hold Hangul. Each pattern compiles on first
-    use, from kept code when the index was rebuilt from `data()`."""
+    words) are tried only in the clauses that hold Hangul. A pattern is compiled only when
+    a text gets as far as its second word, from kept code when the index was rebuilt from
+    `data()`."""
 
     def __init__(self, regexes: list[str], firsts: list[frozenset[str] | None],
                  seconds: list[frozenset[str] | None],
-                 codes: list[bytes | None] | None = None) -> None:
+                 codes: list[bytes | None] | None = None,
+                 filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None
+                 ) -> None:
         self.regexes, self.firsts, self.seconds = regexes, firsts, seconds
         self.codes: list[bytes | None] = [None] * len(regexes) if codes is None else codes
         self._compiled: dict[int, re.Pattern[str]] = {}
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
-        self._pairs: dict[tuple[str, str], tuple[tuple[int, Callable[..., Any]], ...]] = {}
-        self.by_word: dict[str, list[int]] = {}
-        self.anywhere: list[int] = []  # any first word: tried everywhere
-        self.korean: list[int] = []  # only Korean first words
-        for index, first in enumerate(firsts):
-            hangul = first is not None and sum(bool(_HANGUL.match(w)) for w in first)
-            if first is None or (hangul and hangul < len(first)):
-                self.anywhere.append(index)
-            elif hangul:
-                self.korean.append(index)
-            else:
-                for word in first:
-                    self.by_word.setdefault(word, []).append(index)
+        self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
+        # by first word; any first word (tried everywhere); only Korean first words
+        self.by_word, self.anywhere, self.korean = filed or _file(firsts)
         self.longest = max((len(w) for w in self.by_word), default=0)
 
     @classmethod
@@ -369,14 +365,18 @@ class _Index:
         """The index as plain data, each pattern with its compiled code (slow: it compiles
         every pattern); `from_data` rebuilds it."""
         return {"regexes": self.regexes, "firsts": self.firsts, "seconds": self.seconds,
-                "codes": [code_of(r) for r in self.regexes]}
+                "codes": [code_of(r) for r in self.regexes],
+                "filed": (self.by_word, self.anywhere, self.korean)}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> _Index:
-        parts = [list(data[k]) for k in ("regexes", "firsts", "seconds", "codes")]
-        if len({len(part) for part in parts}) != 1:
+        regexes, firsts = list(data["regexes"]), list(data["firsts"])
+        seconds, codes = list(data["seconds"]), list(data["codes"])
+        if not len(regexes) == len(firsts) == len(seconds) == len(codes):
             raise ValueError("an index whose parts do not line up")
-        return cls(*parts)
+        by_word, anywhere, korean = data["filed"]
+        return cls(regexes, firsts, seconds, codes,
+                   filed=(dict(by_word), list(anywhere), list(korean)))
 
     def regex(self, index: int) -> re.Pattern[str]:
         compiled = self._compiled.get(index)
@@ -428,24 +428,24 @@ class _Index:
                     yield at, index, m
 
     def _keep(self, pair: tuple[str, str], candidates: tuple[_Candidate, ...]
-              ) -> tuple[tuple[int, Callable[..., Any]], ...]:
+              ) -> tuple[tuple[int, _Match], ...]:
         """The candidates at a word that the word after it allows (every start of that
-        word counts: a pattern's second word may be run together with what follows)."""
+        word counts: a pattern's second word may be run together with what follows),
+        each with its compiled `match`."""
         following = pair[1]
         starts = {following[:size] for size in range(1, len(following) + 1)}
         if len(self._pairs) >= _MEMO_LIMIT:
             self._pairs.clear()
         kept = self._pairs[pair] = tuple(
-            (index, match) for index, match, second in candidates
+            (index, self.regex(index).match) for index, second in candidates
             if second is None or not second.isdisjoint(starts))
         return kept
 
     def _candidates(self, token: str) -> tuple[_Candidate, ...]:
         """The patterns that can start at `token`: those filed under the whole word, or
         under a start of it at least three letters long ("kill" in "killmyself", "suicid"
-        in "suicidal"); short words like "i" only ever as themselves. Each comes with its
-        compiled `match` and, when it starts with the whole word, the words that can
-        follow (None: any)."""
+        in "suicidal"); short words like "i" only ever as themselves. A pattern that can
+        start inside the word is not passed over by the word after it."""
         whole = set(self.by_word.get(token, ()))
         started: set[int] = set()
         for size in range(_MIN_PREFIX, min(len(token) - 1, self.longest) + 1):
@@ -453,9 +453,26 @@ class _Index:
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         found = self._memo[token] = tuple(
-            (i, self.regex(i).match, None if i in started else self.seconds[i])
-            for i in sorted(whole | started))
+            (i, None if i in started else self.seconds[i]) for i in sorted(whole | started))
         return found
+
+
+def _file(firsts: list[frozenset[str] | None]
+          ) -> tuple[dict[str, list[int]], list[int], list[int]]:
+    """Patterns by first word, those with any first word, and those with Korean ones."""
+    by_word: dict[str, list[int]] = {}
+    anywhere: list[int] = []
+    korean: list[int] = []
+    for index, first in enumerate(firsts):
+        hangul = first is not None and sum(bool(_HANGUL.match(w)) for w in first)
+        if first is None or (hangul and hangul < len(first)):
+            anywhere.append(index)
+        elif hangul:
+            korean.append(index)
+        else:
+            for word in first:
+                by_word.setdefault(word, []).append(index)
+    return by_word, anywhere, korean
 
 
 def _hangul_clauses(norm: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -511,10 +528,14 @@ class Hit:
         return f"{self.kind}: {self.pattern}"
 
 
+_BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
 # word must end the stretch before a hit (one other word may come between).
 _LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": ""}
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present")
+# The shape of `Matcher.data()`: raise it whenever that shape changes.
+DATA_FORMAT = 2
+_INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
 class Matcher:
@@ -536,18 +557,22 @@ class Matcher:
     def _covers(self, compiled: Mapping[str, Any]) -> bool:
         try:
             sources = [tuple(s) for s in compiled["sources"]]
-            return (sources == self._sources[:len(sources)]
+            return (compiled["format"] == DATA_FORMAT
+                    and all(set(_INDEX_PARTS) <= compiled[name].keys()
+                            for name in ("patterns_index", "ignore_index"))
+                    and sources == self._sources[:len(sources)]
                     and all(tuple(compiled[name]) == getattr(self.rules, name)
                             for name in _KEPT_AS_IS)
                     and dict(compiled["define"]) == dict(self.rules.define))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return False
 
     def data(self) -> dict[str, Any]:
         """Everything this matcher reads and compiles, as plain data (lists, dicts,
         strings, bytes) for `Matcher(rules, compiled=...)`. Slow: it compiles every rule."""
         lists = {name: self._list_source(name) for name in _LISTS}
-        return {"sources": self._sources, "define": dict(self.rules.define),
+        return {"format": DATA_FORMAT, "sources": self._sources,
+                "define": dict(self.rules.define),
                 **{name: getattr(self.rules, name) for name in _KEPT_AS_IS},
                 "near": self._spelling, "patterns_index": self._patterns.data(),
                 "ignore_index": self._ignore.data(),
@@ -617,8 +642,11 @@ class Matcher:
         before = self._list("before")
         if before is None:
             return False
-        clause = norm[max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1:start]
-        return before.search(clause) is not None
+        # Only the last words before the hit matter: a long clause is cut at a word start.
+        left = max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1
+        if start - left > _BEFORE_REACH:
+            left = norm.find(" ", start - _BEFORE_REACH) + 1
+        return before.search(norm, left, start) is not None
 
     def _told_as_history(self, norm: str, start: int) -> bool:
         """Whether the sentence of a hit tells of the past as past ("years ago I used to
@@ -653,7 +681,9 @@ class _Covering:
             self.spans += [(m.start(), _trim(self.norm, m.end())) for _, m in
                            self.ignore.matches(self.norm, max(low, self.searched), end)]
             self.searched = end
-        return any(low <= left < end <= right for left, right in self.spans)
+        # hits come in order of their start, so a span too far back never counts again
+        self.spans = [span for span in self.spans if span[0] >= low]
+        return any(left < end <= right for left, right in self.spans)
 
 
 def _trim(norm: str, end: int) -> int:

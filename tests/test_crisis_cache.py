@@ -102,3 +102,13 @@ def test_regex_code_rebuilds_the_same_pattern(source: str) -> None:
 def test_unusable_regex_code_falls_back_to_compiling() -> None:
     assert restore("a+b", b"\x01\x02\x03") == re.compile("a+b")
     assert restore("a+b", None).match("aab")
+
+
+def test_kept_rules_of_another_shape_are_not_used(kept: Path) -> None:
+    table = load_compiled(cache=kept)
+    assert table.compiled is not None
+    old = {**table.compiled, "format": -1}
+    broken = {**table.compiled, "patterns_index": {"regexes": []}}
+    for compiled in (old, broken):
+        matcher = Matcher(table.rules, compiled=compiled)
+        assert matcher.find("I want to die") is not None and matcher._kept is None
