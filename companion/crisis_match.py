@@ -37,7 +37,8 @@ _COMMAS = re.compile(r"[,\u060c\u3001\uff0c]+")
 # Not a word, a clause mark or a single space (a space needs no replacing).
 _NOT_WORD = re.compile(r"[^\w., ][^\w.,]*|_+")
 _SPACES = re.compile(r" {2,}")
-_DOUBLED = re.compile(r"([a-z])\1+")
+# A letter repeated: the repeats go ("killl" is "kil"). A look-behind is quicker than a group.
+_DOUBLED = re.compile(r"(?<=([a-z]))\1+")
 # "d i e", "k i l l m y s e l f": three or more single letters in a row are one word.
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z] ){2,}[a-z](?![a-z0-9])")
 # Look-alike characters inside a word ("k1ll", "su1c1de", "t0", "k!ll").
@@ -71,7 +72,7 @@ def normalise_word(word: str) -> str:
     """A word of a pattern, normalised as text is (no clause marks, no spelling repair)."""
     text = _APOSTROPHES.sub("", _fold(word))
     text = _NOT_WORD.sub(" ", text.replace(".", " ").replace(",", " "))
-    return _DOUBLED.sub(r"\1", _SPACES.sub(" ", text).strip())
+    return _DOUBLED.sub("", _SPACES.sub(" ", text).strip())
 
 
 def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
@@ -84,7 +85,7 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     text = _COMMAS.sub(" , ", text)
     text = _NOT_WORD.sub(" ", text)
     text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
-    text = _DOUBLED.sub(r"\1", text)
+    text = _DOUBLED.sub("", text)
     if spelling:
         fixes = {word: spelling[word] for word in spelling.keys() & set(_FUZZY_TOKEN.findall(text))
                  if spelling[word] != word}
@@ -107,7 +108,7 @@ def near_spellings(words: Iterable[str]) -> dict[str, str]:
         variants |= {a + c + b[1:] for a, b in splits if b for c in letters}
         variants |= {a + c + b for a, b in splits if b for c in letters}  # not at the end
         for variant in variants:
-            found.setdefault(_DOUBLED.sub(r"\1", variant), word)
+            found.setdefault(_DOUBLED.sub("", variant), word)
     for raw in words:  # a listed word always stays itself
         found[normalise_word(raw)] = normalise_word(raw)
     return found
