@@ -16,7 +16,8 @@ Second writer, round 6 (fresh_*.txt, written before reading the patterns): recal
 for word in earlier checks. Round 7 (probe_*.txt, written after reading them): 0.801, 0.080;
 round 8: about 0.70, 0.06; round 9 (plain statements): 0.933, 0.020.
 Second writer's last check (final_*.txt, written after the patterns were frozen, measured
-once): see FINAL below. The misses of untuned_*.txt were visible to the second writer while
+once): recall 0.783 (47/60), false positives 0.067 (4/60) - below the goal; it is printed
+again below, measured now. The misses of untuned_*.txt were visible to the second writer while
 working, so its figure now is no longer a clean untuned one.
 """
 
@@ -41,7 +42,7 @@ from crisis_sets import CHECKS, TUNED, Figures, measure, read_check, read_set  #
 from companion.crisis_match import Matcher  # noqa: E402
 from companion.safety import load_compiled, load_crisis  # noqa: E402
 
-FINAL = "final: recall 0.000 (0/0), false positives 0.000 (0/0)  (measured once; see README)"
+FINAL = "recall 0.783 (47/60), false positives 0.067 (4/60)"
 
 BASELINE_PHRASES = (
     "suicid*", "kill myself", "killing myself", "end my life", "ending my life",
