@@ -322,6 +322,9 @@ def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
 # ---------------------------------------------------------------- an index of patterns
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _TEXT_WORD = re.compile(r"[^ .,]+")
+# A word of normalised text and (group 1) the word or mark after it, which may lie past
+# the stretch searched.
+_WORD_AND_NEXT = re.compile(r"[^ .,]+(?= ([^ ]*)|$)")
 _MIN_PREFIX = 3
 _MEMO_LIMIT = 20_000  # words (and pairs of words) whose candidate patterns an index remembers
 # A pattern that can start at a word: its number and the words that can follow (None: any).
@@ -410,19 +413,20 @@ class _Index:
     def _at_words(self, norm: str, start: int, end: int
                   ) -> Iterator[tuple[int, int, re.Match[str]]]:
         memo, pairs = self._memo, self._pairs
-        for word in _TEXT_WORD.finditer(norm, start, end):
+        for word in _WORD_AND_NEXT.finditer(norm, start):
+            at = word.start()
+            if at >= end:
+                break
             token = word.group()
             candidates = memo.get(token)
             if candidates is None:
                 candidates = self._candidates(token)
             if not candidates:
                 continue
-            stop = norm.find(" ", word.end() + 1)
-            pair = (token, norm[word.end() + 1:stop] if stop >= 0 else norm[word.end() + 1:])
+            pair = (token, word.group(1) or "")
             kept = pairs.get(pair)
             if kept is None:
                 kept = self._keep(pair, candidates)
-            at = word.start()
             for index, match in kept:
                 m = match(norm, at)
                 if m is not None:
