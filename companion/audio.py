@@ -8,6 +8,8 @@ soundfile when it is installed, or the `sox` program.
 numpy is imported inside the functions that need it, so importing this module stays cheap.
 """
 
+# Lazy imports: numpy and soundfile (heavy), only when sound is measured or a file decoded.
+
 from __future__ import annotations
 
 import math
@@ -237,7 +239,7 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
     if got < expected:
         raise InputError(
             f"{info.path} is cut short: it should hold {expected / info.rate:.1f} seconds "
-            f"but holds {got / info.rate:.1f}. Nothing was saved.")
+            f"but holds {got / info.rate:.1f}")
 
 
 def _pcm_to_floats(data: bytes, width: int) -> Any:

@@ -1,5 +1,8 @@
 """TOML configuration merged over the shipped defaults into a frozen Settings."""
 
+# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`);
+# difflib, only for a mistyped name (the App loads this module on every command).
+
 from __future__ import annotations
 
 import re
@@ -8,12 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
+from .paths import ensure_dir, write_private_text
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
+from .wording import plural
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
@@ -74,6 +79,7 @@ class SpeechSettings:
     volume: float
     after_hard_checkin: bool
     timeout_seconds: float
+    read_back_win: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,11 @@ class NotificationSettings:
     saved_preview: bool
     timeout_seconds: float
     terminal: str
+
+
+@dataclass(frozen=True)
+class BriefSettings:
+    show_crisis_note: bool
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class Settings:
     safety: SafetySettings
     security: SecuritySettings
     storage: StorageSettings
+    brief: BriefSettings
     source: str
     raw: dict[str, Any]
 
@@ -247,6 +259,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "volume": _number(0, 1),
         "after_hard_checkin": _bool,
         "timeout_seconds": _number(1, 600),
+        "read_back_win": _bool,
     },
     "notifications": {
         "backend": _text(choices=("auto", "dbus", "plyer", "log")),
@@ -259,6 +272,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
+    "brief": {"show_crisis_note": _bool},
     "storage": {
         "busy_timeout_seconds": _number(0, 600),
         "max_text_chars": _number(1, 50_000_000, integer=True),
@@ -307,90 +321,109 @@ def find_line(text: str, section: str, key: str | None = None,
 # ---------------------------------------------------------------- loading
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
+    text = _read_text(path)
+    return _parse_toml(text, str(path)), text
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
+        return path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except RecursionError:
         raise ConfigError("this is nested too deeply to be a configuration",
-                          file=str(path)) from None
+                          file=source) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
         line = int(m.group(1)) if m else None
-        raise ConfigError(f"this is not valid TOML: {reason}", file=str(path), line=line) from exc
+        raise ConfigError(f"this is not valid TOML: {reason}", file=source, line=line) from exc
 
 
 class _Validator:
-    """Checks one parsed file against the schema, raising ConfigError with file, line, key."""
+    """Checks one parsed file against the schema; every problem is kept (file, line, key)
+    and what it concerns is left out, so the default stands in for it."""
 
     def __init__(self, data: dict[str, Any], text: str, source: str):
         self.data, self.text, self.source = data, text, source
+        self.problems: list[ConfigError] = []
 
-    def fail(self, reason: str, section: str, key: str | None = None,
-             index: int | None = None) -> NoReturn:
+    def note(self, reason: str, section: str, key: str | None = None,
+             index: int | None = None) -> None:
         line = find_line(self.text, section, key, index)
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
-        raise ConfigError(reason, file=self.source, line=line, key=dotted)
+        self.problems.append(ConfigError(reason, file=self.source, line=line, key=dotted))
 
     def validate(self) -> dict[str, Any]:
         clean: dict[str, Any] = {}
         for section, values in self.data.items():
             if section not in SECTIONS:
                 known = ", ".join(SECTIONS)
-                self.fail(f"unknown section [{section}] (known: {known})", section)
-            if not isinstance(values, dict):
-                self.fail(f"{section} must be a section such as [{section}]", section)
-            clean[section] = self._section(section, values)
+                self.note(f"unknown section [{section}] (known: {known})", section)
+            elif not isinstance(values, dict):
+                self.note(f"{section} must be a section such as [{section}]", section)
+            else:
+                clean[section] = self._section(section, values)
         return clean
 
     def _section(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in values.items():
             if section == "checkins" and key == "schedule":
-                out[key] = self._schedule(value)
+                schedule = self._schedule(value)
+                if schedule:
+                    out[key] = schedule
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                self.note(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                continue
             try:
                 out[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key)
+                self.note(str(exc), section, key)
         return out
 
     def _schedule(self, value: Any) -> tuple[ScheduleEntry, ...]:
+        """The usable check-ins; one with a mistake is left out (none left: the defaults)."""
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            self.note("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            return ()
         if not value:
-            self.fail("the schedule is empty; add at least one [[checkins.schedule]]",
+            self.note("the schedule is empty; add at least one [[checkins.schedule]]",
                       "checkins", "schedule")
-        entries = [self._entry(item, i) for i, item in enumerate(value)]
-        names = [e.name for e in entries]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                self.fail(f"the name {name!r} is used twice", "checkins.schedule", "name", i)
+        entries: list[ScheduleEntry] = []
+        for i, item in enumerate(value):
+            entry = self._entry(item, i)
+            if entry is not None and entry.name in (e.name for e in entries):
+                self.note(f"the name {entry.name!r} is used twice", "checkins.schedule", "name", i)
+            elif entry is not None:
+                entries.append(entry)
         return tuple(entries)
 
-    def _entry(self, item: dict[str, Any], index: int) -> ScheduleEntry:
-        section = "checkins.schedule"
+    def _entry(self, item: dict[str, Any], index: int) -> ScheduleEntry | None:
+        section, before = "checkins.schedule", len(self.problems)
         fields: dict[str, Any] = {"days": DAY_NAMES}
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.note(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                continue
             try:
                 fields[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key, index)
+                self.note(str(exc), section, key, index)
         for key in _SCHEDULE_REQUIRED:
-            if key not in fields:
-                self.fail(f"a check-in needs a {key!r}", section, None, index)
-        return ScheduleEntry(**fields)
+            if key not in fields and key not in item:
+                self.note(f"a check-in needs a {key!r}", section, None, index)
+        return ScheduleEntry(**fields) if len(self.problems) == before else None
 
 
 def suggest(key: str, known: Iterable[str]) -> str:
@@ -402,9 +435,33 @@ def suggest(key: str, known: Iterable[str]) -> str:
 
 
 def load_file(path: Path) -> dict[str, Any]:
-    """Parse and validate one file; values come back checked and converted."""
-    data, text = read_toml(path)
-    return _Validator(data, text, str(path)).validate()
+    """Parse and validate one file; values come back checked and converted.
+
+    The first mistake raises ConfigError (the shipped defaults must have none)."""
+    values, problems = _check_file(path)
+    if problems:
+        raise problems[0]
+    return values
+
+
+def _check_file(path: Path) -> tuple[dict[str, Any], list[ConfigError]]:
+    """The usable values of one file, and every mistake in it (broken TOML: no values)."""
+    try:
+        data, text = read_toml(path)
+    except ConfigError as exc:
+        return {}, [exc]
+    validator = _Validator(data, text, str(path))
+    return validator.validate(), validator.problems
+
+
+def check_text(text: str, source: str) -> dict[str, Any]:
+    """Parse and validate configuration text (what `source` would hold); the first
+    mistake raises ConfigError."""
+    validator = _Validator(_parse_toml(text, source), text, source)
+    values = validator.validate()
+    if validator.problems:
+        raise validator.problems[0]
+    return values
 
 
 def default_config_file() -> Path:
@@ -412,14 +469,36 @@ def default_config_file() -> Path:
 
 
 def load_settings(user_file: Path | None) -> Settings:
-    """The shipped defaults, overridden key by key by the user's file if it exists."""
+    """The shipped defaults, overridden key by key by the user's file if it exists.
+
+    Strict: a mistake raises ConfigError (the daemon's reload keeps its last good
+    settings then); `load_settings_leniently` is the forgiving twin.
+    """
+    settings, problems = load_settings_leniently(user_file)
+    if not problems:
+        return settings
+    first = problems[0]
+    more = len(problems) - 1
+    if more:
+        reason = (f"{first.reason} (and {plural(more, 'more mistake')}; "
+                  "`companion config check` lists them all)")
+        raise ConfigError(reason, file=first.file, line=first.line, key=first.key)
+    raise first
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[ConfigError]]:
+    """The settings with every broken key or section left at its default, and the
+    mistakes found (each with file, line and key). Broken TOML: all defaults."""
     merged = load_file(default_config_file())
     source = str(default_config_file())
+    problems: list[ConfigError] = []
     if user_file is not None and user_file.exists():
-        for section, values in load_file(user_file).items():
-            merged.setdefault(section, {}).update(values)
-        source = str(user_file)
-    return _build(merged, source)
+        values, problems = _check_file(user_file)
+        for section, section_values in values.items():
+            merged.setdefault(section, {}).update(section_values)
+        if values or not problems:
+            source = str(user_file)
+    return _build(merged, source), problems
 
 
 def _build(merged: dict[str, Any], source: str) -> Settings:
@@ -433,6 +512,7 @@ def _build(merged: dict[str, Any], source: str) -> Settings:
         safety=SafetySettings(**merged["safety"]),
         security=SecuritySettings(**merged["security"]),
         storage=StorageSettings(**merged["storage"]),
+        brief=BriefSettings(**merged["brief"]),
         source=source,
         raw=merged,
     )
@@ -469,11 +549,27 @@ def dump_settings(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
-    """Settings that never fail: with a mistake in the user's file, the defaults stand in
-    (a person's words are saved whatever the configuration says). Returns the settings and
-    the mistakes found, for one warning line."""
+# ---------------------------------------------------------------- editing
+def set_value(path: Path, section: str, key: str, value: str | int | float | bool) -> None:
+    """Set `key` in `[section]` of the user's configuration file, keeping their comments,
+    the order of their keys and everything else as it was.
+
+    A file that is already broken is refused (ConfigError), never rewritten; a value the
+    schema refuses is refused the same way, and then nothing is written.
+    """
+    import tomlkit  # only when the file is edited: it costs ~30 ms, more than --help
+
+    old = _read_text(path) if path.exists() else ""
+    check_text(old, str(path))
     try:
-        return load_settings(user_file), []
-    except ConfigError as exc:
-        return load_settings(None), [str(exc)]
+        doc = tomlkit.parse(old)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"this file cannot be edited here: {exc}", file=str(path)) from exc
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    doc[section][key] = value
+    new = tomlkit.dumps(doc)
+    check_text(new, str(path))
+    ensure_dir(path.parent)
+    write_private_text(path, new)
+

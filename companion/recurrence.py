@@ -6,6 +6,8 @@ jumps forward by whole steps to just before the window; no series gives more tha
 MAX_PER_SERIES dates in one window, nor walks more than MAX_STEPS dates to find them.
 """
 
+# Lazy imports: dateutil (~5 ms), only when a series is expanded.
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator

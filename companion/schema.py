@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import InputError
 from .paths import inside
+from .sessions import rule_problem
 from .store import DELIVERY_STATUSES, ENTRY_KINDS, MAX_ID, USER_TABLES, Store
 from .vocab import AREAS
 
@@ -179,8 +180,6 @@ def _check_row(store: Store, where: Where, columns: dict[str, Any], *, audio_dir
         if problem:
             raise where.fail(name, problem)
     if where.table == "sessions":
-        from .sessions import rule_problem
-
         problem = rule_problem(row)
         if problem:
             field, _, why = problem.partition(": ")

@@ -7,6 +7,9 @@ sessions, so time zones, EXDATEs, moved occurrences and all-day events behave al
 The next and last session drive the prep and follow-up reminders and the brief's span.
 """
 
+# Lazy imports: icalendar and recurring_ical_events (heavy), only when a calendar is read
+# or a series expanded.
+
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import recurrence
+from .dates import parse_when as read_when
 from .errors import InputError, NotFoundError
 from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
@@ -68,8 +72,6 @@ def parse_when(text: str, now: datetime) -> datetime:
 
     companion.dates reads it, looking ahead; a session needs a time of day, not just a date.
     """
-    from .dates import parse_when as read_when
-
     words = " ".join(text.strip().lower().split())
     if not re.search(r"\d:\d{2}", words) and not re.fullmatch(r"\d+\s*[dwh]", words):
         raise InputError(f"{text!r} needs a time of day too, like 'tomorrow 15:00'.")
@@ -91,6 +93,15 @@ def parse_every(text: str) -> int:
         raise InputError(f"--every {text!r} is longer than a year; repeating sessions can be "
                          "at most a year apart (try 'week' or '2 weeks'). Nothing was saved.")
     return days
+
+
+def describe_every(days: int) -> str:
+    """7 -> "every week", 14 -> "every 2 weeks", 10 -> "every 10 days" (as it was typed)."""
+    from .wording import plural
+
+    if days % 7 == 0:
+        return "every week" if days == 7 else f"every {plural(days // 7, 'week')}"
+    return "every day" if days == 1 else f"every {plural(days, 'day')}"
 
 
 # ------------------------------------------------------------------ typed sessions
@@ -249,6 +260,28 @@ def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence 
     return found[-1] if found else None
 
 
+def series(found: list[Occurrence], now: datetime, *, shown: int = 3) -> list[dict[str, Any]]:
+    """Each session once (a repeating series as one), with its next `shown` dates, how
+    many more are ahead, and its latest date before `now`: upcoming ones first."""
+    groups: dict[int, list[Occurrence]] = {}
+    for occ in found:
+        groups.setdefault(occ.session_id, []).append(occ)
+    out: list[dict[str, Any]] = []
+    for occs in groups.values():
+        ahead = [o.as_dict()["starts"] for o in occs if o.starts >= now]
+        past = [o.as_dict()["starts"] for o in occs if o.starts < now]
+        first = occs[0].as_dict()
+        out.append({key: first[key] for key in ("session_id", "uid", "title", "all_day",
+                                                 "recurring", "source")}
+                   | {"next": ahead[:shown], "more_ahead": max(0, len(ahead) - shown),
+                      "last": past[-1] if past else None})
+    upcoming = sorted((s for s in out if s["next"]),
+                      key=lambda s: datetime.fromisoformat(s["next"][0]))
+    done = sorted((s for s in out if not s["next"]),
+                  key=lambda s: datetime.fromisoformat(s["last"]), reverse=True)
+    return upcoming + done
+
+
 def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
     """A stored session row by id (NotFoundError when there is none)."""
     try:
@@ -339,8 +372,8 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"this is not a calendar file companion can read ({exc}). "
-                         "Nothing was imported.") from None
+        raise InputError(f"this is not a calendar file companion can read "
+                         f"({_calendar_reason(exc)}). Nothing was imported.") from None
     events = [c for c in calendar.walk("VEVENT")]
     broken = [e for e in events if getattr(e, "errors", None)]
     if broken:
@@ -352,6 +385,17 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     rows = [_session_from_event(e, now=now, source=source) for e in chosen]
     _check_rules(rows)
     return _apply_moved(rows)
+
+
+def _calendar_reason(exc: Exception) -> str:
+    """Why the parser refused the file, in words; never its own message, which quotes
+    the file's bytes (and what a calendar holds is private)."""
+    said = str(exc).lower()
+    if "no components" in said:
+        return "it holds no complete calendar, from BEGIN:VCALENDAR to END:VCALENDAR"
+    if "content line" in said:
+        return "a line in it is not in the iCalendar form NAME:VALUE"
+    return "it is not in the iCalendar form"
 
 
 def _check_rules(rows: list[dict[str, Any]]) -> None:

@@ -5,21 +5,28 @@ is searchable) over every free-text column. Schema versions through sqlite-utils
 Migrations.
 """
 
+# Lazy imports: sqlite_utils (checked first, to say how to install it); cipher_db
+# (sqlcipher3, optional), only for an encrypted database; shutil (it pulls in bz2 and
+# lzma, ~2 ms on every save), only to tell a full disk from an I/O error.
+
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
-from .paths import create_private_file, ensure_dir, make_private
+from .paths import create_private_file, ensure_dir, make_private, own_file_exists
+from .tags import merge_tags, tags_in
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 
@@ -57,6 +64,8 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "pattern_notices": ("note",),
     "phrases": ("text",),
 }
+# Tables whose rows carry tags (a JSON list in `tags`).
+TAGGED_TABLES = ("entries", "skill_uses", "moments", "pattern_notices")
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
 RECORD_TABLES: dict[str, str] = {
     Record.ENTRY: "entries",
@@ -173,7 +182,16 @@ def _m0003_content_cycles(db: Database) -> None:
     table.create_index(["pool", "cycle"])
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
+@migrations(name="0004_notes_and_tags")
+def _m0004_notes_and_tags(db: Database) -> None:
+    # A therapist's note belongs to the session it came from; every record can carry tags.
+    db.table("entries").add_column("session_id", int)
+    for table in TAGGED_TABLES[1:]:
+        db.table(table).add_column("tags", str, not_null_default="[]")
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles",
+                    "0004_notes_and_tags"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -189,14 +207,19 @@ def utc_text(when: datetime) -> str:
     return stamp(when)[1]
 
 
+def damaged_message(path: Path) -> str:
+    """What to say about a database file that cannot be read as one."""
+    return (f"{path} is not a readable companion database (it may be damaged). "
+            "Nothing was changed. `companion backup` copies are in the backups folder.")
+
+
 def _explain(exc: Exception, path: Path) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return (f"the database {path} is busy: another program is holding it. "
                 "Nothing was changed; try again in a moment.")
     if "not a database" in text or "malformed" in text or "disk image" in text:
-        return (f"{path} is not a readable companion database (it may be damaged). "
-                "Nothing was changed. `companion backup` copies are in the backups folder.")
+        return damaged_message(path)
     if "full" in text:
         return "the disk is full, so nothing could be saved. Free some space and try again."
     if "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -263,18 +286,62 @@ def load_cipher() -> Any:
     return cipher_db
 
 
-def connect_file(path: Path, key: str | None, timeout: float = 10.0) -> sqlite3.Connection:
-    """A connection to a database file; with `key`, through SQLCipher, the key proven."""
+def connect_file(path: Path, key: str | None, timeout: float = 10.0, *,
+                 read_only: bool = False) -> sqlite3.Connection:
+    """A connection to a database file; with `key`, through SQLCipher, the key proven.
+
+    `read_only` opens it for reading only (a folder nobody can write: see _read_only).
+    """
+    target = _read_only_uri(path) if read_only else str(path)
     if key is None:
-        return sqlite3.connect(str(path), timeout=timeout)
+        return sqlite3.connect(target, timeout=timeout, uri=read_only)
     try:
-        return load_cipher().connect(path, key, timeout=timeout)
+        return load_cipher().connect(target, key, timeout=timeout, uri=read_only)
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
             raise
         raise WrongPassphraseError(
             f"that passphrase does not open {path} (or the file is damaged). "
             "Nothing was changed.") from exc
+
+
+def _read_only(path: Path) -> bool:
+    """Whether the database must be opened read-only: its folder (or the file) cannot be
+    written, as on a read-only disk. Then no WAL switch, no migration, no chmod."""
+    folder = path.parent
+    if not folder.is_dir():
+        return False
+    return not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for reading a database nobody can write.
+
+    A WAL database needs its -shm index to be read; on a read-only disk nobody can create
+    it. With no write-ahead log left there is nothing but the file to read, so it is opened
+    as immutable (no locks, no index); a log left behind is read through its index.
+    """
+    wal = Path(f"{path}-wal")
+    whole = not wal.exists() or wal.stat().st_size == 0
+    return f"file:{urllib.parse.quote(str(path))}?mode=ro" + ("&immutable=1" if whole else "")
+
+
+def _check_files(path: Path, *, create: bool) -> None:
+    """The database and its -wal, -shm and -journal are companion's regular files: a link or
+    a FIFO there is refused before SQLite opens (and follows, or hangs on) it."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        own_file_exists(Path(f"{path}{suffix}"))
+    if not create:
+        if not own_file_exists(path):
+            raise StoreError(f"there is no database at {path} yet, and its folder cannot be "
+                             "written. Nothing was changed.")
+        return
+    ensure_dir(path.parent)
+    if not own_file_exists(path):
+        # Only a new file is opened here: closing any handle on a file this process
+        # has open in SQLite would drop that connection's POSIX locks.
+        create_private_file(path)
+    make_private(path)
 
 
 def _pk(value: object) -> int:
@@ -287,9 +354,12 @@ def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     out = dict(row)
-    for key in ("tags", "words"):
-        if isinstance(out.get(key), str):
-            out[key] = json_or_text(out[key])
+    # Written out, not looped: briefs read tens of thousands of rows, most without tags.
+    tags, words = out.get("tags"), out.get("words")
+    if tags.__class__ is str:
+        out["tags"] = [] if tags == "[]" else json_or_text(tags)
+    if words.__class__ is str:
+        out["words"] = json_or_text(words)
     return out
 
 
@@ -310,6 +380,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._key = key
+        self.read_only = False
 
     @property
     def encrypted(self) -> bool:
@@ -322,24 +393,23 @@ class Store:
              max_text_chars: int = 5_000_000, key: str | None = None) -> Store:
         """Open (or create) the database; with `key`, an encrypted one (SQLCipher).
 
-        A wrong key fails here, as WrongPassphraseError, not on the first query.
+        A wrong key fails here, as WrongPassphraseError, not on the first query. When the
+        folder (or the file) cannot be written, the database is opened read-only: reading
+        commands work, writing ones say why they cannot.
         """
-        ensure_dir(path.parent)
+        read_only = _read_only(path)
         try:
-            if not path.exists():
-                # Only a new file is opened here: closing any handle on a file this process
-                # has open in SQLite would drop that connection's POSIX locks.
-                create_private_file(path)
-            make_private(path)
-        except OSError as exc:  # a link that loops, a folder in its place...
+            _check_files(path, create=not read_only)
+        except OSError as exc:  # a folder in its place, a file we may not open...
             raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
                              "Nothing was changed.") from exc
         with sqlite_errors(path):
-            conn = connect_file(path, key, busy_timeout)
+            conn = connect_file(path, key, busy_timeout, read_only=read_only)
             try:
                 store = cls(Database(conn, execute_plugins=False), path, clock or SystemClock(),
                             key=key)
                 store.max_text_chars = max_text_chars
+                store.read_only = read_only
                 store._prepare()
             except BaseException:
                 conn.close()
@@ -356,11 +426,17 @@ class Store:
         conn = self.db.conn
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
+        self._refuse_newer_schema()
+        if self.read_only:
+            if migrations.pending(self.db):
+                raise StoreError(f"{self.path} needs an update by this version of companion, "
+                                 "and its folder is read-only. Nothing was changed; make the "
+                                 "folder writable and try again.")
+            return
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"the database {self.path} could not switch to WAL mode.")
         conn.execute("PRAGMA synchronous=FULL")
-        self._refuse_newer_schema()
         if migrations.pending(self.db):
             migrations.apply(self.db)
         for suffix in ("", "-wal", "-shm"):
@@ -429,7 +505,8 @@ class Store:
         record = {
             "kind": draft.kind, "area": draft.area, "text": draft.text,
             "raw_text": draft.raw_text, "source": draft.source, "prompt": draft.prompt,
-            "mood": draft.mood, "bring": int(draft.bring), "tags": json.dumps(list(draft.tags)),
+            "mood": draft.mood, "bring": int(draft.bring), "session_id": draft.session_id,
+            "tags": _tags_json(draft.tags, draft.text),
             "created_at": local, "created_utc": utc, "confidence": draft.confidence,
             "model": draft.model,
             "words": json.dumps(draft.words) if draft.words is not None else None,
@@ -457,17 +534,29 @@ class Store:
         return _row(rows[0]) or {}
 
     def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Rows of a table in time order, optionally within [since, until)."""
+             through: datetime | None = None) -> list[dict[str, Any]]:
+        """Rows of a table in time order, optionally within [since, until) or [since, through].
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
+        return self._rows(table, since=since, until=until, through=through)
+
+    def _rows(self, table: str, *, since: datetime | None = None,
+              until: datetime | None = None, through: datetime | None = None,
+              where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
         column = {"sessions": "starts_utc", "deliveries": "due_utc",
                   "content_uses": "used_utc"}.get(table, "created_utc")
         clauses, args = ([where] if where else []), list(params)
-        if since is not None:
-            clauses.append(f"{column} >= ?")
-            args.append(utc_text(since))
-        if until is not None:
-            clauses.append(f"{column} < ?")
-            args.append(utc_text(until))
+        for operator, bound in ((">=", since), ("<", until), ("<=", through)):
+            if bound is not None:
+                clauses.append(f"{column} {operator} ?")
+                args.append(utc_text(bound))
         order = "id" if table in ("patterns", "phrases") else f"{column}, id"
         with sqlite_errors(self.path):
             found = self.db.table(table).rows_where(" AND ".join(clauses) or None, args,
@@ -475,9 +564,16 @@ class Store:
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
-                kind: str | None = None) -> list[dict[str, Any]]:
+                through: datetime | None = None, kind: str | None = None
+                ) -> list[dict[str, Any]]:
+        """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
-        return self.rows("entries", since=since, until=until, where=where, params=params)
+        return self._rows("entries", since=since, until=until, through=through, where=where,
+                          params=params)
+
+    def uses(self, kind: str) -> list[dict[str, Any]]:
+        """What was shown of one kind of content ("prompt", "phrase"), in time order."""
+        return self._rows("content_uses", where="kind = ?", params=(kind,))
 
     def latest_entry_utc(self) -> str | None:
         """When the newest entry was written (rows with a damaged time are passed over)."""
@@ -488,40 +584,41 @@ class Store:
 
     # ------------------------------------------------------------ skills and moments
     def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
-                      moment_id: int | None = None, when: datetime | None = None) -> dict[str, Any]:
+                      moment_id: int | None = None, when: datetime | None = None,
+                      tags: tuple[str, ...] = ()) -> dict[str, Any]:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("skill_uses").insert({
                 "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc,
+                "tags": _tags_json(tags, note)}).last_pk
         return self.get("skill", _pk(pk))
 
     def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
-                   steady_minutes: float | None = None,
-                   when: datetime | None = None) -> dict[str, Any]:
+                   steady_minutes: float | None = None, when: datetime | None = None,
+                   tags: tuple[str, ...] = ()) -> dict[str, Any]:
         started = when or self.clock.now()
         local, utc = stamp(started)
         steady_at = None
         if steady_minutes is not None:
-            from datetime import timedelta
-
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
             pk = db.table("moments").insert({
                 "intensity": intensity, "note": note, "skill": skill, "created_at": local,
                 "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
+                "tags": _tags_json(tags, note),
             }).last_pk
             if skill:
                 db.table("skill_uses").insert({"skill": skill, "moment_id": pk, "created_at": local,
-                                         "created_utc": utc})
+                                               "created_utc": utc, "tags": _tags_json(tags)})
         return self.get("moment", _pk(pk))
 
     def moment_steady(self, moment_id: int | None = None,
                       when: datetime | None = None) -> dict[str, Any]:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
-            open_ones = self.rows("moments", where="steady_at IS NULL")
+            open_ones = self._rows("moments", where="steady_at IS NULL")
             if not open_ones:
                 raise NotFoundError("there is no tough moment waiting to be marked steady.")
             moment_id = int(open_ones[-1]["id"])
@@ -553,7 +650,8 @@ class Store:
         return rows[0] if rows else None
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
-                       when: datetime | None = None) -> dict[str, Any]:
+                       when: datetime | None = None, tags: tuple[str, ...] = ()
+                       ) -> dict[str, Any]:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
@@ -563,7 +661,7 @@ class Store:
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
                 "pattern_id": pattern["id"], "responded": int(responded), "note": note,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc, "tags": _tags_json(tags, note)}).last_pk
         return self.get("notice", _pk(pk))
 
     def patterns_with_counts(self) -> list[dict[str, Any]]:
@@ -662,7 +760,7 @@ class Store:
     def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
                    ) -> list[dict[str, Any]]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
-        return self.rows("deliveries", since=since, where=where, params=statuses)
+        return self._rows("deliveries", since=since, where=where, params=statuses)
 
     def pending_delivery(self) -> dict[str, Any] | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
@@ -695,36 +793,60 @@ class Store:
             return [self.upsert_session(s) for s in sessions]
 
     # ------------------------------------------------------------ search
-    def search(self, query: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every record whose free text holds all the words of `query` (any script, emoji too).
+    def search(self, query: str, *, limit: int | None = None,
+               tag: str | None = None) -> list[dict[str, Any]]:
+        """Every record whose free text holds all the words of `query` (any script, emoji too),
+        and, with `tag`, that carries that tag (a tag alone finds every record with it).
 
         Words of three or more characters use the trigram index; shorter ones are checked
         on the rows it finds (or on all rows when the query has only short words).
         """
         terms = [t for t in query.split() if t]
-        if not terms:
+        if not terms and not tag:
             raise InputError("the search is empty; give a word or phrase to look for.")
+        tables = [t for t in TEXT_COLUMNS if tag is None or t in TAGGED_TABLES]
         hits: list[dict[str, Any]] = []
         with sqlite_errors(self.path):
-            for table, columns in TEXT_COLUMNS.items():
-                hits += self._search_table(table, columns, terms)
+            for table in tables:
+                hits += self._search_table(table, TEXT_COLUMNS[table], terms, tag)
         hits.sort(key=lambda h: (h.get("created_utc") or "", h["id"]), reverse=True)
         return hits[:limit] if limit is not None else hits
 
-    def _search_table(self, table: str, columns: tuple[str, ...],
-                      terms: list[str]) -> list[dict[str, Any]]:
+    def _search_table(self, table: str, columns: tuple[str, ...], terms: list[str],
+                      tag: str | None) -> list[dict[str, Any]]:
         long_terms = [t for t in terms if len(t) >= 3]
-        words = " AND ".join(f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms)
+        checks = [f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms]
+        params: list[Any] = list(terms)
+        if tag is not None:
+            checks.append(f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE value = ?)")
+            params.append(tag.casefold())
+        words = " AND ".join(checks)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
             sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
                    f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
                    f"WHERE {_has_nul(columns)}) AND {words}")
-            params: list[Any] = [match, *terms]
+            params = [match, *params]
         else:
-            sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
+            sql = f"SELECT * FROM {table} WHERE {words}"
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
         return [{"record": kind, **(_row(r) or {})} for r in self.db.query(sql, params)]
+
+    # ------------------------------------------------------------ editing
+    def edit_entry(self, entry_id: int, text: str, *, tags: list[str]) -> dict[str, Any]:
+        """Replace an entry's words (its time stays), and leave no trace of the old ones.
+
+        The raw transcript and the per-word data of a spoken entry held the old words too,
+        so they go; the search index follows through its triggers, then `scrub()`.
+        """
+        self.get("entry", entry_id)
+        self._check_text(text, "entry")
+        with self.writing() as db:
+            db.table("entries").update(entry_id, {
+                "text": text, "raw_text": None, "words": None,
+                "tags": json.dumps(merge_tags(tags), ensure_ascii=False)})
+        self.scrub()
+        return self.get("entry", entry_id)
 
     # ------------------------------------------------------------ forgetting
     def forget(self, kind: str, record_id: int) -> list[str]:
@@ -804,6 +926,35 @@ class Store:
             tmp.unlink(missing_ok=True)
         make_private(dest)
         return dest
+
+    # ------------------------------------------------------------ sealed files
+    def seal(self, path: Path, text: str) -> None:
+        """Keep `text` in a new small database file of its own, encrypted with this
+        database's key (an entry set aside while the database is encrypted)."""
+        if self._key is None:
+            raise ValueError("only an encrypted database seals files")
+        create_private_file(path)
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                conn.execute("PRAGMA journal_mode = MEMORY")  # no -journal file beside it
+                conn.execute("CREATE TABLE sealed (text TEXT NOT NULL)")
+                conn.execute("INSERT INTO sealed (text) VALUES (?)", [text])
+                conn.commit()
+            finally:
+                conn.close()
+
+    def unseal(self, path: Path) -> str:
+        """The text a file sealed with this database's key holds (StoreError if none)."""
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                row = conn.execute("SELECT text FROM sealed").fetchone()
+            finally:
+                conn.close()
+        if row is None:
+            raise StoreError(f"{path} holds nothing.")
+        return str(row[0])
 
     def integrity(self) -> str:
         with sqlite_errors(self.path):
@@ -892,11 +1043,12 @@ class Store:
         unused, checkpoint it and delete the WAL under us, and our next writes would be lost.
         """
         with sqlite_errors(self.path):
-            conn = connect_file(self.path, self._key, busy_timeout)
+            conn = connect_file(self.path, self._key, busy_timeout, read_only=self.read_only)
             try:
                 twin = Store(Database(conn, execute_plugins=False), self.path, self.clock,
                              key=self._key)
                 twin.max_text_chars = self.max_text_chars
+                twin.read_only = self.read_only
                 twin._prepare()
             except BaseException:
                 conn.close()
@@ -945,3 +1097,9 @@ class EntryDraft:
     words: list[dict[str, Any]] | None = None
     audio_path: str | None = None
     delivery_id: int | None = None
+    session_id: int | None = None
+
+
+def _tags_json(given: tuple[str, ...] | list[str], text: str | None = None) -> str:
+    """The tags column: the tags given, then the #tags written in the text."""
+    return json.dumps(merge_tags(given, tags_in(text)), ensure_ascii=False)

@@ -14,7 +14,10 @@ from typing import Any
 from . import __version__
 from .dates import localize
 from .errors import InputError
-from .store import Store, stamp
+from .safety import count_crisis
+from .schema import check_export
+from .store import EntryDraft, Store, stamp
+from .wording import duration
 
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
@@ -50,7 +53,7 @@ def _as_text(value: object) -> str:
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
                "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
-               "prompt", "text")
+               "prompt", "tags", "text")
 
 
 def _csv_rows(store: Store) -> list[dict[str, Any]]:
@@ -61,6 +64,8 @@ def _csv_rows(store: Store) -> list[dict[str, Any]]:
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
     rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
               "text": n.get("note")} for n in store.rows("pattern_notices")]
+    for row in rows:
+        row["tags"] = " ".join(f"#{t}" for t in row.get("tags") or [])
     rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
     return rows
 
@@ -96,6 +101,16 @@ def _md_heading(row: dict[str, Any]) -> str:
         extras.append(f"area: {row['area']}")
     if row.get("mood"):
         extras.append(f"mood {row['mood']}/5")
+    if row.get("helped") is not None:
+        extras.append(f"helped {row['helped']:g}/10")
+    if row["record"] == "moment" and row.get("steady_minutes") is not None:
+        extras.append(f"steady again after {duration(row['steady_minutes'])}")
+    if row["record"] == "notice" and row.get("responded"):
+        extras.append("responded")
+    if row.get("bring"):
+        extras.append("to bring to the next session")
+    if row.get("tags"):
+        extras.append(row["tags"])
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
 
 
@@ -135,8 +150,6 @@ def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
     Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
     The words of every record added are then checked for crisis language, once.
     """
-    from .safety import count_crisis
-
     data = read_import(path)
     result = Imported(counts={})
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
@@ -163,8 +176,6 @@ def _keep_written(result: Imported, table: str, row: dict[str, Any]) -> None:
 def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
                 ) -> dict[str, list[dict[str, Any]]]:
     """A companion export's version, then every table and row (companion.schema)."""
-    from .schema import check_export
-
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError(f"{path} has no export version companion knows (\"version\" should "
@@ -176,8 +187,6 @@ def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Pa
 
 
 def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
-    from .store import EntryDraft
-
     try:
         text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
                                          str(item.get("body") or "").strip()) if p)

@@ -4,6 +4,8 @@ The service layer between the commands and the adapters (recognizer, microphone,
 models). Nothing here is stored: the caller turns a Dictation into an entry.
 Vosk, sounddevice and numpy are imported only when someone speaks.
 """
+# Lazy imports: the adapters (Vosk, sounddevice, numpy) and audio decoding load only
+# when someone speaks or a recording is read.
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from .app import App
 from .errors import CompanionError, InputError
+from .paths import ensure_dir
 
 _I_WORDS = re.compile(r"\bi(?=$|\s|'(?:m|ve|d|ll|s)\b)")
 
@@ -48,14 +51,49 @@ class Dictation:
         return data
 
 
+# A spoken question, known by its words (Vosk gives no punctuation): English question
+# words or a helping verb and a person at the start; Korean question words anywhere, or
+# a questioning ending.
+_ASKING_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which"}
+_HELPING_VERBS = {"should", "do", "does", "did", "can", "could", "would", "will", "is", "are",
+                  "am", "was", "were", "have", "has", "may", "might", "shall", "must", "isn't",
+                  "aren't", "don't", "doesn't", "didn't", "can't", "won't", "shouldn't"}
+_PERSONS = {"i", "you", "we", "they", "he", "she", "my", "someone", "anyone", "anybody",
+            "people", "everyone"}
+_THINGS = {"it", "this", "that", "there"}  # "is it...?", but "do it now."
+_KO_ASKING = ("뭐", "무엇", "무슨", "왜", "어떻게", "어떤", "언제", "어디", "누가", "누구", "어느",
+              "얼마나", "몇")
+_KO_ENDINGS = ("까", "까요", "나요", "가요", "냐", "냐고", "는지", "을지")
+
+
+def is_question(text: str) -> bool:
+    """Whether a transcript asks something ("what should I say", "should I call her",
+    "왜 그랬을까")."""
+    words = text.casefold().split()
+    if not words:
+        return False
+    first = words[0]
+    if first in _ASKING_WORDS and (len(words) < 2 or words[1] not in ("a", "an")):
+        return True
+    if first in _HELPING_VERBS and len(words) >= 2 and (
+            words[1] in _PERSONS or (words[1] in _THINGS and not first.startswith("d"))):
+        return True
+    if any(w.startswith(_KO_ASKING) for w in words[:3]) and re.search(r"[가-힣]", text):
+        return True
+    return words[-1].endswith(_KO_ENDINGS) and bool(re.search(r"[가-힣]$", words[-1]))
+
+
 def tidy(raw: str) -> str:
-    """Vosk's lower-case, unpunctuated text as a sentence: capital first letter, "I", full stop."""
+    """Vosk's lower-case, unpunctuated text as a sentence: capital first letter, "I", and a
+    question mark when the words ask something, otherwise a full stop."""
     text = " ".join(raw.split())
     if not text:
         return ""
     text = _I_WORDS.sub("I", text)
     text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?…" else text + "."
+    if text[-1] in ".!?…":
+        return text
+    return text + ("?" if is_question(text) else ".")
 
 
 # ---------------------------------------------------------------- the model
@@ -87,7 +125,7 @@ def transcribe_file(app: App, audio_file: Path, *, keep: list[bytes] | None = No
     chunks: Iterable[bytes] = source if keep is None else _tee(source, keep)
     result = transcribe(model, chunks)
     if not result.text:
-        raise InputError(f"no speech heard in {audio_file}; nothing was saved")
+        raise InputError(f"no speech heard in {audio_file}")
     return _dictation(result, name)
 
 
@@ -110,7 +148,7 @@ def dictate(app: App, *, audio_file: Path | None, yes: bool,
     while True:
         audio: list[bytes] | None = [] if keep_audio else None
         if audio_file is not None:
-            result = transcribe_file(app, audio_file, keep=audio)
+            result = _from_file(app, audio_file, keep=audio)
         else:
             result = listen_once(app, prompt=prompt, keep=audio)
         app.ui.warn(f"Heard: {result.text}")
@@ -123,6 +161,15 @@ def dictate(app: App, *, audio_file: Path | None, yes: bool,
         if audio is not None:
             result.audio_path = str(save_audio(app, audio))
         return result
+
+
+def _from_file(app: App, audio_file: Path, *, keep: list[bytes] | None) -> Dictation:
+    """A recording's words, to be saved: a problem with it says that nothing was saved."""
+    try:
+        return transcribe_file(app, audio_file, keep=keep)
+    except InputError as exc:
+        said = str(exc).rstrip(".")
+        raise InputError(f"{said}. Nothing was saved.") from exc
 
 
 def _ask(app: App, *, can_redo: bool) -> str:
@@ -140,7 +187,6 @@ def _ask(app: App, *, can_redo: bool) -> str:
 def save_audio(app: App, chunks: list[bytes]) -> Path:
     """Keep a recording as a private WAV file in the audio folder ([voice] keep_audio)."""
     from .audio import write_wav
-    from .paths import ensure_dir
 
     folder = ensure_dir(app.paths.audio_dir)
     stamp = app.clock.now().strftime("%Y%m%d-%H%M%S")

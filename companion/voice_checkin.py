@@ -24,9 +24,12 @@ when listening starts. Either way the typed check-in stands, and the reason is s
 (the log and one notification), not at every check-in. Vosk, numpy and sounddevice are
 imported only when a voice check-in runs; the model is then kept for the daemon's life.
 """
+# Lazy imports: the model catalog, microphone, speaker and notification adapters load
+# only when a voice check-in runs, so the idle daemon stays small.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -338,8 +341,6 @@ class VoiceCheckins:
         return self._listen(app, model, name)
 
     def _prompt_speaker(self, app: App) -> Any:
-        import contextlib
-
         if not app.settings.speech.enabled:
             return contextlib.nullcontext(None)
         try:

@@ -3,6 +3,7 @@ buttons, restarts, signals, a single instance, systemd readiness and the unit fi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -319,7 +320,7 @@ def test_installed_unit_runs_this_companion_and_passes(tmp_path: Path, home: Pat
     try:
         service.install(env)
     except service.MissingPartError as exc:  # no systemd user manager in a test machine
-        assert "the unit was written" in str(exc)
+        assert "The unit is ready in" in str(exc)
     unit = tmp_path / "cfg" / "systemd" / "user" / "companion.service"
     assert unit.exists()
     done = verify(unit, tmp_path)
@@ -336,7 +337,7 @@ def test_service_status_when_nothing_is_installed(cli: Any, tmp_path: Path,
 def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from companion.config import load_settings
-    from companion.daemon import companion_command, find_terminal, open_in_terminal
+    from companion.process import companion_command, find_terminal, open_in_terminal
 
     bin_dir, out = tmp_path / "bin", tmp_path / "args.txt"
     bin_dir.mkdir()
@@ -351,3 +352,38 @@ def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
     open_in_terminal(terminal, [*companion_command(), "checkin"])
     wait_for(out.exists, "the terminal")
     assert out.read_text().split() == ["-e", *companion_command(), "checkin"]
+
+
+def no_user_manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A login without a systemd user manager (its runtime folder has no systemd socket)."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    return tmp_path / "cfg" / "systemd" / "user" / "companion.service"
+
+
+def service_row(cli: Any) -> dict[str, Any]:
+    rows = json.loads(cli("doctor", "--json", ok=False).stdout)
+    return next(r for r in rows if r["name"] == "service")
+
+
+def test_service_install_without_a_user_manager_says_so(
+        cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unit = no_user_manager(tmp_path, monkeypatch)
+    row = service_row(cli)
+    assert row["detail"] == "not installed (no systemd user manager here)"
+    assert row["fix"].startswith("No systemd user manager is running here; `companion run`")
+    assert "systemctl" not in row["fix"]
+    result = cli("service", "install", ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "error: no systemd user manager is running here; `companion run` works until you "
+        "close the terminal")
+    assert "No medium" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert unit.exists()  # ready for a session that has a user manager
+    row = service_row(cli)
+    assert row["detail"] == "installed, not running (no systemd user manager here)"
+    assert "systemctl" not in row["fix"] and "but no" not in row["detail"]
+    status = cli("service", "status").stdout
+    assert "note:     no systemd user manager is running here" in status

@@ -331,7 +331,8 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
     from companion import speech
     from companion.adapters.speaker import Speaker
     from companion.clock import SystemClock
-    from companion.daemon import Daemon, SystemdNotifier
+    from companion.daemon import Daemon
+    from companion.process import SystemdNotifier
     from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")
@@ -381,7 +382,7 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
         daemon = made["daemon"]
         delivery_id = deliveries(home)[0]["id"]
         daemon._on_action(f"speak:{delivery_id}", 1)
-        wait_for(lambda: "could not be handled" in caplog.text, "the speaking timeout")
+        wait_for(lambda: "could not be read aloud" in caplog.text, "the speaking timeout")
         daemon._on_action(f"skip:{delivery_id}", 1)
         wait_for(lambda: status_of(home, "now") == "skipped", "the next button")
         assert loop.is_alive()

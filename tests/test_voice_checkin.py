@@ -368,7 +368,7 @@ def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
                       confidence=0.9, model="ko")
     entry = d.speak.finish(app, row, heard)
     assert entry is not None and d.store.delivery(row["id"])["status"] == "answered"
-    assert d.store.rows("content_uses", where="kind = 'phrase'")  # a phrase was read aloud
+    assert d.store.uses("phrase")  # a phrase was read aloud
     assert d.backend.sent[-1].title == "Saved your check-in"
     assert "힘들" not in d.backend.sent[-1].body
 

@@ -4,6 +4,8 @@ The device is opened at its own rate (what it does best) and resampled here.
 sounddevice (and PortAudio) are imported only when the microphone is used.
 """
 
+# Lazy imports: sounddevice (PortAudio), only when the microphone is used.
+
 from __future__ import annotations
 
 import contextlib

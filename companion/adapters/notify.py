@@ -6,6 +6,8 @@ server costs at most `timeout` seconds, and the caller goes on.
 jeepney (pure Python D-Bus) and plyer are imported only here, and only when used.
 """
 
+# Lazy imports: plyer and jeepney (optional backends), only when one is used.
+
 from __future__ import annotations
 
 import contextlib
@@ -13,6 +15,7 @@ import html
 import logging
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,11 +129,8 @@ class PlyerBackend:
             from plyer.utils import platform
         except ImportError:
             return "plyer is not installed (pip install plyer)"
-        if platform == "linux":
-            import shutil
-
-            if shutil.which("notify-send") is None:
-                return "plyer needs notify-send on Linux (apt install libnotify-bin)"
+        if platform == "linux" and shutil.which("notify-send") is None:
+            return "plyer needs notify-send on Linux (apt install libnotify-bin)"
         return None
 
     def send(self, notice: Notice) -> int:

@@ -5,6 +5,8 @@ seconds and hundreds of megabytes. A recognizer is made per utterance, because a
 long-lived one keeps growing. Vosk is imported only when a model is loaded.
 """
 
+# Lazy imports: vosk (heavy), only when a model is loaded.
+
 from __future__ import annotations
 
 import contextlib

@@ -10,7 +10,14 @@ its whole process group (the player included) and the caller goes on.
 With espeak the child synthesises into memory and plays the WAV with the first player it
 finds (paplay, pw-play, aplay): pyttsx3's own playback calls ``aplay`` through a shell and
 hides every failure. Other pyttsx3 drivers speak through their own ``say()``.
+
+The child never outlives its parent (a killed ``companion`` must not leave a voice
+talking): on Linux the kernel sends it SIGTERM when the parent dies (PR_SET_PDEATHSIG),
+and everywhere it watches a pipe whose other end only the parent holds; either way it
+kills its whole process group, the player with it.
 """
+
+# Lazy imports: pyttsx3 (heavy), only when something is said.
 
 from __future__ import annotations
 
@@ -30,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CompanionError, ConfigError, MissingPartError
+from ..paths import create_private_file
+from ..wording import plural
 
 log = logging.getLogger("companion.speaker")
 
@@ -41,7 +50,9 @@ PLAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("aplay", ("-q", "-"), "alsa-utils"),
 )
 CHILD_ARGV: tuple[str, ...] = (sys.executable, "-m", "companion.adapters.speaker")
+LIFELINE_ENV = "COMPANION_SPEAKER_LIFELINE"  # the child's end of the pipe it watches
 _CHECK_TIMEOUT = 10.0
+_PR_SET_PDEATHSIG = 1
 
 
 class SpeakerError(CompanionError):
@@ -110,13 +121,21 @@ class Utterance:
 
     def __init__(self, speaker: Speaker) -> None:
         self.speaker = speaker
+        # The lifeline: the child holds the read end; the write end stays here, never
+        # written, never inherited (os.pipe is close-on-exec), so the child reads EOF the
+        # moment this process is gone, however it died.
+        child_end, self._lifeline = os.pipe()
         try:
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
                 speaker.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True)
+                stderr=subprocess.PIPE, start_new_session=True, pass_fds=(child_end,),
+                env={**os.environ, LIFELINE_ENV: str(child_end)})
         except OSError as exc:
+            os.close(self._lifeline)
             raise MissingPartError(
                 f"the speaking helper could not start ({exc.strerror}).") from exc
+        finally:
+            os.close(child_end)
 
     def __enter__(self) -> Utterance:
         return self
@@ -127,6 +146,9 @@ class Utterance:
     def close(self) -> None:
         if self.proc.returncode is None:
             _kill_group(self.proc)
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
 
     def speak(self, text: str) -> None:
         """Read `text` aloud; returns when it has been played."""
@@ -134,13 +156,11 @@ class Utterance:
 
     def save(self, text: str, path: Path) -> Path:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
-        from ..paths import create_private_file
-
-        path = Path(path).expanduser().resolve()
+        path = Path(path).expanduser().absolute()
         if path.is_dir():
             raise CompanionError(f"{path} is a folder; give a file name such as phrase.wav.")
         try:
-            create_private_file(path)
+            create_private_file(path)  # never through a link; the folder must exist
         except OSError as exc:
             raise CompanionError(f"cannot write {path}: {exc.strerror}.") from exc
         self.run(self.speaker.request("save", text=text, path=str(path)))
@@ -159,7 +179,7 @@ class Utterance:
             _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
-                f"reading aloud took longer than {limit:g} seconds and was stopped "
+                f"reading aloud took longer than {plural(limit, 'second')} and was stopped "
                 "([speech] timeout_seconds).") from None
         except BrokenPipeError:
             out, err = self.proc.communicate(timeout=limit)
@@ -339,9 +359,41 @@ def _warm_up() -> Any:
         return None
 
 
+def _end_with_parent(*_: object) -> None:
+    """The parent is gone: stop at once, and the player too (it is in our process group,
+    which start_new_session made ours alone)."""
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_lifeline(fd: int) -> None:
+    try:
+        while os.read(fd, 1):
+            pass
+    except OSError:
+        return  # no pipe to watch after all (run by hand): the death signal still works
+    _end_with_parent()
+
+
+def die_with_parent() -> None:
+    """Make sure this child never outlives the process that started it."""
+    signal.signal(signal.SIGTERM, _end_with_parent)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    fd = os.environ.pop(LIFELINE_ENV, "")
+    if fd.isdigit():  # also covers a parent that died before prctl took effect
+        threading.Thread(target=_watch_lifeline, args=(int(fd),), daemon=True).start()
+
+
 def child_main() -> int:
     """The child: one request from stdin, one JSON answer on stdout."""
     os.umask(0o077)
+    die_with_parent()
     real_stdout = sys.stdout
     warm = _warm_up()  # noqa: F841 -- held so pyttsx3's weak engine cache keeps it
     try:

@@ -1,5 +1,7 @@
 """What every command shares: the App, the terminal Ui, --json, printing records."""
 
+# Lazy imports: crypto (it loads the store), only when a secret is asked for.
+
 from __future__ import annotations
 
 import json
@@ -24,6 +26,10 @@ class ClickUi:
         click.echo(text, err=True)
 
     def ask(self, question: str, *, default: str | None = None, hidden: bool = False) -> str:
+        from ..crypto import has_terminal
+
+        if hidden and not has_terminal():  # a secret is never read from stdin (it may hold text)
+            raise EOFError("no terminal to type on")
         try:
             return str(click.prompt(question, default=default, hide_input=hidden,
                                     show_default=default not in (None, ""), err=True))

@@ -1,5 +1,8 @@
 """Commands for the background daemon: `run` and `service install|uninstall|status`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from typing import Any
@@ -71,6 +74,10 @@ def _print_status(state: dict[str, Any]) -> None:
     click.echo(f"active:   {state['active']}")
     pid = state["running_pid"]
     click.echo(f"daemon:   running (process {pid})" if pid else "daemon:   not running")
+    if not state["user_manager"]:
+        from ..service import NO_USER_MANAGER
+
+        click.echo(f"note:     {NO_USER_MANAGER}")
 
 
 def register(group: click.Group) -> None:

@@ -1,5 +1,8 @@
 """Commands for speech: `transcribe FILE` and `model list|install|add|use|remove`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import sys
@@ -92,9 +95,10 @@ def model_add(app: App, path: Path, name: str | None, language: str | None,
 def model_use(app: App, name: str, as_json: bool) -> None:
     """Use this model from now on (sets [voice] model in your config file)."""
     from ..adapters import models
+    from ..config import set_value
 
     info = models.resolve(app.paths, name)
-    models.set_config_model(app.paths.config_file, name)
+    set_value(app.paths.config_file, "voice", "model", name)
     emit(info.as_dict(), as_json,
          lambda: click.echo(f"Now using {info.name} ({info.language}) for spoken entries."))
 

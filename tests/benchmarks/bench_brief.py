@@ -1,6 +1,6 @@
 """Benchmark: the session brief and search over a ten-year history, against jrnl.
 
-Run: PYTHONPATH=. python tests/benchmarks/bench_brief.py [--years 10]
+Run: PYTHONPATH=. python tests/benchmarks/bench_brief.py [--years 10] [--quick]
 Goals: the brief for one session span renders in < 300 ms; store.search answers in < 20 ms.
 The baseline is jrnl (from PyPI) searching the same entries, exported as a jrnl journal,
 measured in the same run; the ratio is printed.
@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from companion import brief, sessions
+from companion.brief_text import render
 from companion.clock import FixedClock
+from companion.config import load_settings
+from companion.safety import check_text, load_crisis
 from companion.store import Store, stamp
 
 WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "sister", "work",
@@ -117,7 +120,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="2 years, 3 runs")
     args = parser.parse_args()
+    if args.quick:
+        args.years, args.runs = 2, 3
     folder = Path(tempfile.mkdtemp(prefix="bench-brief-"))
     try:
         report(folder, args.years, args.runs)
@@ -133,8 +139,11 @@ def report(folder: Path, years: int, runs: int) -> None:
     print(f"generated {len(entries):,} entries, {len(store.rows('skill_uses')):,} skill uses, "
           f"{len(store.rows('moments')):,} tough moments in {time.perf_counter() - t0:.1f} s")
     span = brief.resolve_span(store, "last-session", now)
+    settings, table = load_settings(None), load_crisis()  # as `companion brief` runs it
+    options = brief.Options(crisis=lambda text: check_text(text, settings, table=table))
     for fmt in ("md", "html", "json"):
-        first, warm = timed(lambda f=fmt: brief.render(brief.build(store, span, now=now), f), runs)
+        first, warm = timed(lambda f=fmt: render(brief.build(store, span, now=now,
+                                                             options=options), f), runs)
         print(f"brief ({span.label}, {fmt}): first {first:.0f} ms, then median {warm:.1f} ms "
               f"(goal < 300 ms)")
     first, warm = timed(lambda: store.search(NEEDLE), runs)
