@@ -19,8 +19,9 @@ round 8: about 0.70, 0.06; round 9 (plain statements): 0.933, 0.020.
 Second writer's last check (final_*.txt, written after the patterns were frozen, measured
 once): recall 0.783 (47/60), false positives 0.067 (4/60) - below the goal. Two of its
 crisis lines turned out to be word for word in earlier checks and were taken out afterwards:
-0.776 (45/58) without them. It is measured again below. The misses of untuned_*.txt were visible to the second writer while
-working, so its figure now is no longer a clean untuned one.
+0.776 (45/58) without them. It is measured again below. The misses of untuned_*.txt were
+visible to the second writer while working, so its figure now is no longer a clean untuned
+one.
 """
 
 from __future__ import annotations
