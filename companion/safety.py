@@ -11,15 +11,17 @@ or the resources from working.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import crisis_cache
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
 from .errors import ConfigError
 from .records import Row
@@ -56,6 +58,8 @@ class CrisisTable:
     closing: str
     regions: dict[str, tuple[str, ...]]
     after_import: str = "{count} imported {entries} with crisis language; the resources are:"
+    # The rules already read and compiled (Matcher.data()), when they were kept.
+    compiled: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,17 +100,56 @@ def load_crisis(path: Path | None = None, *, compile_now: bool = False) -> Crisi
     With `compile_now`, every pattern is compiled too, so a bad one is named now.
     """
     path = path or crisis_file()
-    try:
-        table = _table(tomllib.loads(path.read_text(encoding="utf-8")))
+    with _reading(path):
+        table = _table(_read_toml(path.read_bytes()))
         if compile_now:
             Matcher(table.rules).check()
+    return table
+
+
+def load_compiled(path: Path | None = None, *, cache: Path | None = None) -> CrisisTable:
+    """`load_crisis` with every rule compiled, through the compiled form kept in `cache`
+    (crisis_cache.cache_file() unless given) when it was made from these very rules: a
+    few milliseconds instead of a few hundred. When it was not, it is made and kept."""
+    path = path or crisis_file()
+    cache = cache or crisis_cache.cache_file()
+    with _reading(path):
+        raw = path.read_bytes()
+        key = crisis_cache.key_of(raw)
+        table = _kept_table(crisis_cache.read(cache, key))
+        if table is not None:
+            return table
+        data = _read_toml(raw)
+        table = _table(data)
+        compiled = Matcher(table.rules).data()
+    crisis_cache.write(cache, key, {"toml": data, "matcher": compiled})
+    return replace(table, compiled=compiled)
+
+
+def _kept_table(kept: dict[str, Any] | None) -> CrisisTable | None:
+    if kept is None:
+        return None
+    try:
+        return replace(_table(kept["toml"]), compiled=dict(kept["matcher"]))
+    except (KeyError, TypeError, AttributeError, ValueError):  # kept by another shape
+        return None
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turns what can go wrong reading crisis.toml into a ConfigError that names it."""
+    try:
+        yield
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"the crisis resources cannot be read ({exc})", file=str(path)) from exc
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"the crisis resources file lacks {exc}", file=str(path)) from exc
     except PatternError as exc:
         raise ConfigError(f"a crisis pattern cannot be read: {exc}", file=str(path)) from exc
-    return table
+
+
+def _read_toml(raw: bytes) -> dict[str, Any]:
+    return tomllib.loads(raw.decode("utf-8"))
 
 
 def _texts(value: object) -> tuple[str, ...]:
@@ -120,6 +163,7 @@ def _table(data: Row) -> CrisisTable:
     rules = Rules(
         patterns={str(k): _texts(v) for k, v in data["patterns"].items()},
         ignore=_texts(ignore.get("around", [])), before=_texts(ignore.get("before", [])),
+        history=_texts(ignore.get("history", [])), present=_texts(ignore.get("present", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
         spelling=_texts(data.get("spelling", {}).get("close_to", [])))
     return CrisisTable(
@@ -132,7 +176,7 @@ def _table(data: Row) -> CrisisTable:
 @lru_cache(maxsize=1)
 def _shipped_table() -> CrisisTable | None:
     try:
-        return load_crisis()
+        return load_compiled()
     except ConfigError as exc:
         log.error("%s; showing the built-in resources", exc)
         return None
@@ -175,7 +219,7 @@ def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
     rules = table.rules
     if extra:
         rules = replace(rules, patterns={**rules.patterns, YOURS: usable_phrases(extra)})
-    return Matcher(rules)
+    return Matcher(rules, compiled=table.compiled)
 
 
 def find_crisis(text: str | None, *, extra_phrases: Iterable[str] = (),

@@ -1,6 +1,8 @@
-"""The labelled crisis sets in tests/data/crisis/ and the figures measured on them.
+"""The labelled crisis checks in tests/data/crisis/ and the figures measured on them.
 
-Shared by tests/test_crisis_set.py and tests/benchmarks/bench_crisis.py.
+Each check is a pair of files, NAME_crisis.txt and NAME_ordinary.txt (the first labelled set
+is crisis.txt and ordinary.txt, named "labelled" here). Shared by tests/test_crisis_set.py
+and tests/benchmarks/bench_crisis.py.
 """
 
 from __future__ import annotations
@@ -13,11 +15,25 @@ DATA = Path(__file__).resolve().parent / "data" / "crisis"
 RECALL_GOAL = 0.95
 FALSE_POSITIVE_GOAL = 0.02
 
+# The patterns were improved on these, so they are held to the goal.
+TUNED = ("labelled", "fresh", "probe")
+# Written fresh and never tuned on: their figures are reported, not held to the goal.
+# "untuned" is the first writer's last check; "final" the second writer's, written last.
+UNTUNED = ("untuned", "final")
+CHECKS = TUNED + UNTUNED
+
 
 def read_set(name: str) -> list[str]:
     """One statement per line; blank lines and lines starting with "#" are left out."""
     lines = (DATA / f"{name}.txt").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def read_check(name: str) -> tuple[list[str], list[str]]:
+    """The crisis statements and the ordinary entries of one check."""
+    if name == "labelled":
+        return read_set("crisis"), read_set("ordinary")
+    return read_set(f"{name}_crisis"), read_set(f"{name}_ordinary")
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,10 @@ class Figures:
         return (f"recall {self.recall:.3f} ({self.crisis_count - len(self.missed)}/"
                 f"{self.crisis_count}), false positives {self.false_positive_rate:.3f} "
                 f"({len(self.false_positives)}/{self.ordinary_count})")
+
+    @property
+    def meets_goal(self) -> bool:
+        return self.recall >= RECALL_GOAL and self.false_positive_rate <= FALSE_POSITIVE_GOAL
 
 
 def measure(flags: Callable[[str], bool], crisis: list[str], ordinary: list[str]) -> Figures:

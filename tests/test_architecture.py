@@ -23,6 +23,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         "companion.paths", "companion.resources", "companion.packs", "companion.zones",
         "companion.dates", "companion.config", "companion.store", "companion.cipher_db",
         "companion.crisis_match",  # a text matcher that config checks patterns with
+        "companion.regex_code",  # compiled regular expressions kept between processes
+        "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
         "companion.wording",  # counts and durations in words (plural, duration)
         "companion.tags",  # #words in any text, read by the store
         "companion.records",  # the shapes of data that cross modules

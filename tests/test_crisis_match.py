@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
+from crisis_sets import DATA, read_set
 
 from companion.crisis_match import (
     Matcher,
@@ -14,7 +16,7 @@ from companion.crisis_match import (
     normalise,
     pattern_regex,
 )
-from companion.safety import find_crisis
+from companion.safety import find_crisis, load_crisis
 
 
 def matches(pattern: str, text: str, **rules: object) -> bool:
@@ -124,6 +126,20 @@ def test_a_long_text_is_checked_by_the_index_not_every_pattern_everywhere() -> N
     assert matcher.find("ordinary words " * 20_000 + "I plan to end my life") is not None
     compiled = matcher._patterns._compiled  # only the candidates were ever compiled
     assert set(compiled) == {1}
+
+
+def test_passing_over_patterns_by_their_second_word_never_loses_a_match() -> None:
+    matcher = Matcher(load_crisis().rules)
+    texts = [line for path in sorted(DATA.glob("*.txt")) for line in read_set(path.stem)]
+    texts += ["kill myselfnow", "i want to,die", "end it", "im gonna kms lol", "i m done"]
+    for index in (matcher._patterns, matcher._ignore):
+        unfiltered = copy.copy(index)
+        unfiltered.seconds = [None] * len(index.seconds)
+        unfiltered._memo, unfiltered._pairs = {}, {}
+        for text in texts:
+            norm = normalise(text, spelling=matcher._spelling)
+            found = [(i, m.span()) for i, m in index.matches(norm)]
+            assert found == [(i, m.span()) for i, m in unfiltered.matches(norm)], text
 
 
 # ---------------------------------------------------------------- the shipped rules
