@@ -17,11 +17,11 @@ import marshal
 import os
 import zlib
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .crisis_match import DATA_FORMAT
 from .paths import FILE_MODE, ensure_dir, resolve_paths
+from .records import Row
 from .regex_code import TAG
 
 log = logging.getLogger("companion.crisis_cache")
@@ -47,7 +47,7 @@ def key_of(raw: bytes) -> str:
     return f"{FORMAT}.{DATA_FORMAT}:{__version__}:{TAG}:{digest}"
 
 
-def read(path: Path | None, key: str) -> dict[str, Any] | None:
+def read(path: Path | None, key: str) -> Row | None:
     """The data kept under `key`, or None if there is none, or it is old or damaged."""
     if path is None:
         return None
@@ -66,7 +66,7 @@ def read(path: Path | None, key: str) -> dict[str, Any] | None:
     return data if kept_key == key and isinstance(data, dict) else None
 
 
-def write(path: Path | None, key: str, data: dict[str, Any]) -> None:
+def write(path: Path | None, key: str, data: Row) -> None:
     """Keep `data` under `key`: 0600 from the first byte, swapped in whole. Never raises:
     rules that cannot be kept are compiled again next time."""
     if path is None:

@@ -25,8 +25,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
 
+from .records import Row
 from .regex_code import code_of, restore
 
 # ---------------------------------------------------------------- normalising
@@ -365,7 +365,7 @@ class _Index:
         return _Index(self.regexes + other.regexes, self.firsts + other.firsts,
                       self.seconds + other.seconds, self.codes + other.codes)
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Row:
         """The index as plain data, each pattern with its compiled code (slow: it compiles
         every pattern); `from_data` rebuilds it."""
         return {"regexes": self.regexes, "firsts": self.firsts, "seconds": self.seconds,
@@ -373,7 +373,7 @@ class _Index:
                 "filed": (self.by_word, self.anywhere, self.korean)}
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> _Index:
+    def from_data(cls, data: Row) -> _Index:
         regexes, firsts = list(data["regexes"]), list(data["firsts"])
         seconds, codes = list(data["seconds"]), list(data["codes"])
         if not len(regexes) == len(firsts) == len(seconds) == len(codes):
@@ -553,13 +553,13 @@ class Matcher:
     covers ([safety] extra_phrases) are read as usual.
     """
 
-    def __init__(self, rules: Rules, *, compiled: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, rules: Rules, *, compiled: Row | None = None) -> None:
         self.rules = rules
         self._sources = [(kind, p) for kind, ps in rules.patterns.items() for p in ps]
         self._kept = compiled if compiled is not None and self._covers(compiled) else None
         self._lists: dict[str, re.Pattern[str] | None] = {}
 
-    def _covers(self, compiled: Mapping[str, Any]) -> bool:
+    def _covers(self, compiled: Row) -> bool:
         try:
             sources = [tuple(s) for s in compiled["sources"]]
             return (compiled["format"] == DATA_FORMAT
@@ -572,7 +572,7 @@ class Matcher:
         except (KeyError, TypeError, ValueError, AttributeError):
             return False
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Row:
         """Everything this matcher reads and compiles, as plain data (lists, dicts,
         strings, bytes) for `Matcher(rules, compiled=...)`. Slow: it compiles every rule."""
         lists = {name: self._list_source(name) for name in _LISTS}

@@ -59,7 +59,7 @@ class CrisisTable:
     regions: dict[str, tuple[str, ...]]
     after_import: str = "{count} imported {entries} with crisis language; the resources are:"
     # The rules already read and compiled (Matcher.data()), when they were kept.
-    compiled: dict[str, Any] | None = None
+    compiled: Row | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def load_compiled(path: Path | None = None, *, cache: Path | None = None) -> Cri
     return replace(table, compiled=compiled)
 
 
-def _kept_table(kept: dict[str, Any] | None) -> CrisisTable | None:
+def _kept_table(kept: Row | None) -> CrisisTable | None:
     if kept is None:
         return None
     try:
@@ -148,7 +148,7 @@ def _reading(path: Path) -> Iterator[None]:
         raise ConfigError(f"a crisis pattern cannot be read: {exc}", file=str(path)) from exc
 
 
-def _read_toml(raw: bytes) -> dict[str, Any]:
+def _read_toml(raw: bytes) -> Row:
     return tomllib.loads(raw.decode("utf-8"))
 
 
