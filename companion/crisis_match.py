@@ -643,6 +643,20 @@ class Matcher:
                 return Hit(*self._sources[index])
         return None
 
+    def sets_aside(self, text: str | None) -> bool:
+        """For a text `find` left alone: whether a rule chose that, not a missing pattern.
+        True when a pattern matched and was set aside (a negation, another person), an
+        [ignore] idiom matches anywhere, or a sentence tells of the past as past. Used by
+        tests/tools/train_crisis_model.py to keep a second opinion quiet there."""
+        if not text or not text.strip():
+            return False
+        norm = normalise(text, spelling=self._spelling)
+        for index in (self._patterns, self._ignore):
+            if next(iter(index.matches(norm)), None) is not None:
+                return True
+        starts = [0] + [i + 1 for i, ch in enumerate(norm) if ch == "."]
+        return any(self._told_as_history(norm, start) for start in starts)
+
     def _cancelled_before(self, norm: str, start: int) -> bool:
         before = self._list("before")
         if before is None:

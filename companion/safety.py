@@ -230,6 +230,11 @@ def find_crisis(text: str | None, *, extra_phrases: Iterable[str] = (),
     return _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
 
 
+def sets_aside(text: str | None, *, table: CrisisTable | None = None) -> bool:
+    """Whether an idiom, a told past or another rule that sets hits aside covers `text`."""
+    return _matcher(_table_or_fallback(table), ()).sets_aside(text)
+
+
 def count_crisis(texts: Iterable[str | None], *, extra_phrases: Iterable[str] = ()) -> int:
     """How many of `texts` use crisis language (an import is checked once, as a whole)."""
     extra = tuple(extra_phrases)

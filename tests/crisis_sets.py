@@ -18,8 +18,9 @@ FALSE_POSITIVE_GOAL = 0.02
 # The patterns were improved on these, so they are held to the goal.
 TUNED = ("labelled", "fresh", "probe")
 # Written fresh and never tuned on: their figures are reported, not held to the goal.
-# "untuned" is the first writer's last check; "final" the second writer's, written last.
-UNTUNED = ("untuned", "final")
+# "untuned" is the first writer's last check; "final" the second writer's; "blind" a third
+# writer's, written before reading the others (and before tests/tools/train_crisis_model.py).
+UNTUNED = ("untuned", "final", "blind")
 CHECKS = TUNED + UNTUNED
 
 

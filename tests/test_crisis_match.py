@@ -116,6 +116,17 @@ def test_an_ignore_pattern_that_covers_the_end_of_a_match_sets_it_aside() -> Non
     assert matches("i cut myself", "I cut myself. Then I cut myself a break", **rules)
 
 
+def test_sets_aside_tells_a_rule_that_chose_quiet_from_a_missing_pattern() -> None:
+    matcher = Matcher(Rules(patterns={"t": ("hurt myself",)}, before=("never", "he"),
+                            ignore=("cut myself (some|a) (slack|break)",),
+                            history=("years ago",), present=("again",)))
+    for quiet in ("I would never hurt myself", "I cut myself some slack",
+                  "Years ago I wanted to be gone. I am well now."):
+        assert matcher.find(quiet) is None and matcher.sets_aside(quiet), quiet
+    for missed in ("I have a plan and a date now", "Years ago, and again now, I hurt", ""):
+        assert not matcher.sets_aside(missed), missed
+
+
 def test_korean_matches_inside_a_longer_word() -> None:
     assert matches("죽고 싶", "요즘매일죽고싶어요")
     assert not matches("죽고 싶", "배고파 죽겠다")

@@ -12,7 +12,8 @@ from crisis_sets import CHECKS, TUNED, UNTUNED, measure, read_check
 from companion.safety import find_crisis
 
 SMALLEST = {"labelled": (250, 400), "fresh": (150, 150), "probe": (150, 150),
-            "untuned": (38, 40), "final": (58, 60)}
+            "untuned": (38, 40), "final": (58, 60),
+            "blind": (51, 54)}
 
 
 def flags(text: str) -> bool:
