@@ -23,8 +23,10 @@ round but final), then each --extra check tested by a model trained on every rou
 Result (November 2026): overall recall 0.977 -> 0.979 with false positives 0.004 -> 0.010;
 final 0.776 -> 0.776; the blind check 0.725 -> 0.725, false positives 0.037 -> 0.056. A budget
 of 0.015 gave 0.981 at 0.014 overall and 0.793 on final. No clear gain, so it is not wired into
-companion/safety.py; what the patterns miss (plans, means, goodbyes said without crisis
-words) is not learnt from a thousand lines. Needs numpy (the tool only).
+companion/safety.py. No fixed threshold helps either: at 0.5 it adds 6 of final's 13
+misses and no false positive there, but 76 false positives on labelled, 31 on probe and 12 of
+untuned's 40 (the curve --evaluate prints). What the patterns miss (plans, means, goodbyes
+said without crisis words) is not learnt from a thousand lines. Needs numpy (the tool only).
 """
 
 from __future__ import annotations
@@ -182,6 +184,22 @@ def row(name: str, model: Model, lines: list[Line]) -> tuple[str, list[bool], li
     return text, alone, both
 
 
+def curve(data: dict[str, list[Line]]) -> None:
+    """Out-of-fold, per round: crisis lines the classifier adds (+) and ordinary lines it
+    adds (-) at fixed thresholds, whatever threshold cross-validation would choose."""
+    scored = {}
+    for held in ROUNDS:
+        model = fit([line for r in ROUNDS if r != held for line in data[r]])
+        scored[held] = [(model.score(line.text), line) for line in data[held]
+                        if not line.pattern and not line.aside]
+    print("lines added by the classifier at a fixed threshold (+crisis/-ordinary):")
+    for threshold in (0.5, 0.7, 0.9, 0.95):
+        cells = [f"{held} +{sum(s >= threshold for s, x in scored[held] if x.crisis)}"
+                 f"/-{sum(s >= threshold for s, x in scored[held] if not x.crisis)}"
+                 for held in ROUNDS]
+        print(f"  {threshold:.2f}  " + "  ".join(cells))
+
+
 def evaluate(data: dict[str, list[Line]], extra: tuple[str, ...]) -> None:
     print("leave-one-round-out (weights and threshold from the other rounds only):")
     every: list[Line] = []
@@ -212,6 +230,7 @@ def main() -> int:
     data = load(ROUNDS + tuple(args.extra))
     if args.evaluate:
         evaluate(data, tuple(args.extra))
+        curve(data)
     if args.write:
         model = trained(data, ROUNDS)
         args.write.write_text(json.dumps(model.data(), ensure_ascii=False,
