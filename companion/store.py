@@ -439,6 +439,7 @@ class Store:
         conn = self.db.conn
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
+        self._refuse_foreign()
         self._refuse_newer_schema()
         if self.read_only:
             if migrations.pending(self.db):
@@ -454,6 +455,16 @@ class Store:
             migrations.apply(self.db)
         for suffix in ("", "-wal", "-shm"):
             make_private(Path(f"{self.path}{suffix}"))
+
+    def _refuse_foreign(self) -> None:
+        """A database of another program (tables, but none of companion's schema steps) is
+        refused before anything is written to it: no WAL switch, no tables of ours."""
+        tables = {r[0] for r in self.db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "_sqlite_migrations" not in tables:
+            raise StoreError(f"{self.path} is not a companion database (another program's "
+                             "file is in its place). Nothing was changed; move that file, or "
+                             "set COMPANION_HOME to another folder.")
 
     def _refuse_newer_schema(self) -> None:
         applied = {m.name for m in migrations.applied(self.db)}
