@@ -1,6 +1,6 @@
 """The one typed application object: paths, clock, settings, store, and the outside parts.
 
-Built in one place by the CLI (`App.for_cli`) and by the daemon, and passed in, as httpie
+Built in one place by the CLI (`App.from_environment`) and by the daemon, and passed in, as httpie
 passes its `Environment`: tests build their own with a temporary folder, a fixed clock and
 their own `Ui`. Settings and the store are opened on first use, so `companion --help` and
 `help-now` never touch the configuration or the database.
@@ -9,6 +9,8 @@ Core modules never print or ask: they talk to the person through `app.ui` (the C
 click on a terminal, the daemon's is its log), and reach notifications and speech through
 the factories here, so each outside part can be swapped for a test's own.
 """
+# Lazy imports: the store (sqlite-utils, and SQLCipher when encrypted) and the
+# notification and speech adapters load on first use, so --help and help-now stay fast.
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock, SystemClock
-from .config import Settings, load_settings_leniently
+from .config import Settings, load_settings, load_settings_leniently
+from .errors import ConfigError
 from .paths import Paths, resolve_paths
 from .safety import Resources, check_text
 
@@ -79,7 +82,7 @@ def default_notify(notifications: NotificationSettings, notice: Notice) -> bool:
 
 MakeSpeaker = Callable[["SpeechSettings"], "Speaker"]
 Notify = Callable[["NotificationSettings", "Notice"], bool]
-LoadSettings = Callable[[Path], tuple[Settings, list[str]]]
+LoadSettings = Callable[[Path], tuple[Settings, list[ConfigError]]]
 CheckWords = Callable[[str, Settings], Resources | None]
 
 
@@ -98,7 +101,7 @@ class App:
     backend: Backend | None = None  # the daemon's notification backend, when it has one
     _settings: Settings | None = None
     _store: Store | None = None
-    problems: list[str] = field(default_factory=list)  # mistakes found in config.toml
+    problems: list[ConfigError] = field(default_factory=list)  # mistakes in config.toml
 
     @classmethod
     def from_environment(cls, *, ui: Ui, debug: bool = False) -> App:
@@ -123,8 +126,6 @@ class App:
     def checked_settings(self) -> Settings:
         """The configuration, refusing a file with a mistake (ConfigError): for `config
         check` and the daemon's start, where the mistake must be fixed, not worked around."""
-        from .config import load_settings
-
         self._settings = load_settings(self.paths.config_file)
         return self._settings
 
@@ -136,7 +137,8 @@ class App:
 
             storage = self.settings.storage
             self._store = open_store(self.paths.db_file, self.settings.security,
-                                     notice=self.ui.warn, clock=self.clock,
+                                     ask=self.ask_passphrase, notice=self.ui.warn,
+                                     clock=self.clock,
                                      busy_timeout=storage.busy_timeout_seconds,
                                      max_text_chars=storage.max_text_chars)
         return self._store
@@ -144,6 +146,18 @@ class App:
     @store.setter
     def store(self, value: Store) -> None:
         self._store = value
+
+    def ask_passphrase(self, prompt: str, *, confirm: bool) -> str | None:
+        """A passphrase typed by the person, hidden (twice when it is new); None when
+        nobody can type one here (no terminal, the daemon)."""
+        try:
+            while True:
+                typed = self.ui.ask(prompt, hidden=True)
+                if not confirm or self.ui.ask("Once more, to be sure", hidden=True) == typed:
+                    return typed
+                self.ui.warn("The two did not match. Please type it again.")
+        except EOFError:
+            return None
 
     @property
     def has_store(self) -> bool:

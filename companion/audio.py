@@ -8,6 +8,8 @@ soundfile when it is installed, or the `sox` program.
 numpy is imported inside the functions that need it, so importing this module stays cheap.
 """
 
+# Lazy imports: numpy and soundfile (heavy), only when sound is measured or a file decoded.
+
 from __future__ import annotations
 
 import math
@@ -17,10 +19,17 @@ import wave
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import InputError, MissingPartError
 from .paths import open_private
+
+if TYPE_CHECKING:  # numpy loads only when sound is measured or decoded
+    import numpy as np
+    from numpy.typing import NDArray
+
+    # float samples on the int16 scale (numpy's NDArray holds an Any of its own)
+    Samples = NDArray[np.floating]  # type: ignore[explicit-any]
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2
@@ -63,7 +72,7 @@ class Resampler:
         samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype=np.int16)
         return self.process_floats(samples.astype(np.float64))
 
-    def process_floats(self, samples: Any) -> bytes:
+    def process_floats(self, samples: Samples) -> bytes:
         """Interleaved samples (float, int16 scale) in, 16 kHz mono int16 bytes out."""
         import numpy as np
 
@@ -101,7 +110,7 @@ class Resampler:
         return out[: max(0, wanted) * SAMPLE_WIDTH]
 
 
-def _blackman(x: Any) -> Any:
+def _blackman(x: Samples) -> Samples:
     """The Blackman window on [-1, 1] (0 outside)."""
     import numpy as np
 
@@ -109,7 +118,7 @@ def _blackman(x: Any) -> Any:
     return np.where(np.abs(x) <= 1, w, 0.0)
 
 
-def _to_int16(samples: Any) -> bytes:
+def _to_int16(samples: Samples) -> bytes:
     import numpy as np
 
     return bytes(np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes())
@@ -237,10 +246,10 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
     if got < expected:
         raise InputError(
             f"{info.path} is cut short: it should hold {expected / info.rate:.1f} seconds "
-            f"but holds {got / info.rate:.1f}. Nothing was saved.")
+            f"but holds {got / info.rate:.1f}")
 
 
-def _pcm_to_floats(data: bytes, width: int) -> Any:
+def _pcm_to_floats(data: bytes, width: int) -> Samples:
     """8-, 24- and 32-bit PCM as float samples on the int16 scale."""
     import numpy as np
 

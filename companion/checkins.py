@@ -15,17 +15,18 @@ Time rules, all in the local time zone of `now`:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
 
 from . import content
 from .config import DAY_NAMES, ScheduleEntry, Settings
 from .errors import CompanionError, NotFoundError
+from .records import Row
 from .store import Store, stamp, utc_text
 from .vocab import CheckinKind, Status
+from .wording import join_words
 
 # A check-in released less than this long ago is "on time"; older ones count as missed.
 ON_TIME = timedelta(minutes=10)
@@ -79,11 +80,16 @@ class Occurrence:
 
 @dataclass
 class Plan:
-    """What to do now: each list holds occurrences not yet in the delivery table."""
+    """What to do now: each list holds occurrences not yet in the delivery table.
 
-    send: list[Occurrence] = field(default_factory=list)
-    catch_up: Occurrence | None = None  # the one missed check-in that is still delivered
-    catch_up_count: int = 0  # how many missed ones it stands for
+    At most one notification goes out at a time (`show`); when several things fell due
+    together (the daemon was off, or quiet hours held them), it names them all (`named`,
+    their kinds) and the other kinds are kept open (`kept`) so each can still be answered.
+    """
+
+    show: Occurrence | None = None  # the one notification's check-in
+    named: tuple[str, ...] = ()  # kinds of all it stands for (empty: a plain notice)
+    kept: list[Occurrence] = field(default_factory=list)  # also waiting, answerable
     missed: list[Occurrence] = field(default_factory=list)  # recorded as missed, not sent
     covered: list[Occurrence] = field(default_factory=list)  # you wrote recently: not nagged
     next_wake: datetime | None = None
@@ -202,21 +208,25 @@ def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
                          session_starts=list(session_starts))
     result = Plan()
     waiting = [o for o in window if o.key not in claimed]
+    on_time: list[Occurrence] = []
     late: list[Occurrence] = []
     for occ in waiting:
         if occ.release > now:
             continue
         age = now - occ.release
         if age <= ON_TIME:
-            result.send.append(occ)
+            on_time.append(occ)
         elif age <= max_age:
             late.append(occ)
-    _keep_latest_per_kind(result)
     quiet_until = release_time(now, settings)
     if quiet_until > now:  # a catch-up waits for quiet hours to end, like everything else
         late = []
-    _plan_missed(result, late, c.missed)
-    _plan_covered(result, settings, now=now, last_entry=last_entry)
+    if c.missed == "drop":
+        result.missed.extend(late)
+        late = []
+    ready = _latest_per_kind(result, on_time + late)
+    ready = _covered(result, settings, ready, now=now, last_entry=last_entry)
+    _choose_one(result, ready, late=late, policy=c.missed)
     future = [o.release for o in waiting if o.release > now]
     if quiet_until > now:
         future.append(quiet_until)
@@ -224,43 +234,48 @@ def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
     return result
 
 
-def _keep_latest_per_kind(result: Plan) -> None:
-    """Several of one kind at once (held by quiet hours, say) go out as the latest one."""
-    latest = {o.kind: o for o in result.send}
-    result.missed.extend(o for o in result.send if latest[o.kind] is not o)
-    result.send = [o for o in result.send if latest[o.kind] is o]
+def _latest_per_kind(result: Plan, ready: list[Occurrence]) -> list[Occurrence]:
+    """Several of one kind at once go out as the latest one; the earlier are missed."""
+    latest = {o.kind: o for o in sorted(ready, key=lambda o: (o.due, o.schedule))}
+    result.missed.extend(o for o in ready if latest[o.kind] is not o)
+    return sorted(latest.values(), key=lambda o: (o.due, o.schedule))
 
 
-def _plan_missed(result: Plan, late: list[Occurrence], policy: str) -> None:
-    """Missed check-ins become one notification at most, never a pile."""
-    if not late:
-        return
-    if result.send or policy == "drop":
-        result.missed.extend(late)  # something goes out now anyway: no catch-up on top
-        return
-    result.catch_up = late[-1]
-    result.catch_up_count = len(late) if policy == "coalesce" else 1
-    result.missed.extend(late[:-1])
-
-
-def _plan_covered(result: Plan, settings: Settings, *, now: datetime,
-                  last_entry: datetime | None) -> None:
+def _covered(result: Plan, settings: Settings, ready: list[Occurrence], *, now: datetime,
+             last_entry: datetime | None) -> list[Occurrence]:
     """A short check-in is not sent when you wrote something a little while ago."""
     minutes = settings.checkins.skip_if_wrote_within_minutes
     if last_entry is None or minutes <= 0 or now - last_entry > timedelta(minutes=minutes):
+        return ready
+    result.covered = [o for o in ready if o.kind == CheckinKind.CHECKIN]
+    return [o for o in ready if o.kind != CheckinKind.CHECKIN]
+
+
+def _choose_one(result: Plan, ready: list[Occurrence], *, late: list[Occurrence],
+                policy: str) -> None:
+    """One notification, never a pile: the latest is shown and names the rest.
+
+    With "latest" the others are let go; otherwise each other kind stays open to answer.
+    """
+    if not ready:
         return
-    result.covered = [o for o in result.send if o.kind == CheckinKind.CHECKIN]
-    result.send = [o for o in result.send if o.kind != CheckinKind.CHECKIN]
-    if result.catch_up is not None and result.catch_up.kind == CheckinKind.CHECKIN:
-        result.covered.append(result.catch_up)
-        result.catch_up, result.catch_up_count = None, 0
+    result.show, others = ready[-1], ready[:-1]
+    if policy == "latest":
+        result.missed.extend(others)
+        return
+    result.kept = others
+    kinds = {o.kind for o in ready}
+    named = [o.kind for o in late if o in result.missed and o.kind in kinds]  # earlier ones
+    named += [o.kind for o in ready]
+    if len(named) > 1:
+        result.named = tuple(named)
 
 
-def snoozes_due(rows: Iterable[dict[str, Any]], now: datetime,
-                settings: Settings) -> tuple[list[dict[str, Any]], datetime | None]:
+def snoozes_due(rows: Iterable[Row], now: datetime,
+                settings: Settings) -> tuple[list[Row], datetime | None]:
     """Snoozed deliveries whose time has come, and when the next one will."""
-    ready: list[tuple[datetime, dict[str, Any]]] = []
-    later: list[tuple[datetime, dict[str, Any]]] = []
+    ready: list[tuple[datetime, Row]] = []
+    later: list[tuple[datetime, Row]] = []
     for row in rows:
         if row.get("status") != Status.SNOOZED or not row.get("snoozed_until"):
             continue
@@ -292,21 +307,54 @@ def choose_prompt(store: Store, group: str, *, folder: Path | None = None) -> co
         return content.Choice("prompt", f"builtin:{group}", fallback_prompt(group))
 
 
-def notice_text(kind: str, prompt: str, *, missed: int = 0,
-                command_hint: bool = False) -> tuple[str, str]:
-    """Title and body of a check-in notification (never anything the user wrote)."""
+# How a kind is named when a catch-up lists what went by ("a check-in" is counted).
+WENT_BY: dict[str, str] = {
+    CheckinKind.WEEKLY: "the look back at your week",
+    CheckinKind.FRIEND: "the question for someone you trust",
+    CheckinKind.SESSION_PREP: "the reminder to get ready for your session",
+    CheckinKind.SESSION_FOLLOW_UP: "the follow-up after your session",
+}
+
+
+def notice_text(kind: str, prompt: str, *, went_by: Sequence[str] = (),
+                command_hint: bool = False, listening: bool = False) -> tuple[str, str]:
+    """Title and body of a check-in notification (never anything the user wrote).
+
+    `went_by`: the kinds one catch-up notification stands for (more than one), named in
+    it; the other kinds among them are still waiting to be answered. `command_hint`:
+    there is no Write button, so the command is named. `listening`: the microphone is
+    already open for the answer ("auto" voice check-ins).
+    """
     title = TITLES.get(kind, TITLES[CheckinKind.CHECKIN])
     body = prompt
-    if missed > 1:
-        title = "A check-in, whenever you're ready"
-        body = (f"A few check-ins went by while you were away, and that's fine. "
-                f"Here is one for now: {prompt}")
-    if command_hint:
+    if len(went_by) > 1:
+        title, body = _catch_up_text(kind, prompt, went_by)
+    if listening:
+        instead = "run: companion checkin" if command_hint else "press Write."
+        body += f"\n\n{LISTENING}\nTo type it instead, {instead}"
+    elif command_hint and "companion checkin" not in body:
         body += "\n\nTo answer, run: companion checkin"
     if kind in LOOK_BACK:
         body += f"\n\n{LOOK_BACK[kind]}"
     return title, body
 
+
+def _catch_up_text(kind: str, prompt: str, went_by: Sequence[str]) -> tuple[str, str]:
+    checkin_count = sum(1 for k in went_by if k == CheckinKind.CHECKIN)
+    names = [{0: "", 1: "a check-in"}.get(checkin_count, "a few check-ins")]
+    names += [WENT_BY[k] for k in dict.fromkeys(went_by) if k in WENT_BY]
+    said = join_words(names)
+    title = ("A check-in, whenever you're ready" if checkin_count == len(went_by)
+             else "A few things, whenever you're ready")
+    body = (f"{said[:1].upper()}{said[1:]} went by while you were away, and that's fine. "
+            f"Here is one for now: {prompt}")
+    if any(k != kind for k in went_by):
+        body += ("\n\nThe others are still here when you want them: `companion checkin` "
+                 "answers them one at a time.")
+    return title, body
+
+
+LISTENING = "Listening now: say your answer, and pause when you're done."
 
 # What the weekly review and the session reminder point to.
 LOOK_BACK: dict[str, str] = {
@@ -316,7 +364,7 @@ LOOK_BACK: dict[str, str] = {
 
 
 # ---------------------------------------------------------------- answering (called by `checkin`)
-def _pending(store: Store) -> dict[str, Any]:
+def _pending(store: Store) -> Row:
     row = store.pending_delivery()
     if row is None:
         raise NotFoundError("no check-in is waiting right now. You can still write one: "
@@ -324,26 +372,26 @@ def _pending(store: Store) -> dict[str, Any]:
     return row
 
 
-def answer_pending(store: Store, entry_id: int, now: datetime) -> dict[str, Any]:
+def answer_pending(store: Store, entry_id: int, now: datetime) -> Row:
     """Mark the waiting check-in answered by entry `entry_id`."""
     row = _pending(store)
     return store.set_delivery(int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0],
                               entry_id=entry_id)
 
 
-def snooze_pending(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
+def snooze_pending(store: Store, settings: Settings, now: datetime) -> Row:
     """Ask for the waiting check-in again after `snooze_minutes`."""
     row = _pending(store)
     return snooze(store, settings, int(row["id"]), now)
 
 
-def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> dict[str, Any]:
+def snooze(store: Store, settings: Settings, delivery_id: int, now: datetime) -> Row:
     """Snooze one delivery by id."""
     until = now + timedelta(minutes=settings.checkins.snooze_minutes)
     return store.set_delivery(delivery_id, Status.SNOOZED, snoozed_until=stamp(until)[0])
 
 
-def skip_pending(store: Store, now: datetime) -> dict[str, Any]:
+def skip_pending(store: Store, now: datetime) -> Row:
     """Let the waiting check-in go (recorded as skipped; nothing more is asked)."""
     row = _pending(store)
     return store.set_delivery(int(row["id"]), Status.SKIPPED, answered_at=stamp(now)[0])

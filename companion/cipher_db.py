@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from sqlcipher3 import dbapi2
 
@@ -50,12 +49,12 @@ def _translated() -> Iterator[None]:
 class CipherCursor(dbapi2.Cursor):
     """A cursor whose errors are the standard library's."""
 
-    def execute(self, sql: str, *args: Any) -> CipherCursor:
+    def execute(self, sql: str, *args: object) -> CipherCursor:
         with _translated():
             super().execute(sql, *args)
         return self
 
-    def executemany(self, sql: str, *args: Any) -> CipherCursor:
+    def executemany(self, sql: str, *args: object) -> CipherCursor:
         with _translated():
             super().executemany(sql, *args)
         return self
@@ -65,19 +64,19 @@ class CipherCursor(dbapi2.Cursor):
             super().executescript(sql)
         return self
 
-    def fetchone(self) -> Any:
+    def fetchone(self) -> object:
         with _translated():
             return super().fetchone()
 
-    def fetchmany(self, *args: Any) -> list[Any]:
+    def fetchmany(self, *args: object) -> list[object]:
         with _translated():
             return super().fetchmany(*args)
 
-    def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[object]:
         with _translated():
             return super().fetchall()
 
-    def __next__(self) -> Any:
+    def __next__(self) -> object:
         with _translated():
             return super().__next__()
 
@@ -85,17 +84,18 @@ class CipherCursor(dbapi2.Cursor):
 class CipherConnection(dbapi2.Connection):
     """A sqlcipher3 connection whose errors are the standard library's."""
 
-    def cursor(self, factory: Any = CipherCursor) -> Any:
+    def cursor(self, factory: Callable[[CipherConnection], CipherCursor] = CipherCursor
+               ) -> CipherCursor:
         with _translated():
             return super().cursor(factory)
 
-    def execute(self, sql: str, *args: Any) -> Any:
+    def execute(self, sql: str, *args: object) -> CipherCursor:
         return self.cursor().execute(sql, *args)
 
-    def executemany(self, sql: str, *args: Any) -> Any:
+    def executemany(self, sql: str, *args: object) -> CipherCursor:
         return self.cursor().executemany(sql, *args)
 
-    def executescript(self, sql: str) -> Any:
+    def executescript(self, sql: str) -> CipherCursor:
         return self.cursor().executescript(sql)
 
     def commit(self) -> None:
@@ -110,27 +110,29 @@ class CipherConnection(dbapi2.Connection):
         with _translated():
             super().close()
 
-    def create_function(self, *args: Any, **kwargs: Any) -> None:
+    def create_function(self, *args: object, **kwargs: object) -> None:
         with _translated():
             super().create_function(*args, **kwargs)
 
-    def backup(self, target: Any, *args: Any, **kwargs: Any) -> None:
+    def backup(self, target: object, *args: object, **kwargs: object) -> None:
         with _translated():
             super().backup(target, *args, **kwargs)
 
 
-def connect(path: Path | str, key: str | None, *, timeout: float = 10.0) -> CipherConnection:
+def connect(path: Path | str, key: str | None, *, timeout: float = 10.0,
+            uri: bool = False) -> CipherConnection:
     """Open (or create) an encrypted database and prove the key right away.
 
     SQLCipher only reads page 1 on the first statement, so without the check a wrong
     passphrase would surface as "file is not a database" on some later query. Raises
     sqlite3.DatabaseError (SQLITE_NOTADB) for a wrong key or a damaged file. With key
-    None the file is a plain database (used to export between plain and encrypted).
+    None the file is a plain database (used to export between plain and encrypted). With
+    `uri`, `path` is an SQLite URI ("file:...?mode=ro" for a read-only folder).
     """
     if key == "":
         raise ValueError("an encrypted database needs a non-empty key")
     with _translated():
-        conn = dbapi2.connect(str(path), timeout=timeout, factory=CipherConnection)
+        conn = dbapi2.connect(str(path), timeout=timeout, factory=CipherConnection, uri=uri)
     try:
         # SQLCipher logs decryption failures to stderr by default; we say it ourselves.
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -146,7 +148,6 @@ def connect(path: Path | str, key: str | None, *, timeout: float = 10.0) -> Ciph
     return conn
 
 
-
 def cipher_version() -> str:
     """The SQLCipher version of the bundled library ("4.19.0 community")."""
     conn = dbapi2.connect(":memory:")
@@ -154,3 +155,43 @@ def cipher_version() -> str:
         return str(conn.execute("PRAGMA cipher_version").fetchone()[0])
     finally:
         conn.close()
+
+
+# ------------------------------------------------------ moving between plain and encrypted
+def hold_exclusively(conn: sqlite3.Connection) -> str:
+    """Keep every other program out of the database until `conn` closes, and leave WAL
+    mode (which merges the log into the file). Returns the journal mode now in use:
+    anything but "delete" means another connection kept it in WAL."""
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("COMMIT")
+    return str(mode)
+
+
+def integrity(conn: sqlite3.Connection) -> str:
+    """SQLite's integrity check: "ok", or the first problem it found."""
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def table_counts(conn: sqlite3.Connection, schema: str = "main") -> dict[str, int]:
+    """The number of rows in every (not virtual) table: how a copy is proven whole."""
+    names = [r[0] for r in conn.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0]
+            for n in names}
+
+
+def export_into(conn: sqlite3.Connection, dest: Path, dest_key: str) -> None:
+    """Copy the whole database of `conn`, schema version included, into the empty file
+    `dest`, encrypted with dest_key ('' means plain)."""
+    version = conn.execute("PRAGMA main.user_version").fetchone()[0]
+    conn.execute("ATTACH DATABASE ? AS export KEY ?", [str(dest), dest_key])
+    try:
+        conn.execute("SELECT sqlcipher_export('export')")
+        conn.execute(f"PRAGMA export.user_version = {int(version)}")
+        if conn.in_transaction:
+            conn.commit()
+    finally:
+        conn.execute("DETACH DATABASE export")

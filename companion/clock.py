@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -44,8 +44,6 @@ class FixedClock:
 
     def advance(self, seconds: float) -> None:
         """Move on by real elapsed seconds (across DST changes, as a real clock does)."""
-        from datetime import UTC, timedelta
-
         tz = self._now.tzinfo
         self._now = (self._now.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(tz)
         self._mono += seconds

@@ -1,5 +1,8 @@
 """TOML configuration merged over the shipped defaults into a frozen Settings."""
 
+# Lazy imports: tomlkit (~30 ms), only when the user's file is edited (`model use`);
+# difflib, only for a mistyped name (the App loads this module on every command).
+
 from __future__ import annotations
 
 import re
@@ -8,11 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, NoReturn
 
+from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
+from .paths import ensure_dir, write_private_text
+from .records import Row
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
+from .wording import plural
 
 _DAY_ALIASES = {
     "daily": DAY_NAMES,
@@ -73,6 +79,7 @@ class SpeechSettings:
     volume: float
     after_hard_checkin: bool
     timeout_seconds: float
+    read_back_win: bool
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,11 @@ class NotificationSettings:
     saved_preview: bool
     timeout_seconds: float
     terminal: str
+
+
+@dataclass(frozen=True)
+class BriefSettings:
+    show_crisis_note: bool
 
 
 @dataclass(frozen=True)
@@ -111,19 +123,20 @@ class Settings:
     safety: SafetySettings
     security: SecuritySettings
     storage: StorageSettings
+    brief: BriefSettings
     source: str
-    raw: dict[str, Any]
+    raw: Row
 
 
 # ---------------------------------------------------------------- validators
-Check = Callable[[Any], Any]
+Check = Callable[[object], object]  # a value read from TOML, checked and parsed
 
 
 class _Bad(ValueError):
     """A value that does not fit; the message says what would."""
 
 
-def parse_clock_time(value: Any) -> time:
+def parse_clock_time(value: object) -> time:
     """ "HH:MM" (24-hour) to a time; "25:00" and "7pm" are refused."""
     if not isinstance(value, str):
         raise _Bad('expected a time such as "20:00"')
@@ -133,20 +146,20 @@ def parse_clock_time(value: Any) -> time:
     return time(int(m.group(1)), int(m.group(2)))
 
 
-def _opt_time(value: Any) -> time | None:
+def _opt_time(value: object) -> time | None:
     if value == "":
         return None
     return parse_clock_time(value)
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Bad("expected true or false")
     return value
 
 
-def _number(lo: float, hi: float, *, integer: bool = False) -> Check:
-    def check(value: Any) -> Any:
+def _number(lo: float, hi: float, *, integer: bool = False) -> Callable[[object], float]:
+    def check(value: object) -> float:
         ok_type = int if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok_type):
             raise _Bad("expected a whole number" if integer else "expected a number")
@@ -158,7 +171,7 @@ def _number(lo: float, hi: float, *, integer: bool = False) -> Check:
 
 
 def _text(*, choices: tuple[str, ...] | None = None) -> Check:
-    def check(value: Any) -> str:
+    def check(value: object) -> str:
         if not isinstance(value, str):
             raise _Bad("expected a text in quotes")
         if choices is not None and value not in choices:
@@ -168,13 +181,24 @@ def _text(*, choices: tuple[str, ...] | None = None) -> Check:
     return check
 
 
-def _text_list(value: Any) -> tuple[str, ...]:
+def _text_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Bad('expected a list of texts such as ["a", "b"]')
     return tuple(value)
 
 
-def parse_days(value: Any) -> tuple[str, ...]:
+def _pattern_list(value: object) -> tuple[str, ...]:
+    """[safety] extra_phrases: texts in the notation of config/crisis.toml."""
+    phrases = _text_list(value)
+    for phrase in phrases:
+        try:
+            pattern_regex(phrase)
+        except PatternError as exc:
+            raise _Bad(f"{exc} (see the notation at the top of crisis.toml)") from exc
+    return phrases
+
+
+def parse_days(value: object) -> tuple[str, ...]:
     """ "daily", "weekdays", "weekends" or a list of day names (mon..sun, or full names)."""
     if isinstance(value, str):
         if value.lower() in _DAY_ALIASES:
@@ -192,13 +216,13 @@ def parse_days(value: Any) -> tuple[str, ...]:
     return tuple(d for d in DAY_NAMES if d in days)
 
 
-def _schedule_name(value: Any) -> str:
+def _schedule_name(value: object) -> str:
     if not isinstance(value, str) or not _NAME_RE.match(value):
         raise _Bad("expected a short name of letters, digits, '-' or '_'")
     return value
 
 
-def _day_of_month(value: Any) -> int:
+def _day_of_month(value: object) -> int:
     return int(_number(1, 28, integer=True)(value))
 
 
@@ -235,6 +259,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "volume": _number(0, 1),
         "after_hard_checkin": _bool,
         "timeout_seconds": _number(1, 600),
+        "read_back_win": _bool,
     },
     "notifications": {
         "backend": _text(choices=("auto", "dbus", "plyer", "log")),
@@ -244,9 +269,10 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "safety": {
         "region": _text(choices=("US", "CA", "UK", "IE", "AU", "other")),
-        "extra_phrases": _text_list,
+        "extra_phrases": _pattern_list,
     },
     "security": {"encrypt": _bool, "use_keyring": _bool},
+    "brief": {"show_crisis_note": _bool},
     "storage": {
         "busy_timeout_seconds": _number(0, 600),
         "max_text_chars": _number(1, 50_000_000, integer=True),
@@ -293,92 +319,111 @@ def find_line(text: str, section: str, key: str | None = None,
 
 
 # ---------------------------------------------------------------- loading
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_toml(path: Path) -> tuple[Row, str]:
     """A TOML file's values and text; ConfigError (with the line) when it cannot be used."""
+    text = _read_text(path)
+    return _parse_toml(text, str(path)), text
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
+        return path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+
+
+def _parse_toml(text: str, source: str) -> Row:
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except RecursionError:
         raise ConfigError("this is nested too deeply to be a configuration",
-                          file=str(path)) from None
+                          file=source) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
         line = int(m.group(1)) if m else None
-        raise ConfigError(f"this is not valid TOML: {reason}", file=str(path), line=line) from exc
+        raise ConfigError(f"this is not valid TOML: {reason}", file=source, line=line) from exc
 
 
 class _Validator:
-    """Checks one parsed file against the schema, raising ConfigError with file, line, key."""
+    """Checks one parsed file against the schema; every problem is kept (file, line, key)
+    and what it concerns is left out, so the default stands in for it."""
 
-    def __init__(self, data: dict[str, Any], text: str, source: str):
+    def __init__(self, data: Row, text: str, source: str):
         self.data, self.text, self.source = data, text, source
+        self.problems: list[ConfigError] = []
 
-    def fail(self, reason: str, section: str, key: str | None = None,
-             index: int | None = None) -> NoReturn:
+    def note(self, reason: str, section: str, key: str | None = None,
+             index: int | None = None) -> None:
         line = find_line(self.text, section, key, index)
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
-        raise ConfigError(reason, file=self.source, line=line, key=dotted)
+        self.problems.append(ConfigError(reason, file=self.source, line=line, key=dotted))
 
-    def validate(self) -> dict[str, Any]:
-        clean: dict[str, Any] = {}
+    def validate(self) -> Row:
+        clean: Row = {}
         for section, values in self.data.items():
             if section not in SECTIONS:
                 known = ", ".join(SECTIONS)
-                self.fail(f"unknown section [{section}] (known: {known})", section)
-            if not isinstance(values, dict):
-                self.fail(f"{section} must be a section such as [{section}]", section)
-            clean[section] = self._section(section, values)
+                self.note(f"unknown section [{section}] (known: {known})", section)
+            elif not isinstance(values, dict):
+                self.note(f"{section} must be a section such as [{section}]", section)
+            else:
+                clean[section] = self._section(section, values)
         return clean
 
-    def _section(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _section(self, section: str, values: Row) -> Row:
+        out: Row = {}
         for key, value in values.items():
             if section == "checkins" and key == "schedule":
-                out[key] = self._schedule(value)
+                schedule = self._schedule(value)
+                if schedule:
+                    out[key] = schedule
                 continue
             check = SECTIONS[section].get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                self.note(f"unknown key {key!r}{suggest(key, SECTIONS[section])}", section, key)
+                continue
             try:
                 out[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key)
+                self.note(str(exc), section, key)
         return out
 
-    def _schedule(self, value: Any) -> tuple[ScheduleEntry, ...]:
+    def _schedule(self, value: object) -> tuple[ScheduleEntry, ...]:
+        """The usable check-ins; one with a mistake is left out (none left: the defaults)."""
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            self.note("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
+            return ()
         if not value:
-            self.fail("the schedule is empty; add at least one [[checkins.schedule]]",
+            self.note("the schedule is empty; add at least one [[checkins.schedule]]",
                       "checkins", "schedule")
-        entries = [self._entry(item, i) for i, item in enumerate(value)]
-        names = [e.name for e in entries]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                self.fail(f"the name {name!r} is used twice", "checkins.schedule", "name", i)
+        entries: list[ScheduleEntry] = []
+        for i, item in enumerate(value):
+            entry = self._entry(item, i)
+            if entry is not None and entry.name in (e.name for e in entries):
+                self.note(f"the name {entry.name!r} is used twice", "checkins.schedule", "name", i)
+            elif entry is not None:
+                entries.append(entry)
         return tuple(entries)
 
-    def _entry(self, item: dict[str, Any], index: int) -> ScheduleEntry:
-        section = "checkins.schedule"
-        fields: dict[str, Any] = {"days": DAY_NAMES}
+    def _entry(self, item: Row, index: int) -> ScheduleEntry | None:
+        section, before = "checkins.schedule", len(self.problems)
+        fields: Row = {"days": DAY_NAMES}
         for key, value in item.items():
             check = SCHEDULE_KEYS.get(key)
             if check is None:
-                self.fail(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                self.note(f"unknown key {key!r}{suggest(key, SCHEDULE_KEYS)}", section, key, index)
+                continue
             try:
                 fields[key] = check(value)
             except _Bad as exc:
-                self.fail(str(exc), section, key, index)
+                self.note(str(exc), section, key, index)
         for key in _SCHEDULE_REQUIRED:
-            if key not in fields:
-                self.fail(f"a check-in needs a {key!r}", section, None, index)
-        return ScheduleEntry(**fields)
+            if key not in fields and key not in item:
+                self.note(f"a check-in needs a {key!r}", section, None, index)
+        return ScheduleEntry(**fields) if len(self.problems) == before else None
 
 
 def suggest(key: str, known: Iterable[str]) -> str:
@@ -389,10 +434,34 @@ def suggest(key: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """Parse and validate one file; values come back checked and converted."""
-    data, text = read_toml(path)
-    return _Validator(data, text, str(path)).validate()
+def load_file(path: Path) -> Row:
+    """Parse and validate one file; values come back checked and converted.
+
+    The first mistake raises ConfigError (the shipped defaults must have none)."""
+    values, problems = _check_file(path)
+    if problems:
+        raise problems[0]
+    return values
+
+
+def _check_file(path: Path) -> tuple[Row, list[ConfigError]]:
+    """The usable values of one file, and every mistake in it (broken TOML: no values)."""
+    try:
+        data, text = read_toml(path)
+    except ConfigError as exc:
+        return {}, [exc]
+    validator = _Validator(data, text, str(path))
+    return validator.validate(), validator.problems
+
+
+def check_text(text: str, source: str) -> Row:
+    """Parse and validate configuration text (what `source` would hold); the first
+    mistake raises ConfigError."""
+    validator = _Validator(_parse_toml(text, source), text, source)
+    values = validator.validate()
+    if validator.problems:
+        raise validator.problems[0]
+    return values
 
 
 def default_config_file() -> Path:
@@ -400,17 +469,39 @@ def default_config_file() -> Path:
 
 
 def load_settings(user_file: Path | None) -> Settings:
-    """The shipped defaults, overridden key by key by the user's file if it exists."""
+    """The shipped defaults, overridden key by key by the user's file if it exists.
+
+    Strict: a mistake raises ConfigError (the daemon's reload keeps its last good
+    settings then); `load_settings_leniently` is the forgiving twin.
+    """
+    settings, problems = load_settings_leniently(user_file)
+    if not problems:
+        return settings
+    first = problems[0]
+    more = len(problems) - 1
+    if more:
+        reason = (f"{first.reason} (and {plural(more, 'more mistake')}; "
+                  "`companion config check` lists them all)")
+        raise ConfigError(reason, file=first.file, line=first.line, key=first.key)
+    raise first
+
+
+def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[ConfigError]]:
+    """The settings with every broken key or section left at its default, and the
+    mistakes found (each with file, line and key). Broken TOML: all defaults."""
     merged = load_file(default_config_file())
     source = str(default_config_file())
+    problems: list[ConfigError] = []
     if user_file is not None and user_file.exists():
-        for section, values in load_file(user_file).items():
-            merged.setdefault(section, {}).update(values)
-        source = str(user_file)
-    return _build(merged, source)
+        values, problems = _check_file(user_file)
+        for section, section_values in values.items():
+            merged.setdefault(section, {}).update(section_values)
+        if values or not problems:
+            source = str(user_file)
+    return _build(merged, source), problems
 
 
-def _build(merged: dict[str, Any], source: str) -> Settings:
+def _build(merged: Row, source: str) -> Settings:
     c = dict(merged["checkins"])
     return Settings(
         checkins=CheckinSettings(**c),
@@ -421,13 +512,14 @@ def _build(merged: dict[str, Any], source: str) -> Settings:
         safety=SafetySettings(**merged["safety"]),
         security=SecuritySettings(**merged["security"]),
         storage=StorageSettings(**merged["storage"]),
+        brief=BriefSettings(**merged["brief"]),
         source=source,
         raw=merged,
     )
 
 
 # ---------------------------------------------------------------- showing
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, time):
@@ -457,11 +549,27 @@ def dump_settings(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def load_settings_leniently(user_file: Path | None) -> tuple[Settings, list[str]]:
-    """Settings that never fail: with a mistake in the user's file, the defaults stand in
-    (a person's words are saved whatever the configuration says). Returns the settings and
-    the mistakes found, for one warning line."""
+# ---------------------------------------------------------------- editing
+def set_value(path: Path, section: str, key: str, value: str | int | float | bool) -> None:
+    """Set `key` in `[section]` of the user's configuration file, keeping their comments,
+    the order of their keys and everything else as it was.
+
+    A file that is already broken is refused (ConfigError), never rewritten; a value the
+    schema refuses is refused the same way, and then nothing is written.
+    """
+    import tomlkit  # only when the file is edited: it costs ~30 ms, more than --help
+
+    old = _read_text(path) if path.exists() else ""
+    check_text(old, str(path))
     try:
-        return load_settings(user_file), []
-    except ConfigError as exc:
-        return load_settings(None), [str(exc)]
+        doc = tomlkit.parse(old)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"this file cannot be edited here: {exc}", file=str(path)) from exc
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    doc[section][key] = value
+    new = tomlkit.dumps(doc)
+    check_text(new, str(path))
+    ensure_dir(path.parent)
+    write_private_text(path, new)
+

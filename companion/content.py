@@ -11,6 +11,9 @@ of the shipped ones. A broken one never stops a check-in or a save: it is skippe
 with one log line, and reported by `config check` and `doctor`.
 """
 
+# Lazy imports: hashlib (it loads OpenSSL, 2-3 ms), only when a prompt or phrase is chosen,
+# so `reflect` and the other commands that choose none never pay it.
+
 from __future__ import annotations
 
 import logging
@@ -18,10 +21,11 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .config import find_line, read_toml, suggest
 from .errors import ConfigError, InputError, StoreError
+from .records import CycleState, Row
 from .resources import pack_file
 from .vocab import AREAS, PHRASE_CONTEXTS
 
@@ -70,7 +74,7 @@ def parse_pack(path: Path, name: str) -> dict[str, tuple[str, ...]]:
             for group, texts in data.items()}
 
 
-def _checked_group(group: str, texts: Any, *, name: str, path: Path,
+def _checked_group(group: str, texts: object, *, name: str, path: Path,
                    text: str) -> tuple[str, ...]:
     def fail(reason: str) -> NoReturn:
         line = find_line(text, "", group) or find_line(text, group)
@@ -148,7 +152,7 @@ def _rank(candidate: Candidate, seed: int) -> tuple[int, str]:
 
 
 def _unseen(store: Store, pool: str, candidates: list[Candidate]
-            ) -> tuple[dict[str, Any], list[Candidate]]:
+            ) -> tuple[CycleState, list[Candidate]]:
     state = store.cycle_state(pool)
     seen = set(state["seen"]) if state["seed"] is not None else set()
     return state, [c for c in candidates if c[0] not in seen]
@@ -279,7 +283,7 @@ def choose_phrase(store: Store, context: str | None, *, folder: Path | None = No
                           kind="phrase", rng=rng or random.Random())
 
 
-def own_phrase_choice(store: Store, row: dict[str, Any], context: str | None,
+def own_phrase_choice(store: Store, row: Row, context: str | None,
                       *, rng: random.Random | None = None) -> Choice:
     """A Choice for one of the person's saved phrases read back at once (the friend test),
     counted in the context's cycle so it does not come straight back."""

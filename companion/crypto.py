@@ -11,23 +11,39 @@ There is deliberately no variable holding the passphrase itself: the environment
 inherited by every child process and readable in /proc while the program runs.
 """
 
+# Lazy imports: keyring (optional: companion[encrypt]; its plugins reach D-Bus), only when
+# the keyring is used.
+
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar, Unpack
 
 from .errors import InputError, StoreError
-from .paths import create_private_file, make_private
+from .paths import (
+    create_private_file,
+    make_private,
+    overwrite_with_zeros,
+    own_file_exists,
+    wipe_file,
+)
 from .store import Store, WrongPassphraseError, connect_file, load_cipher, sqlite_errors
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .config import SecuritySettings
 
 HEADER = b"SQLite format 3\x00"
 PASSPHRASE_FILE_ENV = "COMPANION_PASSPHRASE_FILE"
 KEYRING_SERVICE = "companion"
 MIN_LENGTH = 8
+SAMPLE = 1024  # bytes of the first page looked at to tell encrypted from damaged
 TRIES = 3
 T = TypeVar("T")
 Notice = Callable[[str], None]
@@ -39,35 +55,80 @@ class Asker(Protocol):
     def __call__(self, prompt: str, *, confirm: bool) -> str | None: ...
 
 
+class StoreOptions(TypedDict, total=False):
+    """How the database is opened, passed on to Store.open."""
+
+    clock: Clock | None
+    busy_timeout: float
+    max_text_chars: int
+
+
 # ---------------------------------------------------------------- what the file is
 def is_encrypted(path: Path) -> bool:
     """True when the file holds an encrypted (SQLCipher) database.
 
     A plain SQLite file starts with "SQLite format 3\\0"; an encrypted one starts with
-    its random salt and is a whole number of pages. A file of another size is damaged,
-    not encrypted, and is left to SQLite to refuse.
+    its random salt, is a whole number of pages, and every byte of it looks random. A file
+    of another size, or with zeros or text in its first page, is damaged, not encrypted,
+    and is left to SQLite to refuse (as damaged).
     """
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(len(HEADER))
-    except (FileNotFoundError, IsADirectoryError):
+    size = _size(path)
+    if size < SAMPLE or size % 512:
         return False
-    except NotADirectoryError as exc:
-        raise StoreError(f"{path.parent} is not a folder, so the database {path} cannot be "
-                         "kept there (COMPANION_HOME names a folder).") from exc
-    except OSError as exc:  # a link that loops, a file we may not read
-        raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
-                         "Nothing was changed.") from exc
-    return size >= 1024 and size % 512 == 0 and head != HEADER
+    head = _head(path, SAMPLE)
+    return not head.startswith(HEADER) and _looks_random(head)
+
+
+def _size(path: Path) -> int:
+    """The file's size, 0 when there is none; StoreError when its place cannot be read."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first bytes of a file (nothing for a FIFO or a folder: never waits)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (FileNotFoundError, IsADirectoryError):
+        return b""
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+
+
+def _unreadable(path: Path, exc: OSError) -> StoreError:
+    if isinstance(exc, NotADirectoryError):
+        return StoreError(f"{path.parent} is not a folder, so the database {path} cannot be "
+                          "kept there (COMPANION_HOME names a folder).")
+    # a link that loops, a file we may not read
+    return StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
+                      "Nothing was changed.")
+
+
+def _looks_random(data: bytes) -> bool:
+    """SQLCipher's pages cannot be told from random bytes: about 1 in 256 is zero and half
+    are 0x80 or more. Zeros, text or SQLite's own structures are far from that."""
+    zeros = data.count(0)
+    high = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    return zeros < len(data) // 32 and len(data) // 4 < high < 3 * len(data) // 4
+
+
+def is_damaged(path: Path) -> bool:
+    """Something is stored, yet it is neither a plain SQLite database nor an encrypted one."""
+    return (_size(path) > 0 and not _head(path, len(HEADER)).startswith(HEADER)
+            and not is_encrypted(path))
 
 
 def is_new(path: Path) -> bool:
     """Nothing stored yet: no file (or an empty one) and no write-ahead log."""
-    def size(p: Path) -> int:
-        return p.stat().st_size if p.exists() else 0
-
-    return size(path) == 0 and size(Path(f"{path}-wal")) == 0
+    return _size(path) == 0 and _size(Path(f"{path}-wal")) == 0
 
 
 # ---------------------------------------------------------------- where passphrases come from
@@ -92,7 +153,8 @@ def passphrase_from_file() -> str | None:
     return text
 
 
-def _terminal() -> bool:
+def has_terminal() -> bool:
+    """Whether this process has a controlling terminal someone could type into."""
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
@@ -101,15 +163,10 @@ def _terminal() -> bool:
     return True
 
 
-def ask_on_terminal(prompt: str, *, confirm: bool) -> str | None:
-    """A hidden prompt on the controlling terminal (never on stdin, which may hold text)."""
-    if not _terminal():
-        return None
-    import click
-
-    answer: str = click.prompt(prompt, hide_input=True, err=True,
-                               confirmation_prompt="Once more, to be sure" if confirm else False)
-    return answer
+def nobody_to_ask(prompt: str, *, confirm: bool) -> str | None:
+    """The asker where nobody can type (the daemon, a script): there is no answer.
+    The App passes its own (App.ask_passphrase), which asks through its Ui."""
+    return None
 
 
 class Keyring:
@@ -123,18 +180,17 @@ class Keyring:
     def __init__(self, path: Path, notice: Notice):
         self.account = f"database {path.resolve()}"
         self.notice = notice
-        self._told = False
+        self.problem: str | None = None  # why it could not be used, once it failed
 
-    def _call(self, what: str, action: Callable[[Any], T]) -> T | None:
+    def _call(self, what: str, action: Callable[[ModuleType], T]) -> T | None:
         try:
             import keyring
 
             return action(keyring)
         except Exception as exc:  # plugin errors of any class: see the class docstring
-            if not self._told:
-                self._told = True
-                self.notice(f"note: the system keyring could not {what} "
-                            f"({type(exc).__name__}).")
+            if self.problem is None:
+                self.problem = type(exc).__name__
+                self.notice(f"note: the system keyring could not {what} ({self.problem}).")
             return None
 
     def get(self) -> str | None:
@@ -156,8 +212,8 @@ def _quiet(_: str) -> None:
 
 
 # ---------------------------------------------------------------- unlocking
-def unlock(path: Path, security: Any, attempt: Callable[[str], T], *,
-           ask: Asker = ask_on_terminal, notice: Notice = _quiet) -> T:
+def unlock(path: Path, security: SecuritySettings, attempt: Callable[[str], T], *,
+           ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> T:
     """Find the passphrase of an encrypted database and return attempt(passphrase).
 
     `attempt` opens the database and raises WrongPassphraseError for a wrong key. A
@@ -176,7 +232,7 @@ def unlock(path: Path, security: Any, attempt: Callable[[str], T], *,
     for left in range(TRIES, 0, -1):
         typed = ask(f"Passphrase for {path.name}", confirm=False)
         if typed is None:
-            raise InputError(_no_passphrase(path))
+            raise NoPassphraseError(path, keyring, stale=bool(stored))
         try:
             result = attempt(typed)
         except WrongPassphraseError:
@@ -197,16 +253,51 @@ def proven_key(path: Path, key: str) -> str:
     return key
 
 
-def _no_passphrase(path: Path) -> str:
-    return (f"{path} is encrypted and no passphrase is available here. Run the command in "
-            "a terminal to type it, or let the system keyring keep it ([security] "
-            f"use_keyring = true), or name a private file holding it in {PASSPHRASE_FILE_ENV}.")
+class NoPassphraseError(InputError):
+    """An encrypted database, and nobody and nothing here to give its passphrase."""
+
+    def __init__(self, path: Path, keyring: Keyring | None, *, stale: bool = False):
+        self.fix = _passphrase_fix(keyring, stale=stale)
+        fix = self.fix[0].upper() + self.fix[1:]
+        if keyring is None:
+            why = ("no passphrase is available here. Run the command in a terminal to type "
+                   "it, or let the system keyring keep it ([security] use_keyring = true)")
+        elif keyring.problem:
+            why = (f"the system keyring that keeps its passphrase cannot be reached here "
+                   f"({keyring.problem}). {fix}")
+        elif stale:
+            why = f"the passphrase in the system keyring no longer opens it. {fix}"
+        else:
+            why = f"the system keyring holds no passphrase for it yet. {fix}"
+        super().__init__(f"{path} is encrypted and {why}; or name a private file holding "
+                         f"it in {PASSPHRASE_FILE_ENV}.")
 
 
-def new_passphrase(path: Path, *, ask: Asker = ask_on_terminal) -> str:
-    """A passphrase for a database being encrypted now (from the file, or typed twice)."""
+def _passphrase_fix(keyring: Keyring | None, *, stale: bool) -> str:
+    if keyring is None:
+        return ("run companion in a terminal to type the passphrase, or set [security] "
+                "use_keyring = true")
+    if keyring.problem:
+        return ("unlock the keyring (log in to your desktop session), or run companion once "
+                "in a terminal to type the passphrase")
+    return ("run any companion command once in a terminal and type the " +
+            ("current " if stale else "") + "passphrase: the keyring then keeps it for the "
+            "daemon")
+
+
+def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> str:
+    """A passphrase for a database being encrypted now (from the file, or typed twice).
+
+    At least MIN_LENGTH characters, wherever it comes from. (An existing database opened
+    with a shorter passphrase chosen before keeps opening: see unlock.)
+    """
     from_file = passphrase_from_file()
     if from_file is not None:
+        if len(from_file) < MIN_LENGTH:
+            raise InputError(f"the passphrase in {os.environ[PASSPHRASE_FILE_ENV]} "
+                             f"({PASSPHRASE_FILE_ENV}) is shorter than {MIN_LENGTH} "
+                             "characters; a new passphrase needs at least that many. "
+                             "Nothing was changed.")
         return from_file
     while True:
         typed = ask(f"Choose a passphrase for {path.name}", confirm=True)
@@ -216,22 +307,28 @@ def new_passphrase(path: Path, *, ask: Asker = ask_on_terminal) -> str:
                              f"{PASSPHRASE_FILE_ENV}.")
         if len(typed) >= MIN_LENGTH:
             return typed
-        if _terminal():
-            import click
-
-            click.echo(f"Please use at least {MIN_LENGTH} characters.", err=True)
+        if has_terminal():
+            notice(f"Please use at least {MIN_LENGTH} characters.")
             continue
         raise InputError(f"the passphrase needs at least {MIN_LENGTH} characters.")
 
 
-def open_store(path: Path, security: Any, *, ask: Asker = ask_on_terminal,
-               notice: Notice = _quiet, **options: Any) -> Store:
+def open_store(path: Path, security: SecuritySettings, *, ask: Asker = nobody_to_ask,
+               notice: Notice = _quiet, **options: Unpack[StoreOptions]) -> Store:
     """Open the database, encrypted or plain, as the file and `[security]` say.
 
     An encrypted file is always opened as one, whatever the settings. A new database is
     created encrypted when `[security] encrypt = true`. A plain one with encrypt on stays
     usable (nothing the person says is ever refused) and they are told how to encrypt it.
     """
+    store = _open(path, security, ask=ask, notice=notice, **options)
+    if not store.read_only:
+        remove_leftovers(path)
+    return store
+
+
+def _open(path: Path, security: SecuritySettings, *, ask: Asker, notice: Notice,
+          **options: Unpack[StoreOptions]) -> Store:
     if is_encrypted(path):
         load_cipher()  # a missing SQLCipher is said before anyone is asked for a passphrase
         return unlock(path, security, lambda key: Store.open(path, key=key, **options),
@@ -245,11 +342,11 @@ def open_store(path: Path, security: Any, *, ask: Asker = ask_on_terminal,
     return Store.open(path, **options)
 
 
-def _new_key(path: Path, security: Any, *, ask: Asker, notice: Notice) -> str:
+def _new_key(path: Path, security: SecuritySettings, *, ask: Asker, notice: Notice) -> str:
     keyring = Keyring(path, notice) if security.use_keyring else None
     if passphrase_from_file() is None and keyring and (stored := keyring.get()):
         return stored
-    key = new_passphrase(path, ask=ask)
+    key = new_passphrase(path, ask=ask, notice=notice)
     if keyring:
         keyring.put(key)
     return key
@@ -261,8 +358,19 @@ def _partial(path: Path, what: str) -> Path:
 
 
 def _remove(path: Path) -> None:
+    """Remove a copy of the database and its journals, zeros first (it may be plain)."""
     for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        wipe_file(Path(f"{path}{suffix}"))
+
+
+def remove_leftovers(path: Path) -> None:
+    """Securely remove the copy an interrupted conversion (a kill during `encrypt` or
+    `decrypt --in-place`) left beside the database: it may hold everything in plain text.
+
+    Only with the database open here: then no conversion is running, for a conversion
+    holds the database for itself from before its copy exists until it is gone (_lock).
+    """
+    _remove(_partial(path, "converting"))
 
 
 def _fsync(path: Path) -> None:
@@ -273,22 +381,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _lock(path: Path, key: str | None) -> Any:
+def _lock(path: Path, key: str | None) -> sqlite3.Connection:
     """A SQLCipher connection holding the database for itself, in rollback-journal mode.
 
     The exclusive lock keeps every other program out until we are done; leaving WAL mode
     merges the log into the file and removes it, so no -wal file can outlive the swap.
     """
-    import sqlite3
-
     conn = load_cipher().connect(path, key, timeout=5.0)
     busy = StoreError(f"another program (the companion daemon?) is using {path}. Stop it "
                       "(systemctl --user stop companion), then try again; nothing was changed.")
     try:
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        conn.execute("BEGIN EXCLUSIVE")
-        conn.execute("COMMIT")
+        mode = load_cipher().hold_exclusively(conn)
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc) or "busy" in str(exc):
@@ -303,36 +406,22 @@ def _lock(path: Path, key: str | None) -> Any:
     return conn
 
 
-def _table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
-    names = [r[0] for r in conn.execute(
-        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
-    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0]
-            for n in names}
-
-
-def _export(conn: Any, dest: Path, dest_key: str) -> None:
+def _export(conn: sqlite3.Connection, dest: Path, dest_key: str) -> None:
     """Copy the whole database into `dest`, encrypted with dest_key ('' means plain)."""
     _remove(dest)
     create_private_file(dest)
-    version = conn.execute("PRAGMA main.user_version").fetchone()[0]
-    conn.execute("ATTACH DATABASE ? AS export KEY ?", [str(dest), dest_key])
-    try:
-        conn.execute("SELECT sqlcipher_export('export')")
-        conn.execute(f"PRAGMA export.user_version = {int(version)}")
-        if conn.in_transaction:
-            conn.commit()
-    finally:
-        conn.execute("DETACH DATABASE export")
-    _verify(dest, dest_key, _table_counts(conn))
+    cipher = load_cipher()
+    cipher.export_into(conn, dest, dest_key)
+    _verify(dest, dest_key, cipher.table_counts(conn))
     _fsync(dest)
 
 
 def _verify(dest: Path, key: str, counts: dict[str, int]) -> None:
-    check = load_cipher().connect(dest, key or None)
+    cipher = load_cipher()
+    check = cipher.connect(dest, key or None)
     try:
-        result = check.execute("PRAGMA integrity_check").fetchone()[0]
-        copied = _table_counts(check)
+        result = cipher.integrity(check)
+        copied = cipher.table_counts(check)
     finally:
         check.close()
     if result != "ok" or copied != counts:
@@ -347,14 +436,10 @@ def _wiping(path: Path) -> Iterator[None]:
     The old inode stays reachable through this descriptor after the rename, so the plain
     text is not left in the blocks it occupied (on disks that overwrite in place).
     """
-    fd = os.open(path, os.O_RDWR)
+    fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
     try:
         yield
-        size = os.fstat(fd).st_size
-        zeros = bytes(1 << 20)
-        for offset in range(0, size, len(zeros)):
-            os.pwrite(fd, zeros[: size - offset], offset)
-        os.fsync(fd)
+        overwrite_with_zeros(fd)
     finally:
         os.close(fd)
 
@@ -364,24 +449,29 @@ def convert_in_place(path: Path, *, old_key: str | None, new_key: str | None) ->
 
     Steps: lock it, copy everything into a file beside it, verify the copy (integrity
     check and row counts of every table), fsync it, rename it over the original, fsync the
-    folder. A kill at any moment leaves either the old file or the new one, whole.
+    folder. A kill at any moment leaves either the old file or the new one, whole; a copy
+    a kill leaves beside it is private (0600) and wiped at the next open (remove_leftovers).
     """
+    own_file_exists(path)  # never through a link, never a FIFO
     tmp = _partial(path, "converting")
-    _remove(tmp)
+    swapped = False
     with sqlite_errors(path):
         conn = _lock(path, old_key)
         try:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            remove_leftovers(path)
+            result = load_cipher().integrity(conn)
             if result != "ok":
                 raise StoreError(f"{path} did not pass its integrity check ({result}); "
                                  "nothing was changed. Restore a backup first.")
             _export(conn, tmp, new_key or "")
             with _wiping(path):
                 os.replace(tmp, path)
+                swapped = True
                 _fsync(path.parent)
         finally:
+            if not swapped:  # after the swap, that name may already be another's copy
+                _remove(tmp)
             conn.close()
-            _remove(tmp)
     make_private(path)
 
 
@@ -398,39 +488,16 @@ def export_plain(store: Store, dest: Path) -> Path:
     return dest
 
 
-# ---------------------------------------------------------------- doctor
-def check_encryption(app: Any) -> list[dict[str, Any]]:
-    """`companion doctor`: is the database encrypted as asked, and can the daemon open it?"""
-    from .doctor import result as _result
-
-    path, security = app.paths.db_file, app.settings.security
-    encrypted = is_encrypted(path)
-    if not encrypted and not security.encrypt:
-        return [_result("encryption", None, "the database is not encrypted (optional)",
-                        "`companion encrypt` encrypts it with a passphrase")]
-    if not encrypted and not is_new(path):
-        return [_result("encryption", False, "[security] encrypt is on, but the database "
-                        "is still plain", "run `companion encrypt`")]
-    try:
-        version = load_cipher().cipher_version()
-    except Exception as exc:  # MissingPartError, or a broken native library
-        return [_result("encryption", False, f"SQLCipher cannot be loaded ({exc})",
-                        "pip install 'companion[encrypt]'")]
-    state = "encrypted" if encrypted else "a new database will be encrypted"
-    return [_result("encryption", True, f"{state} (SQLCipher {version})"),
-            _keyring_result(path, security)]
+# ---------------------------------------------------------------- facts for doctor
+def cipher_version() -> str:
+    """The SQLCipher version; raises when it cannot be loaded (MissingPartError, or a
+    broken native library)."""
+    return str(load_cipher().cipher_version())
 
 
-def _keyring_result(path: Path, security: Any) -> dict[str, Any]:
-    from .doctor import result as _result
-
-    if not security.use_keyring:
-        return _result("keyring", None, "not used: the passphrase is typed each time, so the "
-                       "daemon cannot open the database", "set [security] use_keyring = true")
+def keyring_holds(path: Path) -> tuple[bool, str]:
+    """Whether the system keyring holds this database's passphrase, and if it could not
+    be asked, why ("" when it was asked and simply holds none)."""
     told: list[str] = []
     stored = Keyring(path, told.append).get()
-    if stored:
-        return _result("keyring", True, "keeps the passphrase for the daemon")
-    why = told[0].removeprefix("note: ") if told else "holds no passphrase yet"
-    return _result("keyring", False, why, "run any command in a terminal once and type the "
-                   "passphrase (it is then saved); or unlock the keyring")
+    return bool(stored), told[0].removeprefix("note: ") if told else ""

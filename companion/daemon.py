@@ -13,34 +13,44 @@ when a check-in fires in "auto" mode, and its Undo button comes back here.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import queue
-import shlex
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
-from typing import Any, Protocol
+from typing import Protocol
 
-from . import checkins, content
+import schedule
+
+from . import checkins, content, session_notes
+from .adapters import notify
 from .adapters.notify import Backend, Notice, NotifyError
 from .app import App, LogUi
 from .clock import Clock
 from .config import Settings, load_settings
+from .editing import clear_leftovers
 from .errors import CompanionError, ConfigError, StoreError
-from .paths import Paths, create_private_file, ensure_dir, resolve_paths, write_private_text
+from .journal import replay_pending
+from .paths import Paths, ensure_dir, read_own_text, resolve_paths, write_private_text
+from .process import (
+    InstanceLock,
+    SystemdNotifier,
+    companion_command,
+    find_terminal,
+    open_in_terminal,
+    setup_logging,
+)
+from .records import Row
+from .sessions import occurrences
 from .store import Store, stamp
 from .vocab import OPEN_STATUSES, CheckinKind, Status
+from .voice_checkin import VoiceCheckins, undo
 from .zones import system_zone
 
 log = logging.getLogger("companion")
@@ -48,7 +58,6 @@ log = logging.getLogger("companion")
 MAX_SLEEP = 60.0
 RETRY_SECONDS = 15.0  # after a failure (database busy or full, no notification server)
 JUMP_SECONDS = 30.0
-Row = dict[str, Any]
 
 
 class SpeakHook(Protocol):
@@ -66,6 +75,14 @@ class SpeakHook(Protocol):
         """A check-in fired in "auto" mode: listen if voice can work."""
         ...
 
+    def will_listen(self) -> bool:
+        """Whether a check-in firing now is listened to at once (so its notice says so)."""
+        ...
+
+    def stop_listening(self, delivery_id: int) -> None:
+        """Write, Snooze or Skip was pressed: stop listening to that check-in, keep nothing."""
+        ...
+
     def warm(self) -> None:
         """A check-in offering Speak is showing: get the speech model ready."""
         ...
@@ -74,132 +91,14 @@ class SpeakHook(Protocol):
         """Stop listening (what was heard is still saved)."""
         ...
 Echo = Callable[[str], None]
-TERMINALS = {  # terminal: the arguments that come before the command it runs
-    "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
-    "konsole": ["-e"], "xfce4-terminal": ["-x"], "mate-terminal": ["-x"],
-    "alacritty": ["-e"], "kitty": [], "foot": [], "wezterm": ["start", "--"],
-    "xterm": ["-e"],
-}
-
-
-# ---------------------------------------------------------------- process plumbing
-def setup_logging(log_file: Path, *, stderr: bool = True) -> None:
-    """Log to the private log file (0600) and to stderr. Never log what the user wrote."""
-    logger = logging.getLogger("companion")
-    for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
-        logger.removeHandler(handler)
-        handler.close()
-    create_private_file(log_file)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file, encoding="utf-8")]
-    if stderr:
-        handlers.append(logging.StreamHandler(sys.stderr))
-    for handler in handlers:
-        handler.setFormatter(fmt)
-        handler._companion = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
-class InstanceLock:
-    """One daemon at a time: an exclusive lock on the lock file, holding our pid."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        ensure_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            other = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise CompanionError(
-                f"companion is already running (process {other}); only one can run at a time. "
-                "`companion service status` shows it.") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)
-            self._fd = None
-
-
-def lock_holder(path: Path) -> int | None:
-    """The pid of a running daemon, or None (used by `service status` and `doctor`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        text = os.read(fd, 32).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else -1
-    finally:
-        os.close(fd)
-    return None
-
-
-class SystemdNotifier:
-    """READY=1 / WATCHDOG=1 written straight to $NOTIFY_SOCKET (no systemd library)."""
-
-    def __init__(self, env: dict[str, str] | None = None):
-        env = dict(os.environ if env is None else env)
-        self.address = env.get("NOTIFY_SOCKET", "")
-        usec = env.get("WATCHDOG_USEC", "")
-        pid = env.get("WATCHDOG_PID", "")
-        ours = not pid or pid == str(os.getpid())
-        self.watchdog_seconds = int(usec) / 1e6 if usec.isdigit() and ours else None
-
-    def send(self, state: str) -> None:
-        if not self.address:
-            return
-        target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-                sock.sendto(state.encode(), target)
-        except OSError as exc:
-            log.warning("could not tell systemd %s: %s", state, exc.strerror)
 
 
 # ---------------------------------------------------------------- the buttons
-def find_terminal(settings: Settings, env: dict[str, str] | None = None) -> list[str] | None:
-    """The command that opens a terminal running a command, or None on a headless machine."""
-    env = dict(os.environ if env is None else env)
-    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        return None
-    configured = settings.notifications.terminal.strip()
-    if configured:
-        parts = shlex.split(configured)
-        return parts if shutil.which(parts[0]) else None
-    for name, args in TERMINALS.items():
-        if shutil.which(name):
-            return [name, *args]
-    return None
-
-
-def companion_command() -> list[str]:
-    """How to run this companion again (the console script next to this Python, or -m)."""
-    script = Path(sys.executable).with_name("companion")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "companion"]
-
-
 def resolve_speak_hook(deliverer: Deliverer, *, warm_ahead: bool = True) -> SpeakHook | None:
     """The voice check-in for this daemon, unless voice check-ins are off (or a dry run).
     `warm_ahead`: load the speech model when Speak is offered (not for a single pass)."""
     if deliverer.settings.voice.checkins == "off" or deliverer.dry_run:
         return None
-    from .voice_checkin import VoiceCheckins
-
     return VoiceCheckins(deliverer, warm_ahead=warm_ahead)
 
 
@@ -219,8 +118,11 @@ class Deliverer:
     shown: set[tuple[str, str]] = field(default_factory=set)  # dry runs claim nothing
     by_notification: dict[int, int] = field(default_factory=dict)
     paths: Paths | None = None  # where entries set aside by the CLI wait (replayed here)
-    unshown: dict[int, int] = field(default_factory=dict)  # delivery id -> missed, to retry
-    unsaved: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    # delivery id -> the kinds its notice names (a catch-up), to try showing it again
+    unshown: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    unsaved: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
+    # the latest shown only in the log (and the kinds its notice named)
+    logged: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     # -------------------------------------------------------- what voice check-ins use
     @property
@@ -242,8 +144,10 @@ class Deliverer:
             return 0
 
     def show_again(self, row: Row, *, note: str, speak: bool) -> None:
-        """Show the check-in `row` again (its buttons answered here), with `note` added."""
-        notice = self.notice(row, note=note, speak=speak)
+        """Show the check-in `row` again (its buttons answered here), with `note` added; it
+        takes the place of the notification showing it (which may say it is listening)."""
+        shown = [n for n, d in self.by_notification.items() if d == int(row["id"])]
+        notice = replace(self.notice(row, note=note, speak=speak), replaces=max(shown, default=0))
         nid = self.send(notice)
         if nid:
             self.by_notification[nid] = int(row["id"])
@@ -269,22 +173,17 @@ class Deliverer:
             self._record(occ, Status.MISSED)
         for occ in plan.covered:
             self._record(occ, Status.ANSWERED, now=now)
-        if plan.catch_up is not None:
-            self._deliver(plan.catch_up, now, missed=plan.catch_up_count)
-        for occ in plan.send:
-            self._deliver(occ, now)
+        if plan.show is not None:
+            self._deliver(plan.show, now, named=plan.named, kept=plan.kept)
         ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
                                                   now, self.settings)
         for row in ready:
-            self._notify(row, missed=0)
-            self._listen_if_auto(row)
+            self._show_and_listen(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
         return min(wakes) if wakes else now + timedelta(seconds=MAX_SLEEP)
 
     def _catch_up_on_failures(self) -> None:
         if self.paths is not None and not self.dry_run:
-            from .journal import replay_pending
-
             replay_pending(self.store, self.paths)
         while self.unsaved:
             delivery_id, status, values = self.unsaved[0]
@@ -292,13 +191,30 @@ class Deliverer:
             self.unsaved.pop(0)
             log.info("delivery %s bookkeeping written now (it had waited in memory)",
                      delivery_id)
-        for delivery_id, missed in list(self.unshown.items()):
+        for delivery_id, named in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
             if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
                 del self.unshown[delivery_id]
                 continue
-            log.info("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
-            self._notify(row, missed=missed)
+            log.debug("trying check-in %s again (delivery %s)", row["schedule"], delivery_id)
+            self._notify(row, named=named)
+        self._show_what_only_the_log_got()
+
+    def _show_what_only_the_log_got(self) -> None:
+        """A check-in that went to the log while no notification service was there (the
+        daemon started before the desktop) is shown once one appears, if still unanswered."""
+        if not self.logged:
+            return
+        self.backend.refresh()
+        if self.backend.name == "log":
+            return
+        logged, self.logged = self.logged, {}
+        for delivery_id, named in logged.items():
+            row = self.store.delivery(delivery_id)
+            if row["status"] == Status.NOTIFIED:
+                log.info("showing check-in %s now that notifications can be shown",
+                         row["schedule"])
+                self._notify(row, named=named)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
         since = now - timedelta(hours=self.settings.checkins.missed_max_age_hours, days=2)
@@ -326,50 +242,80 @@ class Deliverer:
                                     entry_id=entry_id)
         log.info("check-in %s due %s recorded as %s", occ.schedule, occ.due.isoformat(), status)
 
-    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, missed: int = 0) -> None:
+    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, named: tuple[str, ...] = (),
+                 kept: list[checkins.Occurrence] | None = None) -> None:
+        """Show `occ` (one notification that names `named`); `kept` stay open to answer."""
         if self.dry_run:
-            self.shown.add(occ.key)
+            self.shown.update(o.key for o in (occ, *(kept or ())))
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
-            preview: dict[str, Any] = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
+            preview: Row = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
                                        "prompt": prompt}
-            self._notify(preview, missed=missed)
+            self._notify(preview, named=named)
             return
-        folder = self.paths.config_dir if self.paths is not None else None
-        choice = checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
+        choice = self._prompt_for(occ, now)
         row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text)
         if row is None:  # another process got there first: it is theirs to send
             return
         content.record(self.store, choice)
-        self._supersede(int(row["id"]))
-        self._notify(row, missed=missed)
-        self._listen_if_auto(row)
+        keep = {int(row["id"]), *(self._keep_open(o, now) for o in kept or ())}
+        self._supersede(keep)
+        self._show_and_listen(row, named=named)
 
-    def _supersede(self, keep: int) -> None:
+    def _prompt_for(self, occ: checkins.Occurrence, now: datetime) -> content.Choice:
+        """The question for a check-in: once in the week after a therapist's note, a plain
+        check-in asks how it has gone with that; otherwise the next from the prompt pools."""
+        if occ.kind == CheckinKind.CHECKIN:
+            note = session_notes.week_prompt(self.store, now)
+            asked = note is not None and any(
+                d.get("prompt") == note.prompt
+                for d in self.store.deliveries(since=now - session_notes.PROMPT_WINDOW))
+            if note is not None and not asked:
+                return content.Choice("prompt", f"therapist:{note.entry_id}", note.prompt)
+        folder = self.paths.config_dir if self.paths is not None else None
+        return checkins.choose_prompt(self.store, checkins.prompt_group(occ), folder=folder)
+
+    def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
+        """A check-in named in a catch-up: claimed as shown, still open to answer."""
+        choice = self._prompt_for(occ, now)
+        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text,
+                                        status=Status.NOTIFIED)
+        if row is None:
+            return -1
+        content.record(self.store, choice)
+        self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(now)[0])
+        return int(row["id"])
+
+    def _supersede(self, keep: set[int]) -> None:
         """Older unanswered check-ins are let go when a new one arrives (no pile-up)."""
         for old in self.store.deliveries(statuses=OPEN_STATUSES):
-            if int(old["id"]) != keep:
+            if int(old["id"]) not in keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: dict[str, Any], *, missed: int) -> None:
-        notice = self.notice(row, missed=missed)
+    def _notify(self, row: Row, *, named: tuple[str, ...] = (),
+                listening: bool = False) -> None:
+        self.backend.refresh()  # a notification service that appeared (or came back)
+        notice = self.notice(row, named=named, listening=listening)
         try:
             nid = self.backend.send(notice)
         except NotifyError as exc:
-            log.warning("check-in %s could not be shown: %s (it is still waiting for "
-                        "`companion checkin`; trying again at the next wake)",
-                        row["schedule"], exc)
+            again = int(row["id"]) in self.unshown  # said once, not at every retry
+            log.log(logging.DEBUG if again else logging.WARNING,
+                    "check-in %s could not be shown: %s (it is still waiting for "
+                    "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
             if not self.dry_run:
-                self.unshown[int(row["id"])] = missed
+                self.unshown[int(row["id"])] = named
             return
         if not self.dry_run:
             self.unshown.pop(int(row["id"]), None)
+            if self.backend.name == "log":
+                self.logged = {int(row["id"]): named}
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
             self._warm_if_speak(notice)
         log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
                  self.backend.name)
 
-    def _keep(self, delivery_id: int, status: str, **values: Any) -> None:
+    def _keep(self, delivery_id: int, status: str, **values: object) -> None:
         """Write a delivery's new status; if the database refuses, keep it in memory."""
         try:
             self.store.set_delivery(delivery_id, status, **values)
@@ -378,15 +324,19 @@ class Deliverer:
             log.warning("delivery %s is %s, but the database refused to record it (%s); "
                         "kept in memory and written at the next wake", delivery_id, status, exc)
 
-    def notice(self, row: dict[str, Any], *, missed: int = 0, note: str = "",
-               speak: bool = True) -> Any:
+    def notice(self, row: Row, *, named: tuple[str, ...] = (), note: str = "",
+               speak: bool = True, listening: bool = False) -> Notice:
         """The notification for a check-in; `note` is added to its text. Speak is offered
-        when `speak` and voice can work (if it cannot, why is added once)."""
-        can_speak, why_not = self._voice_offer() if speak else (False, "")
+        when `speak` and voice can work (if it cannot, why is added once). `listening`: the
+        microphone opens for it right away ("auto"), so it says so and offers no Speak."""
+        offered = speak and not listening
+        can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
         title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
                                            row.get("prompt") or "",
-                                           missed=missed, command_hint=not _has(actions, "write"))
+                                           went_by=named,
+                                           command_hint=not _has(actions, "write"),
+                                           listening=listening)
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -415,6 +365,8 @@ class Deliverer:
         if row["status"] in (Status.ANSWERED, Status.SKIPPED):
             return
         log.info("button %s pressed for delivery %s", action, ref)
+        if action in ("snooze", "skip", "write"):
+            self._stop_listening(int(ref))  # the person chose another way than speaking
         if action == "snooze":
             checkins.snooze(self.store, self.settings, int(ref), now)
         elif action == "skip":
@@ -429,44 +381,39 @@ class Deliverer:
         """Whether to show Speak, and (once) why voice cannot work here."""
         return self.speak.offer() if self.speak is not None else (False, "")
 
+    def _show_and_listen(self, row: Row, *, named: tuple[str, ...] = ()) -> None:
+        """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
+        to work) it listens right away, and the notification says so instead of offering
+        Speak or the command."""
+        listening = bool(self.speak is not None and not self.dry_run
+                         and self.speak.will_listen())
+        self._notify(row, named=named, listening=listening)
+        if listening and self.speak is not None:
+            self.speak.auto(row)
+
     def _warm_if_speak(self, notice: Notice) -> None:
         """Speak is on the screen: the speech model loads while the person reads."""
         if self.speak is not None and _has(notice.actions, "speak"):
             self.speak.warm()
 
-    def _listen_if_auto(self, row: Row) -> None:
-        """`[voice] checkins = "auto"`: the check-in that just fired listens right away."""
-        if self.speak is not None and not self.dry_run:
-            self.speak.auto(row)
+    def _stop_listening(self, delivery_id: int) -> None:
+        if self.speak is not None:
+            self.speak.stop_listening(delivery_id)
 
     def _undo(self, ref: str) -> None:
         """Undo on a "Saved" notification: the spoken answer is deleted for real and its
         check-in is shown again (or let go when a newer one has arrived)."""
-        from .voice_checkin import undo
-
         row = undo(self.store, self.paths or resolve_paths(), ref)
         if row is not None and row["status"] == Status.NOTIFIED:
-            self._notify(row, missed=0)
+            self._notify(row)
 
 
 def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
     return any(key.startswith(f"{name}:") for key, _ in actions)
 
 
-def open_in_terminal(terminal: list[str], command: list[str]) -> None:
-    """Start a terminal running `command`, detached; a failure is logged, never raised."""
-    try:
-        subprocess.Popen([*terminal, *command], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    except OSError as exc:
-        log.warning("could not open a terminal (%s): %s", terminal[0], exc.strerror)
-
-
 def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
     """Start times of sessions whose reminders can matter now (series expanded)."""
-    from .sessions import occurrences
-
     start, end = checkins.session_window(settings, now)
     return [o.starts for o in occurrences(store, start, end)
             if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
@@ -586,12 +533,11 @@ class Daemon:
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
         log.info("configuration reloaded from %s", settings.source)
+        self.deliverer.backend.refresh()  # and a notification service started since
 
 
 def _where(exc: BaseException) -> str:
     """file:line where `exc` was raised (never its message)."""
-    import traceback
-
     frames = traceback.extract_tb(exc.__traceback__)
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
@@ -601,14 +547,12 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def build_scheduler(settings: Settings) -> Any:
+def build_scheduler(settings: Settings) -> schedule.Scheduler:
     """A private `schedule.Scheduler` with a job at each configured time of day.
 
     The jobs only wake the loop on time; what is due (and whether it was sent) is
     decided by `checkins.plan` and the delivery table.
     """
-    import schedule
-
     scheduler = schedule.Scheduler()
     times = {e.time for e in settings.checkins.schedule}
     if settings.sessions.prep_enabled:
@@ -625,20 +569,19 @@ def watching_since(paths: Paths, now: datetime, *, dry_run: bool) -> datetime:
     """When the daemon first ran for this data (kept in a small file next to the log)."""
     marker = paths.state_dir / "daemon-since"
     try:
-        return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+        return datetime.fromisoformat(read_own_text(marker).strip())
     except (OSError, ValueError):
         if not dry_run:
+            ensure_dir(marker.parent)
             write_private_text(marker, stamp(now)[0])
         return now
 
 
-def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Any:
+def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Backend:
     """The notification backend for this run (the printer for --dry-run)."""
-    from .adapters import notify
-
     if dry_run:
         return notify.PrintBackend(echo)
-    return notify.choose_backend(settings.notifications.backend,
+    return notify.daemon_backend(settings.notifications.backend,
                                  timeout=settings.notifications.timeout_seconds)
 
 
@@ -646,6 +589,7 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
                once: bool = False, dry_run: bool = False, echo: Echo = print) -> int:
     """`companion run`: one instance, logging set up, until SIGTERM (or once)."""
     setup_logging(paths.log_file)
+    clear_leftovers(paths)  # an editor's scratch copy left by a crash: overwritten, removed
     lock = InstanceLock(paths.lock_file)
     if not dry_run:
         lock.acquire()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from .errors import InputError
 from .zones import localize
@@ -110,8 +110,11 @@ def _parse_iso(text: str, now: datetime) -> datetime:
     return parsed if parsed.tzinfo else localize(parsed, now)
 
 
-def format_minutes(minutes: float | None) -> str:
-    if minutes is None:
-        return "-"
-    hours, mins = divmod(int(round(minutes)), 60)
-    return f"{hours}h{mins:02d}m" if hours else f"{mins}m"
+def format_when(value: str | datetime | None, zone: tzinfo | None = None) -> str:
+    """A stored time for people, in local time: "Sun 29 Nov 2026, 11:45" ("" for none)."""
+    if not value:
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is not None:
+        when = when.astimezone(zone)
+    return f"{when:%a %d %b %Y, %H:%M}"

@@ -34,7 +34,9 @@ class StoreError(CompanionError):
     "readonly", or "" when it is none of those.
     """
 
-    PASSING = ("busy", "full", "io")  # conditions that pass: worth setting an entry aside
+    # Conditions that pass: worth setting an entry aside ("readonly": a read-only disk or
+    # folder, where reading commands still work; the words wait in the runtime folder).
+    PASSING = ("busy", "full", "io", "readonly")
 
     def __init__(self, message: str, *, reason: str = ""):
         super().__init__(message)

@@ -11,26 +11,24 @@ saved by the functions below, which run the same crisis check on their words.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from . import pending_file
 from .aftercare import after_words
 from .app import App
 from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
-from .paths import Paths, write_private_text
+from .paths import Paths
+from .records import Row
 from .store import EntryDraft, Store, stamp
 from .vocab import OPEN_STATUSES, Status, answer_kind
 
 log = logging.getLogger("companion.journal")
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -114,25 +112,26 @@ def checkin_prompt(store: Store, *, area: str | None = None,
 
 # ---- the records beside entries: the same crisis check on their words
 def add_skill_use(app: App, name: str, *, helped: int | None = None,
-                  note: str | None = None) -> Row:
+                  note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
     """One use of a coping skill."""
-    row = app.store.add_skill_use(name, helped=helped, note=note)
+    row = app.store.add_skill_use(name, helped=helped, note=note, tags=tags)
     after_words(app, _joined(name, note))
     return row
 
 
 def add_moment(app: App, intensity: int, *, note: str | None = None, skill: str | None = None,
-               steady_minutes: float | None = None) -> Row:
+               steady_minutes: float | None = None, tags: tuple[str, ...] = ()) -> Row:
     """A tough moment; a kind phrase follows an intense one."""
-    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes)
+    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes,
+                               tags=tags)
     after_words(app, _joined(skill, note), intensity=intensity)
     return row
 
 
 def notice_pattern(app: App, name: str, *, responded: bool = False,
-                   note: str | None = None) -> Row:
+                   note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
     """A time a named pattern was caught."""
-    row = app.store.notice_pattern(name, responded=responded, note=note)
+    row = app.store.notice_pattern(name, responded=responded, note=note, tags=tags)
     after_words(app, note)
     return row
 
@@ -152,7 +151,8 @@ def _set_aside(app: App, draft: EntryDraft, exc: StoreError, *, answer: bool,
                what: str) -> SetAside:
     """Keep `draft` in a private file and say where; with no place on disk, give the words
     back to the person (the only time companion shows them unasked)."""
-    kept = set_aside(app.paths, draft, answer=answer, now=app.clock.now())
+    kept = set_aside(app.paths, draft, answer=answer, now=app.clock.now(),
+                     store=app.store if app.has_store else None)
     reason = why_not_saved(exc)
     if kept is not None:
         message = (f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
@@ -167,8 +167,8 @@ def _set_aside(app: App, draft: EntryDraft, exc: StoreError, *, answer: bool,
 # ---- set aside: entries the database could not take (disk full, held too long)
 # The text waits, fsynced, in a private file and is added by the next save or the
 # daemon's next wake. The pending folder sits in the data folder; when that disk is
-# the full one, in the runtime folder (memory) instead.
-PENDING_GLOB = "*.json"
+# the full one, in the runtime folder (memory) instead. The file format (sealed when the
+# database is encrypted) is pending_file.py's.
 
 
 def why_not_saved(exc: StoreError) -> str:
@@ -177,6 +177,8 @@ def why_not_saved(exc: StoreError) -> str:
         return "the disk is full, so the database could not take it right now."
     if exc.reason == "busy":
         return "another program is holding the database, so it could not take it right now."
+    if exc.reason == "readonly":
+        return "the database cannot be written here (a read-only folder or disk) right now."
     return "the disk could not be written just now."
 
 
@@ -190,19 +192,22 @@ def pending_dirs(paths: Paths, env: dict[str, str] | None = None) -> list[Path]:
     return dirs
 
 
-def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime) -> Path | None:
-    """Keep a draft that could not be saved in a private file; None if no place took it."""
+def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime,
+              store: Store | None = None) -> Path | None:
+    """Keep a draft that could not be saved in a private file; None if no place took it.
+
+    `store` is the database that could not take it, if it was opened: when it is
+    encrypted, the file is sealed with its key (see pending_file.py).
+    """
     record = asdict(draft)
     record["when"] = (draft.when or now).isoformat()
     record["answer"] = answer
-    name = f"{stamp(now)[1].replace(':', '')}-{os.getpid()}-{id(draft)}.json"
+    stem = f"{stamp(now)[1].replace(':', '')}-{os.getpid()}-{id(draft)}"
     for folder in pending_dirs(paths):
         try:
-            write_private_text(folder / name, json.dumps(record, ensure_ascii=False))
+            return pending_file.write(folder, stem, record, store=store, db_file=paths.db_file)
         except (OSError, CompanionError):
             log.warning("could not set an entry aside in %s", folder)
-            continue
-        return folder / name
     return None
 
 
@@ -214,11 +219,10 @@ def replay_pending(store: Store, paths: Paths) -> int:
     """
     done = 0
     for folder in pending_dirs(paths):
-        for file in sorted(folder.glob(PENDING_GLOB)) if folder.is_dir() else []:
+        for file in pending_file.files(folder):
             try:
-                record = json.loads(file.read_text(encoding="utf-8"))
-                draft, answer = _draft_from(record)
-            except (OSError, ValueError, TypeError):
+                draft, answer = _draft_from(pending_file.read(file, store=store))
+            except (OSError, ValueError, TypeError, CompanionError):
                 log.warning("a set-aside entry could not be read; it stays in %s", folder)
                 continue
             _save_once(store, draft, answer=answer)
@@ -230,7 +234,7 @@ def replay_pending(store: Store, paths: Paths) -> int:
     return done
 
 
-def _draft_from(record: dict[str, Any]) -> tuple[EntryDraft, bool]:
+def _draft_from(record: Row) -> tuple[EntryDraft, bool]:
     answer = bool(record.pop("answer", False))
     record["when"] = datetime.fromisoformat(record["when"])
     record["tags"] = tuple(record.get("tags") or ())

@@ -14,6 +14,10 @@ settings), answered by ``open`` when the microphone opens and ``heard`` at the e
 ``failed``. SIGUSR1 stops listening early (what was said so far is kept).
 """
 
+# Lazy imports: in the daemon, only the speaker's child_env (when the process starts); in
+# the listening process, vosk, sounddevice and the voice service (heavy: they are why this
+# process exists), and the App and settings for one answer.
+
 from __future__ import annotations
 
 import contextlib
@@ -29,9 +33,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from .errors import CompanionError, MissingPartError
+from .records import Row
+
+if TYPE_CHECKING:
+    from .adapters.recognizer import Model
+    from .app import App
 
 log = logging.getLogger("companion.listener")
 
@@ -88,8 +97,8 @@ class Listener:
         with self._asked({"do": "check", "device": device}):
             self._until("checked", timeout=CHECK_TIMEOUT, stop=None, on_open=None)
 
-    def listen(self, voice: dict[str, Any], *, paths: dict[str, str], stop: threading.Event,
-               on_open: Callable[[], None] | None = None) -> dict[str, Any] | None:
+    def listen(self, voice: Row, *, paths: dict[str, str], stop: threading.Event,
+               on_open: Callable[[], None] | None = None) -> Row | None:
         """One answer from the microphone, as Dictation's fields (None when nothing was
         heard); `voice` is [voice] as a dict. Setting `stop` ends it early."""
         limit = float(voice.get("max_seconds") or 0) + ANSWER_MARGIN
@@ -118,7 +127,7 @@ class Listener:
         with contextlib.suppress(OSError):
             proc.stdout.close()  # type: ignore[union-attr]
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: Row) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         try:
             self._proc.stdin.write(json.dumps(message).encode() + b"\n")
@@ -127,7 +136,7 @@ class Listener:
             raise ListenerError("the listening process has stopped.") from exc
 
     @contextlib.contextmanager
-    def _asked(self, message: dict[str, Any]) -> Iterator[None]:
+    def _asked(self, message: Row) -> Iterator[None]:
         """Send one request; while its answer is awaited, warm() starts no other process."""
         with self._lock:
             if not self._alive():
@@ -142,7 +151,7 @@ class Listener:
                 self._asking = False
 
     def _until(self, wanted: str, *, timeout: float, stop: threading.Event | None,
-               on_open: Callable[[], None] | None) -> dict[str, Any]:
+               on_open: Callable[[], None] | None) -> Row:
         """Read answers until the `wanted` one (a `failed` one is raised as its error)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -167,7 +176,7 @@ class Listener:
             if self._proc is not None:
                 self._proc.send_signal(signum)
 
-    def _next(self, wait: float) -> dict[str, Any] | None:
+    def _next(self, wait: float) -> Row | None:
         """The next answer line, waiting at most `wait` seconds (None when none came)."""
         proc = self._proc
         if proc is None or proc.stdout is None:
@@ -189,7 +198,7 @@ class Listener:
         return answer if isinstance(answer, dict) else None
 
 
-def _error(answer: dict[str, Any]) -> CompanionError:
+def _error(answer: Row) -> CompanionError:
     message = str(answer.get("message") or "the listening process failed.")
     if answer.get("kind") == "missing":
         return MissingPartError(message)
@@ -201,12 +210,12 @@ class _Child:
     """What runs in the listening process: the model loads on a thread of its own (Vosk
     lets go of the GIL) while the microphone is looked up and questions are answered."""
 
-    def __init__(self, out: IO[str], first: dict[str, Any], stop: threading.Event) -> None:
+    def __init__(self, out: IO[str], first: Row, stop: threading.Event) -> None:
         self.out = out
         self.model_path, self.name = str(first["model"]), str(first.get("name") or "")
         self.idle_seconds = float(first.get("idle_seconds") or IDLE_SECONDS)
         self.stop = stop
-        self.model: Any = None
+        self.model: Model | None = None
         self.model_error: CompanionError | None = None
         self.loader = threading.Thread(target=self._load, daemon=True)
         self.loader.start()
@@ -219,11 +228,11 @@ class _Child:
         except CompanionError as exc:
             self.model_error = exc
 
-    def say(self, answer: dict[str, Any]) -> None:
+    def say(self, answer: Row) -> None:
         self.out.write(json.dumps(answer) + "\n")
         self.out.flush()
 
-    def serve(self, request: dict[str, Any]) -> None:
+    def serve(self, request: Row) -> None:
         try:
             if request.get("do") == "check":
                 from .adapters import microphone
@@ -239,13 +248,13 @@ class _Child:
             self.say({"event": "failed", "kind": "failed",
                       "message": f"listening failed ({type(exc).__name__}: {exc})"})
 
-    def listen(self, request: dict[str, Any]) -> dict[str, Any] | None:
+    def listen(self, request: Row) -> Row | None:
         from . import voice
 
         self.stop.clear()  # a stop from now on counts, even one while the model loads
         self.loader.join()
-        if self.model_error is not None:
-            raise self.model_error
+        if self.model is None:
+            raise self.model_error or ListenerError("the speech model did not load.")
         app = _app(request)
         keep: list[bytes] | None = [] if app.settings.voice.keep_audio else None
         heard = voice.listen(app, self.model, self.name, stop=self.stop, keep=keep,
@@ -257,7 +266,7 @@ class _Child:
         return asdict(heard)
 
 
-def _app(request: dict[str, Any]) -> Any:
+def _app(request: Row) -> App:
     """An App for one answer: the daemon's folders and [voice] settings."""
     from .app import App
     from .config import load_settings
@@ -276,7 +285,7 @@ class _Requests:
         self.fd = fd
         self.pending = b""
 
-    def next(self, timeout: float) -> dict[str, Any] | None:
+    def next(self, timeout: float) -> Row | None:
         """The next request; None at end of file or after `timeout` seconds without one."""
         while b"\n" not in self.pending:
             ready, _, _ = select.select([self.fd], [], [], timeout)

@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import stat
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from .errors import InputError, NotFoundError
-from .paths import Paths, ensure_dir, inside
+from . import pending_file
+from .errors import NotFoundError
+from .journal import pending_dirs
+from .paths import Paths, check_output, ensure_dir, inside, wipe_file
+from .records import Forgotten
 from .store import Store
 from .vocab import PENDING
 
 log = logging.getLogger("companion.privacy")
 PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
-_CHUNK = 1 << 20
 
-
-def _shred(path: Path) -> None:
-    """Overwrite a regular file with zeros, then delete it; never follows a link."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return
-    except OSError:  # a link (O_NOFOLLOW), or not ours to write: only the name goes
-        path.unlink(missing_ok=True)
-        return
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISREG(info.st_mode):
-            for offset in range(0, info.st_size, _CHUNK):
-                os.pwrite(fd, bytes(min(_CHUNK, info.st_size - offset)), offset)
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    path.unlink(missing_ok=True)
 
 
 def _remove_audio(paths: Paths, files: list[str]) -> None:
@@ -50,7 +30,7 @@ def _remove_audio(paths: Paths, files: list[str]) -> None:
                         "that file was left alone")
             continue
         with contextlib.suppress(IsADirectoryError):
-            _shred(path)
+            wipe_file(path)
 
 
 def list_backups(paths: Paths) -> list[str]:
@@ -68,48 +48,44 @@ def list_copies(paths: Paths) -> list[str]:
 
 def list_pending(paths: Paths) -> list[str]:
     """Words set aside while the database could not take them, as `pending:NAME` refs."""
-    from .journal import PENDING_GLOB, pending_dirs
-
-    return sorted(f"{PENDING}:{p.stem}" for folder in pending_dirs(paths) if folder.is_dir()
-                  for p in folder.glob(PENDING_GLOB))
+    return sorted(f"{PENDING}:{p.stem}" for folder in pending_dirs(paths)
+                  for p in pending_file.files(folder))
 
 
-def _report(paths: Paths, deleted: str) -> dict[str, Any]:
+def _report(paths: Paths, deleted: str) -> Forgotten:
     return {"deleted": deleted, "backups": list_backups(paths), "copies": list_copies(paths),
             "pending": list_pending(paths)}
 
 
-def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> dict[str, Any]:
+def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> Forgotten:
     _remove_audio(paths, store.forget(kind, record_id))
     label = f"{kind} {record_id}" if kind == "entry" else f"{kind}:{record_id}"
     return _report(paths, label)
 
 
-def forget_pending(paths: Paths, name: str) -> dict[str, Any]:
+def forget_pending(paths: Paths, name: str) -> Forgotten:
     """Delete words that wait in `pending/` to be saved (`forget pending:NAME`)."""
-    from .journal import pending_dirs
-
-    name = name.removesuffix(".json")
-    found = [folder / f"{name}.json" for folder in pending_dirs(paths)] \
+    name = name.removesuffix(pending_file.PLAIN).removesuffix(pending_file.SEALED)
+    found = [folder / f"{name}{suffix}" for folder in pending_dirs(paths)
+             for suffix in (pending_file.PLAIN, pending_file.SEALED)] \
         if PENDING_NAME.match(name) else []
     found = [p for p in found if p.is_file()]
     if not found:
         raise NotFoundError(f"nothing is waiting as {PENDING}:{name}; `companion forget` "
                             "lists what is waiting after each deletion.")
     for path in found:
-        _shred(path)
+        wipe_file(path)
     return _report(paths, f"{PENDING}:{name}")
 
 
-def forget_everything(store: Store, paths: Paths) -> dict[str, Any]:
-    from .journal import pending_dirs
-
+def forget_everything(store: Store, paths: Paths) -> Forgotten:
     _remove_audio(paths, store.forget_all())
-    for folder in (paths.audio_dir, paths.exports_dir, *pending_dirs(paths)):
+    for folder in (paths.audio_dir, paths.exports_dir, paths.tmp_dir,
+                   *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
                 if item.is_file() or item.is_symlink():
-                    _shred(item)
+                    wipe_file(item)
     return _report(paths, "everything")
 
 
@@ -119,7 +95,4 @@ def make_backup(store: Store, paths: Paths, dest: Path | None, *, now: datetime)
         dest = ensure_dir(paths.backups_dir) / name
     elif dest.is_dir():
         dest = dest / name
-    elif not dest.parent.is_dir():
-        raise InputError(f"the folder {dest.parent} does not exist; create it first or choose "
-                         "another place for the backup.")
-    return store.backup(dest)
+    return store.backup(check_output(dest, paths))

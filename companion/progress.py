@@ -12,12 +12,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from statistics import mean, median
-from typing import Any
 
+from .records import Row
+from .store import utc_text
 from .vocab import Status
-
-Row = dict[str, Any]
 
 PRACTICE_GAIN = 0.4      # how far one week of practice moves a score toward its target
 PRACTICE_DECAY = 0.9     # a missed week keeps 90% of the score
@@ -37,15 +37,21 @@ class History:
     deliveries: list[Row] = field(default_factory=list)
 
 
-def local_time(row: Row, column: str = "created_at") -> datetime:
-    """When a row happened, in the local time it was written with."""
-    return datetime.fromisoformat(row[column])
-
-
 def week_of(when: datetime | date) -> date:
     """The Monday that starts the week of `when`."""
     day = when.date() if isinstance(when, datetime) else when
     return day - timedelta(days=day.weekday())
+
+
+@lru_cache(maxsize=8192)
+def _week_of_day(day: str) -> date:
+    return week_of(date.fromisoformat(day))
+
+
+def row_week(row: Row, column: str = "created_at") -> date:
+    """The Monday of the local week a row happened in (read from its local date, which
+    repeats across rows: a brief groups tens of thousands of them)."""
+    return _week_of_day(row[column][:10])
 
 
 def weeks_between(start: datetime, end: datetime) -> list[date]:
@@ -54,16 +60,28 @@ def weeks_between(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
+# The UTC column stored next to each local time: whole seconds, compared as text the same
+# way the store selects rows.
+_UTC_OF = {"created_at": "created_utc", "due_at": "due_utc"}
+
+
 def within(rows: Iterable[Row], start: datetime, end: datetime,
-           column: str = "created_at") -> list[Row]:
-    """Rows that happened in [start, end)."""
-    return [r for r in rows if start <= local_time(r, column) < end]
+           column: str = "created_at", *, closed: bool = False) -> list[Row]:
+    """Rows that happened in [start, end), or in [start, end] when `closed`.
+
+    A span that ends "now" is closed: stored times are whole seconds, so a row saved a
+    moment before now can carry the same second as now.
+    """
+    key, low, high = _UTC_OF[column], utc_text(start), utc_text(end)
+    if closed:
+        return [r for r in rows if low <= r[key] <= high]
+    return [r for r in rows if low <= r[key] < high]
 
 
 def _by_week(rows: Iterable[Row], column: str = "created_at") -> dict[date, list[Row]]:
     grouped: dict[date, list[Row]] = defaultdict(list)
     for row in rows:
-        grouped[week_of(local_time(row, column))].append(row)
+        grouped[row_week(row, column)].append(row)
     return grouped
 
 
@@ -100,6 +118,28 @@ def steady_trend(current: Iterable[Row], previous: Iterable[Row]) -> Row:
         direction = "same" if abs(change) < tolerance else ("sooner" if change < 0 else "later")
     return {"median": _round(now_med), "previous_median": _round(before_med),
             "change": _round(change), "direction": direction, "count": len(now_m)}
+
+
+def intensity_by_week(moments: Iterable[Row], weeks: list[date]) -> list[float | None]:
+    """Average intensity (0-10) of the tough moments of each week (None: no moment)."""
+    grouped = _by_week(moments)
+    return [_round(mean(int(m["intensity"]) for m in grouped[w])) if grouped.get(w) else None
+            for w in weeks]
+
+
+def intensity_trend(current: Iterable[Row], previous: Iterable[Row]) -> Row:
+    """Average intensity of this period's tough moments against the previous one's:
+    'lower', 'higher' or 'same' (within half a point), 'unknown' without both."""
+    now_i = [int(m["intensity"]) for m in current]
+    before_i = [int(m["intensity"]) for m in previous]
+    now_avg = mean(now_i) if now_i else None
+    before_avg = mean(before_i) if before_i else None
+    direction, change = "unknown", None
+    if now_avg is not None and before_avg is not None:
+        change = now_avg - before_avg
+        direction = "same" if abs(change) < 0.5 else ("lower" if change < 0 else "higher")
+    return {"average": _round(now_avg), "previous_average": _round(before_avg),
+            "change": _round(change), "direction": direction, "count": len(now_i)}
 
 
 # ------------------------------------------------------------------ skills
@@ -149,7 +189,7 @@ def practice_scores(uses: Iterable[Row], weeks: list[date]) -> list[Row]:
     for use in uses:
         key = str(use["skill"]).strip().lower()
         names[key] = str(use["skill"]).strip()
-        counts[key][week_of(local_time(use))] += 1
+        counts[key][row_week(use)] += 1
     out: list[Row] = []
     for key, per_week in counts.items():
         line = practice_score_line([per_week.get(w, 0) for w in weeks])
@@ -163,7 +203,7 @@ def practice_scores(uses: Iterable[Row], weeks: list[date]) -> list[Row]:
 def patterns_caught(patterns: Iterable[Row], notices: Iterable[Row]) -> list[Row]:
     """Each pattern noticed in the span: how often, and how often the user responded."""
     names = {p["id"]: p["name"] for p in patterns}
-    seen: dict[Any, list[Row]] = defaultdict(list)
+    seen: dict[object, list[Row]] = defaultdict(list)
     for notice in notices:
         seen[notice["pattern_id"]].append(notice)
     out: list[Row] = []
@@ -215,6 +255,7 @@ def weekly_line(history: History, weeks: list[date]) -> list[Row]:
     A harder week stays in the line, marked, next to the weeks around it.
     """
     steady = steady_by_week(history.moments, weeks)
+    intensity = intensity_by_week(history.moments, weeks)
     skills = skill_uses_by_week(history.skill_uses, weeks)
     moods = mood_by_week(history.entries, weeks)
     wins = _by_week(e for e in history.entries if e["kind"] == "win")
@@ -223,7 +264,8 @@ def weekly_line(history: History, weeks: list[date]) -> list[Row]:
     previous: Row | None = None
     for i, week in enumerate(weeks):
         row = {"week": week.isoformat(), "steady_median": steady[i]["median"],
-               "moments": steady[i]["moments"], "skill_uses": skills[i]["uses"],
+               "moments": steady[i]["moments"], "intensity": intensity[i],
+               "skill_uses": skills[i]["uses"],
                "mood": moods[i]["mood"], "wins": len(wins.get(week, [])),
                "entries": len(entries.get(week, []))}
         row["logged"] = bool(row["moments"] or row["skill_uses"] or row["entries"])
@@ -234,32 +276,41 @@ def weekly_line(history: History, weeks: list[date]) -> list[Row]:
     return line
 
 
-def measure(history: History, start: datetime, end: datetime) -> Row:
-    """Every measure for [start, end); the period of the same length before it is the baseline.
+def inside(history: History, start: datetime, end: datetime) -> History:
+    """The rows of `history` that happened in [start, end] (the end is "now": closed)."""
+    return History(
+        entries=within(history.entries, start, end, closed=True),
+        skill_uses=within(history.skill_uses, start, end, closed=True),
+        moments=within(history.moments, start, end, closed=True),
+        patterns=history.patterns,
+        notices=within(history.notices, start, end, closed=True),
+        deliveries=within(history.deliveries, start, end, "due_at", closed=True),
+    )
+
+
+def measure(history: History, start: datetime, end: datetime, *,
+            current: History | None = None) -> Row:
+    """Every measure for [start, end]; the period of the same length before it is the baseline.
 
     `history` may hold more than the span (earlier rows feed the practice scores and
-    the trend); rows after `end` are ignored.
+    the trend); rows after `end` are ignored. `current`: the span's rows, when the caller
+    has already picked them with `inside()`.
     """
     length = end - start
-    inside = History(
-        entries=within(history.entries, start, end),
-        skill_uses=within(history.skill_uses, start, end),
-        moments=within(history.moments, start, end),
-        patterns=history.patterns,
-        notices=within(history.notices, start, end),
-        deliveries=within(history.deliveries, start, end, "due_at"),
-    )
+    span = current if current is not None else inside(history, start, end)
+    before = within(history.moments, start - length, start)
     weeks = weeks_between(start, end)
     score_start = min(start, end - timedelta(weeks=26))
-    line = weekly_line(inside, weeks)
+    line = weekly_line(span, weeks)
     return {
         "weeks": line,
-        "steady": steady_trend(inside.moments, within(history.moments, start - length, start)),
-        "skills": skills_helped(inside.skill_uses),
-        "practice": practice_scores(within(history.skill_uses, score_start, end),
+        "steady": steady_trend(span.moments, before),
+        "intensity": intensity_trend(span.moments, before),
+        "skills": skills_helped(span.skill_uses),
+        "practice": practice_scores(within(history.skill_uses, score_start, end, closed=True),
                                     weeks_between(score_start, end)),
-        "patterns": patterns_caught(history.patterns, inside.notices),
-        "wins_by_area": wins_by_area(inside.entries),
-        "checkins": checkins_answered(inside.deliveries),
+        "patterns": patterns_caught(history.patterns, span.notices),
+        "wins_by_area": wins_by_area(span.entries),
+        "checkins": checkins_answered(span.deliveries),
         "harder_weeks": sum(1 for w in line if w["harder"]),
     }

@@ -15,20 +15,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .paths import inside
+from .records import Row, Tables
+from .sessions import rule_problem
 from .store import DELIVERY_STATUSES, ENTRY_KINDS, MAX_ID, USER_TABLES, Store
 from .vocab import AREAS
 
-Check = Callable[[Any], str | None]  # a problem with a value, or None
+if TYPE_CHECKING:  # store.py imports sqlite-utils first, to say how to install it
+    from sqlite_utils.db import Column
+
+Check = Callable[[object], str | None]  # a problem with a value read from a file, or None
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 _UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 def _whole(lo: int, hi: int) -> Check:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, int):
             return "should be a whole number"
         return None if lo <= value <= hi else f"should be from {lo} to {hi}"
@@ -36,7 +41,7 @@ def _whole(lo: int, hi: int) -> Check:
 
 
 def _number(lo: float, hi: float) -> Check:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return "should be a number"
         if not math.isfinite(value) or not lo <= value <= hi:
@@ -46,16 +51,16 @@ def _number(lo: float, hi: float) -> Check:
 
 
 def _one_of(choices: tuple[str, ...]) -> Check:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         return None if value in choices else f"should be one of: {', '.join(choices)}"
     return check
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return None if isinstance(value, str) else "should be text"
 
 
-def _time(value: Any) -> str | None:
+def _time(value: object) -> str | None:
     """A local time with its UTC offset, as companion writes them."""
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) else None
@@ -66,7 +71,7 @@ def _time(value: Any) -> str | None:
     return _year(when)
 
 
-def _utc(value: Any) -> str | None:
+def _utc(value: object) -> str | None:
     if not isinstance(value, str) or not _UTC.match(value) or _time(value[:-1] + "+00:00"):
         return "should be a UTC time like 2026-03-01T09:00:00Z"
     return None
@@ -80,7 +85,7 @@ def _year(when: datetime) -> str | None:
 
 def _json_list(item: Check) -> Check:
     """Text holding a JSON list whose items pass `item`."""
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, str):
             return "should be text holding a JSON list"
         try:
@@ -93,7 +98,7 @@ def _json_list(item: Check) -> Check:
     return check
 
 
-def _day_or_time(value: Any) -> str | None:
+def _day_or_time(value: object) -> str | None:
     if isinstance(value, str) and len(value) == 10:
         try:
             return _year(datetime.fromisoformat(value))
@@ -102,7 +107,7 @@ def _day_or_time(value: Any) -> str | None:
     return _time(value)
 
 
-def _object(value: Any) -> str | None:
+def _object(value: object) -> str | None:
     return None if isinstance(value, dict) else "should be an object"
 
 
@@ -134,7 +139,7 @@ class Where:
     path: Path
     table: str
     index: int
-    row: Any = None
+    row: Row
 
     def fail(self, field: str, problem: str) -> InputError:
         rid = self.row.get("id") if isinstance(self.row, dict) else None
@@ -143,8 +148,7 @@ class Where:
                           f"{field}: {problem}. Nothing was imported.")
 
 
-def check_export(store: Store, tables: Any, path: Path, *, audio_dir: Path
-                 ) -> dict[str, list[dict[str, Any]]]:
+def check_export(store: Store, tables: object, path: Path, *, audio_dir: Path) -> Tables:
     """Every table and row of a companion export, checked before anything is written."""
     if not isinstance(tables, dict):
         raise InputError(f"{path} has no tables. Nothing was imported.")
@@ -153,16 +157,16 @@ def check_export(store: Store, tables: Any, path: Path, *, audio_dir: Path
             raise InputError(f"{path}: unknown table {name!r}. Nothing was imported.")
         columns = {c.name: c for c in store.db.table(name).columns}
         for index, row in enumerate(rows):
-            where = Where(path, name, index, row)
             if not isinstance(row, dict):
                 raise InputError(f"{path}: record {index + 1} of {name} is not in the expected "
                                  "shape. Nothing was imported.")
-            _check_row(store, where, columns, audio_dir=audio_dir)
+            _check_row(store, Where(path, name, index, row), columns, audio_dir=audio_dir)
     _check_references(store, tables, path)
     return tables
 
 
-def _check_row(store: Store, where: Where, columns: dict[str, Any], *, audio_dir: Path) -> None:
+def _check_row(store: Store, where: Where, columns: dict[str, Column], *, audio_dir: Path
+               ) -> None:
     row = where.row
     extra = sorted(str(field) for field in row.keys() - columns.keys())
     if extra:
@@ -179,15 +183,13 @@ def _check_row(store: Store, where: Where, columns: dict[str, Any], *, audio_dir
         if problem:
             raise where.fail(name, problem)
     if where.table == "sessions":
-        from .sessions import rule_problem
-
         problem = rule_problem(row)
         if problem:
             field, _, why = problem.partition(": ")
             raise where.fail(field, why)
 
 
-def _problem(table: str, name: str, kind: str, value: Any, max_chars: int) -> str | None:
+def _problem(table: str, name: str, kind: str, value: object, max_chars: int) -> str | None:
     base = ID if name == "id" else _BY_TYPE.get(kind.upper(), _text)
     problem = base(value) or (RULES.get((table, name)) or (lambda v: None))(value)
     if problem is None and name.endswith("_utc"):
@@ -199,7 +201,7 @@ def _problem(table: str, name: str, kind: str, value: Any, max_chars: int) -> st
     return problem
 
 
-def _check_references(store: Store, tables: dict[str, Any], path: Path) -> None:
+def _check_references(store: Store, tables: Tables, path: Path) -> None:
     """A caught pattern names a pattern in the file or already here (the database insists)."""
     known = {p["id"] for p in store.rows("patterns")} | {
         p.get("id") for p in tables.get("patterns", [])}

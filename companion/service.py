@@ -10,11 +10,11 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from .daemon import companion_command, lock_holder
 from .errors import MissingPartError
-from .paths import Paths, ensure_dir, write_private_text
+from .paths import Paths, write_private_text
+from .process import companion_command, lock_holder
+from .records import Row, ServiceState
 from .resources import pack_file
 
 UNIT = "companion.service"
@@ -55,6 +55,17 @@ def template_text() -> str:
     return pack_file("systemd", UNIT).read_text(encoding="utf-8")
 
 
+def user_manager_running(env: Mapping[str, str] | None = None) -> bool:
+    """Whether a systemd user manager runs for this login (its private socket exists)."""
+    env = os.environ if env is None else env
+    runtime = env.get("XDG_RUNTIME_DIR", "")
+    return bool(runtime) and (Path(runtime) / "systemd" / "private").exists()
+
+
+NO_USER_MANAGER = ("no systemd user manager is running here; `companion run` works until you "
+                   "close the terminal")
+
+
 def systemctl(*args: str) -> tuple[bool, str]:
     """Run `systemctl --user ...`; (worked, what it said). Never raises."""
     try:
@@ -68,16 +79,21 @@ def systemctl(*args: str) -> tuple[bool, str]:
     return done.returncode == 0, said[-1] if said else ""
 
 
-def install(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def install(env: Mapping[str, str] | None = None) -> Row:
     """Write the unit, then reload systemd and enable and start it.
 
     The file is written even where systemd does not run for this user; then a
     MissingPartError says how to start the daemon by hand.
     """
     env = os.environ if env is None else env
-    path = ensure_dir(unit_dir(env)) / UNIT
+    folder = unit_dir(env)
+    folder.mkdir(parents=True, exist_ok=True)  # systemd's folder, not ours: its mode stays
+    path = folder / UNIT
     write_private_text(path, render_unit(template_text(), [*companion_command(), "run"], env))
     path.chmod(0o644)  # systemd reads units as the user; nothing private is in it
+    if not user_manager_running(env):
+        raise MissingPartError(f"{NO_USER_MANAGER}. (The unit is ready in {path} for a "
+                               "session that has one.)")
     reloaded, why = systemctl("daemon-reload")
     if not reloaded:
         raise MissingPartError(
@@ -91,7 +107,7 @@ def install(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"unit_file": str(path), "enabled": True, "active": True}
 
 
-def uninstall(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def uninstall(env: Mapping[str, str] | None = None) -> Row:
     """Stop and disable the unit, and remove its file (your data stays)."""
     path = unit_dir(env) / UNIT
     systemctl("disable", "--now", UNIT)
@@ -101,15 +117,17 @@ def uninstall(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"unit_file": str(path), "removed": existed}
 
 
-def status(paths: Paths, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def status(paths: Paths, env: Mapping[str, str] | None = None) -> ServiceState:
     """Whether the unit is installed, enabled and active, and whether a daemon runs."""
     path = unit_dir(env) / UNIT
-    enabled_ok, enabled = systemctl("is-enabled", UNIT)
-    active_ok, active = systemctl("is-active", UNIT)
+    manager = user_manager_running(env)
+    enabled_ok, enabled = systemctl("is-enabled", UNIT) if manager else (False, "")
+    active_ok, active = systemctl("is-active", UNIT) if manager else (False, "")
     return {
         "unit_file": str(path),
         "installed": path.exists(),
         "enabled": enabled if enabled_ok else "no",
         "active": active if active_ok else "no",
+        "user_manager": manager,
         "running_pid": lock_holder(paths.lock_file),
     }

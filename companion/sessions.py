@@ -7,6 +7,9 @@ sessions, so time zones, EXDATEs, moved occurrences and all-day events behave al
 The next and last session drive the prep and follow-up reminders and the brief's span.
 """
 
+# Lazy imports: icalendar and recurring_ical_events (heavy), only when a calendar is read
+# or a series expanded.
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from . import recurrence
+from .dates import parse_when as read_when
 from .errors import InputError, NotFoundError
+from .records import Row
 from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
 
 log = logging.getLogger("companion.sessions")
 YEAR = timedelta(days=366)
 MAX_EVERY_DAYS = 366  # `--every`, and a stored series's every_days
+# An icalendar VEVENT, read here only: its typed properties are a union of some thirty
+# classes, so each value is checked where it is read instead.
+Event = Any  # type: ignore[explicit-any]
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class Occurrence:
     recurring: bool
     source: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Row:
         """Plain values for JSON."""
         return {"session_id": self.session_id, "uid": self.uid, "title": self.title,
                 "starts": self.starts.isoformat(timespec="minutes"),
@@ -68,8 +76,6 @@ def parse_when(text: str, now: datetime) -> datetime:
 
     companion.dates reads it, looking ahead; a session needs a time of day, not just a date.
     """
-    from .dates import parse_when as read_when
-
     words = " ".join(text.strip().lower().split())
     if not re.search(r"\d:\d{2}", words) and not re.fullmatch(r"\d+\s*[dwh]", words):
         raise InputError(f"{text!r} needs a time of day too, like 'tomorrow 15:00'.")
@@ -93,9 +99,18 @@ def parse_every(text: str) -> int:
     return days
 
 
+def describe_every(days: int) -> str:
+    """7 -> "every week", 14 -> "every 2 weeks", 10 -> "every 10 days" (as it was typed)."""
+    from .wording import plural
+
+    if days % 7 == 0:
+        return "every week" if days == 7 else f"every {plural(days // 7, 'week')}"
+    return "every day" if days == 1 else f"every {plural(days, 'day')}"
+
+
 # ------------------------------------------------------------------ typed sessions
 def add_session(store: Store, when: datetime, *, every_days: int | None = None,
-                title: str | None = None) -> dict[str, Any]:
+                title: str | None = None) -> Row:
     """Save one typed appointment (a series when `every_days` is given)."""
     return store.upsert_session({
         "uid": f"companion-{uuid.uuid4()}", "title": title or "Session", "starts": when,
@@ -104,7 +119,7 @@ def add_session(store: Store, when: datetime, *, every_days: int | None = None,
     })
 
 
-def remove_session(store: Store, session_id: int) -> dict[str, Any]:
+def remove_session(store: Store, session_id: int) -> Row:
     """Delete one session row (a repeating series goes as a whole)."""
     return store.remove_session(session_id)
 
@@ -114,7 +129,7 @@ MAX_OCCURRENCES = 2000  # appointments one listing gives, all series together
 _LAST_LOOK = timedelta(days=2)  # last_session looks this far back first, then further
 
 
-def _row_start(row: dict[str, Any]) -> datetime:
+def _row_start(row: Row) -> datetime:
     """A series' first date: aware in its zone, or naive midnight for an all-day one."""
     if row.get("all_day"):
         return datetime.combine(date.fromisoformat(row["starts_at"][:10]), time())
@@ -125,7 +140,7 @@ def _row_start(row: dict[str, Any]) -> datetime:
     return starts.astimezone(zone) if zone else starts
 
 
-def _exdates(row: dict[str, Any], first: datetime) -> list[datetime]:
+def _exdates(row: Row, first: datetime) -> list[datetime]:
     """The dates a series skips, in the terms of its first date (unreadable ones ignored)."""
     found = json_or_text(row.get("exdates") or "[]")
     out: list[datetime] = []
@@ -143,13 +158,13 @@ def _exdates(row: dict[str, Any], first: datetime) -> list[datetime]:
     return out
 
 
-def _rule_text(row: dict[str, Any]) -> str | None:
+def _rule_text(row: Row) -> str | None:
     every = row.get("every_days")
     return row.get("rrule") or (f"FREQ=DAILY;INTERVAL={every}"
                                 if isinstance(every, int) and every > 0 else None)
 
 
-def _length(row: dict[str, Any]) -> timedelta | None:
+def _length(row: Row) -> timedelta | None:
     if not row.get("ends_at") or row.get("all_day"):
         return None
     try:
@@ -158,7 +173,7 @@ def _length(row: dict[str, Any]) -> timedelta | None:
         return None
 
 
-def _series(row: dict[str, Any], start: datetime, end: datetime) -> Iterator[Occurrence]:
+def _series(row: Row, start: datetime, end: datetime) -> Iterator[Occurrence]:
     """The appointments of one stored row in [start, end), in order (bounded in number).
 
     A row that cannot be read (edited by hand, say) is passed over with a line in the log;
@@ -185,7 +200,7 @@ def _series(row: dict[str, Any], start: datetime, end: datetime) -> Iterator[Occ
         yield _occurrence(row, when, length, local, recurring=bool(text))
 
 
-def _occurrence(row: dict[str, Any], when: datetime, length: timedelta | None,
+def _occurrence(row: Row, when: datetime, length: timedelta | None,
                 local: tzinfo | None, *, recurring: bool) -> Occurrence:
     all_day = when.tzinfo is None
     starts = when.replace(tzinfo=local) if all_day else when.astimezone(local)
@@ -197,7 +212,7 @@ def _occurrence(row: dict[str, Any], when: datetime, length: timedelta | None,
     )
 
 
-def expand(rows: list[dict[str, Any]], start: datetime, end: datetime, *,
+def expand(rows: list[Row], start: datetime, end: datetime, *,
            limit: int = MAX_OCCURRENCES) -> list[Occurrence]:
     """The first `limit` appointments of `rows` that start in [start, end), in time order."""
     merged = heapq.merge(*(_series(r, start, end) for r in rows),
@@ -233,7 +248,7 @@ def last_session(store: Store, now: datetime, *, lookback: timedelta = YEAR) -> 
     return max(latest, key=lambda o: (o.starts, o.session_id)) if latest else None
 
 
-def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence | None:
+def _last_of(row: Row, start: datetime, end: datetime) -> Occurrence | None:
     """The last appointment of one row in [start, end): a short look back first, longer
     when it held none, shorter when it held more than one series gives (FREQ=SECONDLY)."""
     look, found = _LAST_LOOK, []
@@ -249,7 +264,29 @@ def _last_of(row: dict[str, Any], start: datetime, end: datetime) -> Occurrence 
     return found[-1] if found else None
 
 
-def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
+def series(found: list[Occurrence], now: datetime, *, shown: int = 3) -> list[Row]:
+    """Each session once (a repeating series as one), with its next `shown` dates, how
+    many more are ahead, and its latest date before `now`: upcoming ones first."""
+    groups: dict[int, list[Occurrence]] = {}
+    for occ in found:
+        groups.setdefault(occ.session_id, []).append(occ)
+    out: list[Row] = []
+    for occs in groups.values():
+        ahead = [o.as_dict()["starts"] for o in occs if o.starts >= now]
+        past = [o.as_dict()["starts"] for o in occs if o.starts < now]
+        first = occs[0].as_dict()
+        out.append({key: first[key] for key in ("session_id", "uid", "title", "all_day",
+                                                 "recurring", "source")}
+                   | {"next": ahead[:shown], "more_ahead": max(0, len(ahead) - shown),
+                      "last": past[-1] if past else None})
+    upcoming = sorted((s for s in out if s["next"]),
+                      key=lambda s: datetime.fromisoformat(s["next"][0]))
+    done = sorted((s for s in out if not s["next"]),
+                  key=lambda s: datetime.fromisoformat(s["last"]), reverse=True)
+    return upcoming + done
+
+
+def find_occurrence(store: Store, session_id: int) -> Row:
     """A stored session row by id (NotFoundError when there is none)."""
     try:
         return store.get("session", session_id)
@@ -262,7 +299,7 @@ def find_occurrence(store: Store, session_id: int) -> dict[str, Any]:
 _SEARCHED = ("SUMMARY", "DESCRIPTION", "LOCATION", "ORGANIZER", "ATTENDEE", "CATEGORIES")
 
 
-def _text_of(event: Any) -> str:
+def _text_of(event: Event) -> str:
     parts: list[str] = []
     for name in _SEARCHED:
         value = event.get(name)
@@ -287,20 +324,20 @@ def _tzid_of(start: date | datetime) -> str | None:
     return key if zone_named(key) is not None else None
 
 
-def _uid(event: Any) -> str:
+def _uid(event: Event) -> str:
     if event.get("UID"):
         return str(event["UID"])
     seed = f"{event.get('SUMMARY', '')}|{event['DTSTART'].to_ical().decode()}"
     return "ics-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
-def _exdates_of(event: Any) -> list[str]:
+def _exdates_of(event: Event) -> list[str]:
     found = event.get("EXDATE")
     lists = found if isinstance(found, list) else ([found] if found is not None else [])
     return [_stamp_value(d.dt) for group in lists for d in group.dts]
 
 
-def _session_from_event(event: Any, *, now: datetime, source: str) -> dict[str, Any]:
+def _session_from_event(event: Event, *, now: datetime, source: str) -> Row:
     if "DTSTART" not in event:
         raise InputError(f"the event {_uid_or_title(event)} has no start time (DTSTART). "
                          "Nothing was imported.")
@@ -327,20 +364,20 @@ def _session_from_event(event: Any, *, now: datetime, source: str) -> dict[str, 
     }
 
 
-def _uid_or_title(event: Any) -> str:
+def _uid_or_title(event: Event) -> str:
     return repr(str(event.get("UID") or event.get("SUMMARY") or "without a name"))
 
 
 def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
-                  source: str = "ics") -> list[dict[str, Any]]:
+                  source: str = "ics") -> list[Row]:
     """Session rows from .ics bytes; InputError (and nothing returned) if the file is broken."""
     import icalendar
 
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"this is not a calendar file companion can read ({exc}). "
-                         "Nothing was imported.") from None
+        raise InputError(f"this is not a calendar file companion can read "
+                         f"({_calendar_reason(exc)}). Nothing was imported.") from None
     events = [c for c in calendar.walk("VEVENT")]
     broken = [e for e in events if getattr(e, "errors", None)]
     if broken:
@@ -354,7 +391,18 @@ def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
     return _apply_moved(rows)
 
 
-def _check_rules(rows: list[dict[str, Any]]) -> None:
+def _calendar_reason(exc: Exception) -> str:
+    """Why the parser refused the file, in words; never its own message, which quotes
+    the file's bytes (and what a calendar holds is private)."""
+    said = str(exc).lower()
+    if "no components" in said:
+        return "it holds no complete calendar, from BEGIN:VCALENDAR to END:VCALENDAR"
+    if "content line" in said:
+        return "a line in it is not in the iCalendar form NAME:VALUE"
+    return "it is not in the iCalendar form"
+
+
+def _check_rules(rows: list[Row]) -> None:
     """Every repeat rule can be read (expanding it is bounded whatever it says)."""
     for row in rows:
         if not row.get("rrule"):
@@ -367,7 +415,7 @@ def _check_rules(rows: list[dict[str, Any]]) -> None:
                              "Nothing was imported.") from None
 
 
-def rule_problem(row: dict[str, Any]) -> str | None:
+def rule_problem(row: Row) -> str | None:
     """Why a stored session row's start or repeat rule cannot be used, or None."""
     try:
         first = _row_start(row)
@@ -380,7 +428,7 @@ def rule_problem(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _apply_moved(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _apply_moved(rows: list[Row]) -> list[Row]:
     """A moved or changed occurrence replaces its date in the series (as an EXDATE)."""
     series = {r["uid"]: r for r in rows if "#" not in r["uid"]}
     for row in rows:
@@ -393,7 +441,7 @@ def _apply_moved(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def import_calendar(store: Store, path: Path, *, now: datetime,
-                    match: str | None = None) -> list[dict[str, Any]]:
+                    match: str | None = None) -> list[Row]:
     """Import (or update, by UID) the sessions of an .ics file in one transaction."""
     try:
         data = path.read_bytes()

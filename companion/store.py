@@ -13,22 +13,31 @@ one entry, reading rows, search — runs directly on the sqlite3 connection sqli
 here in this module and nowhere else.
 """
 
+# Lazy imports: sqlite_utils (~100 ms: only for schema steps, bulk work, updates and
+# deletes, see above); cipher_db (sqlcipher3, optional), only for an encrypted database;
+# shutil (it pulls in bz2 and lzma, ~2 ms on every save), only to tell a full disk from an
+# I/O error.
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import json
+import os
 import sqlite3
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from .clock import Clock, SystemClock
 from .errors import InputError, MissingPartError, NotFoundError, StoreError
-from .paths import create_private_file, ensure_dir, make_private
+from .paths import create_private_file, ensure_dir, make_private, own_file_exists
+from .records import CycleState, Row, Tables, Word
+from .tags import merge_tags, tags_in
 from .vocab import OPEN_STATUSES, CheckinKind, EntryKind, Record, Source, Status
 
 if TYPE_CHECKING:
@@ -55,6 +64,7 @@ def _import_sqlite_utils() -> None:
 
 
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the steps applied
+Step = Callable[["Database"], None]
 
 
 class LazyMigrations:
@@ -64,11 +74,10 @@ class LazyMigrations:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.steps: list[tuple[str, Callable[[Database], None], bool]] = []
+        self.steps: list[tuple[str, Step, bool]] = []
 
-    def __call__(self, *, name: str, transactional: bool = True
-                 ) -> Callable[[Callable[[Database], None]], Callable[[Database], None]]:
-        def register(step: Callable[[Database], None]) -> Callable[[Database], None]:
+    def __call__(self, *, name: str, transactional: bool = True) -> Callable[[Step], Step]:
+        def register(step: Step) -> Step:
             self.steps.append((name, step, transactional))
             return step
         return register
@@ -86,8 +95,8 @@ class LazyMigrations:
             real(name=name, transactional=transactional)(step)
         return real
 
-    def apply(self, db: Database, **options: Any) -> None:
-        self.real().apply(db, **options)
+    def apply(self, db: Database, *, stop_before: str | None = None) -> None:
+        self.real().apply(db, stop_before=stop_before)
 
     def applied_names(self, conn: sqlite3.Connection) -> list[str]:
         """The steps applied to the database of `conn`, in order (plain SQL)."""
@@ -110,6 +119,8 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "pattern_notices": ("note",),
     "phrases": ("text",),
 }
+# Tables whose rows carry tags (a JSON list in `tags`).
+TAGGED_TABLES = ("entries", "skill_uses", "moments", "pattern_notices")
 # Record kinds that `forget KIND:ID` accepts, mapped to their tables.
 RECORD_TABLES: dict[str, str] = {
     Record.ENTRY: "entries",
@@ -226,7 +237,16 @@ def _m0003_content_cycles(db: Database) -> None:
     table.create_index(["pool", "cycle"])
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles"}
+@migrations(name="0004_notes_and_tags")
+def _m0004_notes_and_tags(db: Database) -> None:
+    # A therapist's note belongs to the session it came from; every record can carry tags.
+    db.table("entries").add_column("session_id", int)
+    for table in TAGGED_TABLES[1:]:
+        db.table(table).add_column("tags", str, not_null_default="[]")
+
+
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles",
+                    "0004_notes_and_tags"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -242,14 +262,19 @@ def utc_text(when: datetime) -> str:
     return stamp(when)[1]
 
 
+def damaged_message(path: Path) -> str:
+    """What to say about a database file that cannot be read as one."""
+    return (f"{path} is not a readable companion database (it may be damaged). "
+            "Nothing was changed. `companion backup` copies are in the backups folder.")
+
+
 def _explain(exc: Exception, path: Path) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return (f"the database {path} is busy: another program is holding it. "
                 "Nothing was changed; try again in a moment.")
     if "not a database" in text or "malformed" in text or "disk image" in text:
-        return (f"{path} is not a readable companion database (it may be damaged). "
-                "Nothing was changed. `companion backup` copies are in the backups folder.")
+        return damaged_message(path)
     if "full" in text:
         return "the disk is full, so nothing could be saved. Free some space and try again."
     if "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -303,7 +328,19 @@ class WrongPassphraseError(InputError):
     """The passphrase does not open the encrypted database (or the file is damaged)."""
 
 
-def load_cipher() -> Any:
+class Cipher(Protocol):
+    """companion.cipher_db as the store and crypto use it (the module imports sqlcipher3)."""
+
+    def connect(self, path: Path | str, key: str | None, *, timeout: float = 10.0,
+                uri: bool = False) -> sqlite3.Connection: ...
+    def cipher_version(self) -> str: ...
+    def hold_exclusively(self, conn: sqlite3.Connection) -> str: ...
+    def integrity(self, conn: sqlite3.Connection) -> str: ...
+    def table_counts(self, conn: sqlite3.Connection, schema: str = "main") -> dict[str, int]: ...
+    def export_into(self, conn: sqlite3.Connection, dest: Path, dest_key: str) -> None: ...
+
+
+def load_cipher() -> Cipher:
     """companion.cipher_db (SQLCipher), or MissingPartError saying how to install it."""
     try:
         from . import cipher_db
@@ -316,12 +353,17 @@ def load_cipher() -> Any:
     return cipher_db
 
 
-def connect_file(path: Path, key: str | None, timeout: float = 10.0) -> sqlite3.Connection:
-    """A connection to a database file; with `key`, through SQLCipher, the key proven."""
+def connect_file(path: Path, key: str | None, timeout: float = 10.0, *,
+                 read_only: bool = False) -> sqlite3.Connection:
+    """A connection to a database file; with `key`, through SQLCipher, the key proven.
+
+    `read_only` opens it for reading only (a folder nobody can write: see _read_only).
+    """
+    target = _read_only_uri(path) if read_only else str(path)
     if key is None:
-        return sqlite3.connect(str(path), timeout=timeout)
+        return sqlite3.connect(target, timeout=timeout, uri=read_only)
     try:
-        return load_cipher().connect(path, key, timeout=timeout)
+        return load_cipher().connect(target, key, timeout=timeout, uri=read_only)
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
             raise
@@ -330,23 +372,65 @@ def connect_file(path: Path, key: str | None, timeout: float = 10.0) -> sqlite3.
             "Nothing was changed.") from exc
 
 
+def _read_only(path: Path) -> bool:
+    """Whether the database must be opened read-only: its folder (or the file) cannot be
+    written, as on a read-only disk. Then no WAL switch, no migration, no chmod."""
+    folder = path.parent
+    if not folder.is_dir():
+        return False
+    return not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for reading a database nobody can write.
+
+    A WAL database needs its -shm index to be read; on a read-only disk nobody can create
+    it. With no write-ahead log left there is nothing but the file to read, so it is opened
+    as immutable (no locks, no index); a log left behind is read through its index.
+    """
+    wal = Path(f"{path}-wal")
+    whole = not wal.exists() or wal.stat().st_size == 0
+    return f"file:{urllib.parse.quote(str(path))}?mode=ro" + ("&immutable=1" if whole else "")
+
+
+def _check_files(path: Path, *, create: bool) -> None:
+    """The database and its -wal, -shm and -journal are companion's regular files: a link or
+    a FIFO there is refused before SQLite opens (and follows, or hangs on) it."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        own_file_exists(Path(f"{path}{suffix}"))
+    if not create:
+        if not own_file_exists(path):
+            raise StoreError(f"there is no database at {path} yet, and its folder cannot be "
+                             "written. Nothing was changed.")
+        return
+    ensure_dir(path.parent)
+    if not own_file_exists(path):
+        # Only a new file is opened here: closing any handle on a file this process
+        # has open in SQLite would drop that connection's POSIX locks.
+        create_private_file(path)
+    make_private(path)
+
+
 def _pk(value: object) -> int:
     if not isinstance(value, int):
         raise StoreError("the database did not return an id for the new record.")
     return value
 
 
-def _row(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def _row(row: Row | None) -> Row | None:
     if row is None:
         return None
     out = dict(row)
-    for key in ("tags", "words"):
-        if isinstance(out.get(key), str):
-            out[key] = json_or_text(out[key])
+    # Written out, not looped: briefs read tens of thousands of rows, most without tags.
+    tags, words = out.get("tags"), out.get("words")
+    if tags.__class__ is str:
+        out["tags"] = [] if tags == "[]" else json_or_text(tags)
+    if words.__class__ is str:
+        out["words"] = json_or_text(words)
     return out
 
 
-def json_or_text(text: str) -> Any:
+def json_or_text(text: str) -> object:
     """The JSON value `text` holds, or `text` itself when it holds none (a row edited by
     hand or by another program is still shown, exported and forgotten, never an error)."""
     try:
@@ -364,6 +448,7 @@ class Store:
         self.path = path
         self.clock = clock
         self._key = key
+        self.read_only = False
         self._depth = 0  # savepoints open inside the outer transaction
 
     @functools.cached_property
@@ -374,14 +459,13 @@ class Store:
 
         return Database(self.conn, execute_plugins=False)
 
-    def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-               ) -> list[dict[str, Any]]:
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """Rows of a SELECT as dicts (as sqlite-utils' rows_where gives them)."""
         cursor = self.conn.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor]
 
-    def _insert(self, table: str, record: dict[str, Any]) -> int:
+    def _insert(self, table: str, record: Row) -> int:
         """INSERT one row (inside `writing()`); its id."""
         columns = ", ".join(f"[{c}]" for c in record)
         marks = ", ".join("?" for _ in record)
@@ -400,23 +484,22 @@ class Store:
              max_text_chars: int = 5_000_000, key: str | None = None) -> Store:
         """Open (or create) the database; with `key`, an encrypted one (SQLCipher).
 
-        A wrong key fails here, as WrongPassphraseError, not on the first query.
+        A wrong key fails here, as WrongPassphraseError, not on the first query. When the
+        folder (or the file) cannot be written, the database is opened read-only: reading
+        commands work, writing ones say why they cannot.
         """
-        ensure_dir(path.parent)
+        read_only = _read_only(path)
         try:
-            if not path.exists():
-                # Only a new file is opened here: closing any handle on a file this process
-                # has open in SQLite would drop that connection's POSIX locks.
-                create_private_file(path)
-            make_private(path)
-        except OSError as exc:  # a link that loops, a folder in its place...
+            _check_files(path, create=not read_only)
+        except OSError as exc:  # a folder in its place, a file we may not open...
             raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
                              "Nothing was changed.") from exc
         with sqlite_errors(path):
-            conn = connect_file(path, key, busy_timeout)
+            conn = connect_file(path, key, busy_timeout, read_only=read_only)
             try:
                 store = cls(conn, path, clock or SystemClock(), key=key)
                 store.max_text_chars = max_text_chars
+                store.read_only = read_only
                 store._prepare()
             except BaseException:
                 conn.close()
@@ -434,15 +517,32 @@ class Store:
         conn.execute("PRAGMA recursive_triggers=ON")  # as sqlite-utils' Database sets it
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
+        self._refuse_foreign()
+        pending = set(migrations.names) - self._refuse_newer_schema()
+        if self.read_only:
+            if pending:
+                raise StoreError(f"{self.path} needs an update by this version of companion, "
+                                 "and its folder is read-only. Nothing was changed; make the "
+                                 "folder writable and try again.")
+            return
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"the database {self.path} could not switch to WAL mode.")
         conn.execute("PRAGMA synchronous=FULL")
-        applied = self._refuse_newer_schema()
-        if set(migrations.names) - applied:
+        if pending:
             migrations.apply(self.db)
         for suffix in ("", "-wal", "-shm"):
             make_private(Path(f"{self.path}{suffix}"))
+
+    def _refuse_foreign(self) -> None:
+        """A database of another program (tables, but none of companion's schema steps) is
+        refused before anything is written to it: no WAL switch, no tables of ours."""
+        tables = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and MIGRATIONS_TABLE not in tables:
+            raise StoreError(f"{self.path} is not a companion database (another program's "
+                             "file is in its place). Nothing was changed; move that file, or "
+                             "set COMPANION_HOME to another folder.")
 
     def _refuse_newer_schema(self) -> set[str]:
         """The schema steps applied; StoreError when one is from a newer companion."""
@@ -517,7 +617,7 @@ class Store:
         return text
 
     # ------------------------------------------------------------ entries
-    def add_entry(self, draft: EntryDraft) -> dict[str, Any]:
+    def add_entry(self, draft: EntryDraft) -> Row:
         """Save one entry (reflection, check-in answer, weekly note, win...)."""
         if draft.kind not in ENTRY_KINDS:
             raise InputError(f"unknown entry kind {draft.kind!r}")
@@ -526,7 +626,8 @@ class Store:
         record = {
             "kind": draft.kind, "area": draft.area, "text": draft.text,
             "raw_text": draft.raw_text, "source": draft.source, "prompt": draft.prompt,
-            "mood": draft.mood, "bring": int(draft.bring), "tags": json.dumps(list(draft.tags)),
+            "mood": draft.mood, "bring": int(draft.bring), "session_id": draft.session_id,
+            "tags": _tags_json(draft.tags, draft.text),
             "created_at": local, "created_utc": utc, "confidence": draft.confidence,
             "model": draft.model,
             "words": json.dumps(draft.words) if draft.words is not None else None,
@@ -543,7 +644,7 @@ class Store:
                 "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
                 [created_utc, text]).fetchone() is not None
 
-    def get(self, kind: str, record_id: int) -> dict[str, Any]:
+    def get(self, kind: str, record_id: int) -> Row:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
@@ -554,17 +655,29 @@ class Store:
         return _row(rows[0]) or {}
 
     def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             where: str = "", params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Rows of a table in time order, optionally within [since, until)."""
+             through: datetime | None = None) -> list[Row]:
+        """Rows of a table in time order, optionally within [since, until) or [since, through].
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
+        return self._rows(table, since=since, until=until, through=through)
+
+    def _rows(self, table: str, *, since: datetime | None = None,
+              until: datetime | None = None, through: datetime | None = None,
+              where: str = "", params: tuple[object, ...] = ()) -> list[Row]:
+        """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
+
+        Times are stored to the second, so `through` (an instant such as "now") takes in
+        everything stamped in its second: whatever was saved before it is in.
+        """
         column = {"sessions": "starts_utc", "deliveries": "due_utc",
                   "content_uses": "used_utc"}.get(table, "created_utc")
         clauses, args = ([where] if where else []), list(params)
-        if since is not None:
-            clauses.append(f"{column} >= ?")
-            args.append(utc_text(since))
-        if until is not None:
-            clauses.append(f"{column} < ?")
-            args.append(utc_text(until))
+        for operator, bound in ((">=", since), ("<", until), ("<=", through)):
+            if bound is not None:
+                clauses.append(f"{column} {operator} ?")
+                args.append(utc_text(bound))
         order = "id" if table in ("patterns", "phrases") else f"{column}, id"
         where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with sqlite_errors(self.path):
@@ -572,9 +685,16 @@ class Store:
             return [r for r in (_row(x) for x in found) if r is not None]
 
     def entries(self, *, since: datetime | None = None, until: datetime | None = None,
-                kind: str | None = None) -> list[dict[str, Any]]:
+                through: datetime | None = None, kind: str | None = None
+                ) -> list[Row]:
+        """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
-        return self.rows("entries", since=since, until=until, where=where, params=params)
+        return self._rows("entries", since=since, until=until, through=through, where=where,
+                          params=params)
+
+    def uses(self, kind: str) -> list[Row]:
+        """What was shown of one kind of content ("prompt", "phrase"), in time order."""
+        return self._rows("content_uses", where="kind = ?", params=(kind,))
 
     def latest_entry_utc(self) -> str | None:
         """When the newest entry was written (rows with a damaged time are passed over)."""
@@ -585,40 +705,41 @@ class Store:
 
     # ------------------------------------------------------------ skills and moments
     def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
-                      moment_id: int | None = None, when: datetime | None = None) -> dict[str, Any]:
+                      moment_id: int | None = None, when: datetime | None = None,
+                      tags: tuple[str, ...] = ()) -> Row:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
             pk = db.table("skill_uses").insert({
                 "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc,
+                "tags": _tags_json(tags, note)}).last_pk
         return self.get("skill", _pk(pk))
 
     def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
-                   steady_minutes: float | None = None,
-                   when: datetime | None = None) -> dict[str, Any]:
+                   steady_minutes: float | None = None, when: datetime | None = None,
+                   tags: tuple[str, ...] = ()) -> Row:
         started = when or self.clock.now()
         local, utc = stamp(started)
         steady_at = None
         if steady_minutes is not None:
-            from datetime import timedelta
-
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
             pk = db.table("moments").insert({
                 "intensity": intensity, "note": note, "skill": skill, "created_at": local,
                 "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
+                "tags": _tags_json(tags, note),
             }).last_pk
             if skill:
                 db.table("skill_uses").insert({"skill": skill, "moment_id": pk, "created_at": local,
-                                         "created_utc": utc})
+                                               "created_utc": utc, "tags": _tags_json(tags)})
         return self.get("moment", _pk(pk))
 
     def moment_steady(self, moment_id: int | None = None,
-                      when: datetime | None = None) -> dict[str, Any]:
+                      when: datetime | None = None) -> Row:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
-            open_ones = self.rows("moments", where="steady_at IS NULL")
+            open_ones = self._rows("moments", where="steady_at IS NULL")
             if not open_ones:
                 raise NotFoundError("there is no tough moment waiting to be marked steady.")
             moment_id = int(open_ones[-1]["id"])
@@ -632,7 +753,7 @@ class Store:
         return self.get("moment", moment_id)
 
     # ------------------------------------------------------------ patterns
-    def add_pattern(self, name: str) -> dict[str, Any]:
+    def add_pattern(self, name: str) -> Row:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
         if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
@@ -643,14 +764,15 @@ class Store:
                                         "created_utc": utc}).last_pk
         return self.get("pattern", _pk(pk))
 
-    def find_pattern(self, name: str) -> dict[str, Any] | None:
+    def find_pattern(self, name: str) -> Row | None:
         with sqlite_errors(self.path):
             rows = self._query("SELECT * FROM patterns WHERE name = ? COLLATE NOCASE",
                                [name.strip()])
         return rows[0] if rows else None
 
     def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
-                       when: datetime | None = None) -> dict[str, Any]:
+                       when: datetime | None = None, tags: tuple[str, ...] = ()
+                       ) -> Row:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
@@ -660,10 +782,10 @@ class Store:
         with self.writing() as db:
             pk = db.table("pattern_notices").insert({
                 "pattern_id": pattern["id"], "responded": int(responded), "note": note,
-                "created_at": local, "created_utc": utc}).last_pk
+                "created_at": local, "created_utc": utc, "tags": _tags_json(tags, note)}).last_pk
         return self.get("notice", _pk(pk))
 
-    def patterns_with_counts(self) -> list[dict[str, Any]]:
+    def patterns_with_counts(self) -> list[Row]:
         sql = """SELECT p.id, p.name, p.created_at, count(n.id) AS noticed,
                    coalesce(sum(n.responded), 0) AS responded, max(n.created_at) AS last_noticed
                  FROM patterns p LEFT JOIN pattern_notices n ON n.pattern_id = p.id
@@ -673,7 +795,7 @@ class Store:
 
     # ------------------------------------------------------------ phrases and content use
     def add_phrase(self, text: str, *, context: str | None = None, source: str = "user",
-                   favourite: bool = False) -> dict[str, Any]:
+                   favourite: bool = False) -> Row:
         self._check_text(text, "phrase")
         with self.writing() as db:
             pk = db.table("phrases").insert({"text": text.strip(), "context": context,
@@ -682,7 +804,7 @@ class Store:
                                        "created_at": self._now(None)[0]}).last_pk
         return self.get("phrase", _pk(pk))
 
-    def update_record(self, kind: str, record_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    def update_record(self, kind: str, record_id: int, values: Row) -> Row:
         self.get(kind, record_id)
         with self.writing() as db:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
@@ -698,7 +820,7 @@ class Store:
                                           "used_utc": utc, "pool": pool, "cycle": cycle,
                                           "seed": seed})
 
-    def cycle_state(self, pool: str) -> dict[str, Any]:
+    def cycle_state(self, pool: str) -> CycleState:
         """Where a pool's cycle stands: its number and seed (0 and None before the first
         use), the keys shown in it, the last key shown, and how many were ever shown."""
         last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
@@ -710,7 +832,7 @@ class Store:
             seen = [r[0] for r in self.conn.execute(
                 "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
             count = self.conn.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
-                                    [pool]).fetchone()[0]
+                                      [pool]).fetchone()[0]
         seed = last[2] if last and isinstance(last[2], int) else None
         return {"cycle": cycle, "seed": seed, "seen": seen,
                 "last": last[0] if last else None, "count": int(count)}
@@ -718,7 +840,7 @@ class Store:
     # ------------------------------------------------------------ check-in deliveries
     def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
                        prompt: str | None = None, status: str = Status.DUE
-                       ) -> dict[str, Any] | None:
+                       ) -> Row | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -736,7 +858,7 @@ class Store:
             pk = cursor.lastrowid
         return self.delivery(_pk(pk))
 
-    def delivery(self, delivery_id: int) -> dict[str, Any]:
+    def delivery(self, delivery_id: int) -> Row:
         with sqlite_errors(self.path):
             rows = self._query("SELECT * FROM deliveries WHERE id = ?", [delivery_id]) \
                 if abs(delivery_id) <= MAX_ID else []
@@ -744,7 +866,7 @@ class Store:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
 
-    def set_delivery(self, delivery_id: int, status: str, **values: Any) -> dict[str, Any]:
+    def set_delivery(self, delivery_id: int, status: str, **values: object) -> Row:
         """Move a delivery to a new status; extra column values (notified_at, ...) may go along."""
         if status not in DELIVERY_STATUSES:
             raise ValueError(f"unknown delivery status {status!r}")
@@ -757,17 +879,17 @@ class Store:
         return self.delivery(delivery_id)
 
     def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
-                   ) -> list[dict[str, Any]]:
+                   ) -> list[Row]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
-        return self.rows("deliveries", since=since, where=where, params=statuses)
+        return self._rows("deliveries", since=since, where=where, params=statuses)
 
-    def pending_delivery(self) -> dict[str, Any] | None:
+    def pending_delivery(self) -> Row | None:
         """The latest check-in that was sent (or snoozed) and not yet answered or skipped."""
         waiting = self.deliveries(statuses=OPEN_STATUSES)
         return waiting[-1] if waiting else None
 
     # ------------------------------------------------------------ sessions
-    def upsert_session(self, session: dict[str, Any]) -> dict[str, Any]:
+    def upsert_session(self, session: Row) -> Row:
         """Add a session, or update the one with the same uid (a calendar re-import)."""
         record = dict(session)
         starts = record.pop("starts")
@@ -786,42 +908,66 @@ class Store:
                 pk = db.table("sessions").insert(record).last_pk
         return self.get("session", _pk(pk))
 
-    def upsert_sessions(self, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def upsert_sessions(self, sessions: list[Row]) -> list[Row]:
         """Several sessions in one transaction: all are saved, or none."""
         with self.writing():
             return [self.upsert_session(s) for s in sessions]
 
     # ------------------------------------------------------------ search
-    def search(self, query: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every record whose free text holds all the words of `query` (any script, emoji too).
+    def search(self, query: str, *, limit: int | None = None,
+               tag: str | None = None) -> list[Row]:
+        """Every record whose free text holds all the words of `query` (any script, emoji too),
+        and, with `tag`, that carries that tag (a tag alone finds every record with it).
 
         Words of three or more characters use the trigram index; shorter ones are checked
         on the rows it finds (or on all rows when the query has only short words).
         """
         terms = [t for t in query.split() if t]
-        if not terms:
+        if not terms and not tag:
             raise InputError("the search is empty; give a word or phrase to look for.")
-        hits: list[dict[str, Any]] = []
+        tables = [t for t in TEXT_COLUMNS if tag is None or t in TAGGED_TABLES]
+        hits: list[Row] = []
         with sqlite_errors(self.path):
-            for table, columns in TEXT_COLUMNS.items():
-                hits += self._search_table(table, columns, terms)
+            for table in tables:
+                hits += self._search_table(table, TEXT_COLUMNS[table], terms, tag)
         hits.sort(key=lambda h: (h.get("created_utc") or "", h["id"]), reverse=True)
         return hits[:limit] if limit is not None else hits
 
-    def _search_table(self, table: str, columns: tuple[str, ...],
-                      terms: list[str]) -> list[dict[str, Any]]:
+    def _search_table(self, table: str, columns: tuple[str, ...], terms: list[str],
+                      tag: str | None) -> list[Row]:
         long_terms = [t for t in terms if len(t) >= 3]
-        words = " AND ".join(f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms)
+        checks = [f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms]
+        params: list[object] = list(terms)
+        if tag is not None:
+            checks.append(f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE value = ?)")
+            params.append(tag.casefold())
+        words = " AND ".join(checks)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
             sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
                    f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
                    f"WHERE {_has_nul(columns)}) AND {words}")
-            params: list[Any] = [match, *terms]
+            params = [match, *params]
         else:
-            sql, params = f"SELECT * FROM {table} WHERE {words}", list(terms)
+            sql = f"SELECT * FROM {table} WHERE {words}"
         kind = next(k for k, v in RECORD_TABLES.items() if v == table)
         return [{"record": kind, **(_row(r) or {})} for r in self._query(sql, params)]
+
+    # ------------------------------------------------------------ editing
+    def edit_entry(self, entry_id: int, text: str, *, tags: list[str]) -> Row:
+        """Replace an entry's words (its time stays), and leave no trace of the old ones.
+
+        The raw transcript and the per-word data of a spoken entry held the old words too,
+        so they go; the search index follows through its triggers, then `scrub()`.
+        """
+        self.get("entry", entry_id)
+        self._check_text(text, "entry")
+        with self.writing() as db:
+            db.table("entries").update(entry_id, {
+                "text": text, "raw_text": None, "words": None,
+                "tags": json.dumps(merge_tags(tags), ensure_ascii=False)})
+        self.scrub()
+        return self.get("entry", entry_id)
 
     # ------------------------------------------------------------ forgetting
     def forget(self, kind: str, record_id: int) -> list[str]:
@@ -835,7 +981,7 @@ class Store:
         return files
 
     @staticmethod
-    def _forget_links(db: Database, kind: str, record: dict[str, Any]) -> None:
+    def _forget_links(db: Database, kind: str, record: Row) -> None:
         """What holds a copy of a record's words, or points at it, goes with it."""
         if kind == "pattern":
             db.table("pattern_notices").delete_where("pattern_id = ?", [record["id"]])
@@ -902,35 +1048,67 @@ class Store:
         make_private(dest)
         return dest
 
+    # ------------------------------------------------------------ sealed files
+    def seal(self, path: Path, text: str) -> None:
+        """Keep `text` in a new small database file of its own, encrypted with this
+        database's key (an entry set aside while the database is encrypted)."""
+        if self._key is None:
+            raise ValueError("only an encrypted database seals files")
+        create_private_file(path)
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                conn.execute("PRAGMA journal_mode = MEMORY")  # no -journal file beside it
+                conn.execute("CREATE TABLE sealed (text TEXT NOT NULL)")
+                conn.execute("INSERT INTO sealed (text) VALUES (?)", [text])
+                conn.commit()
+            finally:
+                conn.close()
+
+    def unseal(self, path: Path) -> str:
+        """The text a file sealed with this database's key holds (StoreError if none)."""
+        with sqlite_errors(path):
+            conn = self.connect_like(path)
+            try:
+                row = conn.execute("SELECT text FROM sealed").fetchone()
+            finally:
+                conn.close()
+        if row is None:
+            raise StoreError(f"{path} holds nothing.")
+        return str(row[0])
+
     def integrity(self) -> str:
         with sqlite_errors(self.path):
             return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
     # ------------------------------------------------------------ export and import
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
+    def dump(self) -> Tables:
         """Every user table, rows in id order, as plain values."""
         with sqlite_errors(self.path):
             return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
                     for t in USER_TABLES}
 
-    def load(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    def load(self, tables: Tables, *,
+             on_added: Callable[[str, Row], object] | None = None) -> dict[str, int]:
         """Insert rows from an export in one transaction; rows already here are skipped.
 
         Ids are kept where free; a clash with a different row gets a new id and the
-        references to it follow.
+        references to it follow. `on_added(table, row)` hears of every row added.
         """
         counts: dict[str, int] = {}
         remap: dict[str, dict[int, int]] = {}
         with self.writing() as db:
             for table in USER_TABLES:
                 remap[table], counts[table] = self._load_table(db, table, tables.get(table, []),
-                                                               remap)
+                                                               remap, on_added)
             for old, new in remap["entries"].items():
                 db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
         return counts
 
-    def _load_table(self, db: Database, table: str, rows: list[dict[str, Any]],
-                    remap: dict[str, dict[int, int]]) -> tuple[dict[int, int], int]:
+    def _load_table(self, db: Database, table: str, rows: list[Row],
+                    remap: dict[str, dict[int, int]],
+                    on_added: Callable[[str, Row], object] | None = None,
+                    ) -> tuple[dict[int, int], int]:
         moved: dict[int, int] = {}
         added = 0
         for row in rows:
@@ -954,10 +1132,12 @@ class Store:
             else:
                 db.table(table).insert(row)
             added += 1
+            if on_added is not None:
+                on_added(table, row)
         return moved, added
 
     # ---- progress, sessions and the brief
-    def bulk_insert(self, table: str, rows: list[dict[str, Any]], *,
+    def bulk_insert(self, table: str, rows: list[Row], *,
                     batch_size: int = 1000) -> int:
         """Insert many prepared rows in one transaction (imports and generated histories)."""
         if table not in USER_TABLES:
@@ -966,7 +1146,7 @@ class Store:
             db.table(table).insert_all(rows, batch_size=batch_size)
         return len(rows)
 
-    def remove_session(self, session_id: int) -> dict[str, Any]:
+    def remove_session(self, session_id: int) -> Row:
         """Delete one session (a whole series when it repeats); returns what was removed."""
         record = self.get("session", session_id)
         with self.writing() as db:
@@ -984,10 +1164,11 @@ class Store:
         unused, checkpoint it and delete the WAL under us, and our next writes would be lost.
         """
         with sqlite_errors(self.path):
-            conn = connect_file(self.path, self._key, busy_timeout)
+            conn = connect_file(self.path, self._key, busy_timeout, read_only=self.read_only)
             try:
                 twin = Store(conn, self.path, self.clock, key=self._key)
                 twin.max_text_chars = self.max_text_chars
+                twin.read_only = self.read_only
                 twin._prepare()
             except BaseException:
                 conn.close()
@@ -1004,8 +1185,8 @@ _REFERENCES = {
 }
 
 
-def _follow_references(table: str, row: dict[str, Any],
-                       remap: dict[str, dict[int, int]]) -> dict[str, Any]:
+def _follow_references(table: str, row: Row,
+                       remap: dict[str, dict[int, int]]) -> Row:
     for column, target in _REFERENCES.get(table, {}).items():
         if row.get(column) in remap.get(target, {}):
             row[column] = remap[target][row[column]]
@@ -1019,10 +1200,10 @@ class _DatabaseOnUse:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         return getattr(self._store.db, name)
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> object:
         return self._store.db[name]
 
 
@@ -1047,6 +1228,12 @@ class EntryDraft:
     raw_text: str | None = None
     confidence: float | None = None
     model: str | None = None
-    words: list[dict[str, Any]] | None = None
+    words: list[Word] | None = None
     audio_path: str | None = None
     delivery_id: int | None = None
+    session_id: int | None = None
+
+
+def _tags_json(given: tuple[str, ...] | list[str], text: str | None = None) -> str:
+    """The tags column: the tags given, then the #tags written in the text."""
+    return json.dumps(merge_tags(given, tags_in(text)), ensure_ascii=False)

@@ -5,18 +5,37 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .dates import localize
 from .errors import InputError
-from .store import Store, stamp
+from .records import Row, Tables
+from .safety import count_crisis
+from .schema import check_export
+from .store import EntryDraft, Store, stamp
+from .wording import duration
 
 FORMAT_NAME = "companion-export"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+# What the person wrote themselves, in each table: the words an import checks for crisis
+# language (prompts and names are not theirs).
+WRITTEN_COLUMNS = {"entries": ("text",), "skill_uses": ("note",), "moments": ("note",),
+                   "pattern_notices": ("note",), "phrases": ("text",)}
+
+
+@dataclass
+class Imported:
+    """What an import added: counts per table, and how many of the records added use
+    crisis language (checked once, for one summary, never a notification per entry)."""
+
+    counts: dict[str, int]
+    crisis_entries: int = 0
+    written: list[str] = field(default_factory=list, repr=False)
 
 
 def export_json(store: Store, *, now: datetime) -> str:
@@ -34,17 +53,19 @@ def _as_text(value: object) -> str:
 
 CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
                "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
-               "prompt", "text")
+               "prompt", "tags", "text")
 
 
-def _csv_rows(store: Store) -> list[dict[str, Any]]:
+def _csv_rows(store: Store) -> list[Row]:
     patterns = {p["id"]: p["name"] for p in store.rows("patterns")}
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     rows += [{"record": "entry", **e} for e in store.entries()]
     rows += [{"record": "skill", **s, "text": s.get("note")} for s in store.rows("skill_uses")]
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
     rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
               "text": n.get("note")} for n in store.rows("pattern_notices")]
+    for row in rows:
+        row["tags"] = " ".join(f"#{t}" for t in row.get("tags") or [])
     rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
     return rows
 
@@ -70,7 +91,7 @@ def export_markdown(store: Store) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _md_heading(row: dict[str, Any]) -> str:
+def _md_heading(row: Row) -> str:
     time = row["created_at"][11:16]
     label = {"entry": str(row.get("kind") or "entry"), "skill": f"skill: {row.get('skill')}",
              "moment": f"tough moment ({row.get('intensity')}/10)",
@@ -80,6 +101,16 @@ def _md_heading(row: dict[str, Any]) -> str:
         extras.append(f"area: {row['area']}")
     if row.get("mood"):
         extras.append(f"mood {row['mood']}/5")
+    if row.get("helped") is not None:
+        extras.append(f"helped {row['helped']:g}/10")
+    if row["record"] == "moment" and row.get("steady_minutes") is not None:
+        extras.append(f"steady again after {duration(row['steady_minutes'])}")
+    if row["record"] == "notice" and row.get("responded"):
+        extras.append("responded")
+    if row.get("bring"):
+        extras.append("to bring to the next session")
+    if row.get("tags"):
+        extras.append(row["tags"])
     return f"### {time} · {label}" + (f" ({', '.join(extras)})" if extras else "")
 
 
@@ -92,7 +123,7 @@ def export_text(store: Store, fmt: str, *, now: datetime) -> str:
 
 
 # ---------------------------------------------------------------- import
-def read_import(path: Path) -> Any:
+def read_import(path: Path) -> object:
     """The JSON in `path` (a byte order mark is allowed); InputError for anything else."""
     try:
         size = path.stat().st_size
@@ -112,25 +143,38 @@ def read_import(path: Path) -> Any:
                          "Nothing was imported.") from None
 
 
-def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path) -> dict[str, int]:
+def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
+                extra_phrases: Iterable[str] = ()) -> Imported:
     """Import everything in one transaction: all of it, or (on any problem) nothing.
 
     Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
+    The words of every record added are then checked for crisis language, once.
     """
     data = read_import(path)
+    result = Imported(counts={})
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        return store.load(_check_ours(store, data, path, audio_dir=audio_dir))
-    if isinstance(data, dict) and isinstance(data.get("entries"), list):
-        return {"entries": _import_jrnl(store, data["entries"], path, now=now)}
-    raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
-                     "Nothing was imported.")
+        result.counts = store.load(_check_ours(store, data, path, audio_dir=audio_dir),
+                                   on_added=lambda table, row: _keep_written(result, table, row))
+    elif isinstance(data, dict) and isinstance(data.get("entries"), list):
+        added = _import_jrnl(store, data["entries"], path, now=now)
+        result.counts = {"entries": len(added)}
+        result.written = [draft.text for draft in added]
+    else:
+        raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
+                         "Nothing was imported.")
+    result.crisis_entries = count_crisis(result.written, extra_phrases=extra_phrases)
+    return result
 
 
-def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Path
-                ) -> dict[str, list[dict[str, Any]]]:
+def _keep_written(result: Imported, table: str, row: Row) -> None:
+    words = [row.get(c) for c in WRITTEN_COLUMNS.get(table, ())]
+    text = "\n".join(w for w in words if isinstance(w, str) and w)
+    if text:
+        result.written.append(text)
+
+
+def _check_ours(store: Store, data: Row, path: Path, *, audio_dir: Path) -> Tables:
     """A companion export's version, then every table and row (companion.schema)."""
-    from .schema import check_export
-
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError(f"{path} has no export version companion knows (\"version\" should "
@@ -141,10 +185,10 @@ def _check_ours(store: Store, data: dict[str, Any], path: Path, *, audio_dir: Pa
     return check_export(store, data.get("tables"), path, audio_dir=audio_dir)
 
 
-def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
-    from .store import EntryDraft
-
+def _jrnl_draft(item: object, index: int, path: Path, now: datetime) -> EntryDraft:
     try:
+        if not isinstance(item, dict):
+            raise TypeError("not an object")
         text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
                                          str(item.get("body") or "").strip()) if p)
         tags = [str(t).lstrip("@") for t in item.get("tags") or []]
@@ -160,13 +204,15 @@ def _jrnl_draft(item: Any, index: int, path: Path, now: datetime) -> Any:
     return EntryDraft("reflection", text, source="import", tags=tuple(tags), when=when)
 
 
-def _import_jrnl(store: Store, items: list[Any], path: Path, *, now: datetime) -> int:
+def _import_jrnl(store: Store, items: list[object], path: Path, *, now: datetime
+                 ) -> list[EntryDraft]:
+    """Add the jrnl entries not already here; the drafts that were added."""
     drafts = [_jrnl_draft(item, i, path, now) for i, item in enumerate(items)]
     have = {(e["created_utc"], e["text"]) for e in store.entries()}
-    added = 0
+    added = []
     with store.writing():
         for draft in drafts:
-            if (stamp(draft.when)[1], draft.text) not in have:
+            if (stamp(draft.when or now)[1], draft.text) not in have:
                 store.add_entry(draft)
-                added += 1
+                added.append(draft)
     return added

@@ -24,7 +24,12 @@ class EntryKind(StrEnum):
     WIN = "win"
     SESSION_PREP = "session-prep"
     FOLLOW_UP = "follow-up"
+    # What the therapist noticed or suggested, written after a session (`companion
+    # session note`), linked to that session.
+    THERAPIST = "therapist"
 
+
+ENTRY_KINDS = tuple(EntryKind)
 
 class CheckinKind(StrEnum):
     """What a check-in delivery is (the `kind` column of deliveries)."""
@@ -92,6 +97,9 @@ class Record(StrEnum):
     PHRASE = "phrase"
     SESSION = "session"
 
+
+# The records a person saves besides entries: each has its place in the brief too.
+RECORD_KINDS = (Record.SKILL, Record.MOMENT, Record.NOTICE)
 
 # `forget pending:NAME`: words set aside while the database could not take them.
 PENDING = "pending"

@@ -11,6 +11,9 @@ them). What was said is saved as the answer to that check-in (status answered, l
 a "Saved" notification offers Undo; crisis words bring up the resources and a hard-sounding
 answer gets a kind phrase read back (aftercare.after_entry), after the save, never before.
 
+Write, Snooze or Skip pressed on the check-in being listened to stops listening, and nothing
+heard is saved: the person chose another way to answer, or not to.
+
 Undo (handled on the daemon's loop by `undo`) deletes the entry for real, through the same
 path as `companion forget`, and puts the check-in back: "notified" again (shown once more,
 so it can be answered or skipped) when it is still the latest, "skipped" when a newer one
@@ -25,9 +28,12 @@ daemon: it is started when a check-in offering Speak is shown (`warm`), so the m
 loaded by the time the prompt and the tone have played, and it lets everything go after a
 few idle minutes.
 """
+# Lazy imports: the model catalog, microphone, speaker and notification adapters load
+# only when a voice check-in runs, so the idle daemon stays small.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -37,8 +43,9 @@ import threading
 import time
 import wave
 from array import array
+from contextlib import AbstractContextManager
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import journal
 from .app import App
@@ -47,12 +54,14 @@ from .errors import CompanionError, MissingPartError
 from .listener import Listener
 from .paths import Paths
 from .privacy import forget_record
+from .records import Row
 from .store import EntryDraft, Store
 from .vocab import OPEN_STATUSES, Source, Status, answer_kind
 from .voice import Dictation
 
 if TYPE_CHECKING:
     from .adapters.notify import Notice
+    from .adapters.speaker import Utterance
 
 log = logging.getLogger("companion.voice_checkin")
 
@@ -65,10 +74,11 @@ UNDO = "undo"
 SAVED_TITLE = "Saved your check-in"
 NOT_HEARD = ("I didn't hear an answer, so nothing was saved. You can press Speak to try "
              "again, or write it instead.")
-CANNOT_SPEAK = "Speaking isn't possible right now, so this one can be typed instead: {reason}"
-
-
-Row = dict[str, Any]
+# What the person reads when voice cannot work (the reason itself goes to the log, once).
+NO_MODEL = ("Answering out loud needs a speech model first, so this one is for typing. "
+            "`companion doctor` shows how to set it up.")
+CANNOT_SPEAK = ("Speaking isn't possible right now, so this one is for typing. "
+                "`companion doctor` shows what's missing.")
 
 
 class VoiceHost(Protocol):
@@ -135,7 +145,7 @@ def undo_key(delivery_id: int, entry_id: int) -> str:
     return f"{UNDO}:{delivery_id}:{entry_id}"
 
 
-def undo(store: Store, paths: Paths, ref: str) -> dict[str, Any] | None:
+def undo(store: Store, paths: Paths, ref: str) -> Row | None:
     """Undo a spoken answer (`ref` is "DELIVERY:ENTRY"): delete the entry for real and put
     its check-in back. Returns the delivery as it is now, or None when there was nothing to
     undo (already undone, or answered another way since)."""
@@ -177,7 +187,7 @@ class VoiceCheckins:
 
     One voice check-in at a time runs on the worker thread, on its own App (its own
     database connection) made from the host's; the microphone and the model are in the
-    listening process it asks (`listener`), which `hook.warm()` starts ahead.
+    listening process it asks (`listener`), which `warm()` starts ahead.
     """
 
     def __init__(self, host: VoiceHost, *, warm_ahead: bool = True,
@@ -188,6 +198,8 @@ class VoiceCheckins:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
+        self._cancelled = threading.Event()
+        self._delivery_id: int | None = None  # the check-in being listened to
         self._said: set[str] = set()
         self.mic_opened_at: float | None = None  # monotonic; read by the benchmark
 
@@ -206,8 +218,14 @@ class VoiceCheckins:
 
     def auto(self, row: Row) -> None:
         """A check-in fired with `[voice] checkins = "auto"`: listen if voice can work."""
-        if self.settings.voice.checkins == "auto" and self.offer()[0]:
+        if self.will_listen():
             self.start(row, pressed=False)
+
+    def will_listen(self) -> bool:
+        """Whether a check-in firing now is listened to at once ("auto", a model, not busy),
+        so that its notification can say so. Cheap: nothing is loaded."""
+        return (self.settings.voice.checkins == "auto" and not self.busy
+                and self._model_problem() is None)
 
     def warm(self) -> None:
         """A check-in offering Speak is showing: start loading the model (in the listening
@@ -225,13 +243,27 @@ class VoiceCheckins:
     def offer(self) -> tuple[bool, str]:
         """Whether voice can be offered now (a model is there), and a note on why not that
         is given only the first time (empty afterwards). Cheap: nothing is loaded."""
+        problem = self._model_problem()
+        if problem is None:
+            return True, ""
+        return False, self._say_once(problem, NO_MODEL)
+
+    def _model_problem(self) -> str | None:
         from .adapters import models
 
         try:
             models.resolve(self.host.app.paths, self.settings.voice.model)
         except CompanionError as exc:
-            return False, self._say_once(str(exc))
-        return True, ""
+            return str(exc)
+        return None
+
+    def stop_listening(self, delivery_id: int) -> None:
+        """Write, Snooze or Skip was pressed for `delivery_id`: if it is being listened to,
+        stop, and save nothing of it (the person chose another way)."""
+        if self.busy and self._delivery_id == delivery_id:
+            log.info("voice check-in %s: a button was pressed; listening stops", delivery_id)
+            self._cancelled.set()
+            self._stop.set()
 
     def start(self, row: Row, *, pressed: bool) -> bool:
         """Run one voice check-in on the worker thread; False if one is running already."""
@@ -241,6 +273,8 @@ class VoiceCheckins:
                          row["id"])
                 return False
             self._stop.clear()
+            self._cancelled.clear()
+            self._delivery_id = int(row["id"])
             self._worker = threading.Thread(target=self._run, args=(dict(row), pressed),
                                             name="voice-checkin", daemon=True)
             self._worker.start()
@@ -271,7 +305,7 @@ class VoiceCheckins:
         try:
             self._converse_and_save(app, row, pressed=pressed)
         except MissingPartError as exc:
-            self._fallback(row, str(exc), pressed=pressed)
+            self._fallback(row, str(exc))
         except Exception:  # the worker reports everything; the daemon must go on
             log.exception("voice check-in %s failed", row["id"])
         finally:
@@ -286,6 +320,9 @@ class VoiceCheckins:
 
     def _converse_and_save(self, app: App, row: Row, *, pressed: bool) -> None:
         heard = self._converse(app, row)
+        if self._cancelled.is_set():
+            log.info("voice check-in %s: stopped by a button; nothing saved", row["id"])
+            return
         if heard is None:
             log.info("voice check-in %s: no answer was heard; nothing saved", row["id"])
             if pressed:  # the pressed notification is gone: offer the check-in again
@@ -326,9 +363,7 @@ class VoiceCheckins:
         play_tone()
         return self._listen(app)
 
-    def _prompt_speaker(self, app: App) -> Any:
-        import contextlib
-
+    def _prompt_speaker(self, app: App) -> AbstractContextManager[Utterance | None]:
         if not app.settings.speech.enabled:
             return contextlib.nullcontext(None)
         try:
@@ -357,18 +392,18 @@ class VoiceCheckins:
         self.host.send(saved_notice(entry, preview=self.settings.notifications.saved_preview,
                                     buttons=self.host.supports_actions))
 
-    def _fallback(self, row: Row, reason: str, *, pressed: bool) -> None:
-        """Voice cannot work: the typed check-in stands; the reason is said once."""
-        note = self._say_once(reason)
-        if note or pressed:  # auto: the typed notification is still showing
-            self.host.show_again(row, note=note, speak=False)
+    def _fallback(self, row: Row, reason: str) -> None:
+        """Voice cannot work: the typed check-in takes the place of the one showing (which
+        said it was listening, or was pressed); the reason is said once."""
+        self.host.show_again(row, note=self._say_once(reason, CANNOT_SPEAK), speak=False)
 
-    def _say_once(self, reason: str) -> str:
+    def _say_once(self, reason: str, note: str) -> str:
+        """`note` for the person, and `reason` in the log, the first time only ("" after)."""
         if reason in self._said:
             return ""
         self._said.add(reason)
         log.warning("voice check-ins fall back to typing: %s", reason)
-        return CANNOT_SPEAK.format(reason=reason)
+        return note
 
 
 def _kept_notice(lost_text: str | None) -> Notice:
@@ -384,7 +419,7 @@ def _kept_notice(lost_text: str | None) -> Notice:
                   f"somewhere safe:\n\n{lost_text}")
 
 
-def _speak_quietly(utterance: Any, text: str) -> None:
+def _speak_quietly(utterance: Utterance, text: str) -> None:
     """Read the prompt; a speaker that fails or hangs costs its timeout, never the answer."""
     if not text.strip():
         return
@@ -392,3 +427,4 @@ def _speak_quietly(utterance: Any, text: str) -> None:
         utterance.speak(text)
     except CompanionError as exc:
         log.warning("the check-in prompt could not be read aloud: %s", exc)
+

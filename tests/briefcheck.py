@@ -20,8 +20,16 @@ def _is(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def schema_errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
-    """Errors of `value` against the subset of JSON Schema that tests/brief_schema.json uses."""
+def schema_errors(value: Any, schema: dict[str, Any], where: str = "$",
+                  root: dict[str, Any] | None = None) -> list[str]:
+    """Errors of `value` against the subset of JSON Schema that tests/brief_schema.json uses
+    (types, enum, bounds, patterns, required, additionalProperties, "$ref": "#/$defs/...")."""
+    root = schema if root is None else root
+    if "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return schema_errors(value, target, where, root)
     kinds = schema.get("type")
     if kinds is not None:
         kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -37,9 +45,9 @@ def schema_errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[
         if len(value) < schema.get("minItems", 0):
             errors.append(f"{where}: fewer than {schema['minItems']} items")
         for i, item in enumerate(value):
-            errors += schema_errors(item, schema.get("items", {}), f"{where}[{i}]")
+            errors += schema_errors(item, schema.get("items", {}), f"{where}[{i}]", root)
     if isinstance(value, dict):
-        errors += _object_errors(value, schema, where)
+        errors += _object_errors(value, schema, where, root)
     return errors
 
 
@@ -55,17 +63,18 @@ def _scalar_errors(value: Any, schema: dict[str, Any], where: str) -> list[str]:
     return errors
 
 
-def _object_errors(value: dict[str, Any], schema: dict[str, Any], where: str) -> list[str]:
+def _object_errors(value: dict[str, Any], schema: dict[str, Any], where: str,
+                   root: dict[str, Any]) -> list[str]:
     errors = [f"{where}: missing {k}" for k in schema.get("required", []) if k not in value]
     properties = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
     for key, item in value.items():
         if key in properties:
-            errors += schema_errors(item, properties[key], f"{where}.{key}")
+            errors += schema_errors(item, properties[key], f"{where}.{key}", root)
         elif extra is False:
             errors.append(f"{where}: unexpected key {key}")
         elif isinstance(extra, dict):
-            errors += schema_errors(item, extra, f"{where}.{key}")
+            errors += schema_errors(item, extra, f"{where}.{key}", root)
     return errors
 
 

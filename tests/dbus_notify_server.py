@@ -61,13 +61,15 @@ class Server:
 
     def on_Notify(self, msg: Any) -> None:  # noqa: N802
         app, replaces, icon, summary, body, actions, hints, expire = msg.body
-        self.last_id += 1
-        entry = {"id": self.last_id, "app": app, "summary": summary, "body": body,
-                 "actions": list(actions), "hints": {k: v[1] for k, v in hints.items()}}
+        nid = replaces or self.last_id + 1  # a replaced notification keeps its id
+        self.last_id = max(self.last_id, nid)
+        entry = {"id": nid, "replaces": replaces, "app": app, "summary": summary,
+                 "body": body, "actions": list(actions),
+                 "hints": {k: v[1] for k, v in hints.items()}}
         with self.record.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         if not self.hang:
-            self.conn.send(new_method_return(msg, "u", (self.last_id,)))
+            self.conn.send(new_method_return(msg, "u", (nid,)))
 
     def on_CloseNotification(self, msg: Any) -> None:  # noqa: N802
         self.conn.send(new_method_return(msg))
@@ -79,10 +81,16 @@ class Server:
 
 
 # ---------------------------------------------------------------- helpers for the tests
-def start_bus() -> tuple[str, int]:
-    """A private session bus: (address, pid). Stop it with os.kill(pid, SIGTERM)."""
+def start_bus(address: str | None = None) -> tuple[str, int]:
+    """A private session bus: (address, pid). Stop it with os.kill(pid, SIGTERM).
+
+    With `address` (unix:path=...) it listens there: a bus can be stopped and started
+    again at the same place, as when a session's bus is restarted.
+    """
+    where = [f"--address={address}"] if address else []
     out = subprocess.run(["dbus-daemon", "--session", "--print-address=1", "--print-pid=1",
-                          "--fork"], capture_output=True, text=True, timeout=10, check=True)
+                          "--fork", *where], capture_output=True, text=True, timeout=10,
+                         check=True)
     address, pid = out.stdout.split()[:2]
     return address, int(pid)
 

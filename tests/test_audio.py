@@ -154,6 +154,7 @@ def test_a_wav_cut_inside_its_header_is_named_damaged(tmp_path: Path) -> None:
 def test_saved_audio_is_private_and_readable_again(tmp_path: Path) -> None:
     os.umask(0o022)
     samples = tone(SAMPLE_RATE).astype("<i2").tobytes()
+    (tmp_path / "a").mkdir()  # the audio folder: made by its caller (voice.save_audio)
     path = write_wav(tmp_path / "a" / "keep.wav", [samples[:1000], samples[1000:]])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert b"".join(open_audio(path)) == samples

@@ -76,7 +76,8 @@ def test_bad_config(case: Path, seeded: Path, tmp_path: Path) -> None:
     assert digest(home) == before
     saved = companion(home, "reflect", "new words")  # words are saved whatever the config
     assert saved.returncode == 0 and "Traceback" not in saved.stderr
-    assert [ln for ln in saved.stderr.splitlines() if ln.strip()][0].startswith("warning: ")
+    (warning,) = [ln for ln in saved.stderr.splitlines() if ln.strip()]  # one line
+    assert warning.startswith("warning: ") and "config.toml" in warning
     (home / "config.toml").unlink()
     assert [e["text"] for e in json.loads(companion(home, "search", "new words", "--json")
                                           .stdout)] == ["new words"]
@@ -97,8 +98,12 @@ def test_bad_audio(case: Path, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     (home / "config.toml").write_text(f'[voice]\nmodel = "{ko_model_path()}"\n')
     before = digest(home)
-    check(companion(home, "reflect", "--audio", str(case), "--yes"), 1)
-    check(companion(home, "transcribe", str(case)), 1)
+    saving = companion(home, "reflect", "--audio", str(case), "--yes")
+    check(saving, 1)
+    assert saving.stderr.rstrip().endswith("Nothing was saved.")
+    only_printing = companion(home, "transcribe", str(case))  # it never saves anything
+    check(only_printing, 1)
+    assert "saved" not in only_printing.stderr
     assert digest(home) == before
 
 
@@ -109,6 +114,8 @@ def test_bad_calendar(case: Path, seeded: Path, tmp_path: Path) -> None:
     result = companion(home, "session", "import", str(case))
     check(result, 1)
     assert "Nothing was imported" in result.stderr
+    assert "b'" not in result.stderr and "\\n" not in result.stderr  # no raw bytes of the file
+    assert result.stderr.isascii() and "binary" not in result.stderr
     assert digest(home) == before
 
 
@@ -133,6 +140,12 @@ CLI_CASES = [
     (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
     (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
     (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+    # outputs: only into folders that exist, never onto the live database ({home} is its folder)
+    (["export", "-o", "{home}/no/such/x.json"], 1),
+    (["brief", "-o", "{home}/no/such/x.md"], 1),
+    (["encourage", "--to-file", "{home}/no/such/x.wav"], 1),
+    (["backup", "{home}/companion.db"], 1), (["backup", "{home}/companion.db-wal"], 1),
+    (["export", "-o", "{home}/companion.db"], 1), (["brief", "-o", "{home}/companion.db-shm"], 1),
     # numbers beyond what SQLite or a date can hold
     (["forget", "99999999999999999999999"], 1), (["forget", "moment:99999999999999999999999"], 1),
     (["phrase", "remove", "99999999999999999999999"], 1),
@@ -155,7 +168,7 @@ CLI_CASES = [
 def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     before = digest(home)
-    check(companion(home, *args), code)
+    check(companion(home, *[a.replace("{home}", str(home)) for a in args]), code)
     assert digest(home) == before
 
 

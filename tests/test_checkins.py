@@ -14,6 +14,7 @@ import pytest
 
 from companion import checkins
 from companion.adapters.notify import Notice
+from companion.clock import FixedClock
 from companion.config import DAY_NAMES, ScheduleEntry, Settings, load_settings
 from companion.daemon import Deliverer
 from companion.errors import NotFoundError
@@ -58,6 +59,9 @@ class RecordingBackend:
         return len(self.sent)
 
     def listen(self, on_action: Any) -> None:
+        return None
+
+    def refresh(self) -> None:
         return None
 
     def close(self) -> None:
@@ -327,3 +331,85 @@ def test_weekly_review_and_session_prep_point_to_the_week_and_the_brief() -> Non
     assert "companion week" in checkins.notice_text("weekly", "What felt different?")[1]
     assert "companion brief" in checkins.notice_text("session-prep", "Ready?")[1]
     assert "companion" not in checkins.notice_text("checkin", "How are you?")[1]
+
+
+# ---------------------------------------------------------------- catch-up after the daemon was off
+def catch_up_after_being_off(home: Path, settings: Settings, *, last_ran: datetime,
+                             back: datetime, session: datetime) -> tuple[Any, Store]:
+    """The daemon ran at `last_ran`, was off, and makes one pass at `back` (like `run --once`)."""
+    clock = FixedClock(last_ran)
+    store = Store.open(home / "companion.db", clock=clock)
+    store.upsert_session({"starts": session, "uid": "s1", "title": "Dr. Private Name",
+                          "source": "typed"})
+    backend = RecordingBackend(clock)  # type: ignore[arg-type]
+    Deliverer(store, settings, backend, clock, since=last_ran).tick(clock.now())
+    assert backend.sent == []
+    clock.set(back)
+    Deliverer(store, settings, backend, clock, since=last_ran).tick(clock.now())
+    return backend, store
+
+
+def test_catch_up_is_one_note_naming_session_reminders_which_stay_answerable(
+        home: Path) -> None:
+    settings = make_settings(missed_max_age_hours=24.0)
+    backend, store = catch_up_after_being_off(
+        home, settings, last_ran=datetime(2026, 6, 2, 18, 0, tzinfo=NY),
+        back=datetime(2026, 6, 3, 12, 30, tzinfo=NY),  # prep 19:00, check-in 20:00, follow-up
+        session=datetime(2026, 6, 3, 10, 0, tzinfo=NY))  # 12:00 all went by meanwhile
+    (notice,) = [n for _, n in backend.sent]
+    assert "whenever you're ready" in notice.title
+    assert "a check-in, the reminder to get ready for your session and the follow-up after " \
+           "your session went by while you were away" in notice.body.lower()
+    assert "Private" not in notice.body
+    status = {r["kind"]: r["status"] for r in store.deliveries()}
+    assert status == {"checkin": "notified", "session-prep": "notified",
+                      "session-follow-up": "notified"}
+    answered = []
+    for text in ("one", "two", "three"):  # `companion checkin` answers them one at a time
+        saved = store.add_entry(EntryDraft("checkin", text))
+        answered.append(checkins.answer_pending(store, saved["id"], store.clock.now())["kind"])
+    assert answered == ["session-follow-up", "checkin", "session-prep"]
+    store.close()
+
+
+def test_checkins_held_by_quiet_hours_come_as_one_note(home: Path) -> None:
+    settings = make_settings((entry("morning", "07:00"),), missed_max_age_hours=12.0)
+    settings = dataclasses.replace(settings, sessions=dataclasses.replace(
+        settings.sessions, prep_days_before=0, prep_time=time(21, 0)))
+    backend, store = catch_up_after_being_off(
+        home, settings, last_ran=datetime(2026, 6, 2, 20, 0, tzinfo=NY),
+        back=datetime(2026, 6, 3, 8, 5, tzinfo=NY),  # follow-up 01:00 and 07:00 held till 8
+        session=datetime(2026, 6, 2, 23, 0, tzinfo=NY))  # prep at 21:00 the same evening
+    assert len(backend.sent) == 1
+    assert "the reminder to get ready" in backend.sent[0][1].body
+    assert "the follow-up after your session" in backend.sent[0][1].body
+    assert sorted(r["status"] for r in store.deliveries()) == ["notified"] * 3
+    store.close()
+
+
+# ---------------------------------------------------------------- the therapist's note
+def test_the_week_after_a_therapist_note_asks_about_it_once(sim_factory: Any, home: Path
+                                                             ) -> None:
+    from companion.session_notes import THERAPIST_PROMPT
+    from companion.store import EntryDraft
+    from companion.vocab import EntryKind
+
+    start = datetime(2026, 5, 4, 7, 0, tzinfo=NY)
+    sim = sim_factory(make_settings((entry("evening", "19:00"),)), start)
+    sim.store.add_entry(EntryDraft(EntryKind.THERAPIST, "try the two-minute pause",
+                                   when=start - timedelta(hours=1)))
+    sim.run_until(start + timedelta(days=3))
+    prompts = [d["prompt"] for d in sim.store.deliveries()]
+    assert prompts[0] == THERAPIST_PROMPT and prompts.count(THERAPIST_PROMPT) == 1
+    assert "two-minute" not in " ".join(n.body for _, n in sim.backend.sent)  # never quoted
+
+
+def test_clear_leftovers_wipes_an_editors_scratch_files(home: Path) -> None:
+    """What the daemon runs at start (run_daemon), and edit before it opens an editor."""
+    from companion.editing import clear_leftovers
+    from companion.paths import resolve_paths
+
+    paths = resolve_paths()
+    paths.tmp_dir.mkdir(parents=True)
+    (paths.tmp_dir / "edit-1.txt").write_text("words being edited when the power went")
+    assert clear_leftovers(paths) == 1 and not list(paths.tmp_dir.iterdir())

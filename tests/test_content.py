@@ -259,7 +259,7 @@ def test_the_users_favourites_and_own_phrases_come_first_each_round(cli: Any,
              for _ in range(len(load_pack("phrases")["tired"]) + 2)]
     assert set(heard[:-2]) == set(load_pack("phrases")["tired"])
     assert heard[-2:] == ["My favourite words.", "My own words."]  # the next round
-    assert len(store.rows("content_uses", where="kind = 'phrase'")) == len(heard) + 2
+    assert len(store.uses("phrase")) == len(heard) + 2
 
 
 def test_a_failed_check_in_leaves_no_trace(cli: Any, store: Store) -> None:

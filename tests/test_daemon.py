@@ -3,6 +3,7 @@ buttons, restarts, signals, a single instance, systemd readiness and the unit fi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,13 +27,14 @@ needs_dbus = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="dbus-daemon is not installed (apt install dbus)")
 
 
-def write_config(home: Path, *, extra: str = "") -> None:
-    """One check-in due this very minute, no quiet hours; watching since an hour ago."""
+def write_config(home: Path, *, extra: str = "", at: datetime | None = None) -> None:
+    """One check-in due this very minute (or `at`), no quiet hours; watching since an
+    hour ago."""
     home.mkdir(parents=True, exist_ok=True)
     now = datetime.now().astimezone()
     (home / "config.toml").write_text(
         "[checkins]\nquiet_start = \"\"\nquiet_end = \"\"\nskip_if_wrote_within_minutes = 0\n"
-        f"{extra}\n[[checkins.schedule]]\nname = \"now\"\ntime = \"{now:%H:%M}\"\n"
+        f"{extra}\n[[checkins.schedule]]\nname = \"now\"\ntime = \"{at or now:%H:%M}\"\n"
         "days = \"daily\"\n", encoding="utf-8")
     since = (now - timedelta(hours=1)).isoformat(timespec="seconds")
     (home / "daemon-since").write_text(since, encoding="utf-8")
@@ -160,6 +162,57 @@ def test_hanging_server_costs_the_timeout_and_run_goes_on(home: Path, bus: str,
     assert "did not answer" in log_text(home)
 
 
+def minute_ahead() -> datetime:
+    """The next minute that leaves at least 10 s to set things up before it."""
+    now = datetime.now().astimezone()
+    return (now + timedelta(seconds=70 if now.second > 50 else 60)).replace(second=0,
+                                                                           microsecond=0)
+
+
+@needs_dbus
+@pytest.mark.slow
+def test_a_notification_service_started_after_the_daemon_shows_the_next_check_in(
+        home: Path, bus: str, tmp_path: Path) -> None:
+    write_config(home, at=minute_ahead())
+    record = tmp_path / "calls.jsonl"
+    proc = start_daemon(env_for(home, bus))
+    server = None
+    try:
+        wait_for(lambda: "companion is running" in log_text(home), "the start")
+        time.sleep(3)  # the desktop's notification service comes up a little later
+        server = start_server(bus, record)
+        (call,) = wait_for(lambda: calls(record), "the check-in", limit=100)
+    finally:
+        code = stop(proc)
+        if server is not None:
+            server.terminate()
+    assert code == 0
+    assert call["actions"][1::2] == ["Snooze", "Skip"]  # through D-Bus, with its buttons
+    assert deliveries(home)[0]["status"] == "notified"
+    assert "writing them to the log only" in log_text(home)  # how it started
+
+
+@needs_dbus
+def test_sighup_finds_the_notification_service_and_shows_what_only_the_log_got(
+        home: Path, bus: str, tmp_path: Path) -> None:
+    write_config(home)
+    record = tmp_path / "calls.jsonl"
+    proc = start_daemon(env_for(home, bus))
+    server = None
+    try:
+        wait_for(lambda: "(delivery 1, log)" in log_text(home), "the check-in in the log")
+        server = start_server(bus, record)
+        proc.send_signal(signal.SIGHUP)
+        (call,) = wait_for(lambda: calls(record), "the check-in shown")
+    finally:
+        code = stop(proc)
+        if server is not None:
+            server.terminate()
+    assert code == 0 and call["summary"] == "Time for a short check-in"
+    assert "notification service is on the session bus now" in log_text(home)
+    assert [d["status"] for d in deliveries(home)] == ["notified"]
+
+
 def test_no_dbus_at_all_falls_back_to_the_log(home: Path, tmp_path: Path) -> None:
     write_config(home)
     env = env_for(home, None, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -267,7 +320,7 @@ def test_installed_unit_runs_this_companion_and_passes(tmp_path: Path, home: Pat
     try:
         service.install(env)
     except service.MissingPartError as exc:  # no systemd user manager in a test machine
-        assert "the unit was written" in str(exc)
+        assert "The unit is ready in" in str(exc)
     unit = tmp_path / "cfg" / "systemd" / "user" / "companion.service"
     assert unit.exists()
     done = verify(unit, tmp_path)
@@ -284,7 +337,7 @@ def test_service_status_when_nothing_is_installed(cli: Any, tmp_path: Path,
 def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from companion.config import load_settings
-    from companion.daemon import companion_command, find_terminal, open_in_terminal
+    from companion.process import companion_command, find_terminal, open_in_terminal
 
     bin_dir, out = tmp_path / "bin", tmp_path / "args.txt"
     bin_dir.mkdir()
@@ -299,3 +352,38 @@ def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
     open_in_terminal(terminal, [*companion_command(), "checkin"])
     wait_for(out.exists, "the terminal")
     assert out.read_text().split() == ["-e", *companion_command(), "checkin"]
+
+
+def no_user_manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A login without a systemd user manager (its runtime folder has no systemd socket)."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    return tmp_path / "cfg" / "systemd" / "user" / "companion.service"
+
+
+def service_row(cli: Any) -> dict[str, Any]:
+    rows = json.loads(cli("doctor", "--json", ok=False).stdout)
+    return next(r for r in rows if r["name"] == "service")
+
+
+def test_service_install_without_a_user_manager_says_so(
+        cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unit = no_user_manager(tmp_path, monkeypatch)
+    row = service_row(cli)
+    assert row["detail"] == "not installed (no systemd user manager here)"
+    assert row["fix"].startswith("No systemd user manager is running here; `companion run`")
+    assert "systemctl" not in row["fix"]
+    result = cli("service", "install", ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "error: no systemd user manager is running here; `companion run` works until you "
+        "close the terminal")
+    assert "No medium" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert unit.exists()  # ready for a session that has a user manager
+    row = service_row(cli)
+    assert row["detail"] == "installed, not running (no systemd user manager here)"
+    assert "systemctl" not in row["fix"] and "but no" not in row["detail"]
+    status = cli("service", "status").stdout
+    assert "note:     no systemd user manager is running here" in status

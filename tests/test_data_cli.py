@@ -178,6 +178,7 @@ def test_everything_is_private_with_umask_022(cli, home: Path) -> None:
     try:
         fill(cli)
         cli("backup")
+        cli("brief", "--format", "html")  # companion makes its exports folder
         cli("export", "-o", str(home / "exports" / "all.json"))
         held = Store.open(home / "companion.db")  # keeps -wal and -shm on disk
         held.add_entry(EntryDraft("reflection", "while the files are open"))
@@ -217,6 +218,141 @@ def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) ->
     assert not kept.exists()
     for path in all_files(home):
         assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_export_and_brief_to_a_dash_write_to_standard_output(cli, home: Path,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli("reflect", "a walk by the river")
+    out = cli("export", "-o", "-")
+    assert json.loads(out.stdout)["tables"]["entries"][0]["text"] == "a walk by the river"
+    assert "a walk by the river" in cli("export", "--format", "md", "-o", "-").stdout
+    assert cli("brief", "--since", "7d", "--format", "json", "-o", "-").stdout.startswith("{")
+    assert not (tmp_path / "-").exists()
+
+
+def test_markdown_export_keeps_helped_steady_and_bring(cli, home: Path) -> None:
+    cli("skill", "walk", "--helped", "7")
+    cli("moment", "--intensity", "6", "--steady-after", "1h5m")
+    cli("reflect", "--bring", "ask about evenings")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--responded")
+    text = cli("export", "--format", "md").stdout
+    assert "skill: walk (helped 7/10)" in text
+    assert "tough moment (6/10) (steady again after 1 hour 5 minutes)" in text
+    assert "reflection (to bring to the next session)" in text
+    assert "caught: mind reading (responded)" in text
+    exported = home / "e.json"
+    cli("export", "-o", str(exported))
+    cli("forget", "--all", "--yes")
+    assert "Imported 5 records." in cli("import", str(exported)).stdout
+
+
+# ---------------------------------------------------------------- tags
+def test_search_by_tag_and_tags_in_every_export(cli, home: Path) -> None:
+    cli("reflect", "Sunday lunch #family", "--tag", "weekend")
+    cli("win", "Asked for help", "--tag", "work")
+    cli("skill", "grounding", "--tag", "work")
+    cli("reflect", "nothing tagged here")
+    hits = json.loads(cli("search", "--tag", "work", "--json").stdout)
+    assert sorted(h["record"] for h in hits) == ["entry", "skill"]
+    assert [h["text"] for h in json.loads(cli("search", "lunch", "--tag", "#Family",
+                                             "--json").stdout)] == ["Sunday lunch #family"]
+    assert json.loads(cli("search", "lunch", "--tag", "work", "--json").stdout) == []
+    assert "#weekend" in cli("search", "lunch").stdout
+    assert cli("search", ok=False).exit_code == 2
+    tables = json.loads(cli("export").stdout)["tables"]
+    assert tables["entries"][0]["tags"] == '["weekend", "family"]'
+    assert tables["skill_uses"][0]["tags"] == '["work"]'
+    rows = list(csv.DictReader(io.StringIO(cli("export", "--format", "csv").stdout)))
+    assert sorted(r["tags"] for r in rows) == ["", "#weekend #family", "#work", "#work"]
+    assert "#weekend #family" in cli("export", "--format", "md").stdout
+
+
+# ---------------------------------------------------------------- edit
+OLD_WORDS = "walrus-umbrella-5521"
+
+
+def _entry(home: Path, entry_id: int) -> dict:
+    from companion.store import Store
+
+    with Store.open(home / "companion.db") as s:
+        return s.get("entry", entry_id)
+
+
+def test_edit_keeps_the_time_and_leaves_no_byte_of_the_old_words(cli, home: Path) -> None:
+    fill(cli)
+    added = json.loads(cli("reflect", f"I felt {OLD_WORDS} today #draft", "--json").stdout)
+    cli("backup")  # made before the edit: it still holds the old words, and says so below
+    for backup in (home / "backups").glob("*.db"):
+        backup.unlink()
+    out = cli("edit", str(added["id"]), "--text", "I felt heron-steady today #better")
+    assert "old words are gone" in out.stdout
+    edited = _entry(home, added["id"])
+    assert edited["text"] == "I felt heron-steady today #better"
+    assert edited["created_at"] == added["created_at"] and edited["tags"] == ["better"]
+    assert json.loads(cli("search", OLD_WORDS, "--json").stdout) == []
+    assert [h["id"] for h in json.loads(cli("search", "heron-steady", "--json").stdout)] == \
+        [added["id"]]
+    for path in all_files(home):
+        assert OLD_WORDS.encode() not in path.read_bytes(), path
+
+
+def test_edit_in_the_editor_through_a_private_file_that_is_removed(cli, home: Path,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    added = json.loads(cli("reflect", f"a typo {OLD_WORDS}", "--json").stdout)
+    seen = tmp_path / "seen.txt"  # outside the data folder, like the editor itself
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\nstat -c %a \"$1\" > {seen}\ndirname \"$1\" >> {seen}\n"
+                      f"sed -i 's/{OLD_WORDS}/fixed/' \"$1\"\n")
+    editor.chmod(0o700)
+    (home / "tmp").mkdir(mode=0o700)
+    (home / "tmp" / "entry-leftover.txt").write_text(f"left by a kill {OLD_WORDS}")
+    monkeypatch.setenv("VISUAL", str(editor))
+    cli("edit", str(added["id"]))
+    mode, folder = seen.read_text().split()
+    assert mode == "600" and Path(folder) == home / "tmp"
+    assert _entry(home, added["id"])["text"] == "a typo fixed"
+    assert list((home / "tmp").iterdir()) == []
+    for path in all_files(home):
+        assert OLD_WORDS.encode() not in path.read_bytes(), path
+
+
+def test_edit_changes_nothing_when_the_editor_fails_or_nothing_changed(cli, home: Path,
+                                                                      monkeypatch) -> None:
+    added = json.loads(cli("reflect", "as it was", "--json").stdout)
+    monkeypatch.setenv("VISUAL", "false")
+    failed = cli("edit", str(added["id"]), ok=False)
+    assert failed.exit_code == 1 and failed.stderr.startswith("error: the editor ended")
+    monkeypatch.setenv("VISUAL", "true")
+    assert "Nothing changed" in cli("edit", str(added["id"])).stdout
+    assert _entry(home, added["id"])["text"] == "as it was"
+    assert list((home / "tmp").iterdir()) == []
+    monkeypatch.delenv("VISUAL")
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("PATH", str(home))
+    missing = cli("edit", str(added["id"]), ok=False)
+    assert missing.exit_code == 3 and "--text" in missing.stderr
+    assert cli("edit", "moment:1", "--text", "x", ok=False).exit_code == 2
+    assert cli("edit", "99", "--text", "x", ok=False).exit_code == 1
+    assert cli("edit", str(added["id"]), "--text", " ", ok=False).exit_code == 1
+    assert _entry(home, added["id"])["text"] == "as it was"
+
+
+def test_editing_a_spoken_entry_drops_the_old_transcript(cli, home: Path) -> None:
+    from companion.store import EntryDraft, Store
+
+    with Store.open(home / "companion.db") as s:
+        entry = s.add_entry(EntryDraft("reflection", f"Heard {OLD_WORDS}.", source="voice",
+                                       raw_text=f"heard {OLD_WORDS}",
+                                       words=[{"word": OLD_WORDS, "conf": 0.4}]))
+    cli("edit", str(entry["id"]), "--text", "Heard the rain.")
+    edited = _entry(home, entry["id"])
+    assert (edited["raw_text"], edited["words"], edited["source"]) == (None, None, "voice")
+    for path in all_files(home):
+        assert OLD_WORDS.encode() not in path.read_bytes(), path
 
 
 # ---------------------------------------------------------------- issue 15: trust in the data
@@ -313,6 +449,7 @@ def test_forgetting_a_moment_forgets_the_skill_it_named(cli, home: Path) -> None
 def test_forget_lists_copies_in_the_exports_folder(cli, home: Path) -> None:
     cli("reflect", f"copied {MARKER}")
     copy = home / "exports" / "mine.json"
+    copy.parent.mkdir(mode=0o700)  # `export -o` writes only into a folder that exists
     cli("export", "-o", str(copy))
     report = json.loads(cli("forget", "1", "--json").stdout)
     assert report["copies"] == [str(copy)]
@@ -410,3 +547,21 @@ def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli,
                                                       "--past-days", "3660").stdout)}
     assert {1, 10, 11, 12, 14} <= listed  # the unreadable start alone cannot be placed
     cli("session", "remove", "13")
+
+
+def test_doctor_exits_0_when_only_parts_of_the_computer_are_missing(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[voice]\nmodel = "no-such-model"\n')
+    result = cli("doctor", "--json")
+    rows = {r["name"]: r["status"] for r in json.loads(result.stdout)}
+    assert rows["speech model"] == "missing" and rows["database"] == "ok"
+    assert "missing" in cli("doctor").stdout
+    assert cli("doctor", "--strict", ok=False).exit_code == 3
+
+
+def test_doctor_exits_1_when_companion_itself_cannot_work(cli, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[speech]\nrate = 9000\n")
+    result = cli("doctor", "--json", ok=False)
+    assert result.exit_code == 1
+    assert {r["name"]: r["status"] for r in json.loads(result.stdout)}["config"] == "problem"

@@ -3,8 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from companion.dates import format_minutes, parse_duration, parse_when
+from companion.dates import format_when, parse_duration, parse_when
 from companion.errors import InputError
+from companion.wording import about_duration, duration, plural
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=NY)  # a Wednesday
@@ -42,7 +43,20 @@ def test_bad_dates(text: str) -> None:
         parse_when(text, NOW)
 
 
-def test_format_minutes() -> None:
-    assert format_minutes(95) == "1h35m"
-    assert format_minutes(7) == "7m"
-    assert format_minutes(None) == "-"
+def test_durations_and_counts_in_words() -> None:
+    assert duration(95) == "1 hour 35 minutes"
+    assert duration(7) == "7 minutes" and duration(1) == "1 minute" and duration(120) == "2 hours"
+    assert duration(0) == "less than a minute" and duration(0.4) == "less than a minute"
+    assert about_duration(0) == "less than a minute" and about_duration(20) == "about 20 minutes"
+    assert duration(None) == "-"
+    assert [plural(n, "check-in") for n in (0, 1, 2)] == ["0 check-ins", "1 check-in",
+                                                          "2 check-ins"]
+    assert plural(1, "day") == "1 day" and plural(3, "entry") == "3 entries"
+
+
+def test_a_stored_time_reads_in_local_time() -> None:
+    from datetime import timedelta, timezone
+
+    zone = timezone(timedelta(hours=-5))
+    assert format_when("2026-11-29T16:45:00+00:00", zone) == "Sun 29 Nov 2026, 11:45"
+    assert format_when(None) == ""

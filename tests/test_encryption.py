@@ -29,9 +29,11 @@ from keyring.errors import KeyringLocked, PasswordDeleteError  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 
 from companion import crypto  # noqa: E402
+from companion.app import App  # noqa: E402
 from companion.cipher_db import CipherConnection, connect  # noqa: E402
 from companion.config import SecuritySettings  # noqa: E402
 from companion.errors import InputError, StoreError  # noqa: E402
+from companion.paths import resolve_paths  # noqa: E402
 from companion.store import (  # noqa: E402
     EntryDraft,
     Store,
@@ -222,6 +224,42 @@ def test_detects_encrypted_plain_new_and_damaged_files(home: Path) -> None:
     damaged.write_text("hello, this is not sqlite\n" * 50)
     assert not crypto.is_encrypted(damaged)  # not a whole number of pages: damaged, not secret
 
+
+
+class ScriptedUi:
+    """A Ui whose person types the given answers (hidden), then is gone (EOFError)."""
+
+    def __init__(self, *answers: str):
+        self.answers = list(answers)
+        self.notes: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        self.notes.append(text)
+
+    def ask(self, question: str, *, default: str | None = None, hidden: bool = False) -> str:
+        assert hidden, "a passphrase is always asked hidden"
+        if not self.answers:
+            raise EOFError("nobody there")
+        return self.answers.pop(0)
+
+
+def test_the_app_asks_a_new_passphrase_twice_until_both_match(home: Path) -> None:
+    ui = ScriptedUi(PASS, PASS + "x", PASS, PASS)
+    app = App(paths=resolve_paths(), ui=ui)
+    assert app.ask_passphrase("Choose a passphrase", confirm=True) == PASS
+    assert ui.notes == ["The two did not match. Please type it again."]
+    assert App(paths=resolve_paths(), ui=ScriptedUi()).ask_passphrase(
+        "Passphrase", confirm=False) is None  # nobody to type: no answer, never a crash
+
+
+def test_the_app_opens_an_encrypted_store_asking_through_its_ui(home: Path) -> None:
+    encrypted_store(home).close()
+    app = App(paths=resolve_paths(), ui=ScriptedUi(PASS))
+    assert app.store.encrypted
+    app.close()
 
 def test_new_database_with_encrypt_on_is_created_encrypted(home: Path) -> None:
     typist = Typist(PASS)
@@ -613,6 +651,175 @@ def test_encrypt_waits_for_no_one_and_changes_nothing_while_another_program_hold
     cli("encrypt")
     with encrypted_store(home) as store:
         assert len(store.entries()) == 3
+
+
+# ---------------------------------------------------------------- entries set aside
+def test_an_entry_set_aside_from_an_encrypted_database_is_sealed(
+        cli, home: Path, passfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    config(home, encrypt=True)
+    with (home / "config.toml").open("a") as fh:
+        fh.write("[storage]\nbusy_timeout_seconds = 0.5\n")
+    cli("reflect", "before")
+    holder = connect(home / "companion.db", PASS)  # another program holds the database
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        held = cli("reflect", f"said while it was held {MARKER}", ok=False)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert held.exit_code == 1 and "not lost" in held.stderr
+    kept = list((home / "pending").iterdir())
+    assert [p.suffix for p in kept] == [".sealed"]
+    assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    no_plain_text(home, MARKER)
+    no_plain_text(tmp_path, MARKER)  # the runtime folder too
+    cli("win", "after")  # the next save adds it first
+    assert MARKER in cli("search", MARKER).stdout
+    assert list((home / "pending").iterdir()) == []
+
+
+def test_without_the_key_nothing_is_set_aside_in_plain_text(home: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    from datetime import datetime
+
+    from companion.journal import set_aside
+    from companion.paths import resolve_paths
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    encrypted_store(home).close()
+    kept = set_aside(resolve_paths(), EntryDraft("reflection", f"no key {MARKER}"),
+                     answer=False, now=datetime.now().astimezone())
+    assert kept is None  # the caller prints the words back instead
+    no_plain_text(tmp_path, MARKER)
+
+
+# ---------------------------------------------------------------- passphrase rules
+def test_a_short_passphrase_file_is_refused_for_new_encryption_only(
+        cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    short = tmp_path / "short"
+    short.write_text("sesame\n")
+    short.chmod(0o600)
+    monkeypatch.setenv(crypto.PASSPHRASE_FILE_ENV, str(short))
+    cli("reflect", "plain words")
+    refused = cli("encrypt", ok=False)
+    assert refused.exit_code == 1 and "at least 8" not in refused.stdout
+    assert "shorter than 8 characters" in refused.stderr
+    assert (home / "companion.db").read_bytes().startswith(HEADER)
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv("COMPANION_HOME", str(fresh))
+    config(fresh, encrypt=True)
+    assert "shorter than 8" in cli("reflect", "new words", ok=False).stderr
+    assert crypto.is_new(fresh / "companion.db")
+    old = tmp_path / "old"
+    monkeypatch.setenv("COMPANION_HOME", str(old))
+    with Store.open(old / "companion.db", key="sesame") as store:  # chosen before the rule
+        fill(store)
+    assert MARKER in cli("search", MARKER).stdout
+
+
+# ---------------------------------------------------------------- saying the true thing
+def test_daemon_with_an_unreachable_keyring_says_so_and_how_to_fix(home: Path) -> None:
+    config(home, encrypt=True, keyring_on=True)
+    with encrypted_store(home) as store:
+        fill(store)
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = companion("run", "--once", "--dry-run", env=no_keyring)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: ") and "cannot be reached" in error
+    assert "use_keyring = true" not in result.stderr  # it is set already
+    doctor = companion("doctor", "--json", env=no_keyring)
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)}
+    assert "keyring" in checks["database"]["detail"]
+    assert "backup" not in checks["database"]["fix"] and "keyring" in checks["database"]["fix"]
+
+
+def test_a_damaged_database_is_called_damaged_not_encrypted(cli, home: Path,
+                                                            passfile: Path) -> None:
+    damaged = Path(__file__).parent / "data" / "bad" / "db" / "damaged_8k.db"
+    home.mkdir()
+    (home / "companion.db").write_bytes(damaged.read_bytes())
+    assert not crypto.is_encrypted(home / "companion.db")
+    for args in (["encrypt"], ["reflect", "words"], ["search", "words"]):
+        result = cli(*args, ok=False)
+        assert result.exit_code == 1 and "already encrypted" not in result.stdout
+        assert "damaged" in result.stderr and "backups" in result.stderr
+    assert (home / "companion.db").read_bytes() == damaged.read_bytes()
+
+
+# ---------------------------------------------------------------- what a killed decrypt leaves
+KILLED_BEFORE_THE_SWAP = r"""
+import os, signal, sys
+from companion.cli import run_main
+real_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(src).endswith(".converting"):  # the plain copy is whole; the swap is next
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
+sys.exit(run_main(sys.argv[1:]))
+"""
+
+
+def leftovers(home: Path) -> list[Path]:
+    return [p for p in home.iterdir() if p.name.startswith(".companion.db.")]
+
+
+def test_a_decrypt_killed_before_its_swap_leaves_nothing_readable_after_the_next_open(
+        home: Path, passfile: Path) -> None:
+    with encrypted_store(home) as store:
+        fill(store, 50)
+    killed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_THE_SWAP, "decrypt",
+                             "--in-place"], capture_output=True, text=True, timeout=120,
+                            start_new_session=True)
+    assert killed.returncode == -signal.SIGKILL
+    left = leftovers(home)
+    assert left, "the kill came before the swap: the plain copy is still there"
+    for path in left:  # never readable by others, even before it is cleaned up
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert crypto.is_encrypted(home / "companion.db")
+    found = companion("search", MARKER)  # any command that opens the database
+    assert found.returncode == 0 and MARKER in found.stdout
+    assert leftovers(home) == []
+    no_plain_text(home, MARKER)
+
+
+ROUNDS = 8
+
+
+def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(home: Path, passfile: Path,
+                                                                 tmp_path: Path) -> None:
+    db = home / "companion.db"
+    with encrypted_store(home) as store:
+        store.bulk_insert("entries", [
+            {"kind": "reflection", "text": f"row {i} {MARKER} " + "words " * 40,
+             "source": "typed", "created_at": "2026-01-01T10:00:00+00:00",
+             "created_utc": "2026-01-01T10:00:00Z"} for i in range(8000)])
+    start_from = tmp_path / "encrypted.db"
+    start_from.write_bytes(db.read_bytes())
+    span = _timed(["decrypt", "--in-place"])
+    rng = random.Random(20261129)
+    outcomes = []
+    for i in range(ROUNDS):
+        for leftover in home.iterdir():
+            leftover.unlink()
+        db.write_bytes(start_from.read_bytes())
+        proc = _start(["decrypt", "--in-place"])
+        _go(proc)
+        time.sleep(span * (0.3 + 0.7 * (i + rng.random()) / ROUNDS))  # the copy comes late
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        left = leftovers(home)
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in left)
+        outcomes.append(("encrypted" if crypto.is_encrypted(db) else "plain")
+                        + (" +copy" if left else ""))
+        assert companion("export").returncode == 0  # the next open cleans up
+        assert leftovers(home) == [], f"round {i}: a copy stayed"
+        if crypto.is_encrypted(db):
+            no_plain_text(home, MARKER)
+    print(f"decrypt killed {ROUNDS} times ({span:.2f} s each): {outcomes}")
 
 
 def test_forget_lists_the_plain_copy_decrypt_left_in_the_exports_folder(

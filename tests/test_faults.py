@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -85,7 +86,42 @@ def test_notification_server_that_vanishes_and_returns(home: Path, bus: str,  # 
         code = stop(proc)
     assert code == 0
     assert status_of(home, "again") == "notified"
-    assert "trying check-in again again" in log_text(home)
+    # said once, not at every retry; then shown
+    assert log_text(home).count("check-in again could not be shown") == 1
+    assert "check-in again sent" in log_text(home)
+
+
+@needs_dbus
+def test_the_session_bus_gone_and_back(home: Path, tmp_path: Path) -> None:
+    from dbus_notify_server import start_bus
+
+    address = f"unix:path={tmp_path}/bus"
+    write_config(home, extra="[notifications]\ntimeout_seconds = 1\n")
+    _, bus_pid = start_bus(address)
+    servers = [start_server(address, tmp_path / "first.jsonl")]
+    proc = start_daemon(env_for(home, address))
+    try:
+        wait_for(lambda: calls(tmp_path / "first.jsonl"), "the first check-in")
+        os.kill(bus_pid, signal.SIGTERM)  # the session's bus goes away under the daemon
+        wait_for(lambda: "bus went away" in log_text(home), "the lost bus to be noticed")
+        add_schedule(home, "again")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "check-in again could not be shown" in log_text(home), "the failure")
+        assert status_of(home, "again") == "due" and proc.poll() is None
+        _, bus_pid = start_bus(address)  # a bus again, at the same place
+        servers.append(start_server(address, tmp_path / "second.jsonl"))
+        wait_for(lambda: calls(tmp_path / "second.jsonl"), "the retried check-in", 60)
+    finally:
+        code = stop(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(bus_pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(10)  # each ends with its bus
+    stderr = output(proc)
+    assert code == 0 and status_of(home, "again") == "notified"
+    for noise in ("Traceback", "Exception in thread", "RouterClosed"):
+        assert noise not in stderr and noise not in log_text(home)
+    assert log_text(home).count("bus went away") == 1
 
 
 # ---------------------------------------------------------------- a locked database
@@ -240,6 +276,9 @@ class RecordingBackend:
     def listen(self, on_action: Any) -> None:
         return None
 
+    def refresh(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
@@ -292,7 +331,8 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
     from companion import speech
     from companion.adapters.speaker import Speaker
     from companion.clock import SystemClock
-    from companion.daemon import Daemon, SystemdNotifier
+    from companion.daemon import Daemon
+    from companion.process import SystemdNotifier
     from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")
@@ -312,6 +352,12 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
             return True, ""
 
         def auto(self, row: dict[str, Any]) -> None:
+            return None
+
+        def will_listen(self) -> bool:
+            return False
+
+        def stop_listening(self, delivery_id: int) -> None:
             return None
 
         def close(self, timeout: float = 1.0) -> None:
@@ -336,7 +382,7 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
         daemon = made["daemon"]
         delivery_id = deliveries(home)[0]["id"]
         daemon._on_action(f"speak:{delivery_id}", 1)
-        wait_for(lambda: "could not be handled" in caplog.text, "the speaking timeout")
+        wait_for(lambda: "could not be read aloud" in caplog.text, "the speaking timeout")
         daemon._on_action(f"skip:{delivery_id}", 1)
         wait_for(lambda: status_of(home, "now") == "skipped", "the next button")
         assert loop.is_alive()

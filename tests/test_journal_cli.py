@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,17 @@ def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
         delivery = s.delivery(d["id"])
     assert delivery["status"] == "answered" and delivery["entry_id"] == entry["id"]
     assert entry["delivery_id"] == d["id"]
-    result = cli("checkin", "--skip", ok=False)
-    assert result.exit_code == 1 and "no check-in is waiting" in result.stderr
+    result = cli("checkin", "--skip")  # nothing waiting any more: that's fine too
+    assert result.stdout.startswith("No check-in is waiting right now")
+
+
+@pytest.mark.parametrize("what", ["snooze", "skip"])
+def test_snooze_or_skip_with_nothing_waiting_is_fine(cli, home: Path, what: str) -> None:
+    result = cli("checkin", f"--{what}")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == (f"No check-in is waiting right now, so there is nothing to "
+                             f"{what}. That's fine.\n")
+    assert json.loads(cli("checkin", f"--{what}", "--json").stdout) == {"waiting": False}
 
 
 def test_checkin_snooze_and_skip(cli, home: Path) -> None:
@@ -72,6 +82,54 @@ def test_typed_checkin_asks_its_question(cli) -> None:
     result = cli("checkin", "--mood", "4", input="a calm evening\n")
     assert "?" in result.stderr  # the prompt was shown
     assert "Saved your check-in" in result.stdout
+
+
+@pytest.mark.parametrize(("typed", "mood"), [
+    ("a calm evening\n3\n", 3),
+    ("a calm evening\n\n", None),          # Enter skips
+    ("a calm evening\n", None),             # no more input: saved without a mood
+    ("a calm evening\nseven\n2\n", 2),      # asked again, kindly
+])
+def test_a_typed_checkin_asks_for_a_mood_after_the_text(cli, store: Store, typed: str,
+                                                         mood: int | None) -> None:
+    result = cli("checkin", input=typed)
+    if typed.count("\n") > 1:  # someone was there to be asked
+        assert "mood, 1 (very low) to 5 (very good)" in result.stderr
+    assert [(e["text"], e["mood"]) for e in store.entries()] == [("a calm evening", mood)]
+
+
+def test_a_checkin_given_as_an_option_is_not_asked_for_a_mood(cli, store: Store) -> None:
+    result = cli("checkin", "--text", "scripted")
+    assert "mood" not in result.stderr
+    assert store.entries()[0]["mood"] is None
+
+
+def test_tags_on_every_save_command(cli, store: Store) -> None:
+    cli("reflect", "Lunch with #Family, then #work-stress", "--tag", "sunday")
+    cli("checkin", "--text", "ok", "--mood", "3", "--tag", "evening")
+    cli("win", "Asked for help #work")
+    cli("skill", "grounding", "--tag", "work", "--note", "at my #desk")
+    cli("moment", "--intensity", "5", "--tag", "work")
+    cli("pattern", "add", "mind reading")
+    cli("pattern", "noticed", "mind reading", "--tag", "#work")
+    cli("session", "note", "Go slowly", "--tag", "plan")
+    cli("week", "--note", "Calmer mornings #progress")
+    assert [e["tags"] for e in store.entries()] == [
+        ["sunday", "family", "work-stress"], ["evening"], ["work"], ["plan"], ["progress"]]
+    assert store.rows("skill_uses")[0]["tags"] == ["work", "desk"]
+    assert store.rows("moments")[0]["tags"] == ["work"]
+    assert store.rows("pattern_notices")[0]["tags"] == ["work"]
+    bad = cli("win", "x", "--tag", "not a tag", ok=False)
+    assert bad.exit_code == 2 and "is not a tag" in bad.stderr
+    assert len(store.entries()) == 5
+
+
+def test_week_note_writes_the_weekly_entry(cli, store: Store) -> None:
+    out = cli("week", "--note", "-", input="I asked for help sooner.\n")
+    assert "Saved your note for the week" in out.stdout
+    [entry] = store.entries()
+    assert (entry["kind"], entry["text"]) == ("weekly", "I asked for help sooner.")
+    assert entry["prompt"] == "What felt different this week?"
 
 
 def test_skill_moment_win_pattern_flow(cli, home: Path) -> None:
@@ -114,6 +172,21 @@ def test_every_command_has_help(cli) -> None:
     walk(main, [])
     assert "not therapy" in cli("--help").stdout
     assert cli("--version").stdout.startswith("companion, version")
+
+
+def test_moment_steady_in_words(cli, home: Path) -> None:
+    cli("moment", "--intensity", "5")
+    assert cli("moment", "steady").stdout == (
+        "Steady again after less than a minute. Well done riding it out.\n")
+
+
+def test_pattern_list_shows_a_readable_local_time(cli, home: Path) -> None:
+    cli("pattern", "add", "mind reading")
+    noticed = json.loads(cli("pattern", "noticed", "mind reading", "--json").stdout)
+    out = cli("pattern", "list").stdout
+    when = datetime.fromisoformat(noticed["created_at"]).astimezone()
+    assert f"{when:%a %d %b %Y, %H:%M}" in out
+    assert "T" not in out.splitlines()[1].split("mind reading")[1]  # no raw ISO time
 
 
 def test_notes_can_come_from_standard_input(cli) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import json
+import socket
 import stat
 import threading
 import zipfile
@@ -309,7 +310,29 @@ def test_an_unknown_name_is_named(cli) -> None:
 
 @pytest.mark.enable_socket
 def test_a_server_that_is_not_there_gets_a_clear_message(cli, home: Path) -> None:
-    user_catalog(home, "test-model", "http://127.0.0.1:9/m.zip", "a" * 64)
-    result = cli("model", "install", "test-model", ok=False)
-    assert result.exit_code == 1 and "download stopped" in result.stderr
+    with socket.socket() as closed:  # a port on this machine where nobody listens
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        user_catalog(home, "test-model", f"http://127.0.0.1:{port}/m.zip", "a" * 64)
+        result = cli("model", "install", "test-model", ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "error: could not reach the model site (no connection). Nothing was installed")
+    assert "0.0 MB" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (home / "models" / "test-model").exists()
+
+
+def test_a_folder_called_model_is_named_after_its_parent_and_its_readme_language(
+        cli, tmp_path: Path) -> None:
+    folder = fake_model(tmp_path / "my_korean_voice" / "model")
+    (folder / "README").write_text("Small Korean for Vosk (Android, RPi, other small devices)\n")
+    added = json.loads(cli("model", "add", str(folder), "--json").stdout)
+    assert added["name"] == "my-korean-voice" and added["language"] == "ko"
+    renamed = json.loads(cli("model", "add", str(folder), "--name", "ko-small", "--json").stdout)
+    assert renamed["name"] == "ko-small" and renamed["language"] == "ko"
+
+
+def test_the_korean_package_model_knows_its_language(cli) -> None:
+    listed = json.loads(cli("model", "list", "--json").stdout)["models"]
+    assert next(m for m in listed if m["name"] == "ko")["language"] == "ko"
+

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import queue
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,6 +113,71 @@ def test_auto_falls_back_to_the_log_without_dbus(monkeypatch: pytest.MonkeyPatch
     assert backend.name == "log"
     with pytest.raises(MissingPartError, match='backend = "auto"'):
         notify.choose_backend("dbus", timeout=1.0)
+
+
+def test_auto_uses_a_notification_service_that_starts_later(bus: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no notify-send: plyer cannot stand in
+    backend = notify.AutoBackend(2.0)
+    pressed: queue.Queue[tuple[str, int]] = queue.Queue()
+    record = tmp_path / "calls.jsonl"
+    try:
+        backend.listen(lambda key, nid: pressed.put((key, nid)))
+        backend.refresh()
+        assert backend.name == "log"  # nothing to show them yet
+        proc = serve(bus, record)
+        backend.refresh()
+        assert backend.name == "dbus" and backend.supports_actions
+        nid = backend.send(Notice("Hi", "there", (("skip:4", "Skip"),)))
+        press(bus, "skip:4")  # and the buttons work on the new connection
+        assert pressed.get(timeout=10) == ("skip:4", nid)
+    finally:
+        backend.close()
+        proc.terminate()
+    assert [c["summary"] for c in calls(record)] == ["Hi"]
+
+
+def wait_until(predicate: object, what: str) -> None:
+    deadline = time.monotonic() + 20  # a hang guard, not a timing assertion
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_a_lost_bus_is_one_log_line_and_the_backend_connects_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+        ) -> None:
+    caplog.set_level(logging.INFO, logger="companion")
+    crashed: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)  # a thread's traceback
+    address = f"unix:path={tmp_path}/bus"
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    _, pid = start_bus(address)
+    servers = [serve(address, tmp_path / "first.jsonl")]
+    backend = DbusBackend(2.0)
+    pressed: queue.Queue[tuple[str, int]] = queue.Queue()
+    backend.listen(lambda key, nid: pressed.put((key, nid)))
+    os.kill(pid, signal.SIGTERM)  # the session's bus goes away
+    try:
+        wait_until(lambda: "bus went away" in caplog.text, "the lost bus to be noticed")
+        with pytest.raises(NotifyError, match="session bus cannot be reached"):
+            backend.send(Notice("Hi", "there"))
+        _, pid = start_bus(address)  # and comes back at the same place
+        servers.append(serve(address, tmp_path / "second.jsonl"))
+        nid = backend.send(Notice("Back", "again", (("snooze:5", "Snooze"),)))
+        press(address, "snooze:5")
+        assert pressed.get(timeout=10) == ("snooze:5", nid)
+    finally:
+        backend.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(10)  # each ends with its bus
+    assert [c["summary"] for c in calls(tmp_path / "second.jsonl")] == ["Back"]
+    assert crashed == [] and "Traceback" not in caplog.text
+    assert caplog.text.count("bus went away") == 1 and "RouterClosed" not in caplog.text
 
 
 def test_doctor_check_reports_buttons(server: Path) -> None:

@@ -254,13 +254,14 @@ def whole_session(home: Path, env: dict[str, str], mask: int) -> None:
         ["moment", "--intensity", "5"], ["moment", "steady"], ["pattern", "add", "rushing"],
         ["pattern", "noticed", "rushing"], ["phrase", "add", "one step at a time"],
         ["session", "add", "tomorrow 15:00", "--every", "week"], ["backup"],
+        ["brief", "--format", "html"],  # companion makes its exports folder (-o never does)
         ["export", "-o", str(home / "exports" / "all.json")],
         ["export", "--format", "md", "-o", str(home / "notes.md")],
         ["export", "--format", "csv", "-o", str(home / "exports" / "all.csv")],
         ["import", str(home / "exports" / "all.json")],
         ["brief", "-o", str(home / "brief.md")],
         ["brief", "--format", "html", "-o", str(home / "briefs" / "brief.html")],
-        ["encourage", "--to-file", str(home / "audio" / "phrase.wav")],
+        ["encourage", "--to-file", str(home / "phrase.wav")],
         ["search", "quiet"], ["forget", "entry:2"], ["doctor"], ["config", "check"],
     ]
     (home / "briefs").mkdir(mode=0o700)
@@ -286,7 +287,7 @@ def test_every_file_and_folder_is_private_after_a_whole_session(home: Path, mask
     os.chmod(home / "config.toml", 0o600)
     os.chmod(home / "daemon-since", 0o600)
     whole_session(home, env_for(home, None), mask)
-    assert (home / "audio" / "phrase.wav").exists() or shutil.which("espeak-ng") is None
+    assert (home / "phrase.wav").exists() or shutil.which("espeak-ng") is None
     wide = [f"{oct(stat.S_IMODE(p.stat().st_mode))} {p.relative_to(home)}" for p in walk(home)
             if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)]
     assert wide == [], f"not private under umask {mask:03o}: {wide}"

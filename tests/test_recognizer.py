@@ -107,12 +107,33 @@ def test_nobody_speaking_ends_with_no_speech(model: object) -> None:
 @pytest.mark.parametrize(("raw", "tidy_text"), [
     ("i think i'm doing ok", "I think I'm doing ok."),
     ("  today   was hard  ", "Today was hard."),
-    ("is it i", "Is it I."),
+    ("is it i", "Is it I?"),
     ("indeed it is", "Indeed it is."),
     ("오늘은 좋았어요", "오늘은 좋았어요."),
     ("", ""),
 ])
 def test_transcripts_become_sentences(raw: str, tidy_text: str) -> None:
+    assert tidy(raw) == tidy_text
+
+
+@pytest.mark.parametrize(("raw", "tidy_text"), [
+    ("what should i say to her", "What should I say to her?"),
+    ("why do i always wake at four", "Why do I always wake at four?"),
+    ("how can i tell her", "How can I tell her?"),
+    ("should i call my sister", "Should I call my sister?"),
+    ("do i need to explain myself", "Do I need to explain myself?"),
+    ("can i say no without feeling guilty", "Can I say no without feeling guilty?"),
+    ("is it normal to feel this tired", "Is it normal to feel this tired?"),
+    ("what a day it was", "What a day it was."),
+    ("do it anyway", "Do it anyway."),
+    ("i wonder what she meant", "I wonder what she meant."),
+    ("왜 그랬을까", "왜 그랬을까?"),
+    ("어떻게 말하면 좋을까요", "어떻게 말하면 좋을까요?"),
+    ("뭐 해야 하나요", "뭐 해야 하나요?"),
+    ("이렇게 해도 되나요", "이렇게 해도 되나요?"),
+    ("오늘은 산책을 했어요", "오늘은 산책을 했어요."),
+])
+def test_a_spoken_question_ends_with_a_question_mark(raw: str, tidy_text: str) -> None:
     assert tidy(raw) == tidy_text
 
 

@@ -93,16 +93,3 @@ def test_a_checkin_answer_is_set_aside_when_the_database_is_held(home: Path,
     assert held.exit_code == 1 and "not lost" in held.stderr, held.stderr
     cli("win", "after")
     assert "said while held" in texts(cli)
-
-
-def test_core_modules_never_import_click() -> None:
-    """Questions and output reach the person through app.ui; only cli/ knows click."""
-    import ast
-
-    package = Path(__file__).parent.parent / "companion"
-    users = sorted(str(f.relative_to(package)) for f in package.rglob("*.py")
-                   if "cli" not in f.parts and any(
-                       (isinstance(n, ast.Import) and any(a.name == "click" for a in n.names))
-                       or (isinstance(n, ast.ImportFrom) and n.module == "click")
-                       for n in ast.walk(ast.parse(f.read_text(encoding="utf-8")))))
-    assert users == [], users

@@ -161,9 +161,13 @@ def test_missing_file_is_an_input_error(store: Store, tmp_path: Path) -> None:
 def test_cli_add_list_remove(cli) -> None:  # type: ignore[no-untyped-def]
     added = json.loads(cli("session", "add", "tomorrow", "15:00", "--every", "2 weeks",
                            "--title", "Dr. Rivera", "--json").stdout)
-    listed = json.loads(cli("session", "list", "--upcoming", "--json").stdout)
-    assert 26 <= len(listed) <= 27 and listed[0]["title"] == "Dr. Rivera"
-    assert "Dr. Rivera (repeats)" in cli("session", "list").stdout
+    every = json.loads(cli("session", "list", "--upcoming", "--all", "--json").stdout)
+    assert 26 <= len(every) <= 27 and every[0]["title"] == "Dr. Rivera"
+    [series] = json.loads(cli("session", "list", "--upcoming", "--json").stdout)
+    assert series["next"] == [o["starts"] for o in every[:3]]
+    assert series["more_ahead"] == len(every) - 3 and series["recurring"]
+    shown = cli("session", "list").stdout.splitlines()
+    assert len(shown) == 1 and "Dr. Rivera (repeats)" in shown[0] and "next:" in shown[0]
     cli("session", "remove", str(added["id"]))
     assert "No sessions yet" in cli("session", "list").stdout
     missing = cli("session", "remove", str(added["id"]), ok=False)
@@ -180,6 +184,57 @@ def test_cli_import_and_errors(cli) -> None:  # type: ignore[no-untyped-def]
     assert when.exit_code == 1 and when.stderr.startswith("error:")
     every = cli("session", "add", "tomorrow 10:00", "--every", "often", ok=False)
     assert every.exit_code == 1 and "--every" in every.stderr
+
+
+@pytest.mark.parametrize(("every", "said"), [("week", "every week"), ("2 weeks", "every 2 weeks"),
+                                             ("10 days", "every 10 days"), ("1d", "every day")])
+def test_cli_add_echoes_the_repeat_as_it_was_meant(cli, every: str,  # type: ignore[no-untyped-def]
+                                                   said: str) -> None:
+    out = cli("session", "add", "tomorrow 15:00", "--every", every).stdout
+    assert out.rstrip().endswith(f", {said}.")
+
+
+def test_session_list_shows_each_series_once_and_past_ones_last(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now().astimezone()
+    sessions.add_session(store, now - timedelta(days=20), title="Intake")
+    sessions.add_session(store, now - timedelta(days=13, hours=1), every_days=7, title="Weekly")
+    rows = json.loads(cli("session", "list", "--json").stdout)
+    assert [r["title"] for r in rows] == ["Weekly", "Intake"]
+    assert rows[0]["last"] is not None and len(rows[0]["next"]) == 3
+    assert rows[1]["next"] == [] and rows[1]["more_ahead"] == 0
+    lines = cli("session", "list").stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("✓") and "last:" in lines[1]
+    assert len(cli("session", "list", "--all").stdout.splitlines()) > 50
+
+
+# ---------------------------------------------------------------- the therapist's notes
+def test_session_note_belongs_to_the_latest_session(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
+    from companion.session_notes import THERAPIST_PROMPT, week_prompt
+
+    now = datetime.now().astimezone()
+    older = sessions.add_session(store, now - timedelta(days=9), title="Before")
+    latest = sessions.add_session(store, now - timedelta(hours=3), title="Dr. Rivera")
+    note = json.loads(cli("session", "note", "Notice the body first.", "--json").stdout)
+    assert note["kind"] == "therapist" and note["session_id"] == latest["id"]
+    again = json.loads(cli("session", "note", str(older["id"]), "-", "--json",
+                           input="Small steps count.\n").stdout)
+    assert again["session_id"] == older["id"] and again["text"] == "Small steps count."
+    prompt = week_prompt(store, datetime.now().astimezone())
+    assert prompt is not None and prompt.entry_id == again["id"]
+    assert prompt.prompt == THERAPIST_PROMPT and "Small steps" not in prompt.prompt
+    assert prompt.note == "Small steps count."
+    assert week_prompt(store, now + timedelta(days=8)) is None
+
+
+def test_session_note_errors(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
+    missing = cli("session", "note", "42", "Try it", ok=False)
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("error: there is no session with id 42")
+    assert cli("session", "note", ok=False).exit_code == 2
+    alone = cli("session", "note", "Be kind", "to the part", "that worries.")
+    assert "no session is on record yet" in alone.stdout
+    assert [(e["text"], e["session_id"]) for e in store.entries()] == [
+        ("Be kind to the part that worries.", None)]
 
 
 # ---------------------------------------------------------------- bounded recurrence (issue 15)

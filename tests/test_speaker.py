@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
 import stat
+import subprocess
 import sys
 import textwrap
 import time
@@ -178,3 +181,63 @@ def test_speak_plays_into_the_default_output(speech, pulse_sink, tmp_path: Path)
 def test_empty_text_is_refused_at_once(speech) -> None:
     with pytest.raises(CompanionError, match="nothing to read aloud"):
         Speaker(speech).speak("   ")
+
+
+# ---------------------------------------------------------------- a killed parent
+def _processes() -> list[tuple[int, int, int, str]]:
+    """(pid, parent pid, process group, command line) of every live process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[0] not in ("Z", "X"):
+            found.append((int(entry.name), int(fields[1]), int(fields[2]), argv))
+    return found
+
+
+def _wait(what: str, find, timeout: float = 60.0):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"never saw {what}")
+
+
+@pytest.mark.slow
+def test_a_killed_companion_leaves_no_voice_speaking(speech, pulse_sink, home: Path) -> None:
+    home.mkdir()
+    (home / "config.toml").write_text("[speech]\nrate = 80\n")  # slow: still speaking later
+    proc = subprocess.Popen([sys.executable, "-m", "companion", "encourage"],
+                            env={**os.environ, "COMPANION_HOME": str(home)},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    group = 0
+    try:
+        group = _wait("the speaking child", lambda: [
+            pid for pid, parent, _, argv in _processes()
+            if parent == proc.pid and "companion.adapters.speaker" in argv])[0]
+        _wait("the player, mid-speech", lambda: [
+            pid for pid, _, pgid, argv in _processes() if pgid == group and pid != group])
+        os.kill(proc.pid, signal.SIGKILL)  # only companion itself, as the OOM killer would
+        proc.wait(timeout=10)
+        killed_at = time.monotonic()
+        deadline = killed_at + 2.0
+        while [p for p in _processes() if p[2] == group] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        left = [argv for _, _, pgid, argv in _processes() if pgid == group]
+        assert left == [], f"still running 2 s after companion was killed: {left}"
+        print(f"speaking child and player gone {time.monotonic() - killed_at:.2f} s after "
+              "companion was killed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)

@@ -160,3 +160,21 @@ def test_opening_the_database_twice_in_one_process_keeps_every_write(home: Path)
     second.close()
     first.close()
     assert out.strip() == "2"
+
+
+def test_a_database_of_another_program_is_refused_and_left_as_it_was(home: Path) -> None:
+    """Issue 15, item 15: companion never writes its tables (or WAL) into someone else's file."""
+    import sqlite3
+
+    from companion.errors import StoreError
+
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "companion.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+        conn.execute("INSERT INTO recipes VALUES ('soup')")
+    conn.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="not a companion database"):
+        Store.open(db)
+    assert db.read_bytes() == before and not (home / "companion.db-wal").exists()

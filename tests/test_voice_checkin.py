@@ -183,6 +183,8 @@ def test_auto_mode_listens_when_the_check_in_fires_and_crisis_words_bring_resour
     daemon()  # nobody presses anything
     saved = wait_for(lambda: saved_calls(server), "the Saved notification", limit=90)[0]
     player.join(30)
+    fired = calls(server)[0]
+    assert "Listening now" in fired["body"] and "Speak" not in fired["actions"]
     [entry] = entries(home)
     assert entry["source"] == "voice" and deliveries(home)[0]["status"] == "answered"
     assert saved["body"].strip("“”…").split()[0] in entry["text"]  # the preview is on
@@ -231,6 +233,9 @@ class RecordingBackend:
     def listen(self, on_action: Any) -> None:
         return None
 
+    def refresh(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
@@ -261,28 +266,75 @@ def deliverer(home: Path) -> Iterator[Any]:
         made.store.close()
 
 
-def test_missing_model_falls_back_to_typing_and_says_why_once(deliverer: Any, home: Path,
-                                                               caplog: Any) -> None:
+def labels(notice: Any) -> list[str]:
+    return [label for _, label in notice.actions]
+
+
+@pytest.mark.parametrize("checkins", ["ask", "auto"])
+def test_without_a_model_the_first_check_in_says_so_briefly_and_once(
+        deliverer: Any, home: Path, caplog: Any, checkins: str) -> None:
     import logging
 
+    from companion.voice_checkin import NO_MODEL
+
     caplog.set_level(logging.INFO, logger="companion")
-    d = deliverer(checkins="auto", model=str(home / "no-model-here"))
+    d = deliverer(checkins=checkins, model=str(home / "no-model-here"))
     now = datetime.now().astimezone()
     d.tick(now)
     d.tick(now + timedelta(days=1))  # the next day's check-in
     first, second = d.backend.sent
     for notice in (first, second):
-        assert [label for _, label in notice.actions] == ["Snooze", "Skip"]
-        assert "companion checkin" in notice.body
-    assert "no-model-here" in first.body and "typed" in first.body
-    assert "no-model-here" not in second.body
-    assert caplog.text.count("fall back to typing") == 1
+        assert labels(notice) == ["Snooze", "Skip"]
+        assert "To answer, run: companion checkin" in notice.body
+        assert "Listening" not in notice.body
+    # A short kind sentence that points to doctor; the technical reason is for the log.
+    assert first.body.endswith(NO_MODEL) and "companion doctor" in NO_MODEL
+    assert "no-model-here" not in first.body and "model install" not in first.body
+    assert NO_MODEL not in second.body
+    assert caplog.text.count("fall back to typing") == 1 and "no-model-here" in caplog.text
     assert not d.speak.busy  # auto mode did not try to listen
+
+
+def test_auto_mode_says_it_is_listening_and_offers_no_speak(deliverer: Any) -> None:
+    from companion.voice_checkin import CANNOT_SPEAK
+
+    d = deliverer(checkins="auto")  # a model is there...
+    d.settings = _with_device(d.settings, "no such microphone anywhere")  # ...no microphone
+    d.tick(datetime.now().astimezone())
+    d.speak.wait(60)
+    listening, typed = d.backend.sent
+    assert labels(listening) == ["Snooze", "Skip"]  # no Speak: it is listening already
+    assert "Listening now" in listening.body
+    assert "To type it instead, run: companion checkin" in listening.body
+    assert "To answer, run" not in listening.body
+    # The microphone was missing: the typed check-in takes the listening one's place.
+    assert typed.replaces == 1 and "Listening" not in typed.body
+    assert "To answer, run: companion checkin" in typed.body and typed.body.endswith(CANNOT_SPEAK)
+
+
+@pytest.mark.slow
+def test_skip_pressed_while_listening_stops_and_saves_nothing(
+        deliverer: Any, pulse: PulseSink, ko_speech: Speech) -> None:
+    d = deliverer(checkins="auto", extra="enabled = false\n")  # no prompt read aloud
+    d.tick(datetime.now().astimezone())
+    delivery_id = d.store.deliveries()[0]["id"]
+    wait_for(lambda: d.speak.mic_opened_at is not None, "the microphone", limit=60)
+    player = threading.Thread(target=pulse.play, args=(ko_speech.wav16k,), daemon=True)
+    player.start()
+    time.sleep(1.0)  # mid-sentence
+    d.handle_action(f"skip:{delivery_id}", 1, datetime.now().astimezone())
+    d.speak.wait(10)
+    assert not d.speak.busy  # a hang guard: the press ended the listening
+    player.join(30)
+    assert d.store.entries() == []  # the person chose not to answer by voice
+    assert d.store.delivery(delivery_id)["status"] == "skipped"
 
 
 def test_missing_microphone_falls_back_when_speak_is_pressed(deliverer: Any,
                                                              caplog: Any) -> None:
     import logging
+
+    from companion.voice_checkin import CANNOT_SPEAK
 
     caplog.set_level(logging.INFO, logger="companion")
     d = deliverer(checkins="ask")
@@ -294,11 +346,12 @@ def test_missing_microphone_falls_back_when_speak_is_pressed(deliverer: Any,
         d.handle_action(f"speak:{delivery_id}", 1, now)
         d.speak.wait(60)
     shown, again, once_more = d.backend.sent
-    assert "Speak" in [label for _, label in shown.actions]
-    assert "no such microphone" in again.body and "typed" in again.body
-    assert "Speak" not in [label for _, label in again.actions]
-    assert "no such microphone" not in once_more.body  # said once
+    assert "Speak" in labels(shown)
+    assert again.body.endswith(CANNOT_SPEAK) and "no such microphone" not in again.body
+    assert "Speak" not in labels(again)
+    assert CANNOT_SPEAK not in once_more.body  # said once
     assert caplog.text.count("fall back to typing") == 1
+    assert "no such microphone" in caplog.text  # the reason, for whoever reads the log
     assert d.store.entries() == []
 
 
@@ -318,7 +371,7 @@ def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
                       confidence=0.9, model="ko")
     entry = d.speak.finish(app, row, heard)
     assert entry is not None and d.store.delivery(row["id"])["status"] == "answered"
-    assert d.store.rows("content_uses", where="kind = 'phrase'")  # a phrase was read aloud
+    assert d.store.uses("phrase")  # a phrase was read aloud
     assert d.backend.sent[-1].title == "Saved your check-in"
     assert "힘들" not in d.backend.sent[-1].body
 

@@ -4,8 +4,12 @@ sox, and PulseAudio's null sink standing in for a microphone."""
 from __future__ import annotations
 
 import json
+import os
+import select
 import stat
 import subprocess
+import sys
+import time
 import wave
 from pathlib import Path
 
@@ -203,6 +207,83 @@ def test_a_missing_microphone_is_said_before_the_model_loads(home: Path) -> None
                                             env_for(home, None))
     assert "[voice] device" in output and "Saved" not in output
     assert "vosk" not in loaded, output  # the model was never loaded to find that out
+
+
+class Terminal:
+    """`companion ARGS` on a real pseudo-terminal, typed at as a person would."""
+
+    def __init__(self, *args: str) -> None:
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen([sys.executable, "-m", "companion", *args], stdin=slave,
+                                     stdout=slave, stderr=slave, start_new_session=True)
+        os.close(slave)
+        self.output = ""
+
+    def expect(self, text: str, *, count: int = 1, limit: float = 90.0) -> None:
+        """Read until `text` has been shown `count` times (a hang guard, not a timing test)."""
+        deadline = time.monotonic() + limit
+        while self.output.count(text) < count:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read(left):
+                raise AssertionError(f"never saw {text!r} (x{count}); the terminal showed:\n"
+                                     f"{self.output}")
+
+    def type(self, line: str) -> None:
+        os.write(self.master, f"{line}\r".encode())  # Enter, as a keyboard sends it
+
+    def finish(self, limit: float = 30.0) -> int:
+        """The exit code; fails when the command is still waiting for more typing."""
+        deadline = time.monotonic() + limit
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(0.2)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            raise AssertionError(f"still waiting after the answer; it showed:\n{self.output}")
+        while self._read(0.2):
+            pass
+        os.close(self.master)
+        return self.proc.returncode
+
+    def _read(self, timeout: float) -> bool:
+        if not select.select([self.master], [], [], timeout)[0]:
+            return False
+        try:
+            data = os.read(self.master, 4096)
+        except OSError:  # the other side closed
+            return False
+        self.output += data.decode("utf-8", errors="replace")
+        return bool(data)
+
+
+def test_at_a_terminal_discard_after_a_pause_keeps_nothing(home: Path, pulse: Pulse,
+                                                           sink_speech: Path) -> None:
+    configure(home)
+    player = pulse.play_when_recording(sink_speech)
+    term = Terminal("reflect", "--voice")
+    term.expect("Keep it?")  # listening ended on the pause, not on Enter
+    player.join(timeout=60)
+    term.type("discard")
+    assert term.finish() == 0
+    assert "nothing was saved" in term.output
+    assert stored(home) == []
+
+
+def test_at_a_terminal_redo_listens_again_and_keep_saves(home: Path, pulse: Pulse,
+                                                         sink_speech: Path) -> None:
+    configure(home)
+    player = pulse.play_when_recording(sink_speech)
+    term = Terminal("reflect", "--voice")
+    term.expect("Keep it?")
+    player.join(timeout=60)
+    player = pulse.play_when_recording(sink_speech)
+    term.type("redo")
+    term.expect("Listening", count=2, limit=30)
+    term.expect("Keep it?", count=2)
+    player.join(timeout=60)
+    term.type("keep")
+    assert term.finish() == 0
+    [entry] = stored(home)
+    assert entry["source"] == "voice" and "Saved your reflection" in term.output
 
 
 def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pulse) -> None:

@@ -4,23 +4,30 @@ The device is opened at its own rate (what it does best) and resampled here.
 sounddevice (and PortAudio) are imported only when the microphone is used.
 """
 
+# Lazy imports: sounddevice (PortAudio), only when the microphone is used.
+
 from __future__ import annotations
 
 import contextlib
 import queue
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 from ..audio import Resampler
 from ..errors import AudioSourceLost, MissingPartError
+from ..records import Microphone
 
 BLOCK_SECONDS = 0.1
 STALL_SECONDS = 3.0  # no sound at all for this long means the device stopped working
 _FIX = ("check that a microphone is connected and not muted, that the sound server "
         "(PulseAudio or PipeWire) runs, or choose a device with [voice] device in the config")
+# sounddevice ships no types: its device descriptions and sample blocks stay in this module.
+DeviceInfo = dict[str, Any]  # type: ignore[explicit-any]
+SoundBlock = Any  # type: ignore[explicit-any]
 
 
-def _sounddevice() -> Any:
+def _sounddevice() -> ModuleType:
     try:
         import sounddevice
     except (ImportError, OSError) as exc:
@@ -30,7 +37,7 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
-def _refresh(sd: Any) -> None:
+def _refresh(sd: ModuleType) -> None:
     """Make PortAudio list the devices as they are now.
 
     PortAudio reads the device list once, when it starts; in a long-running process a
@@ -43,8 +50,14 @@ def _refresh(sd: Any) -> None:
         pass
 
 
-def input_device(device: str = "") -> dict[str, Any]:
+def input_device(device: str = "") -> Microphone:
     """The input device named in the config ("" for the default, a number, or part of a name)."""
+    info = _device_info(device)
+    return {"name": str(info["name"]), "rate": int(info["default_samplerate"]),
+            "index": info.get("index")}
+
+
+def _device_info(device: str) -> DeviceInfo:
     sd = _sounddevice()
     _refresh(sd)
     try:
@@ -66,11 +79,9 @@ def input_device(device: str = "") -> dict[str, Any]:
     return info
 
 
-def check(device: str = "") -> dict[str, Any]:
+def check(device: str = "") -> Microphone:
     """What `doctor` shows: the input device and its rate, or why there is none."""
-    info = input_device(device)
-    return {"name": info["name"], "rate": int(info["default_samplerate"]),
-            "index": info.get("index")}
+    return input_device(device)
 
 
 @contextlib.contextmanager
@@ -78,14 +89,14 @@ def listen(device: str = "", *, block_seconds: float = BLOCK_SECONDS) -> Iterato
     """Opens the microphone; yields an endless iterator of 16 kHz mono int16 chunks."""
     sd = _sounddevice()
     info = input_device(device)
-    rate = int(info["default_samplerate"])
+    rate = info["rate"]
     blocks: queue.Queue[bytes] = queue.Queue()
 
-    def on_audio(indata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def on_audio(indata: SoundBlock, frames: int, time_info: object, status: object) -> None:
         blocks.put(bytes(indata))
 
     try:
-        stream = sd.RawInputStream(device=info.get("index"), samplerate=rate, channels=1,
+        stream = sd.RawInputStream(device=info["index"], samplerate=rate, channels=1,
                                    dtype="int16", blocksize=int(rate * block_seconds),
                                    callback=on_audio)
         stream.start()

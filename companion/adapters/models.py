@@ -8,6 +8,8 @@ A model is a Vosk model folder. It comes from one of three places:
 The register is models.json in the models folder (0600). Nothing here loads Vosk.
 """
 
+# Lazy imports: importlib.metadata (~23 ms), only when package models are listed.
+
 from __future__ import annotations
 
 import contextlib
@@ -26,10 +28,10 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ..errors import CompanionError, ConfigError, InputError, MissingPartError, NotFoundError
-from ..paths import Paths, ensure_dir, write_private_text
+from ..paths import Paths, ensure_dir, open_own, write_private_text
+from ..records import Row
 from ..resources import pack_file
 
 Progress = Callable[[int, int | None], None]
@@ -57,7 +59,7 @@ class ModelInfo:
     def installed(self) -> bool:
         return self.path is not None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Row:
         return {**asdict(self), "installed": self.installed}
 
 
@@ -99,6 +101,38 @@ def folder_megabytes(folder: Path) -> float:
     total = sum((Path(root) / f).lstat().st_size
                 for root, _, files in os.walk(folder) for f in files)
     return round(total / 1e6, 1)
+
+
+_GENERIC_FOLDERS = ("model", "models")
+# How a model's README names its language in its first words ("Small Korean for Vosk").
+_README_LANGUAGES = (
+    ("us english", "en-us"), ("indian english", "en-in"), ("english", "en"),
+    ("korean", "ko"), ("chinese", "cn"), ("russian", "ru"), ("french", "fr"),
+    ("german", "de"), ("spanish", "es"), ("portuguese", "pt"), ("italian", "it"),
+    ("dutch", "nl"), ("turkish", "tr"), ("vietnamese", "vn"), ("greek", "el"),
+    ("catalan", "ca"), ("arabic", "ar"), ("persian", "fa"), ("farsi", "fa"),
+    ("ukrainian", "uk"), ("kazakh", "kz"), ("swedish", "sv"), ("japanese", "ja"),
+    ("hindi", "hi"), ("czech", "cs"), ("polish", "pl"), ("uzbek", "uz"), ("esperanto", "eo"),
+)
+
+
+def folder_model_name(root: Path) -> str:
+    """A model folder's name; one called just "model" is named after the folder around it."""
+    if root.name.lower() in _GENERIC_FOLDERS and root.parent.name:
+        return root.parent.name.replace("_", "-")
+    return root.name
+
+
+def model_language(root: Path, name: str) -> str:
+    """The model's language, as its README says it, else guessed from its name."""
+    try:
+        head = (root / "README").read_text(encoding="utf-8", errors="replace")[:300].lower()
+    except OSError:
+        head = ""
+    for words, code in _README_LANGUAGES:
+        if re.search(rf"\b{words}\b", head):
+            return code
+    return guess_language(name)
 
 
 def guess_language(name: str) -> str:
@@ -185,7 +219,7 @@ def package_models() -> tuple[ModelInfo, ...]:
             if root is not None:
                 name = dist_name.removeprefix("vosk-model-") or dist_name
                 found[dist_name] = ModelInfo(
-                    name=name, language=guess_language(name), source="package",
+                    name=name, language=model_language(root, name), source="package",
                     path=str(root), description=f"from the Python package {dist_name}")
                 break
     return tuple(found.values())
@@ -214,7 +248,8 @@ def resolve(paths: Paths, wanted: str) -> ModelInfo:
             raise MissingPartError(f"the speech model folder {folder} does not exist; "
                                    "set [voice] model to a model name or an existing folder")
         root = require_model(folder)
-        return ModelInfo(name=root.name, language=guess_language(root.name), source="path",
+        name = folder_model_name(root)
+        return ModelInfo(name=name, language=model_language(root, name), source="path",
                          path=str(root))
     have = installed(paths)
     if wanted in have:
@@ -261,7 +296,8 @@ def install(paths: Paths, name: str, *, sha256: str | None = None, url: str | No
             if not expected else f"{expected!r} is not a SHA-256 (64 hex digits)")
     source_url = url or (entry.url if entry else "")
     part = ensure_dir(paths.models_dir / ".downloads") / f"{name}.zip.part"
-    download(source_url or "", part, progress=progress)
+    download(source_url or "", part, progress=progress,
+             again=f"`companion model install {name}`")
     verify_sha256(part, expected)
     try:
         model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
@@ -277,19 +313,22 @@ def _check_name(name: str) -> None:
         raise InputError(f"{name!r} cannot be a model name; use letters, digits, '.', '-' or '_'")
 
 
-def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
-    """Fetches `url` into `part`, continuing a part file left by an earlier try."""
+def download(url: str, part: Path, *, progress: Progress | None = None,
+             again: str = "the same command") -> Path:
+    """Fetches `url` into `part`, continuing a part file left by an earlier try.
+
+    `again` is what to run to try once more (said when nothing could be reached)."""
     if not url.startswith(("https://", "http://")):
         raise InputError(f"{url!r} is not an http(s) address")
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:
+        with _connect(request, again=again) as resp:
             _receive(resp, part, have=have, progress=progress)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # our part file is already longer than the file: start over
             part.unlink()
-            return download(url, part, progress=progress)
+            return download(url, part, progress=progress, again=again)
         raise CompanionError(f"the download from {url} failed: the server said {exc.code} "
                              f"{exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -301,12 +340,25 @@ def download(url: str, part: Path, *, progress: Progress | None = None) -> Path:
     return part
 
 
-def _receive(resp: Any, part: Path, *, have: int, progress: Progress | None) -> None:
+def _connect(request: urllib.request.Request, *, again: str) -> http.client.HTTPResponse:
+    """The server's response; MissingPartError when nothing could be reached at all."""
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
+    except urllib.error.HTTPError:
+        raise  # the server answered; the caller says what it said
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise MissingPartError(  # no connection, no such host, refused, no answer
+            "could not reach the model site (no connection). Nothing was installed; "
+            f"when this computer is online, run {again} again") from exc
+
+
+def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int,
+             progress: Progress | None) -> None:
     resumed = have > 0 and resp.status == 206
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None
     done = have if resumed else 0
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC), 0o600)
+    fd = open_own(part, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resumed else os.O_TRUNC))
     with os.fdopen(fd, "wb") as fh:
         while block := resp.read(_BLOCK):
             fh.write(block)
@@ -382,7 +434,7 @@ def unpack_zip(paths: Paths, zip_path: Path, *, name: str, language: str | None)
         raise InputError(f"{zip_path} is not a readable zip file ({exc})") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ModelInfo(name=name, language=language or guess_language(name), source="zip",
+    return ModelInfo(name=name, language=language or model_language(target, name), source="zip",
                      path=str(target), size_mb=folder_megabytes(target))
 
 
@@ -407,10 +459,10 @@ def add(paths: Paths, source: Path, *, name: str | None = None,
         model = unpack_zip(paths, source, name=model_name, language=language)
         return _remember(paths, model)
     root = require_model(source)
-    model_name = name or root.name
+    model_name = name or folder_model_name(root)
     _check_name(model_name)
     return _remember(paths, ModelInfo(
-        name=model_name, language=language or guess_language(model_name), source="folder",
+        name=model_name, language=language or model_language(root, model_name), source="folder",
         path=str(root), size_mb=folder_megabytes(root)))
 
 
@@ -428,41 +480,6 @@ def remove(paths: Paths, name: str) -> ModelInfo:
         shutil.rmtree(model.path, ignore_errors=True)
     _save_register(paths, models)
     return model
-
-
-_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
-
-
-def set_config_model(config_file: Path, name: str) -> None:
-    """Sets [voice] model in the user's config file, keeping everything else as it was."""
-    from ..config import load_settings
-
-    old = config_file.read_text(encoding="utf-8") if config_file.exists() else None
-    lines = (old or "").splitlines()
-    value = f'model = "{name}"'
-    start = next((i for i, line in enumerate(lines)
-                  if (m := _HEADER.match(line)) and m.group(1).strip() == "voice"), None)
-    if start is None:
-        lines += ["", "[voice]", value]
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])),
-                   len(lines))
-        hit = next((i for i in range(start + 1, end)
-                    if re.match(r"^\s*model\s*=", lines[i])), None)
-        if hit is None:
-            lines.insert(start + 1, value)
-        else:
-            lines[hit] = value
-    ensure_dir(config_file.parent)
-    write_private_text(config_file, "\n".join(lines).lstrip("\n") + "\n")
-    try:
-        load_settings(config_file)
-    except ConfigError:
-        if old is None:
-            config_file.unlink()
-        else:
-            write_private_text(config_file, old)
-        raise
 
 
 def partial_download(paths: Paths, name: str) -> Path | None:

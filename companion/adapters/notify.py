@@ -6,18 +6,23 @@ server costs at most `timeout` seconds, and the caller goes on.
 jeepney (pure Python D-Bus) and plyer are imported only here, and only when used.
 """
 
+# Lazy imports: plyer and jeepney (optional backends), only when one is used.
+
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import MissingPartError
+from ..records import BackendCheck
 
 log = logging.getLogger("companion.notify")
 
@@ -25,6 +30,8 @@ APP_NAME = "companion"
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 ActionHandler = Callable[[str, int], None]  # (action key, notification id)
+# jeepney ships no types: its routers, filters and messages are this, and stay in this module.
+Jeepney = Any  # type: ignore[explicit-any]
 
 
 class NotifyError(Exception):
@@ -39,10 +46,14 @@ class Notice:
     body: str
     actions: tuple[tuple[str, str], ...] = ()
     urgency: int = 1  # 0 low, 1 normal, 2 critical
+    replaces: int = 0  # the id of a notification this one takes the place of (D-Bus)
 
 
 class Backend(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """log, print, plyer or dbus: what shows the notices now."""
+        ...
 
     @property
     def supports_actions(self) -> bool:
@@ -55,6 +66,11 @@ class Backend(Protocol):
 
     def listen(self, on_action: ActionHandler) -> None:
         """Call `on_action(key, id)` when a button is pressed (if the backend can tell)."""
+        ...
+
+    def refresh(self) -> None:
+        """Look again for the notification service when the one in use is gone or is only
+        a fallback (cheap when nothing changed); never raises."""
         ...
 
     def close(self) -> None: ...
@@ -72,6 +88,9 @@ class LogBackend:
         return 0
 
     def listen(self, on_action: ActionHandler) -> None:
+        return None
+
+    def refresh(self) -> None:
         return None
 
     def close(self) -> None:
@@ -113,11 +132,8 @@ class PlyerBackend:
             from plyer.utils import platform
         except ImportError:
             return "plyer is not installed (pip install plyer)"
-        if platform == "linux":
-            import shutil
-
-            if shutil.which("notify-send") is None:
-                return "plyer needs notify-send on Linux (apt install libnotify-bin)"
+        if platform == "linux" and shutil.which("notify-send") is None:
+            return "plyer needs notify-send on Linux (apt install libnotify-bin)"
         return None
 
     def send(self, notice: Notice) -> int:
@@ -142,6 +158,9 @@ class PlyerBackend:
     def listen(self, on_action: ActionHandler) -> None:
         return None
 
+    def refresh(self) -> None:
+        return None
+
     def close(self) -> None:
         return None
 
@@ -159,15 +178,23 @@ def bus_address() -> str | None:
 
 
 class DbusBackend:
-    """org.freedesktop.Notifications over the session bus, through jeepney."""
+    """org.freedesktop.Notifications over the session bus, through jeepney.
+
+    When the bus goes away (the session ended, the bus was restarted) the receiver thread
+    says so in one log line; until a new connection works, `send` raises NotifyError (so a
+    check-in waits and is tried again). The next `send` or `refresh` connects again, and
+    buttons are listened to again on the new connection.
+    """
 
     name = "dbus"
 
     def __init__(self, timeout: float):
         self.timeout = timeout
-        self._router: Any = None
-        self._filter: Any = None
+        self._router: Jeepney = None
+        self._filter: Jeepney = None
         self._listener: threading.Thread | None = None
+        self._on_action: ActionHandler | None = None
+        self._lost = threading.Event()
         self.capabilities: tuple[str, ...] = ()
         self.server = ""
         self._connect()
@@ -181,7 +208,7 @@ class DbusBackend:
         from jeepney.bus import get_bus
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import prep_socket
-        from jeepney.io.threading import DBusConnection, DBusRouter, Proxy
+        from jeepney.io.threading import DBusConnection, Proxy
 
         address = bus_address()
         if address is None:
@@ -189,7 +216,8 @@ class DbusBackend:
         try:
             sock = prep_socket(get_bus(address), False, timeout=self.timeout)
             conn = DBusConnection(sock)
-            self._router = DBusRouter(conn)
+            self._lost.clear()
+            self._router = _watched_router(conn, on_lost=self._on_lost)
             conn.unique_name = Proxy(message_bus, self._router, timeout=self.timeout).Hello()[0]
             self._addr = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=BUS_NAME)
             caps = self._call(new_method_call(self._addr, "GetCapabilities"))
@@ -200,7 +228,27 @@ class DbusBackend:
         self.capabilities = tuple(caps[0])
         self.server = f"{info[0]} {info[2]}".strip()
 
-    def _call(self, msg: Any) -> tuple[Any, ...]:
+    def _on_lost(self, exc: BaseException) -> None:
+        """In the receiver thread: the connection to the bus broke."""
+        if not self._lost.is_set():
+            self._lost.set()
+            log.warning("notifications: the D-Bus session bus went away (%s); check-ins wait "
+                        "and are shown once it is back", describe_dbus_error(exc, self.timeout))
+        inbox = self._filter.queue if self._filter is not None else None
+        if inbox is not None:
+            inbox.put(None)  # ends the button listener; a new connection starts a new one
+
+    def _ensure_connected(self) -> None:
+        """Connect again after the bus went away; NotifyError while it is still gone."""
+        if self._router is not None and not self._lost.is_set():
+            return
+        self.close()
+        self._connect()
+        log.info("notifications: connected to the session bus again (%s)", self.server)
+        if self._on_action is not None:
+            self.listen(self._on_action)
+
+    def _call(self, msg: Jeepney) -> tuple[Jeepney, ...]:
         from jeepney.wrappers import unwrap_msg
 
         reply = self._router.send_and_get_reply(msg, timeout=self.timeout)
@@ -209,6 +257,7 @@ class DbusBackend:
     def send(self, notice: Notice) -> int:
         from jeepney import new_method_call
 
+        self._ensure_connected()
         body = notice.body
         if "body-markup" in self.capabilities:
             body = html.escape(body, quote=False)
@@ -218,11 +267,16 @@ class DbusBackend:
                 actions += [key, label]
         hints = {"urgency": ("y", notice.urgency), "desktop-entry": ("s", APP_NAME)}
         msg = new_method_call(self._addr, "Notify", "susssasa{sv}i",
-                              (APP_NAME, 0, "", notice.title, body, actions, hints, -1))
+                              (APP_NAME, notice.replaces, "", notice.title, body, actions,
+                               hints, -1))
         try:
             return int(self._call(msg)[0])
         except Exception as exc:
             raise NotifyError(describe_dbus_error(exc, self.timeout)) from exc
+
+    def refresh(self) -> None:
+        with contextlib.suppress(NotifyError):
+            self._ensure_connected()
 
     def listen(self, on_action: ActionHandler) -> None:
         """Watch ActionInvoked signals on a thread that sleeps until one arrives."""
@@ -230,7 +284,8 @@ class DbusBackend:
         from jeepney.bus_messages import message_bus
         from jeepney.io.threading import Proxy
 
-        if self._listener is not None or not self.supports_actions:
+        self._on_action = on_action
+        if self._listener is not None or not self.supports_actions or self._router is None:
             return
         rule = MatchRule(type="signal", interface=BUS_NAME, member="ActionInvoked",
                          path=OBJECT_PATH)
@@ -240,7 +295,7 @@ class DbusBackend:
             log.warning("buttons on notifications will not work: %s",
                         describe_dbus_error(exc, self.timeout))
             return
-        inbox: queue.Queue[Any] = queue.Queue()
+        inbox: queue.Queue[Jeepney] = queue.Queue()
         self._filter = self._router.filter(rule, queue=inbox)
         self._listener = threading.Thread(target=_pump, args=(inbox, on_action),
                                           name="notify-actions", daemon=True)
@@ -251,13 +306,29 @@ class DbusBackend:
             self._filter.queue.put(None)
             self._filter.close()
             self._filter = None
+        self._listener = None
         if self._router is not None:
             router, self._router = self._router, None
             router.close()
             router.conn.close()
 
 
-def _pump(inbox: queue.Queue[Any], on_action: ActionHandler) -> None:
+def _watched_router(conn: Jeepney, *, on_lost: Callable[[BaseException], None]) -> Jeepney:
+    """jeepney's DBusRouter, whose receiver thread reports a lost bus to `on_lost` instead of
+    dying with a traceback on stderr (ConnectionResetError when the bus goes away)."""
+    from jeepney.io.threading import DBusRouter
+
+    class WatchedRouter(DBusRouter):
+        def _receiver(self) -> None:
+            try:
+                super()._receiver()  # returns when closed; waiting calls get RouterClosed
+            except Exception as exc:  # a reset, a closed socket, a garbled message
+                on_lost(exc)
+
+    return WatchedRouter(conn)
+
+
+def _pump(inbox: queue.Queue[Jeepney], on_action: ActionHandler) -> None:
     while True:
         msg = inbox.get()
         if msg is None:
@@ -276,7 +347,8 @@ def describe_dbus_error(exc: BaseException, timeout: float) -> str:
         return f"the notification service did not answer within {timeout:g} s"
     if name == "org.freedesktop.DBus.Error.ServiceUnknown":
         return "no notification service is running on the session bus"
-    if isinstance(exc, (FileNotFoundError, ConnectionError)):
+    if isinstance(exc, (FileNotFoundError, ConnectionError)) or \
+            type(exc).__name__ == "RouterClosed":
         return "the D-Bus session bus cannot be reached"
     if isinstance(exc, NotifyError):
         return str(exc)
@@ -323,13 +395,75 @@ def choose_backend(name: str, *, timeout: float) -> Backend:
     return LogBackend()
 
 
+class AutoBackend:
+    """`auto` for the daemon: D-Bus when a notification service is on the session bus, else
+    plyer, else the log, as `choose_backend` picks.
+
+    While on plyer or the log, `refresh()` (before each check-in, and on SIGHUP) looks for
+    D-Bus again, so a notification service that starts after the daemon (common at login)
+    is used from then on, buttons included. Once on D-Bus it stays there: a service or a bus
+    that goes away is waited for (the check-in is tried again), never swapped for the log.
+    """
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._on_action: ActionHandler | None = None
+        self.current: Backend = choose_backend("auto", timeout=timeout)
+
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def supports_actions(self) -> bool:
+        return self.current.supports_actions
+
+    @property
+    def server(self) -> str:
+        return str(getattr(self.current, "server", ""))
+
+    def send(self, notice: Notice) -> int:
+        return self.current.send(notice)
+
+    def listen(self, on_action: ActionHandler) -> None:
+        self._on_action = on_action
+        self.current.listen(on_action)
+
+    def refresh(self) -> None:
+        if self.current.name == "dbus":
+            self.current.refresh()
+            return
+        try:
+            found = DbusBackend(self.timeout)
+        except NotifyError as exc:  # still none: a quiet, cheap miss
+            log.debug("notifications: still no D-Bus notification service (%s)", exc)
+            return
+        log.info("notifications: a notification service is on the session bus now; "
+                 "using dbus%s", _actions_note(found))
+        old, self.current = self.current, found
+        old.close()
+        if self._on_action is not None:
+            found.listen(self._on_action)
+
+    def close(self) -> None:
+        self.current.close()
+
+
+def daemon_backend(name: str, *, timeout: float) -> Backend:
+    """The backend for the daemon: `auto` keeps looking for D-Bus (AutoBackend); a named
+    one is opened as `choose_backend` does."""
+    if name == "auto":
+        return AutoBackend(timeout)
+    return choose_backend(name, timeout=timeout)
+
+
 def _actions_note(backend: Backend) -> str:
     if backend.name != "dbus":
         return ""
     return " (with buttons)" if backend.supports_actions else " (this server shows no buttons)"
 
 
-def check(name: str, *, timeout: float) -> dict[str, Any]:
+def check(name: str, *, timeout: float) -> BackendCheck:
     """For `doctor`: which backend would be used and whether it offers buttons."""
     try:
         backend = choose_backend(name, timeout=timeout)

@@ -5,6 +5,8 @@ seconds and hundreds of megabytes. A recognizer is made per utterance, because a
 long-lived one keeps growing. Vosk is imported only when a model is loaded.
 """
 
+# Lazy imports: vosk (heavy), only when a model is loaded.
+
 from __future__ import annotations
 
 import contextlib
@@ -14,12 +16,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import NewType, TypedDict
 
 from ..audio import SAMPLE_RATE, SAMPLE_WIDTH, peak
 from ..errors import AudioSourceLost, MissingPartError
+from ..records import Word
 
-_MODELS: dict[str, Any] = {}
+# A loaded Vosk model (vosk ships no types): made only by load_model, given back to Recognizer.
+Model = NewType("Model", object)
+_MODELS: dict[str, Model] = {}
 _LOCK = threading.Lock()
 VOICE_PEAK = 500  # a chunk louder than this counts as someone speaking
 START_TIMEOUT_SECONDS = 10.0  # live: how long to wait for the first words
@@ -38,7 +44,7 @@ def _no_ipv6_probe() -> Iterator[None]:
         socket.has_ipv6 = had
 
 
-def _vosk() -> Any:
+def _vosk() -> ModuleType:
     try:
         with _no_ipv6_probe():
             import vosk
@@ -50,7 +56,7 @@ def _vosk() -> Any:
     return vosk
 
 
-def load_model(path: Path) -> Any:
+def load_model(path: Path) -> Model:
     """The Vosk model at `path`, loaded on first use and kept for the life of the process."""
     key = str(Path(path).resolve())
     with _LOCK:
@@ -58,7 +64,7 @@ def load_model(path: Path) -> Any:
         if model is None:
             vosk = _vosk()
             try:
-                model = vosk.Model(model_path=key)
+                model = Model(vosk.Model(model_path=key))
             except Exception as exc:  # vosk raises a bare Exception when a model fails
                 raise MissingPartError(
                     f"the speech model in {key} could not be loaded ({exc}). Reinstall it with "
@@ -79,7 +85,7 @@ class Transcript:
     """What Vosk heard: the raw text, each word with its confidence and times, and why it ended."""
 
     text: str
-    words: list[dict[str, Any]] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
     seconds: float = 0.0
     ended_by: str = "end"  # end (of the audio), silence, max, stopped, no-speech
 
@@ -89,6 +95,14 @@ class Transcript:
         if not self.words:
             return None
         return round(sum(w["conf"] for w in self.words) / len(self.words), 4)
+
+
+class _Progress(TypedDict, total=False):
+    """How far one utterance has come: audio seconds fed, the partial text, why it ended."""
+
+    seconds: float
+    partial: str
+    ended_by: str
 
 
 @dataclass
@@ -105,10 +119,10 @@ class Listening:
 class Recognizer:
     """One utterance: feed chunks, read partials, get the final transcript."""
 
-    def __init__(self, model: Any, *, sample_rate: int = SAMPLE_RATE):
+    def __init__(self, model: Model, *, sample_rate: int = SAMPLE_RATE):
         self._rec = _vosk().KaldiRecognizer(model, sample_rate)
         self._rec.SetWords(True)
-        self._words: list[dict[str, Any]] = []
+        self._words: list[Word] = []
         self._texts: list[str] = []
 
     def accept(self, chunk: bytes) -> str | None:
@@ -118,7 +132,7 @@ class Recognizer:
             return None
         return str(json.loads(self._rec.PartialResult()).get("partial", ""))
 
-    def finish(self) -> tuple[str, list[dict[str, Any]]]:
+    def finish(self) -> tuple[str, list[Word]]:
         """The whole text and words heard since this recognizer was made."""
         self._keep(self._rec.FinalResult())
         return " ".join(self._texts), self._words
@@ -138,7 +152,7 @@ class Recognizer:
                                 "end": round(float(w["end"]), 3)})
 
 
-def transcribe(model: Any, chunks: Iterable[bytes],
+def transcribe(model: Model, chunks: Iterable[bytes],
                listening: Listening | None = None) -> Transcript:
     """Runs one utterance through a fresh recognizer and returns what was heard.
 
@@ -147,7 +161,7 @@ def transcribe(model: Any, chunks: Iterable[bytes],
     """
     how = listening or Listening()
     rec = Recognizer(model)
-    state: dict[str, Any] = {"seconds": 0.0, "ended_by": ""}
+    state: _Progress = {"seconds": 0.0, "ended_by": ""}
     try:
         _feed(rec, chunks, how, state)
     except AudioSourceLost:
@@ -161,7 +175,7 @@ def transcribe(model: Any, chunks: Iterable[bytes],
 
 
 def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening,
-          state: dict[str, Any]) -> None:
+          state: _Progress) -> None:
     last_activity, partial = 0.0, ""
     for chunk in chunks:
         state["seconds"] += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)

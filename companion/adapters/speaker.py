@@ -11,7 +11,14 @@ With espeak the child streams espeak's sound, as it is made, to the first player
 (paplay, pw-play, aplay): pyttsx3's own playback calls ``aplay`` through a shell and hides
 every failure. Other pyttsx3 drivers speak through their own ``say()``. The child is its
 own lean module (speaker_child.py): the first sound waits for its start-up.
+
+The child never outlives its parent (a killed ``companion`` must not leave a voice
+talking): on Linux the kernel sends it SIGTERM when the parent dies (PR_SET_PDEATHSIG),
+and everywhere it watches a pipe whose other end only the parent holds; either way it
+kills its whole process group, the player with it.
 """
+
+# Lazy imports: pyttsx3 (heavy), only in the child, only when something is said.
 
 from __future__ import annotations
 
@@ -25,10 +32,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import CompanionError, ConfigError, MissingPartError
-from .speaker_child import child_main, find_player, missing_engine_message
+from ..paths import create_private_file
+from ..records import Row
+from ..wording import plural
+from .speaker_child import LIFELINE_ENV, child_main, find_player, missing_engine_message
+
+if TYPE_CHECKING:
+    from ..config import SpeechSettings
 
 __all__ = ["Speaker", "SpeakerError", "Utterance", "child_main", "find_player",
            "missing_engine_message"]
@@ -65,7 +78,7 @@ class Speaker:
     unless a caller (a test, a packager) gives another one.
     """
 
-    def __init__(self, settings: Any, *, child_argv: Sequence[str] | None = None,
+    def __init__(self, settings: SpeechSettings, *, child_argv: Sequence[str] | None = None,
                  timeout: float | None = None) -> None:
         self.settings = settings
         self.child_argv = tuple(child_argv or CHILD_ARGV)
@@ -107,13 +120,22 @@ class Utterance:
 
     def __init__(self, speaker: Speaker) -> None:
         self.speaker = speaker
+        self._failed: CompanionError | None = None  # start_speaking's, said by finish()
+        # The lifeline: the child holds the read end; the write end stays here, never
+        # written, never inherited (os.pipe is close-on-exec), so the child reads EOF the
+        # moment this process is gone, however it died.
+        child_end, self._lifeline = os.pipe()
         try:
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
                 speaker.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True, env=child_env())
+                stderr=subprocess.PIPE, start_new_session=True, pass_fds=(child_end,),
+                env={**child_env(), LIFELINE_ENV: str(child_end)})
         except OSError as exc:
+            os.close(self._lifeline)
             raise MissingPartError(
                 f"the speaking helper could not start ({exc.strerror}).") from exc
+        finally:
+            os.close(child_end)
 
     def __enter__(self) -> Utterance:
         return self
@@ -124,6 +146,9 @@ class Utterance:
     def close(self) -> None:
         if self.proc.returncode is None:
             _kill_group(self.proc)
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
 
     def speak(self, text: str) -> None:
         """Read `text` aloud; returns when it has been played."""
@@ -132,18 +157,20 @@ class Utterance:
 
     def start_speaking(self, text: str) -> None:
         """Hand `text` to the child, which reads it aloud at once; `finish()` waits until it
-        has been played (the caller can do its own work meanwhile)."""
-        self.send(self.speaker.request("speak", text=text))
+        has been played (the caller can do its own work meanwhile) and raises what went
+        wrong, here or there."""
+        try:
+            self.send(self.speaker.request("speak", text=text))
+        except CompanionError as exc:
+            self._failed = exc
 
     def save(self, text: str, path: Path) -> Path:
         """Write `text` as speech to the WAV file `path` (private, 0600)."""
-        from ..paths import create_private_file
-
-        path = Path(path).expanduser().resolve()
+        path = Path(path).expanduser().absolute()
         if path.is_dir():
             raise CompanionError(f"{path} is a folder; give a file name such as phrase.wav.")
         try:
-            create_private_file(path)
+            create_private_file(path)  # never through a link; the folder must exist
         except OSError as exc:
             raise CompanionError(f"cannot write {path}: {exc.strerror}.") from exc
         self.run(self.speaker.request("save", text=text, path=str(path)))
@@ -169,6 +196,8 @@ class Utterance:
     def finish(self, *, timeout: float | None = None) -> None:
         """Wait for the child's answer, at most `timeout` seconds (by default [speech]
         timeout_seconds); raises what went wrong."""
+        if self._failed is not None:
+            raise self._failed
         limit = self.speaker.timeout if timeout is None else timeout
         try:
             out, err = self.proc.communicate(timeout=limit)
@@ -176,7 +205,7 @@ class Utterance:
             _kill_group(self.proc)
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
-                f"reading aloud took longer than {limit:g} seconds and was stopped "
+                f"reading aloud took longer than {plural(limit, 'second')} and was stopped "
                 "([speech] timeout_seconds).") from None
         _raise_for_answer(_answer(out), self.proc.returncode, err)
 
@@ -199,7 +228,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.communicate(timeout=5)
 
 
-def _answer(out: bytes) -> dict[str, Any] | None:
+def _answer(out: bytes) -> Row | None:
     for line in reversed(out.decode("utf-8", errors="replace").splitlines()):
         with contextlib.suppress(ValueError):
             data = json.loads(line)
@@ -208,7 +237,7 @@ def _answer(out: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _raise_for_answer(answer: dict[str, Any] | None, code: int | None, err: bytes) -> None:
+def _raise_for_answer(answer: Row | None, code: int | None, err: bytes) -> None:
     if answer is None:
         tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         log.warning("speech child exited %s without an answer: %s", code, tail)

@@ -9,12 +9,16 @@ what the child uses (no logging, dataclasses, pathlib or typing: about 15 ms of 
 that `encourage` waits for); it runs without site (-S), on the parent's sys.path.
 """
 
+# Lazy imports: pyttsx3 (heavy) and ctypes, only once the child is up and has started
+# its player.
+
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -25,6 +29,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from ..records import Row
+
+    # pyttsx3 ships no types: its engine and voices, and espeak's ctypes callback arguments,
+    # stay inside this module.
+    Engine = Any  # type: ignore[explicit-any]
+    Voice = Any  # type: ignore[explicit-any]
+    CData = Any  # type: ignore[explicit-any]
+    Request = Row  # the parent's SpeechRequest as JSON: action, text, engine, voice, rate...
+
 ESPEAK_PACKAGE = "espeak-ng"
 # (program, arguments that make it play a WAV from stdin, Debian package)
 PLAYERS = (
@@ -33,8 +46,9 @@ PLAYERS = (
     ("aplay", ("-q", "-"), "alsa-utils"),
 )
 ESPEAK_RATE = 22050  # espeak-ng's sample rate (pyttsx3's espeak driver writes it too)
+LIFELINE_ENV = "COMPANION_SPEAKER_LIFELINE"  # the child's end of the pipe it watches
+_PR_SET_PDEATHSIG = 1
 
-Request = dict  # the parent's SpeechRequest as JSON: action, text, engine, voice, rate, ...
 
 
 class _Fail(Exception):
@@ -61,7 +75,7 @@ def _uses_espeak(engine: str) -> bool:
     return engine in ("espeak", "") and sys.platform.startswith("linux")
 
 
-def _open_engine(request: Request) -> Any:
+def _open_engine(request: Request) -> Engine:
     engine_name = str(request.get("engine") or "")
     try:
         import pyttsx3
@@ -81,14 +95,14 @@ def _open_engine(request: Request) -> Any:
     return engine
 
 
-def _set_properties(engine: Any, request: Request) -> None:
+def _set_properties(engine: Engine, request: Request) -> None:
     if request.get("voice"):
         engine.setProperty("voice", _resolve_voice(engine, str(request["voice"])))
     engine.setProperty("rate", int(request.get("rate", 165)))
     engine.setProperty("volume", float(request.get("volume", 0.9)))
 
 
-def _resolve_voice(engine: Any, wanted: str) -> str:
+def _resolve_voice(engine: Engine, wanted: str) -> str:
     """The engine's id for a voice given by id, name or language ("en-us", "Korean").
 
     Checked here because engines quietly keep their default voice for a name they lack.
@@ -106,7 +120,7 @@ def _resolve_voice(engine: Any, wanted: str) -> str:
                          'use "" for the default voice')
 
 
-def _examples(voices: list[Any]) -> str:
+def _examples(voices: list[Voice]) -> str:
     picks = [v for v in voices if str(v.id).rsplit("/", 1)[-1] in ("en-us", "en-gb", "en")]
     return ", ".join(repr(str(v.id)) for v in (picks or voices)[:3])
 
@@ -177,7 +191,7 @@ class _Player:
         self.proc.wait()
 
 
-def _synthesise(engine: Any, text: str, target: str) -> None:
+def _synthesise(engine: Engine, text: str, target: str) -> None:
     # runAndWait can return before espeak's callback has written the sound (its loop ends
     # on the queued endLoop), so wait for the utterance itself; the parent's timeout bounds it.
     done = threading.Event()
@@ -197,7 +211,7 @@ def _stream(text: str, write: Callable[[bytes], None]) -> None:
 
     done = threading.Event()
 
-    def on_sound(wav: Any, samples: int, events: Any) -> int:
+    def on_sound(wav: CData, samples: int, events: CData) -> int:
         if samples > 0:
             write(ctypes.string_at(wav, samples * 2))
         i = 0
@@ -233,7 +247,7 @@ def _serve(request: Request, player: _Player | _Fail | None) -> None:
     player.finish()
 
 
-def _warm_up() -> tuple[Any, _Player | _Fail | None]:
+def _warm_up() -> tuple[Engine | None, _Player | _Fail | None]:
     """Start the player and load the usual engine before the request arrives (the parent is
     still choosing what to say). Any engine failure here shows again, with its reason, when
     the request is served."""
@@ -253,8 +267,40 @@ def _discard(player: _Player | _Fail | None) -> None:
         player.discard()
 
 
+def _end_with_parent(*_: object) -> None:
+    """The parent is gone: stop at once, and the player too (it is in our process group,
+    which start_new_session made ours alone)."""
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_lifeline(fd: int) -> None:
+    try:
+        while os.read(fd, 1):
+            pass
+    except OSError:
+        return  # no pipe to watch after all (run by hand): the death signal still works
+    _end_with_parent()
+
+
+def die_with_parent() -> None:
+    """Make sure this child never outlives the process that started it."""
+    signal.signal(signal.SIGTERM, _end_with_parent)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    fd = os.environ.pop(LIFELINE_ENV, "")
+    if fd.isdigit():  # also covers a parent that died before prctl took effect
+        threading.Thread(target=_watch_lifeline, args=(int(fd),), daemon=True).start()
+
+
 def child_main() -> int:
     """The child: one request from stdin (one line of JSON), one JSON answer on stdout."""
+    die_with_parent()
     os.umask(0o077)
     real_stdout = sys.stdout
     warm, player = _warm_up()  # noqa: F841 -- warm: held so pyttsx3's engine cache keeps it

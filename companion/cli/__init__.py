@@ -4,9 +4,11 @@ Commands live in modules of this package by theme; each module's `register(group
 adds them. Modules import only click and light companion modules at import time, so
 `companion --help` stays fast; services are imported inside the commands.
 """
+# Lazy imports: the command modules import their services inside each command.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -15,6 +17,16 @@ import click
 from .. import __version__
 from ..app import App
 from ..errors import CompanionError, ExitCode
+from . import (
+    config_cmds,
+    daemon_cmds,
+    data,
+    journal,
+    progress_cmds,
+    security_cmds,
+    speech_cmds,
+    voice_cmds,
+)
 from .common import ClickUi
 
 
@@ -54,8 +66,6 @@ def _quiet_logs(debug: bool) -> None:
 
     (The daemon sets up its own log file and stderr handlers.)
     """
-    import logging
-
     logger = logging.getLogger("companion")
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
@@ -64,17 +74,8 @@ def _quiet_logs(debug: bool) -> None:
 
 
 def _register_all() -> None:
-    from . import config_cmds, data, journal
-
-    for module in (journal, data, config_cmds):
-        module.register(main)
-    for name in ("daemon_cmds", "voice_cmds", "speech_cmds", "progress_cmds", "security_cmds"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    for module in (journal, data, config_cmds, daemon_cmds, voice_cmds, speech_cmds,
+                   progress_cmds, security_cmds):
         module.register(main)
 
 

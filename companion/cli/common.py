@@ -1,17 +1,21 @@
 """What every command shares: the App, the terminal Ui, --json, printing records."""
 
+# Lazy imports: crypto (it loads the store), only when a secret is asked for.
+
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import ParamSpec, TypeVar
 
 import click
 
 from ..app import App
+from ..records import Row
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")  # a command function's parameters, kept by its decorators
+R = TypeVar("R")
 
 
 class ClickUi:
@@ -24,6 +28,10 @@ class ClickUi:
         click.echo(text, err=True)
 
     def ask(self, question: str, *, default: str | None = None, hidden: bool = False) -> str:
+        from ..crypto import has_terminal
+
+        if hidden and not has_terminal():  # a secret is never read from stdin (it may hold text)
+            raise EOFError("no terminal to type on")
         try:
             return str(click.prompt(question, default=default, hide_input=hidden,
                                     show_default=default not in (None, ""), err=True))
@@ -34,17 +42,17 @@ class ClickUi:
 pass_app = click.make_pass_decorator(App)
 
 
-def json_option(func: F) -> F:
+def json_option(func: Callable[P, R]) -> Callable[P, R]:
     """--json: machine-readable output (each record with its id)."""
     return click.option("--json", "as_json", is_flag=True,
                         help="Print JSON instead of text.")(func)
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+def emit(data: object, as_json: bool, human: Callable[[], None]) -> None:
     """Print `data` as JSON with --json, otherwise call `human()` to print it for people."""
     if as_json:
         print_json(data)
@@ -52,12 +60,13 @@ def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
         human()
 
 
-def saved(what: str, record: dict[str, Any], as_json: bool, *, ref: str | None = None) -> None:
+def saved(what: str, record: Row, as_json: bool, *, ref: str | None = None) -> None:
     """The one line that confirms a save."""
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
 
 
-def words_argument(name: str = "text", *, required: bool = False) -> Callable[[F], F]:
+def words_argument(name: str = "text", *, required: bool = False
+                   ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """TEXT as the rest of the line, as people type it: `reflect I feel low` needs no
     quotes (the words are joined by spaces)."""
     return click.argument(name, nargs=-1, required=required, callback=_joined)
@@ -84,7 +93,7 @@ def read_text_arg(text: str | None, *, what: str) -> str:
     return text
 
 
-def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+def table(rows: Iterable[Mapping[str, object]], columns: list[tuple[str, str]]) -> None:
     """A plain aligned table for people (JSON is for programs)."""
     rows = list(rows)
     if not rows:
@@ -99,7 +108,7 @@ def table(rows: Iterable[dict[str, Any]], columns: list[tuple[str, str]]) -> Non
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
 
 
-def _cell(value: Any, *, whole: bool = False) -> str:
+def _cell(value: object, *, whole: bool = False) -> str:
     if value is None:
         return ""
     text = " ".join(str(value).split())

@@ -1,5 +1,8 @@
 """`companion config check|path|show`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import click
@@ -16,13 +19,21 @@ def config_group() -> None:
 @config_group.command("check")
 @pass_app
 def config_check(app: App) -> None:
-    """Check the configuration file; name the file, line and key of any problem."""
-    settings = app.checked_settings()
+    """Check the configuration file; name the file, line and key of every problem."""
+    from ..wording import plural
+
+    settings, problems = app.load_settings(app.paths.config_file)
+    if problems and app.debug:
+        raise problems[0]  # --debug: the traceback of the first mistake
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
     if app.paths.config_file.exists():
         click.echo(f"{app.paths.config_file}: ok")
     else:
         click.echo(f"No configuration file at {app.paths.config_file}; the defaults are in use.")
-    click.echo(f"{len(settings.checkins.schedule)} check-in(s) scheduled.")
+    click.echo(f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled.")
     _check_packs(app)
 
 

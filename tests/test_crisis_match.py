@@ -1,0 +1,215 @@
+"""The crisis matcher: its notation, its normalising, and the tricky cases of the shipped rules."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from crisis_sets import DATA, read_set
+
+from companion.crisis_match import (
+    Matcher,
+    PatternError,
+    Rules,
+    near_spellings,
+    normalise,
+    pattern_regex,
+)
+from companion.safety import find_crisis, load_crisis
+
+
+def matches(pattern: str, text: str, **rules: object) -> bool:
+    matcher = Matcher(Rules(patterns={"test": (pattern,)}, **rules))  # type: ignore[arg-type]
+    return matcher.find(text) is not None
+
+
+# ---------------------------------------------------------------- the notation
+@pytest.mark.parametrize(("pattern", "text", "expected"), [
+    ("(want|going) to (die|end (it|my life))", "I am going to end my life", True),
+    ("(want|going) to (die|end (it|my life))", "I want to end the meeting", False),
+    ("want to [just] die", "want to just die", True),
+    ("want to [just] die", "want to die", True),
+    ("want to just? die", "want to die", True),
+    ("suicid*", "feeling suicidal", True),
+    ("suicid*", "a suicide note", True),
+    ("hurt myself *ing", "hurt myself falling", True),
+    ("hurt myself *ing", "hurt myself again", False),
+    ("want ... die", "want to just really die", True),
+    ("want ... die", "want to go and see it, then die", False),  # "..." is at most four words
+    ("end it $", "I will end it.", True),
+    ("end it $", "I will end it and go", True),
+    ("end it $", "I will end it with him", False),
+    ("# kms", "ran 5 kms today", True),
+    ("die", "diet", False),  # whole words
+    ("die", "dieselpunk", False),
+    ("kill myself", "killmyself", True),  # words run together
+    ("kill myself", "skill myself", False),
+])
+def test_the_notation(pattern: str, text: str, expected: bool) -> None:
+    assert matches(pattern, text) is expected
+
+
+def test_named_pieces_come_from_define() -> None:
+    assert matches("{wish} die", "I wanna die", define={"wish": "(want to|wanna)"})
+    assert not matches("{wish} die", "I need to die", define={"wish": "(want to|wanna)"})
+
+
+@pytest.mark.parametrize(("pattern", "why"), [
+    ("(want to die", "never closed"),
+    ("want to die)", "unexpected"),
+    ("(a|)", "empty choice"),
+    ("{nowhere} to go", "lacks"),
+    ("[maybe]", "nothing at all"),
+    ("...", "nothing at all"),
+    ("'", "no letters"),
+])
+def test_bad_patterns_say_why(pattern: str, why: str) -> None:
+    with pytest.raises(PatternError, match=why):
+        pattern_regex(pattern)
+
+
+def test_a_piece_defined_through_itself_is_an_error() -> None:
+    with pytest.raises(PatternError, match="itself"):
+        pattern_regex("{a}", {"a": "x {b}", "b": "{a}"})
+
+
+# ---------------------------------------------------------------- normalising
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I DON\u2019T want", "i dont want"),
+    ("Quiero morir, ya", "quiero morir , ya"),
+    ("Ich möchte sterben", "ich mochte sterben"),
+    ("killl myselfff", "kil myself"),  # doubled letters fold
+    ("i want to d i e", "i want to die"),  # spaced letters join
+    ("k1ll my$elf", "kil myself"),  # look-alike characters inside words
+    ("i want t0 die", "i want to die"),
+    ("self-harm", "self harm"),
+    ("죽고 싶어요.", "죽고 싶어요 ."),  # Hangul is kept whole
+    ("covid19 and 3pm", "covid19 and 3pm"),  # numbers stay numbers
+])
+def test_normalise(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+def test_near_spellings_repair_one_slip_but_not_a_plural() -> None:
+    spelling = near_spellings(["myself", "suicide"])
+    assert spelling["myslef"] == "myself"  # two letters swapped
+    assert spelling["sucide"] == "suicide"  # one missing
+    assert spelling["suiside"] == "suicide"  # one changed
+    assert "suicides" not in spelling  # an ending added is another word
+
+
+# ---------------------------------------------------------------- setting matches aside
+def test_a_negation_or_another_person_just_before_sets_a_match_aside() -> None:
+    rules = {"before": ("never", "not", "he")}
+    assert not matches("hurt myself", "I would never hurt myself", **rules)
+    assert not matches("hurt myself", "I would never ever hurt myself", **rules)
+    assert not matches("wanted to die", "he wanted to die", **rules)
+    assert matches("hurt myself", "never again, I hurt myself", **rules)  # another clause
+    assert matches("hurt myself", "not sure why I hurt myself", **rules)  # not about the hit
+
+
+def test_an_ignore_pattern_that_covers_the_end_of_a_match_sets_it_aside() -> None:
+    rules = {"ignore": ("cut myself (some|a) (slack|break)",)}
+    assert not matches("i cut myself", "I cut myself some slack today", **rules)
+    assert matches("i cut myself", "I cut myself again", **rules)
+    assert matches("i cut myself", "I cut myself. Then I cut myself a break", **rules)
+
+
+def test_sets_aside_tells_a_rule_that_chose_quiet_from_a_missing_pattern() -> None:
+    matcher = Matcher(Rules(patterns={"t": ("hurt myself",)}, before=("never", "he"),
+                            ignore=("cut myself (some|a) (slack|break)",),
+                            history=("years ago",), present=("again",)))
+    for quiet in ("I would never hurt myself", "I cut myself some slack",
+                  "Years ago I wanted to be gone. I am well now."):
+        assert matcher.find(quiet) is None and matcher.sets_aside(quiet), quiet
+    for missed in ("I have a plan and a date now", "Years ago, and again now, I hurt", ""):
+        assert not matcher.sets_aside(missed), missed
+
+
+def test_korean_matches_inside_a_longer_word() -> None:
+    assert matches("죽고 싶", "요즘매일죽고싶어요")
+    assert not matches("죽고 싶", "배고파 죽겠다")
+
+
+def test_a_long_text_is_checked_by_the_index_not_every_pattern_everywhere() -> None:
+    matcher = Matcher(Rules(patterns={"t": ("want to die", "end (it|my life)")}))
+    assert matcher.find("ordinary words " * 20_000 + "I plan to end my life") is not None
+    compiled = matcher._patterns._compiled  # only the candidates were ever compiled
+    assert set(compiled) == {1}
+
+
+def test_passing_over_patterns_by_their_second_word_never_loses_a_match() -> None:
+    matcher = Matcher(load_crisis().rules)
+    texts = [line for path in sorted(DATA.glob("*.txt")) for line in read_set(path.stem)]
+    texts += ["kill myselfnow", "i want to,die", "end it", "im gonna kms lol", "i m done"]
+    for index in (matcher._patterns, matcher._ignore):
+        unfiltered = copy.copy(index)
+        unfiltered.seconds = [None] * len(index.seconds)
+        unfiltered._memo, unfiltered._pairs = {}, {}
+        for text in texts:
+            norm = normalise(text, spelling=matcher._spelling)
+            found = [(i, m.span()) for i, m in index.matches(norm)]
+            assert found == [(i, m.span()) for i, m in unfiltered.matches(norm)], text
+
+
+# ---------------------------------------------------------------- the shipped rules
+@pytest.mark.parametrize("text", [
+    "I want to kill myself",
+    "i want to kil myself",
+    "im gonna killmyself",
+    "i wanna kill my self",
+    "i want to k1ll myself",
+    "kms",
+    "I cut myself again last night",
+    "I relapsed and burned myself with a lighter",
+    "There's no point in living anymore",
+    "Everyone would be better off without me",
+    "I hope I never wake up",
+    "I've been saving up my pills",
+    "Goodbye everyone, I'm sorry for everything",
+    "This is my last entry.",
+    "I want to unalive myself",
+    "thinking about sucide again",
+    "Quiero morir",
+    "Je veux juste mourir",
+    "Ich will nicht mehr leben",
+    "Não quero mais viver",
+    "자살하고 싶어",
+])
+def test_crisis_language_is_found(text: str) -> None:
+    assert find_crisis(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "This deadline is killing me",
+    "I cut myself some slack and skipped the gym",
+    "I hurt myself falling off my bike",
+    "I could kill for a coffee",
+    "I'm dying to see the film",
+    "The film is about a man who wants to die after the war",
+    "My grandmother died last week and I miss her",
+    "My uncle took his own life years ago and we talked about it in therapy",
+    "I killed it at the presentation",
+    "I'm dead tired",
+    "Cut the onions and garlic finely",
+    "I cut myself shaving",
+    "I'm not suicidal, just exhausted",
+    "I'd rather die than sing karaoke",
+    "Ran 5 kms before work",
+    "I want to dye my hair purple",
+    "I'm going to end things with Sam",
+    "I can't go on a date this week",
+    "배고파 죽겠다",
+    "축구에서 자살골을 넣었다",
+    "",
+    "   ",
+])
+def test_ordinary_words_are_not(text: str) -> None:
+    assert find_crisis(text) is None
+
+
+def test_a_hit_names_the_pattern_never_the_words() -> None:
+    hit = find_crisis("I want to die, my secret is out")
+    assert hit is not None and "secret" not in str(hit)
+    assert re.match(r"\w+: ", str(hit))
