@@ -14,16 +14,27 @@ from .vocab import FEELING_KINDS
 log = logging.getLogger("companion.aftercare")
 
 
-def after_words(app: App, text: str | None, *, kind: str | None = None,
-                mood: int | None = None, intensity: int | None = None) -> Resources | None:
+def after_words(
+    app: App,
+    text: str | None,
+    *,
+    kind: str | None = None,
+    mood: int | None = None,
+    intensity: int | None = None,
+) -> Resources | None:
     """Runs after anything a person saved: an entry of any kind, a note on a skill use, a
     tough moment, a pattern, a phrase. Returns the crisis resources shown, if any."""
     resources = crisis_check(app, text)
     if resources is not None:
         show_resources(resources, echo=app.ui.warn, notify=app.notify_urgent)
         return resources  # the resources come first; no cheerful voice on top of them
-    after_hard_moment(app, mood=mood, intensity=intensity,
-                      text=text if kind in FEELING_KINDS else None, say=app.ui.warn)
+    after_hard_moment(
+        app,
+        mood=mood,
+        intensity=intensity,
+        text=text if kind in FEELING_KINDS else None,
+        say=app.ui.warn,
+    )
     return None
 
 

@@ -114,8 +114,10 @@ class App:
         if self._settings is None:
             settings, self.problems = self.load_settings(self.paths.config_file)
             if self.problems:
-                self.ui.warn(f"warning: {self.problems[0]} (run `companion config check`); "
-                             "using the defaults for what is broken.")
+                self.ui.warn(
+                    f"warning: {self.problems[0]} (run `companion config check`); "
+                    "using the defaults for what is broken."
+                )
             self._settings = settings
         return self._settings
 
@@ -136,11 +138,15 @@ class App:
             from .crypto import open_store
 
             storage = self.settings.storage
-            self._store = open_store(self.paths.db_file, self.settings.security,
-                                     ask=self.ask_passphrase, notice=self.ui.warn,
-                                     clock=self.clock,
-                                     busy_timeout=storage.busy_timeout_seconds,
-                                     max_text_chars=storage.max_text_chars)
+            self._store = open_store(
+                self.paths.db_file,
+                self.settings.security,
+                ask=self.ask_passphrase,
+                notice=self.ui.warn,
+                clock=self.clock,
+                busy_timeout=storage.busy_timeout_seconds,
+                max_text_chars=storage.max_text_chars,
+            )
         return self._store
 
     @store.setter

@@ -94,7 +94,7 @@ class Resampler:
         out = (self._buf[index - self._base] * weights).sum(axis=1)
         self._emitted += ready
         keep_from = int(math.floor(self._emitted * self._step)) - self._half + 1
-        self._buf = self._buf[keep_from - self._base:]
+        self._buf = self._buf[keep_from - self._base :]
         self._base = keep_from
         return _to_int16(out)
 
@@ -140,8 +140,9 @@ def rms(chunk: bytes) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
-def rechunk(chunks: Iterable[bytes], *,
-            size: int = CHUNK_SAMPLES * SAMPLE_WIDTH) -> Iterator[bytes]:
+def rechunk(
+    chunks: Iterable[bytes], *, size: int = CHUNK_SAMPLES * SAMPLE_WIDTH
+) -> Iterator[bytes]:
     """Regroups a byte stream into chunks of exactly `size` bytes (the last may be shorter)."""
     pending = bytearray()
     for chunk in chunks:
@@ -201,9 +202,14 @@ def open_audio(path: Path, *, chunk_samples: int = CHUNK_SAMPLES) -> AudioFile:
 def _unreadable_message(path: Path) -> str:
     if _is_wave_header(path):
         return f"{path} looks like a WAV file but is cut short or damaged, so it cannot be read"
-    extra = "" if shutil.which("sox") else (
-        " To read FLAC, OGG or MP3, install sox (apt install sox libsox-fmt-all)"
-        " or the Python package soundfile.")
+    extra = (
+        ""
+        if shutil.which("sox")
+        else (
+            " To read FLAC, OGG or MP3, install sox (apt install sox libsox-fmt-all)"
+            " or the Python package soundfile."
+        )
+    )
     return f"{path} is not a recording companion can read (WAV works everywhere).{extra}"
 
 
@@ -246,7 +252,8 @@ def _wave_chunks(info: AudioFile) -> Iterator[bytes]:
     if got < expected:
         raise InputError(
             f"{info.path} is cut short: it should hold {expected / info.rate:.1f} seconds "
-            f"but holds {got / info.rate:.1f}")
+            f"but holds {got / info.rate:.1f}"
+        )
 
 
 def _pcm_to_floats(data: bytes, width: int) -> Samples:
@@ -258,8 +265,11 @@ def _pcm_to_floats(data: bytes, width: int) -> Samples:
     if width == 4:
         return np.frombuffer(data, dtype="<i4").astype(np.float32) / 65536.0
     raw = np.frombuffer(data[: len(data) - len(data) % 3], dtype=np.uint8).reshape(-1, 3)
-    value = (raw[:, 0].astype(np.int32) | (raw[:, 1].astype(np.int32) << 8)
-             | (raw[:, 2].astype(np.int32) << 16))
+    value = (
+        raw[:, 0].astype(np.int32)
+        | (raw[:, 1].astype(np.int32) << 8)
+        | (raw[:, 2].astype(np.int32) << 16)
+    )
     value = np.where(value >= 1 << 23, value - (1 << 24), value)
     return value.astype(np.float32) / 256.0
 
@@ -273,8 +283,13 @@ def _probe_soundfile(path: Path) -> AudioFile | None:
         info = soundfile.info(str(path))
     except Exception:  # soundfile raises its own error types for unreadable files
         return None
-    return AudioFile(path, int(info.samplerate), int(info.channels),
-                     float(info.frames) / info.samplerate, "soundfile")
+    return AudioFile(
+        path,
+        int(info.samplerate),
+        int(info.channels),
+        float(info.frames) / info.samplerate,
+        "soundfile",
+    )
 
 
 def _soundfile_chunks(info: AudioFile) -> Iterator[bytes]:
@@ -297,10 +312,12 @@ def _probe_sox(path: Path) -> AudioFile | None:
     args = [soxi, "-r", str(path)] if soxi.endswith("soxi") else [soxi, "--i", "-r", str(path)]
     try:
         rate = subprocess.run(args, capture_output=True, text=True, timeout=30, check=True)
-        chans = subprocess.run([*args[:-2], "-c", str(path)], capture_output=True, text=True,
-                               timeout=30, check=True)
-        secs = subprocess.run([*args[:-2], "-D", str(path)], capture_output=True, text=True,
-                              timeout=30, check=True)
+        chans = subprocess.run(
+            [*args[:-2], "-c", str(path)], capture_output=True, text=True, timeout=30, check=True
+        )
+        secs = subprocess.run(
+            [*args[:-2], "-D", str(path)], capture_output=True, text=True, timeout=30, check=True
+        )
         seconds = float(secs.stdout.strip() or 0)
         return AudioFile(path, int(float(rate.stdout)), int(chans.stdout), seconds, "sox")
     except (subprocess.SubprocessError, ValueError, OSError):
@@ -310,10 +327,26 @@ def _probe_sox(path: Path) -> AudioFile | None:
 def _sox_chunks(info: AudioFile) -> Iterator[bytes]:
     sox = shutil.which("sox")
     if sox is None:
-        raise MissingPartError("reading this kind of file needs sox: "
-                               "apt install sox libsox-fmt-all")
-    cmd = [sox, "-V1", str(info.path), "-t", "raw", "-e", "signed-integer", "-b", "16",
-           "-L", "-c", "1", "-r", str(SAMPLE_RATE), "-"]
+        raise MissingPartError(
+            "reading this kind of file needs sox: apt install sox libsox-fmt-all"
+        )
+    cmd = [
+        sox,
+        "-V1",
+        str(info.path),
+        "-t",
+        "raw",
+        "-e",
+        "signed-integer",
+        "-b",
+        "16",
+        "-L",
+        "-c",
+        "1",
+        "-r",
+        str(SAMPLE_RATE),
+        "-",
+    ]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         size = info.chunk_samples * SAMPLE_WIDTH

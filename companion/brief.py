@@ -32,13 +32,13 @@ if TYPE_CHECKING:
     from .safety import Resources
 
 BRIEF_VERSION = 2
-THIN = 3               # fewer records than this in the span makes a "quiet stretch" page
+THIN = 3  # fewer records than this in the span makes a "quiet stretch" page
 SCORE_LOOKBACK = timedelta(weeks=26)
-PLAN_LOOKBACK = timedelta(weeks=8)   # how far back the last practice plan is looked for
+PLAN_LOOKBACK = timedelta(weeks=8)  # how far back the last practice plan is looked for
 QUOTE_CHARS = 220
-WORDS_SHOWN = 6        # own words shown in full; the rest are counted
+WORDS_SHOWN = 6  # own words shown in full; the rest are counted
 
-CrisisCheck = Callable[[str], "Resources | None"]   # text -> what to show, or None
+CrisisCheck = Callable[[str], "Resources | None"]  # text -> what to show, or None
 
 # The brief's sections in page order, with their headings.
 SECTION_TITLES = {
@@ -57,9 +57,17 @@ SECTION_TITLES = {
 # Where each kind of record goes when no rule above comes first (vocab.ENTRY_KINDS and
 # vocab.RECORD_KINDS: a new kind needs a place here, and a test says so).
 SECTION_OF_KIND = {
-    "session-prep": "talk", "follow-up": "practice", "therapist": "therapist",
-    "friend": "others", "weekly": "different", "win": "wins", "reflection": "words",
-    "checkin": "words", "skill": "skills", "moment": "moments", "notice": "patterns",
+    "session-prep": "talk",
+    "follow-up": "practice",
+    "therapist": "therapist",
+    "friend": "others",
+    "weekly": "different",
+    "win": "wins",
+    "reflection": "words",
+    "checkin": "words",
+    "skill": "skills",
+    "moment": "moments",
+    "notice": "patterns",
 }
 # Kinds whose questions ("...?") are questions for the session.
 ASKING_KINDS = ("reflection", "checkin")
@@ -88,16 +96,20 @@ def resolve_span(store: Store, since: str, now: datetime) -> Span:
     if text in ("last-session", "last", "session"):
         last = last_session(store, now)
         if last is None:
-            return Span(now - timedelta(days=14), now,
-                        "the last 14 days (no past session on record yet)")
+            return Span(
+                now - timedelta(days=14), now, "the last 14 days (no past session on record yet)"
+            )
         return Span(last.starts, now, f"since your session on {last.starts:%a %d %b}")
     match = re.fullmatch(r"(\d+)\s*(d|w|days?|weeks?)", text)
     if match:
         days = int(match[1]) * (7 if match[2].startswith("w") else 1)
         if days == 0:
             raise InputError("--since needs at least one day, like 7d.")
-        return Span(now - span_of(days, since), now,
-                    "the last day" if days == 1 else f"the last {plural(days, 'day')}")
+        return Span(
+            now - span_of(days, since),
+            now,
+            "the last day" if days == 1 else f"the last {plural(days, 'day')}",
+        )
     return _span_from_date(since, now)
 
 
@@ -105,8 +117,10 @@ def _span_from_date(since: str, now: datetime) -> Span:
     try:
         day = datetime.fromisoformat(since.strip())
     except ValueError:
-        raise InputError(f"--since {since!r} is not something companion can read; use "
-                         "last-session, 7d, or a date like 2026-03-01.") from None
+        raise InputError(
+            f"--since {since!r} is not something companion can read; use "
+            "last-session, 7d, or a date like 2026-03-01."
+        ) from None
     start = within_reach(day if day.tzinfo else day.replace(tzinfo=now.tzinfo), now, since)
     if start >= now:
         raise InputError(f"--since {since} is in the future; the brief looks back from today.")
@@ -129,17 +143,23 @@ def gather(store: Store, span: Span) -> progress.History:
 
 def earlier_plan(store: Store, span: Span) -> Row | None:
     """The last practice plan (a follow-up answer) written in the weeks before the span."""
-    plans = store.entries(since=span.start - PLAN_LOOKBACK, until=span.start,
-                          kind=EntryKind.FOLLOW_UP)
+    plans = store.entries(
+        since=span.start - PLAN_LOOKBACK, until=span.start, kind=EntryKind.FOLLOW_UP
+    )
     return plans[-1] if plans else None
 
 
 def build(store: Store, span: Span, *, now: datetime, options: Options | None = None) -> Row:
     """The brief as plain data (what JSON prints and every format renders)."""
     upcoming = next_session(store, now)
-    return compose(gather(store, span), span, now=now, options=options,
-                   next_session=upcoming.as_dict() if upcoming else None,
-                   plan_before=earlier_plan(store, span))
+    return compose(
+        gather(store, span),
+        span,
+        now=now,
+        options=options,
+        next_session=upcoming.as_dict() if upcoming else None,
+        plan_before=earlier_plan(store, span),
+    )
 
 
 def _tagged(rows: list[Row], tag: str) -> list[Row]:
@@ -151,14 +171,24 @@ def narrow(history: progress.History, tag: str | None) -> progress.History:
     if tag is None:
         return history
     return progress.History(
-        entries=_tagged(history.entries, tag), skill_uses=_tagged(history.skill_uses, tag),
-        moments=_tagged(history.moments, tag), patterns=history.patterns,
-        notices=_tagged(history.notices, tag), deliveries=history.deliveries)
+        entries=_tagged(history.entries, tag),
+        skill_uses=_tagged(history.skill_uses, tag),
+        moments=_tagged(history.moments, tag),
+        patterns=history.patterns,
+        notices=_tagged(history.notices, tag),
+        deliveries=history.deliveries,
+    )
 
 
-def compose(history: progress.History, span: Span, *, now: datetime,
-            options: Options | None = None, next_session: Row | None = None,
-            plan_before: Row | None = None) -> Row:
+def compose(
+    history: progress.History,
+    span: Span,
+    *,
+    now: datetime,
+    options: Options | None = None,
+    next_session: Row | None = None,
+    plan_before: Row | None = None,
+) -> Row:
     """The brief from rows already gathered (pure: no store, no clock). `plan_before` is
     the last practice plan written before the span, shown when the span has none."""
     options = options or Options()
@@ -173,9 +203,12 @@ def compose(history: progress.History, span: Span, *, now: datetime,
     return {
         "version": BRIEF_VERSION,
         "generated_at": now.isoformat(timespec="seconds"),
-        "span": {"start": span.start.isoformat(timespec="minutes"),
-                 "end": span.end.isoformat(timespec="minutes"), "label": label,
-                 "days": max(1, round((span.end - span.start).total_seconds() / 86400))},
+        "span": {
+            "start": span.start.isoformat(timespec="minutes"),
+            "end": span.end.isoformat(timespec="minutes"),
+            "label": label,
+            "days": max(1, round((span.end - span.start).total_seconds() / 86400)),
+        },
         "tag": options.tag,
         "next_session": next_session,
         "thin": records < THIN,
@@ -195,24 +228,41 @@ def _words(text: str | None) -> str:
 
 def entry_item(entry: Row, text: str | None = None, **extra: object) -> Row:
     """An entry as the brief shows it: its reference ("entry:12"), day, words and tags."""
-    return {"ref": f"entry:{entry['id']}", "kind": entry["kind"],
-            "date": entry["created_at"][:10], "area": entry.get("area"),
-            "text": _words(entry["text"] if text is None else text),
-            "tags": list(entry.get("tags") or []), **extra}
+    return {
+        "ref": f"entry:{entry['id']}",
+        "kind": entry["kind"],
+        "date": entry["created_at"][:10],
+        "area": entry.get("area"),
+        "text": _words(entry["text"] if text is None else text),
+        "tags": list(entry.get("tags") or []),
+        **extra,
+    }
 
 
 def skill_item(use: Row) -> Row:
     note = f": {use['note']}" if use.get("note") else ""
-    return {"ref": f"skill:{use['id']}", "kind": "skill", "date": use["created_at"][:10],
-            "area": None, "text": _words(f"{use['skill']}{note}"),
-            "tags": list(use.get("tags") or []), "helped": use.get("helped")}
+    return {
+        "ref": f"skill:{use['id']}",
+        "kind": "skill",
+        "date": use["created_at"][:10],
+        "area": None,
+        "text": _words(f"{use['skill']}{note}"),
+        "tags": list(use.get("tags") or []),
+        "helped": use.get("helped"),
+    }
 
 
 def moment_item(moment: Row) -> Row:
-    return {"ref": f"moment:{moment['id']}", "kind": "moment",
-            "date": moment["created_at"][:10], "area": None, "text": _words(moment.get("note")),
-            "tags": list(moment.get("tags") or []), "intensity": moment["intensity"],
-            "steady_minutes": moment.get("steady_minutes")}
+    return {
+        "ref": f"moment:{moment['id']}",
+        "kind": "moment",
+        "date": moment["created_at"][:10],
+        "area": None,
+        "text": _words(moment.get("note")),
+        "tags": list(moment.get("tags") or []),
+        "intensity": moment["intensity"],
+        "steady_minutes": moment.get("steady_minutes"),
+    }
 
 
 def questions_in(text: str) -> list[str]:
@@ -233,8 +283,7 @@ def _entry_place(entry: Row) -> tuple[str, Row]:
         short = len(" ".join(entry["text"].split())) <= QUOTE_CHARS
         return "talk", entry_item(entry, None if short else " ".join(asked), why="question")
     if SECTION_OF_KIND[kind] == "words":
-        return "words", entry_item(entry, first_sentences(entry["text"]),
-                                   mood=entry.get("mood"))
+        return "words", entry_item(entry, first_sentences(entry["text"]), mood=entry.get("mood"))
     return SECTION_OF_KIND[kind], entry_item(entry)
 
 
@@ -266,12 +315,19 @@ class _Crisis:
         return {"items": self.items, "resources": self.resources.as_dict()}
 
 
-def place(current: progress.History, measures: Row, *, earlier_plan: Row | None = None,
-          crisis: CrisisCheck | None = None) -> Row:
+def place(
+    current: progress.History,
+    measures: Row,
+    *,
+    earlier_plan: Row | None = None,
+    crisis: CrisisCheck | None = None,
+) -> Row:
     """Every record of the span in its one section (see the module's docstring)."""
     heavy = _Crisis(crisis, [])
-    heavy.look_over([e["text"] for e in current.entries] + [
-        r.get("note") for r in (*current.skill_uses, *current.moments, *current.notices)])
+    heavy.look_over(
+        [e["text"] for e in current.entries]
+        + [r.get("note") for r in (*current.skill_uses, *current.moments, *current.notices)]
+    )
     out: Row = {key: [] for key in SECTION_TITLES}
     for entry in current.entries:
         if not heavy.takes(entry["text"], entry_item(entry, first_sentences(entry["text"]))):
@@ -292,9 +348,14 @@ def place(current: progress.History, measures: Row, *, earlier_plan: Row | None 
 
 
 def _notice_item(notice: Row) -> Row:
-    return {"ref": f"notice:{notice['id']}", "kind": "notice",
-            "date": notice["created_at"][:10], "area": None, "text": _words(notice.get("note")),
-            "tags": list(notice.get("tags") or [])}
+    return {
+        "ref": f"notice:{notice['id']}",
+        "kind": "notice",
+        "date": notice["created_at"][:10],
+        "area": None,
+        "text": _words(notice.get("note")),
+        "tags": list(notice.get("tags") or []),
+    }
 
 
 def _skills(measures: Row, uses: list[Row]) -> list[Row]:
@@ -304,8 +365,10 @@ def _skills(measures: Row, uses: list[Row]) -> list[Row]:
     refs: dict[str, list[str]] = {}
     for use in uses:
         refs.setdefault(str(use["skill"]).strip().lower(), []).append(f"skill:{use['id']}")
-    return [{**s, "score": scores.get(s["skill"].lower()), "refs": refs.get(s["skill"].lower(), [])}
-            for s in measures["skills"]]
+    return [
+        {**s, "score": scores.get(s["skill"].lower()), "refs": refs.get(s["skill"].lower(), [])}
+        for s in measures["skills"]
+    ]
 
 
 def _patterns(measures: Row, notices: list[Row], patterns: list[Row]) -> list[Row]:
@@ -314,19 +377,74 @@ def _patterns(measures: Row, notices: list[Row], patterns: list[Row]) -> list[Ro
     mine: dict[str, list[Row]] = {}
     for notice in notices:
         mine.setdefault(names.get(notice["pattern_id"], ""), []).append(notice)
-    return [{**p, "refs": [f"notice:{n['id']}" for n in mine.get(p["pattern"], [])],
-             "notes": [_words(n["note"]) for n in mine.get(p["pattern"], []) if n.get("note")]}
-            for p in measures["patterns"]]
+    return [
+        {
+            **p,
+            "refs": [f"notice:{n['id']}" for n in mine.get(p["pattern"], [])],
+            "notes": [_words(n["note"]) for n in mine.get(p["pattern"], []) if n.get("note")],
+        }
+        for p in measures["patterns"]
+    ]
 
 
 # ------------------------------------------------------------------ the practice plan
 # Words that say nothing about *what* is practised.
-_PLAN_STOPWORDS = frozenset({"about", "after", "again", "also", "before", "could", "each",
-    "every", "from", "going", "have", "into", "just", "less", "like", "little", "make", "maybe",
-    "might", "more", "next", "once", "really", "session", "should", "some", "something", "that",
-    "their", "them", "then", "there", "they", "thing", "things", "this", "time", "today",
-    "tomorrow", "trying", "want", "week", "weeks", "what", "when", "will", "with", "would",
-    "practise", "practice", "practising", "practicing"})
+_PLAN_STOPWORDS = frozenset(
+    {
+        "about",
+        "after",
+        "again",
+        "also",
+        "before",
+        "could",
+        "each",
+        "every",
+        "from",
+        "going",
+        "have",
+        "into",
+        "just",
+        "less",
+        "like",
+        "little",
+        "make",
+        "maybe",
+        "might",
+        "more",
+        "next",
+        "once",
+        "really",
+        "session",
+        "should",
+        "some",
+        "something",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "they",
+        "thing",
+        "things",
+        "this",
+        "time",
+        "today",
+        "tomorrow",
+        "trying",
+        "want",
+        "week",
+        "weeks",
+        "what",
+        "when",
+        "will",
+        "with",
+        "would",
+        "practise",
+        "practice",
+        "practising",
+        "practicing",
+    }
+)
 
 
 def plan_words(text: str) -> set[str]:
@@ -342,8 +460,9 @@ def plan_words(text: str) -> set[str]:
     return out
 
 
-def practice(plans: list[Row], earlier_plan: Row | None, out: Row,
-             uses: list[Row]) -> tuple[Row, list[Row]]:
+def practice(
+    plans: list[Row], earlier_plan: Row | None, out: Row, uses: list[Row]
+) -> tuple[Row, list[Row]]:
     """What the person said they would practise (the follow-up answers of the span, or
     the last one before it) and the wins and skill uses since then that match its words.
 
@@ -386,15 +505,21 @@ SUGGESTED_QUESTIONS = (
 
 def _opening(records: int, measures: Row) -> str:
     if records == 0:
-        return ("Nothing was logged in this stretch, and that's all right: the days between "
-                "sessions are for living, not for keeping records. You can still bring "
-                "whatever is on your mind. Even one thing is enough.")
+        return (
+            "Nothing was logged in this stretch, and that's all right: the days between "
+            "sessions are for living, not for keeping records. You can still bring "
+            "whatever is on your mind. Even one thing is enough."
+        )
     if records < THIN:
-        return ("A quiet stretch in here, with just a little written down. That still counts: "
-                "a few honest notes can open a good conversation.")
+        return (
+            "A quiet stretch in here, with just a little written down. That still counts: "
+            "a few honest notes can open a good conversation."
+        )
     if measures["harder_weeks"]:
-        return ("There were harder weeks in this stretch, and you kept going. Harder weeks "
-                "are part of the work; they show up in the line below next to everything else.")
+        return (
+            "There were harder weeks in this stretch, and you kept going. Harder weeks "
+            "are part of the work; they show up in the line below next to everything else."
+        )
     return "Here is what this stretch held. Small steps are easy to miss, so they are listed."
 
 
@@ -406,8 +531,10 @@ def steady_sentence(trend: Row) -> str:
     if trend["direction"] == "sooner":
         return text + f" (before: {before}). That is sooner than before."
     if trend["direction"] == "later":
-        return text + (f" (before: {before}). It took longer this time; "
-                       "harder stretches happen and are worth talking about.")
+        return text + (
+            f" (before: {before}). It took longer this time; "
+            "harder stretches happen and are worth talking about."
+        )
     if trend["direction"] == "same":
         return text + ", about the same as before."
     return text + "."
@@ -423,6 +550,9 @@ def intensity_sentence(trend: Row) -> str:
     if trend["direction"] == "lower":
         return text + before + ": a little less intense than before. That counts."
     if trend["direction"] == "higher":
-        return text + before + (": more intense than before. Harder stretches happen and "
-                                "are worth talking about.")
+        return (
+            text
+            + before
+            + (": more intense than before. Harder stretches happen and are worth talking about.")
+        )
     return text + ", about as intense as before."

@@ -59,32 +59,49 @@ def _grid(scale: tuple[float, float]) -> list[str]:
     parts = []
     for value in range(int(low), int(top) + 1):
         y = _y(value, top)
-        parts.append(f'<line class="grid" x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - PAD}" '
-                     f'y2="{y:.1f}"/><text x="{PAD - 14}" y="{y + 3:.1f}">{value}</text>')
+        parts.append(
+            f'<line class="grid" x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - PAD}" '
+            f'y2="{y:.1f}"/><text x="{PAD - 14}" y="{y + 3:.1f}">{value}</text>'
+        )
     return parts
 
 
 def _frame(title: str, weeks: list[Row], top: float, unit: str) -> list[str]:
     n = len(weeks)
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
     for i, week in enumerate(weeks):
         if week.get("harder"):
             w = (WIDTH - 2 * PAD) / n
-            parts.append(f'<rect class="harder" x="{_x(i, n) - w / 2:.1f}" y="{PAD - 12}" '
-                         f'width="{w:.1f}" height="{HEIGHT - 2 * PAD + 12}"/>')
-    parts.append(f'<line class="axis" x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" '
-                 f'y2="{HEIGHT - PAD}"/>')
+            parts.append(
+                f'<rect class="harder" x="{_x(i, n) - w / 2:.1f}" y="{PAD - 12}" '
+                f'width="{w:.1f}" height="{HEIGHT - 2 * PAD + 12}"/>'
+            )
+    parts.append(
+        f'<line class="axis" x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" '
+        f'y2="{HEIGHT - PAD}"/>'
+    )
     parts.append(f'<text x="2" y="{PAD - 2}">{top:g} {escape(unit)}</text>')
     every = max(1, n // 8)
     for i in range(0, n, every):
-        parts.append(f'<text x="{_x(i, n):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-                     f'{weeks[i]["week"][5:]}</text>')
+        parts.append(
+            f'<text x="{_x(i, n):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            f"{weeks[i]['week'][5:]}</text>"
+        )
     return parts
 
 
-def bar_chart(weeks: list[Row], key: str, *, title: str, unit: str, css: str = "bar",
-              scale: tuple[float, float] | None = None) -> str:
+def bar_chart(
+    weeks: list[Row],
+    key: str,
+    *,
+    title: str,
+    unit: str,
+    css: str = "bar",
+    scale: tuple[float, float] | None = None,
+) -> str:
     """Bars per week; weeks with nothing logged show no bar (a gap, not a zero). A fixed
     `scale` (low, top) draws its steps, so the same value is always the same height."""
     values = [w[key] for w in weeks]
@@ -95,13 +112,23 @@ def bar_chart(weeks: list[Row], key: str, *, title: str, unit: str, css: str = "
     for i, value in enumerate(values):
         if value:
             y = _y(value, top)
-            parts.append(f'<rect class="{css}" x="{_x(i, n) - width / 2:.1f}" y="{y:.1f}" '
-                         f'width="{width:.1f}" height="{HEIGHT - PAD - y:.1f}"/>')
+            parts.append(
+                f'<rect class="{css}" x="{_x(i, n) - width / 2:.1f}" y="{y:.1f}" '
+                f'width="{width:.1f}" height="{HEIGHT - PAD - y:.1f}"/>'
+            )
     return "".join(parts) + "</svg>"
 
 
-def line_chart(weeks: list[Row], key: str, *, title: str, unit: str, css: str = "trace",
-               point: str = "point", top: float | None = None) -> str:
+def line_chart(
+    weeks: list[Row],
+    key: str,
+    *,
+    title: str,
+    unit: str,
+    css: str = "trace",
+    point: str = "point",
+    top: float | None = None,
+) -> str:
     """A line per week, broken where a week has no value (`top` fixes the scale)."""
     values = [w[key] for w in weeks]
     top = top or max([v for v in values if v is not None] + [1])
@@ -117,8 +144,9 @@ def line_chart(weeks: list[Row], key: str, *, title: str, unit: str, css: str = 
         run = []
     for i, value in enumerate(values):
         if value is not None:
-            parts.append(f'<circle class="{point}" cx="{_x(i, n):.1f}" '
-                         f'cy="{_y(value, top):.1f}" r="3.5"/>')
+            parts.append(
+                f'<circle class="{point}" cx="{_x(i, n):.1f}" cy="{_y(value, top):.1f}" r="3.5"/>'
+            )
     return "".join(parts) + "</svg>"
 
 
@@ -131,39 +159,64 @@ def charts(data: Row) -> dict[str, str]:
     weeks = data["measures"]["weeks"]
     if not any(w["logged"] for w in weeks):
         return {}
-    out = {"skills": _figure(bar_chart(weeks, "skill_uses", title="Skill uses per week",
-                                       unit="uses"), "Skill uses per week.")}
+    out = {
+        "skills": _figure(
+            bar_chart(weeks, "skill_uses", title="Skill uses per week", unit="uses"),
+            "Skill uses per week.",
+        )
+    }
     moments = []
     if any(w["intensity"] is not None for w in weeks):
-        moments.append(_figure(
-            line_chart(weeks, "intensity", title="Intensity of tough moments, per week",
-                       unit="of 10", css="intensity", point="ipoint", top=10),
-            "Average intensity of tough moments (0-10); lower is gentler."))
+        moments.append(
+            _figure(
+                line_chart(
+                    weeks,
+                    "intensity",
+                    title="Intensity of tough moments, per week",
+                    unit="of 10",
+                    css="intensity",
+                    point="ipoint",
+                    top=10,
+                ),
+                "Average intensity of tough moments (0-10); lower is gentler.",
+            )
+        )
     if any(w["steady_median"] is not None for w in weeks):
-        moments.append(_figure(
-            line_chart(weeks, "steady_median", title="Minutes until steady, per week",
-                       unit="min"),
-            "Median minutes until steady after a tough moment; lower is sooner. "
-            "Shaded weeks were harder ones: part of the line, not a failure."))
+        moments.append(
+            _figure(
+                line_chart(
+                    weeks, "steady_median", title="Minutes until steady, per week", unit="min"
+                ),
+                "Median minutes until steady after a tough moment; lower is sooner. "
+                "Shaded weeks were harder ones: part of the line, not a failure.",
+            )
+        )
     if moments:
         out["moments"] = "".join(moments)
     if any(w["mood"] is not None for w in weeks):
-        out["checkins"] = _figure(bar_chart(weeks, "mood", title="Mood by week (1-5)",
-                                            unit="mood", css="mood", scale=(1, 5)),
-                                  "Average mood by week, on a fixed scale from 1 to 5.")
+        out["checkins"] = _figure(
+            bar_chart(
+                weeks, "mood", title="Mood by week (1-5)", unit="mood", css="mood", scale=(1, 5)
+            ),
+            "Average mood by week, on a fixed scale from 1 to 5.",
+        )
     return out
 
 
 def _section(section: Section, figure: str) -> str:
     if not section.items and not section.empty and not figure:
         return ""
-    body = ("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in section.items) + "</ul>"
-            if section.items else
-            (f'<p class="empty">{escape(section.empty)}</p>' if section.empty else ""))
+    body = (
+        "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in section.items) + "</ul>"
+        if section.items
+        else (f'<p class="empty">{escape(section.empty)}</p>' if section.empty else "")
+    )
     lead = f'<p class="lead">{escape(section.lead)}</p>' if section.lead else ""
     marked = ' class="marked"' if section.marked else ""
-    return (f'<section id="{section.key}"{marked}><h2>{escape(section.title)}</h2>'
-            f"{lead}{body}{figure}</section>")
+    return (
+        f'<section id="{section.key}"{marked}><h2>{escape(section.title)}</h2>'
+        f"{lead}{body}{figure}</section>"
+    )
 
 
 def render_html(data: Row, parts: list[Section]) -> str:
@@ -179,7 +232,7 @@ def render_html(data: Row, parts: list[Section]) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Session brief: {escape(span['label'])}</title><style>{CSS}</style></head>"
-        f"<body><h1>Session brief</h1><p class=\"meta\">{escape(span['label'])}</p>"
+        f'<body><h1>Session brief</h1><p class="meta">{escape(span["label"])}</p>'
         f'<p class="meta">{escape(meta)}</p><p class="opening">{escape(data["opening"])}</p>'
         f"{body}<footer>Made by companion on this computer, from your own notes. "
         "It is yours to share or keep.</footer></body></html>\n"

@@ -23,8 +23,6 @@ if TYPE_CHECKING:  # rich loads only when the brief is shown in a terminal
 MOMENTS_SHOWN = 6
 
 
-
-
 def render(data: Row, fmt: str) -> str:
     """The brief as 'md', 'html' or 'json' text."""
     if fmt == "json":
@@ -50,13 +48,18 @@ def _skill_line(skill: Row) -> str:
 
 def pattern_line(p: Row) -> str:
     notes = "".join(f" ({n})" for n in p.get("notes", [])[:2])
-    return (f"{p['pattern']}: noticed {p['noticed']}×, responded rather than reacted "
-            f"{p['responded']}×{notes}")
+    return (
+        f"{p['pattern']}: noticed {p['noticed']}×, responded rather than reacted "
+        f"{p['responded']}×{notes}"
+    )
 
 
 def _moment_line(m: Row) -> str:
-    steady = (f", steady after {duration(m['steady_minutes'])}"
-              if m.get("steady_minutes") is not None else "")
+    steady = (
+        f", steady after {duration(m['steady_minutes'])}"
+        if m.get("steady_minutes") is not None
+        else ""
+    )
     note = f": {m['text']}" if m["text"] else ""
     return f"{m['date']}: intensity {m['intensity']}/10{steady}{note}"
 
@@ -69,8 +72,10 @@ def _talk_lines(data: Row) -> list[str]:
 
 def _practice_lines(data: Row) -> list[str]:
     section = data["practice"]
-    lines = [f"I said ({p['date']}{', before this stretch' if p.get('earlier') else ''}): "
-             f"{p['text']}" for p in section["plans"]]
+    lines = [
+        f"I said ({p['date']}{', before this stretch' if p.get('earlier') else ''}): {p['text']}"
+        for p in section["plans"]
+    ]
     lines += [f"Since then, {i['date']}: {i['text']}" for i in section["since"]]
     if section["plans"] and not section["since"]:
         lines.append("Nothing logged yet that matches it; how it went is worth talking about.")
@@ -96,10 +101,17 @@ def _crisis_section(data: Row) -> list[Section]:
     res = crisis["resources"]
     lines = [_dated(i) for i in crisis["items"]]
     lines.append("If it feels that heavy again: " + "; ".join(res["lines"]))
-    return [Section("crisis", SECTION_TITLES["crisis"], lines, marked=True,
-                    lead="Some of what you wrote in this stretch sounded very heavy. It may "
-                         "help to bring it up; this is what sessions are for, and you don't "
-                         "have to carry it alone.")]
+    return [
+        Section(
+            "crisis",
+            SECTION_TITLES["crisis"],
+            lines,
+            marked=True,
+            lead="Some of what you wrote in this stretch sounded very heavy. It may "
+            "help to bring it up; this is what sessions are for, and you don't "
+            "have to carry it alone.",
+        )
+    ]
 
 
 def sections(data: Row) -> list[Section]:
@@ -111,27 +123,54 @@ def sections(data: Row) -> list[Section]:
     return [
         *_crisis_section(data),
         Section("talk", SECTION_TITLES["talk"], _talk_lines(data)),
-        Section("practice", SECTION_TITLES["practice"], _practice_lines(data),
-                "No practice plan written down yet; the follow-up after a session asks."),
-        Section("therapist", SECTION_TITLES["therapist"], [_dated(i) for i in data["therapist"]],
-                ""),
+        Section(
+            "practice",
+            SECTION_TITLES["practice"],
+            _practice_lines(data),
+            "No practice plan written down yet; the follow-up after a session asks.",
+        ),
+        Section(
+            "therapist", SECTION_TITLES["therapist"], [_dated(i) for i in data["therapist"]], ""
+        ),
         Section("others", SECTION_TITLES["others"], [_dated(i) for i in data["others"]], ""),
-        Section("different", SECTION_TITLES["different"],
-                [_dated(i) for i in data["different"]], "No weekly notes in this stretch."),
-        Section("skills", SECTION_TITLES["skills"], [_skill_line(s) for s in data["skills"]],
-                "No skills logged in this stretch; that's fine, they are still yours."),
+        Section(
+            "different",
+            SECTION_TITLES["different"],
+            [_dated(i) for i in data["different"]],
+            "No weekly notes in this stretch.",
+        ),
+        Section(
+            "skills",
+            SECTION_TITLES["skills"],
+            [_skill_line(s) for s in data["skills"]],
+            "No skills logged in this stretch; that's fine, they are still yours.",
+        ),
         Section("moments", SECTION_TITLES["moments"], _moment_lines(data)),
-        Section("patterns", SECTION_TITLES["patterns"], [pattern_line(p) for p in data["patterns"]],
-                "No patterns noticed in this stretch."),
-        Section("wins", SECTION_TITLES["wins"],
-                ([f"By area: {areas}"] if areas else []) + [_dated(i) for i in data["wins"]],
-                "No wins written down; small ones count too, if one comes to mind."),
-        Section("words", SECTION_TITLES["words"],
-                [f"“{q['text']}” ({q['date']})" for q in data["words"]]
-                + ([f"… and {more} more in your journal."] if more else [])),
-        Section("checkins", "Check-ins",
-                [f"{checkins['answered']} of {plural(checkins['sent'], 'check-in')} answered."]
-                if checkins["sent"] else []),
+        Section(
+            "patterns",
+            SECTION_TITLES["patterns"],
+            [pattern_line(p) for p in data["patterns"]],
+            "No patterns noticed in this stretch.",
+        ),
+        Section(
+            "wins",
+            SECTION_TITLES["wins"],
+            ([f"By area: {areas}"] if areas else []) + [_dated(i) for i in data["wins"]],
+            "No wins written down; small ones count too, if one comes to mind.",
+        ),
+        Section(
+            "words",
+            SECTION_TITLES["words"],
+            [f"“{q['text']}” ({q['date']})" for q in data["words"]]
+            + ([f"… and {more} more in your journal."] if more else []),
+        ),
+        Section(
+            "checkins",
+            "Check-ins",
+            [f"{checkins['answered']} of {plural(checkins['sent'], 'check-in')} answered."]
+            if checkins["sent"]
+            else [],
+        ),
     ]
 
 
@@ -139,8 +178,9 @@ def sections(data: Row) -> list[Section]:
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float | None], *, low: float | None = None,
-              high: float | None = None) -> str:
+def sparkline(
+    values: list[float | None], *, low: float | None = None, high: float | None = None
+) -> str:
     """A one-line chart; a gap (None) is a space, never a zero. `low`/`high` fix the scale
     (mood is always 1 to 5), otherwise it spans the values."""
     present = [v for v in values if v is not None]
@@ -150,18 +190,23 @@ def sparkline(values: list[float | None], *, low: float | None = None,
     high = max(present) if high is None else high
     step = (high - low) / (len(SPARKS) - 1) or 1
     top = len(SPARKS) - 1
-    return "".join(" " if v is None else SPARKS[max(0, min(top, int((v - low) / step)))]
-                   for v in values)
+    return "".join(
+        " " if v is None else SPARKS[max(0, min(top, int((v - low) / step)))] for v in values
+    )
 
 
 def _title(data: Row) -> list[str]:
     span = data["span"]
-    lines = [f"# Session brief: {span['label']}", "",
-             f"*{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})*"]
+    lines = [
+        f"# Session brief: {span['label']}",
+        "",
+        f"*{span['start'][:10]} to {span['end'][:10]} ({plural(span['days'], 'day')})*",
+    ]
     upcoming = data.get("next_session")
     if upcoming:
-        lines.append(f"*Next session: {upcoming['starts'].replace('T', ' ')[:16]} "
-                     f"({upcoming['title']})*")
+        lines.append(
+            f"*Next session: {upcoming['starts'].replace('T', ' ')[:16]} ({upcoming['title']})*"
+        )
     return lines + ["", data["opening"], ""]
 
 
@@ -178,12 +223,17 @@ def render_markdown(data: Row) -> str:
         lines.append("")
     weeks = data["measures"]["weeks"]
     if any(w["logged"] for w in weeks):
-        lines += ["## The line, week by week", "", "```",
-                  f"skill uses        {sparkline([float(w['skill_uses']) for w in weeks])}",
-                  f"moment intensity  {sparkline([w['intensity'] for w in weeks], low=0, high=10)}",
-                  f"minutes to steady {sparkline([w['steady_median'] for w in weeks])}",
-                  f"mood (1-5)        {sparkline([w['mood'] for w in weeks], low=1, high=5)}",
-                  "```", ""]
+        lines += [
+            "## The line, week by week",
+            "",
+            "```",
+            f"skill uses        {sparkline([float(w['skill_uses']) for w in weeks])}",
+            f"moment intensity  {sparkline([w['intensity'] for w in weeks], low=0, high=10)}",
+            f"minutes to steady {sparkline([w['steady_median'] for w in weeks])}",
+            f"mood (1-5)        {sparkline([w['mood'] for w in weeks], low=1, high=5)}",
+            "```",
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -201,8 +251,9 @@ def spoken_text(data: Row) -> str:
     lines = [f"Your session brief, {data['span']['label']}."]
     upcoming = data.get("next_session")
     if upcoming:
-        lines.append(f"Your next session is on {upcoming['starts'][:10]} at "
-                     f"{upcoming['starts'][11:16]}.")
+        lines.append(
+            f"Your next session is on {upcoming['starts'][:10]} at {upcoming['starts'][11:16]}."
+        )
     if data["talk"]:
         lines.append("What you want to talk about:")
         lines += [_sentence(i["text"]) for i in data["talk"]]
@@ -233,8 +284,13 @@ def print_stats(data: Row) -> None:
     lines = {p["skill"].lower(): p for p in m["practice"]}
     for s in m["skills"]:
         p = lines.get(s["skill"].lower(), {"score": 0, "line": []})
-        skills.add_row(s["skill"], str(s["uses"]), _num(s["helped"]), f"{p['score']:.0f}",
-                       sparkline(p["line"][-shown:]))
+        skills.add_row(
+            s["skill"],
+            str(s["uses"]),
+            _num(s["helped"]),
+            f"{p['score']:.0f}",
+            sparkline(p["line"][-shown:]),
+        )
     console.print(skills if m["skills"] else "No skills logged in these weeks yet.")
     console.print(data["intensity_sentence"])
     console.print(data["steady_sentence"])
@@ -248,12 +304,25 @@ def _week_table(weeks: list[Row]) -> Table:
 
     harder = any(w["harder"] for w in weeks)
     table = Table(title="Week by week", show_edge=False)
-    for column in ("week", "skill uses", "intensity", "min. to steady", "mood", "wins",
-                   *(("note",) if harder else ())):
+    for column in (
+        "week",
+        "skill uses",
+        "intensity",
+        "min. to steady",
+        "mood",
+        "wins",
+        *(("note",) if harder else ()),
+    ):
         table.add_column(column)
     for w in weeks:
-        cells = [w["week"], str(w["skill_uses"]), _num(w["intensity"]), _num(w["steady_median"]),
-                 _num(w["mood"]), str(w["wins"])]
+        cells = [
+            w["week"],
+            str(w["skill_uses"]),
+            _num(w["intensity"]),
+            _num(w["steady_median"]),
+            _num(w["mood"]),
+            str(w["wins"]),
+        ]
         table.add_row(*cells, *(("harder week" if w["harder"] else "",) if harder else ()))
     return table
 

@@ -36,8 +36,11 @@ PREP = CheckinKind.SESSION_PREP
 FOLLOW_UP = CheckinKind.SESSION_FOLLOW_UP
 # The prompt group (config/prompts.toml) each kind draws from; a check-in uses its area.
 PROMPT_GROUPS: dict[str, str] = {
-    CheckinKind.WEEKLY: "weekly-review", CheckinKind.FRIEND: "trusted-friend",
-    PREP: "session-prep", FOLLOW_UP: "session-follow-up"}
+    CheckinKind.WEEKLY: "weekly-review",
+    CheckinKind.FRIEND: "trusted-friend",
+    PREP: "session-prep",
+    FOLLOW_UP: "session-follow-up",
+}
 
 FALLBACK_PROMPTS = {
     "": "How are you, right now? A word or two is plenty.",
@@ -47,11 +50,14 @@ FALLBACK_PROMPTS = {
     "boundaries": "Was there a moment you looked after your own needs today?",
     "self-compassion": "What would you say to a friend who had your day?",
     "weekly-review": "What felt different this week, even a little?",
-    "trusted-friend": ("Is there someone you trust you could ask whether they have noticed "
-               "any changes in you lately?"),
+    "trusted-friend": (
+        "Is there someone you trust you could ask whether they have noticed "
+        "any changes in you lately?"
+    ),
     "session-prep": "Your next session is coming up. Is there anything you would like to bring?",
-    "session-follow-up": ("How was your session? What is one thing you might practise "
-                          "before the next?"),
+    "session-follow-up": (
+        "How was your session? What is one thing you might practise before the next?"
+    ),
 }
 TITLES: dict[str, str] = {
     CheckinKind.CHECKIN: "Time for a short check-in",
@@ -151,8 +157,9 @@ def schedule_dues(entry: ScheduleEntry, start: datetime, end: datetime) -> list[
     return dues
 
 
-def session_dues(settings: Settings, starts: Iterable[datetime], start: datetime,
-                 end: datetime) -> list[tuple[str, datetime]]:
+def session_dues(
+    settings: Settings, starts: Iterable[datetime], start: datetime, end: datetime
+) -> list[tuple[str, datetime]]:
     """(schedule, due) of the prep reminders and follow-ups of sessions, in (start, end]."""
     s, tz = settings.sessions, end.tzinfo or UTC
     found: set[tuple[str, datetime]] = set()
@@ -168,14 +175,16 @@ def session_dues(settings: Settings, starts: Iterable[datetime], start: datetime
     return sorted((x for x in found if start < x[1] <= end), key=lambda x: x[1])
 
 
-def occurrences(settings: Settings, start: datetime, end: datetime, *,
-                session_starts: Iterable[datetime] = ()) -> list[Occurrence]:
+def occurrences(
+    settings: Settings, start: datetime, end: datetime, *, session_starts: Iterable[datetime] = ()
+) -> list[Occurrence]:
     """Every check-in, prep reminder and follow-up due in (start, end], in time order."""
     found = []
     for entry in settings.checkins.schedule:
         for due in schedule_dues(entry, start, end):
-            found.append(Occurrence(entry.name, entry.kind, entry.area, due,
-                                    release_time(due, settings)))
+            found.append(
+                Occurrence(entry.name, entry.kind, entry.area, due, release_time(due, settings))
+            )
     for name, due in session_dues(settings, session_starts, start, end):
         found.append(Occurrence(name, CheckinKind(name), "", due, release_time(due, settings)))
     return sorted(found, key=lambda o: (o.due, o.schedule))
@@ -183,16 +192,25 @@ def occurrences(settings: Settings, start: datetime, end: datetime, *,
 
 def session_window(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
     """The span of session start times whose reminders can matter at `now`."""
-    back = timedelta(hours=settings.checkins.missed_max_age_hours, days=2,
-                     minutes=settings.sessions.follow_up_after_minutes)
+    back = timedelta(
+        hours=settings.checkins.missed_max_age_hours,
+        days=2,
+        minutes=settings.sessions.follow_up_after_minutes,
+    )
     ahead = LOOKAHEAD + timedelta(days=settings.sessions.prep_days_before + 1)
     return now - back, now + ahead
 
 
 # ---------------------------------------------------------------- the plan
-def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
-         session_starts: Iterable[datetime] = (), last_entry: datetime | None = None,
-         since: datetime | None = None) -> Plan:
+def plan(
+    settings: Settings,
+    *,
+    now: datetime,
+    claimed: set[tuple[str, str]],
+    session_starts: Iterable[datetime] = (),
+    last_entry: datetime | None = None,
+    since: datetime | None = None,
+) -> Plan:
     """What to deliver at `now`, given which (schedule, due_utc) pairs are already claimed.
 
     `since` is when check-ins were first watched for (nothing before it is caught up on,
@@ -204,8 +222,7 @@ def plan(settings: Settings, *, now: datetime, claimed: set[tuple[str, str]],
     start = now - max_age - timedelta(days=1)
     if since is not None:  # due at or after `since`
         start = max(start, since - timedelta(seconds=1))
-    window = occurrences(settings, start, now + LOOKAHEAD,
-                         session_starts=list(session_starts))
+    window = occurrences(settings, start, now + LOOKAHEAD, session_starts=list(session_starts))
     result = Plan()
     waiting = [o for o in window if o.key not in claimed]
     on_time: list[Occurrence] = []
@@ -241,8 +258,14 @@ def _latest_per_kind(result: Plan, ready: list[Occurrence]) -> list[Occurrence]:
     return sorted(latest.values(), key=lambda o: (o.due, o.schedule))
 
 
-def _covered(result: Plan, settings: Settings, ready: list[Occurrence], *, now: datetime,
-             last_entry: datetime | None) -> list[Occurrence]:
+def _covered(
+    result: Plan,
+    settings: Settings,
+    ready: list[Occurrence],
+    *,
+    now: datetime,
+    last_entry: datetime | None,
+) -> list[Occurrence]:
     """A short check-in is not sent when you wrote something a little while ago."""
     minutes = settings.checkins.skip_if_wrote_within_minutes
     if last_entry is None or minutes <= 0 or now - last_entry > timedelta(minutes=minutes):
@@ -251,8 +274,9 @@ def _covered(result: Plan, settings: Settings, ready: list[Occurrence], *, now: 
     return [o for o in ready if o.kind != CheckinKind.CHECKIN]
 
 
-def _choose_one(result: Plan, ready: list[Occurrence], *, late: list[Occurrence],
-                policy: str) -> None:
+def _choose_one(
+    result: Plan, ready: list[Occurrence], *, late: list[Occurrence], policy: str
+) -> None:
     """One notification, never a pile: the latest is shown and names the rest.
 
     With "latest" the others are let go; otherwise each other kind stays open to answer.
@@ -271,8 +295,9 @@ def _choose_one(result: Plan, ready: list[Occurrence], *, late: list[Occurrence]
         result.named = tuple(named)
 
 
-def snoozes_due(rows: Iterable[Row], now: datetime,
-                settings: Settings) -> tuple[list[Row], datetime | None]:
+def snoozes_due(
+    rows: Iterable[Row], now: datetime, settings: Settings
+) -> tuple[list[Row], datetime | None]:
     """Snoozed deliveries whose time has come, and when the next one will."""
     ready: list[tuple[datetime, Row]] = []
     later: list[tuple[datetime, Row]] = []
@@ -316,8 +341,14 @@ WENT_BY: dict[str, str] = {
 }
 
 
-def notice_text(kind: str, prompt: str, *, went_by: Sequence[str] = (),
-                command_hint: bool = False, listening: bool = False) -> tuple[str, str]:
+def notice_text(
+    kind: str,
+    prompt: str,
+    *,
+    went_by: Sequence[str] = (),
+    command_hint: bool = False,
+    listening: bool = False,
+) -> tuple[str, str]:
     """Title and body of a check-in notification (never anything the user wrote).
 
     `went_by`: the kinds one catch-up notification stands for (more than one), named in
@@ -344,13 +375,20 @@ def _catch_up_text(kind: str, prompt: str, went_by: Sequence[str]) -> tuple[str,
     names = [{0: "", 1: "a check-in"}.get(checkin_count, "a few check-ins")]
     names += [WENT_BY[k] for k in dict.fromkeys(went_by) if k in WENT_BY]
     said = join_words(names)
-    title = ("A check-in, whenever you're ready" if checkin_count == len(went_by)
-             else "A few things, whenever you're ready")
-    body = (f"{said[:1].upper()}{said[1:]} went by while you were away, and that's fine. "
-            f"Here is one for now: {prompt}")
+    title = (
+        "A check-in, whenever you're ready"
+        if checkin_count == len(went_by)
+        else "A few things, whenever you're ready"
+    )
+    body = (
+        f"{said[:1].upper()}{said[1:]} went by while you were away, and that's fine. "
+        f"Here is one for now: {prompt}"
+    )
     if any(k != kind for k in went_by):
-        body += ("\n\nThe others are still here when you want them: `companion checkin` "
-                 "answers them one at a time.")
+        body += (
+            "\n\nThe others are still here when you want them: `companion checkin` "
+            "answers them one at a time."
+        )
     return title, body
 
 
@@ -367,16 +405,19 @@ LOOK_BACK: dict[str, str] = {
 def _pending(store: Store) -> Row:
     row = store.pending_delivery()
     if row is None:
-        raise NotFoundError("no check-in is waiting right now. You can still write one: "
-                            'companion checkin --text "..."')
+        raise NotFoundError(
+            "no check-in is waiting right now. You can still write one: "
+            'companion checkin --text "..."'
+        )
     return row
 
 
 def answer_pending(store: Store, entry_id: int, now: datetime) -> Row:
     """Mark the waiting check-in answered by entry `entry_id`."""
     row = _pending(store)
-    return store.set_delivery(int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0],
-                              entry_id=entry_id)
+    return store.set_delivery(
+        int(row["id"]), Status.ANSWERED, answered_at=stamp(now)[0], entry_id=entry_id
+    )
 
 
 def snooze_pending(store: Store, settings: Settings, now: datetime) -> Row:

@@ -20,9 +20,18 @@ from pathlib import Path
 
 from sqlcipher3 import dbapi2
 
-_NAMES = ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
-          "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
-          "NotSupportedError")
+_NAMES = (
+    "Warning",
+    "Error",
+    "InterfaceError",
+    "DatabaseError",
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+)
 _TO_STDLIB: dict[type[BaseException], type[Exception]] = {
     getattr(dbapi2, name): getattr(sqlite3, name) for name in _NAMES
 }
@@ -84,8 +93,9 @@ class CipherCursor(dbapi2.Cursor):
 class CipherConnection(dbapi2.Connection):
     """A sqlcipher3 connection whose errors are the standard library's."""
 
-    def cursor(self, factory: Callable[[CipherConnection], CipherCursor] = CipherCursor
-               ) -> CipherCursor:
+    def cursor(
+        self, factory: Callable[[CipherConnection], CipherCursor] = CipherCursor
+    ) -> CipherCursor:
         with _translated():
             return super().cursor(factory)
 
@@ -119,8 +129,9 @@ class CipherConnection(dbapi2.Connection):
             super().backup(target, *args, **kwargs)
 
 
-def connect(path: Path | str, key: str | None, *, timeout: float = 10.0,
-            uri: bool = False) -> CipherConnection:
+def connect(
+    path: Path | str, key: str | None, *, timeout: float = 10.0, uri: bool = False
+) -> CipherConnection:
     """Open (or create) an encrypted database and prove the key right away.
 
     SQLCipher only reads page 1 on the first statement, so without the check a wrong
@@ -176,11 +187,14 @@ def integrity(conn: sqlite3.Connection) -> str:
 
 def table_counts(conn: sqlite3.Connection, schema: str = "main") -> dict[str, int]:
     """The number of rows in every (not virtual) table: how a copy is proven whole."""
-    names = [r[0] for r in conn.execute(
-        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
-    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0]
-            for n in names}
+    names = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+        )
+    ]
+    return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0] for n in names}
 
 
 def export_into(conn: sqlite3.Connection, dest: Path, dest_key: str) -> None:

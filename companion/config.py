@@ -295,8 +295,9 @@ _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$
 _KEY_RE = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
 
 
-def find_line(text: str, section: str, key: str | None = None,
-              index: int | None = None) -> int | None:
+def find_line(
+    text: str, section: str, key: str | None = None, index: int | None = None
+) -> int | None:
     """The line where `key` (or the header of `section`) stands; a best effort for messages."""
     current, seen, header_line = "", -1, None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -338,8 +339,7 @@ def _parse_toml(text: str, source: str) -> Row:
     try:
         return tomllib.loads(text)
     except RecursionError:
-        raise ConfigError("this is nested too deeply to be a configuration",
-                          file=source) from None
+        raise ConfigError("this is nested too deeply to be a configuration", file=source) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*\)$", "", str(exc))
@@ -355,8 +355,9 @@ class _Validator:
         self.data, self.text, self.source = data, text, source
         self.problems: list[ConfigError] = []
 
-    def note(self, reason: str, section: str, key: str | None = None,
-             index: int | None = None) -> None:
+    def note(
+        self, reason: str, section: str, key: str | None = None, index: int | None = None
+    ) -> None:
         line = find_line(self.text, section, key, index)
         dotted = section + (f"[{index}]" if index is not None else "") + (f".{key}" if key else "")
         self.problems.append(ConfigError(reason, file=self.source, line=line, key=dotted))
@@ -397,8 +398,11 @@ class _Validator:
             self.note("use [[checkins.schedule]] tables for check-ins", "checkins", "schedule")
             return ()
         if not value:
-            self.note("the schedule is empty; add at least one [[checkins.schedule]]",
-                      "checkins", "schedule")
+            self.note(
+                "the schedule is empty; add at least one [[checkins.schedule]]",
+                "checkins",
+                "schedule",
+            )
         entries: list[ScheduleEntry] = []
         for i, item in enumerate(value):
             entry = self._entry(item, i)
@@ -427,7 +431,7 @@ class _Validator:
 
 
 def suggest(key: str, known: Iterable[str]) -> str:
-    """"; did you mean 'x'?" for a mistyped name, or nothing."""
+    """ "; did you mean 'x'?" for a mistyped name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(key, list(known), n=1)
@@ -480,8 +484,10 @@ def load_settings(user_file: Path | None) -> Settings:
     first = problems[0]
     more = len(problems) - 1
     if more:
-        reason = (f"{first.reason} (and {plural(more, 'more mistake')}; "
-                  "`companion config check` lists them all)")
+        reason = (
+            f"{first.reason} (and {plural(more, 'more mistake')}; "
+            "`companion config check` lists them all)"
+        )
         raise ConfigError(reason, file=first.file, line=first.line, key=first.key)
     raise first
 
@@ -572,4 +578,3 @@ def set_value(path: Path, section: str, key: str, value: str | int | float | boo
     check_text(new, str(path))
     ensure_dir(path.parent)
     write_private_text(path, new)
-

@@ -70,20 +70,25 @@ def parse_pack(path: Path, name: str) -> dict[str, tuple[str, ...]]:
     ConfigError names the file, the line and the key of the first problem.
     """
     data, text = read_toml(path)
-    return {group: _checked_group(group, texts, name=name, path=path, text=text)
-            for group, texts in data.items()}
+    return {
+        group: _checked_group(group, texts, name=name, path=path, text=text)
+        for group, texts in data.items()
+    }
 
 
-def _checked_group(group: str, texts: object, *, name: str, path: Path,
-                   text: str) -> tuple[str, ...]:
+def _checked_group(
+    group: str, texts: object, *, name: str, path: Path, text: str
+) -> tuple[str, ...]:
     def fail(reason: str) -> NoReturn:
         line = find_line(text, "", group) or find_line(text, group)
         raise ConfigError(reason, file=str(path), line=line, key=group)
 
     known = PACK_GROUPS[name]
     if group not in known:
-        fail(f"unknown {_GROUP_WORD[name]} {group!r}{suggest(group, known)} "
-             f"(use one of: {', '.join(known)})")
+        fail(
+            f"unknown {_GROUP_WORD[name]} {group!r}{suggest(group, known)} "
+            f"(use one of: {', '.join(known)})"
+        )
     if not isinstance(texts, list):
         fail(f'{group} must be a list of texts in quotes, such as {group} = ["..."]')
     for number, item in enumerate(texts, start=1):
@@ -126,8 +131,11 @@ def user_pack(folder: Path | None, name: str) -> dict[str, tuple[str, ...]]:
     try:
         return parse_pack(user_pack_path(folder, name), name)
     except ConfigError as exc:
-        log.warning("your own %s are skipped until the file is fixed (see `companion config "
-                    "check`): %s", name, exc)
+        log.warning(
+            "your own %s are skipped until the file is fixed (see `companion config check`): %s",
+            name,
+            exc,
+        )
         return {}
 
 
@@ -151,15 +159,17 @@ def _rank(candidate: Candidate, seed: int) -> tuple[int, str]:
     return tier, _sha1(f"{seed}:{key}")
 
 
-def _unseen(store: Store, pool: str, candidates: list[Candidate]
-            ) -> tuple[CycleState, list[Candidate]]:
+def _unseen(
+    store: Store, pool: str, candidates: list[Candidate]
+) -> tuple[CycleState, list[Candidate]]:
     state = store.cycle_state(pool)
     seen = set(state["seen"]) if state["seed"] is not None else set()
     return state, [c for c in candidates if c[0] not in seen]
 
 
-def _next_in_cycle(store: Store, pool: str, candidates: list[Candidate], *, kind: str,
-                   rng: random.Random) -> Choice:
+def _next_in_cycle(
+    store: Store, pool: str, candidates: list[Candidate], *, kind: str, rng: random.Random
+) -> Choice:
     """The next candidate of the pool's cycle; a new shuffle once everything was shown."""
     if not candidates:
         raise InputError("there is nothing to choose from.")
@@ -173,8 +183,9 @@ def _next_in_cycle(store: Store, pool: str, candidates: list[Candidate], *, kind
     return Choice(kind, key, text, pool, cycle, seed)
 
 
-def _in_current_cycle(store: Store, kind: str, key: str, text: str, pool: str,
-                      rng: random.Random) -> Choice:
+def _in_current_cycle(
+    store: Store, kind: str, key: str, text: str, pool: str, rng: random.Random
+) -> Choice:
     """A Choice for words shown outside the shuffle, counted in the pool's cycle."""
     state = store.cycle_state(pool)
     if state["seed"] is None:
@@ -189,8 +200,9 @@ def record(store: Store, choice: Choice | None) -> bool:
     if choice is None or choice.pool is None:
         return False
     try:
-        store.record_use(choice.kind, choice.key, pool=choice.pool, cycle=choice.cycle,
-                         seed=choice.seed)
+        store.record_use(
+            choice.kind, choice.key, pool=choice.pool, cycle=choice.cycle, seed=choice.seed
+        )
     except StoreError as exc:
         log.warning("which %s was shown could not be remembered: %s", choice.kind, exc)
         return False
@@ -203,8 +215,9 @@ def _prompt_candidates(group: str, own: dict[str, tuple[str, ...]]) -> list[Cand
     return [(key_for(t), t, 0) for t in texts]
 
 
-def choose_prompt(store: Store, group: str, *, folder: Path | None = None,
-                  rng: random.Random | None = None) -> Choice:
+def choose_prompt(
+    store: Store, group: str, *, folder: Path | None = None, rng: random.Random | None = None
+) -> Choice:
     """The next prompt of `group` ("" = any area), the person's own pack (in `folder`)
     merged in. Reads only: `record` the choice once it was shown."""
     if group and group not in PROMPT_GROUPS:
@@ -245,21 +258,23 @@ def _weekly(store: Store, alternatives: list[Candidate], rng: random.Random) -> 
     alternatives = [c for c in alternatives if c[1] != WEEKLY_QUESTION]
     shown = store.cycle_state(pool)["count"]
     if not alternatives or shown % WEEKLY_ALTERNATIVE_EVERY != WEEKLY_ALTERNATIVE_EVERY - 1:
-        return _in_current_cycle(store, "prompt", key_for(WEEKLY_QUESTION), WEEKLY_QUESTION,
-                                 pool, rng)
+        return _in_current_cycle(
+            store, "prompt", key_for(WEEKLY_QUESTION), WEEKLY_QUESTION, pool, rng
+        )
     return _next_in_cycle(store, pool, alternatives, kind="prompt", rng=rng)
 
 
 # ---------------------------------------------------------------- phrases
-def phrase_candidates(store: Store, context: str | None, folder: Path | None
-                      ) -> list[Candidate]:
+def phrase_candidates(store: Store, context: str | None, folder: Path | None) -> list[Candidate]:
     """Favourites, the person's own (saved phrases, then their pack), then the shipped
     ones; for one context (with the phrases that have none) or for all."""
     contexts = [context] if context else list(PHRASE_CONTEXTS)
-    rows = [p for p in store.rows("phrases")
-            if not context or p.get("context") in (None, "", context)]
-    candidates = [(f"user:{p['id']}", str(p["text"]), FAVOURITE if p.get("favourite") else OWN)
-                  for p in rows]
+    rows = [
+        p for p in store.rows("phrases") if not context or p.get("context") in (None, "", context)
+    ]
+    candidates = [
+        (f"user:{p['id']}", str(p["text"]), FAVOURITE if p.get("favourite") else OWN) for p in rows
+    ]
     own, shipped = user_pack(folder, "phrases"), load_pack("phrases")
     candidates += [(key_for(t), t, OWN) for c in contexts for t in own.get(c, ())]
     candidates += [(key_for(t), t, SHIPPED) for c in contexts for t in shipped.get(c, ())]
@@ -273,19 +288,36 @@ def phrase_pool(context: str | None) -> str:
     return f"phrase:{context or 'any'}"
 
 
-def choose_phrase(store: Store, context: str | None, *, folder: Path | None = None,
-                  rng: random.Random | None = None) -> Choice:
+def choose_phrase(
+    store: Store,
+    context: str | None,
+    *,
+    folder: Path | None = None,
+    rng: random.Random | None = None,
+) -> Choice:
     """The next phrase for the context: in each cycle favourites first, then the person's
     own, then the shipped ones. Reads only: `record` the choice once it was shown."""
     if context and context not in PHRASE_CONTEXTS:
         raise InputError(f"unknown context {context!r}; use one of: {', '.join(PHRASE_CONTEXTS)}.")
-    return _next_in_cycle(store, phrase_pool(context), phrase_candidates(store, context, folder),
-                          kind="phrase", rng=rng or random.Random())
+    return _next_in_cycle(
+        store,
+        phrase_pool(context),
+        phrase_candidates(store, context, folder),
+        kind="phrase",
+        rng=rng or random.Random(),
+    )
 
 
-def own_phrase_choice(store: Store, row: Row, context: str | None,
-                      *, rng: random.Random | None = None) -> Choice:
+def own_phrase_choice(
+    store: Store, row: Row, context: str | None, *, rng: random.Random | None = None
+) -> Choice:
     """A Choice for one of the person's saved phrases read back at once (the friend test),
     counted in the context's cycle so it does not come straight back."""
-    return _in_current_cycle(store, "phrase", f"user:{row['id']}", str(row["text"]),
-                             phrase_pool(context), rng or random.Random())
+    return _in_current_cycle(
+        store,
+        "phrase",
+        f"user:{row['id']}",
+        str(row["text"]),
+        phrase_pool(context),
+        rng or random.Random(),
+    )

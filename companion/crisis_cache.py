@@ -55,9 +55,10 @@ def read(path: Path | None, key: str) -> Row | None:
         blob = path.read_bytes()
     except OSError:
         return None
-    head, body = blob[:len(_MAGIC) + _CHECK], blob[len(_MAGIC) + _CHECK:]
-    if head[:len(_MAGIC)] != _MAGIC or int.from_bytes(head[len(_MAGIC):], "big") \
-            != zlib.crc32(body):
+    head, body = blob[: len(_MAGIC) + _CHECK], blob[len(_MAGIC) + _CHECK :]
+    if head[: len(_MAGIC)] != _MAGIC or int.from_bytes(head[len(_MAGIC) :], "big") != zlib.crc32(
+        body
+    ):
         return None
     try:
         kept_key, data = marshal.loads(body)

@@ -42,8 +42,20 @@ _DOUBLED = re.compile(r"(?<=([a-z]))\1+")
 # "d i e", "k i l l m y s e l f": three or more single letters in a row are one word.
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z] ){2,}[a-z](?![a-z0-9])")
 # Look-alike characters inside a word ("k1ll", "su1c1de", "t0", "k!ll").
-_LOOK_ALIKE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                             "!": "i", "|": "i", "@": "a", "$": "s"})
+_LOOK_ALIKE = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "!": "i",
+        "|": "i",
+        "@": "a",
+        "$": "s",
+    }
+)
 # The character first, its neighbours after: far faster than a look-behind first.
 # "d.i.e", "k-m-s", "d*i*e": three or more single letters joined by marks are one word.
 _DOTTED_LETTERS = re.compile(r"(?<![\w.*-])(?:[a-z][.*_-]){2,}[a-z](?![\w*-])")
@@ -87,8 +99,11 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub("", text)
     if spelling:
-        fixes = {word: spelling[word] for word in spelling.keys() & set(_FUZZY_TOKEN.findall(text))
-                 if spelling[word] != word}
+        fixes = {
+            word: spelling[word]
+            for word in spelling.keys() & set(_FUZZY_TOKEN.findall(text))
+            if spelling[word] != word
+        }
         if fixes:
             text = _FUZZY_TOKEN.sub(lambda m: fixes.get(m.group(), m.group()), text)
     return _SPACES.sub(" ", text).strip()
@@ -123,16 +138,20 @@ _TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
-_CLAUSE_END = (r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
-               r"|tonight|today|now|rn|tn|fr|ngl|lol|lmao|tbh|tho|smh|x|xx|honestly|i|im|ive|id|il)"
-               r"(?![a-z0-9]))")
+_CLAUSE_END = (
+    r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
+    r"|tonight|today|now|rn|tn|fr|ngl|lol|lmao|tbh|tho|smh|x|xx|honestly|i|im|ive|id|il)"
+    r"(?![a-z0-9]))"
+)
 _START = r"(?<![a-z0-9])"
 _END = r"(?![a-z0-9])"
 # The one word allowed between an [ignore] before word and a match ("would never hurt"),
 # but not one that makes the negation about something else ("not sure how long I can..."),
 # nor one that starts the person's own words ("I told my friend I cut myself").
-_FILLER = (r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because|and|that"
-           r"|i|im|ive|id|il|me|my)\b)[^ .,]+")
+_FILLER = (
+    r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because|and|that"
+    r"|i|im|ive|id|il|me|my)\b)[^ .,]+"
+)
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,7 @@ class _Node:
 def _union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
     return None if a is None or b is None else a | b
 
+
 def _seq(items: list[_Node]) -> _Node:
     first: frozenset[str] | None = frozenset()
     for item in items:
@@ -161,8 +181,13 @@ def _seq(items: list[_Node]) -> _Node:
             break
     nullable = all(i.nullable for i in items)
     second, single = _second_of(items)
-    return _Node("".join(i.regex for i in items), nullable,
-                 None if first is None or nullable else first, second, single)
+    return _Node(
+        "".join(i.regex for i in items),
+        nullable,
+        None if first is None or nullable else first,
+        second,
+        single,
+    )
 
 
 def _second_of(items: list[_Node]) -> tuple[frozenset[str] | None, bool]:
@@ -177,7 +202,7 @@ def _second_of(items: list[_Node]) -> tuple[frozenset[str] | None, bool]:
         if item.first:
             second = _union(second, item.second)
             if item.single:
-                after, open_end = _first_after(items[at + 1:])
+                after, open_end = _first_after(items[at + 1 :])
                 second, single = _union(second, after), single or open_end
         if not item.nullable:
             break
@@ -201,8 +226,13 @@ def _alt(options: list[_Node]) -> _Node:
     second: frozenset[str] | None = frozenset()
     for option in options:
         first, second = _union(first, option.first), _union(second, option.second)
-    return _Node("(?:" + "|".join(o.regex for o in options) + ")",
-                 any(o.nullable for o in options), first, second, any(o.single for o in options))
+    return _Node(
+        "(?:" + "|".join(o.regex for o in options) + ")",
+        any(o.nullable for o in options),
+        first,
+        second,
+        any(o.single for o in options),
+    )
 
 
 def _optional(node: _Node) -> _Node:
@@ -299,15 +329,20 @@ def _word(token: str, source: str) -> _Node:
     if not words:
         raise PatternError(f"{source!r}: {token!r} has no letters")
     any_start = token.startswith("*")
-    regex = ((r"\w+" if any_start else "") + _GAP.join(re.escape(w) for w in words)
-             + (r"\w*" if token.endswith("*") else "") + _GAP)
+    regex = (
+        (r"\w+" if any_start else "")
+        + _GAP.join(re.escape(w) for w in words)
+        + (r"\w*" if token.endswith("*") else "")
+        + _GAP
+    )
     if any_start:
         return _Node(regex, False, None, None, True)
     return _Node(regex, False, frozenset(words[:1]), frozenset(words[1:2]), len(words) == 1)
 
 
-def _parse(source: str, define: Mapping[str, str] | None,
-           named: dict[str, _Node] | None = None) -> _Node:
+def _parse(
+    source: str, define: Mapping[str, str] | None, named: dict[str, _Node] | None = None
+) -> _Node:
     node = _Parser(source, define or {}, named=named if named is not None else {}).parse()
     if node.nullable:
         raise PatternError(f"{source!r} can match nothing at all")
@@ -339,11 +374,14 @@ class _Index:
     a text gets as far as its second word, from kept code when the index was rebuilt from
     `data()`."""
 
-    def __init__(self, regexes: list[str], firsts: list[frozenset[str] | None],
-                 seconds: list[frozenset[str] | None],
-                 codes: list[bytes | None] | None = None,
-                 filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        regexes: list[str],
+        firsts: list[frozenset[str] | None],
+        seconds: list[frozenset[str] | None],
+        codes: list[bytes | None] | None = None,
+        filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None,
+    ) -> None:
         self.regexes, self.firsts, self.seconds = regexes, firsts, seconds
         self.codes: list[bytes | None] = [None] * len(regexes) if codes is None else codes
         self._compiled: dict[int, re.Pattern[str]] = {}
@@ -354,23 +392,37 @@ class _Index:
         self.longest = max((len(w) for w in self.by_word), default=0)
 
     @classmethod
-    def parse(cls, sources: Iterable[str], define: Mapping[str, str],
-              named: dict[str, _Node] | None = None) -> _Index:
+    def parse(
+        cls,
+        sources: Iterable[str],
+        define: Mapping[str, str],
+        named: dict[str, _Node] | None = None,
+    ) -> _Index:
         nodes = [_parse(s, define, {} if named is None else named) for s in sources]
-        return cls([_START + "(?:" + n.regex + ")" + _END for n in nodes],
-                   [n.first for n in nodes],
-                   [None if n.single or n.first is None else n.second for n in nodes])
+        return cls(
+            [_START + "(?:" + n.regex + ")" + _END for n in nodes],
+            [n.first for n in nodes],
+            [None if n.single or n.first is None else n.second for n in nodes],
+        )
 
     def __add__(self, other: _Index) -> _Index:
-        return _Index(self.regexes + other.regexes, self.firsts + other.firsts,
-                      self.seconds + other.seconds, self.codes + other.codes)
+        return _Index(
+            self.regexes + other.regexes,
+            self.firsts + other.firsts,
+            self.seconds + other.seconds,
+            self.codes + other.codes,
+        )
 
     def data(self) -> Row:
         """The index as plain data, each pattern with its compiled code (slow: it compiles
         every pattern); `from_data` rebuilds it."""
-        return {"regexes": self.regexes, "firsts": self.firsts, "seconds": self.seconds,
-                "codes": [code_of(r) for r in self.regexes],
-                "filed": (self.by_word, self.anywhere, self.korean)}
+        return {
+            "regexes": self.regexes,
+            "firsts": self.firsts,
+            "seconds": self.seconds,
+            "codes": [code_of(r) for r in self.regexes],
+            "filed": (self.by_word, self.anywhere, self.korean),
+        }
 
     @classmethod
     def from_data(cls, data: Row) -> _Index:
@@ -379,8 +431,9 @@ class _Index:
         if not len(regexes) == len(firsts) == len(seconds) == len(codes):
             raise ValueError("an index whose parts do not line up")
         by_word, anywhere, korean = data["filed"]
-        return cls(regexes, firsts, seconds, codes,
-                   filed=(dict(by_word), list(anywhere), list(korean)))
+        return cls(
+            regexes, firsts, seconds, codes, filed=(dict(by_word), list(anywhere), list(korean))
+        )
 
     def regex(self, index: int) -> re.Pattern[str]:
         compiled = self._compiled.get(index)
@@ -392,26 +445,33 @@ class _Index:
         for index in range(len(self.regexes)):
             self.regex(index)
 
-    def matches(self, norm: str, start: int = 0, end: int | None = None
-                ) -> Iterator[tuple[int, re.Match[str]]]:
+    def matches(
+        self, norm: str, start: int = 0, end: int | None = None
+    ) -> Iterator[tuple[int, re.Match[str]]]:
         """(pattern index, match) for every pattern matching at a word in norm[start:end],
         in order of position."""
         end = len(norm) if end is None else end
         found: list[tuple[int, int, re.Match[str]]] = []
         for index in self.anywhere:
-            found += [(m.start(), index, m) for m in self.regex(index).finditer(norm, start)
-                      if m.start() < end]
+            found += [
+                (m.start(), index, m)
+                for m in self.regex(index).finditer(norm, start)
+                if m.start() < end
+            ]
         for left, right in _hangul_clauses(norm, start, end) if self.korean else ():
             for index in self.korean:
-                found += [(m.start(), index, m)
-                          for m in self.regex(index).finditer(norm, left, right)
-                          if m.start() < end]
+                found += [
+                    (m.start(), index, m)
+                    for m in self.regex(index).finditer(norm, left, right)
+                    if m.start() < end
+                ]
         if found:
             found.sort(key=lambda f: (f[0], f[1]))
         yield from _merge(found, self._at_words(norm, start, end))
 
-    def _at_words(self, norm: str, start: int, end: int
-                  ) -> Iterator[tuple[int, int, re.Match[str]]]:
+    def _at_words(
+        self, norm: str, start: int, end: int
+    ) -> Iterator[tuple[int, int, re.Match[str]]]:
         memo, pairs = self._memo, self._pairs
         for word in _WORD_AND_NEXT.finditer(norm, start):
             at = word.start()
@@ -432,8 +492,9 @@ class _Index:
                 if m is not None:
                     yield at, index, m
 
-    def _keep(self, pair: tuple[str, str], candidates: tuple[_Candidate, ...]
-              ) -> tuple[tuple[int, _Match], ...]:
+    def _keep(
+        self, pair: tuple[str, str], candidates: tuple[_Candidate, ...]
+    ) -> tuple[tuple[int, _Match], ...]:
         """The candidates at a word that the word after it allows (every start of that
         word counts: a pattern's second word may be run together with what follows),
         each with its compiled `match`."""
@@ -442,8 +503,10 @@ class _Index:
         if len(self._pairs) >= _MEMO_LIMIT:
             self._pairs.clear()
         kept = self._pairs[pair] = tuple(
-            (index, self.regex(index).match) for index, second in candidates
-            if second is None or not second.isdisjoint(starts))
+            (index, self.regex(index).match)
+            for index, second in candidates
+            if second is None or not second.isdisjoint(starts)
+        )
         return kept
 
     def _candidates(self, token: str) -> tuple[_Candidate, ...]:
@@ -458,12 +521,12 @@ class _Index:
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         found = self._memo[token] = tuple(
-            (i, None if i in started else self.seconds[i]) for i in sorted(whole | started))
+            (i, None if i in started else self.seconds[i]) for i in sorted(whole | started)
+        )
         return found
 
 
-def _file(firsts: list[frozenset[str] | None]
-          ) -> tuple[dict[str, list[int]], list[int], list[int]]:
+def _file(firsts: list[frozenset[str] | None]) -> tuple[dict[str, list[int]], list[int], list[int]]:
     """Patterns by first word, those with any first word, and those with Korean ones."""
     by_word: dict[str, list[int]] = {}
     anywhere: list[int] = []
@@ -492,9 +555,9 @@ def _hangul_clauses(norm: str, start: int, end: int) -> Iterator[tuple[int, int]
         at = right + 1
 
 
-def _merge(first: list[tuple[int, int, re.Match[str]]],
-           second: Iterator[tuple[int, int, re.Match[str]]]
-           ) -> Iterator[tuple[int, re.Match[str]]]:
+def _merge(
+    first: list[tuple[int, int, re.Match[str]]], second: Iterator[tuple[int, int, re.Match[str]]]
+) -> Iterator[tuple[int, re.Match[str]]]:
     """Two position-ordered streams of matches as one (the first one is short)."""
     pending = iter(first)
     head = next(pending, None)
@@ -562,13 +625,16 @@ class Matcher:
     def _covers(self, compiled: Row) -> bool:
         try:
             sources = [tuple(s) for s in compiled["sources"]]
-            return (compiled["format"] == DATA_FORMAT
-                    and all(set(_INDEX_PARTS) <= compiled[name].keys()
-                            for name in ("patterns_index", "ignore_index"))
-                    and sources == self._sources[:len(sources)]
-                    and all(tuple(compiled[name]) == getattr(self.rules, name)
-                            for name in _KEPT_AS_IS)
-                    and dict(compiled["define"]) == dict(self.rules.define))
+            return (
+                compiled["format"] == DATA_FORMAT
+                and all(
+                    set(_INDEX_PARTS) <= compiled[name].keys()
+                    for name in ("patterns_index", "ignore_index")
+                )
+                and sources == self._sources[: len(sources)]
+                and all(tuple(compiled[name]) == getattr(self.rules, name) for name in _KEPT_AS_IS)
+                and dict(compiled["define"]) == dict(self.rules.define)
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             return False
 
@@ -576,13 +642,19 @@ class Matcher:
         """Everything this matcher reads and compiles, as plain data (lists, dicts,
         strings, bytes) for `Matcher(rules, compiled=...)`. Slow: it compiles every rule."""
         lists = {name: self._list_source(name) for name in _LISTS}
-        return {"format": DATA_FORMAT, "sources": self._sources,
-                "define": dict(self.rules.define),
-                **{name: getattr(self.rules, name) for name in _KEPT_AS_IS},
-                "near": self._spelling, "patterns_index": self._patterns.data(),
-                "ignore_index": self._ignore.data(),
-                "lists": {name: None if source is None else (source, code_of(source))
-                          for name, source in lists.items()}}
+        return {
+            "format": DATA_FORMAT,
+            "sources": self._sources,
+            "define": dict(self.rules.define),
+            **{name: getattr(self.rules, name) for name in _KEPT_AS_IS},
+            "near": self._spelling,
+            "patterns_index": self._patterns.data(),
+            "ignore_index": self._ignore.data(),
+            "lists": {
+                name: None if source is None else (source, code_of(source))
+                for name, source in lists.items()
+            },
+        }
 
     def check(self) -> None:
         """Read and compile every rule now; PatternError names the first bad one."""
@@ -601,7 +673,7 @@ class Matcher:
         if self._kept is None:
             return _Index.parse((p for _, p in self._sources), self.rules.define)
         index = _Index.from_data(self._kept["patterns_index"])
-        rest = self._sources[len(self._kept["sources"]):]
+        rest = self._sources[len(self._kept["sources"]) :]
         return index + _Index.parse((p for _, p in rest), self.rules.define) if rest else index
 
     @cached_property
@@ -626,8 +698,9 @@ class Matcher:
         if not patterns:
             return None
         named: dict[str, _Node] = {}
-        words = "|".join(f"(?:{_START}(?:{_parse(p, self.rules.define, named).regex}){_END})"
-                         for p in patterns)
+        words = "|".join(
+            f"(?:{_START}(?:{_parse(p, self.rules.define, named).regex}){_END})" for p in patterns
+        )
         return f"(?:{words}){_LISTS[name]}"
 
     def find(self, text: str | None) -> Hit | None:
@@ -637,9 +710,11 @@ class Matcher:
         norm = normalise(text, spelling=self._spelling)
         covering = _Covering(self._ignore, norm)
         for index, m in self._patterns.matches(norm):
-            if not self._cancelled_before(norm, m.start()) \
-                    and not covering.covers(m.start(), m.end()) \
-                    and not self._told_as_history(norm, m.start()):
+            if (
+                not self._cancelled_before(norm, m.start())
+                and not covering.covers(m.start(), m.end())
+                and not self._told_as_history(norm, m.start())
+            ):
                 return Hit(*self._sources[index])
         return None
 
@@ -674,7 +749,7 @@ class Matcher:
         if history is None:
             return False
         end = norm.find(".", start)
-        sentence = norm[norm.rfind(".", 0, start) + 1:len(norm) if end < 0 else end]
+        sentence = norm[norm.rfind(".", 0, start) + 1 : len(norm) if end < 0 else end]
         if history.search(sentence) is None:
             return False
         present = self._list("present")
@@ -697,8 +772,10 @@ class _Covering:
         end = _trim(self.norm, end)
         low = max(0, start - self.REACH)
         if self.searched < end:
-            self.spans += [(m.start(), _trim(self.norm, m.end())) for _, m in
-                           self.ignore.matches(self.norm, max(low, self.searched), end)]
+            self.spans += [
+                (m.start(), _trim(self.norm, m.end()))
+                for _, m in self.ignore.matches(self.norm, max(low, self.searched), end)
+            ]
             self.searched = end
         # hits come in order of their start, so a span too far back never counts again
         self.spans = [span for span in self.spans if span[0] >= low]

@@ -105,11 +105,14 @@ def _head(path: Path, size: int) -> bytes:
 
 def _unreadable(path: Path, exc: OSError) -> StoreError:
     if isinstance(exc, NotADirectoryError):
-        return StoreError(f"{path.parent} is not a folder, so the database {path} cannot be "
-                          "kept there (COMPANION_HOME names a folder).")
+        return StoreError(
+            f"{path.parent} is not a folder, so the database {path} cannot be "
+            "kept there (COMPANION_HOME names a folder)."
+        )
     # a link that loops, a file we may not read
-    return StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
-                      "Nothing was changed.")
+    return StoreError(
+        f"cannot open the database {path}: {exc.strerror or exc}. Nothing was changed."
+    )
 
 
 def _looks_random(data: bytes) -> bool:
@@ -122,8 +125,11 @@ def _looks_random(data: bytes) -> bool:
 
 def is_damaged(path: Path) -> bool:
     """Something is stored, yet it is neither a plain SQLite database nor an encrypted one."""
-    return (_size(path) > 0 and not _head(path, len(HEADER)).startswith(HEADER)
-            and not is_encrypted(path))
+    return (
+        _size(path) > 0
+        and not _head(path, len(HEADER)).startswith(HEADER)
+        and not is_encrypted(path)
+    )
 
 
 def is_new(path: Path) -> bool:
@@ -142,11 +148,15 @@ def passphrase_from_file() -> str | None:
         info = path.stat()
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the passphrase file {path} ({PASSPHRASE_FILE_ENV}): "
-                         f"{getattr(exc, 'strerror', None) or exc}.") from exc
+        raise InputError(
+            f"cannot read the passphrase file {path} ({PASSPHRASE_FILE_ENV}): "
+            f"{getattr(exc, 'strerror', None) or exc}."
+        ) from exc
     if stat.S_IMODE(info.st_mode) & 0o077:
-        raise InputError(f"the passphrase file {path} can be read by others; make it "
-                         f"private first: chmod 600 {path}")
+        raise InputError(
+            f"the passphrase file {path} can be read by others; make it "
+            f"private first: chmod 600 {path}"
+        )
     text = text.removesuffix("\n").removesuffix("\r")
     if not text:
         raise InputError(f"the passphrase file {path} is empty.")
@@ -197,14 +207,16 @@ class Keyring:
         return self._call("be read", lambda k: k.get_password(KEYRING_SERVICE, self.account))
 
     def put(self, passphrase: str) -> bool:
-        done = self._call("save the passphrase",
-                          lambda k: k.set_password(KEYRING_SERVICE, self.account, passphrase)
-                          or True)
+        done = self._call(
+            "save the passphrase",
+            lambda k: k.set_password(KEYRING_SERVICE, self.account, passphrase) or True,
+        )
         return bool(done)
 
     def delete(self) -> None:
-        self._call("forget the passphrase",
-                   lambda k: k.delete_password(KEYRING_SERVICE, self.account))
+        self._call(
+            "forget the passphrase", lambda k: k.delete_password(KEYRING_SERVICE, self.account)
+        )
 
 
 def _quiet(_: str) -> None:
@@ -212,8 +224,14 @@ def _quiet(_: str) -> None:
 
 
 # ---------------------------------------------------------------- unlocking
-def unlock(path: Path, security: SecuritySettings, attempt: Callable[[str], T], *,
-           ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> T:
+def unlock(
+    path: Path,
+    security: SecuritySettings,
+    attempt: Callable[[str], T],
+    *,
+    ask: Asker = nobody_to_ask,
+    notice: Notice = _quiet,
+) -> T:
     """Find the passphrase of an encrypted database and return attempt(passphrase).
 
     `attempt` opens the database and raises WrongPassphraseError for a wrong key. A
@@ -260,29 +278,42 @@ class NoPassphraseError(InputError):
         self.fix = _passphrase_fix(keyring, stale=stale)
         fix = self.fix[0].upper() + self.fix[1:]
         if keyring is None:
-            why = ("no passphrase is available here. Run the command in a terminal to type "
-                   "it, or let the system keyring keep it ([security] use_keyring = true)")
+            why = (
+                "no passphrase is available here. Run the command in a terminal to type "
+                "it, or let the system keyring keep it ([security] use_keyring = true)"
+            )
         elif keyring.problem:
-            why = (f"the system keyring that keeps its passphrase cannot be reached here "
-                   f"({keyring.problem}). {fix}")
+            why = (
+                f"the system keyring that keeps its passphrase cannot be reached here "
+                f"({keyring.problem}). {fix}"
+            )
         elif stale:
             why = f"the passphrase in the system keyring no longer opens it. {fix}"
         else:
             why = f"the system keyring holds no passphrase for it yet. {fix}"
-        super().__init__(f"{path} is encrypted and {why}; or name a private file holding "
-                         f"it in {PASSPHRASE_FILE_ENV}.")
+        super().__init__(
+            f"{path} is encrypted and {why}; or name a private file holding "
+            f"it in {PASSPHRASE_FILE_ENV}."
+        )
 
 
 def _passphrase_fix(keyring: Keyring | None, *, stale: bool) -> str:
     if keyring is None:
-        return ("run companion in a terminal to type the passphrase, or set [security] "
-                "use_keyring = true")
+        return (
+            "run companion in a terminal to type the passphrase, or set [security] "
+            "use_keyring = true"
+        )
     if keyring.problem:
-        return ("unlock the keyring (log in to your desktop session), or run companion once "
-                "in a terminal to type the passphrase")
-    return ("run any companion command once in a terminal and type the " +
-            ("current " if stale else "") + "passphrase: the keyring then keeps it for the "
-            "daemon")
+        return (
+            "unlock the keyring (log in to your desktop session), or run companion once "
+            "in a terminal to type the passphrase"
+        )
+    return (
+        "run any companion command once in a terminal and type the "
+        + ("current " if stale else "")
+        + "passphrase: the keyring then keeps it for the "
+        "daemon"
+    )
 
 
 def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _quiet) -> str:
@@ -294,17 +325,21 @@ def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _
     from_file = passphrase_from_file()
     if from_file is not None:
         if len(from_file) < MIN_LENGTH:
-            raise InputError(f"the passphrase in {os.environ[PASSPHRASE_FILE_ENV]} "
-                             f"({PASSPHRASE_FILE_ENV}) is shorter than {MIN_LENGTH} "
-                             "characters; a new passphrase needs at least that many. "
-                             "Nothing was changed.")
+            raise InputError(
+                f"the passphrase in {os.environ[PASSPHRASE_FILE_ENV]} "
+                f"({PASSPHRASE_FILE_ENV}) is shorter than {MIN_LENGTH} "
+                "characters; a new passphrase needs at least that many. "
+                "Nothing was changed."
+            )
         return from_file
     while True:
         typed = ask(f"Choose a passphrase for {path.name}", confirm=True)
         if typed is None:
-            raise InputError(f"encrypting {path} needs a passphrase: run the command in a "
-                             f"terminal, or name a private file holding it in "
-                             f"{PASSPHRASE_FILE_ENV}.")
+            raise InputError(
+                f"encrypting {path} needs a passphrase: run the command in a "
+                f"terminal, or name a private file holding it in "
+                f"{PASSPHRASE_FILE_ENV}."
+            )
         if len(typed) >= MIN_LENGTH:
             return typed
         if has_terminal():
@@ -313,8 +348,14 @@ def new_passphrase(path: Path, *, ask: Asker = nobody_to_ask, notice: Notice = _
         raise InputError(f"the passphrase needs at least {MIN_LENGTH} characters.")
 
 
-def open_store(path: Path, security: SecuritySettings, *, ask: Asker = nobody_to_ask,
-               notice: Notice = _quiet, **options: Unpack[StoreOptions]) -> Store:
+def open_store(
+    path: Path,
+    security: SecuritySettings,
+    *,
+    ask: Asker = nobody_to_ask,
+    notice: Notice = _quiet,
+    **options: Unpack[StoreOptions],
+) -> Store:
     """Open the database, encrypted or plain, as the file and `[security]` say.
 
     An encrypted file is always opened as one, whatever the settings. A new database is
@@ -327,18 +368,27 @@ def open_store(path: Path, security: SecuritySettings, *, ask: Asker = nobody_to
     return store
 
 
-def _open(path: Path, security: SecuritySettings, *, ask: Asker, notice: Notice,
-          **options: Unpack[StoreOptions]) -> Store:
+def _open(
+    path: Path,
+    security: SecuritySettings,
+    *,
+    ask: Asker,
+    notice: Notice,
+    **options: Unpack[StoreOptions],
+) -> Store:
     if is_encrypted(path):
         load_cipher()  # a missing SQLCipher is said before anyone is asked for a passphrase
-        return unlock(path, security, lambda key: Store.open(path, key=key, **options),
-                      ask=ask, notice=notice)
+        return unlock(
+            path, security, lambda key: Store.open(path, key=key, **options), ask=ask, notice=notice
+        )
     if security.encrypt and is_new(path):
         key = _new_key(path, security, ask=ask, notice=notice)
         return Store.open(path, key=key, **options)
     if security.encrypt:
-        notice("note: [security] encrypt is on but the database is not encrypted yet; "
-               "`companion encrypt` encrypts it.")
+        notice(
+            "note: [security] encrypt is on but the database is not encrypted yet; "
+            "`companion encrypt` encrypts it."
+        )
     return Store.open(path, **options)
 
 
@@ -388,8 +438,10 @@ def _lock(path: Path, key: str | None) -> sqlite3.Connection:
     merges the log into the file and removes it, so no -wal file can outlive the swap.
     """
     conn = load_cipher().connect(path, key, timeout=5.0)
-    busy = StoreError(f"another program (the companion daemon?) is using {path}. Stop it "
-                      "(systemctl --user stop companion), then try again; nothing was changed.")
+    busy = StoreError(
+        f"another program (the companion daemon?) is using {path}. Stop it "
+        "(systemctl --user stop companion), then try again; nothing was changed."
+    )
     try:
         mode = load_cipher().hold_exclusively(conn)
     except sqlite3.OperationalError as exc:
@@ -425,8 +477,9 @@ def _verify(dest: Path, key: str, counts: dict[str, int]) -> None:
     finally:
         check.close()
     if result != "ok" or copied != counts:
-        raise StoreError(f"the new copy did not match the database ({result}); "
-                         "nothing was changed.")
+        raise StoreError(
+            f"the new copy did not match the database ({result}); nothing was changed."
+        )
 
 
 @contextlib.contextmanager
@@ -461,8 +514,10 @@ def convert_in_place(path: Path, *, old_key: str | None, new_key: str | None) ->
             remove_leftovers(path)
             result = load_cipher().integrity(conn)
             if result != "ok":
-                raise StoreError(f"{path} did not pass its integrity check ({result}); "
-                                 "nothing was changed. Restore a backup first.")
+                raise StoreError(
+                    f"{path} did not pass its integrity check ({result}); "
+                    "nothing was changed. Restore a backup first."
+                )
             _export(conn, tmp, new_key or "")
             with _wiping(path):
                 os.replace(tmp, path)

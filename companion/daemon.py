@@ -90,6 +90,8 @@ class SpeakHook(Protocol):
     def close(self, timeout: float = 1.0) -> None:
         """Stop listening (what was heard is still saved)."""
         ...
+
+
 Echo = Callable[[str], None]
 
 
@@ -128,8 +130,14 @@ class Deliverer:
     @property
     def app(self) -> App:
         """This daemon's parts as an App (made on demand: a reload replaces the settings)."""
-        return App(paths=self.paths or resolve_paths(), ui=LogUi(), clock=self.clock,
-                   backend=self.backend, _settings=self.settings, _store=self.store)
+        return App(
+            paths=self.paths or resolve_paths(),
+            ui=LogUi(),
+            clock=self.clock,
+            backend=self.backend,
+            _settings=self.settings,
+            _store=self.store,
+        )
 
     @property
     def supports_actions(self) -> bool:
@@ -166,17 +174,23 @@ class Deliverer:
         return wake
 
     def _plan_and_send(self, now: datetime) -> datetime:
-        plan = checkins.plan(self.settings, now=now, claimed=self._claimed(now),
-                             session_starts=session_starts(self.store, self.settings, now),
-                             last_entry=self._last_entry(), since=self.since)
+        plan = checkins.plan(
+            self.settings,
+            now=now,
+            claimed=self._claimed(now),
+            session_starts=session_starts(self.store, self.settings, now),
+            last_entry=self._last_entry(),
+            since=self.since,
+        )
         for occ in plan.missed:
             self._record(occ, Status.MISSED)
         for occ in plan.covered:
             self._record(occ, Status.ANSWERED, now=now)
         if plan.show is not None:
             self._deliver(plan.show, now, named=plan.named, kept=plan.kept)
-        ready, next_snooze = checkins.snoozes_due(self.store.deliveries(statuses=(Status.SNOOZED,)),
-                                                  now, self.settings)
+        ready, next_snooze = checkins.snoozes_due(
+            self.store.deliveries(statuses=(Status.SNOOZED,)), now, self.settings
+        )
         for row in ready:
             self._show_and_listen(row)
         wakes = [w for w in (plan.next_wake, next_snooze) if w is not None]
@@ -189,8 +203,7 @@ class Deliverer:
             delivery_id, status, values = self.unsaved[0]
             self.store.set_delivery(delivery_id, status, **values)
             self.unsaved.pop(0)
-            log.info("delivery %s bookkeeping written now (it had waited in memory)",
-                     delivery_id)
+            log.info("delivery %s bookkeeping written now (it had waited in memory)", delivery_id)
         for delivery_id, named in list(self.unshown.items()):
             row = self.store.delivery(delivery_id)
             if row["status"] != Status.DUE:  # answered, skipped or superseded meanwhile
@@ -212,8 +225,7 @@ class Deliverer:
         for delivery_id, named in logged.items():
             row = self.store.delivery(delivery_id)
             if row["status"] == Status.NOTIFIED:
-                log.info("showing check-in %s now that notifications can be shown",
-                         row["schedule"])
+                log.info("showing check-in %s now that notifications can be shown", row["schedule"])
                 self._notify(row, named=named)
 
     def _claimed(self, now: datetime) -> set[tuple[str, str]]:
@@ -228,8 +240,9 @@ class Deliverer:
         except ValueError:  # a row edited elsewhere: as if nothing was written lately
             return None
 
-    def _record(self, occ: checkins.Occurrence, status: str, *, now: datetime | None = None
-                ) -> None:
+    def _record(
+        self, occ: checkins.Occurrence, status: str, *, now: datetime | None = None
+    ) -> None:
         """Keep a check-in that is not sent (missed, or covered by what you wrote)."""
         if self.dry_run:
             self.shown.add(occ.key)
@@ -238,18 +251,24 @@ class Deliverer:
         if row is not None and now is not None:
             recent = self.store.rows("entries", since=now - timedelta(days=1))
             entry_id = recent[-1]["id"] if recent else None
-            self.store.set_delivery(int(row["id"]), status, answered_at=stamp(now)[0],
-                                    entry_id=entry_id)
+            self.store.set_delivery(
+                int(row["id"]), status, answered_at=stamp(now)[0], entry_id=entry_id
+            )
         log.info("check-in %s due %s recorded as %s", occ.schedule, occ.due.isoformat(), status)
 
-    def _deliver(self, occ: checkins.Occurrence, now: datetime, *, named: tuple[str, ...] = (),
-                 kept: list[checkins.Occurrence] | None = None) -> None:
+    def _deliver(
+        self,
+        occ: checkins.Occurrence,
+        now: datetime,
+        *,
+        named: tuple[str, ...] = (),
+        kept: list[checkins.Occurrence] | None = None,
+    ) -> None:
         """Show `occ` (one notification that names `named`); `kept` stay open to answer."""
         if self.dry_run:
             self.shown.update(o.key for o in (occ, *(kept or ())))
             prompt = checkins.fallback_prompt(checkins.prompt_group(occ))
-            preview: Row = {"id": 0, "schedule": occ.schedule, "kind": occ.kind,
-                                       "prompt": prompt}
+            preview: Row = {"id": 0, "schedule": occ.schedule, "kind": occ.kind, "prompt": prompt}
             self._notify(preview, named=named)
             return
         choice = self._prompt_for(occ, now)
@@ -268,7 +287,8 @@ class Deliverer:
             note = session_notes.week_prompt(self.store, now)
             asked = note is not None and any(
                 d.get("prompt") == note.prompt
-                for d in self.store.deliveries(since=now - session_notes.PROMPT_WINDOW))
+                for d in self.store.deliveries(since=now - session_notes.PROMPT_WINDOW)
+            )
             if note is not None and not asked:
                 return content.Choice("prompt", f"therapist:{note.entry_id}", note.prompt)
         folder = self.paths.config_dir if self.paths is not None else None
@@ -277,8 +297,9 @@ class Deliverer:
     def _keep_open(self, occ: checkins.Occurrence, now: datetime) -> int:
         """A check-in named in a catch-up: claimed as shown, still open to answer."""
         choice = self._prompt_for(occ, now)
-        row = self.store.claim_delivery(occ.schedule, occ.due, kind=occ.kind, prompt=choice.text,
-                                        status=Status.NOTIFIED)
+        row = self.store.claim_delivery(
+            occ.schedule, occ.due, kind=occ.kind, prompt=choice.text, status=Status.NOTIFIED
+        )
         if row is None:
             return -1
         content.record(self.store, choice)
@@ -291,17 +312,20 @@ class Deliverer:
             if int(old["id"]) not in keep:
                 self.store.set_delivery(int(old["id"]), Status.MISSED)
 
-    def _notify(self, row: Row, *, named: tuple[str, ...] = (),
-                listening: bool = False) -> None:
+    def _notify(self, row: Row, *, named: tuple[str, ...] = (), listening: bool = False) -> None:
         self.backend.refresh()  # a notification service that appeared (or came back)
         notice = self.notice(row, named=named, listening=listening)
         try:
             nid = self.backend.send(notice)
         except NotifyError as exc:
             again = int(row["id"]) in self.unshown  # said once, not at every retry
-            log.log(logging.DEBUG if again else logging.WARNING,
-                    "check-in %s could not be shown: %s (it is still waiting for "
-                    "`companion checkin`; trying again at the next wake)", row["schedule"], exc)
+            log.log(
+                logging.DEBUG if again else logging.WARNING,
+                "check-in %s could not be shown: %s (it is still waiting for "
+                "`companion checkin`; trying again at the next wake)",
+                row["schedule"],
+                exc,
+            )
             if not self.dry_run:
                 self.unshown[int(row["id"])] = named
             return
@@ -312,8 +336,9 @@ class Deliverer:
             self.by_notification[nid] = int(row["id"])
             self._keep(int(row["id"]), Status.NOTIFIED, notified_at=stamp(self.clock.now())[0])
             self._warm_if_speak(notice)
-        log.info("check-in %s sent (delivery %s, %s)", row["schedule"], row["id"],
-                 self.backend.name)
+        log.info(
+            "check-in %s sent (delivery %s, %s)", row["schedule"], row["id"], self.backend.name
+        )
 
     def _keep(self, delivery_id: int, status: str, **values: object) -> None:
         """Write a delivery's new status; if the database refuses, keep it in memory."""
@@ -321,22 +346,36 @@ class Deliverer:
             self.store.set_delivery(delivery_id, status, **values)
         except StoreError as exc:
             self.unsaved.append((delivery_id, status, values))
-            log.warning("delivery %s is %s, but the database refused to record it (%s); "
-                        "kept in memory and written at the next wake", delivery_id, status, exc)
+            log.warning(
+                "delivery %s is %s, but the database refused to record it (%s); "
+                "kept in memory and written at the next wake",
+                delivery_id,
+                status,
+                exc,
+            )
 
-    def notice(self, row: Row, *, named: tuple[str, ...] = (), note: str = "",
-               speak: bool = True, listening: bool = False) -> Notice:
+    def notice(
+        self,
+        row: Row,
+        *,
+        named: tuple[str, ...] = (),
+        note: str = "",
+        speak: bool = True,
+        listening: bool = False,
+    ) -> Notice:
         """The notification for a check-in; `note` is added to its text. Speak is offered
         when `speak` and voice can work (if it cannot, why is added once). `listening`: the
         microphone opens for it right away ("auto"), so it says so and offers no Speak."""
         offered = speak and not listening
         can_speak, why_not = self._voice_offer() if offered else (False, "")
         actions = self._actions(int(row["id"]), speak=can_speak)
-        title, body = checkins.notice_text(row.get("kind") or CheckinKind.CHECKIN,
-                                           row.get("prompt") or "",
-                                           went_by=named,
-                                           command_hint=not _has(actions, "write"),
-                                           listening=listening)
+        title, body = checkins.notice_text(
+            row.get("kind") or CheckinKind.CHECKIN,
+            row.get("prompt") or "",
+            went_by=named,
+            command_hint=not _has(actions, "write"),
+            listening=listening,
+        )
         extra = "\n\n".join(x for x in (note, why_not) if x)
         return Notice(title, f"{body}\n\n{extra}" if extra else body, actions)
 
@@ -385,8 +424,7 @@ class Deliverer:
         """Show a check-in that just fired. With `[voice] checkins = "auto"` (and voice able
         to work) it listens right away, and the notification says so instead of offering
         Speak or the command."""
-        listening = bool(self.speak is not None and not self.dry_run
-                         and self.speak.will_listen())
+        listening = bool(self.speak is not None and not self.dry_run and self.speak.will_listen())
         self._notify(row, named=named, listening=listening)
         if listening and self.speak is not None:
             self.speak.auto(row)
@@ -415,16 +453,27 @@ def _has(actions: tuple[tuple[str, str], ...], name: str) -> bool:
 def session_starts(store: Store, settings: Settings, now: datetime) -> list[datetime]:
     """Start times of sessions whose reminders can matter now (series expanded)."""
     start, end = checkins.session_window(settings, now)
-    return [o.starts for o in occurrences(store, start, end)
-            if isinstance(o.starts, datetime) and o.starts.tzinfo is not None]
+    return [
+        o.starts
+        for o in occurrences(store, start, end)
+        if isinstance(o.starts, datetime) and o.starts.tzinfo is not None
+    ]
 
 
 # ---------------------------------------------------------------- the loop
 class Daemon:
     """The long-running loop around a Deliverer: sleep, wake, signals, reload, watchdog."""
 
-    def __init__(self, deliverer: Deliverer, *, config_file: Path, clock: Clock, zone: tzinfo,
-                 once: bool = False, notifier: SystemdNotifier | None = None):
+    def __init__(
+        self,
+        deliverer: Deliverer,
+        *,
+        config_file: Path,
+        clock: Clock,
+        zone: tzinfo,
+        once: bool = False,
+        notifier: SystemdNotifier | None = None,
+    ):
         self.deliverer = deliverer
         self.config_file = config_file
         self.clock = clock
@@ -484,11 +533,19 @@ class Daemon:
             self._handle_events(now)
             return self.deliverer.tick(now)
         except CompanionError as exc:
-            log.warning("this wake could not finish: %s companion keeps running and tries "
-                        "again in %.0f s.", _sentence(str(exc)), RETRY_SECONDS)
+            log.warning(
+                "this wake could not finish: %s companion keeps running and tries again in %.0f s.",
+                _sentence(str(exc)),
+                RETRY_SECONDS,
+            )
         except Exception as exc:
-            log.error("this wake stopped at an unexpected %s (%s); companion keeps running and "
-                      "tries again in %.0f s.", type(exc).__name__, _where(exc), RETRY_SECONDS)
+            log.error(
+                "this wake stopped at an unexpected %s (%s); companion keeps running and "
+                "tries again in %.0f s.",
+                type(exc).__name__,
+                _where(exc),
+                RETRY_SECONDS,
+            )
         return now + timedelta(seconds=RETRY_SECONDS)
 
     def _handle_events(self, now: datetime) -> None:
@@ -519,16 +576,14 @@ class Daemon:
         self.wake.clear()
         drift = (self.clock.now() - wall).total_seconds() - (self.clock.monotonic() - mono)
         if abs(drift) > JUMP_SECONDS:
-            log.info("the clock moved by %+.0f s (a suspend or a time change); catching up",
-                     drift)
+            log.info("the clock moved by %+.0f s (a suspend or a time change); catching up", drift)
 
     def reload(self) -> None:
         """SIGHUP: read the configuration again; a bad file keeps the one in use."""
         try:
             settings = load_settings(self.config_file)
         except ConfigError as exc:
-            log.error("the configuration was not reloaded, the previous one stays in use: %s",
-                      exc)
+            log.error("the configuration was not reloaded, the previous one stays in use: %s", exc)
             return
         self.deliverer.settings = settings
         self.scheduler = build_scheduler(settings)
@@ -581,12 +636,21 @@ def open_notifications(settings: Settings, *, dry_run: bool, echo: Echo) -> Back
     """The notification backend for this run (the printer for --dry-run)."""
     if dry_run:
         return notify.PrintBackend(echo)
-    return notify.daemon_backend(settings.notifications.backend,
-                                 timeout=settings.notifications.timeout_seconds)
+    return notify.daemon_backend(
+        settings.notifications.backend, timeout=settings.notifications.timeout_seconds
+    )
 
 
-def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
-               once: bool = False, dry_run: bool = False, echo: Echo = print) -> int:
+def run_daemon(
+    paths: Paths,
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    *,
+    once: bool = False,
+    dry_run: bool = False,
+    echo: Echo = print,
+) -> int:
     """`companion run`: one instance, logging set up, until SIGTERM (or once)."""
     setup_logging(paths.log_file)
     clear_leftovers(paths)  # an editor's scratch copy left by a crash: overwritten, removed
@@ -596,12 +660,20 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
     backend = deliverer = None
     try:
         backend = open_notifications(settings, dry_run=dry_run, echo=echo)
-        deliverer = Deliverer(store, settings, backend, clock, dry_run=dry_run,
-                              since=watching_since(paths, clock.now(), dry_run=dry_run),
-                              terminal=find_terminal(settings), paths=paths)
+        deliverer = Deliverer(
+            store,
+            settings,
+            backend,
+            clock,
+            dry_run=dry_run,
+            since=watching_since(paths, clock.now(), dry_run=dry_run),
+            terminal=find_terminal(settings),
+            paths=paths,
+        )
         deliverer.speak = resolve_speak_hook(deliverer, warm_ahead=not once)
-        daemon = Daemon(deliverer, config_file=paths.config_file, clock=clock,
-                        zone=system_zone(), once=once)
+        daemon = Daemon(
+            deliverer, config_file=paths.config_file, clock=clock, zone=system_zone(), once=once
+        )
         daemon.install_signals()
         return daemon.run()
     finally:
@@ -610,4 +682,3 @@ def run_daemon(paths: Paths, settings: Settings, store: Store, clock: Clock, *,
         if backend is not None:
             backend.close()
         lock.release()
-

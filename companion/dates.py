@@ -72,16 +72,19 @@ def parse_when(text: str, now: datetime, *, future: bool = False) -> datetime:
 def span_of(days: float, text: str) -> timedelta:
     """A span of `days`; InputError past a hundred years."""
     if days > MAX_REACH.days:
-        raise InputError(f'"{text}" reaches further than companion looks; '
-                         "give a span within a hundred years.")
+        raise InputError(
+            f'"{text}" reaches further than companion looks; give a span within a hundred years.'
+        )
     return timedelta(days=days)
 
 
 def within_reach(when: datetime, now: datetime, text: str) -> datetime:
     """`when`, or InputError if it lies more than a hundred years from `now`."""
     if abs(when - now) > MAX_REACH:
-        raise InputError(f'"{text}" is further than companion looks; '
-                         "give a date within a hundred years of today.")
+        raise InputError(
+            f'"{text}" is further than companion looks; '
+            "give a date within a hundred years of today."
+        )
     return when
 
 

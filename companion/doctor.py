@@ -18,8 +18,13 @@ from .wording import plural
 
 def result(name: str, ok: bool | None, detail: str, fix: str = "") -> Check:
     status = "ok" if ok else ("note" if ok is None else "problem")
-    return {"name": name, "status": status, "ok": bool(ok), "detail": detail,
-            "fix": "" if ok else fix}
+    return {
+        "name": name,
+        "status": status,
+        "ok": bool(ok),
+        "detail": detail,
+        "fix": "" if ok else fix,
+    }
 
 
 def check_config(app: App) -> list[Check]:
@@ -32,8 +37,12 @@ def _config_row(app: App) -> Check:
     settings, problems = app.load_settings(app.paths.config_file)
     if problems:
         more = f" (and {plural(len(problems) - 1, 'more mistake')})" if len(problems) > 1 else ""
-        return result("config", False, f"{problems[0]}{more}; the defaults stand in for it",
-                      "`companion config check` lists every mistake; fix them in the file")
+        return result(
+            "config",
+            False,
+            f"{problems[0]}{more}; the defaults stand in for it",
+            "`companion config check` lists every mistake; fix them in the file",
+        )
     scheduled = f"{plural(len(settings.checkins.schedule), 'check-in')} scheduled"
     if not app.paths.config_file.exists():
         return result("config", True, f"defaults (no config.toml yet), {scheduled}")
@@ -48,9 +57,15 @@ def check_packs(app: App) -> list[Check]:
         if not path.exists():
             continue
         problem = check_user_pack(app.paths.config_dir, name)
-        found.append(result(f"your {name}", problem is None, str(problem or path),
-                            "fix the file (until then the shipped words are used), then "
-                            "`companion config check`"))
+        found.append(
+            result(
+                f"your {name}",
+                problem is None,
+                str(problem or path),
+                "fix the file (until then the shipped words are used), then "
+                "`companion config check`",
+            )
+        )
     return found
 
 
@@ -63,8 +78,14 @@ def check_database(app: App) -> list[Check]:
         fix = getattr(exc, "fix", "") or "restore a backup from the backups folder"
         return [result("database", False, str(exc), fix)]
     count = plural(len(app.store.entries()), "entry")
-    return [result("database", verdict == "ok", f"{app.paths.db_file}: {verdict}, {count}",
-                   "" if verdict == "ok" else "restore a backup: companion backup copies")]
+    return [
+        result(
+            "database",
+            verdict == "ok",
+            f"{app.paths.db_file}: {verdict}, {count}",
+            "" if verdict == "ok" else "restore a backup: companion backup copies",
+        )
+    ]
 
 
 def check_notifications(app: App) -> list[Check]:
@@ -72,9 +93,15 @@ def check_notifications(app: App) -> list[Check]:
     n = app.settings.notifications
     found = notify.check(n.backend, timeout=n.timeout_seconds)
     if not found["ok"]:
-        return [result("notifications", False, found["detail"] or "no notification service",
-                       "check-ins are written to the log only; run a desktop session with a "
-                       "notification service (any desktop has one), or install libnotify-bin")]
+        return [
+            result(
+                "notifications",
+                False,
+                found["detail"] or "no notification service",
+                "check-ins are written to the log only; run a desktop session with a "
+                "notification service (any desktop has one), or install libnotify-bin",
+            )
+        ]
     buttons = "with buttons" if found["actions"] else "without buttons (run `companion checkin`)"
     return [result("notifications", True, f"{found['backend']}: {found['detail']}, {buttons}")]
 
@@ -86,14 +113,32 @@ def check_service(app: App) -> list[Check]:
         return [result("service", True, f"the daemon is running (process {state['running_pid']})")]
     installed = "installed, not running" if state["installed"] else "not installed"
     if not state["user_manager"]:
-        return [result("service", False, f"{installed} (no systemd user manager here)",
-                       service.NO_USER_MANAGER[:1].upper() + service.NO_USER_MANAGER[1:])]
+        return [
+            result(
+                "service",
+                False,
+                f"{installed} (no systemd user manager here)",
+                service.NO_USER_MANAGER[:1].upper() + service.NO_USER_MANAGER[1:],
+            )
+        ]
     if state["installed"]:
-        return [result("service", False, installed,
-                       "`systemctl --user restart companion`; "
-                       "`journalctl --user -u companion` shows why it stopped")]
-    return [result("service", False, installed,
-                   "`companion service install` starts it now and at each login")]
+        return [
+            result(
+                "service",
+                False,
+                installed,
+                "`systemctl --user restart companion`; "
+                "`journalctl --user -u companion` shows why it stopped",
+            )
+        ]
+    return [
+        result(
+            "service",
+            False,
+            installed,
+            "`companion service install` starts it now and at each login",
+        )
+    ]
 
 
 def check_speech(app: App) -> list[Check]:
@@ -101,8 +146,14 @@ def check_speech(app: App) -> list[Check]:
     if not app.settings.speech.enabled:
         return [result("speech", None, "reading aloud is turned off ([speech] enabled)")]
     reason = Speaker(app.settings.speech).check()
-    return [result("speech", reason is None, reason or "espeak-ng through pyttsx3",
-                   "sudo apt install espeak-ng pulseaudio-utils")]
+    return [
+        result(
+            "speech",
+            reason is None,
+            reason or "espeak-ng through pyttsx3",
+            "sudo apt install espeak-ng pulseaudio-utils",
+        )
+    ]
 
 
 def check_encryption(app: App) -> list[Check]:
@@ -110,31 +161,60 @@ def check_encryption(app: App) -> list[Check]:
     path, security = app.paths.db_file, app.settings.security
     encrypted = crypto.is_encrypted(path)
     if not encrypted and not security.encrypt:
-        return [result("encryption", None, "the database is not encrypted (optional)",
-                       "`companion encrypt` encrypts it with a passphrase")]
+        return [
+            result(
+                "encryption",
+                None,
+                "the database is not encrypted (optional)",
+                "`companion encrypt` encrypts it with a passphrase",
+            )
+        ]
     if not encrypted and not crypto.is_new(path):
-        return [result("encryption", False, "[security] encrypt is on, but the database "
-                       "is still plain", "run `companion encrypt`")]
+        return [
+            result(
+                "encryption",
+                False,
+                "[security] encrypt is on, but the database is still plain",
+                "run `companion encrypt`",
+            )
+        ]
     try:
         version = crypto.cipher_version()
     except Exception as exc:  # MissingPartError, or a broken native library
-        return [result("encryption", False, f"SQLCipher cannot be loaded ({exc})",
-                       "pip install 'companion[encrypt]'")]
+        return [
+            result(
+                "encryption",
+                False,
+                f"SQLCipher cannot be loaded ({exc})",
+                "pip install 'companion[encrypt]'",
+            )
+        ]
     state = "encrypted" if encrypted else "a new database will be encrypted"
-    return [result("encryption", True, f"{state} (SQLCipher {version})"),
-            _keyring_check(path, use_keyring=security.use_keyring)]
+    return [
+        result("encryption", True, f"{state} (SQLCipher {version})"),
+        _keyring_check(path, use_keyring=security.use_keyring),
+    ]
 
 
 def _keyring_check(path: Path, *, use_keyring: bool) -> Check:
     if not use_keyring:
-        return result("keyring", None, "not used: the passphrase is typed each time, so the "
-                      "daemon cannot open the database", "set [security] use_keyring = true")
+        return result(
+            "keyring",
+            None,
+            "not used: the passphrase is typed each time, so the daemon cannot open the database",
+            "set [security] use_keyring = true",
+        )
     held, why = crypto.keyring_holds(path)
     if held:
         return result("keyring", True, "keeps the passphrase for the daemon")
-    return result("keyring", False, why or "holds no passphrase yet", "run any command in a "
-                  "terminal once and type the passphrase (it is then saved); or unlock the "
-                  "keyring")
+    return result(
+        "keyring",
+        False,
+        why or "holds no passphrase yet",
+        "run any command in a "
+        "terminal once and type the passphrase (it is then saved); or unlock the "
+        "keyring",
+    )
 
 
 def check_voice(app: App) -> list[Check]:
@@ -143,8 +223,13 @@ def check_voice(app: App) -> list[Check]:
 
 
 CHECKS: list[Callable[[App], list[Check]]] = [
-    check_config, check_database, check_encryption, check_notifications, check_voice,
-    check_speech, check_service,
+    check_config,
+    check_database,
+    check_encryption,
+    check_notifications,
+    check_voice,
+    check_speech,
+    check_service,
 ]
 
 
@@ -165,6 +250,11 @@ def run_checks(app: App) -> list[Check]:
                     item["status"] = "missing"
             results += found
         except Exception as exc:  # a broken check must not hide the others
-            results.append(result(check.__name__.removeprefix("check_"), False,
-                                   f"could not be checked ({type(exc).__name__})"))
+            results.append(
+                result(
+                    check.__name__.removeprefix("check_"),
+                    False,
+                    f"could not be checked ({type(exc).__name__})",
+                )
+            )
     return results

@@ -35,8 +35,10 @@ def editor_command(env: Mapping[str, str] | None = None) -> list[str]:
         found = shutil.which(editor, path=env.get("PATH"))
         if found:
             return [found]
-    raise MissingPartError("no text editor was found. Set $EDITOR (for example "
-                           "EDITOR=nano), or give the new words with --text.")
+    raise MissingPartError(
+        "no text editor was found. Set $EDITOR (for example "
+        "EDITOR=nano), or give the new words with --text."
+    )
 
 
 def clear_leftovers(paths: Paths) -> int:
@@ -61,11 +63,14 @@ def edit_in_editor(paths: Paths, text: str, *, env: Mapping[str, str] | None = N
         try:
             done = subprocess.run([*command, str(path)], env=None if env is None else dict(env))
         except OSError as exc:
-            raise MissingPartError(f"the editor {command[0]!r} could not start "
-                                   f"({exc.strerror}). Set $EDITOR, or use --text.") from exc
+            raise MissingPartError(
+                f"the editor {command[0]!r} could not start "
+                f"({exc.strerror}). Set $EDITOR, or use --text."
+            ) from exc
         if done.returncode != 0:
-            raise InputError(f"the editor ended with an error (status {done.returncode}); "
-                             "nothing was changed.")
+            raise InputError(
+                f"the editor ended with an error (status {done.returncode}); nothing was changed."
+            )
         return path.read_text(encoding="utf-8", errors="replace").rstrip("\r\n")
     finally:
         clear_leftovers(paths)
@@ -77,11 +82,9 @@ def retag(old: list[str], old_text: str, new_text: str, added: tuple[str, ...] =
     return merge_tags([t for t in old if t not in written], tags_in(new_text), added)
 
 
-def edit_entry(store: Store, entry_id: int, text: str, *,
-               tags: tuple[str, ...] = ()) -> Row | None:
+def edit_entry(store: Store, entry_id: int, text: str, *, tags: tuple[str, ...] = ()) -> Row | None:
     """Give entry `entry_id` new words (None when they are the same as before)."""
     entry = store.get("entry", entry_id)
     if text.strip() == str(entry["text"]).strip() and not set(tags) - set(entry["tags"]):
         return None
-    return store.edit_entry(entry_id, text,
-                            tags=retag(entry["tags"], entry["text"], text, tags))
+    return store.edit_entry(entry_id, text, tags=retag(entry["tags"], entry["text"], text, tags))

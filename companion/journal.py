@@ -48,8 +48,14 @@ class SetAside(StoreError):
         self.kept = kept
 
 
-def save(app: App, draft: EntryDraft, *, answer: bool = False, what: str = "entry",
-         confirm: Callable[[Saved], None] | None = None) -> Saved:
+def save(
+    app: App,
+    draft: EntryDraft,
+    *,
+    answer: bool = False,
+    what: str = "entry",
+    confirm: Callable[[Saved], None] | None = None,
+) -> Saved:
     """Save one entry (`answer`: as the answer to the waiting check-in, when one waits).
 
     `confirm` is called once the entry is stored, before the aftercare, so the person
@@ -63,8 +69,7 @@ def save(app: App, draft: EntryDraft, *, answer: bool = False, what: str = "entr
     return saved
 
 
-def store_entry(app: App, draft: EntryDraft, *, answer: bool = False,
-                what: str = "entry") -> Saved:
+def store_entry(app: App, draft: EntryDraft, *, answer: bool = False, what: str = "entry") -> Saved:
     """The storing half of `save()`: replay, link, store, or set aside."""
     try:
         replay_pending(app.store, app.paths)
@@ -92,15 +97,17 @@ def save_linked(store: Store, draft: EntryDraft, *, now: datetime) -> tuple[Row,
     a check-in still open, it becomes answered by this entry (returned second)."""
     with store.writing():
         entry = store.add_entry(draft)
-        if draft.delivery_id is None \
-                or store.delivery(draft.delivery_id)["status"] not in OPEN_STATUSES:
+        if (
+            draft.delivery_id is None
+            or store.delivery(draft.delivery_id)["status"] not in OPEN_STATUSES
+        ):
             return entry, None
-        return entry, store.set_delivery(draft.delivery_id, Status.ANSWERED,
-                                         entry_id=entry["id"], answered_at=stamp(now)[0])
+        return entry, store.set_delivery(
+            draft.delivery_id, Status.ANSWERED, entry_id=entry["id"], answered_at=stamp(now)[0]
+        )
 
 
-def checkin_prompt(store: Store, *, area: str | None = None,
-                   folder: Path | None = None) -> Choice:
+def checkin_prompt(store: Store, *, area: str | None = None, folder: Path | None = None) -> Choice:
     """The question a typed check-in shows: the waiting one's, or the next of `area`'s
     prompts (any area by default). A `content.Choice`: once the answer is saved, pass it
     to `content.record` (the waiting one's was recorded when it was sent)."""
@@ -111,25 +118,45 @@ def checkin_prompt(store: Store, *, area: str | None = None,
 
 
 # ---- the records beside entries: the same crisis check on their words
-def add_skill_use(app: App, name: str, *, helped: int | None = None,
-                  note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
+def add_skill_use(
+    app: App,
+    name: str,
+    *,
+    helped: int | None = None,
+    note: str | None = None,
+    tags: tuple[str, ...] = (),
+) -> Row:
     """One use of a coping skill."""
     row = app.store.add_skill_use(name, helped=helped, note=note, tags=tags)
     after_words(app, _joined(name, note))
     return row
 
 
-def add_moment(app: App, intensity: int, *, note: str | None = None, skill: str | None = None,
-               steady_minutes: float | None = None, tags: tuple[str, ...] = ()) -> Row:
+def add_moment(
+    app: App,
+    intensity: int,
+    *,
+    note: str | None = None,
+    skill: str | None = None,
+    steady_minutes: float | None = None,
+    tags: tuple[str, ...] = (),
+) -> Row:
     """A tough moment; a kind phrase follows an intense one."""
-    row = app.store.add_moment(intensity, note=note, skill=skill, steady_minutes=steady_minutes,
-                               tags=tags)
+    row = app.store.add_moment(
+        intensity, note=note, skill=skill, steady_minutes=steady_minutes, tags=tags
+    )
     after_words(app, _joined(skill, note), intensity=intensity)
     return row
 
 
-def notice_pattern(app: App, name: str, *, responded: bool = False,
-                   note: str | None = None, tags: tuple[str, ...] = ()) -> Row:
+def notice_pattern(
+    app: App,
+    name: str,
+    *,
+    responded: bool = False,
+    note: str | None = None,
+    tags: tuple[str, ...] = (),
+) -> Row:
     """A time a named pattern was caught."""
     row = app.store.notice_pattern(name, responded=responded, note=note, tags=tags)
     after_words(app, note)
@@ -147,20 +174,30 @@ def _joined(*parts: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _set_aside(app: App, draft: EntryDraft, exc: StoreError, *, answer: bool,
-               what: str) -> SetAside:
+def _set_aside(
+    app: App, draft: EntryDraft, exc: StoreError, *, answer: bool, what: str
+) -> SetAside:
     """Keep `draft` in a private file and say where; with no place on disk, give the words
     back to the person (the only time companion shows them unasked)."""
-    kept = set_aside(app.paths, draft, answer=answer, now=app.clock.now(),
-                     store=app.store if app.has_store else None)
+    kept = set_aside(
+        app.paths,
+        draft,
+        answer=answer,
+        now=app.clock.now(),
+        store=app.store if app.has_store else None,
+    )
     reason = why_not_saved(exc)
     if kept is not None:
-        message = (f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
-                   "by the next companion command that saves something, or by the daemon.")
+        message = (
+            f"{reason} Your {what} is not lost: it is kept in {kept} and will be added "
+            "by the next companion command that saves something, or by the daemon."
+        )
     else:
         app.ui.say(draft.text)
-        message = (f"{reason} Your {what} could not be set aside either, so it is printed "
-                   "above; please copy it somewhere safe.")
+        message = (
+            f"{reason} Your {what} could not be set aside either, so it is printed "
+            "above; please copy it somewhere safe."
+        )
     return SetAside(message, kept=kept, reason=exc.reason)
 
 
@@ -192,8 +229,9 @@ def pending_dirs(paths: Paths, env: dict[str, str] | None = None) -> list[Path]:
     return dirs
 
 
-def set_aside(paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime,
-              store: Store | None = None) -> Path | None:
+def set_aside(
+    paths: Paths, draft: EntryDraft, *, answer: bool, now: datetime, store: Store | None = None
+) -> Path | None:
     """Keep a draft that could not be saved in a private file; None if no place took it.
 
     `store` is the database that could not take it, if it was opened: when it is
@@ -229,8 +267,12 @@ def replay_pending(store: Store, paths: Paths) -> int:
             file.unlink(missing_ok=True)
             done += 1
     if done:
-        log.info("%d entr%s set aside earlier %s saved now", done, "y" if done == 1 else "ies",
-                 "was" if done == 1 else "were")
+        log.info(
+            "%d entr%s set aside earlier %s saved now",
+            done,
+            "y" if done == 1 else "ies",
+            "was" if done == 1 else "were",
+        )
     return done
 
 

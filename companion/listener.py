@@ -59,8 +59,9 @@ class Listener:
     """The listening process as the daemon sees it: `warm()` starts it (the model loads),
     `check()` and `listen()` ask it, `close()` ends it. One caller at a time asks."""
 
-    def __init__(self, *, idle_seconds: float = IDLE_SECONDS,
-                 argv: tuple[str, ...] = CHILD_ARGV) -> None:
+    def __init__(
+        self, *, idle_seconds: float = IDLE_SECONDS, argv: tuple[str, ...] = CHILD_ARGV
+    ) -> None:
         self.idle_seconds = idle_seconds
         self.argv = argv
         self._lock = threading.Lock()
@@ -83,9 +84,13 @@ class Listener:
             self._stop_child()
             from .adapters.speaker import child_env
 
-            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, start_new_session=True,
-                                          env=child_env())
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,
+                env=child_env(),
+            )
             self._model, self._pending = model_path, b""
             # Reaped the moment it ends (its idle exit too), without the daemon waking up.
             threading.Thread(target=self._proc.wait, name="listener-reaper", daemon=True).start()
@@ -97,8 +102,14 @@ class Listener:
         with self._asked({"do": "check", "device": device}):
             self._until("checked", timeout=CHECK_TIMEOUT, stop=None, on_open=None)
 
-    def listen(self, voice: Row, *, paths: dict[str, str], stop: threading.Event,
-               on_open: Callable[[], None] | None = None) -> Row | None:
+    def listen(
+        self,
+        voice: Row,
+        *,
+        paths: dict[str, str],
+        stop: threading.Event,
+        on_open: Callable[[], None] | None = None,
+    ) -> Row | None:
         """One answer from the microphone, as Dictation's fields (None when nothing was
         heard); `voice` is [voice] as a dict. Setting `stop` ends it early."""
         limit = float(voice.get("max_seconds") or 0) + ANSWER_MARGIN
@@ -140,8 +151,10 @@ class Listener:
         """Send one request; while its answer is awaited, warm() starts no other process."""
         with self._lock:
             if not self._alive():
-                raise ListenerError("the listening process is not running (it was not "
-                                    "started, or it let the model go).")
+                raise ListenerError(
+                    "the listening process is not running (it was not "
+                    "started, or it let the model go)."
+                )
             self._send(message)
             self._asking = True
         try:
@@ -150,8 +163,14 @@ class Listener:
             with self._lock:
                 self._asking = False
 
-    def _until(self, wanted: str, *, timeout: float, stop: threading.Event | None,
-               on_open: Callable[[], None] | None) -> Row:
+    def _until(
+        self,
+        wanted: str,
+        *,
+        timeout: float,
+        stop: threading.Event | None,
+        on_open: Callable[[], None] | None,
+    ) -> Row:
         """Read answers until the `wanted` one (a `failed` one is raised as its error)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -245,8 +264,13 @@ class _Child:
             kind = "missing" if isinstance(exc, MissingPartError) else "failed"
             self.say({"event": "failed", "kind": kind, "message": str(exc)})
         except Exception as exc:  # said to the daemon, which logs it; this process goes on
-            self.say({"event": "failed", "kind": "failed",
-                      "message": f"listening failed ({type(exc).__name__}: {exc})"})
+            self.say(
+                {
+                    "event": "failed",
+                    "kind": "failed",
+                    "message": f"listening failed ({type(exc).__name__}: {exc})",
+                }
+            )
 
     def listen(self, request: Row) -> Row | None:
         from . import voice
@@ -257,8 +281,14 @@ class _Child:
             raise self.model_error or ListenerError("the speech model did not load.")
         app = _app(request)
         keep: list[bytes] | None = [] if app.settings.voice.keep_audio else None
-        heard = voice.listen(app, self.model, self.name, stop=self.stop, keep=keep,
-                             on_open=lambda: self.say({"event": "open"}))
+        heard = voice.listen(
+            app,
+            self.model,
+            self.name,
+            stop=self.stop,
+            keep=keep,
+            on_open=lambda: self.say({"event": "open"}),
+        )
         if heard is None:
             return None
         if keep:

@@ -110,12 +110,21 @@ def inside(folder: Path, name: str) -> Path | None:
 def _not_ours(path: Path, info: os.stat_result | None = None) -> StoreError:
     mode = info.st_mode if info is not None else 0
     if stat.S_ISLNK(mode) or info is None:
-        return StoreError(f"{path} is a symbolic link. companion does not write through "
-                          "links, so nothing was changed; move the link away and try again.")
-    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
+        return StoreError(
+            f"{path} is a symbolic link. companion does not write through "
+            "links, so nothing was changed; move the link away and try again."
+        )
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(mode)
         else "a device or socket"
-    return StoreError(f"{path} is not a regular file (it is {kind}). Nothing was changed; "
-                      "move it away and try again.")
+    )
+    return StoreError(
+        f"{path} is not a regular file (it is {kind}). Nothing was changed; "
+        "move it away and try again."
+    )
 
 
 def own_file_exists(path: Path) -> bool:
@@ -148,8 +157,10 @@ def ensure_dir(path: Path) -> Path:
         if exc.errno == errno.ELOOP or path.is_symlink():
             raise _not_ours(path) from exc
         if exc.errno == errno.ENOTDIR:
-            raise StoreError(f"{path} is a file, where companion keeps a folder. Nothing "
-                             "was changed; move it away and try again.") from exc
+            raise StoreError(
+                f"{path} is a file, where companion keeps a folder. Nothing "
+                "was changed; move it away and try again."
+            ) from exc
         raise StoreError(f"cannot use the folder {path}: {exc.strerror}") from exc
     try:
         _set_mode(fd, path, DIR_MODE)
@@ -223,13 +234,16 @@ def create_private_file(path: Path) -> None:
 
 
 @overload
-def open_private(path: Path, mode: Literal["w", "a"] = "w", *,
-                 encoding: str | None = "utf-8") -> TextIOWrapper: ...
+def open_private(
+    path: Path, mode: Literal["w", "a"] = "w", *, encoding: str | None = "utf-8"
+) -> TextIOWrapper: ...
 @overload
-def open_private(path: Path, mode: Literal["wb"], *,
-                 encoding: str | None = "utf-8") -> BufferedWriter: ...
-def open_private(path: Path, mode: str = "w", *,
-                 encoding: str | None = "utf-8") -> TextIOWrapper | BufferedWriter:
+def open_private(
+    path: Path, mode: Literal["wb"], *, encoding: str | None = "utf-8"
+) -> BufferedWriter: ...
+def open_private(
+    path: Path, mode: str = "w", *, encoding: str | None = "utf-8"
+) -> TextIOWrapper | BufferedWriter:
     """Open a file for writing that is 0600 from the first byte (its folder must exist)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = open_own(path, flags)
@@ -257,8 +271,9 @@ def write_private_text(path: Path, text: str) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}. "
-                         "Choose another file.") from exc
+        raise StoreError(
+            f"cannot write {path}: {exc.strerror or exc}. Choose another file."
+        ) from exc
 
 
 def overwrite_with_zeros(fd: int) -> None:
@@ -290,8 +305,9 @@ def check_output(path: Path, paths: Paths) -> Path:
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name in it.")
     if not path.parent.is_dir():
-        raise InputError(f"the folder {path.parent} does not exist; create it first or "
-                         "choose another place.")
+        raise InputError(
+            f"the folder {path.parent} does not exist; create it first or choose another place."
+        )
     refuse_live_database(path, paths)
     if path.is_symlink():
         raise InputError(f"{path} is a symbolic link; give the real file, or a new name.")
@@ -304,8 +320,10 @@ def refuse_live_database(path: Path, paths: Paths) -> None:
     live = {Path(f"{paths.db_file.resolve()}{s}") for s in ("", "-wal", "-shm", "-journal")}
     target = path.resolve()
     if target in live or any(_same_file(target, other) for other in live):
-        raise InputError(f"{path} is companion's live database ({target.name}); writing "
-                         "there would lose what is saved next. Choose another file.")
+        raise InputError(
+            f"{path} is companion's live database ({target.name}); writing "
+            "there would lose what is saved next. Choose another file."
+        )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -23,8 +23,7 @@ from .store import Store
 PLAIN, SEALED = ".json", ".sealed"
 
 
-def write(folder: Path, stem: str, record: Row, *, store: Store | None,
-          db_file: Path) -> Path:
+def write(folder: Path, stem: str, record: Row, *, store: Store | None, db_file: Path) -> Path:
     """Keep `record` as folder/stem.json, or folder/stem.sealed when the database is
     encrypted; returns the file. Raises StoreError (or OSError) when it cannot be kept."""
     ensure_dir(folder)
@@ -32,8 +31,10 @@ def write(folder: Path, stem: str, record: Row, *, store: Store | None,
     if store is not None and store.encrypted:
         return _seal(store, folder / f"{stem}{SEALED}", text)
     if is_encrypted(db_file):
-        raise StoreError("the database is encrypted and its key is not at hand, so the words "
-                         "cannot be kept sealed.")
+        raise StoreError(
+            "the database is encrypted and its key is not at hand, so the words "
+            "cannot be kept sealed."
+        )
     path = folder / f"{stem}{PLAIN}"
     write_private_text(path, text)
     return path
@@ -59,8 +60,9 @@ def files(folder: Path) -> list[Path]:
     """The kept entries in `folder`, oldest first (names start with their UTC time)."""
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.iterdir() if p.suffix in (PLAIN, SEALED)),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in folder.iterdir() if p.suffix in (PLAIN, SEALED)), key=lambda p: p.name
+    )
 
 
 def read(path: Path, *, store: Store) -> Row:

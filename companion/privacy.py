@@ -20,14 +20,15 @@ log = logging.getLogger("companion.privacy")
 PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
-
 def _remove_audio(paths: Paths, files: list[str]) -> None:
     """Delete recordings that belonged to forgotten entries, only inside the audio folder."""
     for name in files:
         path = inside(paths.audio_dir, name)
         if path is None:
-            log.warning("a forgotten entry named a recording outside the audio folder; "
-                        "that file was left alone")
+            log.warning(
+                "a forgotten entry named a recording outside the audio folder; "
+                "that file was left alone"
+            )
             continue
         with contextlib.suppress(IsADirectoryError):
             wipe_file(path)
@@ -48,13 +49,18 @@ def list_copies(paths: Paths) -> list[str]:
 
 def list_pending(paths: Paths) -> list[str]:
     """Words set aside while the database could not take them, as `pending:NAME` refs."""
-    return sorted(f"{PENDING}:{p.stem}" for folder in pending_dirs(paths)
-                  for p in pending_file.files(folder))
+    return sorted(
+        f"{PENDING}:{p.stem}" for folder in pending_dirs(paths) for p in pending_file.files(folder)
+    )
 
 
 def _report(paths: Paths, deleted: str) -> Forgotten:
-    return {"deleted": deleted, "backups": list_backups(paths), "copies": list_copies(paths),
-            "pending": list_pending(paths)}
+    return {
+        "deleted": deleted,
+        "backups": list_backups(paths),
+        "copies": list_copies(paths),
+        "pending": list_pending(paths),
+    }
 
 
 def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> Forgotten:
@@ -66,13 +72,21 @@ def forget_record(store: Store, paths: Paths, kind: str, record_id: int) -> Forg
 def forget_pending(paths: Paths, name: str) -> Forgotten:
     """Delete words that wait in `pending/` to be saved (`forget pending:NAME`)."""
     name = name.removesuffix(pending_file.PLAIN).removesuffix(pending_file.SEALED)
-    found = [folder / f"{name}{suffix}" for folder in pending_dirs(paths)
-             for suffix in (pending_file.PLAIN, pending_file.SEALED)] \
-        if PENDING_NAME.match(name) else []
+    found = (
+        [
+            folder / f"{name}{suffix}"
+            for folder in pending_dirs(paths)
+            for suffix in (pending_file.PLAIN, pending_file.SEALED)
+        ]
+        if PENDING_NAME.match(name)
+        else []
+    )
     found = [p for p in found if p.is_file()]
     if not found:
-        raise NotFoundError(f"nothing is waiting as {PENDING}:{name}; `companion forget` "
-                            "lists what is waiting after each deletion.")
+        raise NotFoundError(
+            f"nothing is waiting as {PENDING}:{name}; `companion forget` "
+            "lists what is waiting after each deletion."
+        )
     for path in found:
         wipe_file(path)
     return _report(paths, f"{PENDING}:{name}")
@@ -80,8 +94,7 @@ def forget_pending(paths: Paths, name: str) -> Forgotten:
 
 def forget_everything(store: Store, paths: Paths) -> Forgotten:
     _remove_audio(paths, store.forget_all())
-    for folder in (paths.audio_dir, paths.exports_dir, paths.tmp_dir,
-                   *pending_dirs(paths)):
+    for folder in (paths.audio_dir, paths.exports_dir, paths.tmp_dir, *pending_dirs(paths)):
         if folder.is_dir():
             for item in folder.iterdir():
                 if item.is_file() or item.is_symlink():

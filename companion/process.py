@@ -76,7 +76,8 @@ class InstanceLock:
             os.close(fd)
             raise CompanionError(
                 f"companion is already running (process {other}); only one can run at a time. "
-                "`companion service status` shows it.") from None
+                "`companion service status` shows it."
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -131,9 +132,16 @@ class SystemdNotifier:
 
 # ---------------------------------------------------------------- running companion again
 TERMINALS = {  # terminal: the arguments that come before the command it runs
-    "x-terminal-emulator": ["-e"], "gnome-terminal": ["--"], "kgx": ["--"],
-    "konsole": ["-e"], "xfce4-terminal": ["-x"], "mate-terminal": ["-x"],
-    "alacritty": ["-e"], "kitty": [], "foot": [], "wezterm": ["start", "--"],
+    "x-terminal-emulator": ["-e"],
+    "gnome-terminal": ["--"],
+    "kgx": ["--"],
+    "konsole": ["-e"],
+    "xfce4-terminal": ["-x"],
+    "mate-terminal": ["-x"],
+    "alacritty": ["-e"],
+    "kitty": [],
+    "foot": [],
+    "wezterm": ["start", "--"],
     "xterm": ["-e"],
 }
 
@@ -164,8 +172,12 @@ def find_terminal(settings: Settings, env: dict[str, str] | None = None) -> list
 def open_in_terminal(terminal: list[str], command: list[str]) -> None:
     """Start a terminal running `command`, detached; a failure is logged, never raised."""
     try:
-        subprocess.Popen([*terminal, *command], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        subprocess.Popen(
+            [*terminal, *command],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:
         log.warning("could not open a terminal (%s): %s", terminal[0], exc.strerror)

@@ -19,10 +19,10 @@ from .records import Row
 from .store import utc_text
 from .vocab import Status
 
-PRACTICE_GAIN = 0.4      # how far one week of practice moves a score toward its target
-PRACTICE_DECAY = 0.9     # a missed week keeps 90% of the score
-PRACTICE_FLOOR = 5.0     # once practised, a score never drops below this
-PRACTICE_FULL_WEEK = 3   # uses in a week that count as a full week of practice
+PRACTICE_GAIN = 0.4  # how far one week of practice moves a score toward its target
+PRACTICE_DECAY = 0.9  # a missed week keeps 90% of the score
+PRACTICE_FLOOR = 5.0  # once practised, a score never drops below this
+PRACTICE_FULL_WEEK = 3  # uses in a week that count as a full week of practice
 
 
 @dataclass
@@ -65,8 +65,14 @@ def weeks_between(start: datetime, end: datetime) -> list[date]:
 _UTC_OF = {"created_at": "created_utc", "due_at": "due_utc"}
 
 
-def within(rows: Iterable[Row], start: datetime, end: datetime,
-           column: str = "created_at", *, closed: bool = False) -> list[Row]:
+def within(
+    rows: Iterable[Row],
+    start: datetime,
+    end: datetime,
+    column: str = "created_at",
+    *,
+    closed: bool = False,
+) -> list[Row]:
     """Rows that happened in [start, end), or in [start, end] when `closed`.
 
     A span that ends "now" is closed: stored times are whole seconds, so a row saved a
@@ -101,8 +107,13 @@ def steady_by_week(moments: Iterable[Row], weeks: list[date]) -> list[Row]:
     out: list[Row] = []
     for week in weeks:
         minutes = steady_minutes(grouped.get(week, []))
-        out.append({"week": week.isoformat(), "moments": len(grouped.get(week, [])),
-                    "median": _round(median(minutes)) if minutes else None})
+        out.append(
+            {
+                "week": week.isoformat(),
+                "moments": len(grouped.get(week, [])),
+                "median": _round(median(minutes)) if minutes else None,
+            }
+        )
     return out
 
 
@@ -116,15 +127,22 @@ def steady_trend(current: Iterable[Row], previous: Iterable[Row]) -> Row:
         change = now_med - before_med
         tolerance = max(1.0, 0.1 * before_med)
         direction = "same" if abs(change) < tolerance else ("sooner" if change < 0 else "later")
-    return {"median": _round(now_med), "previous_median": _round(before_med),
-            "change": _round(change), "direction": direction, "count": len(now_m)}
+    return {
+        "median": _round(now_med),
+        "previous_median": _round(before_med),
+        "change": _round(change),
+        "direction": direction,
+        "count": len(now_m),
+    }
 
 
 def intensity_by_week(moments: Iterable[Row], weeks: list[date]) -> list[float | None]:
     """Average intensity (0-10) of the tough moments of each week (None: no moment)."""
     grouped = _by_week(moments)
-    return [_round(mean(int(m["intensity"]) for m in grouped[w])) if grouped.get(w) else None
-            for w in weeks]
+    return [
+        _round(mean(int(m["intensity"]) for m in grouped[w])) if grouped.get(w) else None
+        for w in weeks
+    ]
 
 
 def intensity_trend(current: Iterable[Row], previous: Iterable[Row]) -> Row:
@@ -138,8 +156,13 @@ def intensity_trend(current: Iterable[Row], previous: Iterable[Row]) -> Row:
     if now_avg is not None and before_avg is not None:
         change = now_avg - before_avg
         direction = "same" if abs(change) < 0.5 else ("lower" if change < 0 else "higher")
-    return {"average": _round(now_avg), "previous_average": _round(before_avg),
-            "change": _round(change), "direction": direction, "count": len(now_i)}
+    return {
+        "average": _round(now_avg),
+        "previous_average": _round(before_avg),
+        "change": _round(change),
+        "direction": direction,
+        "count": len(now_i),
+    }
 
 
 # ------------------------------------------------------------------ skills
@@ -157,9 +180,14 @@ def skills_helped(uses: Iterable[Row]) -> list[Row]:
     out: list[Row] = []
     for rows in uses_of.values():
         ratings = [int(r["helped"]) for r in rows if r.get("helped") is not None]
-        out.append({"skill": str(rows[-1]["skill"]).strip(), "uses": len(rows),
-                    "helped": _round(mean(ratings)) if ratings else None,
-                    "rated": len(ratings)})
+        out.append(
+            {
+                "skill": str(rows[-1]["skill"]).strip(),
+                "uses": len(rows),
+                "helped": _round(mean(ratings)) if ratings else None,
+                "rated": len(ratings),
+            }
+        )
     out.sort(key=lambda s: (s["helped"] is None, -(s["helped"] or 0), -s["uses"], s["skill"]))
     return out
 
@@ -209,9 +237,14 @@ def patterns_caught(patterns: Iterable[Row], notices: Iterable[Row]) -> list[Row
     out: list[Row] = []
     for pattern_id, rows in seen.items():
         responded = sum(1 for r in rows if r.get("responded"))
-        out.append({"pattern": names.get(pattern_id, f"pattern {pattern_id}"),
-                    "noticed": len(rows), "responded": responded,
-                    "reacted": len(rows) - responded})
+        out.append(
+            {
+                "pattern": names.get(pattern_id, f"pattern {pattern_id}"),
+                "noticed": len(rows),
+                "responded": responded,
+                "reacted": len(rows) - responded,
+            }
+        )
     out.sort(key=lambda p: (-p["noticed"], p["pattern"]))
     return out
 
@@ -232,9 +265,13 @@ def checkins_answered(deliveries: Iterable[Row]) -> Row:
 def mood_by_week(entries: Iterable[Row], weeks: list[date]) -> list[Row]:
     """Average mood (1-5) per week, from entries that carry one."""
     grouped = _by_week(e for e in entries if e.get("mood") is not None)
-    return [{"week": w.isoformat(),
-             "mood": _round(mean(int(e["mood"]) for e in grouped[w])) if grouped.get(w) else None}
-            for w in weeks]
+    return [
+        {
+            "week": w.isoformat(),
+            "mood": _round(mean(int(e["mood"]) for e in grouped[w])) if grouped.get(w) else None,
+        }
+        for w in weeks
+    ]
 
 
 # ------------------------------------------------------------------ the whole line
@@ -242,10 +279,16 @@ def _harder(week: Row, before: Row | None) -> bool:
     """A week that was harder than the one before it: slower to steady, or lower mood."""
     if before is None:
         return False
-    slower = (week["steady_median"] is not None and before["steady_median"] is not None
-              and week["steady_median"] > before["steady_median"] * 1.25 + 1)
-    lower = (week["mood"] is not None and before["mood"] is not None
-             and week["mood"] <= before["mood"] - 1)
+    slower = (
+        week["steady_median"] is not None
+        and before["steady_median"] is not None
+        and week["steady_median"] > before["steady_median"] * 1.25 + 1
+    )
+    lower = (
+        week["mood"] is not None
+        and before["mood"] is not None
+        and week["mood"] <= before["mood"] - 1
+    )
     return slower or lower
 
 
@@ -263,11 +306,16 @@ def weekly_line(history: History, weeks: list[date]) -> list[Row]:
     line: list[Row] = []
     previous: Row | None = None
     for i, week in enumerate(weeks):
-        row = {"week": week.isoformat(), "steady_median": steady[i]["median"],
-               "moments": steady[i]["moments"], "intensity": intensity[i],
-               "skill_uses": skills[i]["uses"],
-               "mood": moods[i]["mood"], "wins": len(wins.get(week, [])),
-               "entries": len(entries.get(week, []))}
+        row = {
+            "week": week.isoformat(),
+            "steady_median": steady[i]["median"],
+            "moments": steady[i]["moments"],
+            "intensity": intensity[i],
+            "skill_uses": skills[i]["uses"],
+            "mood": moods[i]["mood"],
+            "wins": len(wins.get(week, [])),
+            "entries": len(entries.get(week, [])),
+        }
         row["logged"] = bool(row["moments"] or row["skill_uses"] or row["entries"])
         row["harder"] = _harder(row, previous)
         line.append(row)
@@ -288,8 +336,9 @@ def inside(history: History, start: datetime, end: datetime) -> History:
     )
 
 
-def measure(history: History, start: datetime, end: datetime, *,
-            current: History | None = None) -> Row:
+def measure(
+    history: History, start: datetime, end: datetime, *, current: History | None = None
+) -> Row:
     """Every measure for [start, end]; the period of the same length before it is the baseline.
 
     `history` may hold more than the span (earlier rows feed the practice scores and
@@ -307,8 +356,10 @@ def measure(history: History, start: datetime, end: datetime, *,
         "steady": steady_trend(span.moments, before),
         "intensity": intensity_trend(span.moments, before),
         "skills": skills_helped(span.skill_uses),
-        "practice": practice_scores(within(history.skill_uses, score_start, end, closed=True),
-                                    weeks_between(score_start, end)),
+        "practice": practice_scores(
+            within(history.skill_uses, score_start, end, closed=True),
+            weeks_between(score_start, end),
+        ),
         "patterns": patterns_caught(history.patterns, span.notices),
         "wins_by_area": wins_by_area(span.entries),
         "checkins": checkins_answered(span.deliveries),

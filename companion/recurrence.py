@@ -17,9 +17,13 @@ from typing import TypedDict
 MAX_PER_SERIES = 1000  # dates one series gives in one window
 MAX_STEPS = 5000  # dates one series may walk through to find them
 FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
-_FIXED_STEP = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
-               "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1),
-               "WEEKLY": timedelta(weeks=1)}
+_FIXED_STEP = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+}
 _MONTHS = {"MONTHLY": 1, "YEARLY": 12}
 
 
@@ -51,15 +55,20 @@ def parse_rule(text: str) -> dict[str, str]:
     return parts
 
 
-def rule_for(start: datetime, text: str | None, *, near: datetime | None = None
-             ) -> Rule | None:
+def rule_for(start: datetime, text: str | None, *, near: datetime | None = None) -> Rule | None:
     """The rule of a series from `start` (None when it does not repeat); with `near`, one
     that starts by whole repeats just before `near`. RuleError when it cannot be read."""
     return _rule(start, parse_rule(text), near=near) if text else None
 
 
-def dates(start: datetime, rule: Rule | None, lo: datetime, hi: datetime, *,
-          exdates: Iterable[datetime] = ()) -> Iterator[datetime]:
+def dates(
+    start: datetime,
+    rule: Rule | None,
+    lo: datetime,
+    hi: datetime,
+    *,
+    exdates: Iterable[datetime] = (),
+) -> Iterator[datetime]:
     """The dates of a series from `start` (always one of them, as RFC 5545 says) with
     `rule` (from rule_for) that fall in [lo, hi), in order, at most MAX_PER_SERIES.
     `start`, `lo`, `hi` and `exdates` are all naive or all aware."""
@@ -116,8 +125,9 @@ def _until(text: str, start: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=start.tzinfo)
 
 
-def _jumped(start: datetime, parts: dict[str, str], limits: Limits, *,
-            interval: int, near: datetime | None) -> datetime:
+def _jumped(
+    start: datetime, parts: dict[str, str], limits: Limits, *, interval: int, near: datetime | None
+) -> datetime:
     """`start` moved forward by whole repeats of the rule to just before `near`.
 
     The rule's phase (weekday, time of day, day of month) stays the same. A COUNT is

@@ -23,8 +23,15 @@ except ImportError:  # another Python: every pattern is compiled as usual
     _sre = _compiler = _parser = None
 
 # Code kept under one TAG is only ever given back to the same Python and matcher.
-TAG = "-".join(str(part) for part in (sys.implementation.name, *sys.version_info[:3],
-                                      getattr(_sre, "MAGIC", 0), getattr(_sre, "CODESIZE", 0)))
+TAG = "-".join(
+    str(part)
+    for part in (
+        sys.implementation.name,
+        *sys.version_info[:3],
+        getattr(_sre, "MAGIC", 0),
+        getattr(_sre, "CODESIZE", 0),
+    )
+)
 _WORD = "I"  # the C matcher's code words, 4 bytes each (CODESIZE)
 
 
@@ -36,8 +43,9 @@ def code_of(source: str) -> bytes | None:
         if parsed.state.groupdict:  # named groups are not kept
             return None
         code = _compiler._code(parsed, 0)
-        packed = array(_WORD, [int(parsed.state.flags), parsed.state.groups,
-                               *map(int, code)]).tobytes()
+        packed = array(
+            _WORD, [int(parsed.state.flags), parsed.state.groups, *map(int, code)]
+        ).tobytes()
         return packed if _rebuild(source, packed) == re.compile(source) else None
     except Exception:  # a Python whose internals differ: compile as usual instead
         return None
@@ -57,6 +65,5 @@ def _rebuild(source: str, packed: bytes) -> re.Pattern[str]:
     words = array(_WORD)
     words.frombytes(packed)
     flags, groups, *code = words.tolist()
-    pattern: re.Pattern[str] = _sre.compile(source, flags, code, groups - 1, {},
-                                            (None,) * groups)
+    pattern: re.Pattern[str] = _sre.compile(source, flags, code, groups - 1, {}, (None,) * groups)
     return pattern

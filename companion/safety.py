@@ -85,8 +85,13 @@ class Resources:
         return " ".join(x for x in (head, *self.lines, self.closing) if x)
 
     def as_dict(self) -> Row:
-        return {"region": self.region, "title": self.title, "lines": list(self.lines),
-                "closing": self.closing, "matched": self.matched}
+        return {
+            "region": self.region,
+            "title": self.title,
+            "lines": list(self.lines),
+            "closing": self.closing,
+            "matched": self.matched,
+        }
 
 
 # ---------------------------------------------------------------- loading
@@ -162,15 +167,21 @@ def _table(data: Row) -> CrisisTable:
     message, ignore = data["message"], data.get("ignore", {})
     rules = Rules(
         patterns={str(k): _texts(v) for k, v in data["patterns"].items()},
-        ignore=_texts(ignore.get("around", [])), before=_texts(ignore.get("before", [])),
-        history=_texts(ignore.get("history", [])), present=_texts(ignore.get("present", [])),
+        ignore=_texts(ignore.get("around", [])),
+        before=_texts(ignore.get("before", [])),
+        history=_texts(ignore.get("history", [])),
+        present=_texts(ignore.get("present", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
-        spelling=_texts(data.get("spelling", {}).get("close_to", [])))
+        spelling=_texts(data.get("spelling", {}).get("close_to", [])),
+    )
     return CrisisTable(
-        rules=rules, title=str(message["title"]), after_entry=str(message["after_entry"]),
+        rules=rules,
+        title=str(message["title"]),
+        after_entry=str(message["after_entry"]),
         closing=str(message["closing"]),
         after_import=str(message.get("after_import", CrisisTable.after_import)),
-        regions={str(k): _texts(v["lines"]) for k, v in data["regions"].items()})
+        regions={str(k): _texts(v["lines"]) for k, v in data["regions"].items()},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -186,8 +197,12 @@ def _table_or_fallback(table: CrisisTable | None) -> CrisisTable:
     if table is not None:
         return table
     return _shipped_table() or CrisisTable(
-        rules=Rules(patterns={}), title=FALLBACK_TITLE, after_entry="", closing="",
-        regions={"other": FALLBACK_LINES})
+        rules=Rules(patterns={}),
+        title=FALLBACK_TITLE,
+        after_entry="",
+        closing="",
+        regions={"other": FALLBACK_LINES},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -222,8 +237,9 @@ def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
     return Matcher(rules, compiled=table.compiled)
 
 
-def find_crisis(text: str | None, *, extra_phrases: Iterable[str] = (),
-                table: CrisisTable | None = None) -> Hit | None:
+def find_crisis(
+    text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
+) -> Hit | None:
     """Which crisis pattern `text` uses, or None. Pure: no settings, no output."""
     if not text:
         return None
@@ -255,20 +271,35 @@ def _phrase_matcher(phrase: str) -> Matcher:
 
 
 # ---------------------------------------------------------------- resources
-def resources_for(region: str | None = None, *, table: CrisisTable | None = None,
-                  intro: str = "", matched: str | None = None) -> Resources:
+def resources_for(
+    region: str | None = None,
+    *,
+    table: CrisisTable | None = None,
+    intro: str = "",
+    matched: str | None = None,
+) -> Resources:
     """The resources for a region ("US", "CA", "UK", "IE", "AU" or "other");
     the shipped default region when none is given."""
     table = _table_or_fallback(table)
     region = region or default_region()
     lines = table.regions.get(region) or table.regions.get("other") or FALLBACK_LINES
-    return Resources(region=region if region in table.regions else "other", title=table.title,
-                     lines=lines, closing=table.closing, intro=intro, matched=matched)
+    return Resources(
+        region=region if region in table.regions else "other",
+        title=table.title,
+        lines=lines,
+        closing=table.closing,
+        intro=intro,
+        matched=matched,
+    )
 
 
-def crisis_resources(text: str | None, *, region: str | None = None,
-                     extra_phrases: Iterable[str] = (),
-                     table: CrisisTable | None = None) -> Resources | None:
+def crisis_resources(
+    text: str | None,
+    *,
+    region: str | None = None,
+    extra_phrases: Iterable[str] = (),
+    table: CrisisTable | None = None,
+) -> Resources | None:
     """The resources to show if `text` uses crisis language; None otherwise.
 
     Needs no settings (region defaults to the shipped default), so it works whatever
@@ -282,8 +313,9 @@ def crisis_resources(text: str | None, *, region: str | None = None,
     return resources_for(region, table=table, intro=table.after_entry, matched=str(hit))
 
 
-def check_text(text: str | None, settings: Settings | None = None, *,
-               table: CrisisTable | None = None) -> Resources | None:
+def check_text(
+    text: str | None, settings: Settings | None = None, *, table: CrisisTable | None = None
+) -> Resources | None:
     """`crisis_resources` with [safety] region and extra_phrases from `settings`.
 
     Settings that are missing or broken fall back to the defaults: the check still runs.
@@ -304,19 +336,22 @@ def safety_options(settings: Settings | None) -> tuple[str | None, tuple[str, ..
         return None, ()
 
 
-def import_summary(count: int, *, region: str | None = None,
-                   table: CrisisTable | None = None) -> Resources | None:
+def import_summary(
+    count: int, *, region: str | None = None, table: CrisisTable | None = None
+) -> Resources | None:
     """The one summary shown after an import in which `count` entries use crisis language."""
     if count <= 0:
         return None
     table = _table_or_fallback(table)
     entries = "entry" if count == 1 else "entries"
-    return resources_for(region, table=table,
-                         intro=table.after_import.format(count=count, entries=entries))
+    return resources_for(
+        region, table=table, intro=table.after_import.format(count=count, entries=entries)
+    )
 
 
-def show_resources(resources: Resources, *, echo: Echo | None = None,
-                   notify: Notify | None = None) -> None:
+def show_resources(
+    resources: Resources, *, echo: Echo | None = None, notify: Notify | None = None
+) -> None:
     """Show the resources gently through `echo` (stderr by default) and, if a notifier is
     given, as a notification. Never raises: a failing notifier is logged and the text
     still shows."""

@@ -37,6 +37,7 @@ def _whole(lo: int, hi: int) -> Check:
         if not isinstance(value, int):
             return "should be a whole number"
         return None if lo <= value <= hi else f"should be from {lo} to {hi}"
+
     return check
 
 
@@ -47,12 +48,14 @@ def _number(lo: float, hi: float) -> Check:
         if not math.isfinite(value) or not lo <= value <= hi:
             return f"should be a number from {lo:g} to {hi:g}"
         return None
+
     return check
 
 
 def _one_of(choices: tuple[str, ...]) -> Check:
     def check(value: object) -> str | None:
         return None if value in choices else f"should be one of: {', '.join(choices)}"
+
     return check
 
 
@@ -85,6 +88,7 @@ def _year(when: datetime) -> str | None:
 
 def _json_list(item: Check) -> Check:
     """Text holding a JSON list whose items pass `item`."""
+
     def check(value: object) -> str | None:
         if not isinstance(value, str):
             return "should be text holding a JSON list"
@@ -95,6 +99,7 @@ def _json_list(item: Check) -> Check:
         if not isinstance(found, list) or any(item(x) for x in found):
             return "should be text holding a JSON list of the right kind of items"
         return None
+
     return check
 
 
@@ -115,21 +120,34 @@ ID = _whole(1, MAX_ID)
 FLAG = _whole(0, 1)
 # Checks beyond the column's SQLite type, by (table, column).
 RULES: dict[tuple[str, str], Check] = {
-    ("entries", "kind"): _one_of(ENTRY_KINDS), ("entries", "area"): _one_of(AREAS),
-    ("entries", "mood"): _whole(1, 5), ("entries", "bring"): FLAG,
-    ("entries", "tags"): _json_list(_text), ("entries", "words"): _json_list(_object),
-    ("entries", "confidence"): _number(0, 1), ("entries", "delivery_id"): ID,
-    ("skill_uses", "helped"): _whole(0, 10), ("skill_uses", "moment_id"): ID,
-    ("moments", "intensity"): _whole(0, 10), ("moments", "steady_minutes"): _number(0, 1e9),
-    ("pattern_notices", "responded"): FLAG, ("pattern_notices", "pattern_id"): ID,
-    ("phrases", "favourite"): FLAG, ("sessions", "all_day"): FLAG,
-    ("sessions", "every_days"): _whole(1, 366), ("sessions", "exdates"): _json_list(_day_or_time),
-    ("deliveries", "status"): _one_of(DELIVERY_STATUSES), ("deliveries", "entry_id"): ID,
+    ("entries", "kind"): _one_of(ENTRY_KINDS),
+    ("entries", "area"): _one_of(AREAS),
+    ("entries", "mood"): _whole(1, 5),
+    ("entries", "bring"): FLAG,
+    ("entries", "tags"): _json_list(_text),
+    ("entries", "words"): _json_list(_object),
+    ("entries", "confidence"): _number(0, 1),
+    ("entries", "delivery_id"): ID,
+    ("skill_uses", "helped"): _whole(0, 10),
+    ("skill_uses", "moment_id"): ID,
+    ("moments", "intensity"): _whole(0, 10),
+    ("moments", "steady_minutes"): _number(0, 1e9),
+    ("pattern_notices", "responded"): FLAG,
+    ("pattern_notices", "pattern_id"): ID,
+    ("phrases", "favourite"): FLAG,
+    ("sessions", "all_day"): FLAG,
+    ("sessions", "every_days"): _whole(1, 366),
+    ("sessions", "exdates"): _json_list(_day_or_time),
+    ("deliveries", "status"): _one_of(DELIVERY_STATUSES),
+    ("deliveries", "entry_id"): ID,
     ("deliveries", "snoozed_until"): _time,
 }
-_BY_TYPE: dict[str, Check] = {"INTEGER": _whole(-MAX_ID - 1, MAX_ID),
-                              "REAL": _number(-1e300, 1e300), "FLOAT": _number(-1e300, 1e300),
-                              "TEXT": _text}
+_BY_TYPE: dict[str, Check] = {
+    "INTEGER": _whole(-MAX_ID - 1, MAX_ID),
+    "REAL": _number(-1e300, 1e300),
+    "FLOAT": _number(-1e300, 1e300),
+    "TEXT": _text,
+}
 
 
 @dataclass
@@ -144,8 +162,10 @@ class Where:
     def fail(self, field: str, problem: str) -> InputError:
         rid = self.row.get("id") if isinstance(self.row, dict) else None
         ident = f" (id {rid})" if ID(rid) is None else ""
-        return InputError(f"{self.path}: {self.table} record {self.index + 1}{ident}, field "
-                          f"{field}: {problem}. Nothing was imported.")
+        return InputError(
+            f"{self.path}: {self.table} record {self.index + 1}{ident}, field "
+            f"{field}: {problem}. Nothing was imported."
+        )
 
 
 def check_export(store: Store, tables: object, path: Path, *, audio_dir: Path) -> Tables:
@@ -158,15 +178,16 @@ def check_export(store: Store, tables: object, path: Path, *, audio_dir: Path) -
         columns = {c.name: c for c in store.db.table(name).columns}
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
-                raise InputError(f"{path}: record {index + 1} of {name} is not in the expected "
-                                 "shape. Nothing was imported.")
+                raise InputError(
+                    f"{path}: record {index + 1} of {name} is not in the expected "
+                    "shape. Nothing was imported."
+                )
             _check_row(store, Where(path, name, index, row), columns, audio_dir=audio_dir)
     _check_references(store, tables, path)
     return tables
 
 
-def _check_row(store: Store, where: Where, columns: dict[str, Column], *, audio_dir: Path
-               ) -> None:
+def _check_row(store: Store, where: Where, columns: dict[str, Column], *, audio_dir: Path) -> None:
     row = where.row
     extra = sorted(str(field) for field in row.keys() - columns.keys())
     if extra:
@@ -204,9 +225,10 @@ def _problem(table: str, name: str, kind: str, value: object, max_chars: int) ->
 def _check_references(store: Store, tables: Tables, path: Path) -> None:
     """A caught pattern names a pattern in the file or already here (the database insists)."""
     known = {p["id"] for p in store.rows("patterns")} | {
-        p.get("id") for p in tables.get("patterns", [])}
+        p.get("id") for p in tables.get("patterns", [])
+    }
     for index, row in enumerate(tables.get("pattern_notices", [])):
         if row["pattern_id"] not in known:
             raise Where(path, "pattern_notices", index, row).fail(
-                "pattern_id", "names a pattern that is neither in the file nor here")
-
+                "pattern_id", "names a pattern that is neither in the file nor here"
+            )

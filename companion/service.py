@@ -30,7 +30,7 @@ def unit_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def _quote(arg: str) -> str:
     """One ExecStart word, quoted the way systemd reads it."""
-    if arg and not any(c in arg for c in ' \t"\'\\$%;'):
+    if arg and not any(c in arg for c in " \t\"'\\$%;"):
         return arg
     escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$$").replace("%", "%%")
     return f'"{escaped}"'
@@ -62,15 +62,21 @@ def user_manager_running(env: Mapping[str, str] | None = None) -> bool:
     return bool(runtime) and (Path(runtime) / "systemd" / "private").exists()
 
 
-NO_USER_MANAGER = ("no systemd user manager is running here; `companion run` works until you "
-                   "close the terminal")
+NO_USER_MANAGER = (
+    "no systemd user manager is running here; `companion run` works until you close the terminal"
+)
 
 
 def systemctl(*args: str) -> tuple[bool, str]:
     """Run `systemctl --user ...`; (worked, what it said). Never raises."""
     try:
-        done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True,
-                              timeout=SYSTEMCTL_TIMEOUT, check=False)
+        done = subprocess.run(
+            ["systemctl", "--user", *args],
+            capture_output=True,
+            text=True,
+            timeout=SYSTEMCTL_TIMEOUT,
+            check=False,
+        )
     except FileNotFoundError:
         return False, "systemctl is not installed"
     except subprocess.TimeoutExpired:
@@ -92,18 +98,22 @@ def install(env: Mapping[str, str] | None = None) -> Row:
     write_private_text(path, render_unit(template_text(), [*companion_command(), "run"], env))
     path.chmod(0o644)  # systemd reads units as the user; nothing private is in it
     if not user_manager_running(env):
-        raise MissingPartError(f"{NO_USER_MANAGER}. (The unit is ready in {path} for a "
-                               "session that has one.)")
+        raise MissingPartError(
+            f"{NO_USER_MANAGER}. (The unit is ready in {path} for a session that has one.)"
+        )
     reloaded, why = systemctl("daemon-reload")
     if not reloaded:
         raise MissingPartError(
             f"the unit was written to {path}, but systemd could not take it ({why}). "
             "Start the daemon by hand with `companion run`, or run "
-            "`systemctl --user enable --now companion` in your desktop session.")
+            "`systemctl --user enable --now companion` in your desktop session."
+        )
     enabled, why = systemctl("enable", "--now", UNIT)
     if not enabled:
-        raise MissingPartError(f"the unit was written to {path}, but it could not be started "
-                               f"({why}). `journalctl --user -u companion` shows why.")
+        raise MissingPartError(
+            f"the unit was written to {path}, but it could not be started "
+            f"({why}). `journalctl --user -u companion` shows why."
+        )
     return {"unit_file": str(path), "enabled": True, "active": True}
 
 

@@ -19,12 +19,20 @@ THERAPIST = EntryKind.THERAPIST
 
 PROMPT_DAYS = 7
 PROMPT_WINDOW = timedelta(days=PROMPT_DAYS)
-THERAPIST_PROMPT = ("After your session you wrote down what your therapist noticed or "
-                    "suggested. How has it gone with that this week?")
+THERAPIST_PROMPT = (
+    "After your session you wrote down what your therapist noticed or "
+    "suggested. How has it gone with that this week?"
+)
 
 
-def note_draft(store: Store, text: str, *, now: datetime, session_id: int | None = None,
-               tags: tuple[str, ...] = ()) -> EntryDraft:
+def note_draft(
+    store: Store,
+    text: str,
+    *,
+    now: datetime,
+    session_id: int | None = None,
+    tags: tuple[str, ...] = (),
+) -> EntryDraft:
     """A therapist's note ready to save, linked to session `session_id` (NotFoundError if
     there is none) or else to the latest session that has started (none: not linked)."""
     if session_id is None:
@@ -42,7 +50,7 @@ class NotePrompt:
     entry_id: int
     session_id: int | None
     prompt: str  # safe for a notification: it never quotes the note
-    note: str    # the note's own words, for a terminal only
+    note: str  # the note's own words, for a terminal only
 
 
 def week_prompt(store: Store, now: datetime, *, days: int = PROMPT_DAYS) -> NotePrompt | None:
@@ -52,5 +60,9 @@ def week_prompt(store: Store, now: datetime, *, days: int = PROMPT_DAYS) -> Note
     if not notes:
         return None
     note = notes[-1]
-    return NotePrompt(entry_id=int(note["id"]), session_id=note.get("session_id"),
-                      prompt=THERAPIST_PROMPT, note=str(note["text"]))
+    return NotePrompt(
+        entry_id=int(note["id"]),
+        session_id=note.get("session_id"),
+        prompt=THERAPIST_PROMPT,
+        note=str(note["text"]),
+    )

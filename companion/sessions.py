@@ -55,10 +55,16 @@ class Occurrence:
 
     def as_dict(self) -> Row:
         """Plain values for JSON."""
-        return {"session_id": self.session_id, "uid": self.uid, "title": self.title,
-                "starts": self.starts.isoformat(timespec="minutes"),
-                "ends": self.ends.isoformat(timespec="minutes") if self.ends else None,
-                "all_day": self.all_day, "recurring": self.recurring, "source": self.source}
+        return {
+            "session_id": self.session_id,
+            "uid": self.uid,
+            "title": self.title,
+            "starts": self.starts.isoformat(timespec="minutes"),
+            "ends": self.ends.isoformat(timespec="minutes") if self.ends else None,
+            "all_day": self.all_day,
+            "recurring": self.recurring,
+            "source": self.source,
+        }
 
 
 # ------------------------------------------------------------------ time zones and parsing
@@ -90,12 +96,15 @@ def parse_every(text: str) -> int:
         return named[words]
     match = re.fullmatch(r"(\d+)\s*(weeks?|w|days?|d)", words)
     if not match or int(match[1]) == 0:
-        raise InputError(f"--every {text!r} is not a repeat companion knows; "
-                         "try 'week' or '2 weeks'.")
+        raise InputError(
+            f"--every {text!r} is not a repeat companion knows; try 'week' or '2 weeks'."
+        )
     days = int(match[1]) * (7 if match[2].startswith("w") else 1)
     if days > MAX_EVERY_DAYS:
-        raise InputError(f"--every {text!r} is longer than a year; repeating sessions can be "
-                         "at most a year apart (try 'week' or '2 weeks'). Nothing was saved.")
+        raise InputError(
+            f"--every {text!r} is longer than a year; repeating sessions can be "
+            "at most a year apart (try 'week' or '2 weeks'). Nothing was saved."
+        )
     return days
 
 
@@ -109,14 +118,22 @@ def describe_every(days: int) -> str:
 
 
 # ------------------------------------------------------------------ typed sessions
-def add_session(store: Store, when: datetime, *, every_days: int | None = None,
-                title: str | None = None) -> Row:
+def add_session(
+    store: Store, when: datetime, *, every_days: int | None = None, title: str | None = None
+) -> Row:
     """Save one typed appointment (a series when `every_days` is given)."""
-    return store.upsert_session({
-        "uid": f"companion-{uuid.uuid4()}", "title": title or "Session", "starts": when,
-        "every_days": every_days, "tzid": zone_for(when), "source": "typed",
-        "exdates": "[]", "all_day": 0,
-    })
+    return store.upsert_session(
+        {
+            "uid": f"companion-{uuid.uuid4()}",
+            "title": title or "Session",
+            "starts": when,
+            "every_days": every_days,
+            "tzid": zone_for(when),
+            "source": "typed",
+            "exdates": "[]",
+            "all_day": 0,
+        }
+    )
 
 
 def remove_session(store: Store, session_id: int) -> Row:
@@ -146,22 +163,29 @@ def _exdates(row: Row, first: datetime) -> list[datetime]:
     out: list[datetime] = []
     for text in found if isinstance(found, list) else []:
         try:
-            moment = (datetime.combine(date.fromisoformat(text), time()) if len(text) <= 10
-                      else datetime.fromisoformat(text))
+            moment = (
+                datetime.combine(date.fromisoformat(text), time())
+                if len(text) <= 10
+                else datetime.fromisoformat(text)
+            )
         except (TypeError, ValueError):
             continue
         if first.tzinfo is None:
             out.append(moment.replace(tzinfo=None))
         else:
-            out.append(moment.astimezone(first.tzinfo) if moment.tzinfo
-                       else moment.replace(tzinfo=first.tzinfo))
+            out.append(
+                moment.astimezone(first.tzinfo)
+                if moment.tzinfo
+                else moment.replace(tzinfo=first.tzinfo)
+            )
     return out
 
 
 def _rule_text(row: Row) -> str | None:
     every = row.get("every_days")
-    return row.get("rrule") or (f"FREQ=DAILY;INTERVAL={every}"
-                                if isinstance(every, int) and every > 0 else None)
+    return row.get("rrule") or (
+        f"FREQ=DAILY;INTERVAL={every}" if isinstance(every, int) and every > 0 else None
+    )
 
 
 def _length(row: Row) -> timedelta | None:
@@ -192,36 +216,47 @@ def _series(row: Row, start: datetime, end: datetime) -> Iterator[Occurrence]:
     try:
         rule = recurrence.rule_for(first, text, near=lo)
     except recurrence.RuleError:
-        log.warning("session %s has a repeat rule that cannot be read; only its first date "
-                    "is shown", row.get("id"))
+        log.warning(
+            "session %s has a repeat rule that cannot be read; only its first date is shown",
+            row.get("id"),
+        )
         rule = None
     length = _length(row)
     for when in recurrence.dates(first, rule, lo, hi, exdates=_exdates(row, first)):
         yield _occurrence(row, when, length, local, recurring=bool(text))
 
 
-def _occurrence(row: Row, when: datetime, length: timedelta | None,
-                local: tzinfo | None, *, recurring: bool) -> Occurrence:
+def _occurrence(
+    row: Row, when: datetime, length: timedelta | None, local: tzinfo | None, *, recurring: bool
+) -> Occurrence:
     all_day = when.tzinfo is None
     starts = when.replace(tzinfo=local) if all_day else when.astimezone(local)
     ends = (when + length).astimezone(local) if length is not None and not all_day else None
     return Occurrence(
-        session_id=int(row["id"]), uid=row.get("uid") or "", title=row.get("title") or "Session",
-        starts=starts, ends=ends, all_day=all_day, recurring=recurring,
+        session_id=int(row["id"]),
+        uid=row.get("uid") or "",
+        title=row.get("title") or "Session",
+        starts=starts,
+        ends=ends,
+        all_day=all_day,
+        recurring=recurring,
         source=row.get("source") or "",
     )
 
 
-def expand(rows: list[Row], start: datetime, end: datetime, *,
-           limit: int = MAX_OCCURRENCES) -> list[Occurrence]:
+def expand(
+    rows: list[Row], start: datetime, end: datetime, *, limit: int = MAX_OCCURRENCES
+) -> list[Occurrence]:
     """The first `limit` appointments of `rows` that start in [start, end), in time order."""
-    merged = heapq.merge(*(_series(r, start, end) for r in rows),
-                         key=lambda o: (o.starts, o.session_id))
+    merged = heapq.merge(
+        *(_series(r, start, end) for r in rows), key=lambda o: (o.starts, o.session_id)
+    )
     return list(itertools.islice(merged, max(0, limit)))
 
 
-def occurrences(store: Store, start: datetime, end: datetime, *,
-                limit: int = MAX_OCCURRENCES) -> list[Occurrence]:
+def occurrences(
+    store: Store, start: datetime, end: datetime, *, limit: int = MAX_OCCURRENCES
+) -> list[Occurrence]:
     """Appointments stored in `store` that start in [start, end) (the first `limit`)."""
     return expand(store.rows("sessions", until=end), start, end, limit=limit)
 
@@ -275,14 +310,25 @@ def series(found: list[Occurrence], now: datetime, *, shown: int = 3) -> list[Ro
         ahead = [o.as_dict()["starts"] for o in occs if o.starts >= now]
         past = [o.as_dict()["starts"] for o in occs if o.starts < now]
         first = occs[0].as_dict()
-        out.append({key: first[key] for key in ("session_id", "uid", "title", "all_day",
-                                                 "recurring", "source")}
-                   | {"next": ahead[:shown], "more_ahead": max(0, len(ahead) - shown),
-                      "last": past[-1] if past else None})
-    upcoming = sorted((s for s in out if s["next"]),
-                      key=lambda s: datetime.fromisoformat(s["next"][0]))
-    done = sorted((s for s in out if not s["next"]),
-                  key=lambda s: datetime.fromisoformat(s["last"]), reverse=True)
+        out.append(
+            {
+                key: first[key]
+                for key in ("session_id", "uid", "title", "all_day", "recurring", "source")
+            }
+            | {
+                "next": ahead[:shown],
+                "more_ahead": max(0, len(ahead) - shown),
+                "last": past[-1] if past else None,
+            }
+        )
+    upcoming = sorted(
+        (s for s in out if s["next"]), key=lambda s: datetime.fromisoformat(s["next"][0])
+    )
+    done = sorted(
+        (s for s in out if not s["next"]),
+        key=lambda s: datetime.fromisoformat(s["last"]),
+        reverse=True,
+    )
     return upcoming + done
 
 
@@ -291,8 +337,9 @@ def find_occurrence(store: Store, session_id: int) -> Row:
     try:
         return store.get("session", session_id)
     except NotFoundError:
-        raise NotFoundError(f"there is no session with id {session_id}; "
-                            "`companion session list` shows them.") from None
+        raise NotFoundError(
+            f"there is no session with id {session_id}; `companion session list` shows them."
+        ) from None
 
 
 # ------------------------------------------------------------------ calendar import
@@ -339,12 +386,18 @@ def _exdates_of(event: Event) -> list[str]:
 
 def _session_from_event(event: Event, *, now: datetime, source: str) -> Row:
     if "DTSTART" not in event:
-        raise InputError(f"the event {_uid_or_title(event)} has no start time (DTSTART). "
-                         "Nothing was imported.")
+        raise InputError(
+            f"the event {_uid_or_title(event)} has no start time (DTSTART). Nothing was imported."
+        )
     raw = event["DTSTART"].dt
     all_day = not isinstance(raw, datetime)
-    start = (datetime.combine(raw, time(), tzinfo=now.tzinfo) if all_day
-             else raw if raw.tzinfo else localize(raw, now))
+    start = (
+        datetime.combine(raw, time(), tzinfo=now.tzinfo)
+        if all_day
+        else raw
+        if raw.tzinfo
+        else localize(raw, now)
+    )
     ends = None
     if not all_day and "DTEND" in event and isinstance(event["DTEND"].dt, datetime):
         ends = event["DTEND"].dt if event["DTEND"].dt.tzinfo else localize(event["DTEND"].dt, now)
@@ -356,11 +409,16 @@ def _session_from_event(event: Event, *, now: datetime, source: str) -> Row:
     rule = event.get("RRULE")
     rule = rule[0] if isinstance(rule, list) else rule
     return {
-        "uid": uid, "title": str(event.get("SUMMARY") or "Session"), "starts": start,
-        "ends": ends, "rrule": rule.to_ical().decode() if rule is not None else None,
-        "exdates": _exdates_of(event), "tzid": _tzid_of(raw) or (None if all_day or raw.tzinfo
-                                                               else zone_for(start)),
-        "every_days": None, "source": source, "all_day": int(all_day),
+        "uid": uid,
+        "title": str(event.get("SUMMARY") or "Session"),
+        "starts": start,
+        "ends": ends,
+        "rrule": rule.to_ical().decode() if rule is not None else None,
+        "exdates": _exdates_of(event),
+        "tzid": _tzid_of(raw) or (None if all_day or raw.tzinfo else zone_for(start)),
+        "every_days": None,
+        "source": source,
+        "all_day": int(all_day),
     }
 
 
@@ -368,24 +426,33 @@ def _uid_or_title(event: Event) -> str:
     return repr(str(event.get("UID") or event.get("SUMMARY") or "without a name"))
 
 
-def read_calendar(data: bytes, *, now: datetime, match: str | None = None,
-                  source: str = "ics") -> list[Row]:
+def read_calendar(
+    data: bytes, *, now: datetime, match: str | None = None, source: str = "ics"
+) -> list[Row]:
     """Session rows from .ics bytes; InputError (and nothing returned) if the file is broken."""
     import icalendar
 
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"this is not a calendar file companion can read "
-                         f"({_calendar_reason(exc)}). Nothing was imported.") from None
+        raise InputError(
+            f"this is not a calendar file companion can read "
+            f"({_calendar_reason(exc)}). Nothing was imported."
+        ) from None
     events = [c for c in calendar.walk("VEVENT")]
     broken = [e for e in events if getattr(e, "errors", None)]
     if broken:
         name, problem = broken[0].errors[0]
-        raise InputError(f"the event {_uid_or_title(broken[0])} has a broken {name} "
-                         f"({problem}). Nothing was imported.")
-    chosen = [e for e in events if str(e.get("STATUS", "")).upper() != "CANCELLED"
-              and (not match or match.lower() in _text_of(e))]
+        raise InputError(
+            f"the event {_uid_or_title(broken[0])} has a broken {name} "
+            f"({problem}). Nothing was imported."
+        )
+    chosen = [
+        e
+        for e in events
+        if str(e.get("STATUS", "")).upper() != "CANCELLED"
+        and (not match or match.lower() in _text_of(e))
+    ]
     rows = [_session_from_event(e, now=now, source=source) for e in chosen]
     _check_rules(rows)
     return _apply_moved(rows)
@@ -411,8 +478,9 @@ def _check_rules(rows: list[Row]) -> None:
         try:
             recurrence.rule_for(first, row["rrule"])
         except recurrence.RuleError as exc:
-            raise InputError(f"the calendar's repeat rules cannot be read ({exc}). "
-                             "Nothing was imported.") from None
+            raise InputError(
+                f"the calendar's repeat rules cannot be read ({exc}). Nothing was imported."
+            ) from None
 
 
 def rule_problem(row: Row) -> str | None:
@@ -440,8 +508,9 @@ def _apply_moved(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def import_calendar(store: Store, path: Path, *, now: datetime,
-                    match: str | None = None) -> list[Row]:
+def import_calendar(
+    store: Store, path: Path, *, now: datetime, match: str | None = None
+) -> list[Row]:
     """Import (or update, by UID) the sessions of an .ics file in one transaction."""
     try:
         data = path.read_bytes()

@@ -40,16 +40,45 @@ FRIEND_QUESTION = (
 )
 # Words in a check-in answer that pick the kind of phrase, in order of preference.
 CONTEXT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("anxious", ("anxious", "anxiety", "panic*", "worried", "worry*", "nervous", "scared",
-                 "afraid", "불안*")),
+    (
+        "anxious",
+        (
+            "anxious",
+            "anxiety",
+            "panic*",
+            "worried",
+            "worry*",
+            "nervous",
+            "scared",
+            "afraid",
+            "불안*",
+        ),
+    ),
     ("mistake", ("mistake*", "messed up", "screwed up", "my fault", "stupid", "idiot")),
     ("setback", ("setback*", "relapse*", "back to square one", "slipped", "fell back")),
     ("tired", ("tired", "exhausted", "drained", "worn out", "no energy", "피곤*")),
 )
 # Words that make an answer sound hard, even without a mood.
-HARD_WORDS = ("hard", "awful", "terrible", "horrible", "anxious", "panic*", "overwhelm*",
-              "hopeless", "miserable", "worst", "cried", "crying", "sad", "lonely",
-              "exhausted", "힘들*", "불안*", "우울*")
+HARD_WORDS = (
+    "hard",
+    "awful",
+    "terrible",
+    "horrible",
+    "anxious",
+    "panic*",
+    "overwhelm*",
+    "hopeless",
+    "miserable",
+    "worst",
+    "cried",
+    "crying",
+    "sad",
+    "lonely",
+    "exhausted",
+    "힘들*",
+    "불안*",
+    "우울*",
+)
 LOW_MOOD = 2
 HIGH_INTENSITY = 7
 WIN_USE, WIN_POOL = "win", "win-readback"  # content_uses: wins read back after a hard moment
@@ -69,9 +98,14 @@ class Spoken:
     not_played: str = ""  # why the sound could not be played (the phrase was still shown)
 
     def as_dict(self) -> Row:
-        return {"key": self.key, "text": self.text, "context": self.context,
-                "spoken": self.spoken, "path": str(self.path) if self.path else None,
-                "not_played": self.not_played or None}
+        return {
+            "key": self.key,
+            "text": self.text,
+            "context": self.context,
+            "spoken": self.spoken,
+            "path": str(self.path) if self.path else None,
+            "not_played": self.not_played or None,
+        }
 
 
 class _Speaks(Protocol):
@@ -93,8 +127,9 @@ class _NoSound:
         raise MissingPartError(self.reason)
 
 
-def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path | None
-           ) -> AbstractContextManager[_Speaks | None]:
+def _voice(
+    app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path | None
+) -> AbstractContextManager[_Speaks | None]:
     """A prepared utterance when the phrase is to be read aloud (the speaking child warms up
     while the phrase is chosen), otherwise nothing."""
     if to_file is not None or print_only or not app.settings.speech.enabled:
@@ -107,9 +142,16 @@ def _voice(app: App, speaker: Speaker | None, *, print_only: bool, to_file: Path
         return contextlib.nullcontext(_NoSound(str(exc)))
 
 
-def _deliver(app: App, choice: Choice, context: str | None, *,
-             utterance: _Speaks | None, to_file: Path | None, show: Say | None,
-             speaker: Speaker | None) -> Spoken:
+def _deliver(
+    app: App,
+    choice: Choice,
+    context: str | None,
+    *,
+    utterance: _Speaks | None,
+    to_file: Path | None,
+    show: Say | None,
+    speaker: Speaker | None,
+) -> Spoken:
     """Show the phrase, then speak it or write it to a WAV file. It is recorded as heard
     while it is being read aloud (the first sound waits for nothing but the choice), and
     before the speaker is waited for, so a failing speaker never brings it straight back."""
@@ -135,30 +177,49 @@ def _deliver(app: App, choice: Choice, context: str | None, *,
     return Spoken(key, text, context, spoken=True)
 
 
-def encourage(app: App, *, context: str | None = None, print_only: bool = False,
-              to_file: Path | None = None, show: Say | None = None,
-              speaker: Speaker | None = None) -> Spoken:
+def encourage(
+    app: App,
+    *,
+    context: str | None = None,
+    print_only: bool = False,
+    to_file: Path | None = None,
+    show: Say | None = None,
+    speaker: Speaker | None = None,
+) -> Spoken:
     """Choose a phrase for `context` (the person's own pack merged in), show it, and read
     it aloud (or write it to a WAV). When no sound can be played the phrase is still
     shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller."""
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
         choice = choose_phrase(app.store, context, folder=app.paths.config_dir)
-        return _deliver(app, choice, context, utterance=utterance, to_file=to_file,
-                        show=show, speaker=speaker)
+        return _deliver(
+            app, choice, context, utterance=utterance, to_file=to_file, show=show, speaker=speaker
+        )
 
 
-def friend_test(app: App, *, kinder: str | None = None, context: str = "mistake",
-                print_only: bool = False, show: Say | None = None,
-                speaker: Speaker | None = None) -> Spoken:
+def friend_test(
+    app: App,
+    *,
+    kinder: str | None = None,
+    context: str = "mistake",
+    print_only: bool = False,
+    show: Say | None = None,
+    speaker: Speaker | None = None,
+) -> Spoken:
     """After the friend question: keep the person's own kinder words as a phrase (when
     given) and read them back, or offer a kinder phrase for `context`."""
     if kinder is None or not kinder.strip():
-        return encourage(app, context=context, print_only=print_only, show=show,
-                         speaker=speaker)
+        return encourage(app, context=context, print_only=print_only, show=show, speaker=speaker)
     with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
         row = app.store.add_phrase(kinder, context=context)
-        return _deliver(app, own_phrase_choice(app.store, row, context), context,
-                        utterance=utterance, to_file=None, show=show, speaker=speaker)
+        return _deliver(
+            app,
+            own_phrase_choice(app.store, row, context),
+            context,
+            utterance=utterance,
+            to_file=None,
+            show=show,
+            speaker=speaker,
+        )
 
 
 def sounds_hard(text: str | None) -> bool:
@@ -166,8 +227,9 @@ def sounds_hard(text: str | None) -> bool:
     return bool(text) and find_phrase(text or "", HARD_WORDS) is not None
 
 
-def hard_context(*, mood: int | None = None, intensity: int | None = None,
-                 text: str | None = None) -> str | None:
+def hard_context(
+    *, mood: int | None = None, intensity: int | None = None, text: str | None = None
+) -> str | None:
     """The phrase context for a hard moment, or None when the moment does not sound hard."""
     low = mood is not None and mood <= LOW_MOOD
     high = intensity is not None and intensity >= HIGH_INTENSITY
@@ -179,10 +241,16 @@ def hard_context(*, mood: int | None = None, intensity: int | None = None,
     return "anxious" if high and not low else "hard-day"
 
 
-def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | None = None,
-                      text: str | None = None, say: Say | None = None,
-                      speaker: Speaker | None = None,
-                      own_words: bool | None = None) -> Spoken | None:
+def after_hard_moment(
+    app: App,
+    *,
+    mood: int | None = None,
+    intensity: int | None = None,
+    text: str | None = None,
+    say: Say | None = None,
+    speaker: Speaker | None = None,
+    own_words: bool | None = None,
+) -> Spoken | None:
     """Read a kind phrase after a low-mood check-in or an intense tough moment, then one of
     the person's own wins from at least a week before ([speech] read_back_win).
 
@@ -200,18 +268,25 @@ def after_hard_moment(app: App, *, mood: int | None = None, intensity: int | Non
         if context is None:
             return None
         spoken: Spoken | None = encourage(
-            app, context=context, show=lambda t: say(f"A kind word: {t}"), speaker=speaker)
+            app, context=context, show=lambda t: say(f"A kind word: {t}"), speaker=speaker
+        )
         if spoken is not None and spoken.not_played:
-            say(f"(The phrase could not be read aloud: {_sentence(spoken.not_played)} "
-                "Your entry is saved.)")
+            say(
+                f"(The phrase could not be read aloud: {_sentence(spoken.not_played)} "
+                "Your entry is saved.)"
+            )
     except Exception as exc:  # reading aloud is an extra; it must never undo or hide a save
         log.warning("phrase after a hard moment failed: %s", exc)
         say(f"(The phrase could not be read aloud: {exc} Your entry is saved.)")
         spoken = None
     if app.settings.speech.read_back_win:
         shown = not isinstance(app.ui, LogUi) if own_words is None else own_words
-        read_back_win(app, say=say if shown else None, speaker=speaker,
-                      speak=spoken is not None and spoken.spoken)
+        read_back_win(
+            app,
+            say=say if shown else None,
+            speaker=speaker,
+            speak=spoken is not None and spoken.spoken,
+        )
     return spoken
 
 
@@ -231,8 +306,9 @@ def past_win(store: Store, now: datetime) -> Row | None:
     return dict(chosen)
 
 
-def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
-                  speak: bool = True) -> Row | None:
+def read_back_win(
+    app: App, *, say: Say | None, speaker: Speaker | None = None, speak: bool = True
+) -> Row | None:
     """Show (through `say`) and read aloud one of the person's older wins. Never raises."""
     try:
         win = past_win(app.store, app.clock.now())
@@ -244,7 +320,8 @@ def read_back_win(app: App, *, say: Say | None, speaker: Speaker | None = None,
             say(f"A win of yours, from {day:%a %d %b}: “{words}” {GROWTH}")
         if speak:
             (speaker or app.speaker()).speak(
-                f"On {day:%A %d %B}, you wrote down a win: {words}. {GROWTH}")
+                f"On {day:%A %d %B}, you wrote down a win: {words}. {GROWTH}"
+            )
         return win
     except Exception as exc:  # an extra, like the phrase: never in the way of the save
         log.warning("reading back a win failed (%s)", type(exc).__name__)

@@ -80,6 +80,7 @@ class LazyMigrations:
         def register(step: Step) -> Step:
             self.steps.append((name, step, transactional))
             return step
+
         return register
 
     @property
@@ -100,12 +101,20 @@ class LazyMigrations:
 
     def applied_names(self, conn: sqlite3.Connection) -> list[str]:
         """The steps applied to the database of `conn`, in order (plain SQL)."""
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        [MIGRATIONS_TABLE]).fetchone() is None:
+        if (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+            ).fetchone()
+            is None
+        ):
             return []
-        return [r[0] for r in conn.execute(
-            f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
-            [self.name])]
+        return [
+            r[0]
+            for r in conn.execute(
+                f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+                [self.name],
+            )
+        ]
 
 
 migrations = LazyMigrations("companion")
@@ -143,10 +152,23 @@ UTC_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-
 def _m0001(db: Database) -> None:
     db.table("entries").create(
         {
-            "id": int, "kind": str, "area": str, "text": str, "raw_text": str, "source": str,
-            "prompt": str, "mood": int, "bring": int, "tags": str, "created_at": str,
-            "created_utc": str, "confidence": float, "model": str, "words": str,
-            "audio_path": str, "delivery_id": int,
+            "id": int,
+            "kind": str,
+            "area": str,
+            "text": str,
+            "raw_text": str,
+            "source": str,
+            "prompt": str,
+            "mood": int,
+            "bring": int,
+            "tags": str,
+            "created_at": str,
+            "created_utc": str,
+            "confidence": float,
+            "model": str,
+            "words": str,
+            "audio_path": str,
+            "delivery_id": int,
         },
         pk="id",
         not_null={"kind", "text", "source", "created_at", "created_utc"},
@@ -154,26 +176,51 @@ def _m0001(db: Database) -> None:
     )
     db.table("entries").create_index(["created_utc"])
     db.table("skill_uses").create(
-        {"id": int, "skill": str, "helped": int, "note": str, "moment_id": int,
-         "created_at": str, "created_utc": str},
-        pk="id", not_null={"skill", "created_at", "created_utc"},
+        {
+            "id": int,
+            "skill": str,
+            "helped": int,
+            "note": str,
+            "moment_id": int,
+            "created_at": str,
+            "created_utc": str,
+        },
+        pk="id",
+        not_null={"skill", "created_at", "created_utc"},
     )
     db.table("skill_uses").create_index(["created_utc"])
     db.table("moments").create(
-        {"id": int, "intensity": int, "note": str, "skill": str, "created_at": str,
-         "created_utc": str, "steady_at": str, "steady_minutes": float},
-        pk="id", not_null={"intensity", "created_at", "created_utc"},
+        {
+            "id": int,
+            "intensity": int,
+            "note": str,
+            "skill": str,
+            "created_at": str,
+            "created_utc": str,
+            "steady_at": str,
+            "steady_minutes": float,
+        },
+        pk="id",
+        not_null={"intensity", "created_at", "created_utc"},
     )
     db.table("moments").create_index(["created_utc"])
     db.table("patterns").create(
         {"id": int, "name": str, "created_at": str, "created_utc": str},
-        pk="id", not_null={"name", "created_at"},
+        pk="id",
+        not_null={"name", "created_at"},
     )
     db.execute("CREATE UNIQUE INDEX idx_patterns_name ON patterns(name COLLATE NOCASE)")
     db.table("pattern_notices").create(
-        {"id": int, "pattern_id": int, "responded": int, "note": str, "created_at": str,
-         "created_utc": str},
-        pk="id", not_null={"pattern_id", "created_at", "created_utc"},
+        {
+            "id": int,
+            "pattern_id": int,
+            "responded": int,
+            "note": str,
+            "created_at": str,
+            "created_utc": str,
+        },
+        pk="id",
+        not_null={"pattern_id", "created_at", "created_utc"},
         foreign_keys=[("pattern_id", "patterns", "id")],
     )
     _create_rest(db)
@@ -181,28 +228,61 @@ def _m0001(db: Database) -> None:
 
 def _create_rest(db: Database) -> None:
     db.table("sessions").create(
-        {"id": int, "uid": str, "title": str, "starts_at": str, "starts_utc": str,
-         "ends_at": str, "every_days": int, "rrule": str, "exdates": str, "tzid": str,
-         "source": str, "created_at": str},
-        pk="id", not_null={"starts_at", "starts_utc", "source"},
+        {
+            "id": int,
+            "uid": str,
+            "title": str,
+            "starts_at": str,
+            "starts_utc": str,
+            "ends_at": str,
+            "every_days": int,
+            "rrule": str,
+            "exdates": str,
+            "tzid": str,
+            "source": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"starts_at", "starts_utc", "source"},
     )
     db.table("sessions").create_index(["uid"], unique=True)
     db.table("deliveries").create(
-        {"id": int, "schedule": str, "due_at": str, "due_utc": str, "kind": str, "status": str,
-         "prompt": str, "notified_at": str, "answered_at": str, "snoozed_until": str,
-         "entry_id": int, "updated_at": str},
-        pk="id", not_null={"schedule", "due_at", "due_utc", "status"},
+        {
+            "id": int,
+            "schedule": str,
+            "due_at": str,
+            "due_utc": str,
+            "kind": str,
+            "status": str,
+            "prompt": str,
+            "notified_at": str,
+            "answered_at": str,
+            "snoozed_until": str,
+            "entry_id": int,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"schedule", "due_at", "due_utc", "status"},
     )
     db.table("deliveries").create_index(["schedule", "due_utc"], unique=True)
     db.table("deliveries").create_index(["status"])
     db.table("phrases").create(
-        {"id": int, "text": str, "context": str, "source": str, "favourite": int,
-         "created_at": str},
-        pk="id", not_null={"text", "source"}, defaults={"favourite": 0},
+        {
+            "id": int,
+            "text": str,
+            "context": str,
+            "source": str,
+            "favourite": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"text", "source"},
+        defaults={"favourite": 0},
     )
     db.table("content_uses").create(
         {"id": int, "kind": str, "key": str, "used_at": str, "used_utc": str},
-        pk="id", not_null={"kind", "key", "used_utc"},
+        pk="id",
+        not_null={"kind", "key", "used_utc"},
     )
     db.table("content_uses").create_index(["kind", "used_utc"])
     for table, columns in TEXT_COLUMNS.items():
@@ -245,8 +325,7 @@ def _m0004_notes_and_tags(db: Database) -> None:
         db.table(table).add_column("tags", str, not_null_default="[]")
 
 
-KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles",
-                    "0004_notes_and_tags"}
+KNOWN_MIGRATIONS = {"0001_initial", "0002_sessions", "0003_content_cycles", "0004_notes_and_tags"}
 
 
 def stamp(when: datetime) -> tuple[str, str]:
@@ -264,15 +343,19 @@ def utc_text(when: datetime) -> str:
 
 def damaged_message(path: Path) -> str:
     """What to say about a database file that cannot be read as one."""
-    return (f"{path} is not a readable companion database (it may be damaged). "
-            "Nothing was changed. `companion backup` copies are in the backups folder.")
+    return (
+        f"{path} is not a readable companion database (it may be damaged). "
+        "Nothing was changed. `companion backup` copies are in the backups folder."
+    )
 
 
 def _explain(exc: Exception, path: Path) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return (f"the database {path} is busy: another program is holding it. "
-                "Nothing was changed; try again in a moment.")
+        return (
+            f"the database {path} is busy: another program is holding it. "
+            "Nothing was changed; try again in a moment."
+        )
     if "not a database" in text or "malformed" in text or "disk image" in text:
         return damaged_message(path)
     if "full" in text:
@@ -307,8 +390,16 @@ def sqlite_errors(path: Path) -> Iterator[None]:
 
 
 # SQLite's primary result codes, and what each means for a caller.
-_REASONS = {5: "busy", 6: "busy", 10: "io", 13: "full", 11: "corrupt", 26: "corrupt",
-            8: "readonly", 14: "readonly"}
+_REASONS = {
+    5: "busy",
+    6: "busy",
+    10: "io",
+    13: "full",
+    11: "corrupt",
+    26: "corrupt",
+    8: "readonly",
+    14: "readonly",
+}
 
 
 def error_reason(exc: BaseException, path: Path) -> str:
@@ -331,8 +422,9 @@ class WrongPassphraseError(InputError):
 class Cipher(Protocol):
     """companion.cipher_db as the store and crypto use it (the module imports sqlcipher3)."""
 
-    def connect(self, path: Path | str, key: str | None, *, timeout: float = 10.0,
-                uri: bool = False) -> sqlite3.Connection: ...
+    def connect(
+        self, path: Path | str, key: str | None, *, timeout: float = 10.0, uri: bool = False
+    ) -> sqlite3.Connection: ...
     def cipher_version(self) -> str: ...
     def hold_exclusively(self, conn: sqlite3.Connection) -> str: ...
     def integrity(self, conn: sqlite3.Connection) -> str: ...
@@ -349,12 +441,14 @@ def load_cipher() -> Cipher:
             raise
         raise MissingPartError(
             "the database is encrypted, and SQLCipher is not installed. Install it with: "
-            "pip install 'companion[encrypt]' (or: pip install sqlcipher3)") from exc
+            "pip install 'companion[encrypt]' (or: pip install sqlcipher3)"
+        ) from exc
     return cipher_db
 
 
-def connect_file(path: Path, key: str | None, timeout: float = 10.0, *,
-                 read_only: bool = False) -> sqlite3.Connection:
+def connect_file(
+    path: Path, key: str | None, timeout: float = 10.0, *, read_only: bool = False
+) -> sqlite3.Connection:
     """A connection to a database file; with `key`, through SQLCipher, the key proven.
 
     `read_only` opens it for reading only (a folder nobody can write: see _read_only).
@@ -368,8 +462,8 @@ def connect_file(path: Path, key: str | None, timeout: float = 10.0, *,
         if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
             raise
         raise WrongPassphraseError(
-            f"that passphrase does not open {path} (or the file is damaged). "
-            "Nothing was changed.") from exc
+            f"that passphrase does not open {path} (or the file is damaged). Nothing was changed."
+        ) from exc
 
 
 def _read_only(path: Path) -> bool:
@@ -400,8 +494,10 @@ def _check_files(path: Path, *, create: bool) -> None:
         own_file_exists(Path(f"{path}{suffix}"))
     if not create:
         if not own_file_exists(path):
-            raise StoreError(f"there is no database at {path} yet, and its folder cannot be "
-                             "written. Nothing was changed.")
+            raise StoreError(
+                f"there is no database at {path} yet, and its folder cannot be "
+                "written. Nothing was changed."
+            )
         return
     ensure_dir(path.parent)
     if not own_file_exists(path):
@@ -442,8 +538,9 @@ def json_or_text(text: str) -> object:
 class Store:
     """The database. Open with `Store.open(path)`; close with `close()` or `with`."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock, *,
-                 key: str | None = None):
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, clock: Clock, *, key: str | None = None
+    ):
         self.conn = conn
         self.path = path
         self.clock = clock
@@ -469,8 +566,9 @@ class Store:
         """INSERT one row (inside `writing()`); its id."""
         columns = ", ".join(f"[{c}]" for c in record)
         marks = ", ".join("?" for _ in record)
-        cursor = self.conn.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})",
-                                   list(record.values()))
+        cursor = self.conn.execute(
+            f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(record.values())
+        )
         return _pk(cursor.lastrowid)
 
     @property
@@ -480,8 +578,15 @@ class Store:
 
     # ------------------------------------------------------------ opening
     @classmethod
-    def open(cls, path: Path, *, clock: Clock | None = None, busy_timeout: float = 10.0,
-             max_text_chars: int = 5_000_000, key: str | None = None) -> Store:
+    def open(
+        cls,
+        path: Path,
+        *,
+        clock: Clock | None = None,
+        busy_timeout: float = 10.0,
+        max_text_chars: int = 5_000_000,
+        key: str | None = None,
+    ) -> Store:
         """Open (or create) the database; with `key`, an encrypted one (SQLCipher).
 
         A wrong key fails here, as WrongPassphraseError, not on the first query. When the
@@ -492,8 +597,9 @@ class Store:
         try:
             _check_files(path, create=not read_only)
         except OSError as exc:  # a folder in its place, a file we may not open...
-            raise StoreError(f"cannot open the database {path}: {exc.strerror or exc}. "
-                             "Nothing was changed.") from exc
+            raise StoreError(
+                f"cannot open the database {path}: {exc.strerror or exc}. Nothing was changed."
+            ) from exc
         with sqlite_errors(path):
             conn = connect_file(path, key, busy_timeout, read_only=read_only)
             try:
@@ -521,9 +627,11 @@ class Store:
         pending = set(migrations.names) - self._refuse_newer_schema()
         if self.read_only:
             if pending:
-                raise StoreError(f"{self.path} needs an update by this version of companion, "
-                                 "and its folder is read-only. Nothing was changed; make the "
-                                 "folder writable and try again.")
+                raise StoreError(
+                    f"{self.path} needs an update by this version of companion, "
+                    "and its folder is read-only. Nothing was changed; make the "
+                    "folder writable and try again."
+                )
             return
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -537,12 +645,15 @@ class Store:
     def _refuse_foreign(self) -> None:
         """A database of another program (tables, but none of companion's schema steps) is
         refused before anything is written to it: no WAL switch, no tables of ours."""
-        tables = {r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         if tables and MIGRATIONS_TABLE not in tables:
-            raise StoreError(f"{self.path} is not a companion database (another program's "
-                             "file is in its place). Nothing was changed; move that file, or "
-                             "set COMPANION_HOME to another folder.")
+            raise StoreError(
+                f"{self.path} is not a companion database (another program's "
+                "file is in its place). Nothing was changed; move that file, or "
+                "set COMPANION_HOME to another folder."
+            )
 
     def _refuse_newer_schema(self) -> set[str]:
         """The schema steps applied; StoreError when one is from a newer companion."""
@@ -624,14 +735,23 @@ class Store:
         self._check_text(draft.text, draft.kind)
         local, utc = self._now(draft.when)
         record = {
-            "kind": draft.kind, "area": draft.area, "text": draft.text,
-            "raw_text": draft.raw_text, "source": draft.source, "prompt": draft.prompt,
-            "mood": draft.mood, "bring": int(draft.bring), "session_id": draft.session_id,
+            "kind": draft.kind,
+            "area": draft.area,
+            "text": draft.text,
+            "raw_text": draft.raw_text,
+            "source": draft.source,
+            "prompt": draft.prompt,
+            "mood": draft.mood,
+            "bring": int(draft.bring),
+            "session_id": draft.session_id,
             "tags": _tags_json(draft.tags, draft.text),
-            "created_at": local, "created_utc": utc, "confidence": draft.confidence,
+            "created_at": local,
+            "created_utc": utc,
+            "confidence": draft.confidence,
             "model": draft.model,
             "words": json.dumps(draft.words) if draft.words is not None else None,
-            "audio_path": draft.audio_path, "delivery_id": draft.delivery_id,
+            "audio_path": draft.audio_path,
+            "delivery_id": draft.delivery_id,
         }
         with self.writing():
             pk = self._insert("entries", record)
@@ -640,22 +760,35 @@ class Store:
     def has_entry(self, *, created_utc: str, text: str) -> bool:
         """Whether an entry with this exact time and text is stored already."""
         with sqlite_errors(self.path):
-            return self.conn.execute(
-                "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
-                [created_utc, text]).fetchone() is not None
+            return (
+                self.conn.execute(
+                    "SELECT 1 FROM entries WHERE created_utc = ? AND text = ? LIMIT 1",
+                    [created_utc, text],
+                ).fetchone()
+                is not None
+            )
 
     def get(self, kind: str, record_id: int) -> Row:
         """One record by kind ("entry", "moment", ...) and id; NotFoundError if absent."""
         table = RECORD_TABLES[kind]
         with sqlite_errors(self.path):
-            rows = self._query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]) \
-                if abs(record_id) <= MAX_ID else []
+            rows = (
+                self._query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id])
+                if abs(record_id) <= MAX_ID
+                else []
+            )
         if not rows:
             raise NotFoundError(f"there is no {kind} with id {record_id}.")
         return _row(rows[0]) or {}
 
-    def rows(self, table: str, *, since: datetime | None = None, until: datetime | None = None,
-             through: datetime | None = None) -> list[Row]:
+    def rows(
+        self,
+        table: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        through: datetime | None = None,
+    ) -> list[Row]:
         """Rows of a table in time order, optionally within [since, until) or [since, through].
 
         Times are stored to the second, so `through` (an instant such as "now") takes in
@@ -663,16 +796,26 @@ class Store:
         """
         return self._rows(table, since=since, until=until, through=through)
 
-    def _rows(self, table: str, *, since: datetime | None = None,
-              until: datetime | None = None, through: datetime | None = None,
-              where: str = "", params: tuple[object, ...] = ()) -> list[Row]:
+    def _rows(
+        self,
+        table: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        through: datetime | None = None,
+        where: str = "",
+        params: tuple[object, ...] = (),
+    ) -> list[Row]:
         """`rows()`, narrowed by a WHERE clause written here in the store (never by callers).
 
         Times are stored to the second, so `through` (an instant such as "now") takes in
         everything stamped in its second: whatever was saved before it is in.
         """
-        column = {"sessions": "starts_utc", "deliveries": "due_utc",
-                  "content_uses": "used_utc"}.get(table, "created_utc")
+        column = {
+            "sessions": "starts_utc",
+            "deliveries": "due_utc",
+            "content_uses": "used_utc",
+        }.get(table, "created_utc")
         clauses, args = ([where] if where else []), list(params)
         for operator, bound in ((">=", since), ("<", until), ("<=", through)):
             if bound is not None:
@@ -684,13 +827,19 @@ class Store:
             found = self._query(f"SELECT * FROM [{table}]{where_sql} ORDER BY {order}", args)
             return [r for r in (_row(x) for x in found) if r is not None]
 
-    def entries(self, *, since: datetime | None = None, until: datetime | None = None,
-                through: datetime | None = None, kind: str | None = None
-                ) -> list[Row]:
+    def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        through: datetime | None = None,
+        kind: str | None = None,
+    ) -> list[Row]:
         """Entries in time order (of one kind when `kind`), within the bounds as rows()."""
         where, params = ("kind = ?", (kind,)) if kind else ("", ())
-        return self._rows("entries", since=since, until=until, through=through, where=where,
-                          params=params)
+        return self._rows(
+            "entries", since=since, until=until, through=through, where=where, params=params
+        )
 
     def uses(self, kind: str) -> list[Row]:
         """What was shown of one kind of content ("prompt", "phrase"), in time order."""
@@ -704,39 +853,81 @@ class Store:
         return row[0] if row else None
 
     # ------------------------------------------------------------ skills and moments
-    def add_skill_use(self, skill: str, *, helped: int | None = None, note: str | None = None,
-                      moment_id: int | None = None, when: datetime | None = None,
-                      tags: tuple[str, ...] = ()) -> Row:
+    def add_skill_use(
+        self,
+        skill: str,
+        *,
+        helped: int | None = None,
+        note: str | None = None,
+        moment_id: int | None = None,
+        when: datetime | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> Row:
         self._check_text(skill, "skill name")
         local, utc = self._now(when)
         with self.writing() as db:
-            pk = db.table("skill_uses").insert({
-                "skill": skill.strip(), "helped": helped, "note": note, "moment_id": moment_id,
-                "created_at": local, "created_utc": utc,
-                "tags": _tags_json(tags, note)}).last_pk
+            pk = (
+                db.table("skill_uses")
+                .insert(
+                    {
+                        "skill": skill.strip(),
+                        "helped": helped,
+                        "note": note,
+                        "moment_id": moment_id,
+                        "created_at": local,
+                        "created_utc": utc,
+                        "tags": _tags_json(tags, note),
+                    }
+                )
+                .last_pk
+            )
         return self.get("skill", _pk(pk))
 
-    def add_moment(self, intensity: int, *, note: str | None = None, skill: str | None = None,
-                   steady_minutes: float | None = None, when: datetime | None = None,
-                   tags: tuple[str, ...] = ()) -> Row:
+    def add_moment(
+        self,
+        intensity: int,
+        *,
+        note: str | None = None,
+        skill: str | None = None,
+        steady_minutes: float | None = None,
+        when: datetime | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> Row:
         started = when or self.clock.now()
         local, utc = stamp(started)
         steady_at = None
         if steady_minutes is not None:
             steady_at = stamp(started + timedelta(minutes=steady_minutes))[0]
         with self.writing() as db:
-            pk = db.table("moments").insert({
-                "intensity": intensity, "note": note, "skill": skill, "created_at": local,
-                "created_utc": utc, "steady_at": steady_at, "steady_minutes": steady_minutes,
-                "tags": _tags_json(tags, note),
-            }).last_pk
+            pk = (
+                db.table("moments")
+                .insert(
+                    {
+                        "intensity": intensity,
+                        "note": note,
+                        "skill": skill,
+                        "created_at": local,
+                        "created_utc": utc,
+                        "steady_at": steady_at,
+                        "steady_minutes": steady_minutes,
+                        "tags": _tags_json(tags, note),
+                    }
+                )
+                .last_pk
+            )
             if skill:
-                db.table("skill_uses").insert({"skill": skill, "moment_id": pk, "created_at": local,
-                                               "created_utc": utc, "tags": _tags_json(tags)})
+                db.table("skill_uses").insert(
+                    {
+                        "skill": skill,
+                        "moment_id": pk,
+                        "created_at": local,
+                        "created_utc": utc,
+                        "tags": _tags_json(tags),
+                    }
+                )
         return self.get("moment", _pk(pk))
 
-    def moment_steady(self, moment_id: int | None = None,
-                      when: datetime | None = None) -> Row:
+    def moment_steady(self, moment_id: int | None = None, when: datetime | None = None) -> Row:
         """Mark a tough moment as eased (the latest open one when no id is given)."""
         if moment_id is None:
             open_ones = self._rows("moments", where="steady_at IS NULL")
@@ -748,8 +939,9 @@ class Store:
         started = datetime.fromisoformat(moment["created_at"])
         minutes = round(max(0.0, (now - started).total_seconds() / 60), 1)
         with self.writing() as db:
-            db.table("moments").update(moment_id, {"steady_at": stamp(now)[0],
-                                                   "steady_minutes": minutes})
+            db.table("moments").update(
+                moment_id, {"steady_at": stamp(now)[0], "steady_minutes": minutes}
+            )
         return self.get("moment", moment_id)
 
     # ------------------------------------------------------------ patterns
@@ -757,32 +949,55 @@ class Store:
         self._check_text(name, "pattern name")
         local, utc = self._now(None)
         if self.find_pattern(name) is not None:  # the name stays out of the message: it is theirs
-            raise InputError("there is already a pattern with that name; "
-                             "`companion pattern list` shows yours.")
+            raise InputError(
+                "there is already a pattern with that name; `companion pattern list` shows yours."
+            )
         with self.writing() as db:
-            pk = db.table("patterns").insert({"name": name.strip(), "created_at": local,
-                                        "created_utc": utc}).last_pk
+            pk = (
+                db.table("patterns")
+                .insert({"name": name.strip(), "created_at": local, "created_utc": utc})
+                .last_pk
+            )
         return self.get("pattern", _pk(pk))
 
     def find_pattern(self, name: str) -> Row | None:
         with sqlite_errors(self.path):
-            rows = self._query("SELECT * FROM patterns WHERE name = ? COLLATE NOCASE",
-                               [name.strip()])
+            rows = self._query(
+                "SELECT * FROM patterns WHERE name = ? COLLATE NOCASE", [name.strip()]
+            )
         return rows[0] if rows else None
 
-    def notice_pattern(self, name: str, *, responded: bool = False, note: str | None = None,
-                       when: datetime | None = None, tags: tuple[str, ...] = ()
-                       ) -> Row:
+    def notice_pattern(
+        self,
+        name: str,
+        *,
+        responded: bool = False,
+        note: str | None = None,
+        when: datetime | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> Row:
         pattern = self.find_pattern(name)
         if pattern is None:
             raise NotFoundError(
                 "there is no pattern with that name yet; `companion pattern list` shows yours, "
-                "and `companion pattern add` names a new one. Nothing was saved.")
+                "and `companion pattern add` names a new one. Nothing was saved."
+            )
         local, utc = self._now(when)
         with self.writing() as db:
-            pk = db.table("pattern_notices").insert({
-                "pattern_id": pattern["id"], "responded": int(responded), "note": note,
-                "created_at": local, "created_utc": utc, "tags": _tags_json(tags, note)}).last_pk
+            pk = (
+                db.table("pattern_notices")
+                .insert(
+                    {
+                        "pattern_id": pattern["id"],
+                        "responded": int(responded),
+                        "note": note,
+                        "created_at": local,
+                        "created_utc": utc,
+                        "tags": _tags_json(tags, note),
+                    }
+                )
+                .last_pk
+            )
         return self.get("notice", _pk(pk))
 
     def patterns_with_counts(self) -> list[Row]:
@@ -794,14 +1009,29 @@ class Store:
             return self._query(sql)
 
     # ------------------------------------------------------------ phrases and content use
-    def add_phrase(self, text: str, *, context: str | None = None, source: str = "user",
-                   favourite: bool = False) -> Row:
+    def add_phrase(
+        self,
+        text: str,
+        *,
+        context: str | None = None,
+        source: str = "user",
+        favourite: bool = False,
+    ) -> Row:
         self._check_text(text, "phrase")
         with self.writing() as db:
-            pk = db.table("phrases").insert({"text": text.strip(), "context": context,
-                                             "source": source,
-                                       "favourite": int(favourite),
-                                       "created_at": self._now(None)[0]}).last_pk
+            pk = (
+                db.table("phrases")
+                .insert(
+                    {
+                        "text": text.strip(),
+                        "context": context,
+                        "source": source,
+                        "favourite": int(favourite),
+                        "created_at": self._now(None)[0],
+                    }
+                )
+                .last_pk
+            )
         return self.get("phrase", _pk(pk))
 
     def update_record(self, kind: str, record_id: int, values: Row) -> Row:
@@ -810,37 +1040,70 @@ class Store:
             db.table(RECORD_TABLES[kind]).update(record_id, values)
         return self.get(kind, record_id)
 
-    def record_use(self, kind: str, key: str, when: datetime | None = None, *,
-                   pool: str | None = None, cycle: int | None = None,
-                   seed: int | None = None) -> None:
+    def record_use(
+        self,
+        kind: str,
+        key: str,
+        when: datetime | None = None,
+        *,
+        pool: str | None = None,
+        cycle: int | None = None,
+        seed: int | None = None,
+    ) -> None:
         """Remember that a prompt or phrase was shown, and where its pool's cycle stood."""
         local, utc = self._now(when)
         with self.writing():
-            self._insert("content_uses", {"kind": kind, "key": key, "used_at": local,
-                                          "used_utc": utc, "pool": pool, "cycle": cycle,
-                                          "seed": seed})
+            self._insert(
+                "content_uses",
+                {
+                    "kind": kind,
+                    "key": key,
+                    "used_at": local,
+                    "used_utc": utc,
+                    "pool": pool,
+                    "cycle": cycle,
+                    "seed": seed,
+                },
+            )
 
     def cycle_state(self, pool: str) -> CycleState:
         """Where a pool's cycle stands: its number and seed (0 and None before the first
         use), the keys shown in it, the last key shown, and how many were ever shown."""
-        last_sql = ("SELECT key, cycle, seed FROM content_uses WHERE pool = ? "
-                    "ORDER BY id DESC LIMIT 1")
+        last_sql = (
+            "SELECT key, cycle, seed FROM content_uses WHERE pool = ? ORDER BY id DESC LIMIT 1"
+        )
         with sqlite_errors(self.path):
             last = self.conn.execute(last_sql, [pool]).fetchone()
             # an imported row may hold anything: what is not a number starts afresh
             cycle = last[1] if last and isinstance(last[1], int) else 0
-            seen = [r[0] for r in self.conn.execute(
-                "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle])]
-            count = self.conn.execute("SELECT count(*) FROM content_uses WHERE pool = ?",
-                                      [pool]).fetchone()[0]
+            seen = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT key FROM content_uses WHERE pool = ? AND cycle = ?", [pool, cycle]
+                )
+            ]
+            count = self.conn.execute(
+                "SELECT count(*) FROM content_uses WHERE pool = ?", [pool]
+            ).fetchone()[0]
         seed = last[2] if last and isinstance(last[2], int) else None
-        return {"cycle": cycle, "seed": seed, "seen": seen,
-                "last": last[0] if last else None, "count": int(count)}
+        return {
+            "cycle": cycle,
+            "seed": seed,
+            "seen": seen,
+            "last": last[0] if last else None,
+            "count": int(count),
+        }
 
     # ------------------------------------------------------------ check-in deliveries
-    def claim_delivery(self, schedule: str, due: datetime, *, kind: str = CheckinKind.CHECKIN,
-                       prompt: str | None = None, status: str = Status.DUE
-                       ) -> Row | None:
+    def claim_delivery(
+        self,
+        schedule: str,
+        due: datetime,
+        *,
+        kind: str = CheckinKind.CHECKIN,
+        prompt: str | None = None,
+        status: str = Status.DUE,
+    ) -> Row | None:
         """Record a due check-in once; None if (schedule, due time) was claimed before.
 
         The unique (schedule, due_utc) index is what makes delivery exactly-once across
@@ -860,8 +1123,11 @@ class Store:
 
     def delivery(self, delivery_id: int) -> Row:
         with sqlite_errors(self.path):
-            rows = self._query("SELECT * FROM deliveries WHERE id = ?", [delivery_id]) \
-                if abs(delivery_id) <= MAX_ID else []
+            rows = (
+                self._query("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
+                if abs(delivery_id) <= MAX_ID
+                else []
+            )
         if not rows:
             raise NotFoundError(f"there is no check-in with id {delivery_id}.")
         return rows[0]
@@ -874,12 +1140,14 @@ class Store:
         if set(values) - allowed:
             raise ValueError(f"unknown delivery fields {set(values) - allowed}")
         with self.writing() as db:
-            db.table("deliveries").update(delivery_id, {"status": status,
-                                                  "updated_at": self._now(None)[0], **values})
+            db.table("deliveries").update(
+                delivery_id, {"status": status, "updated_at": self._now(None)[0], **values}
+            )
         return self.delivery(delivery_id)
 
-    def deliveries(self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
-                   ) -> list[Row]:
+    def deliveries(
+        self, *, statuses: tuple[str, ...] = (), since: datetime | None = None
+    ) -> list[Row]:
         where = f"status IN ({', '.join('?' for _ in statuses)})" if statuses else ""
         return self._rows("deliveries", since=since, where=where, params=statuses)
 
@@ -914,8 +1182,7 @@ class Store:
             return [self.upsert_session(s) for s in sessions]
 
     # ------------------------------------------------------------ search
-    def search(self, query: str, *, limit: int | None = None,
-               tag: str | None = None) -> list[Row]:
+    def search(self, query: str, *, limit: int | None = None, tag: str | None = None) -> list[Row]:
         """Every record whose free text holds all the words of `query` (any script, emoji too),
         and, with `tag`, that carries that tag (a tag alone finds every record with it).
 
@@ -933,8 +1200,9 @@ class Store:
         hits.sort(key=lambda h: (h.get("created_utc") or "", h["id"]), reverse=True)
         return hits[:limit] if limit is not None else hits
 
-    def _search_table(self, table: str, columns: tuple[str, ...], terms: list[str],
-                      tag: str | None) -> list[Row]:
+    def _search_table(
+        self, table: str, columns: tuple[str, ...], terms: list[str], tag: str | None
+    ) -> list[Row]:
         long_terms = [t for t in terms if len(t) >= 3]
         checks = [f"instr(lower({_haystack(columns)}), lower(?)) > 0" for _ in terms]
         params: list[object] = list(terms)
@@ -944,9 +1212,11 @@ class Store:
         words = " AND ".join(checks)
         if long_terms:
             match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-            sql = (f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
-                   f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
-                   f"WHERE {_has_nul(columns)}) AND {words}")
+            sql = (
+                f"SELECT * FROM {table} WHERE rowid IN (SELECT rowid FROM {table}_fts "
+                f"WHERE {table}_fts MATCH ? UNION SELECT id FROM {table} "
+                f"WHERE {_has_nul(columns)}) AND {words}"
+            )
             params = [match, *params]
         else:
             sql = f"SELECT * FROM {table} WHERE {words}"
@@ -963,9 +1233,15 @@ class Store:
         self.get("entry", entry_id)
         self._check_text(text, "entry")
         with self.writing() as db:
-            db.table("entries").update(entry_id, {
-                "text": text, "raw_text": None, "words": None,
-                "tags": json.dumps(merge_tags(tags), ensure_ascii=False)})
+            db.table("entries").update(
+                entry_id,
+                {
+                    "text": text,
+                    "raw_text": None,
+                    "words": None,
+                    "tags": json.dumps(merge_tags(tags), ensure_ascii=False),
+                },
+            )
         self.scrub()
         return self.get("entry", entry_id)
 
@@ -990,8 +1266,10 @@ class Store:
         if kind == "moment":  # `moment --skill X` logged X as a skill use of its own
             db.table("skill_uses").delete_where("moment_id = ?", [record["id"]])
         if kind == "skill" and record.get("moment_id") is not None:
-            db.execute("UPDATE moments SET skill = NULL WHERE id = ? AND skill = ?",
-                       [record["moment_id"], record["skill"]])
+            db.execute(
+                "UPDATE moments SET skill = NULL WHERE id = ? AND skill = ?",
+                [record["moment_id"], record["skill"]],
+            )
 
     def forget_all(self) -> list[str]:
         """Delete every record; returns the audio files the entries pointed at."""
@@ -1026,8 +1304,9 @@ class Store:
         try:
             create_private_file(tmp)
         except OSError as exc:
-            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
-                             "Choose another place.") from exc
+            raise StoreError(
+                f"cannot write a backup to {dest}: {exc.strerror or exc}. Choose another place."
+            ) from exc
         try:
             with sqlite_errors(self.path):
                 target = self.connect_like(tmp)
@@ -1041,8 +1320,9 @@ class Store:
                 raise StoreError(f"the backup copy failed its integrity check ({result}).")
             tmp.replace(dest)
         except OSError as exc:
-            raise StoreError(f"cannot write a backup to {dest}: {exc.strerror or exc}. "
-                             "Choose another place.") from exc
+            raise StoreError(
+                f"cannot write a backup to {dest}: {exc.strerror or exc}. Choose another place."
+            ) from exc
         finally:
             tmp.unlink(missing_ok=True)
         make_private(dest)
@@ -1085,11 +1365,11 @@ class Store:
     def dump(self) -> Tables:
         """Every user table, rows in id order, as plain values."""
         with sqlite_errors(self.path):
-            return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")]
-                    for t in USER_TABLES}
+            return {t: [dict(r) for r in self.db[t].rows_where(order_by="id")] for t in USER_TABLES}
 
-    def load(self, tables: Tables, *,
-             on_added: Callable[[str, Row], object] | None = None) -> dict[str, int]:
+    def load(
+        self, tables: Tables, *, on_added: Callable[[str, Row], object] | None = None
+    ) -> dict[str, int]:
         """Insert rows from an export in one transaction; rows already here are skipped.
 
         Ids are kept where free; a clash with a different row gets a new id and the
@@ -1099,16 +1379,21 @@ class Store:
         remap: dict[str, dict[int, int]] = {}
         with self.writing() as db:
             for table in USER_TABLES:
-                remap[table], counts[table] = self._load_table(db, table, tables.get(table, []),
-                                                               remap, on_added)
+                remap[table], counts[table] = self._load_table(
+                    db, table, tables.get(table, []), remap, on_added
+                )
             for old, new in remap["entries"].items():
                 db.execute("UPDATE deliveries SET entry_id = ? WHERE entry_id = ?", [new, old])
         return counts
 
-    def _load_table(self, db: Database, table: str, rows: list[Row],
-                    remap: dict[str, dict[int, int]],
-                    on_added: Callable[[str, Row], object] | None = None,
-                    ) -> tuple[dict[int, int], int]:
+    def _load_table(
+        self,
+        db: Database,
+        table: str,
+        rows: list[Row],
+        remap: dict[str, dict[int, int]],
+        on_added: Callable[[str, Row], object] | None = None,
+    ) -> tuple[dict[int, int], int]:
         moved: dict[int, int] = {}
         added = 0
         for row in rows:
@@ -1137,8 +1422,7 @@ class Store:
         return moved, added
 
     # ---- progress, sessions and the brief
-    def bulk_insert(self, table: str, rows: list[Row], *,
-                    batch_size: int = 1000) -> int:
+    def bulk_insert(self, table: str, rows: list[Row], *, batch_size: int = 1000) -> int:
         """Insert many prepared rows in one transaction (imports and generated histories)."""
         if table not in USER_TABLES:
             raise ValueError(f"unknown table {table!r}")
@@ -1176,8 +1460,17 @@ class Store:
         return twin
 
 
-USER_TABLES = ("patterns", "moments", "deliveries", "entries", "pattern_notices", "skill_uses",
-               "sessions", "phrases", "content_uses")
+USER_TABLES = (
+    "patterns",
+    "moments",
+    "deliveries",
+    "entries",
+    "pattern_notices",
+    "skill_uses",
+    "sessions",
+    "phrases",
+    "content_uses",
+)
 _REFERENCES = {
     "entries": {"delivery_id": "deliveries"},
     "pattern_notices": {"pattern_id": "patterns"},
@@ -1185,8 +1478,7 @@ _REFERENCES = {
 }
 
 
-def _follow_references(table: str, row: Row,
-                       remap: dict[str, dict[int, int]]) -> Row:
+def _follow_references(table: str, row: Row, remap: dict[str, dict[int, int]]) -> Row:
     for column, target in _REFERENCES.get(table, {}).items():
         if row.get(column) in remap.get(target, {}):
             row[column] = remap[target][row[column]]

@@ -24,8 +24,13 @@ FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 # What the person wrote themselves, in each table: the words an import checks for crisis
 # language (prompts and names are not theirs).
-WRITTEN_COLUMNS = {"entries": ("text",), "skill_uses": ("note",), "moments": ("note",),
-                   "pattern_notices": ("note",), "phrases": ("text",)}
+WRITTEN_COLUMNS = {
+    "entries": ("text",),
+    "skill_uses": ("note",),
+    "moments": ("note",),
+    "pattern_notices": ("note",),
+    "phrases": ("text",),
+}
 
 
 @dataclass
@@ -39,8 +44,13 @@ class Imported:
 
 
 def export_json(store: Store, *, now: datetime) -> str:
-    data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "companion": __version__,
-            "exported_at": stamp(now)[0], "tables": store.dump()}
+    data = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "companion": __version__,
+        "exported_at": stamp(now)[0],
+        "tables": store.dump(),
+    }
     return json.dumps(data, ensure_ascii=False, indent=1, default=_as_text)
 
 
@@ -51,9 +61,25 @@ def _as_text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be exported")
 
 
-CSV_COLUMNS = ("record", "id", "created_at", "kind", "area", "mood", "intensity",
-               "steady_minutes", "skill", "helped", "pattern", "responded", "bring", "source",
-               "prompt", "tags", "text")
+CSV_COLUMNS = (
+    "record",
+    "id",
+    "created_at",
+    "kind",
+    "area",
+    "mood",
+    "intensity",
+    "steady_minutes",
+    "skill",
+    "helped",
+    "pattern",
+    "responded",
+    "bring",
+    "source",
+    "prompt",
+    "tags",
+    "text",
+)
 
 
 def _csv_rows(store: Store) -> list[Row]:
@@ -62,8 +88,10 @@ def _csv_rows(store: Store) -> list[Row]:
     rows += [{"record": "entry", **e} for e in store.entries()]
     rows += [{"record": "skill", **s, "text": s.get("note")} for s in store.rows("skill_uses")]
     rows += [{"record": "moment", **m, "text": m.get("note")} for m in store.rows("moments")]
-    rows += [{"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]),
-              "text": n.get("note")} for n in store.rows("pattern_notices")]
+    rows += [
+        {"record": "notice", **n, "pattern": patterns.get(n["pattern_id"]), "text": n.get("note")}
+        for n in store.rows("pattern_notices")
+    ]
     for row in rows:
         row["tags"] = " ".join(f"#{t}" for t in row.get("tags") or [])
     rows.sort(key=lambda r: (r.get("created_utc") or "", r["record"], r["id"]))
@@ -93,9 +121,12 @@ def export_markdown(store: Store) -> str:
 
 def _md_heading(row: Row) -> str:
     time = row["created_at"][11:16]
-    label = {"entry": str(row.get("kind") or "entry"), "skill": f"skill: {row.get('skill')}",
-             "moment": f"tough moment ({row.get('intensity')}/10)",
-             "notice": f"caught: {row.get('pattern')}"}[row["record"]]
+    label = {
+        "entry": str(row.get("kind") or "entry"),
+        "skill": f"skill: {row.get('skill')}",
+        "moment": f"tough moment ({row.get('intensity')}/10)",
+        "notice": f"caught: {row.get('pattern')}",
+    }[row["record"]]
     extras = []
     if row.get("area"):
         extras.append(f"area: {row['area']}")
@@ -133,18 +164,22 @@ def read_import(path: Path) -> object:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
     except RecursionError:
-        raise InputError(f"{path} is nested too deeply to be an export. "
-                         "Nothing was imported.") from None
+        raise InputError(
+            f"{path} is nested too deeply to be an export. Nothing was imported."
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path} is not a JSON export (companion's or jrnl's): {exc}. "
-                         "Nothing was imported.") from exc
+        raise InputError(
+            f"{path} is not a JSON export (companion's or jrnl's): {exc}. Nothing was imported."
+        ) from exc
     except ValueError:  # a number of thousands of digits
-        raise InputError(f"{path} holds a number too long to be anything companion keeps. "
-                         "Nothing was imported.") from None
+        raise InputError(
+            f"{path} holds a number too long to be anything companion keeps. Nothing was imported."
+        ) from None
 
 
-def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
-                extra_phrases: Iterable[str] = ()) -> Imported:
+def import_file(
+    store: Store, path: Path, *, now: datetime, audio_dir: Path, extra_phrases: Iterable[str] = ()
+) -> Imported:
     """Import everything in one transaction: all of it, or (on any problem) nothing.
 
     Recordings named by a companion export must lie in `audio_dir` (forget deletes them).
@@ -153,15 +188,18 @@ def import_file(store: Store, path: Path, *, now: datetime, audio_dir: Path,
     data = read_import(path)
     result = Imported(counts={})
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        result.counts = store.load(_check_ours(store, data, path, audio_dir=audio_dir),
-                                   on_added=lambda table, row: _keep_written(result, table, row))
+        result.counts = store.load(
+            _check_ours(store, data, path, audio_dir=audio_dir),
+            on_added=lambda table, row: _keep_written(result, table, row),
+        )
     elif isinstance(data, dict) and isinstance(data.get("entries"), list):
         added = _import_jrnl(store, data["entries"], path, now=now)
         result.counts = {"entries": len(added)}
         result.written = [draft.text for draft in added]
     else:
-        raise InputError(f"{path} is neither a companion export nor a jrnl JSON export. "
-                         "Nothing was imported.")
+        raise InputError(
+            f"{path} is neither a companion export nor a jrnl JSON export. Nothing was imported."
+        )
     result.crisis_entries = count_crisis(result.written, extra_phrases=extra_phrases)
     return result
 
@@ -177,11 +215,15 @@ def _check_ours(store: Store, data: Row, path: Path, *, audio_dir: Path) -> Tabl
     """A companion export's version, then every table and row (companion.schema)."""
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InputError(f"{path} has no export version companion knows (\"version\" should "
-                         f"be a whole number such as {FORMAT_VERSION}). Nothing was imported.")
+        raise InputError(
+            f'{path} has no export version companion knows ("version" should '
+            f"be a whole number such as {FORMAT_VERSION}). Nothing was imported."
+        )
     if version > FORMAT_VERSION:
-        raise InputError(f"{path} comes from a newer companion (export version "
-                         f"{version}); update companion to import it.")
+        raise InputError(
+            f"{path} comes from a newer companion (export version "
+            f"{version}); update companion to import it."
+        )
     return check_export(store, data.get("tables"), path, audio_dir=audio_dir)
 
 
@@ -189,23 +231,29 @@ def _jrnl_draft(item: object, index: int, path: Path, now: datetime) -> EntryDra
     try:
         if not isinstance(item, dict):
             raise TypeError("not an object")
-        text = "\n\n".join(p for p in (str(item.get("title") or "").strip(),
-                                         str(item.get("body") or "").strip()) if p)
+        text = "\n\n".join(
+            p
+            for p in (str(item.get("title") or "").strip(), str(item.get("body") or "").strip())
+            if p
+        )
         tags = [str(t).lstrip("@") for t in item.get("tags") or []]
         if item.get("starred"):
             tags.append("starred")
-        when = localize(datetime.fromisoformat(f"{item['date']} {item.get('time') or '00:00'}"),
-                        now)
+        when = localize(
+            datetime.fromisoformat(f"{item['date']} {item.get('time') or '00:00'}"), now
+        )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: jrnl entry {index + 1} has no usable date ({exc}). "
-                         "Nothing was imported.") from exc
+        raise InputError(
+            f"{path}: jrnl entry {index + 1} has no usable date ({exc}). Nothing was imported."
+        ) from exc
     if not text:
         raise InputError(f"{path}: jrnl entry {index + 1} is empty. Nothing was imported.")
     return EntryDraft("reflection", text, source="import", tags=tuple(tags), when=when)
 
 
-def _import_jrnl(store: Store, items: list[object], path: Path, *, now: datetime
-                 ) -> list[EntryDraft]:
+def _import_jrnl(
+    store: Store, items: list[object], path: Path, *, now: datetime
+) -> list[EntryDraft]:
     """Add the jrnl entries not already here; the drafts that were added."""
     drafts = [_jrnl_draft(item, i, path, now) for i, item in enumerate(items)]
     have = {(e["created_utc"], e["text"]) for e in store.entries()}

@@ -31,6 +31,7 @@ class EntryKind(StrEnum):
 
 ENTRY_KINDS = tuple(EntryKind)
 
+
 class CheckinKind(StrEnum):
     """What a check-in delivery is (the `kind` column of deliveries)."""
 

@@ -59,14 +59,65 @@ class Dictation:
 # words or a helping verb and a person at the start; Korean question words anywhere, or
 # a questioning ending.
 _ASKING_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which"}
-_HELPING_VERBS = {"should", "do", "does", "did", "can", "could", "would", "will", "is", "are",
-                  "am", "was", "were", "have", "has", "may", "might", "shall", "must", "isn't",
-                  "aren't", "don't", "doesn't", "didn't", "can't", "won't", "shouldn't"}
-_PERSONS = {"i", "you", "we", "they", "he", "she", "my", "someone", "anyone", "anybody",
-            "people", "everyone"}
+_HELPING_VERBS = {
+    "should",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "would",
+    "will",
+    "is",
+    "are",
+    "am",
+    "was",
+    "were",
+    "have",
+    "has",
+    "may",
+    "might",
+    "shall",
+    "must",
+    "isn't",
+    "aren't",
+    "don't",
+    "doesn't",
+    "didn't",
+    "can't",
+    "won't",
+    "shouldn't",
+}
+_PERSONS = {
+    "i",
+    "you",
+    "we",
+    "they",
+    "he",
+    "she",
+    "my",
+    "someone",
+    "anyone",
+    "anybody",
+    "people",
+    "everyone",
+}
 _THINGS = {"it", "this", "that", "there"}  # "is it...?", but "do it now."
-_KO_ASKING = ("뭐", "무엇", "무슨", "왜", "어떻게", "어떤", "언제", "어디", "누가", "누구", "어느",
-              "얼마나", "몇")
+_KO_ASKING = (
+    "뭐",
+    "무엇",
+    "무슨",
+    "왜",
+    "어떻게",
+    "어떤",
+    "언제",
+    "어디",
+    "누가",
+    "누구",
+    "어느",
+    "얼마나",
+    "몇",
+)
 _KO_ENDINGS = ("까", "까요", "나요", "가요", "냐", "냐고", "는지", "을지")
 
 
@@ -79,8 +130,11 @@ def is_question(text: str) -> bool:
     first = words[0]
     if first in _ASKING_WORDS and (len(words) < 2 or words[1] not in ("a", "an")):
         return True
-    if first in _HELPING_VERBS and len(words) >= 2 and (
-            words[1] in _PERSONS or (words[1] in _THINGS and not first.startswith("d"))):
+    if (
+        first in _HELPING_VERBS
+        and len(words) >= 2
+        and (words[1] in _PERSONS or (words[1] in _THINGS and not first.startswith("d")))
+    ):
         return True
     if any(w.startswith(_KO_ASKING) for w in words[:3]) and re.search(r"[가-힣]", text):
         return True
@@ -112,10 +166,15 @@ def load_model(app: App) -> tuple[Model, str]:
 
 
 def _dictation(transcript: Transcript, model_name: str) -> Dictation:
-    return Dictation(text=tidy(transcript.text), raw_text=transcript.text,
-                     confidence=transcript.confidence, model=model_name,
-                     words=transcript.words, seconds=transcript.seconds,
-                     ended_by=transcript.ended_by)
+    return Dictation(
+        text=tidy(transcript.text),
+        raw_text=transcript.text,
+        confidence=transcript.confidence,
+        model=model_name,
+        words=transcript.words,
+        seconds=transcript.seconds,
+        ended_by=transcript.ended_by,
+    )
 
 
 # ---------------------------------------------------------------- recordings
@@ -140,8 +199,9 @@ def _tee(chunks: Iterable[bytes], keep: list[bytes]) -> Iterator[bytes]:
 
 
 # ---------------------------------------------------------------- the one entry point
-def dictate(app: App, *, audio_file: Path | None, yes: bool,
-            prompt: str | None = None) -> Dictation | None:
+def dictate(
+    app: App, *, audio_file: Path | None, yes: bool, prompt: str | None = None
+) -> Dictation | None:
     """A spoken answer from a recording (`audio_file`) or the microphone (None).
 
     Shows the text and asks keep / redo / discard unless `yes`. Returns None when the
@@ -198,9 +258,16 @@ def save_audio(app: App, chunks: list[bytes]) -> Path:
 
 
 # ---------------------------------------------------------------- the microphone
-def listen(app: App, model: Model, name: str, *, stop: threading.Event,
-           keep: list[bytes] | None = None, on_open: Callable[[], None] | None = None,
-           on_partial: Callable[[str], None] | None = None) -> Dictation | None:
+def listen(
+    app: App,
+    model: Model,
+    name: str,
+    *,
+    stop: threading.Event,
+    keep: list[bytes] | None = None,
+    on_open: Callable[[], None] | None = None,
+    on_partial: Callable[[str], None] | None = None,
+) -> Dictation | None:
     """One answer from the microphone, for the CLI and the daemon alike (None when nothing
     was heard). It ends on silence, at the length limit, or when `stop` is set; what was
     said until then is kept. `on_open` runs once the microphone is open; with `keep`, the
@@ -209,8 +276,12 @@ def listen(app: App, model: Model, name: str, *, stop: threading.Event,
     from .adapters.recognizer import Listening, transcribe
 
     voice = app.settings.voice
-    how = Listening(silence_seconds=voice.silence_seconds, max_seconds=voice.max_seconds,
-                    stop=stop, on_partial=on_partial)
+    how = Listening(
+        silence_seconds=voice.silence_seconds,
+        max_seconds=voice.max_seconds,
+        stop=stop,
+        on_partial=on_partial,
+    )
     with microphone.listen(voice.device) as chunks:
         if on_open is not None:
             on_open()
@@ -218,8 +289,9 @@ def listen(app: App, model: Model, name: str, *, stop: threading.Event,
     return _dictation(result, name) if result.text else None
 
 
-def listen_once(app: App, *, prompt: str | None = None,
-                keep: list[bytes] | None = None) -> Dictation:
+def listen_once(
+    app: App, *, prompt: str | None = None, keep: list[bytes] | None = None
+) -> Dictation:
     """One utterance from the microphone, with a live line of partial text on stderr.
 
     The microphone is looked up first, so a missing one is said at once instead of after
@@ -238,14 +310,15 @@ def listen_once(app: App, *, prompt: str | None = None,
         app.ui.warn("Listening... speak when you're ready; press Enter when you're done.")
 
     with _stop_on_enter_or_ctrl_c(stop):
-        heard = listen(app, model, name, stop=stop, keep=keep, on_open=opened,
-                       on_partial=line.show)
+        heard = listen(app, model, name, stop=stop, keep=keep, on_open=opened, on_partial=line.show)
     line.close()
     if heard is not None and heard.ended_by == "device-lost":
         app.ui.warn("The microphone stopped sending sound; what you said until then is kept.")
     if heard is None:
-        raise InputError("no speech heard, so nothing was saved. Check that the microphone "
-                         "is on, and try again whenever you like")
+        raise InputError(
+            "no speech heard, so nothing was saved. Check that the microphone "
+            "is on, and try again whenever you like"
+        )
     return heard
 
 
@@ -259,7 +332,7 @@ class _PartialLine:
     def show(self, text: str) -> None:
         if self.live:
             width = 78
-            tail = text if len(text) <= width else "…" + text[-(width - 1):]
+            tail = text if len(text) <= width else "…" + text[-(width - 1) :]
             sys.stderr.write(f"\r\x1b[K{tail}")
             sys.stderr.flush()
             self.shown = True
@@ -309,8 +382,9 @@ class _EnterReader:
     def __init__(self, fd: int, stop: threading.Event) -> None:
         self._fd = fd
         self._wake_r, self._wake_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, args=(stop,), name="enter-to-stop",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(stop,), name="enter-to-stop", daemon=True
+        )
         self._thread.start()
 
     def _run(self, stop: threading.Event) -> None:
@@ -361,5 +435,9 @@ def _check_microphone(app: App) -> Check:
         info = microphone.check(app.settings.voice.device)
     except CompanionError as exc:
         return {"name": "microphone", "ok": False, "detail": "no input device", "fix": str(exc)}
-    return {"name": "microphone", "ok": True,
-            "detail": f"{info['name']} ({info['rate']} Hz)", "fix": ""}
+    return {
+        "name": "microphone",
+        "ok": True,
+        "detail": f"{info['name']} ({info['rate']} Hz)",
+        "fix": "",
+    }

@@ -72,13 +72,19 @@ TONE_TIMEOUT = 5.0
 PREVIEW_WORDS = 6
 UNDO = "undo"
 SAVED_TITLE = "Saved your check-in"
-NOT_HEARD = ("I didn't hear an answer, so nothing was saved. You can press Speak to try "
-             "again, or write it instead.")
+NOT_HEARD = (
+    "I didn't hear an answer, so nothing was saved. You can press Speak to try "
+    "again, or write it instead."
+)
 # What the person reads when voice cannot work (the reason itself goes to the log, once).
-NO_MODEL = ("Answering out loud needs a speech model first, so this one is for typing. "
-            "`companion doctor` shows how to set it up.")
-CANNOT_SPEAK = ("Speaking isn't possible right now, so this one is for typing. "
-                "`companion doctor` shows what's missing.")
+NO_MODEL = (
+    "Answering out loud needs a speech model first, so this one is for typing. "
+    "`companion doctor` shows how to set it up."
+)
+CANNOT_SPEAK = (
+    "Speaking isn't possible right now, so this one is for typing. "
+    "`companion doctor` shows what's missing."
+)
 
 
 class VoiceHost(Protocol):
@@ -106,9 +112,18 @@ def tone_wav() -> bytes:
     """A short 880 Hz sine as a WAV in memory (made once), faded in and out (no click)."""
     count = int(TONE_RATE * TONE_SECONDS)
     fade = int(TONE_RATE * 0.01)
-    samples = array("h", (
-        int(0.4 * 32767 * min(1.0, n / fade, (count - n) / fade)
-            * math.sin(2 * math.pi * TONE_HZ * n / TONE_RATE)) for n in range(count)))
+    samples = array(
+        "h",
+        (
+            int(
+                0.4
+                * 32767
+                * min(1.0, n / fade, (count - n) / fade)
+                * math.sin(2 * math.pi * TONE_HZ * n / TONE_RATE)
+            )
+            for n in range(count)
+        ),
+    )
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
@@ -124,8 +139,14 @@ def play_tone() -> None:
 
     try:
         player = find_player()
-        subprocess.run(player, input=tone_wav(), stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=TONE_TIMEOUT, check=False)
+        subprocess.run(
+            player,
+            input=tone_wav(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=TONE_TIMEOUT,
+            check=False,
+        )
     except Exception as exc:  # no player, or it hung: listening goes on without the tone
         log.warning("the start tone could not be played: %s", exc)
 
@@ -134,10 +155,18 @@ def play_tone() -> None:
 def answer_draft(row: Row, heard: Dictation) -> EntryDraft:
     """The entry a spoken answer to the check-in `row` becomes: linked to it (the save path
     links it only while the check-in is still open)."""
-    return EntryDraft(answer_kind(row.get("kind")), heard.text, source=Source.VOICE,
-                      prompt=row.get("prompt"), raw_text=heard.raw_text,
-                      confidence=heard.confidence, model=heard.model, words=heard.words,
-                      audio_path=heard.audio_path, delivery_id=int(row["id"]))
+    return EntryDraft(
+        answer_kind(row.get("kind")),
+        heard.text,
+        source=Source.VOICE,
+        prompt=row.get("prompt"),
+        raw_text=heard.raw_text,
+        confidence=heard.confidence,
+        model=heard.model,
+        words=heard.words,
+        audio_path=heard.audio_path,
+        delivery_id=int(row["id"]),
+    )
 
 
 def undo_key(delivery_id: int, entry_id: int) -> str:
@@ -175,8 +204,11 @@ def saved_notice(entry: Row, *, preview: bool, buttons: bool) -> Notice:
 
     body = f"“{first_words(entry['text'])}”" if preview else ""
     if buttons:
-        return Notice(SAVED_TITLE, body or "Press Undo if you'd rather not keep it.",
-                      ((undo_key(entry["delivery_id"] or 0, entry["id"]), "Undo"),))
+        return Notice(
+            SAVED_TITLE,
+            body or "Press Undo if you'd rather not keep it.",
+            ((undo_key(entry["delivery_id"] or 0, entry["id"]), "Undo"),),
+        )
     hint = f"To delete it: companion forget {entry['id']}"
     return Notice(SAVED_TITLE, f"{body}\n\n{hint}" if body else hint)
 
@@ -190,8 +222,9 @@ class VoiceCheckins:
     listening process it asks (`listener`), which `warm()` starts ahead.
     """
 
-    def __init__(self, host: VoiceHost, *, warm_ahead: bool = True,
-                 listener: Listener | None = None) -> None:
+    def __init__(
+        self, host: VoiceHost, *, warm_ahead: bool = True, listener: Listener | None = None
+    ) -> None:
         self.host = host
         self.warm_ahead = warm_ahead  # start the listening process when Speak is offered
         self.listener = listener or Listener()
@@ -224,8 +257,11 @@ class VoiceCheckins:
     def will_listen(self) -> bool:
         """Whether a check-in firing now is listened to at once ("auto", a model, not busy),
         so that its notification can say so. Cheap: nothing is loaded."""
-        return (self.settings.voice.checkins == "auto" and not self.busy
-                and self._model_problem() is None)
+        return (
+            self.settings.voice.checkins == "auto"
+            and not self.busy
+            and self._model_problem() is None
+        )
 
     def warm(self) -> None:
         """A check-in offering Speak is showing: start loading the model (in the listening
@@ -269,14 +305,16 @@ class VoiceCheckins:
         """Run one voice check-in on the worker thread; False if one is running already."""
         with self._lock:
             if self.busy:
-                log.info("a voice check-in is already running; delivery %s waits for typing",
-                         row["id"])
+                log.info(
+                    "a voice check-in is already running; delivery %s waits for typing", row["id"]
+                )
                 return False
             self._stop.clear()
             self._cancelled.clear()
             self._delivery_id = int(row["id"])
-            self._worker = threading.Thread(target=self._run, args=(dict(row), pressed),
-                                            name="voice-checkin", daemon=True)
+            self._worker = threading.Thread(
+                target=self._run, args=(dict(row), pressed), name="voice-checkin", daemon=True
+            )
             self._worker.start()
             return True
 
@@ -335,12 +373,19 @@ class VoiceCheckins:
         cannot take it now), say "Saved" (with Undo), then the aftercare (crisis resources,
         or a kind phrase when the answer sounds hard). Returns the entry."""
         try:
-            saved = journal.save(app, answer_draft(row, heard), what="check-in",
-                                 confirm=lambda done: self._confirm(done.entry))
+            saved = journal.save(
+                app,
+                answer_draft(row, heard),
+                what="check-in",
+                confirm=lambda done: self._confirm(done.entry),
+            )
         except journal.SetAside as exc:
-            log.warning("voice check-in %s could not be saved now (%s); %s", row["id"],
-                        journal.why_not_saved(exc),
-                        "set aside for the next wake" if exc.kept else "nowhere could keep it")
+            log.warning(
+                "voice check-in %s could not be saved now (%s); %s",
+                row["id"],
+                journal.why_not_saved(exc),
+                "set aside for the next wake" if exc.kept else "nowhere could keep it",
+            )
             self.host.send(_kept_notice(None if exc.kept else heard.text))
             return None
         return saved.entry
@@ -373,14 +418,18 @@ class VoiceCheckins:
             return contextlib.nullcontext(None)
 
     def _listen(self, app: App) -> Dictation | None:
-        folders = {name: str(getattr(app.paths, name))
-                   for name in ("config_dir", "data_dir", "state_dir")}
-        heard = self.listener.listen(asdict(app.settings.voice), paths=folders,
-                                     stop=self._stop, on_open=self._opened)
+        folders = {
+            name: str(getattr(app.paths, name)) for name in ("config_dir", "data_dir", "state_dir")
+        }
+        heard = self.listener.listen(
+            asdict(app.settings.voice), paths=folders, stop=self._stop, on_open=self._opened
+        )
         dictation = Dictation(**heard) if heard is not None else None
-        log.info("voice check-in: the microphone is closed (%s after %.1f s)",
-                 dictation.ended_by if dictation else "nothing heard",
-                 dictation.seconds if dictation else 0)
+        log.info(
+            "voice check-in: the microphone is closed (%s after %.1f s)",
+            dictation.ended_by if dictation else "nothing heard",
+            dictation.seconds if dictation else 0,
+        )
         return dictation
 
     def _opened(self) -> None:
@@ -389,8 +438,13 @@ class VoiceCheckins:
 
     # -------------------------------------------------------- notifications
     def _confirm(self, entry: Row) -> None:
-        self.host.send(saved_notice(entry, preview=self.settings.notifications.saved_preview,
-                                    buttons=self.host.supports_actions))
+        self.host.send(
+            saved_notice(
+                entry,
+                preview=self.settings.notifications.saved_preview,
+                buttons=self.host.supports_actions,
+            )
+        )
 
     def _fallback(self, row: Row, reason: str) -> None:
         """Voice cannot work: the typed check-in takes the place of the one showing (which
@@ -412,11 +466,15 @@ def _kept_notice(lost_text: str | None) -> Notice:
     from .adapters.notify import Notice
 
     if lost_text is None:
-        return Notice("Your check-in is kept safe",
-                      "The database couldn't take it just now; it will be added in a moment.")
-    return Notice("Your check-in could not be saved",
-                  f"The disk couldn't take it just now. Here is what you said, to copy "
-                  f"somewhere safe:\n\n{lost_text}")
+        return Notice(
+            "Your check-in is kept safe",
+            "The database couldn't take it just now; it will be added in a moment.",
+        )
+    return Notice(
+        "Your check-in could not be saved",
+        f"The disk couldn't take it just now. Here is what you said, to copy "
+        f"somewhere safe:\n\n{lost_text}",
+    )
 
 
 def _speak_quietly(utterance: Utterance, text: str) -> None:
@@ -427,4 +485,3 @@ def _speak_quietly(utterance: Utterance, text: str) -> None:
         utterance.speak(text)
     except CompanionError as exc:
         log.warning("the check-in prompt could not be read aloud: %s", exc)
-

@@ -60,8 +60,11 @@ class LibcZone(tzinfo):
         return None
 
     def tzname(self, dt: datetime | None) -> str | None:
-        ts = time.time() if dt is None else (dt.replace(tzinfo=None) - _EPOCH
-                                                  - self.utcoffset(dt)).total_seconds()
+        ts = (
+            time.time()
+            if dt is None
+            else (dt.replace(tzinfo=None) - _EPOCH - self.utcoffset(dt)).total_seconds()
+        )
         return time.localtime(ts).tm_zone
 
     def fromutc(self, dt: datetime) -> datetime:
@@ -103,7 +106,10 @@ def localize(naive: datetime, now: datetime) -> datetime:
     if hasattr(now.tzinfo, "key"):
         return naive.replace(tzinfo=now.tzinfo)
     zone = zone_named(local_zone_name())
-    if zone is not None and now.tzinfo is not None \
-            and now.utcoffset() == now.astimezone(zone).utcoffset():
+    if (
+        zone is not None
+        and now.tzinfo is not None
+        and now.utcoffset() == now.astimezone(zone).utcoffset()
+    ):
         return naive.replace(tzinfo=zone)
     return naive.astimezone()

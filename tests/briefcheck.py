@@ -9,8 +9,13 @@ from pathlib import Path
 from typing import Any
 
 _TYPES: dict[str, Any] = {
-    "object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
-    "integer": int, "number": (int, float),
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
+    "integer": int,
+    "number": (int, float),
 }
 
 
@@ -20,8 +25,9 @@ def _is(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def schema_errors(value: Any, schema: dict[str, Any], where: str = "$",
-                  root: dict[str, Any] | None = None) -> list[str]:
+def schema_errors(
+    value: Any, schema: dict[str, Any], where: str = "$", root: dict[str, Any] | None = None
+) -> list[str]:
     """Errors of `value` against the subset of JSON Schema that tests/brief_schema.json uses
     (types, enum, bounds, patterns, required, additionalProperties, "$ref": "#/$defs/...")."""
     root = schema if root is None else root
@@ -63,8 +69,9 @@ def _scalar_errors(value: Any, schema: dict[str, Any], where: str) -> list[str]:
     return errors
 
 
-def _object_errors(value: dict[str, Any], schema: dict[str, Any], where: str,
-                   root: dict[str, Any]) -> list[str]:
+def _object_errors(
+    value: dict[str, Any], schema: dict[str, Any], where: str, root: dict[str, Any]
+) -> list[str]:
     errors = [f"{where}: missing {k}" for k in schema.get("required", []) if k not in value]
     properties = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
@@ -84,8 +91,8 @@ def read_png(path: Path) -> tuple[int, int, list[bytearray], int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, b"", b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         header = body if kind == b"IHDR" else header
         idat += body if kind == b"IDAT" else b""
         pos += 12 + length
@@ -96,7 +103,7 @@ def read_png(path: Path) -> tuple[int, int, list[bytearray], int]:
     rows, previous = [], bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        row = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), previous, bpp)
+        row = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), previous, bpp)
         rows.append(row)
         previous = row
     return width, height, rows, bpp
@@ -127,7 +134,10 @@ def pixel_counts(path: Path, colour: tuple[int, int, int], tolerance: int = 18) 
     for row in rows:
         for i in range(0, len(row), bpp):
             r, g, b = row[i], row[i + 1], row[i + 2]
-            ink += (r < 245 or g < 245 or b < 245)
-            near += (abs(r - colour[0]) <= tolerance and abs(g - colour[1]) <= tolerance
-                     and abs(b - colour[2]) <= tolerance)
+            ink += r < 245 or g < 245 or b < 245
+            near += (
+                abs(r - colour[0]) <= tolerance
+                and abs(g - colour[1]) <= tolerance
+                and abs(b - colour[2]) <= tolerance
+            )
     return ink, near

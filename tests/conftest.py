@@ -33,8 +33,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def run_in_process(*args: str, input: str | bytes | None = None, app: App | None = None,
-                   clock: Clock | None = None, home: Path | None = None) -> Result:
+def run_in_process(
+    *args: str,
+    input: str | bytes | None = None,
+    app: App | None = None,
+    clock: Clock | None = None,
+    home: Path | None = None,
+) -> Result:
     """`companion ARGS` in this process, through the real exit point (run_main), with a
     fresh App as a new process would build it: COMPANION_HOME (or `home`), the `clock`."""
     env = {"COMPANION_HOME": str(home)} if home is not None else None
@@ -43,9 +48,15 @@ def run_in_process(*args: str, input: str | bytes | None = None, app: App | None
         if app is None:
             app = App(paths=resolve_paths(), ui=ClickUi(), clock=clock or SystemClock())
         code = run_main(list(args), app=app)
-    return Result(runner=runner, stdout_bytes=out.getvalue(), stderr_bytes=err.getvalue(),
-                  output_bytes=mixed.getvalue(), return_value=None, exit_code=code,
-                  exception=None)
+    return Result(
+        runner=runner,
+        stdout_bytes=out.getvalue(),
+        stderr_bytes=err.getvalue(),
+        output_bytes=mixed.getvalue(),
+        return_value=None,
+        exit_code=code,
+        exception=None,
+    )
 
 
 class Cli:
@@ -57,13 +68,15 @@ class Cli:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
 
-    def __call__(self, *args: str, input: str | bytes | None = None, ok: bool = True,
-                 app: App | None = None) -> Result:
+    def __call__(
+        self, *args: str, input: str | bytes | None = None, ok: bool = True, app: App | None = None
+    ) -> Result:
         result = run_in_process(*args, input=input, app=app, clock=self.clock)
         if ok and result.exit_code != 0:
             raise AssertionError(
                 f"companion {' '.join(args)} exited {result.exit_code}:\n"
-                f"{result.stdout}\n{result.stderr}")
+                f"{result.stdout}\n{result.stderr}"
+            )
         return result
 
 

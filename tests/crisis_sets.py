@@ -49,9 +49,11 @@ class Figures:
     ordinary_count: int
 
     def line(self) -> str:
-        return (f"recall {self.recall:.3f} ({self.crisis_count - len(self.missed)}/"
-                f"{self.crisis_count}), false positives {self.false_positive_rate:.3f} "
-                f"({len(self.false_positives)}/{self.ordinary_count})")
+        return (
+            f"recall {self.recall:.3f} ({self.crisis_count - len(self.missed)}/"
+            f"{self.crisis_count}), false positives {self.false_positive_rate:.3f} "
+            f"({len(self.false_positives)}/{self.ordinary_count})"
+        )
 
     @property
     def meets_goal(self) -> bool:
@@ -62,6 +64,11 @@ def measure(flags: Callable[[str], bool], crisis: list[str], ordinary: list[str]
     """The figures of a check (`flags(text)` is True when it would show the resources)."""
     missed = tuple(t for t in crisis if not flags(t))
     wrong = tuple(t for t in ordinary if flags(t))
-    return Figures(recall=1 - len(missed) / len(crisis),
-                   false_positive_rate=len(wrong) / len(ordinary), missed=missed,
-                   false_positives=wrong, crisis_count=len(crisis), ordinary_count=len(ordinary))
+    return Figures(
+        recall=1 - len(missed) / len(crisis),
+        false_positive_rate=len(wrong) / len(ordinary),
+        missed=missed,
+        false_positives=wrong,
+        crisis_count=len(crisis),
+        ordinary_count=len(ordinary),
+    )

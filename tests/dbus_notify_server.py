@@ -63,9 +63,15 @@ class Server:
         app, replaces, icon, summary, body, actions, hints, expire = msg.body
         nid = replaces or self.last_id + 1  # a replaced notification keeps its id
         self.last_id = max(self.last_id, nid)
-        entry = {"id": nid, "replaces": replaces, "app": app, "summary": summary,
-                 "body": body, "actions": list(actions),
-                 "hints": {k: v[1] for k, v in hints.items()}}
+        entry = {
+            "id": nid,
+            "replaces": replaces,
+            "app": app,
+            "summary": summary,
+            "body": body,
+            "actions": list(actions),
+            "hints": {k: v[1] for k, v in hints.items()},
+        }
         with self.record.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         if not self.hang:
@@ -88,9 +94,13 @@ def start_bus(address: str | None = None) -> tuple[str, int]:
     again at the same place, as when a session's bus is restarted.
     """
     where = [f"--address={address}"] if address else []
-    out = subprocess.run(["dbus-daemon", "--session", "--print-address=1", "--print-pid=1",
-                          "--fork", *where], capture_output=True, text=True, timeout=10,
-                         check=True)
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--print-address=1", "--print-pid=1", "--fork", *where],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
     address, pid = out.stdout.split()[:2]
     return address, int(pid)
 
@@ -98,8 +108,9 @@ def start_bus(address: str | None = None) -> tuple[str, int]:
 def start_server(address: str, record: Path, *flags: str) -> subprocess.Popen[str]:
     """This server on the bus at `address`, ready when this returns."""
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
-    proc = subprocess.Popen([sys.executable, __file__, str(record), *flags], env=env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, str(record), *flags], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
         proc.kill()

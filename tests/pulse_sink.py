@@ -40,18 +40,23 @@ class SoxStat:
 def sox_stat(path: Path, *, raw_rate: int | None = None) -> SoxStat:
     """Length, peak and RMS amplitude (0..1) of a WAV, or of raw s16le mono at raw_rate."""
     need("sox")
-    fmt = ["-t", "raw", "-e", "signed", "-b", "16", "-c", "1", "-r", str(raw_rate)] \
-        if raw_rate else []
-    out = subprocess.run(["sox", *fmt, str(path), "-n", "stat"], capture_output=True,
-                         text=True, check=True).stderr
+    fmt = (
+        ["-t", "raw", "-e", "signed", "-b", "16", "-c", "1", "-r", str(raw_rate)]
+        if raw_rate
+        else []
+    )
+    out = subprocess.run(
+        ["sox", *fmt, str(path), "-n", "stat"], capture_output=True, text=True, check=True
+    ).stderr
 
     def field(name: str) -> float:
         m = re.search(rf"^{name}:\s+(-?[\d.]+)", out, re.M)
         assert m, f"sox printed no {name!r}:\n{out}"
         return float(m.group(1))
 
-    return SoxStat(field("Length \\(seconds\\)"), field("Maximum amplitude"),
-                   field("RMS     amplitude"))
+    return SoxStat(
+        field("Length \\(seconds\\)"), field("Maximum amplitude"), field("RMS     amplitude")
+    )
 
 
 @dataclass
@@ -69,8 +74,18 @@ class PulseSink:
         stop_recording()."""
         out = dest.open("wb")
         proc = subprocess.Popen(
-            ["parec", "--device=null.monitor", "--raw", "--format=s16le", f"--rate={RATE}",
-             "--channels=1", "--latency-msec=20"], stdout=out, env=self.env)
+            [
+                "parec",
+                "--device=null.monitor",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--latency-msec=20",
+            ],
+            stdout=out,
+            env=self.env,
+        )
         out.close()
         self.wait_for_recorder()
         return proc
@@ -84,8 +99,9 @@ class PulseSink:
 
     def play(self, wav: Path) -> None:
         """Plays a file into the sink; returns when it has been played."""
-        subprocess.run(["paplay", "--device", self.sink, str(wav)], env=self.env, check=True,
-                       timeout=120)
+        subprocess.run(
+            ["paplay", "--device", self.sink, str(wav)], env=self.env, check=True, timeout=120
+        )
 
     def play_when_recording(self, wav: Path, *, then_wait: float = 0.0) -> threading.Thread:
         """In the background: waits until a recorder listens, then plays `wav`."""
@@ -101,8 +117,9 @@ class PulseSink:
         return thread
 
     def pactl(self, *args: str) -> str:
-        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True,
-                              timeout=20, check=True).stdout
+        return subprocess.run(
+            ["pactl", *args], env=self.env, capture_output=True, text=True, timeout=20, check=True
+        ).stdout
 
 
 def stop_recording(proc: subprocess.Popen[bytes]) -> None:
@@ -125,9 +142,20 @@ def start_pulse() -> PulseSink:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
     env.pop("PULSE_SERVER", None)
     started = subprocess.run(
-        ["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1", "--disallow-exit",
-         "--load=module-null-sink sink_name=null", "--load=module-native-protocol-unix"],
-        env=env, capture_output=True, text=True, timeout=30)
+        [
+            "pulseaudio",
+            "-n",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "--disallow-exit",
+            "--load=module-null-sink sink_name=null",
+            "--load=module-native-protocol-unix",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if started.returncode != 0:
         shutil.rmtree(runtime, ignore_errors=True)
         raise PulseUnavailable(f"PulseAudio did not start: {started.stderr.strip()[-300:]}")

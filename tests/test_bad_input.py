@@ -38,9 +38,12 @@ def digest(home: Path) -> str:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("seeded")
-    for args in (["reflect", "kept safe"], ["skill", "walk", "--helped", "5"],
-                 ["moment", "--intensity", "6", "--steady-after", "15m"],
-                 ["win", "asked for help"]):
+    for args in (
+        ["reflect", "kept safe"],
+        ["skill", "walk", "--helped", "5"],
+        ["moment", "--intensity", "6", "--steady-after", "15m"],
+        ["win", "asked for help"],
+    ):
         assert companion(home, *args).returncode == 0
     return home
 
@@ -79,8 +82,9 @@ def test_bad_config(case: Path, seeded: Path, tmp_path: Path) -> None:
     (warning,) = [ln for ln in saved.stderr.splitlines() if ln.strip()]  # one line
     assert warning.startswith("warning: ") and "config.toml" in warning
     (home / "config.toml").unlink()
-    assert [e["text"] for e in json.loads(companion(home, "search", "new words", "--json")
-                                          .stdout)] == ["new words"]
+    assert [
+        e["text"] for e in json.loads(companion(home, "search", "new words", "--json").stdout)
+    ] == ["new words"]
 
 
 @pytest.mark.parametrize("case", cases("import"), ids=lambda p: p.name)
@@ -131,40 +135,56 @@ def test_bad_database(case: Path, tmp_path: Path) -> None:
 
 
 CLI_CASES = [
-    (["reflect"], 2), (["reflect", ""], 1), (["checkin", "--text", "x", "--mood", "0"], 2),
-    (["checkin", "--text", "x", "--mood", "five"], 2), (["win", "x", "--area", "nowhere"], 2),
-    (["moment", "--intensity", "-1"], 2), (["moment", "--intensity", "3", "--steady-after", "-2h"],
-                                           1),
-    (["moment", "--intensity", "3", "--steady-after", "soonish"], 1), (["moment"], 2),
-    (["skill", ""], 1), (["skill", "walk", "--helped", "11"], 2), (["forget", "123456"], 1),
-    (["forget", "moment:x"], 2), (["pattern", "noticed", "never named"], 1),
-    (["search", " "], 1), (["search", "x", "--limit", "0"], 2), (["no-such-command"], 2),
-    (["export", "--format", "docx"], 2), (["backup", "/nonexistent/folder/x.db"], 1),
+    (["reflect"], 2),
+    (["reflect", ""], 1),
+    (["checkin", "--text", "x", "--mood", "0"], 2),
+    (["checkin", "--text", "x", "--mood", "five"], 2),
+    (["win", "x", "--area", "nowhere"], 2),
+    (["moment", "--intensity", "-1"], 2),
+    (["moment", "--intensity", "3", "--steady-after", "-2h"], 1),
+    (["moment", "--intensity", "3", "--steady-after", "soonish"], 1),
+    (["moment"], 2),
+    (["skill", ""], 1),
+    (["skill", "walk", "--helped", "11"], 2),
+    (["forget", "123456"], 1),
+    (["forget", "moment:x"], 2),
+    (["pattern", "noticed", "never named"], 1),
+    (["search", " "], 1),
+    (["search", "x", "--limit", "0"], 2),
+    (["no-such-command"], 2),
+    (["export", "--format", "docx"], 2),
+    (["backup", "/nonexistent/folder/x.db"], 1),
     # outputs: only into folders that exist, never onto the live database ({home} is its folder)
     (["export", "-o", "{home}/no/such/x.json"], 1),
     (["brief", "-o", "{home}/no/such/x.md"], 1),
     (["encourage", "--to-file", "{home}/no/such/x.wav"], 1),
-    (["backup", "{home}/companion.db"], 1), (["backup", "{home}/companion.db-wal"], 1),
-    (["export", "-o", "{home}/companion.db"], 1), (["brief", "-o", "{home}/companion.db-shm"], 1),
+    (["backup", "{home}/companion.db"], 1),
+    (["backup", "{home}/companion.db-wal"], 1),
+    (["export", "-o", "{home}/companion.db"], 1),
+    (["brief", "-o", "{home}/companion.db-shm"], 1),
     # numbers beyond what SQLite or a date can hold
-    (["forget", "99999999999999999999999"], 1), (["forget", "moment:99999999999999999999999"], 1),
+    (["forget", "99999999999999999999999"], 1),
+    (["forget", "moment:99999999999999999999999"], 1),
     (["phrase", "remove", "99999999999999999999999"], 1),
     (["phrase", "favourite", "99999999999999999999999"], 1),
     (["moment", "steady", "99999999999999999999999"], 1),
     (["session", "remove", "99999999999999999999999"], 1),
-    (["brief", "--since", "99999999d"], 1), (["brief", "--since", "0001-01-01"], 1),
+    (["brief", "--since", "99999999d"], 1),
+    (["brief", "--since", "0001-01-01"], 1),
     (["session", "add", "99999999999d"], 1),
     (["session", "add", "tomorrow 10:00", "--every", "99999999999 days"], 1),
     (["moment", "--intensity", "3", "--steady-after", "nan"], 1),
     (["moment", "--intensity", "3", "--steady-after", "inf"], 1),
     # outputs that cannot be written
-    (["export", "-o", "/proc/version"], 1), (["backup", "/proc/version"], 1),
+    (["export", "-o", "/proc/version"], 1),
+    (["backup", "/proc/version"], 1),
     (["brief", "-o", "/proc/version"], 1),
 ]
 
 
-@pytest.mark.parametrize("args, code", CLI_CASES, ids=lambda v: " ".join(v)
-                         if isinstance(v, list) else str(v))
+@pytest.mark.parametrize(
+    "args, code", CLI_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else str(v)
+)
 def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: Path) -> None:
     home = fresh_copy(seeded, tmp_path)
     before = digest(home)
@@ -173,15 +193,18 @@ def test_bad_cli_arguments(args: list[str], code: int, seeded: Path, tmp_path: P
 
 
 STDIN_CASES = [
-    (["reflect", "-"], b"caf\xe9 au lait"), (["win", "-"], b"\xff\xfe"),
+    (["reflect", "-"], b"caf\xe9 au lait"),
+    (["win", "-"], b"\xff\xfe"),
     (["moment", "--intensity", "4", "--note", "-"], b"half \xc3"),
 ]
 
 
-@pytest.mark.parametrize("args, data", STDIN_CASES, ids=lambda v: " ".join(v)
-                         if isinstance(v, list) else "")
-def test_text_that_is_not_utf8_on_stdin_is_refused(args: list[str], data: bytes, seeded: Path,
-                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args, data", STDIN_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_text_that_is_not_utf8_on_stdin_is_refused(
+    args: list[str], data: bytes, seeded: Path, tmp_path: Path
+) -> None:
     home = fresh_copy(seeded, tmp_path)
     before = digest(home)
     result = companion(home, *args, input=data)

@@ -27,8 +27,15 @@ def test_every_benchmark_is_here() -> None:
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.stem)
 def test_benchmark_runs_in_quick_mode(script: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(script), "--quick"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode == MISSING_PART:
         pytest.skip(done.stderr.strip().splitlines()[-1])
     assert done.returncode == 0, f"{script.name} --quick failed:\n{done.stdout}\n{done.stderr}"

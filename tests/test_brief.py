@@ -31,17 +31,40 @@ def fill(store: Store, *, weeks: int = 6) -> None:
             store.add_skill_use("box breathing", helped=6 + d, when=base + timedelta(days=d))
         minutes = 40 if w == weeks - 2 else 30 - 4 * w
         store.add_moment(6, steady_minutes=minutes, when=base + timedelta(days=1))
-        store.add_entry(EntryDraft("checkin", f"week {w}: tired but here", mood=3 + w % 2,
-                                   when=base + timedelta(days=2)))
+        store.add_entry(
+            EntryDraft(
+                "checkin",
+                f"week {w}: tired but here",
+                mood=3 + w % 2,
+                when=base + timedelta(days=2),
+            )
+        )
         store.notice_pattern("mind reading", responded=w % 2 == 0, when=base)
-    store.add_entry(EntryDraft("weekly", "I left the party early and felt fine about it.",
-                               when=NOW - timedelta(days=3)))
-    store.add_entry(EntryDraft("reflection", "Why do evenings feel heavier? <b>Not sure</b>.",
-                               bring=True, when=NOW - timedelta(days=2)))
-    store.add_entry(EntryDraft("win", "Said no to an extra shift.", area="boundaries",
-                               when=NOW - timedelta(days=1)))
-    store.add_entry(EntryDraft("reflection", "A calmer morning than usual, I noticed it early.",
-                               when=NOW - timedelta(hours=5)))
+    store.add_entry(
+        EntryDraft(
+            "weekly", "I left the party early and felt fine about it.", when=NOW - timedelta(days=3)
+        )
+    )
+    store.add_entry(
+        EntryDraft(
+            "reflection",
+            "Why do evenings feel heavier? <b>Not sure</b>.",
+            bring=True,
+            when=NOW - timedelta(days=2),
+        )
+    )
+    store.add_entry(
+        EntryDraft(
+            "win", "Said no to an extra shift.", area="boundaries", when=NOW - timedelta(days=1)
+        )
+    )
+    store.add_entry(
+        EntryDraft(
+            "reflection",
+            "A calmer morning than usual, I noticed it early.",
+            when=NOW - timedelta(hours=5),
+        )
+    )
 
 
 def test_brief_holds_what_to_bring(store: Store) -> None:
@@ -50,7 +73,8 @@ def test_brief_holds_what_to_bring(store: Store) -> None:
     data = brief.build(store, span, now=NOW)
     assert schema_errors(data, SCHEMA) == []
     assert [(i["text"], i["why"]) for i in data["talk"]] == [
-        ("Why do evenings feel heavier? <b>Not sure</b>.", "bring")]
+        ("Why do evenings feel heavier? <b>Not sure</b>.", "bring")
+    ]
     assert data["suggestions"] == []
     assert data["different"][0]["text"].startswith("I left the party early")
     assert data["words"][0]["text"].startswith("A calmer morning")
@@ -83,15 +107,17 @@ def test_since_forms(store: Store) -> None:
     from companion import sessions
 
     sessions.add_session(store, NOW - timedelta(days=9, hours=2))
-    assert brief.resolve_span(store, "last-session", NOW).start == NOW - timedelta(days=9,
-                                                                                    hours=2)
+    assert brief.resolve_span(store, "last-session", NOW).start == NOW - timedelta(days=9, hours=2)
     for bad in ("yesterday-ish", "2999-01-01", "0d"):
         with pytest.raises(brief.InputError):
             brief.resolve_span(store, bad, NOW)
 
 
-def test_cli_json_validates_and_bad_since_is_an_error(store: Store, cli, tmp_path: Path  # type: ignore[no-untyped-def]
-                                                      ) -> None:
+def test_cli_json_validates_and_bad_since_is_an_error(
+    store: Store,
+    cli,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
     fill(store)
     out = tmp_path / "brief.json"
     cli("brief", "--since", "30d", "--format", "json", "-o", str(out))
@@ -119,11 +145,24 @@ def _screenshot(html_file: Path, tmp_path: Path) -> Path:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
     shot = tmp_path / "brief.png"
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=900,2200", f"--screenshot={shot}", html_file.as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=900,2200",
+            f"--screenshot={shot}",
+            html_file.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     assert shot.exists()
     return shot
@@ -133,16 +172,22 @@ def _screenshot(html_file: Path, tmp_path: Path) -> Path:
 def test_html_brief_renders_in_chromium_with_charts(store: Store, tmp_path: Path) -> None:
     fill(store)
     page = tmp_path / "brief.html"
-    page.write_text(render(brief.build(store, brief.resolve_span(store, "30d", NOW), now=NOW),
-                           "html"), encoding="utf-8")
+    page.write_text(
+        render(brief.build(store, brief.resolve_span(store, "30d", NOW), now=NOW), "html"),
+        encoding="utf-8",
+    )
     ink, green = pixel_counts(_screenshot(page, tmp_path), BAR_GREEN)
-    assert ink > 20_000      # text and charts, not a blank page
-    assert green > 2_000     # the chart bars were drawn
+    assert ink > 20_000  # text and charts, not a blank page
+    assert green > 2_000  # the chart bars were drawn
 
     empty = tmp_path / "empty.html"
     with Store.open(tmp_path / "empty.db") as fresh:
-        empty.write_text(render(brief.build(fresh, brief.Span(NOW - timedelta(days=7), NOW,
-                                                              "empty"), now=NOW), "html"))
+        empty.write_text(
+            render(
+                brief.build(fresh, brief.Span(NOW - timedelta(days=7), NOW, "empty"), now=NOW),
+                "html",
+            )
+        )
     (tmp_path / "profile").mkdir(exist_ok=True)
     ink_empty, green_empty = pixel_counts(_screenshot(empty, tmp_path / "profile"), BAR_GREEN)
     assert ink_empty > 2_000 and green_empty < 200  # words, no charts
@@ -161,8 +206,10 @@ def test_words_for_small_numbers(store: Store, cli) -> None:  # type: ignore[no-
     assert "(1 day)" in html and "(1 days)" not in html
 
 
-def test_stats_show_the_weeks_asked_for_and_no_empty_column(store: Store,  # type: ignore[no-untyped-def]
-                                                            cli) -> None:
+def test_stats_show_the_weeks_asked_for_and_no_empty_column(
+    store: Store,  # type: ignore[no-untyped-def]
+    cli,
+) -> None:
     fill(store, weeks=30)
     out = cli("stats", "--weeks", "4").stdout
     opening = brief.build(store, brief.resolve_span(store, "4w", NOW), now=NOW)["opening"]
@@ -188,8 +235,9 @@ def test_every_kind_in_the_vocabulary_has_a_section(store: Store) -> None:
     from companion.brief_text import sections
     from companion.vocab import ENTRY_KINDS, RECORD_KINDS
 
-    shown = {s.key for s in sections(brief.build(store, brief.resolve_span(store, "7d", NOW),
-                                                 now=NOW))}
+    shown = {
+        s.key for s in sections(brief.build(store, brief.resolve_span(store, "7d", NOW), now=NOW))
+    }
     for kind in (*ENTRY_KINDS, *RECORD_KINDS):
         assert kind in brief.SECTION_OF_KIND, f"the brief has no place for {kind!r} records"
         assert brief.SECTION_OF_KIND[kind] in brief.SECTION_TITLES
@@ -229,8 +277,9 @@ def seed_every_kind(store: Store, cli) -> dict[str, str]:  # type: ignore[no-unt
         return f"entry:{store.add_entry(EntryDraft(kind, text, **extra))['id']}"
 
     expected = {
-        entry("follow-up", "I will practise box breathing when evenings get heavy.",
-              when=old): "practice",
+        entry(
+            "follow-up", "I will practise box breathing when evenings get heavy.", when=old
+        ): "practice",
         entry("reflection", "A calmer morning than usual; I noticed it early."): "words",
         entry("checkin", "Tired, but I went for the walk.", mood=3): "words",
         entry("weekly", "I left the party early and felt fine about it."): "different",
@@ -240,21 +289,26 @@ def seed_every_kind(store: Store, cli) -> dict[str, str]:  # type: ignore[no-unt
         entry("session-prep", "I want to talk about my mother's visit."): "talk",
         entry("reflection", "Work has been a lot lately.", bring=True): "talk",
         entry("reflection", "Why do evenings feel heavier than mornings?"): "talk",
-        entry("reflection", tidy("should i tell my sister"), source="voice",
-              raw_text="should i tell my sister"): "talk",
+        entry(
+            "reflection",
+            tidy("should i tell my sister"),
+            source="voice",
+            raw_text="should i tell my sister",
+        ): "talk",
         entry("reflection", "Dinner with the family went fine. #family"): "words",
         entry("reflection", "Some nights I want to die."): "crisis",
     }
-    note = json.loads(cli("session", "note", "Notice the body first, then name the feeling.",
-                          "--json").stdout)
+    note = json.loads(
+        cli("session", "note", "Notice the body first, then name the feeling.", "--json").stdout
+    )
     expected[f"entry:{note['id']}"] = "therapist"
     expected[f"skill:{store.add_skill_use('grounding', helped=6)['id']}"] = "skills"
     expected[f"skill:{store.add_skill_use('box breathing', helped=8)['id']}"] = "practice"
-    expected[f"moment:{store.add_moment(7, steady_minutes=25, note='loud meeting')['id']}"] = \
+    expected[f"moment:{store.add_moment(7, steady_minutes=25, note='loud meeting')['id']}"] = (
         "moments"
+    )
     store.add_pattern("mind reading")
-    expected[f"notice:{store.notice_pattern('mind reading', responded=True)['id']}"] = \
-        "patterns"
+    expected[f"notice:{store.notice_pattern('mind reading', responded=True)['id']}"] = "patterns"
     return expected
 
 
@@ -266,8 +320,9 @@ def test_a_seeded_database_puts_every_item_in_exactly_its_section(store: Store, 
     data = json.loads(cli("brief", "--format", "json").stdout)
     assert schema_errors(data, SCHEMA) == []
     found = placements(data)
-    assert {ref: found.get(ref) for ref in expected} == \
-        {ref: [section] for ref, section in expected.items()}
+    assert {ref: found.get(ref) for ref in expected} == {
+        ref: [section] for ref, section in expected.items()
+    }
     spoken = next(i for i in data["talk"] if i["text"] == "Should I tell my sister?")
     assert spoken["why"] == "question"
     assert "family" in next(i for i in data["words"] if "Dinner" in i["text"])["tags"]
@@ -308,16 +363,23 @@ def test_a_win_then_the_brief_at_once(cli) -> None:  # type: ignore[no-untyped-d
 
 
 def test_practice_plan_from_before_the_span_and_what_matched_it(store: Store) -> None:
-    store.add_entry(EntryDraft("follow-up", "Try the grounding exercise at work.",
-                               when=NOW - timedelta(days=10)))
+    store.add_entry(
+        EntryDraft(
+            "follow-up", "Try the grounding exercise at work.", when=NOW - timedelta(days=10)
+        )
+    )
     store.add_skill_use("grounding", helped=7, when=NOW - timedelta(days=2))
     store.add_skill_use("cold water", when=NOW - timedelta(days=2))
-    store.add_entry(EntryDraft("win", "Grounded myself before the meeting at work.",
-                               when=NOW - timedelta(days=1)))
+    store.add_entry(
+        EntryDraft(
+            "win", "Grounded myself before the meeting at work.", when=NOW - timedelta(days=1)
+        )
+    )
     data = brief.build(store, brief.resolve_span(store, "7d", NOW), now=NOW)
     plans = data["practice"]["plans"]
     assert [(p["text"], p.get("earlier")) for p in plans] == [
-        ("Try the grounding exercise at work.", True)]
+        ("Try the grounding exercise at work.", True)
+    ]
     assert [i["kind"] for i in data["practice"]["since"]] == ["skill", "win"]
     assert data["wins"] == []
     assert [s["refs"] for s in data["skills"] if s["skill"] == "cold water"] == [["skill:2"]]
@@ -328,8 +390,7 @@ def test_brief_by_tag(store: Store, cli) -> None:  # type: ignore[no-untyped-def
     cli("reflect", "Sunday lunch was calm #family")
     cli("win", "Spoke up in the meeting", "--tag", "work")
     cli("skill", "box breathing", "--tag", "Work")
-    data = json.loads(cli("brief", "--since", "7d", "--tag", "#work", "--format",
-                          "json").stdout)
+    data = json.loads(cli("brief", "--since", "7d", "--tag", "#work", "--format", "json").stdout)
     assert data["tag"] == "work" and data["span"]["label"].endswith("tagged #work")
     assert [w["text"] for w in data["wins"]] == ["Spoke up in the meeting"]
     assert data["words"] == [] and data["measures"]["skills"][0]["uses"] == 1
@@ -355,8 +416,8 @@ def test_the_mood_chart_has_a_fixed_scale(store: Store) -> None:
 
     store.add_entry(EntryDraft("checkin", "a low week", mood=2, when=NOW - timedelta(days=1)))
     html = render(brief.build(store, brief.resolve_span(store, "7d", NOW), now=NOW), "html")
-    chart = html[html.index('aria-label="Mood by week (1-5)"'):]
-    chart = chart[:chart.index("</svg>")]
+    chart = html[html.index('aria-label="Mood by week (1-5)"') :]
+    chart = chart[: chart.index("</svg>")]
     heights = [float(h) for h in re.findall(r'class="mood"[^>]*height="([\d.]+)"', chart)]
     assert heights == [pytest.approx((HEIGHT - 2 * PAD) * 2 / 5, abs=0.2)]
     assert ">5</text>" in chart and ">1</text>" in chart
@@ -370,8 +431,13 @@ def _run_on_a_terminal(args: list[str], home: Path) -> str:
 
     main, child = pty.openpty()
     env = {**os.environ, "COMPANION_HOME": str(home), "COLUMNS": "100", "TERM": "xterm"}
-    proc = subprocess.Popen([sys.executable, "-m", "companion", *args], stdout=child,
-                            stderr=child, stdin=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "companion", *args],
+        stdout=child,
+        stderr=child,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
     os.close(child)
     out = b""
     while True:
@@ -396,8 +462,13 @@ def test_markdown_to_a_terminal_is_markdown_when_asked_for(store: Store, home: P
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
-def test_open_says_clearly_why_it_cannot(cli, home: Path, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
-                                         fmt: str) -> None:
+def test_open_says_clearly_why_it_cannot(
+    cli,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+    fmt: str,
+) -> None:
     if shutil.which("xdg-open"):  # this machine's own xdg-open, with no viewer set up
         result = cli("brief", "--format", fmt, "--open", ok=False)
         assert result.exit_code == 3, result.stderr
@@ -442,13 +513,14 @@ def test_brief_speak_without_a_sound_output_says_how_to_fix(cli, monkeypatch, tm
 @pytest.mark.slow
 def test_every_section_renders_in_chromium(store: Store, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     seed_every_kind(store, cli)
-    store.add_entry(EntryDraft("checkin", "a steadier evening", mood=4,
-                               when=NOW - timedelta(days=1)))
+    store.add_entry(
+        EntryDraft("checkin", "a steadier evening", mood=4, when=NOW - timedelta(days=1))
+    )
     page = tmp_path / "brief.html"
     cli("brief", "--format", "html", "-o", str(page))
     html = page.read_text(encoding="utf-8")
     for key in brief.SECTION_TITLES:
         assert f'<section id="{key}"' in html, key
     shot = _screenshot(page, tmp_path)
-    assert pixel_counts(shot, (0xD9, 0xB9, 0x8F))[1] > 500   # the gently marked note's frame
-    assert pixel_counts(shot, (0x9A, 0x86, 0xC4))[1] > 500   # mood bars
+    assert pixel_counts(shot, (0xD9, 0xB9, 0x8F))[1] > 500  # the gently marked note's frame
+    assert pixel_counts(shot, (0x9A, 0x86, 0xC4))[1] > 500  # mood bars

@@ -68,8 +68,9 @@ class RecordingBackend:
         return None
 
 
-def make_settings(schedule: tuple[ScheduleEntry, ...] | None = None, **checkin_values: Any
-                  ) -> Settings:
+def make_settings(
+    schedule: tuple[ScheduleEntry, ...] | None = None, **checkin_values: Any
+) -> Settings:
     base = load_settings(None)
     c = dataclasses.replace(base.checkins, **checkin_values)
     if schedule is not None:
@@ -90,8 +91,7 @@ class Sim:
         self.backend = RecordingBackend(self.clock)
         self.store = Store.open(db, clock=self.clock)
         self.since = since or start
-        self.deliverer = Deliverer(self.store, settings, self.backend, self.clock,
-                                   since=self.since)
+        self.deliverer = Deliverer(self.store, settings, self.backend, self.clock, since=self.since)
 
     def tick(self) -> datetime:
         return self.deliverer.tick(self.clock.now())
@@ -108,8 +108,7 @@ class Sim:
     def restart(self, settings: Settings) -> None:
         self.store.close()
         self.store = Store.open(self.store.path, clock=self.clock)
-        self.deliverer = Deliverer(self.store, settings, self.backend, self.clock,
-                                   since=self.since)
+        self.deliverer = Deliverer(self.store, settings, self.backend, self.clock, since=self.since)
 
     def sent_times(self) -> list[str]:
         return [when.strftime("%m-%d %H:%M") for when, _ in self.backend.sent]
@@ -203,8 +202,9 @@ def test_missed_older_than_the_limit_is_let_go(sim_factory: Any) -> None:
 @pytest.mark.parametrize(("policy", "sent"), [("latest", 1), ("drop", 0)])
 def test_missed_policy(sim_factory: Any, policy: str, sent: int) -> None:
     settings = make_settings(missed=policy, missed_max_age_hours=48.0)
-    sim = sim_factory(settings, datetime(2026, 6, 4, 21, 0, tzinfo=NY),
-                      since=datetime(2026, 6, 1, tzinfo=NY))
+    sim = sim_factory(
+        settings, datetime(2026, 6, 4, 21, 0, tzinfo=NY), since=datetime(2026, 6, 1, tzinfo=NY)
+    )
     sim.tick()
     assert len(sim.backend.sent) == sent
     if sent:
@@ -213,8 +213,9 @@ def test_missed_policy(sim_factory: Any, policy: str, sent: int) -> None:
 
 def test_restart_sends_nothing_twice(sim_factory: Any) -> None:
     settings = make_settings()
-    sim = sim_factory(settings, datetime(2026, 6, 1, 20, 0, 30, tzinfo=NY),
-                      since=datetime(2026, 6, 1, tzinfo=NY))
+    sim = sim_factory(
+        settings, datetime(2026, 6, 1, 20, 0, 30, tzinfo=NY), since=datetime(2026, 6, 1, tzinfo=NY)
+    )
     sim.tick()
     sim.restart(settings)
     sim.tick()
@@ -267,8 +268,9 @@ def test_no_nagging_after_writing(sim_factory: Any) -> None:
 
 
 def test_notification_never_holds_what_was_written(sim_factory: Any) -> None:
-    sim = sim_factory(make_settings(skip_if_wrote_within_minutes=0),
-                      datetime(2026, 6, 1, 19, 40, tzinfo=NY))
+    sim = sim_factory(
+        make_settings(skip_if_wrote_within_minutes=0), datetime(2026, 6, 1, 19, 40, tzinfo=NY)
+    )
     sim.store.add_entry(EntryDraft("reflection", "zebra-secret-words"))
     sim.run_until(datetime(2026, 6, 1, 20, 1, tzinfo=NY), step=timedelta(minutes=1))
     assert len(sim.backend.sent) == 1
@@ -315,15 +317,27 @@ def test_buttons_snooze_and_skip(sim_factory: Any) -> None:
 # ---------------------------------------------------------------- sessions
 def test_session_prep_and_follow_up(sim_factory: Any) -> None:
     sim = sim_factory(make_settings(), datetime(2026, 6, 1, 12, 0, tzinfo=NY))
-    sim.store.upsert_session({"starts": datetime(2026, 6, 3, 15, 0, tzinfo=NY), "uid": "s1",
-                              "title": "Dr. Private Name", "source": "typed", "every_days": 7})
+    sim.store.upsert_session(
+        {
+            "starts": datetime(2026, 6, 3, 15, 0, tzinfo=NY),
+            "uid": "s1",
+            "title": "Dr. Private Name",
+            "source": "typed",
+            "every_days": 7,
+        }
+    )
     sim.run_until(datetime(2026, 6, 11, 0, 0, tzinfo=NY))
-    kinds = [(w.strftime("%m-%d %H:%M"), n.title) for w, n in sim.backend.sent
-             if n.title.startswith(("Your session", "After"))]
-    assert kinds == [("06-02 19:00", "Your session is coming up"),
-                     ("06-03 17:00", "After your session"),
-                     ("06-09 19:00", "Your session is coming up"),
-                     ("06-10 17:00", "After your session")]
+    kinds = [
+        (w.strftime("%m-%d %H:%M"), n.title)
+        for w, n in sim.backend.sent
+        if n.title.startswith(("Your session", "After"))
+    ]
+    assert kinds == [
+        ("06-02 19:00", "Your session is coming up"),
+        ("06-03 17:00", "After your session"),
+        ("06-09 19:00", "Your session is coming up"),
+        ("06-10 17:00", "After your session"),
+    ]
     assert all("Private" not in n.body for _, n in sim.backend.sent)
 
 
@@ -334,13 +348,15 @@ def test_weekly_review_and_session_prep_point_to_the_week_and_the_brief() -> Non
 
 
 # ---------------------------------------------------------------- catch-up after the daemon was off
-def catch_up_after_being_off(home: Path, settings: Settings, *, last_ran: datetime,
-                             back: datetime, session: datetime) -> tuple[Any, Store]:
+def catch_up_after_being_off(
+    home: Path, settings: Settings, *, last_ran: datetime, back: datetime, session: datetime
+) -> tuple[Any, Store]:
     """The daemon ran at `last_ran`, was off, and makes one pass at `back` (like `run --once`)."""
     clock = FixedClock(last_ran)
     store = Store.open(home / "companion.db", clock=clock)
-    store.upsert_session({"starts": session, "uid": "s1", "title": "Dr. Private Name",
-                          "source": "typed"})
+    store.upsert_session(
+        {"starts": session, "uid": "s1", "title": "Dr. Private Name", "source": "typed"}
+    )
     backend = RecordingBackend(clock)  # type: ignore[arg-type]
     Deliverer(store, settings, backend, clock, since=last_ran).tick(clock.now())
     assert backend.sent == []
@@ -349,21 +365,28 @@ def catch_up_after_being_off(home: Path, settings: Settings, *, last_ran: dateti
     return backend, store
 
 
-def test_catch_up_is_one_note_naming_session_reminders_which_stay_answerable(
-        home: Path) -> None:
+def test_catch_up_is_one_note_naming_session_reminders_which_stay_answerable(home: Path) -> None:
     settings = make_settings(missed_max_age_hours=24.0)
     backend, store = catch_up_after_being_off(
-        home, settings, last_ran=datetime(2026, 6, 2, 18, 0, tzinfo=NY),
+        home,
+        settings,
+        last_ran=datetime(2026, 6, 2, 18, 0, tzinfo=NY),
         back=datetime(2026, 6, 3, 12, 30, tzinfo=NY),  # prep 19:00, check-in 20:00, follow-up
-        session=datetime(2026, 6, 3, 10, 0, tzinfo=NY))  # 12:00 all went by meanwhile
+        session=datetime(2026, 6, 3, 10, 0, tzinfo=NY),
+    )  # 12:00 all went by meanwhile
     (notice,) = [n for _, n in backend.sent]
     assert "whenever you're ready" in notice.title
-    assert "a check-in, the reminder to get ready for your session and the follow-up after " \
-           "your session went by while you were away" in notice.body.lower()
+    assert (
+        "a check-in, the reminder to get ready for your session and the follow-up after "
+        "your session went by while you were away" in notice.body.lower()
+    )
     assert "Private" not in notice.body
     status = {r["kind"]: r["status"] for r in store.deliveries()}
-    assert status == {"checkin": "notified", "session-prep": "notified",
-                      "session-follow-up": "notified"}
+    assert status == {
+        "checkin": "notified",
+        "session-prep": "notified",
+        "session-follow-up": "notified",
+    }
     answered = []
     for text in ("one", "two", "three"):  # `companion checkin` answers them one at a time
         saved = store.add_entry(EntryDraft("checkin", text))
@@ -374,12 +397,17 @@ def test_catch_up_is_one_note_naming_session_reminders_which_stay_answerable(
 
 def test_checkins_held_by_quiet_hours_come_as_one_note(home: Path) -> None:
     settings = make_settings((entry("morning", "07:00"),), missed_max_age_hours=12.0)
-    settings = dataclasses.replace(settings, sessions=dataclasses.replace(
-        settings.sessions, prep_days_before=0, prep_time=time(21, 0)))
+    settings = dataclasses.replace(
+        settings,
+        sessions=dataclasses.replace(settings.sessions, prep_days_before=0, prep_time=time(21, 0)),
+    )
     backend, store = catch_up_after_being_off(
-        home, settings, last_ran=datetime(2026, 6, 2, 20, 0, tzinfo=NY),
+        home,
+        settings,
+        last_ran=datetime(2026, 6, 2, 20, 0, tzinfo=NY),
         back=datetime(2026, 6, 3, 8, 5, tzinfo=NY),  # follow-up 01:00 and 07:00 held till 8
-        session=datetime(2026, 6, 2, 23, 0, tzinfo=NY))  # prep at 21:00 the same evening
+        session=datetime(2026, 6, 2, 23, 0, tzinfo=NY),
+    )  # prep at 21:00 the same evening
     assert len(backend.sent) == 1
     assert "the reminder to get ready" in backend.sent[0][1].body
     assert "the follow-up after your session" in backend.sent[0][1].body
@@ -388,16 +416,16 @@ def test_checkins_held_by_quiet_hours_come_as_one_note(home: Path) -> None:
 
 
 # ---------------------------------------------------------------- the therapist's note
-def test_the_week_after_a_therapist_note_asks_about_it_once(sim_factory: Any, home: Path
-                                                             ) -> None:
+def test_the_week_after_a_therapist_note_asks_about_it_once(sim_factory: Any, home: Path) -> None:
     from companion.session_notes import THERAPIST_PROMPT
     from companion.store import EntryDraft
     from companion.vocab import EntryKind
 
     start = datetime(2026, 5, 4, 7, 0, tzinfo=NY)
     sim = sim_factory(make_settings((entry("evening", "19:00"),)), start)
-    sim.store.add_entry(EntryDraft(EntryKind.THERAPIST, "try the two-minute pause",
-                                   when=start - timedelta(hours=1)))
+    sim.store.add_entry(
+        EntryDraft(EntryKind.THERAPIST, "try the two-minute pause", when=start - timedelta(hours=1))
+    )
     sim.run_until(start + timedelta(days=3))
     prompts = [d["prompt"] for d in sim.store.deliveries()]
     assert prompts[0] == THERAPIST_PROMPT and prompts.count(THERAPIST_PROMPT) == 1

@@ -39,25 +39,47 @@ from companion.store import Store, migrations
 from companion.vocab import AREAS, CHECKIN_AREAS, DAY_NAMES, PHRASE_CONTEXTS
 
 LONDON = ZoneInfo("Europe/London")
-SHAMING = ("failed", "failure", "should have", "lazy", "weak", "streak", "you never",
-           "disappointing", "pathetic", "give up on yourself")
+SHAMING = (
+    "failed",
+    "failure",
+    "should have",
+    "lazy",
+    "weak",
+    "streak",
+    "you never",
+    "disappointing",
+    "pathetic",
+    "give up on yourself",
+)
 # A phrase must not tell the person how safe they are or how things will turn out, and
 # must not make rest something to earn.
 ASSERTIONS = re.compile(
     r"\b(safe|safety|danger|harm|nothing bad|you('| a)re (ok|okay|fine|alright)|"
     r"will be (ok|okay|fine|alright)|everything will|it will pass|this will pass|"
-    r"will get better|earned|earn it)\b", re.IGNORECASE)
+    r"will get better|earned|earn it)\b",
+    re.IGNORECASE,
+)
 # Stock lines found in many other projects, and a few more everybody has seen.
-STOCK = ("you are allowed to rest before you have earned it", "progress is rarely a straight line",
-         "your body is trying to protect you", "starting again is a skill",
-         "you are safe enough", "you earned it", "this too shall pass",
-         "progress not perfection", "it's okay not to be okay", "feelings are not facts",
-         "one day at a time", "you are enough")
+STOCK = (
+    "you are allowed to rest before you have earned it",
+    "progress is rarely a straight line",
+    "your body is trying to protect you",
+    "starting again is a skill",
+    "you are safe enough",
+    "you earned it",
+    "this too shall pass",
+    "progress not perfection",
+    "it's okay not to be okay",
+    "feelings are not facts",
+    "one day at a time",
+    "you are enough",
+)
 
 
 def all_texts() -> list[str]:
-    return [t for name in ("prompts", "phrases") for texts in load_pack(name).values()
-            for t in texts]
+    return [
+        t for name in ("prompts", "phrases") for texts in load_pack(name).values() for t in texts
+    ]
 
 
 def plain(text: str) -> str:
@@ -103,8 +125,13 @@ def test_the_practice_ideas_and_first_person_phrases_are_there() -> None:
     prompts, phrases = load_pack("prompts"), load_pack("phrases")
     prompt_text = " ".join(t for v in prompts.values() for t in v).lower()
     phrase_text = " ".join(t for v in phrases.values() for t in v).lower()
-    for words in (("noticing more", "seeing more"), ("therapist",), ("friend",), ("value",),
-                  ("credit",)):
+    for words in (
+        ("noticing more", "seeing more"),
+        ("therapist",),
+        ("friend",),
+        ("value",),
+        ("credit",),
+    ):
         assert any(w in prompt_text for w in words), words
         assert any(w in phrase_text for w in words), words
     for context, texts in phrases.items():
@@ -122,16 +149,22 @@ def simulate(home: Path) -> Iterator[Any]:
     check-in's time, for a number of days; returns the prompts each schedule was sent."""
     opened: list[Store] = []
 
-    def run(schedule: tuple[ScheduleEntry, ...], days: int, *,
-            start: datetime = datetime(2026, 1, 5, 8, 30, tzinfo=LONDON)) -> dict[str, list[str]]:
+    def run(
+        schedule: tuple[ScheduleEntry, ...],
+        days: int,
+        *,
+        start: datetime = datetime(2026, 1, 5, 8, 30, tzinfo=LONDON),
+    ) -> dict[str, list[str]]:
         base = load_settings(None)
         settings = dataclasses.replace(
-            base, checkins=dataclasses.replace(base.checkins, schedule=schedule))
+            base, checkins=dataclasses.replace(base.checkins, schedule=schedule)
+        )
         clock = FixedClock(start)
         store = Store.open(home / "companion.db", clock=clock)
         opened.append(store)
-        deliverer = Deliverer(store, settings, LogBackend(), clock, since=start,
-                              paths=resolve_paths())
+        deliverer = Deliverer(
+            store, settings, LogBackend(), clock, since=start, paths=resolve_paths()
+        )
         for day in range(days):
             for item in sorted(schedule, key=lambda s: s.time):
                 when = datetime.combine(start.date() + timedelta(days=day), item.time, LONDON)
@@ -223,30 +256,34 @@ def test_an_older_database_gains_the_cycle_columns_and_keeps_its_history(home: P
 
 # ---------------------------------------------------------------- encourage, through the CLI
 def encourage_hard_day(cli: Any, times: int) -> list[str]:
-    return [cli("encourage", "--context", "hard-day", "--print").stdout.strip()
-            for _ in range(times)]
+    return [
+        cli("encourage", "--context", "hard-day", "--print").stdout.strip() for _ in range(times)
+    ]
 
 
 def test_thirty_hard_day_phrases_repeat_nothing_until_the_pool_is_used_up(cli: Any) -> None:
     pool = load_pack("phrases")["hard-day"]
     heard = encourage_hard_day(cli, 30)
-    assert sorted(heard[:len(pool)]) == sorted(pool)  # the whole pool, each once
-    rest = heard[len(pool):]
+    assert sorted(heard[: len(pool)]) == sorted(pool)  # the whole pool, each once
+    rest = heard[len(pool) :]
     assert len(set(rest)) == len(rest)  # the second round repeats nothing either
     assert heard[len(pool)] != heard[len(pool) - 1]  # nor starts with the last one heard
 
 
 def test_the_phrase_cycle_survives_a_new_process(cli: Any, home: Path) -> None:
     first = encourage_hard_day(cli, 5)
-    other = subprocess.run([sys.executable, "-m", "companion", "encourage", "--context",
-                            "hard-day", "--print"], capture_output=True, text=True, check=True,
-                           timeout=60)
+    other = subprocess.run(
+        [sys.executable, "-m", "companion", "encourage", "--context", "hard-day", "--print"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     heard = [*first, other.stdout.strip(), *encourage_hard_day(cli, 5)]
     assert len(set(heard)) == 11
 
 
-def test_the_users_favourites_and_own_phrases_come_first_each_round(cli: Any,
-                                                                    store: Store) -> None:
+def test_the_users_favourites_and_own_phrases_come_first_each_round(cli: Any, store: Store) -> None:
     fav = store.add_phrase("My favourite words.", context="tired", favourite=True)
     store.add_phrase("My own words.", context="tired")
     first = choose_phrase(store, "tired", rng=random.Random(0))
@@ -255,8 +292,10 @@ def test_the_users_favourites_and_own_phrases_come_first_each_round(cli: Any,
     second = choose_phrase(store, "tired")
     assert second.text == "My own words."
     record(store, second)
-    heard = [cli("encourage", "--context", "tired", "--print").stdout.strip()
-             for _ in range(len(load_pack("phrases")["tired"]) + 2)]
+    heard = [
+        cli("encourage", "--context", "tired", "--print").stdout.strip()
+        for _ in range(len(load_pack("phrases")["tired"]) + 2)
+    ]
     assert set(heard[:-2]) == set(load_pack("phrases")["tired"])
     assert heard[-2:] == ["My favourite words.", "My own words."]  # the next round
     assert len(store.uses("phrase")) == len(heard) + 2
@@ -306,16 +345,20 @@ def test_own_phrases_come_before_the_shipped_ones(cli: Any, store: Store, home: 
     assert heard[3] in load_pack("phrases")["hard-day"]
 
 
-@pytest.mark.parametrize(("name", "text", "line", "words"), [
-    ("prompts", "awareness = [\n  \"Fine?\",\n  \"Broken\n]\n", 3, "not valid TOML"),
-    ("prompts", "# mine\nawareness = \"just one\"\n", 2, "must be a list"),
-    ("prompts", "regulation = [\"ok\"]\nchoices = [\"ok\", 3]\n", 2, "item 2 of choices"),
-    ("prompts", "[awareness]\ntext = \"x\"\n", 1, "must be a list"),
-    ("phrases", "tired = [\"ok\"]\n\nhard-days = [\"x\"]\n", 3, "did you mean 'hard-day'"),
-    ("phrases", "proud = [\"\"]\n", 1, "must be a text"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "line", "words"),
+    [
+        ("prompts", 'awareness = [\n  "Fine?",\n  "Broken\n]\n', 3, "not valid TOML"),
+        ("prompts", '# mine\nawareness = "just one"\n', 2, "must be a list"),
+        ("prompts", 'regulation = ["ok"]\nchoices = ["ok", 3]\n', 2, "item 2 of choices"),
+        ("prompts", '[awareness]\ntext = "x"\n', 1, "must be a list"),
+        ("phrases", 'tired = ["ok"]\n\nhard-days = ["x"]\n', 3, "did you mean 'hard-day'"),
+        ("phrases", 'proud = [""]\n', 1, "must be a text"),
+    ],
+)
 def test_config_check_names_the_file_and_line_of_a_broken_pack(
-        cli: Any, home: Path, name: str, text: str, line: int, words: str) -> None:
+    cli: Any, home: Path, name: str, text: str, line: int, words: str
+) -> None:
     path = write(home, name, text)
     result = cli("config", "check", ok=False)
     assert result.exit_code == 1
@@ -331,7 +374,8 @@ def test_config_check_says_a_good_pack_is_ok(cli: Any, home: Path) -> None:
 
 
 def test_a_broken_pack_never_stops_a_check_in_or_a_phrase(
-        cli: Any, store: Store, home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cli: Any, store: Store, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     write(home, "prompts", "awareness = [\n")
     write(home, "phrases", "tired = 5\n")
     caplog.set_level(logging.WARNING, logger="companion.content")

@@ -53,8 +53,12 @@ def test_changed_rules_are_compiled_again(tmp_path: Path) -> None:
     rules.write_text(crisis_file().read_text(encoding="utf-8"), encoding="utf-8")
     cache = tmp_path / crisis_cache.NAME
     assert Matcher(load_compiled(rules, cache=cache).rules).find("zebra crossing") is None
-    rules.write_text(rules.read_text(encoding="utf-8").replace(
-        "direct = [", 'direct = [\n  "zebra crossing",', 1), encoding="utf-8")
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace(
+            "direct = [", 'direct = [\n  "zebra crossing",', 1
+        ),
+        encoding="utf-8",
+    )
     table = load_compiled(rules, cache=cache)
     assert Matcher(table.rules, compiled=table.compiled).find("a zebra crossing") is not None
 
@@ -68,8 +72,12 @@ def test_rules_that_cannot_be_kept_still_work(tmp_path: Path) -> None:
 
 def test_extra_phrases_are_read_next_to_the_kept_rules(kept: Path) -> None:
     table = load_compiled(cache=kept)
-    rules = Rules(**{**table.rules.__dict__,
-                     "patterns": {**table.rules.patterns, YOURS: ("the (grey|gray) place",)}})
+    rules = Rules(
+        **{
+            **table.rules.__dict__,
+            "patterns": {**table.rules.patterns, YOURS: ("the (grey|gray) place",)},
+        }
+    )
     matcher = Matcher(rules, compiled=table.compiled)
     assert matcher.find("I'm in the grey place again") is not None
 
@@ -82,13 +90,19 @@ def test_kept_rules_for_other_rules_are_not_used(kept: Path) -> None:
 
 def test_a_new_process_reads_the_kept_rules_which_hold_none_of_its_words(tmp_path: Path) -> None:
     env = {"COMPANION_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    code = ("from companion.safety import find_crisis; import sys; "
-            "sys.exit(0 if find_crisis('my zebra plan: i want to kms') else 1)")
+    code = (
+        "from companion.safety import find_crisis; import sys; "
+        "sys.exit(0 if find_crisis('my zebra plan: i want to kms') else 1)"
+    )
     for _ in range(2):  # the first makes the file, the second reads it
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
     kept = (tmp_path / crisis_cache.NAME).read_bytes()
-    assert crisis_cache.read(tmp_path / crisis_cache.NAME,
-                             crisis_cache.key_of(crisis_file().read_bytes())) is not None
+    assert (
+        crisis_cache.read(
+            tmp_path / crisis_cache.NAME, crisis_cache.key_of(crisis_file().read_bytes())
+        )
+        is not None
+    )
     assert b"zebra" not in kept
 
 

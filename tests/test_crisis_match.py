@@ -25,27 +25,30 @@ def matches(pattern: str, text: str, **rules: object) -> bool:
 
 
 # ---------------------------------------------------------------- the notation
-@pytest.mark.parametrize(("pattern", "text", "expected"), [
-    ("(want|going) to (die|end (it|my life))", "I am going to end my life", True),
-    ("(want|going) to (die|end (it|my life))", "I want to end the meeting", False),
-    ("want to [just] die", "want to just die", True),
-    ("want to [just] die", "want to die", True),
-    ("want to just? die", "want to die", True),
-    ("suicid*", "feeling suicidal", True),
-    ("suicid*", "a suicide note", True),
-    ("hurt myself *ing", "hurt myself falling", True),
-    ("hurt myself *ing", "hurt myself again", False),
-    ("want ... die", "want to just really die", True),
-    ("want ... die", "want to go and see it, then die", False),  # "..." is at most four words
-    ("end it $", "I will end it.", True),
-    ("end it $", "I will end it and go", True),
-    ("end it $", "I will end it with him", False),
-    ("# kms", "ran 5 kms today", True),
-    ("die", "diet", False),  # whole words
-    ("die", "dieselpunk", False),
-    ("kill myself", "killmyself", True),  # words run together
-    ("kill myself", "skill myself", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("(want|going) to (die|end (it|my life))", "I am going to end my life", True),
+        ("(want|going) to (die|end (it|my life))", "I want to end the meeting", False),
+        ("want to [just] die", "want to just die", True),
+        ("want to [just] die", "want to die", True),
+        ("want to just? die", "want to die", True),
+        ("suicid*", "feeling suicidal", True),
+        ("suicid*", "a suicide note", True),
+        ("hurt myself *ing", "hurt myself falling", True),
+        ("hurt myself *ing", "hurt myself again", False),
+        ("want ... die", "want to just really die", True),
+        ("want ... die", "want to go and see it, then die", False),  # "..." is at most four words
+        ("end it $", "I will end it.", True),
+        ("end it $", "I will end it and go", True),
+        ("end it $", "I will end it with him", False),
+        ("# kms", "ran 5 kms today", True),
+        ("die", "diet", False),  # whole words
+        ("die", "dieselpunk", False),
+        ("kill myself", "killmyself", True),  # words run together
+        ("kill myself", "skill myself", False),
+    ],
+)
 def test_the_notation(pattern: str, text: str, expected: bool) -> None:
     assert matches(pattern, text) is expected
 
@@ -55,15 +58,18 @@ def test_named_pieces_come_from_define() -> None:
     assert not matches("{wish} die", "I need to die", define={"wish": "(want to|wanna)"})
 
 
-@pytest.mark.parametrize(("pattern", "why"), [
-    ("(want to die", "never closed"),
-    ("want to die)", "unexpected"),
-    ("(a|)", "empty choice"),
-    ("{nowhere} to go", "lacks"),
-    ("[maybe]", "nothing at all"),
-    ("...", "nothing at all"),
-    ("'", "no letters"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("(want to die", "never closed"),
+        ("want to die)", "unexpected"),
+        ("(a|)", "empty choice"),
+        ("{nowhere} to go", "lacks"),
+        ("[maybe]", "nothing at all"),
+        ("...", "nothing at all"),
+        ("'", "no letters"),
+    ],
+)
 def test_bad_patterns_say_why(pattern: str, why: str) -> None:
     with pytest.raises(PatternError, match=why):
         pattern_regex(pattern)
@@ -75,18 +81,21 @@ def test_a_piece_defined_through_itself_is_an_error() -> None:
 
 
 # ---------------------------------------------------------------- normalising
-@pytest.mark.parametrize(("text", "expected"), [
-    ("I DON\u2019T want", "i dont want"),
-    ("Quiero morir, ya", "quiero morir , ya"),
-    ("Ich möchte sterben", "ich mochte sterben"),
-    ("killl myselfff", "kil myself"),  # doubled letters fold
-    ("i want to d i e", "i want to die"),  # spaced letters join
-    ("k1ll my$elf", "kil myself"),  # look-alike characters inside words
-    ("i want t0 die", "i want to die"),
-    ("self-harm", "self harm"),
-    ("죽고 싶어요.", "죽고 싶어요 ."),  # Hangul is kept whole
-    ("covid19 and 3pm", "covid19 and 3pm"),  # numbers stay numbers
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I DON\u2019T want", "i dont want"),
+        ("Quiero morir, ya", "quiero morir , ya"),
+        ("Ich möchte sterben", "ich mochte sterben"),
+        ("killl myselfff", "kil myself"),  # doubled letters fold
+        ("i want to d i e", "i want to die"),  # spaced letters join
+        ("k1ll my$elf", "kil myself"),  # look-alike characters inside words
+        ("i want t0 die", "i want to die"),
+        ("self-harm", "self harm"),
+        ("죽고 싶어요.", "죽고 싶어요 ."),  # Hangul is kept whole
+        ("covid19 and 3pm", "covid19 and 3pm"),  # numbers stay numbers
+    ],
+)
 def test_normalise(text: str, expected: str) -> None:
     assert normalise(text) == expected
 
@@ -117,11 +126,20 @@ def test_an_ignore_pattern_that_covers_the_end_of_a_match_sets_it_aside() -> Non
 
 
 def test_sets_aside_tells_a_rule_that_chose_quiet_from_a_missing_pattern() -> None:
-    matcher = Matcher(Rules(patterns={"t": ("hurt myself",)}, before=("never", "he"),
-                            ignore=("cut myself (some|a) (slack|break)",),
-                            history=("years ago",), present=("again",)))
-    for quiet in ("I would never hurt myself", "I cut myself some slack",
-                  "Years ago I wanted to be gone. I am well now."):
+    matcher = Matcher(
+        Rules(
+            patterns={"t": ("hurt myself",)},
+            before=("never", "he"),
+            ignore=("cut myself (some|a) (slack|break)",),
+            history=("years ago",),
+            present=("again",),
+        )
+    )
+    for quiet in (
+        "I would never hurt myself",
+        "I cut myself some slack",
+        "Years ago I wanted to be gone. I am well now.",
+    ):
         assert matcher.find(quiet) is None and matcher.sets_aside(quiet), quiet
     for missed in ("I have a plan and a date now", "Years ago, and again now, I hurt", ""):
         assert not matcher.sets_aside(missed), missed
@@ -154,57 +172,63 @@ def test_passing_over_patterns_by_their_second_word_never_loses_a_match() -> Non
 
 
 # ---------------------------------------------------------------- the shipped rules
-@pytest.mark.parametrize("text", [
-    "I want to kill myself",
-    "i want to kil myself",
-    "im gonna killmyself",
-    "i wanna kill my self",
-    "i want to k1ll myself",
-    "kms",
-    "I cut myself again last night",
-    "I relapsed and burned myself with a lighter",
-    "There's no point in living anymore",
-    "Everyone would be better off without me",
-    "I hope I never wake up",
-    "I've been saving up my pills",
-    "Goodbye everyone, I'm sorry for everything",
-    "This is my last entry.",
-    "I want to unalive myself",
-    "thinking about sucide again",
-    "Quiero morir",
-    "Je veux juste mourir",
-    "Ich will nicht mehr leben",
-    "Não quero mais viver",
-    "자살하고 싶어",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to kill myself",
+        "i want to kil myself",
+        "im gonna killmyself",
+        "i wanna kill my self",
+        "i want to k1ll myself",
+        "kms",
+        "I cut myself again last night",
+        "I relapsed and burned myself with a lighter",
+        "There's no point in living anymore",
+        "Everyone would be better off without me",
+        "I hope I never wake up",
+        "I've been saving up my pills",
+        "Goodbye everyone, I'm sorry for everything",
+        "This is my last entry.",
+        "I want to unalive myself",
+        "thinking about sucide again",
+        "Quiero morir",
+        "Je veux juste mourir",
+        "Ich will nicht mehr leben",
+        "Não quero mais viver",
+        "자살하고 싶어",
+    ],
+)
 def test_crisis_language_is_found(text: str) -> None:
     assert find_crisis(text) is not None
 
 
-@pytest.mark.parametrize("text", [
-    "This deadline is killing me",
-    "I cut myself some slack and skipped the gym",
-    "I hurt myself falling off my bike",
-    "I could kill for a coffee",
-    "I'm dying to see the film",
-    "The film is about a man who wants to die after the war",
-    "My grandmother died last week and I miss her",
-    "My uncle took his own life years ago and we talked about it in therapy",
-    "I killed it at the presentation",
-    "I'm dead tired",
-    "Cut the onions and garlic finely",
-    "I cut myself shaving",
-    "I'm not suicidal, just exhausted",
-    "I'd rather die than sing karaoke",
-    "Ran 5 kms before work",
-    "I want to dye my hair purple",
-    "I'm going to end things with Sam",
-    "I can't go on a date this week",
-    "배고파 죽겠다",
-    "축구에서 자살골을 넣었다",
-    "",
-    "   ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This deadline is killing me",
+        "I cut myself some slack and skipped the gym",
+        "I hurt myself falling off my bike",
+        "I could kill for a coffee",
+        "I'm dying to see the film",
+        "The film is about a man who wants to die after the war",
+        "My grandmother died last week and I miss her",
+        "My uncle took his own life years ago and we talked about it in therapy",
+        "I killed it at the presentation",
+        "I'm dead tired",
+        "Cut the onions and garlic finely",
+        "I cut myself shaving",
+        "I'm not suicidal, just exhausted",
+        "I'd rather die than sing karaoke",
+        "Ran 5 kms before work",
+        "I want to dye my hair purple",
+        "I'm going to end things with Sam",
+        "I can't go on a date this week",
+        "배고파 죽겠다",
+        "축구에서 자살골을 넣었다",
+        "",
+        "   ",
+    ],
+)
 def test_ordinary_words_are_not(text: str) -> None:
     assert find_crisis(text) is None
 

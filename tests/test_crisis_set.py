@@ -11,9 +11,14 @@ from crisis_sets import CHECKS, TUNED, UNTUNED, measure, read_check
 
 from companion.safety import find_crisis
 
-SMALLEST = {"labelled": (250, 400), "fresh": (150, 150), "probe": (150, 150),
-            "untuned": (38, 40), "final": (58, 60),
-            "blind": (51, 54)}
+SMALLEST = {
+    "labelled": (250, 400),
+    "fresh": (150, 150),
+    "probe": (150, 150),
+    "untuned": (38, 40),
+    "final": (58, 60),
+    "blind": (51, 54),
+}
 
 
 def flags(text: str) -> bool:
@@ -35,8 +40,9 @@ def test_every_check_is_big_enough_and_no_line_is_in_two_places() -> None:
 def test_recall_and_false_positives_meet_the_goal(name: str) -> None:
     figures = measure(flags, *read_check(name))
     print(f"\n{name}: {figures.line()}")
-    assert figures.meets_goal, \
+    assert figures.meets_goal, (
         f"{figures.line()}; missed: {figures.missed}; false positives: {figures.false_positives}"
+    )
 
 
 def test_every_tuned_check_together_meets_the_goal() -> None:

@@ -23,8 +23,9 @@ from dbus_notify_server import calls, press, start_bus, start_server
 from companion import service
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_dbus = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
-                                reason="dbus-daemon is not installed (apt install dbus)")
+needs_dbus = pytest.mark.skipif(
+    shutil.which("dbus-daemon") is None, reason="dbus-daemon is not installed (apt install dbus)"
+)
 
 
 def write_config(home: Path, *, extra: str = "", at: datetime | None = None) -> None:
@@ -33,29 +34,49 @@ def write_config(home: Path, *, extra: str = "", at: datetime | None = None) -> 
     home.mkdir(parents=True, exist_ok=True)
     now = datetime.now().astimezone()
     (home / "config.toml").write_text(
-        "[checkins]\nquiet_start = \"\"\nquiet_end = \"\"\nskip_if_wrote_within_minutes = 0\n"
-        f"{extra}\n[[checkins.schedule]]\nname = \"now\"\ntime = \"{at or now:%H:%M}\"\n"
-        "days = \"daily\"\n", encoding="utf-8")
+        '[checkins]\nquiet_start = ""\nquiet_end = ""\nskip_if_wrote_within_minutes = 0\n'
+        f'{extra}\n[[checkins.schedule]]\nname = "now"\ntime = "{at or now:%H:%M}"\n'
+        'days = "daily"\n',
+        encoding="utf-8",
+    )
     since = (now - timedelta(hours=1)).isoformat(timespec="seconds")
     (home / "daemon-since").write_text(since, encoding="utf-8")
 
 
 def env_for(home: Path, bus: str | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "NOTIFY_SOCKET", "WATCHDOG_USEC")}
-    env.update(COMPANION_HOME=str(home), PYTHONPATH=str(ROOT),
-               DBUS_SESSION_BUS_ADDRESS=bus or f"unix:path={home}/no-bus", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "NOTIFY_SOCKET", "WATCHDOG_USEC")
+    }
+    env.update(
+        COMPANION_HOME=str(home),
+        PYTHONPATH=str(ROOT),
+        DBUS_SESSION_BUS_ADDRESS=bus or f"unix:path={home}/no-bus",
+        **extra,
+    )
     return env
 
 
 def companion(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "companion", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "companion", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def start_daemon(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "companion", "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "companion", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(predicate: Any, what: str, limit: float = 20.0) -> Any:
@@ -150,8 +171,9 @@ def test_buttons_pressed_while_running_then_sigterm(home: Path, bus: str, server
 
 
 @needs_dbus
-def test_hanging_server_costs_the_timeout_and_run_goes_on(home: Path, bus: str,
-                                                          tmp_path: Path) -> None:
+def test_hanging_server_costs_the_timeout_and_run_goes_on(
+    home: Path, bus: str, tmp_path: Path
+) -> None:
     write_config(home, extra="[notifications]\ntimeout_seconds = 0.5\n")
     proc = start_server(bus, tmp_path / "hang.jsonl", "--hang")
     try:
@@ -165,14 +187,14 @@ def test_hanging_server_costs_the_timeout_and_run_goes_on(home: Path, bus: str,
 def minute_ahead() -> datetime:
     """The next minute that leaves at least 10 s to set things up before it."""
     now = datetime.now().astimezone()
-    return (now + timedelta(seconds=70 if now.second > 50 else 60)).replace(second=0,
-                                                                           microsecond=0)
+    return (now + timedelta(seconds=70 if now.second > 50 else 60)).replace(second=0, microsecond=0)
 
 
 @needs_dbus
 @pytest.mark.slow
 def test_a_notification_service_started_after_the_daemon_shows_the_next_check_in(
-        home: Path, bus: str, tmp_path: Path) -> None:
+    home: Path, bus: str, tmp_path: Path
+) -> None:
     write_config(home, at=minute_ahead())
     record = tmp_path / "calls.jsonl"
     proc = start_daemon(env_for(home, bus))
@@ -194,7 +216,8 @@ def test_a_notification_service_started_after_the_daemon_shows_the_next_check_in
 
 @needs_dbus
 def test_sighup_finds_the_notification_service_and_shows_what_only_the_log_got(
-        home: Path, bus: str, tmp_path: Path) -> None:
+    home: Path, bus: str, tmp_path: Path
+) -> None:
     write_config(home)
     record = tmp_path / "calls.jsonl"
     proc = start_daemon(env_for(home, bus))
@@ -215,8 +238,12 @@ def test_sighup_finds_the_notification_service_and_shows_what_only_the_log_got(
 
 def test_no_dbus_at_all_falls_back_to_the_log(home: Path, tmp_path: Path) -> None:
     write_config(home)
-    env = env_for(home, None, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
-                  XDG_RUNTIME_DIR=str(tmp_path))
+    env = env_for(
+        home,
+        None,
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        XDG_RUNTIME_DIR=str(tmp_path),
+    )
     done = companion("run", "--once", env=env)
     assert done.returncode == 0, done.stderr
     text = log_text(home)
@@ -235,11 +262,19 @@ def test_dry_run_prints_and_records_nothing(home: Path) -> None:
 def speech_libraries_after(args: list[str], env: dict[str, str]) -> tuple[str, str]:
     """Runs `companion ARGS` in a fresh process: (the speech libraries it imported, as the
     printed list, `[]` for none; everything it wrote, for the failure message)."""
-    code = ("import sys; from companion.cli import run_main; "
-            f"run_main({args!r}); print(sorted(m for m in ('vosk', 'numpy', 'pyttsx3', "
-            "'sounddevice') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    code = (
+        "import sys; from companion.cli import run_main; "
+        f"run_main({args!r}); print(sorted(m for m in ('vosk', 'numpy', 'pyttsx3', "
+        "'sounddevice') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     lines = done.stdout.strip().splitlines()
     return (lines[-1] if lines else ""), done.stdout + done.stderr
 
@@ -264,7 +299,7 @@ def test_ready_watchdog_single_instance_and_bad_reload(home: Path, tmp_path: Pat
             second = companion("run", env=env_for(home, None))
             assert second.returncode == 1
             assert "already running" in second.stderr and "Traceback" not in second.stderr
-            (home / "config.toml").write_text("[checkins]\nsnooze_minutes = \"soon\"\n")
+            (home / "config.toml").write_text('[checkins]\nsnooze_minutes = "soon"\n')
             proc.send_signal(signal.SIGHUP)
             wait_for(lambda: "previous one stays in use" in log_text(home), "the reload")
             assert proc.poll() is None
@@ -290,12 +325,20 @@ def verify(unit: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
-    return subprocess.run(["systemd-analyze", "verify", "--user", str(unit)], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--user", str(unit)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-needs_systemd = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                                   reason="systemd-analyze is not installed (apt install systemd)")
+needs_systemd = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed (apt install systemd)",
+)
 
 
 @needs_systemd
@@ -304,9 +347,14 @@ def test_shipped_unit_passes_systemd_analyze(tmp_path: Path) -> None:
     done = verify(unit, tmp_path)
     assert done.returncode == 0, done.stderr
     text = unit.read_text()
-    for line in ("Type=notify", "Restart=on-failure", "UMask=0077", "NoNewPrivileges=yes",
-                 "RestrictAddressFamilies=AF_UNIX AF_NETLINK",
-                 "SystemCallFilter=@system-service"):
+    for line in (
+        "Type=notify",
+        "Restart=on-failure",
+        "UMask=0077",
+        "NoNewPrivileges=yes",
+        "RestrictAddressFamilies=AF_UNIX AF_NETLINK",
+        "SystemCallFilter=@system-service",
+    ):
         assert line in text.splitlines()
     assert "\nMemoryDenyWriteExecute" not in text
 
@@ -327,22 +375,24 @@ def test_installed_unit_runs_this_companion_and_passes(tmp_path: Path, home: Pat
     assert done.returncode == 0, done.stderr
 
 
-def test_service_status_when_nothing_is_installed(cli: Any, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_status_when_nothing_is_installed(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     result = cli("service", "status", "--json")
     assert '"installed": false' in result.stdout and '"running_pid": null' in result.stdout
 
 
-def test_write_button_opens_a_terminal_running_checkin(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_button_opens_a_terminal_running_checkin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from companion.config import load_settings
     from companion.process import companion_command, find_terminal, open_in_terminal
 
     bin_dir, out = tmp_path / "bin", tmp_path / "args.txt"
     bin_dir.mkdir()
     fake = bin_dir / "xterm"
-    fake.write_text(f"#!/bin/sh\necho \"$@\" > {out}\n")
+    fake.write_text(f'#!/bin/sh\necho "$@" > {out}\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     settings = load_settings(None)
@@ -369,7 +419,8 @@ def service_row(cli: Any) -> dict[str, Any]:
 
 
 def test_service_install_without_a_user_manager_says_so(
-        cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     unit = no_user_manager(tmp_path, monkeypatch)
     row = service_row(cli)
     assert row["detail"] == "not installed (no systemd user manager here)"
@@ -379,7 +430,8 @@ def test_service_install_without_a_user_manager_says_so(
     assert result.exit_code == 3
     assert result.stderr.startswith(
         "error: no systemd user manager is running here; `companion run` works until you "
-        "close the terminal")
+        "close the terminal"
+    )
     assert "No medium" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert unit.exists()  # ready for a session that has a user manager
     row = service_row(cli)

@@ -73,19 +73,22 @@ def test_export_file_is_private_with_umask_022(cli, home: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("payload", [
-    '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 1}]}}',
-    '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 5, "text": "x",'
-    ' "kind": "reflection", "created_at": "2026", "created_utc": "2026", "source": "typed",'
-    ' "bogus": 1}]}}',
-    '{"format": "companion-export", "version": 99, "tables": {}}',
-    '{"entries": [{"title": "ok", "date": "2025-01-01"}, {"title": "no date"}]}',
-    '{"entries": [{"title": "", "body": "", "date": "2025-01-01"}]}',
-    '[1, 2, 3]',
-    '{"format": "companion-export", "version": 1, "tables": {"secrets": []}}',
-    "not json at all",
-    "\udcff",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 1}]}}',
+        '{"format": "companion-export", "version": 1, "tables": {"entries": [{"id": 5, "text": "x",'
+        ' "kind": "reflection", "created_at": "2026", "created_utc": "2026", "source": "typed",'
+        ' "bogus": 1}]}}',
+        '{"format": "companion-export", "version": 99, "tables": {}}',
+        '{"entries": [{"title": "ok", "date": "2025-01-01"}, {"title": "no date"}]}',
+        '{"entries": [{"title": "", "body": "", "date": "2025-01-01"}]}',
+        "[1, 2, 3]",
+        '{"format": "companion-export", "version": 1, "tables": {"secrets": []}}',
+        "not json at all",
+        "\udcff",
+    ],
+)
 def test_malformed_import_changes_nothing(cli, home: Path, payload: str) -> None:
     fill(cli)
     before = json.loads(cli("export").stdout)["tables"]
@@ -123,12 +126,21 @@ def _real_jrnl_export(tmp_path: Path) -> Path:
         f"journals:\n  default:\n    journal: {journal}\nencrypt: false\neditor: ''\n"
         "tagsymbols: '@'\ntimeformat: '%Y-%m-%d %H:%M'\nhighlight: false\nlinewrap: 79\n"
         "indent_character: '|'\ndefault_hour: 9\ndefault_minute: 0\ncolors:\n  body: none\n"
-        "  date: none\n  tags: none\n  title: none\nversion: v4.0\ntemplate: false\n")
-    for text in ("2025-03-04 09:15: Therapy homework. Tried the breathing @homework",
-                 "2025-03-05 21:00: Slept badly but called a friend."):
+        "  date: none\n  tags: none\n  title: none\nversion: v4.0\ntemplate: false\n"
+    )
+    for text in (
+        "2025-03-04 09:15: Therapy homework. Tried the breathing @homework",
+        "2025-03-05 21:00: Slept badly but called a friend.",
+    ):
         subprocess.run([str(jrnl), text], env=env, check=True, capture_output=True, timeout=60)
-    out = subprocess.run([str(jrnl), "--export", "json"], env=env, check=True,
-                         capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [str(jrnl), "--export", "json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     path = tmp_path / "jrnl.json"
     path.write_text(out)
     return path
@@ -211,8 +223,12 @@ def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) ->
     from companion.store import EntryDraft
 
     cli("reflect", "already saved")
-    kept = set_aside(resolve_paths(), EntryDraft("reflection", f"waiting {MARKER}"),
-                     answer=False, now=datetime.now().astimezone())
+    kept = set_aside(
+        resolve_paths(),
+        EntryDraft("reflection", f"waiting {MARKER}"),
+        answer=False,
+        now=datetime.now().astimezone(),
+    )
     assert kept is not None and kept.exists()
     cli("forget", "--all", "--yes")
     assert not kept.exists()
@@ -220,9 +236,9 @@ def test_forget_all_also_removes_entries_waiting_to_be_saved(cli, home: Path) ->
         assert MARKER.encode() not in path.read_bytes(), path
 
 
-def test_export_and_brief_to_a_dash_write_to_standard_output(cli, home: Path,
-                                                             tmp_path: Path,
-                                                             monkeypatch) -> None:
+def test_export_and_brief_to_a_dash_write_to_standard_output(
+    cli, home: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     cli("reflect", "a walk by the river")
     out = cli("export", "-o", "-")
@@ -257,8 +273,9 @@ def test_search_by_tag_and_tags_in_every_export(cli, home: Path) -> None:
     cli("reflect", "nothing tagged here")
     hits = json.loads(cli("search", "--tag", "work", "--json").stdout)
     assert sorted(h["record"] for h in hits) == ["entry", "skill"]
-    assert [h["text"] for h in json.loads(cli("search", "lunch", "--tag", "#Family",
-                                             "--json").stdout)] == ["Sunday lunch #family"]
+    assert [
+        h["text"] for h in json.loads(cli("search", "lunch", "--tag", "#Family", "--json").stdout)
+    ] == ["Sunday lunch #family"]
     assert json.loads(cli("search", "lunch", "--tag", "work", "--json").stdout) == []
     assert "#weekend" in cli("search", "lunch").stdout
     assert cli("search", ok=False).exit_code == 2
@@ -293,20 +310,23 @@ def test_edit_keeps_the_time_and_leaves_no_byte_of_the_old_words(cli, home: Path
     assert edited["text"] == "I felt heron-steady today #better"
     assert edited["created_at"] == added["created_at"] and edited["tags"] == ["better"]
     assert json.loads(cli("search", OLD_WORDS, "--json").stdout) == []
-    assert [h["id"] for h in json.loads(cli("search", "heron-steady", "--json").stdout)] == \
-        [added["id"]]
+    assert [h["id"] for h in json.loads(cli("search", "heron-steady", "--json").stdout)] == [
+        added["id"]
+    ]
     for path in all_files(home):
         assert OLD_WORDS.encode() not in path.read_bytes(), path
 
 
-def test_edit_in_the_editor_through_a_private_file_that_is_removed(cli, home: Path,
-                                                                  tmp_path: Path,
-                                                                  monkeypatch) -> None:
+def test_edit_in_the_editor_through_a_private_file_that_is_removed(
+    cli, home: Path, tmp_path: Path, monkeypatch
+) -> None:
     added = json.loads(cli("reflect", f"a typo {OLD_WORDS}", "--json").stdout)
     seen = tmp_path / "seen.txt"  # outside the data folder, like the editor itself
     editor = tmp_path / "editor.sh"
-    editor.write_text(f"#!/bin/sh\nstat -c %a \"$1\" > {seen}\ndirname \"$1\" >> {seen}\n"
-                      f"sed -i 's/{OLD_WORDS}/fixed/' \"$1\"\n")
+    editor.write_text(
+        f'#!/bin/sh\nstat -c %a "$1" > {seen}\ndirname "$1" >> {seen}\n'
+        f"sed -i 's/{OLD_WORDS}/fixed/' \"$1\"\n"
+    )
     editor.chmod(0o700)
     (home / "tmp").mkdir(mode=0o700)
     (home / "tmp" / "entry-leftover.txt").write_text(f"left by a kill {OLD_WORDS}")
@@ -320,8 +340,9 @@ def test_edit_in_the_editor_through_a_private_file_that_is_removed(cli, home: Pa
         assert OLD_WORDS.encode() not in path.read_bytes(), path
 
 
-def test_edit_changes_nothing_when_the_editor_fails_or_nothing_changed(cli, home: Path,
-                                                                      monkeypatch) -> None:
+def test_edit_changes_nothing_when_the_editor_fails_or_nothing_changed(
+    cli, home: Path, monkeypatch
+) -> None:
     added = json.loads(cli("reflect", "as it was", "--json").stdout)
     monkeypatch.setenv("VISUAL", "false")
     failed = cli("edit", str(added["id"]), ok=False)
@@ -345,9 +366,15 @@ def test_editing_a_spoken_entry_drops_the_old_transcript(cli, home: Path) -> Non
     from companion.store import EntryDraft, Store
 
     with Store.open(home / "companion.db") as s:
-        entry = s.add_entry(EntryDraft("reflection", f"Heard {OLD_WORDS}.", source="voice",
-                                       raw_text=f"heard {OLD_WORDS}",
-                                       words=[{"word": OLD_WORDS, "conf": 0.4}]))
+        entry = s.add_entry(
+            EntryDraft(
+                "reflection",
+                f"Heard {OLD_WORDS}.",
+                source="voice",
+                raw_text=f"heard {OLD_WORDS}",
+                words=[{"word": OLD_WORDS, "conf": 0.4}],
+            )
+        )
     cli("edit", str(entry["id"]), "--text", "Heard the rain.")
     edited = _entry(home, entry["id"])
     assert (edited["raw_text"], edited["words"], edited["source"]) == (None, None, "voice")
@@ -358,12 +385,21 @@ def test_editing_a_spoken_entry_drops_the_old_transcript(cli, home: Path) -> Non
 # ---------------------------------------------------------------- issue 15: trust in the data
 def _export_with(home: Path, **row: object) -> Path:
     """An export file holding one entry, with `row` changing its fields."""
-    entry = {"id": 67, "kind": "reflection", "text": f"imported {MARKER}", "source": "typed",
-             "tags": "[]", "bring": 0, "created_at": "2026-03-01T10:00:00+01:00",
-             "created_utc": "2026-03-01T09:00:00Z", **row}
+    entry = {
+        "id": 67,
+        "kind": "reflection",
+        "text": f"imported {MARKER}",
+        "source": "typed",
+        "tags": "[]",
+        "bring": 0,
+        "created_at": "2026-03-01T10:00:00+01:00",
+        "created_utc": "2026-03-01T09:00:00Z",
+        **row,
+    }
     path = home.parent / "crafted.json"
-    path.write_text(json.dumps({"format": "companion-export", "version": 1,
-                                "tables": {"entries": [entry]}}))
+    path.write_text(
+        json.dumps({"format": "companion-export", "version": 1, "tables": {"entries": [entry]}})
+    )
     return path
 
 
@@ -371,8 +407,10 @@ def _insert_raw(home: Path, table: str, row: dict[str, object]) -> None:
     """A row written by another program (Datasette, sqlite3), past every check of ours."""
     conn = sqlite3.connect(home / "companion.db")
     with conn:
-        conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
-                     f"({', '.join('?' for _ in row)})", list(row.values()))
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
     conn.close()
 
 
@@ -395,11 +433,29 @@ def test_forget_deletes_only_files_inside_the_audio_folder(cli, home: Path) -> N
     (home / "audio" / "escape.wav").symlink_to(outside)
     kept = home / "audio" / "mine.wav"
     kept.write_bytes(b"RIFF mine")
-    for n, name in enumerate((str(home / "companion.db"), str(backup), "../companion.db",
-                              str(home / "audio" / "escape.wav"), str(kept)), start=10):
-        _insert_raw(home, "entries", {"id": n, "kind": "reflection", "text": "x",
-                                      "source": "voice", "created_at": "2026-03-01T10:00:00+00:00",
-                                      "created_utc": "2026-03-01T10:00:00Z", "audio_path": name})
+    for n, name in enumerate(
+        (
+            str(home / "companion.db"),
+            str(backup),
+            "../companion.db",
+            str(home / "audio" / "escape.wav"),
+            str(kept),
+        ),
+        start=10,
+    ):
+        _insert_raw(
+            home,
+            "entries",
+            {
+                "id": n,
+                "kind": "reflection",
+                "text": "x",
+                "source": "voice",
+                "created_at": "2026-03-01T10:00:00+00:00",
+                "created_utc": "2026-03-01T10:00:00Z",
+                "audio_path": name,
+            },
+        )
     for n in (10, 11, 12, 13):
         cli("forget", str(n))
     assert (home / "companion.db").exists() and backup.exists() and outside.exists()
@@ -409,16 +465,46 @@ def test_forget_deletes_only_files_inside_the_audio_folder(cli, home: Path) -> N
 
 
 def test_a_row_with_broken_json_or_dates_can_be_listed_exported_searched_forgotten(
-        cli, home: Path) -> None:
+    cli, home: Path
+) -> None:
     cli("reflect", "a healthy entry")
     broken = {"kind": "reflection", "text": f"odd row {MARKER}", "source": "typed"}
-    _insert_raw(home, "entries", {"id": 61, **broken, "tags": "not json", "words": "[{",
-                                  "created_at": "garbage", "created_utc": "garbage"})
-    _insert_raw(home, "entries", {"id": 62, **broken, "tags": "[" * 5000,
-                                  "created_at": "2026-13-45T99:00:00", "created_utc": ""})
-    _insert_raw(home, "entries", {"id": 63, **broken, "text": f"{MARKER} \xff".encode("latin-1"),
-                                  "mood": "high", "tags": b"\x00", "created_at": 5,
-                                  "created_utc": "2026-03-01T10:00:00Z"})
+    _insert_raw(
+        home,
+        "entries",
+        {
+            "id": 61,
+            **broken,
+            "tags": "not json",
+            "words": "[{",
+            "created_at": "garbage",
+            "created_utc": "garbage",
+        },
+    )
+    _insert_raw(
+        home,
+        "entries",
+        {
+            "id": 62,
+            **broken,
+            "tags": "[" * 5000,
+            "created_at": "2026-13-45T99:00:00",
+            "created_utc": "",
+        },
+    )
+    _insert_raw(
+        home,
+        "entries",
+        {
+            "id": 63,
+            **broken,
+            "text": f"{MARKER} \xff".encode("latin-1"),
+            "mood": "high",
+            "tags": b"\x00",
+            "created_at": 5,
+            "created_utc": "2026-03-01T10:00:00Z",
+        },
+    )
     hits = json.loads(cli("search", MARKER, "--json").stdout)
     assert sorted(h["id"] for h in hits) == [61, 62, 63]
     assert {h["id"]: h["tags"] for h in hits}[61] == "not json"
@@ -465,8 +551,12 @@ def test_words_waiting_to_be_saved_are_listed_and_can_be_forgotten(cli, home: Pa
     from companion.store import EntryDraft
 
     cli("reflect", "saved")
-    kept = set_aside(resolve_paths(), EntryDraft("reflection", f"waiting {MARKER}"),
-                     answer=False, now=datetime.now().astimezone())
+    kept = set_aside(
+        resolve_paths(),
+        EntryDraft("reflection", f"waiting {MARKER}"),
+        answer=False,
+        now=datetime.now().astimezone(),
+    )
     assert kept is not None
     report = json.loads(cli("forget", "1", "--json").stdout)
     assert report["pending"] == [f"pending:{kept.stem}"]
@@ -478,15 +568,23 @@ def test_words_waiting_to_be_saved_are_listed_and_can_be_forgotten(cli, home: Pa
     assert cli("forget", f"pending:{kept.stem}", ok=False).exit_code == 1
 
 
-@pytest.mark.parametrize("row, field", [
-    ({"tags": "not json"}, "tags"), ({"words": "[{"}, "words"), ({"created_at": "garbage"},
-                                                                 "created_at"),
-    ({"id": 2**70}, "id"), ({"mood": 2**70}, "mood"), ({"mood": 0}, "mood"),
-    ({"text": None}, "text"), ({"kind": "diary"}, "kind"), ({"nonsense": 1}, "nonsense"),
-])
-def test_import_names_the_record_and_field_and_imports_nothing(cli, home: Path,
-                                                               row: dict[str, object],
-                                                               field: str) -> None:
+@pytest.mark.parametrize(
+    "row, field",
+    [
+        ({"tags": "not json"}, "tags"),
+        ({"words": "[{"}, "words"),
+        ({"created_at": "garbage"}, "created_at"),
+        ({"id": 2**70}, "id"),
+        ({"mood": 2**70}, "mood"),
+        ({"mood": 0}, "mood"),
+        ({"text": None}, "text"),
+        ({"kind": "diary"}, "kind"),
+        ({"nonsense": 1}, "nonsense"),
+    ],
+)
+def test_import_names_the_record_and_field_and_imports_nothing(
+    cli, home: Path, row: dict[str, object], field: str
+) -> None:
     cli("reflect", "already here")
     result = cli("import", str(_export_with(home, **row)), ok=False)
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
@@ -525,26 +623,45 @@ def test_a_pattern_already_here_under_another_id_is_the_same_pattern(cli, home: 
 
 def test_pattern_errors_never_repeat_the_name(cli) -> None:
     cli("pattern", "add", f"pleasing {MARKER}")
-    for args in (["pattern", "add", f"pleasing {MARKER}"],
-                 ["pattern", "noticed", f"never named {MARKER}"]):
+    for args in (
+        ["pattern", "add", f"pleasing {MARKER}"],
+        ["pattern", "noticed", f"never named {MARKER}"],
+    ):
         result = cli(*args, ok=False)
         assert result.exit_code == 1 and result.stderr.startswith("error: ")
         assert MARKER not in result.stderr and "pleasing" not in result.stderr
 
 
-def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli,
-                                                                         home: Path) -> None:
+def test_session_rows_that_cannot_be_expanded_leave_every_command_working(cli, home: Path) -> None:
     cli("session", "add", "tomorrow 10:00", "--every", "week")
-    for n, odd in enumerate(({"every_days": 99999999999}, {"rrule": "FREQ=SECONDLY"},
-                             {"rrule": "FREQ=NEVER"}, {"starts_at": "garbage"},
-                             {"exdates": "[{"}), start=10):
-        _insert_raw(home, "sessions", {"id": n, "uid": f"odd-{n}", "source": "typed",
-                                       "starts_at": "2026-01-05T10:00:00+00:00",
-                                       "starts_utc": "2026-01-05T10:00:00Z", **odd})
+    for n, odd in enumerate(
+        (
+            {"every_days": 99999999999},
+            {"rrule": "FREQ=SECONDLY"},
+            {"rrule": "FREQ=NEVER"},
+            {"starts_at": "garbage"},
+            {"exdates": "[{"},
+        ),
+        start=10,
+    ):
+        _insert_raw(
+            home,
+            "sessions",
+            {
+                "id": n,
+                "uid": f"odd-{n}",
+                "source": "typed",
+                "starts_at": "2026-01-05T10:00:00+00:00",
+                "starts_utc": "2026-01-05T10:00:00Z",
+                **odd,
+            },
+        )
     for args in (["session", "list"], ["brief"], ["week"], ["stats"], ["run", "--once"]):
         cli(*args)
-    listed = {o["session_id"] for o in json.loads(cli("session", "list", "--json",
-                                                      "--past-days", "3660").stdout)}
+    listed = {
+        o["session_id"]
+        for o in json.loads(cli("session", "list", "--json", "--past-days", "3660").stdout)
+    }
     assert {1, 10, 11, 12, 14} <= listed  # the unreadable start alone cannot be placed
     cli("session", "remove", "13")
 

@@ -11,8 +11,10 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=NY)  # a Wednesday
 
 
-@pytest.mark.parametrize("text, minutes", [
-    ("20m", 20), ("1h30m", 90), ("90", 90), ("2h", 120), ("0", 0), ("1.5h", 90), ("45min", 45)])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [("20m", 20), ("1h30m", 90), ("90", 90), ("2h", 120), ("0", 0), ("1.5h", 90), ("45min", 45)],
+)
 def test_durations(text: str, minutes: float) -> None:
     assert parse_duration(text) == minutes
 
@@ -49,8 +51,11 @@ def test_durations_and_counts_in_words() -> None:
     assert duration(0) == "less than a minute" and duration(0.4) == "less than a minute"
     assert about_duration(0) == "less than a minute" and about_duration(20) == "about 20 minutes"
     assert duration(None) == "-"
-    assert [plural(n, "check-in") for n in (0, 1, 2)] == ["0 check-ins", "1 check-in",
-                                                          "2 check-ins"]
+    assert [plural(n, "check-in") for n in (0, 1, 2)] == [
+        "0 check-ins",
+        "1 check-in",
+        "2 check-ins",
+    ]
     assert plural(1, "day") == "1 day" and plural(3, "entry") == "3 entries"
 
 

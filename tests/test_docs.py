@@ -20,8 +20,9 @@ from companion.clock import FixedClock
 README = Path(__file__).parent.parent / "README.md"
 
 
-def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
-        tuple[tuple[str, ...], click.Command]]:
+def commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     """Every command and subcommand, with its path ("session", "import")."""
     for name, command in sorted(group.commands.items()):
         yield (*prefix, name), command
@@ -31,25 +32,35 @@ def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
 
 def test_every_command_is_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = [" ".join(path) for path, _ in commands(main)
-               if not re.search(rf"companion {re.escape(' '.join(path))}\b", text)]
+    missing = [
+        " ".join(path)
+        for path, _ in commands(main)
+        if not re.search(rf"companion {re.escape(' '.join(path))}\b", text)
+    ]
     assert missing == [], f"commands missing from the README: {missing}"
 
 
 def test_every_option_is_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = sorted({f"{' '.join(path)} {opt}" for path, command in commands(main)
-                      for param in command.params if isinstance(param, click.Option)
-                      for opt in param.opts if opt.startswith("--")
-                      and not re.search(rf"{re.escape(opt)}\b", text)})
+    missing = sorted(
+        {
+            f"{' '.join(path)} {opt}"
+            for path, command in commands(main)
+            for param in command.params
+            if isinstance(param, click.Option)
+            for opt in param.opts
+            if opt.startswith("--") and not re.search(rf"{re.escape(opt)}\b", text)
+        }
+    )
     assert missing == [], f"options missing from the README: {missing}"
 
 
 def test_the_readme_command_table_is_made_from_the_help() -> None:
     from tools.readme_commands import readme_table, table
 
-    assert readme_table(README.read_text(encoding="utf-8")) == table(), \
+    assert readme_table(README.read_text(encoding="utf-8")) == table(), (
         "run: python tests/tools/readme_commands.py --write"
+    )
 
 
 def test_every_command_has_help_text() -> None:

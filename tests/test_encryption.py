@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-sqlcipher3 = pytest.importorskip("sqlcipher3", reason="SQLCipher (pip install sqlcipher3) "
-                                 "is needed; .ci/run installs it with the test extra")
+sqlcipher3 = pytest.importorskip(
+    "sqlcipher3",
+    reason="SQLCipher (pip install sqlcipher3) is needed; .ci/run installs it with the test extra",
+)
 import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
 import keyring.backends.fail  # noqa: E402
@@ -122,7 +124,8 @@ def fill(store: Store, n: int = 3) -> None:
 def config(home: Path, *, encrypt: bool, keyring_on: bool = False) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
-        f"[security]\nencrypt = {str(encrypt).lower()}\nuse_keyring = {str(keyring_on).lower()}\n")
+        f"[security]\nencrypt = {str(encrypt).lower()}\nuse_keyring = {str(keyring_on).lower()}\n"
+    )
 
 
 def no_plain_text(home: Path, *secrets: str) -> None:
@@ -132,12 +135,19 @@ def no_plain_text(home: Path, *secrets: str) -> None:
             assert secret.encode() not in data, (path, secret)
 
 
-def companion(*args: str, env: dict[str, str] | None = None,
-              new_session: bool = True) -> subprocess.CompletedProcess[str]:
+def companion(
+    *args: str, env: dict[str, str] | None = None, new_session: bool = True
+) -> subprocess.CompletedProcess[str]:
     """`python -m companion ...` with no controlling terminal (as under systemd)."""
-    return subprocess.run([sys.executable, "-m", "companion", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})},
-                          stdin=subprocess.DEVNULL, start_new_session=new_session)
+    return subprocess.run(
+        [sys.executable, "-m", "companion", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        start_new_session=new_session,
+    )
 
 
 # ---------------------------------------------------------------- SQLCipher under sqlite-utils
@@ -173,15 +183,15 @@ def test_sqlcipher3_raises_its_own_classes_which_sqlite_utils_does_not_catch(hom
 def test_sqlite_utils_paths_that_catch_stdlib_errors_work_encrypted(home: Path) -> None:
     db = Database(connect(home.parent / "x.db", PASS))
     db["t"].insert({"id": 1, "a": "x"}, pk="id")
-    db["missing"].drop(ignore=True)                                 # except sqlite3.Operational..
-    db["t"].insert({"id": 2, "a": "y", "added": 5}, alter=True)     # except OperationalError
-    db["t"].update(2, {"later": 1}, alter=True)                     # except OperationalError
+    db["missing"].drop(ignore=True)  # except sqlite3.Operational..
+    db["t"].insert({"id": 2, "a": "y", "added": 5}, alter=True)  # except OperationalError
+    db["t"].update(2, {"later": 1}, alter=True)  # except OperationalError
     assert set(db["t"].columns_dict) == {"id", "a", "added", "later"}
-    assert db.supports_strict and db.supports_on_conflict           # except sqlite3.Operational..
+    assert db.supports_strict and db.supports_on_conflict  # except sqlite3.Operational..
     assert list(db.query("INSERT INTO t (a) VALUES ('z') RETURNING id")) == [{"id": 3}]
     db["t"].create_index(["a"], index_name="idx_a")
     db["t"].create_index(["a"], index_name="idx_a", find_unique_name=True)
-    assert db.cached_counts() == {}                                 # except OperationalError
+    assert db.cached_counts() == {}  # except OperationalError
     assert db["t"].exists() and not db["nope"].exists()
     with pytest.raises(sqlite3.OperationalError) as caught:
         db.execute("SELECT * FROM nope")
@@ -191,8 +201,10 @@ def test_sqlite_utils_paths_that_catch_stdlib_errors_work_encrypted(home: Path) 
 
 
 def test_sqlite_errors_turns_both_families_into_a_store_error(home: Path) -> None:
-    for error in (sqlite3.OperationalError("database is locked"),
-                  sqlcipher3.dbapi2.OperationalError("database is locked")):
+    for error in (
+        sqlite3.OperationalError("database is locked"),
+        sqlcipher3.dbapi2.OperationalError("database is locked"),
+    ):
         with pytest.raises(StoreError, match="busy"), sqlite_errors(home / "companion.db"):
             raise error
     with pytest.raises(ValueError), sqlite_errors(home / "companion.db"):
@@ -225,7 +237,6 @@ def test_detects_encrypted_plain_new_and_damaged_files(home: Path) -> None:
     assert not crypto.is_encrypted(damaged)  # not a whole number of pages: damaged, not secret
 
 
-
 class ScriptedUi:
     """A Ui whose person types the given answers (hidden), then is gone (EOFError)."""
 
@@ -251,8 +262,10 @@ def test_the_app_asks_a_new_passphrase_twice_until_both_match(home: Path) -> Non
     app = App(paths=resolve_paths(), ui=ui)
     assert app.ask_passphrase("Choose a passphrase", confirm=True) == PASS
     assert ui.notes == ["The two did not match. Please type it again."]
-    assert App(paths=resolve_paths(), ui=ScriptedUi()).ask_passphrase(
-        "Passphrase", confirm=False) is None  # nobody to type: no answer, never a crash
+    assert (
+        App(paths=resolve_paths(), ui=ScriptedUi()).ask_passphrase("Passphrase", confirm=False)
+        is None
+    )  # nobody to type: no answer, never a crash
 
 
 def test_the_app_opens_an_encrypted_store_asking_through_its_ui(home: Path) -> None:
@@ -260,6 +273,7 @@ def test_the_app_opens_an_encrypted_store_asking_through_its_ui(home: Path) -> N
     app = App(paths=resolve_paths(), ui=ScriptedUi(PASS))
     assert app.store.encrypted
     app.close()
+
 
 def test_new_database_with_encrypt_on_is_created_encrypted(home: Path) -> None:
     typist = Typist(PASS)
@@ -283,8 +297,9 @@ def test_three_wrong_tries_then_a_clear_error(home: Path) -> None:
     encrypted_store(home).close()
     notes: list[str] = []
     with pytest.raises(WrongPassphraseError):
-        crypto.open_store(home / "companion.db", OFF, ask=Typist("a", "b", "c", PASS),
-                          notice=notes.append)
+        crypto.open_store(
+            home / "companion.db", OFF, ask=Typist("a", "b", "c", PASS), notice=notes.append
+        )
     assert len(notes) == 2
     with crypto.open_store(home / "companion.db", OFF, ask=Typist("a", PASS)) as store:
         assert store.encrypted
@@ -318,22 +333,26 @@ def test_stale_keyring_passphrase_asks_and_is_replaced(home: Path, use_keyring: 
     account = crypto.Keyring(home / "companion.db", print).account
     ring.secrets[("companion", account)] = "an old passphrase"
     notes: list[str] = []
-    crypto.open_store(home / "companion.db", WITH_KEYRING, ask=Typist(PASS),
-                      notice=notes.append).close()
+    crypto.open_store(
+        home / "companion.db", WITH_KEYRING, ask=Typist(PASS), notice=notes.append
+    ).close()
     assert ring.secrets[("companion", account)] == PASS
     assert any("no longer opens" in n for n in notes)
 
 
-@pytest.mark.parametrize("backend", [LockedKeyring, keyring.backends.fail.Keyring],
-                         ids=["locked", "no-backend"])
+@pytest.mark.parametrize(
+    "backend", [LockedKeyring, keyring.backends.fail.Keyring], ids=["locked", "no-backend"]
+)
 def test_locked_or_missing_keyring_asks_instead_of_crashing(
-        home: Path, use_keyring: None, backend: type) -> None:
+    home: Path, use_keyring: None, backend: type
+) -> None:
     encrypted_store(home).close()
     keyring.set_keyring(backend())
     notes: list[str] = []
     typist = Typist(PASS)
-    with crypto.open_store(home / "companion.db", WITH_KEYRING, ask=typist,
-                           notice=notes.append) as store:
+    with crypto.open_store(
+        home / "companion.db", WITH_KEYRING, ask=typist, notice=notes.append
+    ) as store:
         assert store.encrypted
     assert len(typist.asked) == 1
     assert len(notes) == 1 and "keyring could not" in notes[0]
@@ -356,10 +375,17 @@ def test_no_terminal_and_no_keyring_is_one_clear_error(home: Path) -> None:
 
 def test_missing_sqlcipher_is_a_missing_part_with_the_fix(home: Path, passfile: Path) -> None:
     encrypted_store(home).close()
-    code = ("import sys; sys.modules['sqlcipher3'] = None\n"
-            "from companion.cli import run_main; sys.exit(run_main(['search', 'x']))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, start_new_session=True)
+    code = (
+        "import sys; sys.modules['sqlcipher3'] = None\n"
+        "from companion.cli import run_main; sys.exit(run_main(['search', 'x']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+    )
     assert result.returncode == 3, result.stderr
     assert "pip install 'companion[encrypt]'" in result.stderr
 
@@ -401,12 +427,15 @@ def _read_until(fd: int, done, already: bytes, timeout: float = 60) -> bytes:  #
 
 def test_a_person_types_the_passphrase_at_a_real_terminal(home: Path) -> None:
     Store.open(home / "companion.db").close()
-    code, out = on_terminal(["encrypt"], [(b"Choose a passphrase", PASS.encode()),
-                                          (b"Once more", PASS.encode())])
+    code, out = on_terminal(
+        ["encrypt"], [(b"Choose a passphrase", PASS.encode()), (b"Once more", PASS.encode())]
+    )
     assert code == 0, out
     assert "Encrypted" in out and PASS not in out  # hidden input: never echoed
-    code, out = on_terminal(["reflect", f"typed {MARKER}"], [(b"Passphrase for", b"wrong"),
-                                                             (b"Passphrase for", PASS.encode())])
+    code, out = on_terminal(
+        ["reflect", f"typed {MARKER}"],
+        [(b"Passphrase for", b"wrong"), (b"Passphrase for", PASS.encode())],
+    )
     assert code == 0, out
     assert "try again" in out and "Saved" in out
     with encrypted_store(home) as store:
@@ -414,8 +443,9 @@ def test_a_person_types_the_passphrase_at_a_real_terminal(home: Path) -> None:
 
 
 # ---------------------------------------------------------------- the commands
-def test_encrypt_command_migrates_a_plain_database_in_place(cli, home: Path,
-                                                            passfile: Path) -> None:
+def test_encrypt_command_migrates_a_plain_database_in_place(
+    cli, home: Path, passfile: Path
+) -> None:
     with Store.open(home / "companion.db") as store:
         fill(store, 20)
     before = json.loads(cli("export").stdout)["tables"]
@@ -440,8 +470,13 @@ def test_nothing_plain_in_any_byte_of_the_data_folder(cli, home: Path, passfile:
     cli("phrase", "add", "One thing at a time.")
     cli("backup")
     assert MARKER in cli("search", MARKER).stdout
-    secrets = (MARKER, "five things I can see", "loud meeting", "all-or-nothing",
-               "One thing at a time")
+    secrets = (
+        MARKER,
+        "five things I can see",
+        "loud meeting",
+        "all-or-nothing",
+        "One thing at a time",
+    )
     no_plain_text(home, *secrets)  # the database, its -wal and -shm, and the backup
     cli("forget", "--all", "--yes")
     no_plain_text(home, *secrets)
@@ -480,8 +515,9 @@ def test_backups_of_an_encrypted_database_stay_encrypted(cli, home: Path, passfi
     plain.close()
 
 
-def test_decrypt_writes_a_private_plain_copy_on_request(cli, home: Path, passfile: Path,
-                                                        tmp_path: Path) -> None:
+def test_decrypt_writes_a_private_plain_copy_on_request(
+    cli, home: Path, passfile: Path, tmp_path: Path
+) -> None:
     config(home, encrypt=True)
     cli("reflect", f"kept {MARKER}")
     out = tmp_path / "plain.db"
@@ -496,8 +532,9 @@ def test_decrypt_writes_a_private_plain_copy_on_request(cli, home: Path, passfil
     assert crypto.is_encrypted(home / "companion.db")
 
 
-def test_decrypt_in_place_turns_encryption_off(cli, home: Path, passfile: Path,
-                                              use_keyring: None) -> None:
+def test_decrypt_in_place_turns_encryption_off(
+    cli, home: Path, passfile: Path, use_keyring: None
+) -> None:
     ring = MemoryKeyring()
     keyring.set_keyring(ring)
     config(home, encrypt=True, keyring_on=True)
@@ -542,9 +579,14 @@ sys.exit(run_main(sys.argv[1:]))
 
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", CONVERTER, *args], text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CONVERTER, *args],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     return proc
 
@@ -568,8 +610,16 @@ def _finish(args: list[str]) -> None:
     _timed(args)
 
 
-def _kill_rounds(db: Path, start_from: Path, args: list[str], *, rounds: int, span: float,
-                 expected: list[str], rng: random.Random) -> list[str]:
+def _kill_rounds(
+    db: Path,
+    start_from: Path,
+    args: list[str],
+    *,
+    rounds: int,
+    span: float,
+    expected: list[str],
+    rng: random.Random,
+) -> list[str]:
     """Kill `companion ARGS` at spread-out moments; each time, everything must be there."""
     outcomes = []
     for i in range(rounds):
@@ -592,14 +642,24 @@ def _kill_rounds(db: Path, start_from: Path, args: list[str], *, rounds: int, sp
     return outcomes
 
 
-def test_sigkill_during_encrypt_and_decrypt_loses_nothing(home: Path, passfile: Path,
-                                                          tmp_path: Path) -> None:
+def test_sigkill_during_encrypt_and_decrypt_loses_nothing(
+    home: Path, passfile: Path, tmp_path: Path
+) -> None:
     db = home / "companion.db"
     with Store.open(db) as store:
-        store.bulk_insert("entries", [
-            {"kind": "reflection", "text": f"row {i} {MARKER}", "source": "typed",
-             "created_at": "2026-01-01T10:00:00+00:00", "created_utc": "2026-01-01T10:00:00Z"}
-            for i in range(4000)])
+        store.bulk_insert(
+            "entries",
+            [
+                {
+                    "kind": "reflection",
+                    "text": f"row {i} {MARKER}",
+                    "source": "typed",
+                    "created_at": "2026-01-01T10:00:00+00:00",
+                    "created_utc": "2026-01-01T10:00:00Z",
+                }
+                for i in range(4000)
+            ],
+        )
         expected = sorted(e["text"] for e in store.entries())
     plain, encrypted = tmp_path / "plain.db", tmp_path / "encrypted.db"
     plain.write_bytes(db.read_bytes())
@@ -607,11 +667,17 @@ def test_sigkill_during_encrypt_and_decrypt_loses_nothing(home: Path, passfile: 
     encrypted.write_bytes(db.read_bytes())
     span_back = _timed(["decrypt", "--in-place"])
     rng = random.Random(20261125)
-    there = _kill_rounds(db, plain, ["encrypt"], rounds=8, span=span, expected=expected,
-                         rng=rng)
+    there = _kill_rounds(db, plain, ["encrypt"], rounds=8, span=span, expected=expected, rng=rng)
     assert crypto.is_encrypted(db)
-    back = _kill_rounds(db, encrypted, ["decrypt", "--in-place"], rounds=4, span=span_back,
-                        expected=expected, rng=rng)
+    back = _kill_rounds(
+        db,
+        encrypted,
+        ["decrypt", "--in-place"],
+        rounds=4,
+        span=span_back,
+        expected=expected,
+        rng=rng,
+    )
     assert not crypto.is_encrypted(db)
     print(f"kills survived: encrypt {there} ({span:.2f} s), decrypt {back} ({span_back:.2f} s)")
 
@@ -635,12 +701,17 @@ sys.stdin.readline()
 
 
 def test_encrypt_waits_for_no_one_and_changes_nothing_while_another_program_holds_it(
-        cli, home: Path, passfile: Path) -> None:
+    cli, home: Path, passfile: Path
+) -> None:
     db = home / "companion.db"
     with Store.open(db) as store:
         fill(store)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
         result = cli("encrypt", ok=False)
@@ -655,7 +726,8 @@ def test_encrypt_waits_for_no_one_and_changes_nothing_while_another_program_hold
 
 # ---------------------------------------------------------------- entries set aside
 def test_an_entry_set_aside_from_an_encrypted_database_is_sealed(
-        cli, home: Path, passfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, home: Path, passfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     config(home, encrypt=True)
     with (home / "config.toml").open("a") as fh:
@@ -679,9 +751,9 @@ def test_an_entry_set_aside_from_an_encrypted_database_is_sealed(
     assert list((home / "pending").iterdir()) == []
 
 
-def test_without_the_key_nothing_is_set_aside_in_plain_text(home: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_without_the_key_nothing_is_set_aside_in_plain_text(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import datetime
 
     from companion.journal import set_aside
@@ -689,15 +761,20 @@ def test_without_the_key_nothing_is_set_aside_in_plain_text(home: Path, tmp_path
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     encrypted_store(home).close()
-    kept = set_aside(resolve_paths(), EntryDraft("reflection", f"no key {MARKER}"),
-                     answer=False, now=datetime.now().astimezone())
+    kept = set_aside(
+        resolve_paths(),
+        EntryDraft("reflection", f"no key {MARKER}"),
+        answer=False,
+        now=datetime.now().astimezone(),
+    )
     assert kept is None  # the caller prints the words back instead
     no_plain_text(tmp_path, MARKER)
 
 
 # ---------------------------------------------------------------- passphrase rules
 def test_a_short_passphrase_file_is_refused_for_new_encryption_only(
-        cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     short = tmp_path / "short"
     short.write_text("sesame\n")
     short.chmod(0o600)
@@ -736,8 +813,9 @@ def test_daemon_with_an_unreachable_keyring_says_so_and_how_to_fix(home: Path) -
     assert "backup" not in checks["database"]["fix"] and "keyring" in checks["database"]["fix"]
 
 
-def test_a_damaged_database_is_called_damaged_not_encrypted(cli, home: Path,
-                                                            passfile: Path) -> None:
+def test_a_damaged_database_is_called_damaged_not_encrypted(
+    cli, home: Path, passfile: Path
+) -> None:
     damaged = Path(__file__).parent / "data" / "bad" / "db" / "damaged_8k.db"
     home.mkdir()
     (home / "companion.db").write_bytes(damaged.read_bytes())
@@ -768,12 +846,17 @@ def leftovers(home: Path) -> list[Path]:
 
 
 def test_a_decrypt_killed_before_its_swap_leaves_nothing_readable_after_the_next_open(
-        home: Path, passfile: Path) -> None:
+    home: Path, passfile: Path
+) -> None:
     with encrypted_store(home) as store:
         fill(store, 50)
-    killed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_THE_SWAP, "decrypt",
-                             "--in-place"], capture_output=True, text=True, timeout=120,
-                            start_new_session=True)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_THE_SWAP, "decrypt", "--in-place"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
     assert killed.returncode == -signal.SIGKILL
     left = leftovers(home)
     assert left, "the kill came before the swap: the plain copy is still there"
@@ -789,14 +872,24 @@ def test_a_decrypt_killed_before_its_swap_leaves_nothing_readable_after_the_next
 ROUNDS = 8
 
 
-def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(home: Path, passfile: Path,
-                                                                 tmp_path: Path) -> None:
+def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(
+    home: Path, passfile: Path, tmp_path: Path
+) -> None:
     db = home / "companion.db"
     with encrypted_store(home) as store:
-        store.bulk_insert("entries", [
-            {"kind": "reflection", "text": f"row {i} {MARKER} " + "words " * 40,
-             "source": "typed", "created_at": "2026-01-01T10:00:00+00:00",
-             "created_utc": "2026-01-01T10:00:00Z"} for i in range(8000)])
+        store.bulk_insert(
+            "entries",
+            [
+                {
+                    "kind": "reflection",
+                    "text": f"row {i} {MARKER} " + "words " * 40,
+                    "source": "typed",
+                    "created_at": "2026-01-01T10:00:00+00:00",
+                    "created_utc": "2026-01-01T10:00:00Z",
+                }
+                for i in range(8000)
+            ],
+        )
     start_from = tmp_path / "encrypted.db"
     start_from.write_bytes(db.read_bytes())
     span = _timed(["decrypt", "--in-place"])
@@ -813,8 +906,9 @@ def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(home: Path, pas
         proc.wait(timeout=30)
         left = leftovers(home)
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in left)
-        outcomes.append(("encrypted" if crypto.is_encrypted(db) else "plain")
-                        + (" +copy" if left else ""))
+        outcomes.append(
+            ("encrypted" if crypto.is_encrypted(db) else "plain") + (" +copy" if left else "")
+        )
         assert companion("export").returncode == 0  # the next open cleans up
         assert leftovers(home) == [], f"round {i}: a copy stayed"
         if crypto.is_encrypted(db):
@@ -823,7 +917,8 @@ def test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind(home: Path, pas
 
 
 def test_forget_lists_the_plain_copy_decrypt_left_in_the_exports_folder(
-        cli, home: Path, passfile: Path) -> None:
+    cli, home: Path, passfile: Path
+) -> None:
     config(home, encrypt=True)
     cli("reflect", f"kept {MARKER}")
     copy = json.loads(cli("decrypt", "--json").stdout)["path"]

@@ -37,18 +37,26 @@ from test_daemon import (  # noqa: F401
     write_config,
 )
 
-FAULTS = ("notification server gone and back", "database locked 30 s", "disk full (daemon)",
-          "disk full (CLI save)", "database held while saving (CLI)",
-          "bookkeeping refused after a notice", "speaking child hangs")
-LOG_ONLY = "[notifications]\nbackend = \"log\"\n"
+FAULTS = (
+    "notification server gone and back",
+    "database locked 30 s",
+    "disk full (daemon)",
+    "disk full (CLI save)",
+    "database held while saving (CLI)",
+    "bookkeeping refused after a notice",
+    "speaking child hangs",
+)
+LOG_ONLY = '[notifications]\nbackend = "log"\n'
 
 
 def add_schedule(home: Path, name: str, *, extra: str = "") -> None:
     """A second check-in due this very minute, under a new name (so it is a new one)."""
     now = datetime.now().astimezone()
     with (home / "config.toml").open("a", encoding="utf-8") as fh:
-        fh.write(f"{extra}\n[[checkins.schedule]]\nname = \"{name}\"\ntime = \"{now:%H:%M}\"\n"
-                 "days = \"daily\"\n")
+        fh.write(
+            f'{extra}\n[[checkins.schedule]]\nname = "{name}"\ntime = "{now:%H:%M}"\n'
+            'days = "daily"\n'
+        )
 
 
 def status_of(home: Path, schedule: str) -> str | None:
@@ -64,8 +72,11 @@ def output(proc: subprocess.Popen[str]) -> str:
 
 # ---------------------------------------------------------------- notification server
 @needs_dbus
-def test_notification_server_that_vanishes_and_returns(home: Path, bus: str,  # noqa: F811
-                                                       tmp_path: Path) -> None:
+def test_notification_server_that_vanishes_and_returns(
+    home: Path,
+    bus: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     write_config(home, extra="[notifications]\ntimeout_seconds = 1\n")
     first = start_server(bus, tmp_path / "first.jsonl")
     proc = start_daemon(env_for(home, bus))
@@ -141,8 +152,9 @@ LOCKER = textwrap.dedent("""
 def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process holds the write lock for `seconds` (in WAL mode reads go on; every
     write waits [storage] busy_timeout_seconds, then fails)."""
-    proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), str(seconds)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -183,8 +195,7 @@ def test_cli_save_while_the_database_is_held_is_set_aside(home: Path, tmp_path: 
     assert not list((home / "pending").glob("*.json"))
     again = companion("win", "once more", env=env)  # replays nothing twice
     assert again.returncode == 0
-    assert companion("search", "while it was held", "--json", env=env).stdout.count(
-        '"text"') == 1
+    assert companion("search", "while it was held", "--json", env=env).stdout.count('"text"') == 1
 
 
 # ---------------------------------------------------------------- a full disk
@@ -193,8 +204,12 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs: a disk that really fills (needs permission to mount)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs",
-                           str(disk)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
     try:
@@ -223,8 +238,15 @@ def test_disk_fills_while_the_daemon_runs(small_disk: Path, tmp_path: Path) -> N
         add_schedule(home, "again")
         filler = fill(small_disk)
         proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: status_of(home, "again") is None and "could not finish" in
-                 log_text(home) or proc.poll() is not None, "the full-disk wake", 40)
+        wait_for(
+            lambda: (
+                status_of(home, "again") is None
+                and "could not finish" in log_text(home)
+                or proc.poll() is not None
+            ),
+            "the full-disk wake",
+            40,
+        )
         assert proc.poll() is None
         filler.unlink()
         wait_for(lambda: status_of(home, "again") == "notified", "the delivery after", 60)
@@ -235,8 +257,7 @@ def test_disk_fills_while_the_daemon_runs(small_disk: Path, tmp_path: Path) -> N
     assert "disk" in err and "keeps running" in err  # the journal heard it
 
 
-def test_disk_full_keeps_a_reflection_and_saves_it_later(small_disk: Path,
-                                                         tmp_path: Path) -> None:
+def test_disk_full_keeps_a_reflection_and_saves_it_later(small_disk: Path, tmp_path: Path) -> None:
     home, runtime = small_disk / "home", tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     env = env_for(home, None, XDG_RUNTIME_DIR=str(runtime))
@@ -293,8 +314,9 @@ def make_deliverer(home: Path, backend: RecordingBackend, **kwargs: Any) -> Any:
     settings = load_settings(home / "config.toml")
     store = Store.open(home / "companion.db", busy_timeout=settings.storage.busy_timeout_seconds)
     clock = SystemClock()
-    return Deliverer(store, settings, backend, clock,
-                     since=clock.now() - timedelta(hours=1), **kwargs)
+    return Deliverer(
+        store, settings, backend, clock, since=clock.now() - timedelta(hours=1), **kwargs
+    )
 
 
 def test_bookkeeping_refused_after_a_notice_is_kept_in_memory(home: Path) -> None:
@@ -327,7 +349,8 @@ HANGING_CHILD = textwrap.dedent("""
 
 
 def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
-        home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from companion import speech
     from companion.adapters.speaker import Speaker
     from companion.clock import SystemClock
@@ -344,8 +367,11 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
     class ReadAPhrase:  # what a Speak button does, hung (a daemon SpeakHook)
         def __call__(self, row: dict[str, Any]) -> None:
             app = made["daemon"].deliverer.app
-            hang = Speaker(app.settings.speech, timeout=1.0,
-                           child_argv=[sys.executable, "-c", HANGING_CHILD, str(pids)])
+            hang = Speaker(
+                app.settings.speech,
+                timeout=1.0,
+                child_argv=[sys.executable, "-c", HANGING_CHILD, str(pids)],
+            )
             speech.encourage(app, speaker=hang)
 
         def offer(self) -> tuple[bool, str]:
@@ -367,9 +393,13 @@ def test_speaking_child_that_hangs_is_killed_and_the_loop_goes_on(
 
     def run() -> None:  # SQLite connections stay in the thread that made them
         deliverer = make_deliverer(home, backend, speak=read_a_phrase)
-        made["daemon"] = Daemon(deliverer, config_file=home / "config.toml",
-                                clock=SystemClock(), zone=system_zone(),
-                                notifier=SystemdNotifier({}))
+        made["daemon"] = Daemon(
+            deliverer,
+            config_file=home / "config.toml",
+            clock=SystemClock(),
+            zone=system_zone(),
+            notifier=SystemdNotifier({}),
+        )
         try:
             made["daemon"].run()
         finally:
@@ -409,25 +439,59 @@ def _insert(home: Path, table: str, row: dict[str, Any]) -> None:
     """A row as another program (Datasette, sqlite3) may leave it, past every check of ours."""
     conn = sqlite3.connect(home / "companion.db")
     with conn:
-        conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
-                     f"({', '.join('?' for _ in row)})", list(row.values()))
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
     conn.close()
 
 
 def test_rows_the_daemon_cannot_read_are_passed_over(home: Path) -> None:
     backend = RecordingBackend()
     deliverer = make_deliverer(home, backend)
-    for n, broken in enumerate(({"every_days": 99999999999}, {"rrule": "FREQ=NEVER"},
-                                {"rrule": "FREQ=SECONDLY"}, {"starts_at": "garbage"},
-                                {"exdates": "[{"}), start=1):
-        _insert(home, "sessions", {"uid": f"u{n}", "starts_at": "2026-01-05T10:00:00+00:00",
-                                   "starts_utc": "2026-01-05T10:00:00Z", "source": "typed",
-                                   **broken})
-    _insert(home, "entries", {"kind": "reflection", "text": "x", "source": "typed",
-                              "created_at": "garbage", "created_utc": "2999-99-99T99:99:99Z"})
-    _insert(home, "deliveries", {"schedule": "old", "due_at": "2026-01-05T10:00:00+00:00",
-                                 "due_utc": "2026-01-05T10:00:00Z", "status": "snoozed",
-                                 "snoozed_until": "soon"})
+    for n, broken in enumerate(
+        (
+            {"every_days": 99999999999},
+            {"rrule": "FREQ=NEVER"},
+            {"rrule": "FREQ=SECONDLY"},
+            {"starts_at": "garbage"},
+            {"exdates": "[{"},
+        ),
+        start=1,
+    ):
+        _insert(
+            home,
+            "sessions",
+            {
+                "uid": f"u{n}",
+                "starts_at": "2026-01-05T10:00:00+00:00",
+                "starts_utc": "2026-01-05T10:00:00Z",
+                "source": "typed",
+                **broken,
+            },
+        )
+    _insert(
+        home,
+        "entries",
+        {
+            "kind": "reflection",
+            "text": "x",
+            "source": "typed",
+            "created_at": "garbage",
+            "created_utc": "2999-99-99T99:99:99Z",
+        },
+    )
+    _insert(
+        home,
+        "deliveries",
+        {
+            "schedule": "old",
+            "due_at": "2026-01-05T10:00:00+00:00",
+            "due_utc": "2026-01-05T10:00:00Z",
+            "status": "snoozed",
+            "snoozed_until": "soon",
+        },
+    )
     deliverer.tick(datetime.now().astimezone())
     assert len(backend.sent) == 1 and status_of(home, "now") == "notified"
     deliverer.store.close()
@@ -444,15 +508,21 @@ CANARY = "zebra-lantern-7731"
 
 
 def test_the_daemon_survives_any_exception_in_a_wake_and_keeps_words_out_of_the_log(
-        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from companion.clock import SystemClock
     from companion.daemon import RETRY_SECONDS, Daemon, SystemdNotifier
     from companion.zones import system_zone
 
     caplog.set_level(logging.INFO, logger="companion")
     deliverer = make_deliverer(home, ExplodingBackend())
-    daemon = Daemon(deliverer, config_file=home / "config.toml", clock=SystemClock(),
-                    zone=system_zone(), notifier=SystemdNotifier({}))
+    daemon = Daemon(
+        deliverer,
+        config_file=home / "config.toml",
+        clock=SystemClock(),
+        zone=system_zone(),
+        notifier=SystemdNotifier({}),
+    )
     now = datetime.now().astimezone()
     try:
         assert daemon._pass(now) == now + timedelta(seconds=RETRY_SECONDS)

@@ -27,14 +27,20 @@ OUTSIDE = b"someone else's file, not companion's\n"
 LOG_ONLY = '[notifications]\nbackend = "log"\n'
 
 
-def companion(home: Path, *args: str, timeout: float = 60,
-              runtime: Path | None = None) -> subprocess.CompletedProcess[str]:
+def companion(
+    home: Path, *args: str, timeout: float = 60, runtime: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COMPANION_HOME": str(home)}
     if runtime is not None:
         env["XDG_RUNTIME_DIR"] = str(runtime)
-    return subprocess.run([sys.executable, "-m", "companion", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "companion", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def one_error(result, *words: str) -> None:  # noqa: ANN001 (click or subprocess result)
@@ -50,7 +56,8 @@ def one_error(result, *words: str) -> None:  # noqa: ANN001 (click or subprocess
 # ---------------------------------------------------------------- backups and the live file
 @pytest.mark.parametrize("name", ["companion.db", "companion.db-wal", "companion.db-shm"])
 def test_backup_onto_the_live_database_is_refused_and_later_writes_are_kept(
-        cli, home: Path, name: str) -> None:
+    cli, home: Path, name: str
+) -> None:
     cli("reflect", "first words")
     daemon = Store.open(home / "companion.db")  # an open connection, as the daemon holds one
     try:
@@ -65,8 +72,9 @@ def test_backup_onto_the_live_database_is_refused_and_later_writes_are_kept(
     assert {"first words", "before the backup", "after the backup"} <= texts
 
 
-def test_backup_onto_the_live_database_through_links_is_refused(cli, home: Path,
-                                                                tmp_path: Path) -> None:
+def test_backup_onto_the_live_database_through_links_is_refused(
+    cli, home: Path, tmp_path: Path
+) -> None:
     cli("reflect", "first words")
     before = (home / "companion.db").read_bytes()
     link = tmp_path / "looks-like-a-backup.db"
@@ -114,7 +122,8 @@ FILE_LINKS = [
 
 @pytest.mark.parametrize("name, args", FILE_LINKS, ids=[n for n, _ in FILE_LINKS])
 def test_a_link_where_companion_writes_a_file_is_refused_and_its_target_untouched(
-        cli, home: Path, tmp_path: Path, name: str, args: list[str]) -> None:
+    cli, home: Path, tmp_path: Path, name: str, args: list[str]
+) -> None:
     cli("reflect", "already here")
     (home / "config.toml").write_text(LOG_ONLY)
     target = outside_file(tmp_path)
@@ -136,7 +145,8 @@ FOLDER_LINKS = [
 
 @pytest.mark.parametrize("name, args", FOLDER_LINKS, ids=[n for n, _ in FOLDER_LINKS])
 def test_a_link_where_companion_keeps_a_folder_is_refused_and_its_target_untouched(
-        cli, home: Path, tmp_path: Path, name: str, args: list[str]) -> None:
+    cli, home: Path, tmp_path: Path, name: str, args: list[str]
+) -> None:
     cli("reflect", "already here")
     model = tmp_path / "a-model"
     for part in ("am/final.mdl", "graph/HCLr.fst"):
@@ -150,8 +160,7 @@ def test_a_link_where_companion_keeps_a_folder_is_refused_and_its_target_untouch
 
 
 @pytest.mark.parametrize("name", ["audio", "pending", "models", "exports", "backups"])
-def test_every_folder_of_companion_refuses_a_link(home: Path, tmp_path: Path,
-                                                  name: str) -> None:
+def test_every_folder_of_companion_refuses_a_link(home: Path, tmp_path: Path, name: str) -> None:
     paths = resolve_paths()
     ensure_dir(paths.data_dir)
     target = outside_folder(tmp_path)
@@ -161,14 +170,19 @@ def test_every_folder_of_companion_refuses_a_link(home: Path, tmp_path: Path,
     untouched(target)
 
 
-def test_an_entry_is_never_set_aside_through_a_linked_folder(home: Path, tmp_path: Path,
-                                                            monkeypatch) -> None:
+def test_an_entry_is_never_set_aside_through_a_linked_folder(
+    home: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     ensure_dir(home)
     target = outside_folder(tmp_path)
     (home / "pending").symlink_to(target)
-    kept = set_aside(resolve_paths(), EntryDraft("reflection", "kept somewhere safe"),
-                     answer=False, now=datetime.now().astimezone())
+    kept = set_aside(
+        resolve_paths(),
+        EntryDraft("reflection", "kept somewhere safe"),
+        answer=False,
+        now=datetime.now().astimezone(),
+    )
     assert kept is not None and kept.parent == tmp_path / "run" / "companion-pending"
     untouched(target)
 
@@ -214,8 +228,9 @@ OUTPUTS = [
 
 
 @pytest.mark.parametrize("args", OUTPUTS, ids=lambda a: " ".join(a[:-1]))
-def test_an_output_into_a_missing_folder_is_refused_naming_it(cli, tmp_path: Path,
-                                                              args: list[str]) -> None:
+def test_an_output_into_a_missing_folder_is_refused_naming_it(
+    cli, tmp_path: Path, args: list[str]
+) -> None:
     cli("reflect", "something to write out")
     missing = tmp_path / "no" / "such"
     result = cli(*[a.replace("{missing}", str(missing)) for a in args], ok=False)
@@ -231,8 +246,7 @@ def test_an_output_onto_the_live_database_is_refused(cli, home: Path) -> None:
     assert (home / "companion.db").read_bytes() == before
 
 
-def test_an_output_into_an_existing_folder_leaves_the_folder_as_it_was(cli, tmp_path: Path
-                                                                        ) -> None:
+def test_an_output_into_an_existing_folder_leaves_the_folder_as_it_was(cli, tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o755)
     shared.chmod(0o755)
@@ -248,8 +262,12 @@ def read_only_home(tmp_path: Path) -> Iterator[Path]:
     """A data folder on a filesystem mounted read-only (needs permission to mount)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs",
-                           str(disk)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
     try:
@@ -262,8 +280,9 @@ def read_only_home(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
-def test_reading_commands_work_on_a_read_only_data_folder(read_only_home: Path,
-                                                          tmp_path: Path) -> None:
+def test_reading_commands_work_on_a_read_only_data_folder(
+    read_only_home: Path, tmp_path: Path
+) -> None:
     home = read_only_home
     before = sorted(os.listdir(home))
     found = companion(home, "search", "river")

@@ -8,28 +8,32 @@ from companion.store import Store
 
 
 def test_reflect_typed_stdin_area_and_bring(cli, home: Path) -> None:
-    out = json.loads(cli("reflect", "I noticed it sooner", "--area", "awareness", "--bring",
-                         "--json").stdout)
+    out = json.loads(
+        cli("reflect", "I noticed it sooner", "--area", "awareness", "--bring", "--json").stdout
+    )
     assert out["id"] == 1 and out["bring"] == 1 and out["area"] == "awareness"
     assert "Saved your reflection (2)" in cli("reflect", "-", input="from stdin\n").stdout
     with Store.open(home / "companion.db") as s:
         assert [e["text"] for e in s.entries()] == ["I noticed it sooner", "from stdin"]
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["reflect", ""], 1, "empty"),
-    (["reflect", "   "], 1, "empty"),
-    (["checkin", "--text", "x", "--mood", "9"], 2, "mood"),
-    (["reflect", "x", "--area", "nowhere"], 2, "area"),
-    (["moment", "--intensity", "5", "--steady-after", "-10"], 1, "negative"),
-    (["moment", "--intensity", "11"], 2, "intensity"),
-    (["moment", "steady"], 1, "no tough moment"),
-    (["pattern", "noticed", "unknown"], 1, "no pattern"),
-    (["forget", "99"], 1, "no entry with id 99"),
-    (["forget", "banana"], 2, "ID"),
-    (["forget", "--all"], 2, "--yes"),
-    (["import", "/nonexistent.json"], 1, "cannot read"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["reflect", ""], 1, "empty"),
+        (["reflect", "   "], 1, "empty"),
+        (["checkin", "--text", "x", "--mood", "9"], 2, "mood"),
+        (["reflect", "x", "--area", "nowhere"], 2, "area"),
+        (["moment", "--intensity", "5", "--steady-after", "-10"], 1, "negative"),
+        (["moment", "--intensity", "11"], 2, "intensity"),
+        (["moment", "steady"], 1, "no tough moment"),
+        (["pattern", "noticed", "unknown"], 1, "no pattern"),
+        (["forget", "99"], 1, "no entry with id 99"),
+        (["forget", "banana"], 2, "ID"),
+        (["forget", "--all"], 2, "--yes"),
+        (["import", "/nonexistent.json"], 1, "cannot read"),
+    ],
+)
 def test_bad_input_gets_one_clear_message(cli, args: list[str], code: int, words: str) -> None:
     cli("reflect", "something to keep")
     result = cli(*args, ok=False)
@@ -45,8 +49,11 @@ def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
     from datetime import datetime
 
     with Store.open(home / "companion.db") as s:
-        d = s.claim_delivery("evening", datetime.now().astimezone().replace(microsecond=0),
-                             prompt="What feeling has been around today?")
+        d = s.claim_delivery(
+            "evening",
+            datetime.now().astimezone().replace(microsecond=0),
+            prompt="What feeling has been around today?",
+        )
         s.set_delivery(d["id"], "notified")
     entry = json.loads(cli("checkin", "--text", "tired but ok", "--mood", "3", "--json").stdout)
     assert entry["prompt"] == "What feeling has been around today?"
@@ -62,8 +69,9 @@ def test_checkin_answers_the_waiting_checkin(cli, home: Path) -> None:
 def test_snooze_or_skip_with_nothing_waiting_is_fine(cli, home: Path, what: str) -> None:
     result = cli("checkin", f"--{what}")
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout == (f"No check-in is waiting right now, so there is nothing to "
-                             f"{what}. That's fine.\n")
+    assert result.stdout == (
+        f"No check-in is waiting right now, so there is nothing to {what}. That's fine.\n"
+    )
     assert json.loads(cli("checkin", f"--{what}", "--json").stdout) == {"waiting": False}
 
 
@@ -84,14 +92,18 @@ def test_typed_checkin_asks_its_question(cli) -> None:
     assert "Saved your check-in" in result.stdout
 
 
-@pytest.mark.parametrize(("typed", "mood"), [
-    ("a calm evening\n3\n", 3),
-    ("a calm evening\n\n", None),          # Enter skips
-    ("a calm evening\n", None),             # no more input: saved without a mood
-    ("a calm evening\nseven\n2\n", 2),      # asked again, kindly
-])
-def test_a_typed_checkin_asks_for_a_mood_after_the_text(cli, store: Store, typed: str,
-                                                         mood: int | None) -> None:
+@pytest.mark.parametrize(
+    ("typed", "mood"),
+    [
+        ("a calm evening\n3\n", 3),
+        ("a calm evening\n\n", None),  # Enter skips
+        ("a calm evening\n", None),  # no more input: saved without a mood
+        ("a calm evening\nseven\n2\n", 2),  # asked again, kindly
+    ],
+)
+def test_a_typed_checkin_asks_for_a_mood_after_the_text(
+    cli, store: Store, typed: str, mood: int | None
+) -> None:
     result = cli("checkin", input=typed)
     if typed.count("\n") > 1:  # someone was there to be asked
         assert "mood, 1 (very low) to 5 (very good)" in result.stderr
@@ -115,7 +127,12 @@ def test_tags_on_every_save_command(cli, store: Store) -> None:
     cli("session", "note", "Go slowly", "--tag", "plan")
     cli("week", "--note", "Calmer mornings #progress")
     assert [e["tags"] for e in store.entries()] == [
-        ["sunday", "family", "work-stress"], ["evening"], ["work"], ["plan"], ["progress"]]
+        ["sunday", "family", "work-stress"],
+        ["evening"],
+        ["work"],
+        ["plan"],
+        ["progress"],
+    ]
     assert store.rows("skill_uses")[0]["tags"] == ["work", "desk"]
     assert store.rows("moments")[0]["tags"] == ["work"]
     assert store.rows("pattern_notices")[0]["tags"] == ["work"]
@@ -143,9 +160,16 @@ def test_skill_moment_win_pattern_flow(cli, home: Path) -> None:
     cli("pattern", "noticed", "Mind Reading", "--responded")
     cli("pattern", "noticed", "mind reading")
     patterns = json.loads(cli("pattern", "list", "--json").stdout)
-    assert patterns == [{"id": 1, "name": "mind reading", "created_at": patterns[0]["created_at"],
-                         "noticed": 2, "responded": 1,
-                         "last_noticed": patterns[0]["last_noticed"]}]
+    assert patterns == [
+        {
+            "id": 1,
+            "name": "mind reading",
+            "created_at": patterns[0]["created_at"],
+            "noticed": 2,
+            "responded": 1,
+            "last_noticed": patterns[0]["last_noticed"],
+        }
+    ]
     with Store.open(home / "companion.db") as s:
         assert s.get("moment", 1)["steady_minutes"] == 90
         assert [u["skill"] for u in s.rows("skill_uses")] == ["box breathing", "walk"]
@@ -177,7 +201,8 @@ def test_every_command_has_help(cli) -> None:
 def test_moment_steady_in_words(cli, home: Path) -> None:
     cli("moment", "--intensity", "5")
     assert cli("moment", "steady").stdout == (
-        "Steady again after less than a minute. Well done riding it out.\n")
+        "Steady again after less than a minute. Well done riding it out.\n"
+    )
 
 
 def test_pattern_list_shows_a_readable_local_time(cli, home: Path) -> None:

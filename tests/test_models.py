@@ -29,8 +29,12 @@ def fake_model(folder: Path) -> Path:
     return folder
 
 
-def model_zip(top: str = "vosk-model-test-0.1", *, extra: dict[str, bytes] | None = None,
-              link: tuple[str, str] | None = None) -> bytes:
+def model_zip(
+    top: str = "vosk-model-test-0.1",
+    *,
+    extra: dict[str, bytes] | None = None,
+    link: tuple[str, str] | None = None,
+) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for rel in ("am/final.mdl", "graph/HCLr.fst", "graph/Gr.fst", "conf/model.conf"):
@@ -74,7 +78,7 @@ def handler_for(files: Files) -> type[http.server.BaseHTTPRequestHandler]:
             self.end_headers()
             if self.path in files.cut_once:
                 files.cut_once.discard(self.path)
-                self.wfile.write(body[start:start + (len(body) - start) // 2])
+                self.wfile.write(body[start : start + (len(body) - start) // 2])
                 self.wfile.flush()
                 self.close_connection = True
                 return
@@ -104,7 +108,8 @@ def server() -> Iterator[tuple[str, Files]]:
 def user_catalog(home: Path, name: str, url: str, sha256: str) -> None:
     (home / "models").mkdir(parents=True, exist_ok=True)
     (home / "models" / "catalog.toml").write_text(
-        f'[models.{name}]\nlanguage = "xx"\nurl = "{url}"\nsha256 = "{sha256}"\nsize_mb = 1\n')
+        f'[models.{name}]\nlanguage = "xx"\nurl = "{url}"\nsha256 = "{sha256}"\nsize_mb = 1\n'
+    )
 
 
 def sha(data: bytes) -> str:
@@ -133,8 +138,9 @@ def test_the_korean_package_model_is_found_and_listed(cli) -> None:
 def test_use_writes_the_choice_into_the_config_and_keeps_the_rest(cli, home: Path) -> None:
     ko_model_path()
     home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("# mine\n[voice]\nkeep_audio = true\nmodel = \"x\"\n\n"
-                                      "[speech]\nrate = 150\n")
+    (home / "config.toml").write_text(
+        '# mine\n[voice]\nkeep_audio = true\nmodel = "x"\n\n[speech]\nrate = 150\n'
+    )
     cli("model", "use", "ko")
     text = (home / "config.toml").read_text()
     assert 'model = "ko"' in text and "# mine" in text and "rate = 150" in text
@@ -150,8 +156,9 @@ def test_using_a_model_that_is_not_installed_is_a_missing_part(cli, home: Path) 
 
 
 # ---------------------------------------------------------------- add and remove
-def test_add_registers_a_folder_in_place_and_remove_leaves_it(cli, tmp_path: Path,
-                                                              home: Path) -> None:
+def test_add_registers_a_folder_in_place_and_remove_leaves_it(
+    cli, tmp_path: Path, home: Path
+) -> None:
     folder = fake_model(tmp_path / "vosk-model-small-de-0.15")
     added = json.loads(cli("model", "add", str(folder), "--json").stdout)
     assert added["name"] == "vosk-model-small-de-0.15" and added["language"] == "de"
@@ -184,8 +191,9 @@ def test_a_package_model_cannot_be_removed_here(cli) -> None:
     assert result.exit_code == 1 and "pip uninstall" in result.stderr
 
 
-def test_a_broken_registered_model_fails_to_load_with_a_fix(cli, tmp_path: Path,
-                                                            home: Path) -> None:
+def test_a_broken_registered_model_fails_to_load_with_a_fix(
+    cli, tmp_path: Path, home: Path
+) -> None:
     folder = fake_model(tmp_path / "broken")
     cli("model", "add", str(folder))
     cli("model", "use", "broken")
@@ -245,14 +253,18 @@ def test_a_cut_download_is_resumed_on_the_next_try(cli, server, home: Path) -> N
 
 
 @pytest.mark.enable_socket
-@pytest.mark.parametrize(("extra", "link", "says"), [
-    ({"../evil.txt": b"owned"}, None, "outside its folder"),
-    ({"vosk-model-test-0.1/../../evil.txt": b"owned"}, None, "outside its folder"),
-    ({"/tmp/evil-abs.txt": b"owned"}, None, "outside its folder"),
-    (None, ("vosk-model-test-0.1/escape", "/etc/passwd"), "a link"),
-])
+@pytest.mark.parametrize(
+    ("extra", "link", "says"),
+    [
+        ({"../evil.txt": b"owned"}, None, "outside its folder"),
+        ({"vosk-model-test-0.1/../../evil.txt": b"owned"}, None, "outside its folder"),
+        ({"/tmp/evil-abs.txt": b"owned"}, None, "outside its folder"),
+        (None, ("vosk-model-test-0.1/escape", "/etc/passwd"), "a link"),
+    ],
+)
 def test_unsafe_zips_are_refused_before_anything_is_unpacked(
-        cli, server, home: Path, tmp_path: Path, extra, link, says) -> None:
+    cli, server, home: Path, tmp_path: Path, extra, link, says
+) -> None:
     url, files = server
     files.data["/m.zip"] = model_zip(extra=extra, link=link)
     user_catalog(home, "test-model", f"{url}/m.zip", sha(files.data["/m.zip"]))
@@ -276,10 +288,12 @@ def bomb_zip(*, entries: int = 0, zeros: int = 0) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("bomb", [{"zeros": 300 * 1024**2}, {"entries": 10_001}],
-                         ids=["300 MB of zeros", "10,001 files"])
-def test_a_zip_that_unpacks_to_far_more_than_a_model_is_refused(cli, tmp_path: Path, home: Path,
-                                                                 bomb: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "bomb", [{"zeros": 300 * 1024**2}, {"entries": 10_001}], ids=["300 MB of zeros", "10,001 files"]
+)
+def test_a_zip_that_unpacks_to_far_more_than_a_model_is_refused(
+    cli, tmp_path: Path, home: Path, bomb: dict[str, int]
+) -> None:
     path = tmp_path / "bomb.zip"
     path.write_bytes(bomb_zip(**bomb))
     result = cli("model", "add", str(path), ok=False)
@@ -317,13 +331,15 @@ def test_a_server_that_is_not_there_gets_a_clear_message(cli, home: Path) -> Non
         result = cli("model", "install", "test-model", ok=False)
     assert result.exit_code == 3
     assert result.stderr.startswith(
-        "error: could not reach the model site (no connection). Nothing was installed")
+        "error: could not reach the model site (no connection). Nothing was installed"
+    )
     assert "0.0 MB" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (home / "models" / "test-model").exists()
 
 
 def test_a_folder_called_model_is_named_after_its_parent_and_its_readme_language(
-        cli, tmp_path: Path) -> None:
+    cli, tmp_path: Path
+) -> None:
     folder = fake_model(tmp_path / "my_korean_voice" / "model")
     (folder / "README").write_text("Small Korean for Vosk (Android, RPi, other small devices)\n")
     added = json.loads(cli("model", "add", str(folder), "--json").stdout)
@@ -335,4 +351,3 @@ def test_a_folder_called_model_is_named_after_its_parent_and_its_readme_language
 def test_the_korean_package_model_knows_its_language(cli) -> None:
     listed = json.loads(cli("model", "list", "--json").stdout)["models"]
     assert next(m for m in listed if m["name"] == "ko")["language"] == "ko"
-

@@ -22,8 +22,9 @@ from companion.adapters import notify
 from companion.adapters.notify import DbusBackend, Notice, NotifyError
 from companion.errors import MissingPartError
 
-pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
-                                reason="dbus-daemon is not installed (apt install dbus)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("dbus-daemon") is None, reason="dbus-daemon is not installed (apt install dbus)"
+)
 
 
 @pytest.fixture
@@ -61,8 +62,8 @@ def test_capabilities_without_actions_sends_no_buttons(bus: str, tmp_path: Path)
 
 
 def test_quotes_apostrophes_emoji_and_long_text_arrive_intact(server: Path) -> None:
-    title = 'It\'s "time" \U0001F33F'
-    body = ("line with 'quotes' & <angle> \"double\" \U0001F49B\n" * 50)[:2000]
+    title = 'It\'s "time" \U0001f33f'
+    body = ("line with 'quotes' & <angle> \"double\" \U0001f49b\n" * 50)[:2000]
     backend = DbusBackend(2.0)
     try:
         nid = backend.send(Notice(title, body, (("write:7", "Write"), ("skip:7", "Skip"))))
@@ -105,8 +106,9 @@ def test_bus_without_a_notification_server(bus: str) -> None:
         DbusBackend(2.0)
 
 
-def test_auto_falls_back_to_the_log_without_dbus(monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_auto_falls_back_to_the_log_without_dbus(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     monkeypatch.setenv("PATH", str(tmp_path))  # no notify-send either
     backend = notify.choose_backend("auto", timeout=1.0)
@@ -115,9 +117,9 @@ def test_auto_falls_back_to_the_log_without_dbus(monkeypatch: pytest.MonkeyPatch
         notify.choose_backend("dbus", timeout=1.0)
 
 
-def test_auto_uses_a_notification_service_that_starts_later(bus: str, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_auto_uses_a_notification_service_that_starts_later(
+    bus: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no notify-send: plyer cannot stand in
     backend = notify.AutoBackend(2.0)
     pressed: queue.Queue[tuple[str, int]] = queue.Queue()
@@ -147,8 +149,8 @@ def wait_until(predicate: object, what: str) -> None:
 
 
 def test_a_lost_bus_is_one_log_line_and_the_backend_connects_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-        ) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="companion")
     crashed: list[object] = []
     monkeypatch.setattr(threading, "excepthook", crashed.append)  # a thread's traceback

@@ -23,9 +23,19 @@ def _unshare() -> list[str]:
 def test_cli_works_with_no_network_at_all(home: Path) -> None:
     env = {**os.environ, "COMPANION_HOME": str(home)}
     base = [*_unshare(), sys.executable, "-m", "companion"]
-    for args in (["reflect", "offline and fine"], ["skill", "walk"], ["backup"],
-                 ["export", "--format", "md"]):
+    for args in (
+        ["reflect", "offline and fine"],
+        ["skill", "walk"],
+        ["backup"],
+        ["export", "--format", "md"],
+    ):
         subprocess.run([*base, *args], env=env, check=True, capture_output=True, timeout=60)
-    hits = subprocess.run([*base, "search", "offline", "--json"], env=env, check=True,
-                          capture_output=True, text=True, timeout=60)
+    hits = subprocess.run(
+        [*base, "search", "offline", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert [h["text"] for h in json.loads(hits.stdout)] == ["offline and fine"]

@@ -93,10 +93,17 @@ def unshare() -> list[str]:
     return [tool, "-rn"]
 
 
-def companion(*args: str, env: dict[str, str], prefix: tuple[str, ...] = (),
-              ok: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*prefix, sys.executable, "-m", "companion", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+def companion(
+    *args: str, env: dict[str, str], prefix: tuple[str, ...] = (), ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "companion", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if ok:
         assert done.returncode == 0, f"companion {' '.join(args)}: {done.stderr}"
     return done
@@ -111,7 +118,8 @@ def test_the_audit_hook_catches_an_inet_socket(net_audit: tuple[dict[str, str], 
 
 
 def test_daemon_runs_with_no_network_and_opens_no_inet_socket(
-        home: Path, net_audit: tuple[dict[str, str], Path]) -> None:
+    home: Path, net_audit: tuple[dict[str, str], Path]
+) -> None:
     extra, record = net_audit
     write_config(home, extra='[notifications]\nbackend = "auto"\n')
     env = audited(home, None, extra)
@@ -119,8 +127,13 @@ def test_daemon_runs_with_no_network_and_opens_no_inet_socket(
     companion("run", "--once", env=env, prefix=offline)
     assert deliveries(home)[0]["status"] == "notified"
     before = started(home)
-    proc = subprocess.Popen([*offline, sys.executable, "-m", "companion", "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*offline, sys.executable, "-m", "companion", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: started(home) > before, "the start")
         proc.send_signal(signal.SIGHUP)  # one more full wake, with a reload
@@ -132,10 +145,12 @@ def test_daemon_runs_with_no_network_and_opens_no_inet_socket(
 
 
 @needs_dbus
-def test_daemon_on_a_real_bus_opens_no_inet_socket(home: Path, bus: str,  # noqa: F811
-                                                   tmp_path: Path,
-                                                   net_audit: tuple[dict[str, str], Path]
-                                                   ) -> None:
+def test_daemon_on_a_real_bus_opens_no_inet_socket(
+    home: Path,
+    bus: str,  # noqa: F811
+    tmp_path: Path,
+    net_audit: tuple[dict[str, str], Path],
+) -> None:
     extra, record = net_audit
     write_config(home)
     server = start_server(bus, tmp_path / "calls.jsonl")
@@ -151,7 +166,8 @@ def test_daemon_on_a_real_bus_opens_no_inet_socket(home: Path, bus: str,  # noqa
 
 
 def test_transcribe_opens_no_inet_socket_not_even_an_ipv6_probe(
-        home: Path, tmp_path: Path, net_audit: tuple[dict[str, str], Path]) -> None:
+    home: Path, tmp_path: Path, net_audit: tuple[dict[str, str], Path]
+) -> None:
     """vosk imports urllib3, whose import binds an AF_INET6 socket to ::1 unless kept from it."""
     from speech_fixtures import KO_SENTENCE, ko_model_path, speak_ko
 
@@ -167,26 +183,32 @@ def test_transcribe_opens_no_inet_socket_not_even_an_ipv6_probe(
 # ---------------------------------------------------------------- nothing in logs
 def use_everything(env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
     """Save the canary every way there is, each command with --debug."""
-    runs = [companion("--debug", *args, env=env) for args in (
-        ("checkin", "--text", f"{CANARY} at the check-in", "--mood", "2"),
-        ("reflect", f"{CANARY} in a reflection", "--bring"),
-        ("win", f"{CANARY} was a win"),
-        ("skill", "box breathing", "--note", f"{CANARY} helped", "--helped", "6"),
-        ("moment", "--intensity", "8", "--note", f"{CANARY} was hard"),
-        ("pattern", "add", "people pleasing"),
-        ("pattern", "noticed", "people pleasing", "--note", f"{CANARY} caught it"),
-        ("phrase", "add", f"{CANARY} be gentle"),
-        ("reflect", f"{CANARY} I want to die"),  # crisis words: resources, as a notice too
-        ("run", "--once"),
-        ("brief", "--since", "7d"),
-        ("search", "zebra-lantern"),
-    )]
+    runs = [
+        companion("--debug", *args, env=env)
+        for args in (
+            ("checkin", "--text", f"{CANARY} at the check-in", "--mood", "2"),
+            ("reflect", f"{CANARY} in a reflection", "--bring"),
+            ("win", f"{CANARY} was a win"),
+            ("skill", "box breathing", "--note", f"{CANARY} helped", "--helped", "6"),
+            ("moment", "--intensity", "8", "--note", f"{CANARY} was hard"),
+            ("pattern", "add", "people pleasing"),
+            ("pattern", "noticed", "people pleasing", "--note", f"{CANARY} caught it"),
+            ("phrase", "add", f"{CANARY} be gentle"),
+            ("reflect", f"{CANARY} I want to die"),  # crisis words: resources, as a notice too
+            ("run", "--once"),
+            ("brief", "--since", "7d"),
+            ("search", "zebra-lantern"),
+        )
+    ]
     return runs
 
 
 @needs_dbus
 def test_canary_never_reaches_logs_notifications_or_debug_output(
-        home: Path, bus: str, tmp_path: Path) -> None:  # noqa: F811
+    home: Path,
+    bus: str,  # noqa: F811 (the bus fixture, imported by name)
+    tmp_path: Path,
+) -> None:
     record = tmp_path / "calls.jsonl"
     write_config(home, extra="[speech]\nenabled = false\n")
     server = start_server(bus, record)
@@ -208,24 +230,27 @@ def test_canary_never_reaches_logs_notifications_or_debug_output(
         server.terminate()
     assert CANARY in runs[-1].stdout  # the search found it: the canary really was saved
     assert len(calls(record)) >= 2  # the check-in and the crisis resources were shown
-    places = {"log": log_text(home), "daemon stderr": journal,
-              "notifications": "\n".join(c["summary"] + c["body"] for c in calls(record)),
-              **{f"stderr of command {i} ({r.args[4]})": r.stderr for i, r in enumerate(runs)}}
+    places = {
+        "log": log_text(home),
+        "daemon stderr": journal,
+        "notifications": "\n".join(c["summary"] + c["body"] for c in calls(record)),
+        **{f"stderr of command {i} ({r.args[4]})": r.stderr for i, r in enumerate(runs)},
+    }
     for where, text in places.items():
         assert "zebra-lantern" not in text, f"the entry text leaked into the {where}"
     assert "988" in places["notifications"]
 
 
-def test_canary_stays_out_of_failure_messages_and_tracebacks(home: Path,
-                                                             tmp_path: Path) -> None:
+def test_canary_stays_out_of_failure_messages_and_tracebacks(home: Path, tmp_path: Path) -> None:
     """--debug tracebacks of real failures (a held database, a text too long) quote no
     entry text: exception messages never carry it."""
     import sqlite3
 
     env = env_for(home, None, XDG_RUNTIME_DIR=str(tmp_path))
     home.mkdir()
-    (home / "config.toml").write_text("[storage]\nbusy_timeout_seconds = 0.3\n"
-                                      "max_text_chars = 40\n")
+    (home / "config.toml").write_text(
+        "[storage]\nbusy_timeout_seconds = 0.3\nmax_text_chars = 40\n"
+    )
     companion("reflect", "first", env=env)
     other = sqlite3.connect(home / "companion.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -246,14 +271,23 @@ def test_canary_stays_out_of_failure_messages_and_tracebacks(home: Path,
 def whole_session(home: Path, env: dict[str, str], mask: int) -> None:
     """Every kind of command, entered through click itself (not run_main, which sets a
     private umask first) so each file has to be private on its own."""
-    entry = ("import os, sys; os.umask(int(sys.argv[1], 8)); from companion.cli import main; "
-             "main(sys.argv[2:], prog_name='companion')")
+    entry = (
+        "import os, sys; os.umask(int(sys.argv[1], 8)); from companion.cli import main; "
+        "main(sys.argv[2:], prog_name='companion')"
+    )
     commands = [
-        ["run", "--once"], ["checkin", "--text", "ok today", "--mood", "3"],
-        ["reflect", "a quiet day"], ["win", "said no once"], ["skill", "walk"],
-        ["moment", "--intensity", "5"], ["moment", "steady"], ["pattern", "add", "rushing"],
-        ["pattern", "noticed", "rushing"], ["phrase", "add", "one step at a time"],
-        ["session", "add", "tomorrow 15:00", "--every", "week"], ["backup"],
+        ["run", "--once"],
+        ["checkin", "--text", "ok today", "--mood", "3"],
+        ["reflect", "a quiet day"],
+        ["win", "said no once"],
+        ["skill", "walk"],
+        ["moment", "--intensity", "5"],
+        ["moment", "steady"],
+        ["pattern", "add", "rushing"],
+        ["pattern", "noticed", "rushing"],
+        ["phrase", "add", "one step at a time"],
+        ["session", "add", "tomorrow 15:00", "--every", "week"],
+        ["backup"],
         ["brief", "--format", "html"],  # companion makes its exports folder (-o never does)
         ["export", "-o", str(home / "exports" / "all.json")],
         ["export", "--format", "md", "-o", str(home / "notes.md")],
@@ -262,12 +296,21 @@ def whole_session(home: Path, env: dict[str, str], mask: int) -> None:
         ["brief", "-o", str(home / "brief.md")],
         ["brief", "--format", "html", "-o", str(home / "briefs" / "brief.html")],
         ["encourage", "--to-file", str(home / "phrase.wav")],
-        ["search", "quiet"], ["forget", "entry:2"], ["doctor"], ["config", "check"],
+        ["search", "quiet"],
+        ["forget", "entry:2"],
+        ["doctor"],
+        ["config", "check"],
     ]
     (home / "briefs").mkdir(mode=0o700)
     for args in commands:
-        done = subprocess.run([sys.executable, "-c", entry, oct(mask), *args], env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", entry, oct(mask), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         allowed = (0, 1, 3) if args[0] == "doctor" else (0, 3)  # 3: a part is missing
         assert done.returncode in allowed, f"{args}: {done.stderr}"
 
@@ -288,8 +331,11 @@ def test_every_file_and_folder_is_private_after_a_whole_session(home: Path, mask
     os.chmod(home / "daemon-since", 0o600)
     whole_session(home, env_for(home, None), mask)
     assert (home / "phrase.wav").exists() or shutil.which("espeak-ng") is None
-    wide = [f"{oct(stat.S_IMODE(p.stat().st_mode))} {p.relative_to(home)}" for p in walk(home)
-            if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)]
+    wide = [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p.relative_to(home)}"
+        for p in walk(home)
+        if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)
+    ]
     assert wide == [], f"not private under umask {mask:03o}: {wide}"
     names = {p.name for p in walk(home)}
     for made in ("companion.db", "companion.log", "all.json", "brief.html", "notes.md"):

@@ -48,8 +48,11 @@ def test_a_setback_week_is_marked_and_stays_in_the_line(store: Store) -> None:
     harder = [w["week"] for w in m["weeks"] if w["harder"]]
     assert harder == [progress.week_of(week(2)).isoformat()]
     assert [w["steady_median"] for w in m["weeks"][:5]] == [20, 18, 45, 15, 12]
-    data = compose(gather(store, Span(MONDAY, week(5, 0), "test")), Span(MONDAY, week(5, 0),
-                   "test"), now=week(5, 0))
+    data = compose(
+        gather(store, Span(MONDAY, week(5, 0), "test")),
+        Span(MONDAY, week(5, 0), "test"),
+        now=week(5, 0),
+    )
     assert "harder weeks" in data["opening"].lower() and "part of the work" in data["opening"]
     assert "fail" not in str(data).lower()
 
@@ -61,7 +64,7 @@ def test_a_three_week_gap_lowers_scores_a_little_and_never_to_zero(store: Store)
     m = measure(store, 8)
     line = next(p for p in m["practice"] if p["skill"] == "box breathing")["line"]
     first = len(line) - len(m["weeks"])  # the 26-week line ends with the span's weeks
-    before_gap, gap, back = line[first + 2], line[first + 3:first + 6], line[first + 7]
+    before_gap, gap, back = line[first + 2], line[first + 3 : first + 6], line[first + 7]
     assert gap[0] < before_gap and gap[1] < gap[0] and gap[2] < gap[1]
     assert gap[2] >= 0.7 * before_gap and min(gap) > 0
     assert back > gap[2]
@@ -78,8 +81,13 @@ def test_only_skills_logged(store: Store) -> None:
     m = measure(store, 3)
     assert [s["skill"] for s in m["skills"]] == ["walk outside", "cold water", "grounding"]
     assert m["skills"][0] == {"skill": "walk outside", "uses": 2, "helped": 8.0, "rated": 2}
-    assert m["steady"] == {"median": None, "previous_median": None, "change": None,
-                           "direction": "unknown", "count": 0}
+    assert m["steady"] == {
+        "median": None,
+        "previous_median": None,
+        "change": None,
+        "direction": "unknown",
+        "count": 0,
+    }
     assert [w["skill_uses"] for w in m["weeks"][:3]] == [1, 2, 1]
     assert m["patterns"] == [] and m["wins_by_area"] == {}
     assert m["checkins"] == {"sent": 0, "answered": 0}
@@ -101,8 +109,12 @@ def test_patterns_wins_checkins_and_mood(store: Store) -> None:
         assert delivery is not None
         store.set_delivery(delivery["id"], status)
     m = measure(store, 2)
-    assert m["patterns"][0] == {"pattern": "mind reading", "noticed": 3, "responded": 2,
-                                "reacted": 1}
+    assert m["patterns"][0] == {
+        "pattern": "mind reading",
+        "noticed": 3,
+        "responded": 2,
+        "reacted": 1,
+    }
     assert m["wins_by_area"] == {"choices": 2, "boundaries": 1}
     assert m["checkins"] == {"sent": 4, "answered": 2}
     assert [w["mood"] for w in m["weeks"][:2]] == [3.0, None]
@@ -120,5 +132,7 @@ def test_practice_score_forgives(weekly: list[int]) -> None:
         if count > 0:
             assert score >= before  # practising never lowers a score
         elif started:
-            assert score >= min(before, before * progress.PRACTICE_DECAY,
-                                progress.PRACTICE_FLOOR) - 1e-9
+            assert (
+                score
+                >= min(before, before * progress.PRACTICE_DECAY, progress.PRACTICE_FLOOR) - 1e-9
+            )

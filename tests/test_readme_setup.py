@@ -40,7 +40,8 @@ def installed_by_pip(home: Path) -> None:
 
 @pytest.mark.enable_socket
 def test_setup_puts_companion_on_path_and_the_daemon_starts_without_the_model(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     packages, venv, pip, *rest = setup_commands()[0].split(" && ")
     assert packages.startswith("sudo apt-get install -y ") and "espeak-ng" in packages
     assert venv == f"python3 -m venv {VENV}" and pip == f"{VENV}/bin/pip install '.[encrypt]'"
@@ -50,21 +51,42 @@ def test_setup_puts_companion_on_path_and_the_daemon_starts_without_the_model(
     with socket.socket() as closed:  # the model site is out of reach: a refused proxy
         closed.bind(("127.0.0.1", 0))
         proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
-        env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-               "https_proxy": proxy, "http_proxy": proxy, "LANG": os.environ.get("LANG", "C")}
-        done = subprocess.run(["bash", "-c", " && ".join(rest)], env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        env = {
+            "HOME": str(home),
+            "PATH": "/usr/bin:/bin",
+            "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+            "https_proxy": proxy,
+            "http_proxy": proxy,
+            "LANG": os.environ.get("LANG", "C"),
+        }
+        done = subprocess.run(
+            ["bash", "-c", " && ".join(rest)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     said = done.stderr.splitlines()
-    assert said[0] == ("error: could not reach the model site (no connection). Nothing was "
-                       "installed; when this computer is online, run `companion model install "
-                       "small-en-us` again"), done.stderr
-    assert said[1].startswith("error: no systemd user manager is running here; "
-                              "`companion run` works until you close the terminal")
+    assert said[0] == (
+        "error: could not reach the model site (no connection). Nothing was "
+        "installed; when this computer is online, run `companion model install "
+        "small-en-us` again"
+    ), done.stderr
+    assert said[1].startswith(
+        "error: no systemd user manager is running here; "
+        "`companion run` works until you close the terminal"
+    )
     assert len(said) == 2 and done.returncode == 3
     on_path = shutil.which("companion", path=f"{home}/.local/bin:/usr/bin:/bin")
     assert on_path == str(home / ".local/bin/companion")
-    version = subprocess.run(["bash", "-c", "companion --version"], capture_output=True,
-                             env={**env, "PATH": f"{home}/.local/bin:/usr/bin:/bin"},
-                             text=True, timeout=60, check=False)
+    version = subprocess.run(
+        ["bash", "-c", "companion --version"],
+        capture_output=True,
+        env={**env, "PATH": f"{home}/.local/bin:/usr/bin:/bin"},
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert version.returncode == 0 and version.stdout.startswith("companion")
     assert (home / ".config/systemd/user/companion.service").exists()

@@ -31,8 +31,9 @@ def test_the_model_is_loaded_once_per_process(model: object) -> None:
     assert str(ko_model_path().resolve()) in loaded_models()
 
 
-def test_korean_speech_gives_words_with_confidence_and_times(model: object,
-                                                              ko_speech: Speech) -> None:
+def test_korean_speech_gives_words_with_confidence_and_times(
+    model: object, ko_speech: Speech
+) -> None:
     result = transcribe(model, chunks_of(ko_speech.wav16k))
     assert result.text.strip()
     assert any("\uac00" <= ch <= "\ud7a3" for ch in result.text)  # Hangul syllables
@@ -40,11 +41,13 @@ def test_korean_speech_gives_words_with_confidence_and_times(model: object,
     assert [w["word"] for w in result.words] == result.text.split()
     assert all(0 <= w["conf"] <= 1 and 0 <= w["start"] <= w["end"] for w in result.words)
     assert result.confidence == pytest.approx(
-        sum(w["conf"] for w in result.words) / len(result.words), abs=1e-3)
+        sum(w["conf"] for w in result.words) / len(result.words), abs=1e-3
+    )
 
 
 def test_a_fresh_recognizer_per_utterance_hears_the_same_speech_alike(
-        model: object, ko_speech: Speech) -> None:
+    model: object, ko_speech: Speech
+) -> None:
     first = transcribe(model, chunks_of(ko_speech.wav16k))
     second = transcribe(model, chunks_of(ko_speech.wav16k))
     assert similar(first.text, second.text)
@@ -65,8 +68,7 @@ def endless(speech: list[bytes]) -> Iterator[bytes]:
         yield SILENT_CHUNK
 
 
-def test_live_listening_ends_after_the_configured_silence(model: object,
-                                                          ko_speech: Speech) -> None:
+def test_live_listening_ends_after_the_configured_silence(model: object, ko_speech: Speech) -> None:
     speech = chunks_of(ko_speech.wav16k)
     spoken = sum(len(c) for c in speech) / 32000
     result = transcribe(model, endless(speech), Listening(silence_seconds=1.0, max_seconds=60))
@@ -76,8 +78,9 @@ def test_live_listening_ends_after_the_configured_silence(model: object,
 
 
 def test_live_listening_stops_at_the_longest_answer(model: object, ko_speech: Speech) -> None:
-    result = transcribe(model, endless(chunks_of(ko_speech.wav16k)),
-                        Listening(silence_seconds=30, max_seconds=1.0))
+    result = transcribe(
+        model, endless(chunks_of(ko_speech.wav16k)), Listening(silence_seconds=30, max_seconds=1.0)
+    )
     assert result.ended_by == "max"
     assert result.seconds == pytest.approx(1.0)
 
@@ -91,8 +94,9 @@ def test_stopping_keeps_what_was_said_so_far(model: object, ko_speech: Speech) -
         stop.set()
         yield from endless([])
 
-    result = transcribe(model, stop_after_speech(),
-                        Listening(silence_seconds=30, max_seconds=600, stop=stop))
+    result = transcribe(
+        model, stop_after_speech(), Listening(silence_seconds=30, max_seconds=600, stop=stop)
+    )
     assert result.ended_by == "stopped"
     assert similar(result.text, transcribe(model, speech).text)
 
@@ -104,41 +108,48 @@ def test_nobody_speaking_ends_with_no_speech(model: object) -> None:
     assert result.seconds == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize(("raw", "tidy_text"), [
-    ("i think i'm doing ok", "I think I'm doing ok."),
-    ("  today   was hard  ", "Today was hard."),
-    ("is it i", "Is it I?"),
-    ("indeed it is", "Indeed it is."),
-    ("오늘은 좋았어요", "오늘은 좋았어요."),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "tidy_text"),
+    [
+        ("i think i'm doing ok", "I think I'm doing ok."),
+        ("  today   was hard  ", "Today was hard."),
+        ("is it i", "Is it I?"),
+        ("indeed it is", "Indeed it is."),
+        ("오늘은 좋았어요", "오늘은 좋았어요."),
+        ("", ""),
+    ],
+)
 def test_transcripts_become_sentences(raw: str, tidy_text: str) -> None:
     assert tidy(raw) == tidy_text
 
 
-@pytest.mark.parametrize(("raw", "tidy_text"), [
-    ("what should i say to her", "What should I say to her?"),
-    ("why do i always wake at four", "Why do I always wake at four?"),
-    ("how can i tell her", "How can I tell her?"),
-    ("should i call my sister", "Should I call my sister?"),
-    ("do i need to explain myself", "Do I need to explain myself?"),
-    ("can i say no without feeling guilty", "Can I say no without feeling guilty?"),
-    ("is it normal to feel this tired", "Is it normal to feel this tired?"),
-    ("what a day it was", "What a day it was."),
-    ("do it anyway", "Do it anyway."),
-    ("i wonder what she meant", "I wonder what she meant."),
-    ("왜 그랬을까", "왜 그랬을까?"),
-    ("어떻게 말하면 좋을까요", "어떻게 말하면 좋을까요?"),
-    ("뭐 해야 하나요", "뭐 해야 하나요?"),
-    ("이렇게 해도 되나요", "이렇게 해도 되나요?"),
-    ("오늘은 산책을 했어요", "오늘은 산책을 했어요."),
-])
+@pytest.mark.parametrize(
+    ("raw", "tidy_text"),
+    [
+        ("what should i say to her", "What should I say to her?"),
+        ("why do i always wake at four", "Why do I always wake at four?"),
+        ("how can i tell her", "How can I tell her?"),
+        ("should i call my sister", "Should I call my sister?"),
+        ("do i need to explain myself", "Do I need to explain myself?"),
+        ("can i say no without feeling guilty", "Can I say no without feeling guilty?"),
+        ("is it normal to feel this tired", "Is it normal to feel this tired?"),
+        ("what a day it was", "What a day it was."),
+        ("do it anyway", "Do it anyway."),
+        ("i wonder what she meant", "I wonder what she meant."),
+        ("왜 그랬을까", "왜 그랬을까?"),
+        ("어떻게 말하면 좋을까요", "어떻게 말하면 좋을까요?"),
+        ("뭐 해야 하나요", "뭐 해야 하나요?"),
+        ("이렇게 해도 되나요", "이렇게 해도 되나요?"),
+        ("오늘은 산책을 했어요", "오늘은 산책을 했어요."),
+    ],
+)
 def test_a_spoken_question_ends_with_a_question_mark(raw: str, tidy_text: str) -> None:
     assert tidy(raw) == tidy_text
 
 
 def test_a_microphone_that_vanishes_mid_answer_keeps_what_was_said(
-        model: object, ko_speech: Speech) -> None:
+    model: object, ko_speech: Speech
+) -> None:
     from companion.errors import AudioSourceLost
 
     def then_gone() -> Iterator[bytes]:

@@ -29,33 +29,39 @@ def with_safety(settings: object, **changes: object) -> object:
     return dataclasses.replace(settings, safety=safety)  # type: ignore[type-var]
 
 
-@pytest.mark.parametrize("text", [
-    "Some days I want to die.",
-    "I DON'T WANT TO LIVE like this",
-    "i dont want to live like this",
-    "I don\u2019t want to be here anymore",
-    "thinking about self-harm again",
-    "I keep thinking about suicide",
-    "feeling suicidal tonight",
-    "I can't go on",
-    "what if I overdosed",
-    "요즘 죽고 싶어요",
-    "자살 생각이 났다",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Some days I want to die.",
+        "I DON'T WANT TO LIVE like this",
+        "i dont want to live like this",
+        "I don\u2019t want to be here anymore",
+        "thinking about self-harm again",
+        "I keep thinking about suicide",
+        "feeling suicidal tonight",
+        "I can't go on",
+        "what if I overdosed",
+        "요즘 죽고 싶어요",
+        "자살 생각이 났다",
+    ],
+)
 def test_crisis_language_brings_up_resources(text: str, settings: object) -> None:
     found = check_text(text, settings)
     assert found is not None
     assert found.matched
 
 
-@pytest.mark.parametrize("text", [
-    "I was killing it at work today",
-    "The presentation went fine, I could have died of embarrassment but didn't",
-    "Went for a walk, felt better",
-    "dyeing my hair tomorrow",
-    "",
-    "   ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was killing it at work today",
+        "The presentation went fine, I could have died of embarrassment but didn't",
+        "Went for a walk, felt better",
+        "dyeing my hair tomorrow",
+        "",
+        "   ",
+    ],
+)
 def test_everyday_words_do_not(text: str, settings: object) -> None:
     assert check_text(text, settings) is None
 
@@ -73,9 +79,16 @@ def test_extra_phrases_from_settings(settings: object) -> None:
     assert check_text(text, with_safety(settings, extra_phrases=("disappearing for good",)))
 
 
-@pytest.mark.parametrize(("region", "number"), [
-    ("US", "988"), ("CA", "988"), ("UK", "116 123"), ("IE", "116 123"), ("AU", "13 11 14"),
-])
+@pytest.mark.parametrize(
+    ("region", "number"),
+    [
+        ("US", "988"),
+        ("CA", "988"),
+        ("UK", "116 123"),
+        ("IE", "116 123"),
+        ("AU", "13 11 14"),
+    ],
+)
 def test_region_picks_its_line(region: str, number: str, settings: object) -> None:
     found = check_text("I want to die", with_safety(settings, region=region))
     assert found is not None and found.region == region
@@ -92,8 +105,11 @@ def test_other_region_shows_every_line() -> None:
 def test_show_resources_writes_and_notifies() -> None:
     shown: list[str] = []
     sent: list[tuple[str, str]] = []
-    show_resources(resources_for("AU"), echo=shown.append,
-                   notify=lambda title, body: sent.append((title, body)))
+    show_resources(
+        resources_for("AU"),
+        echo=shown.append,
+        notify=lambda title, body: sent.append((title, body)),
+    )
     assert "13 11 14" in shown[0]
     assert sent and "13 11 14" in sent[0][1] and sent[0][0]
 
@@ -150,7 +166,8 @@ def test_an_ordinary_reflection_shows_nothing(cli) -> None:
 def test_extra_phrase_in_config_is_used(cli, home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
-        '[safety]\nregion = "UK"\nextra_phrases = ["vanish forever"]\n')
+        '[safety]\nregion = "UK"\nextra_phrases = ["vanish forever"]\n'
+    )
     result = cli("reflect", "I want to vanish forever")
     assert "116 123" in result.stderr
 
@@ -198,9 +215,17 @@ def test_the_safety_module_leaves_click_alone() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import sys, companion.safety, companion.aftercare;"
-                          "print('click' in sys.modules)"], capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, companion.safety, companion.aftercare;print('click' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -213,7 +238,8 @@ def test_show_resources_writes_to_stderr_by_default(capsys: pytest.CaptureFixtur
 def test_extra_phrases_use_the_pattern_notation(cli, home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
-        '[safety]\nextra_phrases = ["(want|going) to vanish [forever]"]\n')
+        '[safety]\nextra_phrases = ["(want|going) to vanish [forever]"]\n'
+    )
     assert "988" in cli("reflect", "I am going to vanish").stderr
     assert "988" not in cli("reflect", "The magician made the coin vanish").stderr
 
@@ -249,11 +275,31 @@ def test_an_import_is_checked_once_with_one_summary_line(cli, home: Path, tmp_pa
 
 def test_a_jrnl_import_is_summarised_too(cli, home: Path, tmp_path: Path) -> None:
     jrnl = tmp_path / "jrnl.json"
-    jrnl.write_text(json.dumps({"tags": {}, "entries": [
-        {"date": "2024-01-02", "time": "09:00", "title": "i dont want to be alive anymore",
-         "body": "", "tags": [], "starred": False},
-        {"date": "2024-01-03", "time": "09:00", "title": "Good walk.", "body": "Sunny.",
-         "tags": [], "starred": False}]}))
+    jrnl.write_text(
+        json.dumps(
+            {
+                "tags": {},
+                "entries": [
+                    {
+                        "date": "2024-01-02",
+                        "time": "09:00",
+                        "title": "i dont want to be alive anymore",
+                        "body": "",
+                        "tags": [],
+                        "starred": False,
+                    },
+                    {
+                        "date": "2024-01-03",
+                        "time": "09:00",
+                        "title": "Good walk.",
+                        "body": "Sunny.",
+                        "tags": [],
+                        "starred": False,
+                    },
+                ],
+            }
+        )
+    )
     result = cli("import", str(jrnl), "--json")
     assert json.loads(result.stdout) == {"entries": 2}
     lines = _summary_lines(result.stderr)

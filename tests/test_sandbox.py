@@ -19,10 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "companion.service"
 PROBE = ROOT / "tests" / "tools" / "sandbox_probe.py"
 # [Service] keys that confine the process (the rest say how to start and restart it).
-SANDBOX_PREFIXES = ("Protect", "Private", "Restrict", "ReadWrite", "ReadOnly", "Inaccessible",
-                    "SystemCall", "MemoryDeny", "LockPersonality", "NoNewPrivileges", "UMask",
-                    "CapabilityBoundingSet", "AmbientCapabilities", "KeyringMode",
-                    "ProcSubset", "IPAddress")
+SANDBOX_PREFIXES = (
+    "Protect",
+    "Private",
+    "Restrict",
+    "ReadWrite",
+    "ReadOnly",
+    "Inaccessible",
+    "SystemCall",
+    "MemoryDeny",
+    "LockPersonality",
+    "NoNewPrivileges",
+    "UMask",
+    "CapabilityBoundingSet",
+    "AmbientCapabilities",
+    "KeyringMode",
+    "ProcSubset",
+    "IPAddress",
+)
 INET_FAMILIES = {"AF_INET", "AF_INET6", "AF_PACKET"}
 
 
@@ -73,9 +87,13 @@ def test_sandbox_options_are_parsed_from_the_unit() -> None:
 
 
 def probe(*prefix: str, home: Path, outside: Path) -> dict[str, str]:
-    done = subprocess.run([*prefix, sys.executable, str(PROBE), "--home", str(home),
-                           "--outside", str(outside)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [*prefix, sys.executable, str(PROBE), "--home", str(home), "--outside", str(outside)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -92,11 +110,18 @@ def user_manager() -> list[str]:
     tool = shutil.which("systemd-run")
     if tool is None:
         pytest.skip("systemd-run is not installed (apt install systemd)")
-    check = subprocess.run([tool, "--user", "--wait", "--quiet", "true"], capture_output=True,
-                           text=True, timeout=60, check=False)
+    check = subprocess.run(
+        [tool, "--user", "--wait", "--quiet", "true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if check.returncode != 0:
-        pytest.skip("no systemd user manager runs here (systemd-run --user: "
-                    f"{check.stderr.strip() or check.returncode})")
+        pytest.skip(
+            "no systemd user manager runs here (systemd-run --user: "
+            f"{check.stderr.strip() or check.returncode})"
+        )
     props = [f"--property={k}={v}" for k, v in sandbox_options()]
     return [tool, "--user", "--wait", "--pipe", "--quiet", "--collect", *props]
 

@@ -19,9 +19,11 @@ RESOURCES = "988"
 
 def texts(cli: Cli) -> list[str]:
     exported = json.loads(cli("export").stdout)["tables"]
-    return [row.get("text") or row.get("note") or row.get("name") or ""
-            for table in ("entries", "skill_uses", "moments", "pattern_notices", "phrases")
-            for row in exported.get(table, [])]
+    return [
+        row.get("text") or row.get("note") or row.get("name") or ""
+        for table in ("entries", "skill_uses", "moments", "pattern_notices", "phrases")
+        for row in exported.get(table, [])
+    ]
 
 
 def test_unquoted_words_are_the_text_and_crisis_words_bring_resources(cli: Cli) -> None:
@@ -57,13 +59,17 @@ def test_a_crisis_check_that_fails_never_costs_the_save(home: Path) -> None:
     assert CRISIS in texts(Cli())
 
 
-@pytest.mark.parametrize("args", [
-    ["win", CRISIS],
-    ["skill", "walk", "--note", CRISIS],
-    ["moment", "--intensity", "3", "--note", CRISIS],
-    ["phrase", "add", CRISIS],
-    ["friend-test", "--print", "--kinder", CRISIS],
-], ids=lambda a: a[0])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["win", CRISIS],
+        ["skill", "walk", "--note", CRISIS],
+        ["moment", "--intensity", "3", "--note", CRISIS],
+        ["phrase", "add", CRISIS],
+        ["friend-test", "--print", "--kinder", CRISIS],
+    ],
+    ids=lambda a: a[0],
+)
 def test_every_saved_text_is_checked(cli: Cli, args: list[str]) -> None:
     result = cli(*args)
     assert RESOURCES in result.stderr, result.stderr
@@ -76,8 +82,9 @@ def test_a_pattern_note_is_checked(cli: Cli) -> None:
     assert RESOURCES in result.stderr
 
 
-def test_a_checkin_answer_is_set_aside_when_the_database_is_held(home: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_checkin_answer_is_set_aside_when_the_database_is_held(
+    home: Path, tmp_path: Path
+) -> None:
     """The prompt's bookkeeping must not write before the answer is safe (issue 15, 4)."""
     from test_faults import hold_lock
 

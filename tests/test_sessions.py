@@ -36,8 +36,9 @@ def test_parse_when_reads_the_forms_people_type() -> None:
     assert sessions.parse_when("7d", NOW) == NOW + timedelta(days=7)
 
 
-@pytest.mark.parametrize("text", ["someday", "2026-12-01", "tomorrow", "tomorrow 25:00",
-                                  "2026-13-01 10:00"])
+@pytest.mark.parametrize(
+    "text", ["someday", "2026-12-01", "tomorrow", "tomorrow 25:00", "2026-13-01 10:00"]
+)
 def test_parse_when_refuses_what_it_cannot_read(text: str) -> None:
     with pytest.raises(InputError):
         sessions.parse_when(text, NOW)
@@ -83,8 +84,11 @@ def test_no_sessions_means_none_not_an_error(store: Store) -> None:
 
 def _library_expansion(path: Path, start: datetime, end: datetime, match: str) -> list[datetime]:
     calendar = icalendar.Calendar.from_ical(path.read_bytes())
-    return sorted(e["DTSTART"].dt for e in recurring_ical_events.of(calendar).between(start, end)
-                  if match.lower() in str(e.get("SUMMARY")).lower())
+    return sorted(
+        e["DTSTART"].dt
+        for e in recurring_ical_events.of(calendar).between(start, end)
+        if match.lower() in str(e.get("SUMMARY")).lower()
+    )
 
 
 def test_import_with_rrule_exdate_moved_occurrence_and_time_zone(store: Store) -> None:
@@ -97,9 +101,9 @@ def test_import_with_rrule_exdate_moved_occurrence_and_time_zone(store: Store) -
     assert starts == _library_expansion(path, NOW - timedelta(days=10), end, "rivera")
     assert datetime(2026, 3, 10, 17, tzinfo=NY) not in starts  # EXDATE
     assert datetime(2026, 3, 24, 17, tzinfo=NY) not in starts  # moved ...
-    assert datetime(2026, 3, 26, 9, tzinfo=NY) in starts       # ... to here
-    assert datetime(2026, 3, 17, 21, tzinfo=UTC) in starts     # after DST: 17:00 EDT
-    assert datetime(2026, 3, 3, 22, tzinfo=UTC) in starts      # before DST: 17:00 EST
+    assert datetime(2026, 3, 26, 9, tzinfo=NY) in starts  # ... to here
+    assert datetime(2026, 3, 17, 21, tzinfo=UTC) in starts  # after DST: 17:00 EDT
+    assert datetime(2026, 3, 3, 22, tzinfo=UTC) in starts  # before DST: 17:00 EST
     assert starts[-1] == datetime(2026, 4, 28, 17, tzinfo=NY)  # UNTIL
 
 
@@ -116,11 +120,13 @@ def test_reimport_updates_by_uid_instead_of_doubling(store: Store, tmp_path: Pat
 
 
 def test_match_reads_the_organizer_name(store: Store) -> None:
-    rows = sessions.import_calendar(store, ICS / "therapist_weekly.ics", now=NOW,
-                                    match="Ana Rivera")
+    rows = sessions.import_calendar(
+        store, ICS / "therapist_weekly.ics", now=NOW, match="Ana Rivera"
+    )
     assert {r["uid"].split("#")[0] for r in rows} == {"series-rivera-0001@example.test"}
-    assert sessions.import_calendar(store, ICS / "therapist_weekly.ics", now=NOW,
-                                    match="nobody") == []
+    assert (
+        sessions.import_calendar(store, ICS / "therapist_weekly.ics", now=NOW, match="nobody") == []
+    )
 
 
 def test_all_day_events_utc_and_cancelled(store: Store) -> None:
@@ -146,8 +152,11 @@ def test_broken_file_is_a_clear_error_and_nothing_is_imported(store: Store, name
 
 def test_broken_repeat_rule_is_refused(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "rule.ics"
-    path.write_text((ICS / "therapist_weekly.ics").read_text().replace(
-        "FREQ=WEEKLY;BYDAY=TU", "FREQ=SOMETIMES;BYDAY=XX"))
+    path.write_text(
+        (ICS / "therapist_weekly.ics")
+        .read_text()
+        .replace("FREQ=WEEKLY;BYDAY=TU", "FREQ=SOMETIMES;BYDAY=XX")
+    )
     with pytest.raises(InputError, match="Nothing was imported"):
         sessions.import_calendar(store, path, now=NOW)
     assert store.rows("sessions") == []
@@ -159,8 +168,19 @@ def test_missing_file_is_an_input_error(store: Store, tmp_path: Path) -> None:
 
 
 def test_cli_add_list_remove(cli) -> None:  # type: ignore[no-untyped-def]
-    added = json.loads(cli("session", "add", "tomorrow", "15:00", "--every", "2 weeks",
-                           "--title", "Dr. Rivera", "--json").stdout)
+    added = json.loads(
+        cli(
+            "session",
+            "add",
+            "tomorrow",
+            "15:00",
+            "--every",
+            "2 weeks",
+            "--title",
+            "Dr. Rivera",
+            "--json",
+        ).stdout
+    )
     every = json.loads(cli("session", "list", "--upcoming", "--all", "--json").stdout)
     assert 26 <= len(every) <= 27 and every[0]["title"] == "Dr. Rivera"
     [series] = json.loads(cli("session", "list", "--upcoming", "--json").stdout)
@@ -186,10 +206,20 @@ def test_cli_import_and_errors(cli) -> None:  # type: ignore[no-untyped-def]
     assert every.exit_code == 1 and "--every" in every.stderr
 
 
-@pytest.mark.parametrize(("every", "said"), [("week", "every week"), ("2 weeks", "every 2 weeks"),
-                                             ("10 days", "every 10 days"), ("1d", "every day")])
-def test_cli_add_echoes_the_repeat_as_it_was_meant(cli, every: str,  # type: ignore[no-untyped-def]
-                                                   said: str) -> None:
+@pytest.mark.parametrize(
+    ("every", "said"),
+    [
+        ("week", "every week"),
+        ("2 weeks", "every 2 weeks"),
+        ("10 days", "every 10 days"),
+        ("1d", "every day"),
+    ],
+)
+def test_cli_add_echoes_the_repeat_as_it_was_meant(
+    cli,
+    every: str,  # type: ignore[no-untyped-def]
+    said: str,
+) -> None:
     out = cli("session", "add", "tomorrow 15:00", "--every", every).stdout
     assert out.rstrip().endswith(f", {said}.")
 
@@ -216,8 +246,9 @@ def test_session_note_belongs_to_the_latest_session(cli, store: Store) -> None: 
     latest = sessions.add_session(store, now - timedelta(hours=3), title="Dr. Rivera")
     note = json.loads(cli("session", "note", "Notice the body first.", "--json").stdout)
     assert note["kind"] == "therapist" and note["session_id"] == latest["id"]
-    again = json.loads(cli("session", "note", str(older["id"]), "-", "--json",
-                           input="Small steps count.\n").stdout)
+    again = json.loads(
+        cli("session", "note", str(older["id"]), "-", "--json", input="Small steps count.\n").stdout
+    )
     assert again["session_id"] == older["id"] and again["text"] == "Small steps count."
     prompt = week_prompt(store, datetime.now().astimezone())
     assert prompt is not None and prompt.entry_id == again["id"]
@@ -234,52 +265,63 @@ def test_session_note_errors(cli, store: Store) -> None:  # type: ignore[no-unty
     alone = cli("session", "note", "Be kind", "to the part", "that worries.")
     assert "no session is on record yet" in alone.stdout
     assert [(e["text"], e["session_id"]) for e in store.entries()] == [
-        ("Be kind to the part that worries.", None)]
+        ("Be kind to the part that worries.", None)
+    ]
 
 
 # ---------------------------------------------------------------- bounded recurrence (issue 15)
 def _calendar(tmp_path: Path, *events: str) -> Path:
-    body = "".join(f"BEGIN:VEVENT\r\nUID:e{i}@test\r\nDTSTAMP:20260101T000000Z\r\n"
-                   f"SUMMARY:Session {i}\r\n{event}\r\nEND:VEVENT\r\n"
-                   for i, event in enumerate(events))
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:e{i}@test\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"SUMMARY:Session {i}\r\n{event}\r\nEND:VEVENT\r\n"
+        for i, event in enumerate(events)
+    )
     path = tmp_path / "calendar.ics"
-    path.write_text(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}"
-                    "END:VCALENDAR\r\n")
+    path.write_text(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}END:VCALENDAR\r\n"
+    )
     return path
 
 
-@pytest.mark.parametrize("rule", [
-    "DTSTART;TZID=America/New_York:19950106T170000\r\nRRULE:FREQ=DAILY;INTERVAL=3",
-    "DTSTART;TZID=America/New_York:20010102T090000\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
-    "DTSTART:20050315T150000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=2WE",
-    "DTSTART;TZID=America/New_York:20010310T100000\r\nRRULE:FREQ=MONTHLY;INTERVAL=5",
-    "DTSTART;VALUE=DATE:19980303\r\nRRULE:FREQ=YEARLY",
-    "DTSTART;TZID=America/New_York:20260101T080000\r\nRRULE:FREQ=HOURLY;INTERVAL=7",
-    "DTSTART;TZID=America/New_York:20251220T170000\r\nRRULE:FREQ=DAILY;COUNT=70",
-    "DTSTART;TZID=America/New_York:20100105T170000\r\nRRULE:FREQ=WEEKLY;UNTIL=20260315T000000Z",
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "DTSTART;TZID=America/New_York:19950106T170000\r\nRRULE:FREQ=DAILY;INTERVAL=3",
+        "DTSTART;TZID=America/New_York:20010102T090000\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+        "DTSTART:20050315T150000Z\r\nRRULE:FREQ=MONTHLY;BYDAY=2WE",
+        "DTSTART;TZID=America/New_York:20010310T100000\r\nRRULE:FREQ=MONTHLY;INTERVAL=5",
+        "DTSTART;VALUE=DATE:19980303\r\nRRULE:FREQ=YEARLY",
+        "DTSTART;TZID=America/New_York:20260101T080000\r\nRRULE:FREQ=HOURLY;INTERVAL=7",
+        "DTSTART;TZID=America/New_York:20251220T170000\r\nRRULE:FREQ=DAILY;COUNT=70",
+        "DTSTART;TZID=America/New_York:20100105T170000\r\nRRULE:FREQ=WEEKLY;UNTIL=20260315T000000Z",
+    ],
+)
 def test_series_begun_long_ago_give_the_same_dates_as_the_calendar_library(
-        store: Store, tmp_path: Path, rule: str) -> None:
+    store: Store, tmp_path: Path, rule: str
+) -> None:
     """Series are jumped forward to the window, not walked from their first date; the
     dates they give are still exactly those recurring-ical-events finds."""
     path = _calendar(tmp_path, rule)
     sessions.import_calendar(store, path, now=NOW)
     start, end = NOW - timedelta(days=20), NOW + timedelta(days=45)
     got = [o.starts for o in sessions.occurrences(store, start, end)]
-    expected = [datetime.combine(d, datetime.min.time(), tzinfo=NY)
-                if not isinstance(d, datetime) else d
-                for d in _library_expansion(path, start, end, "session")]
+    expected = [
+        datetime.combine(d, datetime.min.time(), tzinfo=NY) if not isinstance(d, datetime) else d
+        for d in _library_expansion(path, start, end, "session")
+    ]
     assert got == [d for d in expected if start <= d < end]
     assert got
 
 
-def test_a_rule_that_repeats_every_second_forever_is_bounded(store: Store,
-                                                              tmp_path: Path) -> None:
+def test_a_rule_that_repeats_every_second_forever_is_bounded(store: Store, tmp_path: Path) -> None:
     from companion import recurrence
 
-    path = _calendar(tmp_path, "DTSTART:20240101T150000Z\r\nRRULE:FREQ=SECONDLY",
-                     "DTSTART:20250101T150000Z\r\nRRULE:FREQ=MINUTELY",
-                     "DTSTART;TZID=America/New_York:20260225T170000\r\nRRULE:FREQ=WEEKLY")
+    path = _calendar(
+        tmp_path,
+        "DTSTART:20240101T150000Z\r\nRRULE:FREQ=SECONDLY",
+        "DTSTART:20250101T150000Z\r\nRRULE:FREQ=MINUTELY",
+        "DTSTART;TZID=America/New_York:20260225T170000\r\nRRULE:FREQ=WEEKLY",
+    )
     sessions.import_calendar(store, path, now=NOW)
     found = sessions.occurrences(store, NOW - timedelta(days=90), NOW + sessions.YEAR)
     by_series = {o.session_id: 0 for o in found}
@@ -294,8 +336,11 @@ def test_a_rule_that_repeats_every_second_forever_is_bounded(store: Store,
 
 
 def test_a_step_past_the_year_9999_ends_the_series(store: Store, tmp_path: Path) -> None:
-    path = _calendar(tmp_path, "DTSTART:20260224T170000Z\r\nRRULE:FREQ=DAILY;INTERVAL=2000000000",
-                     "DTSTART:20260225T170000Z\r\nRRULE:FREQ=YEARLY;INTERVAL=9000")
+    path = _calendar(
+        tmp_path,
+        "DTSTART:20260224T170000Z\r\nRRULE:FREQ=DAILY;INTERVAL=2000000000",
+        "DTSTART:20260225T170000Z\r\nRRULE:FREQ=YEARLY;INTERVAL=9000",
+    )
     sessions.import_calendar(store, path, now=NOW)
     found = sessions.occurrences(store, NOW, NOW + sessions.YEAR)
     assert [o.starts.day for o in found] == [24, 25]

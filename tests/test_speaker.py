@@ -21,8 +21,10 @@ from companion.config import load_settings
 from companion.errors import CompanionError, ConfigError, MissingPartError
 
 SHORT = "You are doing the work."  # 5 words
-LONG = ("You are doing the work, one small and patient step at a time, "
-        "and every step you take still counts.")  # 20 words
+LONG = (
+    "You are doing the work, one small and patient step at a time, "
+    "and every step you take still counts."
+)  # 20 words
 
 
 @pytest.fixture
@@ -67,8 +69,9 @@ def test_volume_zero_is_silent(speech, tmp_path: Path) -> None:
 
 def test_named_voice_is_used(speech, tmp_path: Path) -> None:
     english = Speaker(speech).save("안녕하세요 반갑습니다", tmp_path / "en.wav")
-    korean = Speaker(with_(speech, voice="Korean")).save("안녕하세요 반갑습니다",
-                                                           tmp_path / "ko.wav")
+    korean = Speaker(with_(speech, voice="Korean")).save(
+        "안녕하세요 반갑습니다", tmp_path / "ko.wav"
+    )
     assert english.read_bytes() != korean.read_bytes()
 
 
@@ -148,8 +151,9 @@ def test_missing_espeak_library_names_the_package(speech) -> None:
     assert "espeak-ng" in (speaker.check() or "")
 
 
-def test_no_sound_player_is_a_missing_part(speech, monkeypatch: pytest.MonkeyPatch,
-                                           tmp_path: Path) -> None:
+def test_no_sound_player_is_a_missing_part(
+    speech, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no paplay, pw-play or aplay to be found
     with pytest.raises(MissingPartError, match="pulseaudio-utils"):
         Speaker(speech).speak(SHORT)
@@ -214,17 +218,27 @@ def _wait(what: str, find, timeout: float = 60.0):  # noqa: ANN001, ANN202
 def test_a_killed_companion_leaves_no_voice_speaking(speech, pulse_sink, home: Path) -> None:
     home.mkdir()
     (home / "config.toml").write_text("[speech]\nrate = 80\n")  # slow: still speaking later
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "encourage"],
-                            env={**os.environ, "COMPANION_HOME": str(home)},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "companion", "encourage"],
+        env={**os.environ, "COMPANION_HOME": str(home)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     group = 0
     try:
-        group = _wait("the speaking child", lambda: [
-            pid for pid, parent, _, argv in _processes()
-            if parent == proc.pid and "companion.adapters.speaker" in argv])[0]
-        _wait("the player, mid-speech", lambda: [
-            pid for pid, _, pgid, argv in _processes() if pgid == group and pid != group])
+        group = _wait(
+            "the speaking child",
+            lambda: [
+                pid
+                for pid, parent, _, argv in _processes()
+                if parent == proc.pid and "companion.adapters.speaker" in argv
+            ],
+        )[0]
+        _wait(
+            "the player, mid-speech",
+            lambda: [pid for pid, _, pgid, argv in _processes() if pgid == group and pid != group],
+        )
         os.kill(proc.pid, signal.SIGKILL)  # only companion itself, as the OOM killer would
         proc.wait(timeout=10)
         killed_at = time.monotonic()
@@ -233,8 +247,10 @@ def test_a_killed_companion_leaves_no_voice_speaking(speech, pulse_sink, home: P
             time.sleep(0.02)
         left = [argv for _, _, pgid, argv in _processes() if pgid == group]
         assert left == [], f"still running 2 s after companion was killed: {left}"
-        print(f"speaking child and player gone {time.monotonic() - killed_at:.2f} s after "
-              "companion was killed")
+        print(
+            f"speaking child and player gone {time.monotonic() - killed_at:.2f} s after "
+            "companion was killed"
+        )
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -48,8 +48,13 @@ class RecordingSpeaker:
 def app_with(store: object, **speech_changes: object) -> SimpleNamespace:
     settings = load_settings(None)
     changed = dataclasses.replace(settings.speech, **speech_changes)
-    return SimpleNamespace(settings=dataclasses.replace(settings, speech=changed), store=store,
-                           paths=resolve_paths(), ui=ClickUi(), clock=SystemClock())
+    return SimpleNamespace(
+        settings=dataclasses.replace(settings, speech=changed),
+        store=store,
+        paths=resolve_paths(),
+        ui=ClickUi(),
+        clock=SystemClock(),
+    )
 
 
 def write_config(home: Path, text: str) -> None:
@@ -73,10 +78,14 @@ def test_favourites_then_own_phrases_come_first(cli) -> None:
     cli("phrase", "add", "You are allowed to go slowly.")
     cli("phrase", "add", "Breathe; this will pass.", "--context", "anxious")
     cli("phrase", "favourite", "phrase:2")
-    assert cli("encourage", "--context", "anxious", "--print").stdout.strip() == \
-        "Breathe; this will pass."
-    assert cli("encourage", "--context", "anxious", "--print").stdout.strip() == \
-        "You are allowed to go slowly."
+    assert (
+        cli("encourage", "--context", "anxious", "--print").stdout.strip()
+        == "Breathe; this will pass."
+    )
+    assert (
+        cli("encourage", "--context", "anxious", "--print").stdout.strip()
+        == "You are allowed to go slowly."
+    )
 
 
 def test_encourage_to_file_writes_speech(cli, tmp_path: Path) -> None:
@@ -103,7 +112,8 @@ def test_encourage_unknown_context_is_a_usage_error(cli) -> None:
 
 
 def test_encourage_without_a_sound_output_shows_it_and_says_how_to_fix(
-        cli, store, monkeypatch, tmp_path) -> None:
+    cli, store, monkeypatch, tmp_path
+) -> None:
     need("espeak-ng")
     monkeypatch.setenv("PATH", str(tmp_path))  # no player anywhere
     result = cli("encourage")  # the phrase was shown: only its sound is missing
@@ -114,7 +124,8 @@ def test_encourage_without_a_sound_output_shows_it_and_says_how_to_fix(
 
 
 def test_friend_test_kinder_without_a_sound_output_keeps_the_words(
-        cli, store, monkeypatch, tmp_path) -> None:
+    cli, store, monkeypatch, tmp_path
+) -> None:
     need("espeak-ng")
     monkeypatch.setenv("PATH", str(tmp_path))
     result = cli("friend-test", "--kinder", "You are learning; that is enough.")
@@ -177,24 +188,26 @@ def test_friend_test_without_words_offers_a_kinder_phrase(cli, store) -> None:
 
 
 # ---------------------------------------------------------------- after a hard moment
-@pytest.mark.parametrize(("mood", "intensity", "text", "context"), [
-    (1, None, None, "hard-day"),
-    (2, None, "so anxious before the call", "anxious"),
-    (None, 8, None, "anxious"),
-    (None, 9, "I messed up again", "mistake"),
-    (None, None, "an awful, exhausted day", "tired"),
-    (3, None, None, None),
-    (None, 6, None, None),
-    (None, None, "a calm walk", None),
-])
+@pytest.mark.parametrize(
+    ("mood", "intensity", "text", "context"),
+    [
+        (1, None, None, "hard-day"),
+        (2, None, "so anxious before the call", "anxious"),
+        (None, 8, None, "anxious"),
+        (None, 9, "I messed up again", "mistake"),
+        (None, None, "an awful, exhausted day", "tired"),
+        (3, None, None, None),
+        (None, 6, None, None),
+        (None, None, "a calm walk", None),
+    ],
+)
 def test_hard_context(mood, intensity, text, context) -> None:
     assert speech.hard_context(mood=mood, intensity=intensity, text=text) == context
 
 
 def test_low_mood_reads_a_phrase(store) -> None:
     speaker, said = RecordingSpeaker(), []
-    spoken = speech.after_hard_moment(app_with(store), mood=1, say=said.append,
-                                      speaker=speaker)
+    spoken = speech.after_hard_moment(app_with(store), mood=1, say=said.append, speaker=speaker)
     assert spoken is not None and speaker.said == [spoken.text]
     assert spoken.text in load_pack("phrases")["hard-day"]
     assert said == [f"A kind word: {spoken.text}"]
@@ -203,23 +216,30 @@ def test_low_mood_reads_a_phrase(store) -> None:
 @pytest.mark.parametrize("changes", [{"after_hard_checkin": False}, {"enabled": False}])
 def test_no_phrase_when_switched_off(store, changes) -> None:
     speaker = RecordingSpeaker()
-    assert speech.after_hard_moment(app_with(store, **changes), mood=1, say=print,
-                                    speaker=speaker) is None
+    assert (
+        speech.after_hard_moment(app_with(store, **changes), mood=1, say=print, speaker=speaker)
+        is None
+    )
     assert speaker.said == []
 
 
 def test_a_steady_moment_reads_nothing(store) -> None:
     speaker = RecordingSpeaker()
-    assert speech.after_hard_moment(app_with(store), mood=4, intensity=3, speaker=speaker,
-                                    say=print) is None
+    assert (
+        speech.after_hard_moment(app_with(store), mood=4, intensity=3, speaker=speaker, say=print)
+        is None
+    )
     assert speaker.said == []
 
 
 def test_a_hanging_voice_is_stopped_and_said_once(store) -> None:
     need("espeak-ng")
     app = app_with(store)
-    hang = Speaker(app.settings.speech, timeout=1.0,
-                   child_argv=[sys.executable, "-c", "import time; time.sleep(600)"])
+    hang = Speaker(
+        app.settings.speech,
+        timeout=1.0,
+        child_argv=[sys.executable, "-c", "import time; time.sleep(600)"],
+    )
     said: list[str] = []
     spoken = speech.after_hard_moment(app, intensity=9, say=said.append, speaker=hang)
     assert spoken is not None and not spoken.spoken and spoken.not_played
@@ -227,8 +247,9 @@ def test_a_hanging_voice_is_stopped_and_said_once(store) -> None:
     assert "longer than 1 second and" in said[1] and "Your entry is saved" in said[1]
 
 
-def test_checkin_with_low_mood_is_saved_even_when_speaking_fails(cli, store, monkeypatch,
-                                                                  tmp_path: Path) -> None:
+def test_checkin_with_low_mood_is_saved_even_when_speaking_fails(
+    cli, store, monkeypatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # the voice cannot play here
     result = cli("checkin", "--text", "a really hard day", "--mood", "1")
     assert result.exit_code == 0
@@ -264,8 +285,9 @@ def test_a_low_moment_reads_back_an_older_win(store) -> None:
     _old_win(store, "Said no to the extra shift.", days=9)
     _old_win(store, "Asked for help today.", days=2)  # too recent to be read back
     speaker, said = RecordingSpeaker(), []
-    spoken = speech.after_hard_moment(app_with(store), mood=1, say=said.append,
-                                      speaker=speaker, own_words=True)
+    spoken = speech.after_hard_moment(
+        app_with(store), mood=1, say=said.append, speaker=speaker, own_words=True
+    )
     assert spoken is not None and len(said) == 2
     assert said[1].startswith("A win of yours, from ")
     assert "“Said no to the extra shift.” Setbacks don't erase growth." in said[1]
@@ -288,13 +310,15 @@ def test_the_win_is_only_heard_where_words_must_not_be_shown(store) -> None:
 def test_no_win_without_one_a_week_old_or_when_turned_off(store, changes) -> None:
     _old_win(store, "Rested when tired.", days=8 if changes else 3)
     speaker, said = RecordingSpeaker(), []
-    speech.after_hard_moment(app_with(store, **changes), mood=2, say=said.append,
-                             speaker=speaker, own_words=True)
+    speech.after_hard_moment(
+        app_with(store, **changes), mood=2, say=said.append, speaker=speaker, own_words=True
+    )
     assert len(said) == 1 and len(speaker.said) == 1
 
 
-def test_a_low_checkin_shows_an_older_win_on_the_terminal(cli, store, monkeypatch,
-                                                          tmp_path: Path) -> None:
+def test_a_low_checkin_shows_an_older_win_on_the_terminal(
+    cli, store, monkeypatch, tmp_path: Path
+) -> None:
     _old_win(store, "Went to the appointment even though it was hard.", days=12)
     monkeypatch.setenv("PATH", str(tmp_path))  # no sound here: the words still show
     result = cli("checkin", "--text", "a rough evening", "--mood", "1")

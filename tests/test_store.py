@@ -19,8 +19,18 @@ def test_pragmas_and_schema(store: Store) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
     tables = set(store.db.table_names())
-    assert {"entries", "skill_uses", "moments", "patterns", "pattern_notices", "sessions",
-            "deliveries", "phrases", "entries_fts", "_sqlite_migrations"} <= tables
+    assert {
+        "entries",
+        "skill_uses",
+        "moments",
+        "patterns",
+        "pattern_notices",
+        "sessions",
+        "deliveries",
+        "phrases",
+        "entries_fts",
+        "_sqlite_migrations",
+    } <= tables
 
 
 def test_timestamps_keep_their_utc_offset(home: Path) -> None:
@@ -93,8 +103,9 @@ def test_not_a_database_is_a_clear_error_and_untouched(home: Path) -> None:
 
 def test_newer_schema_is_refused(home: Path) -> None:
     with Store.open(home / "c.db") as s:
-        s.db["_sqlite_migrations"].insert({"migration_set": "companion", "name": "0099_future",
-                                           "applied_at": "2030"})
+        s.db["_sqlite_migrations"].insert(
+            {"migration_set": "companion", "name": "0099_future", "applied_at": "2030"}
+        )
     with pytest.raises(StoreError, match="newer version"):
         Store.open(home / "c.db")
 
@@ -104,8 +115,10 @@ def test_locked_database_waits_then_says_so(home: Path) -> None:
     holder = sqlite3.connect(home / "c.db")
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        with Store.open(home / "c.db", busy_timeout=0.2) as s, \
-                pytest.raises(StoreError, match="busy"):
+        with (
+            Store.open(home / "c.db", busy_timeout=0.2) as s,
+            pytest.raises(StoreError, match="busy"),
+        ):
             s.add_entry(EntryDraft("reflection", "waiting"))
     except StoreError as exc:  # opening itself may be what waits
         assert "busy" in str(exc)
@@ -150,13 +163,20 @@ def test_opening_the_database_twice_in_one_process_keeps_every_write(home: Path)
     first = Store.open(home / "c.db")
     first.add_entry(EntryDraft("reflection", "before"))
     second = Store.open(home / "c.db")
-    reader = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-              "print(c.execute('SELECT count(*) FROM entries').fetchone()[0]); c.close()")
-    subprocess.run([sys.executable, "-c", reader, str(home / "c.db")], check=True,
-                   capture_output=True)
+    reader = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "print(c.execute('SELECT count(*) FROM entries').fetchone()[0]); c.close()"
+    )
+    subprocess.run(
+        [sys.executable, "-c", reader, str(home / "c.db")], check=True, capture_output=True
+    )
     first.add_entry(EntryDraft("reflection", "after"))
-    out = subprocess.run([sys.executable, "-c", reader, str(home / "c.db")], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", reader, str(home / "c.db")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     second.close()
     first.close()
     assert out.strip() == "2"

@@ -43,19 +43,21 @@ from companion.voice import Dictation
 CRISIS_HEARD = ("늘어*", "있어*")
 
 
-def configure(home: Path, *, checkins: str = "ask", model: str | None = None,
-              extra: str = "") -> None:
+def configure(
+    home: Path, *, checkins: str = "ask", model: str | None = None, extra: str = ""
+) -> None:
     """A check-in due this minute, the Korean model, a fast prompt voice."""
     home.mkdir(parents=True, exist_ok=True)
     now = datetime.now().astimezone()
     model = model if model is not None else str(ko_model_path())
     (home / "config.toml").write_text(
-        "[checkins]\nquiet_start = \"\"\nquiet_end = \"\"\nskip_if_wrote_within_minutes = 0\n"
-        f"[voice]\nmodel = {json.dumps(model)}\ncheckins = \"{checkins}\"\n"
+        '[checkins]\nquiet_start = ""\nquiet_end = ""\nskip_if_wrote_within_minutes = 0\n'
+        f'[voice]\nmodel = {json.dumps(model)}\ncheckins = "{checkins}"\n'
         "silence_seconds = 1.0\nmax_seconds = 30.0\n"
         f"[speech]\nrate = 260\n{extra}\n"
-        f"[[checkins.schedule]]\nname = \"now\"\ntime = \"{now:%H:%M}\"\ndays = \"daily\"\n",
-        encoding="utf-8")
+        f'[[checkins.schedule]]\nname = "now"\ntime = "{now:%H:%M}"\ndays = "daily"\n',
+        encoding="utf-8",
+    )
     since = (now - timedelta(hours=1)).isoformat(timespec="seconds")
     (home / "daemon-since").write_text(since, encoding="utf-8")
 
@@ -129,8 +131,8 @@ class Watch:
 @needs_dbus
 @pytest.mark.slow
 def test_speak_press_speaks_then_listens_saves_and_undo_deletes(
-        home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any,
-        ko_speech: Speech) -> None:
+    home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any, ko_speech: Speech
+) -> None:
     configure(home)
     proc = daemon()
     first = wait_for(lambda: calls(server), "the check-in")[0]
@@ -160,11 +162,15 @@ def test_speak_press_speaks_then_listens_saves_and_undo_deletes(
 
     press(bus, undo)
     wait_for(lambda: not entries(home), "the entry to be deleted")
-    row = wait_for(lambda: deliveries(home)[0]["status"] == "notified" and deliveries(home)[0],
-                   "the check-in to be open again")
+    row = wait_for(
+        lambda: deliveries(home)[0]["status"] == "notified" and deliveries(home)[0],
+        "the check-in to be open again",
+    )
     assert row["entry_id"] is None
-    wait_for(lambda: len([c for c in calls(server) if "Speak" in c["actions"]]) == 2,
-             "the check-in shown again")
+    wait_for(
+        lambda: len([c for c in calls(server) if "Speak" in c["actions"]]) == 2,
+        "the check-in shown again",
+    )
     assert "microphone is open" in log_text(home)
     # The model and the microphone were in the listening process, never in the daemon.
     maps = Path(f"/proc/{proc.pid}/maps").read_text()
@@ -174,11 +180,14 @@ def test_speak_press_speaks_then_listens_saves_and_undo_deletes(
 @needs_dbus
 @pytest.mark.slow
 def test_auto_mode_listens_when_the_check_in_fires_and_crisis_words_bring_resources(
-        home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any,
-        ko_speech: Speech) -> None:
-    configure(home, checkins="auto",
-              extra=f"[safety]\nextra_phrases = {json.dumps(list(CRISIS_HEARD))}\n"
-                    "[notifications]\nsaved_preview = true\n")
+    home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any, ko_speech: Speech
+) -> None:
+    configure(
+        home,
+        checkins="auto",
+        extra=f"[safety]\nextra_phrases = {json.dumps(list(CRISIS_HEARD))}\n"
+        "[notifications]\nsaved_preview = true\n",
+    )
     player = pulse.play_when_recording(ko_speech.wav16k)
     daemon()  # nobody presses anything
     saved = wait_for(lambda: saved_calls(server), "the Saved notification", limit=90)[0]
@@ -188,8 +197,11 @@ def test_auto_mode_listens_when_the_check_in_fires_and_crisis_words_bring_resour
     [entry] = entries(home)
     assert entry["source"] == "voice" and deliveries(home)[0]["status"] == "answered"
     assert saved["body"].strip("“”…").split()[0] in entry["text"]  # the preview is on
-    help_now = wait_for(lambda: [c for c in calls(server) if c["hints"]["urgency"] == 2],
-                        "the crisis resources", limit=30)[0]
+    help_now = wait_for(
+        lambda: [c for c in calls(server) if c["hints"]["urgency"] == 2],
+        "the crisis resources",
+        limit=30,
+    )[0]
     assert "988" in help_now["body"], entry["raw_text"]
     assert calls(server).index(help_now) > calls(server).index(saved)  # saved first
 
@@ -197,7 +209,8 @@ def test_auto_mode_listens_when_the_check_in_fires_and_crisis_words_bring_resour
 @needs_dbus
 @pytest.mark.slow
 def test_sigterm_while_listening_stops_the_daemon_promptly(
-        home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any) -> None:
+    home: Path, bus: str, server: Path, pulse: PulseSink, daemon: Any
+) -> None:
     configure(home, checkins="auto")
     proc = daemon()
     wait_for(lambda: "microphone is open" in log_text(home), "listening", limit=60)
@@ -208,7 +221,8 @@ def test_sigterm_while_listening_stops_the_daemon_promptly(
 
 @needs_dbus
 def test_idle_daemon_with_voice_on_loads_no_speech_libraries(
-        home: Path, bus: str, server: Path) -> None:
+    home: Path, bus: str, server: Path
+) -> None:
     configure(home)
     loaded, output = speech_libraries_after(["run", "--once"], env_for(home, bus))
     assert loaded == "[]", output
@@ -252,8 +266,14 @@ def deliverer(home: Path) -> Iterator[Any]:
         configure(home, **keys)
         settings = load_settings(home / "config.toml")
         clock = SystemClock()
-        made = Deliverer(Store.open(home / "companion.db"), settings, RecordingBackend(), clock,
-                         since=clock.now() - timedelta(hours=1), paths=resolve_paths())
+        made = Deliverer(
+            Store.open(home / "companion.db"),
+            settings,
+            RecordingBackend(),
+            clock,
+            since=clock.now() - timedelta(hours=1),
+            paths=resolve_paths(),
+        )
         made.speak = resolve_speak_hook(made)
         opened.append(made)
         return made
@@ -272,7 +292,8 @@ def labels(notice: Any) -> list[str]:
 
 @pytest.mark.parametrize("checkins", ["ask", "auto"])
 def test_without_a_model_the_first_check_in_says_so_briefly_and_once(
-        deliverer: Any, home: Path, caplog: Any, checkins: str) -> None:
+    deliverer: Any, home: Path, caplog: Any, checkins: str
+) -> None:
     import logging
 
     from companion.voice_checkin import NO_MODEL
@@ -314,7 +335,8 @@ def test_auto_mode_says_it_is_listening_and_offers_no_speak(deliverer: Any) -> N
 
 @pytest.mark.slow
 def test_skip_pressed_while_listening_stops_and_saves_nothing(
-        deliverer: Any, pulse: PulseSink, ko_speech: Speech) -> None:
+    deliverer: Any, pulse: PulseSink, ko_speech: Speech
+) -> None:
     d = deliverer(checkins="auto", extra="enabled = false\n")  # no prompt read aloud
     d.tick(datetime.now().astimezone())
     delivery_id = d.store.deliveries()[0]["id"]
@@ -330,8 +352,7 @@ def test_skip_pressed_while_listening_stops_and_saves_nothing(
     assert d.store.delivery(delivery_id)["status"] == "skipped"
 
 
-def test_missing_microphone_falls_back_when_speak_is_pressed(deliverer: Any,
-                                                             caplog: Any) -> None:
+def test_missing_microphone_falls_back_when_speak_is_pressed(deliverer: Any, caplog: Any) -> None:
     import logging
 
     from companion.voice_checkin import CANNOT_SPEAK
@@ -361,14 +382,19 @@ def _with_device(settings: Any, device: str) -> Any:
     return replace(settings, voice=replace(settings.voice, device=device))
 
 
-def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
-                                                             pulse: PulseSink) -> None:
+def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(
+    deliverer: Any, pulse: PulseSink
+) -> None:
     d = deliverer()
     d.tick(datetime.now().astimezone())
     row = d.store.deliveries()[0]
     app = d.app
-    heard = Dictation(text="오늘은 너무 힘들었어요.", raw_text="오늘은 너무 힘들었어요",
-                      confidence=0.9, model="ko")
+    heard = Dictation(
+        text="오늘은 너무 힘들었어요.",
+        raw_text="오늘은 너무 힘들었어요",
+        confidence=0.9,
+        model="ko",
+    )
     entry = d.speak.finish(app, row, heard)
     assert entry is not None and d.store.delivery(row["id"])["status"] == "answered"
     assert d.store.uses("phrase")  # a phrase was read aloud
@@ -376,8 +402,7 @@ def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(deliverer: Any,
     assert "힘들" not in d.backend.sent[-1].body
 
 
-def test_a_check_in_offering_speak_loads_the_model_in_a_process_of_its_own(
-        deliverer: Any) -> None:
+def test_a_check_in_offering_speak_loads_the_model_in_a_process_of_its_own(deliverer: Any) -> None:
     from companion.daemon import resolve_speak_hook
 
     d = deliverer()
@@ -400,8 +425,7 @@ def test_the_listening_process_lets_the_model_go_when_idle() -> None:
     listener = Listener(idle_seconds=1.0)
     listener.warm(str(ko_model_path()), "ko")
     assert listener.warm_model
-    wait_for(lambda: listener.warm_model == "", "the listening process to end by itself",
-             limit=60)
+    wait_for(lambda: listener.warm_model == "", "the listening process to end by itself", limit=60)
     listener.close()
 
 
@@ -411,8 +435,9 @@ def test_undo_deletes_for_real_and_reopens_only_the_latest(deliverer: Any) -> No
     d = deliverer()
     d.tick(datetime.now().astimezone())
     row = d.store.deliveries()[0]
-    heard = Dictation(text="Walked by the river.", raw_text="walked by the river",
-                      confidence=0.8, model="ko")
+    heard = Dictation(
+        text="Walked by the river.", raw_text="walked by the river", confidence=0.8, model="ko"
+    )
     entry = _save_answer(d.app, row, heard)
     assert undo(d.store, d.paths, f"{row['id']}:{entry['id']}")["status"] == "notified"
     assert d.store.search("river") == [] and d.store.entries() == []
@@ -450,8 +475,9 @@ def test_the_workers_connection_never_costs_the_daemon_its_writes(store: Any, ho
 
     def worker() -> None:
         twin = store.reopen()
-        heard = Dictation(text="A slow morning.", raw_text="a slow morning", confidence=0.9,
-                          model="ko")
+        heard = Dictation(
+            text="A slow morning.", raw_text="a slow morning", confidence=0.9, model="ko"
+        )
         from companion.app import App
         from companion.paths import resolve_paths
 
@@ -461,8 +487,13 @@ def test_the_workers_connection_never_costs_the_daemon_its_writes(store: Any, ho
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    read = [sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
-            ".execute('SELECT status FROM deliveries').fetchone()[0])", str(home / "companion.db")]
+    read = [
+        sys.executable,
+        "-c",
+        "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+        ".execute('SELECT status FROM deliveries').fetchone()[0])",
+        str(home / "companion.db"),
+    ]
     assert subprocess.run(read, capture_output=True, text=True).stdout.strip() == "answered"
     store.forget("entry", store.entries()[0]["id"])
     store.set_delivery(row["id"], "notified", entry_id=None)

@@ -57,14 +57,14 @@ def korean(home: Path) -> None:
 
 # ---------------------------------------------------------------- recordings
 @pytest.mark.usefixtures("korean")
-def test_the_same_speech_through_transcribe_and_reflect_audio(cli, home: Path,
-                                                              ko_speech: Speech) -> None:
+def test_the_same_speech_through_transcribe_and_reflect_audio(
+    cli, home: Path, ko_speech: Speech
+) -> None:
     heard = json.loads(cli("transcribe", str(ko_speech.wav16k), "--json").stdout)
     assert heard["model"] == "ko" and heard["raw_text"]
     assert all("low" in w for w in heard["words"])
     assert stored(home) == []  # transcribe stores nothing
-    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
-                           "--json").stdout)
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", "--json").stdout)
     assert similar(entry["raw_text"], heard["raw_text"])
     assert entry["source"] == "audio-file" and entry["model"] == "ko"
     assert entry["text"].endswith(".") and entry["confidence"] > 0
@@ -74,14 +74,17 @@ def test_the_same_speech_through_transcribe_and_reflect_audio(cli, home: Path,
 
 
 @pytest.mark.usefixtures("korean")
-def test_stereo_44k_and_flac_recordings_are_heard_too(cli, tmp_path: Path,
-                                                      ko_speech: Speech) -> None:
+def test_stereo_44k_and_flac_recordings_are_heard_too(
+    cli, tmp_path: Path, ko_speech: Speech
+) -> None:
     stereo = speak_ko(ko_speech.text, tmp_path / "s.wav", rate=44100, channels=2)
     mono = ko_speech.wav16k
     flac = tmp_path / "s.flac"
     subprocess.run(["sox", str(stereo), str(flac)], check=True)
-    texts = [json.loads(cli("transcribe", str(f), "--json").stdout)["raw_text"]
-             for f in (mono, stereo, flac)]
+    texts = [
+        json.loads(cli("transcribe", str(f), "--json").stdout)["raw_text"]
+        for f in (mono, stereo, flac)
+    ]
     assert all(texts)
     assert similar(texts[0], texts[1], at_least=0.6)
     assert similar(texts[0], texts[2], at_least=0.6)
@@ -97,23 +100,27 @@ def test_a_silent_recording_saves_nothing(cli, home: Path, tmp_path: Path) -> No
 
 @pytest.mark.usefixtures("korean")
 @pytest.mark.parametrize("kind", ["empty", "text", "truncated"])
-def test_bad_recordings_get_one_clear_message(cli, home: Path, tmp_path: Path,
-                                              ko_speech: Speech, kind: str) -> None:
+def test_bad_recordings_get_one_clear_message(
+    cli, home: Path, tmp_path: Path, ko_speech: Speech, kind: str
+) -> None:
     path = tmp_path / "bad.wav"
     data = ko_speech.wav16k.read_bytes()
-    path.write_bytes({"empty": b"", "text": b"not sound at all\n" * 20,
-                      "truncated": data[: len(data) // 2]}[kind])
+    path.write_bytes(
+        {"empty": b"", "text": b"not sound at all\n" * 20, "truncated": data[: len(data) // 2]}[
+            kind
+        ]
+    )
     result = cli("reflect", "--audio", str(path), "--yes", ok=False)
     assert result.exit_code == 1 and result.stderr.startswith("error: ")
-    assert {"empty": "empty", "text": "not a recording", "truncated": "cut short"}[kind] \
-        in result.stderr
+    assert {"empty": "empty", "text": "not a recording", "truncated": "cut short"}[
+        kind
+    ] in result.stderr
     assert stored(home) == []
 
 
 def test_kept_audio_is_private(cli, home: Path, ko_speech: Speech) -> None:
     configure(home, keep_audio=True)
-    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
-                           "--json").stdout)
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", "--json").stdout)
     kept = Path(entry["audio_path"])
     assert kept.parent == home / "audio"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
@@ -124,8 +131,7 @@ def test_kept_audio_is_private(cli, home: Path, ko_speech: Speech) -> None:
 
 @pytest.mark.usefixtures("korean")
 def test_audio_is_not_kept_unless_asked(cli, home: Path, ko_speech: Speech) -> None:
-    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes",
-                           "--json").stdout)
+    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", "--json").stdout)
     assert entry["audio_path"] is None
     assert not (home / "audio").exists() or not list((home / "audio").iterdir())
 
@@ -154,7 +160,8 @@ def sink_speech(tmp_path_factory: pytest.TempPathFactory, ko_speech: Speech) -> 
 
 
 def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
-        cli, home: Path, pulse: Pulse, sink_speech: Path) -> None:
+    cli, home: Path, pulse: Pulse, sink_speech: Path
+) -> None:
     configure(home, keep_audio=True)
     from_file = json.loads(cli("transcribe", str(sink_speech), "--json").stdout)["raw_text"]
     recorded = json.loads(cli("reflect", "--audio", str(sink_speech), "--yes", "--json").stdout)
@@ -177,8 +184,7 @@ def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
     assert len(stored(home)) == 2
 
 
-def test_a_spoken_checkin_answer_is_saved(cli, home: Path, pulse: Pulse,
-                                          ko_speech: Speech) -> None:
+def test_a_spoken_checkin_answer_is_saved(cli, home: Path, pulse: Pulse, ko_speech: Speech) -> None:
     configure(home)
     player = pulse.play_when_recording(ko_speech.wav16k)
     result = cli("checkin", "--voice", "--yes", "--json")
@@ -203,8 +209,7 @@ def test_a_missing_microphone_is_said_before_the_model_loads(home: Path) -> None
     from test_daemon import env_for, speech_libraries_after
 
     configure(home, device="no-such-microphone-here")
-    loaded, output = speech_libraries_after(["reflect", "--voice", "--yes"],
-                                            env_for(home, None))
+    loaded, output = speech_libraries_after(["reflect", "--voice", "--yes"], env_for(home, None))
     assert "[voice] device" in output and "Saved" not in output
     assert "vosk" not in loaded, output  # the model was never loaded to find that out
 
@@ -214,8 +219,13 @@ class Terminal:
 
     def __init__(self, *args: str) -> None:
         self.master, slave = os.openpty()
-        self.proc = subprocess.Popen([sys.executable, "-m", "companion", *args], stdin=slave,
-                                     stdout=slave, stderr=slave, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "companion", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
         os.close(slave)
         self.output = ""
 
@@ -225,8 +235,9 @@ class Terminal:
         while self.output.count(text) < count:
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(left):
-                raise AssertionError(f"never saw {text!r} (x{count}); the terminal showed:\n"
-                                     f"{self.output}")
+                raise AssertionError(
+                    f"never saw {text!r} (x{count}); the terminal showed:\n{self.output}"
+                )
 
     def type(self, line: str) -> None:
         os.write(self.master, f"{line}\r".encode())  # Enter, as a keyboard sends it
@@ -255,8 +266,9 @@ class Terminal:
         return bool(data)
 
 
-def test_at_a_terminal_discard_after_a_pause_keeps_nothing(home: Path, pulse: Pulse,
-                                                           sink_speech: Path) -> None:
+def test_at_a_terminal_discard_after_a_pause_keeps_nothing(
+    home: Path, pulse: Pulse, sink_speech: Path
+) -> None:
     configure(home)
     player = pulse.play_when_recording(sink_speech)
     term = Terminal("reflect", "--voice")
@@ -268,8 +280,9 @@ def test_at_a_terminal_discard_after_a_pause_keeps_nothing(home: Path, pulse: Pu
     assert stored(home) == []
 
 
-def test_at_a_terminal_redo_listens_again_and_keep_saves(home: Path, pulse: Pulse,
-                                                         sink_speech: Path) -> None:
+def test_at_a_terminal_redo_listens_again_and_keep_saves(
+    home: Path, pulse: Pulse, sink_speech: Path
+) -> None:
     configure(home)
     player = pulse.play_when_recording(sink_speech)
     term = Terminal("reflect", "--voice")
@@ -291,8 +304,10 @@ def test_doctor_checks_report_the_model_and_the_microphone(home: Path, pulse: Pu
     configure(home)
     checks = {c["name"]: c for c in voice.checks(App(paths=resolve_paths()))}
     assert checks["speech model"]["ok"], checks["speech model"]
-    assert "ko (ko," in checks["speech model"]["detail"] and "loads" in \
-        checks["speech model"]["detail"]
+    assert (
+        "ko (ko," in checks["speech model"]["detail"]
+        and "loads" in checks["speech model"]["detail"]
+    )
     assert checks["microphone"]["ok"] and "Hz" in checks["microphone"]["detail"]
 
 

@@ -30,6 +30,7 @@ def test_localize_uses_the_offset_of_that_day(monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 def posix_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
     """Set TZ to a POSIX rule for one test; libc reads the old value again afterwards."""
+
     def use(value: str) -> None:
         monkeypatch.setenv("TZ", value)
         time.tzset()
@@ -54,7 +55,8 @@ def test_a_posix_tz_rule_is_honoured_as_libc_does(posix_tz: Callable[[str], None
 
 
 def test_a_checkin_comes_at_the_local_hour_of_a_posix_offset(
-        posix_tz: Callable[[str], None]) -> None:
+    posix_tz: Callable[[str], None],
+) -> None:
     posix_tz("BRS-9:59:25")
     zone = system_zone()
     entry = ScheduleEntry(name="evening", time=dtime(20, 0), days=DAY_NAMES)

@@ -20,8 +20,10 @@ from ..records import Microphone
 
 BLOCK_SECONDS = 0.1
 STALL_SECONDS = 3.0  # no sound at all for this long means the device stopped working
-_FIX = ("check that a microphone is connected and not muted, that the sound server "
-        "(PulseAudio or PipeWire) runs, or choose a device with [voice] device in the config")
+_FIX = (
+    "check that a microphone is connected and not muted, that the sound server "
+    "(PulseAudio or PipeWire) runs, or choose a device with [voice] device in the config"
+)
 # sounddevice ships no types: its device descriptions and sample blocks stay in this module.
 DeviceInfo = dict[str, Any]  # type: ignore[explicit-any]
 SoundBlock = Any  # type: ignore[explicit-any]
@@ -33,7 +35,8 @@ def _sounddevice() -> ModuleType:
     except (ImportError, OSError) as exc:
         raise MissingPartError(
             f"recording needs PortAudio and the Python package sounddevice ({exc}); install them "
-            "with: apt install libportaudio2 && pip install sounddevice") from exc
+            "with: apt install libportaudio2 && pip install sounddevice"
+        ) from exc
     return sounddevice
 
 
@@ -53,8 +56,11 @@ def _refresh(sd: ModuleType) -> None:
 def input_device(device: str = "") -> Microphone:
     """The input device named in the config ("" for the default, a number, or part of a name)."""
     info = _device_info(device)
-    return {"name": str(info["name"]), "rate": int(info["default_samplerate"]),
-            "index": info.get("index")}
+    return {
+        "name": str(info["name"]),
+        "rate": int(info["default_samplerate"]),
+        "index": info.get("index"),
+    }
 
 
 def _device_info(device: str) -> DeviceInfo:
@@ -66,11 +72,15 @@ def _device_info(device: str) -> DeviceInfo:
         if device.strip().isdigit():
             info = dict(sd.query_devices(int(device)))
         else:
-            matches = [d for d in sd.query_devices()
-                       if device.lower() in d["name"].lower() and d["max_input_channels"] > 0]
+            matches = [
+                d
+                for d in sd.query_devices()
+                if device.lower() in d["name"].lower() and d["max_input_channels"] > 0
+            ]
             if not matches:
-                raise MissingPartError(f"no input device matches [voice] device = {device!r}; "
-                                       f"{_FIX}")
+                raise MissingPartError(
+                    f"no input device matches [voice] device = {device!r}; {_FIX}"
+                )
             info = dict(matches[0])
     except (sd.PortAudioError, ValueError) as exc:
         raise MissingPartError(f"no microphone was found ({exc}); {_FIX}") from exc
@@ -96,13 +106,19 @@ def listen(device: str = "", *, block_seconds: float = BLOCK_SECONDS) -> Iterato
         blocks.put(bytes(indata))
 
     try:
-        stream = sd.RawInputStream(device=info["index"], samplerate=rate, channels=1,
-                                   dtype="int16", blocksize=int(rate * block_seconds),
-                                   callback=on_audio)
+        stream = sd.RawInputStream(
+            device=info["index"],
+            samplerate=rate,
+            channels=1,
+            dtype="int16",
+            blocksize=int(rate * block_seconds),
+            callback=on_audio,
+        )
         stream.start()
     except sd.PortAudioError as exc:
-        raise MissingPartError(f"the microphone {info['name']!r} cannot be opened ({exc}); "
-                               f"{_FIX}") from exc
+        raise MissingPartError(
+            f"the microphone {info['name']!r} cannot be opened ({exc}); {_FIX}"
+        ) from exc
     try:
         yield _chunks(blocks, Resampler(rate))
     finally:

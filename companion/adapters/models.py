@@ -78,8 +78,12 @@ def find_model_root(folder: Path, *, depth: int = 2) -> Path | None:
         return folder
     if depth == 0 or not folder.is_dir():
         return None
-    found = [r for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.is_symlink()
-             if (r := find_model_root(sub, depth=depth - 1)) is not None]
+    found = [
+        r
+        for sub in sorted(folder.iterdir())
+        if sub.is_dir() and not sub.is_symlink()
+        if (r := find_model_root(sub, depth=depth - 1)) is not None
+    ]
     return found[0] if len(found) == 1 else None
 
 
@@ -92,27 +96,50 @@ def require_model(folder: Path) -> Path:
         raise InputError(
             f"{folder} is not a Vosk speech model: a model folder holds am/final.mdl and a "
             "graph folder (download one from the Vosk model list and unzip it, or use "
-            "`companion model install NAME`)")
+            "`companion model install NAME`)"
+        )
     return root
 
 
 def folder_megabytes(folder: Path) -> float:
     """The size of a folder's files in megabytes (symlinks are not followed)."""
-    total = sum((Path(root) / f).lstat().st_size
-                for root, _, files in os.walk(folder) for f in files)
+    total = sum(
+        (Path(root) / f).lstat().st_size for root, _, files in os.walk(folder) for f in files
+    )
     return round(total / 1e6, 1)
 
 
 _GENERIC_FOLDERS = ("model", "models")
 # How a model's README names its language in its first words ("Small Korean for Vosk").
 _README_LANGUAGES = (
-    ("us english", "en-us"), ("indian english", "en-in"), ("english", "en"),
-    ("korean", "ko"), ("chinese", "cn"), ("russian", "ru"), ("french", "fr"),
-    ("german", "de"), ("spanish", "es"), ("portuguese", "pt"), ("italian", "it"),
-    ("dutch", "nl"), ("turkish", "tr"), ("vietnamese", "vn"), ("greek", "el"),
-    ("catalan", "ca"), ("arabic", "ar"), ("persian", "fa"), ("farsi", "fa"),
-    ("ukrainian", "uk"), ("kazakh", "kz"), ("swedish", "sv"), ("japanese", "ja"),
-    ("hindi", "hi"), ("czech", "cs"), ("polish", "pl"), ("uzbek", "uz"), ("esperanto", "eo"),
+    ("us english", "en-us"),
+    ("indian english", "en-in"),
+    ("english", "en"),
+    ("korean", "ko"),
+    ("chinese", "cn"),
+    ("russian", "ru"),
+    ("french", "fr"),
+    ("german", "de"),
+    ("spanish", "es"),
+    ("portuguese", "pt"),
+    ("italian", "it"),
+    ("dutch", "nl"),
+    ("turkish", "tr"),
+    ("vietnamese", "vn"),
+    ("greek", "el"),
+    ("catalan", "ca"),
+    ("arabic", "ar"),
+    ("persian", "fa"),
+    ("farsi", "fa"),
+    ("ukrainian", "uk"),
+    ("kazakh", "kz"),
+    ("swedish", "sv"),
+    ("japanese", "ja"),
+    ("hindi", "hi"),
+    ("czech", "cs"),
+    ("polish", "pl"),
+    ("uzbek", "uz"),
+    ("esperanto", "eo"),
 )
 
 
@@ -163,9 +190,14 @@ def _read_catalog(file: Path) -> dict[str, ModelInfo]:
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise ConfigError("each model needs a url", file=str(file), key=f"models.{name}")
         out[name] = ModelInfo(
-            name=name, language=str(item.get("language", guess_language(name))),
-            source="catalog", url=item["url"], sha256=str(item.get("sha256", "")).lower(),
-            size_mb=item.get("size_mb"), description=str(item.get("description", "")))
+            name=name,
+            language=str(item.get("language", guess_language(name))),
+            source="catalog",
+            url=item["url"],
+            sha256=str(item.get("sha256", "")).lower(),
+            size_mb=item.get("size_mb"),
+            description=str(item.get("description", "")),
+        )
     return out
 
 
@@ -185,7 +217,8 @@ def registered(paths: Paths) -> dict[str, ModelInfo]:
     except (OSError, ValueError, TypeError) as exc:
         raise CompanionError(
             f"the list of installed models ({file}) is damaged ({exc}); move it away and "
-            "add your models again with `companion model add PATH`") from exc
+            "add your models again with `companion model add PATH`"
+        ) from exc
 
 
 def _save_register(paths: Paths, models: dict[str, ModelInfo]) -> None:
@@ -219,8 +252,12 @@ def package_models() -> tuple[ModelInfo, ...]:
             if root is not None:
                 name = dist_name.removeprefix("vosk-model-") or dist_name
                 found[dist_name] = ModelInfo(
-                    name=name, language=model_language(root, name), source="package",
-                    path=str(root), description=f"from the Python package {dist_name}")
+                    name=name,
+                    language=model_language(root, name),
+                    source="package",
+                    path=str(root),
+                    description=f"from the Python package {dist_name}",
+                )
                 break
     return tuple(found.values())
 
@@ -245,19 +282,24 @@ def resolve(paths: Paths, wanted: str) -> ModelInfo:
     if _looks_like_path(wanted):
         folder = Path(wanted).expanduser()
         if not folder.is_dir():
-            raise MissingPartError(f"the speech model folder {folder} does not exist; "
-                                   "set [voice] model to a model name or an existing folder")
+            raise MissingPartError(
+                f"the speech model folder {folder} does not exist; "
+                "set [voice] model to a model name or an existing folder"
+            )
         root = require_model(folder)
         name = folder_model_name(root)
-        return ModelInfo(name=name, language=model_language(root, name), source="path",
-                         path=str(root))
+        return ModelInfo(
+            name=name, language=model_language(root, name), source="path", path=str(root)
+        )
     have = installed(paths)
     if wanted in have:
         model = have[wanted]
         if model.path is None or not Path(model.path).is_dir():
-            raise MissingPartError(f"the speech model {wanted!r} was registered at {model.path}, "
-                                   f"which is gone; run `companion model remove {wanted}` and "
-                                   "install or add it again")
+            raise MissingPartError(
+                f"the speech model {wanted!r} was registered at {model.path}, "
+                f"which is gone; run `companion model remove {wanted}` and "
+                "install or add it again"
+            )
         return model
     raise MissingPartError(_missing_message(wanted, have, catalog(paths)))
 
@@ -266,8 +308,10 @@ def _missing_message(wanted: str, have: dict[str, ModelInfo], known: dict[str, M
     if wanted in known:
         fix = f"install it with `companion model install {wanted}`"
     else:
-        fix = f"{wanted!r} is not in the catalog; register a model folder with " \
-              "`companion model add PATH`"
+        fix = (
+            f"{wanted!r} is not in the catalog; register a model folder with "
+            "`companion model add PATH`"
+        )
     if have:
         names = ", ".join(sorted(have))
         fix += f", or switch to one you have ({names}) with `companion model use NAME`"
@@ -279,25 +323,34 @@ def _looks_like_path(text: str) -> bool:
 
 
 # ---------------------------------------------------------------- install from the catalog
-def install(paths: Paths, name: str, *, sha256: str | None = None, url: str | None = None,
-            progress: Progress | None = None) -> ModelInfo:
+def install(
+    paths: Paths,
+    name: str,
+    *,
+    sha256: str | None = None,
+    url: str | None = None,
+    progress: Progress | None = None,
+) -> ModelInfo:
     """Downloads, verifies, unpacks and registers a catalog model."""
     entry = catalog(paths).get(name)
     if entry is None and url is None:
         known = ", ".join(sorted(catalog(paths)))
-        raise NotFoundError(f"there is no model {name!r} in the catalog (known: {known}); "
-                            "give --url to download one from elsewhere")
+        raise NotFoundError(
+            f"there is no model {name!r} in the catalog (known: {known}); "
+            "give --url to download one from elsewhere"
+        )
     _check_name(name)
     expected = (sha256 or (entry.sha256 if entry else "") or "").lower()
     if not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise InputError(
             f"there is no checksum for {name!r}, so it cannot be checked after the download. "
             "If you have its SHA-256 from a source you trust, pass it with --sha256 HEX"
-            if not expected else f"{expected!r} is not a SHA-256 (64 hex digits)")
+            if not expected
+            else f"{expected!r} is not a SHA-256 (64 hex digits)"
+        )
     source_url = url or (entry.url if entry else "")
     part = ensure_dir(paths.models_dir / ".downloads") / f"{name}.zip.part"
-    download(source_url or "", part, progress=progress,
-             again=f"`companion model install {name}`")
+    download(source_url or "", part, progress=progress, again=f"`companion model install {name}`")
     verify_sha256(part, expected)
     try:
         model = unpack_zip(paths, part, name=name, language=entry.language if entry else None)
@@ -313,8 +366,9 @@ def _check_name(name: str) -> None:
         raise InputError(f"{name!r} cannot be a model name; use letters, digits, '.', '-' or '_'")
 
 
-def download(url: str, part: Path, *, progress: Progress | None = None,
-             again: str = "the same command") -> Path:
+def download(
+    url: str, part: Path, *, progress: Progress | None = None, again: str = "the same command"
+) -> Path:
     """Fetches `url` into `part`, continuing a part file left by an earlier try.
 
     `again` is what to run to try once more (said when nothing could be reached)."""
@@ -329,14 +383,16 @@ def download(url: str, part: Path, *, progress: Progress | None = None,
         if exc.code == 416 and have:  # our part file is already longer than the file: start over
             part.unlink()
             return download(url, part, progress=progress, again=again)
-        raise CompanionError(f"the download from {url} failed: the server said {exc.code} "
-                             f"{exc.reason}") from exc
+        raise CompanionError(
+            f"the download from {url} failed: the server said {exc.code} {exc.reason}"
+        ) from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         got = part.stat().st_size if part.exists() else 0
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
         raise CompanionError(
             f"the download stopped after {got / 1e6:.1f} MB ({reason}). Nothing was installed; "
-            "run the same command again to continue where it stopped") from exc
+            "run the same command again to continue where it stopped"
+        ) from exc
     return part
 
 
@@ -349,11 +405,13 @@ def _connect(request: urllib.request.Request, *, again: str) -> http.client.HTTP
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise MissingPartError(  # no connection, no such host, refused, no answer
             "could not reach the model site (no connection). Nothing was installed; "
-            f"when this computer is online, run {again} again") from exc
+            f"when this computer is online, run {again} again"
+        ) from exc
 
 
-def _receive(resp: http.client.HTTPResponse, part: Path, *, have: int,
-             progress: Progress | None) -> None:
+def _receive(
+    resp: http.client.HTTPResponse, part: Path, *, have: int, progress: Progress | None
+) -> None:
     resumed = have > 0 and resp.status == 206
     length = resp.headers.get("Content-Length")
     total = (int(length) + (have if resumed else 0)) if length and length.isdigit() else None
@@ -380,7 +438,8 @@ def verify_sha256(file: Path, expected: str) -> None:
         raise InputError(
             f"the downloaded file does not match its checksum (expected {expected[:12]}..., "
             f"got {digest.hexdigest()[:12]}...), so it was deleted and nothing was installed. "
-            "Run the command again; if it keeps happening, the source may have changed")
+            "Run the command again; if it keeps happening, the source may have changed"
+        )
 
 
 # ---------------------------------------------------------------- unpacking safely
@@ -399,20 +458,29 @@ def check_zip(archive: zipfile.ZipFile) -> None:
     infos = archive.infolist()
     unpacked = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if len(infos) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES or (
-            unpacked > RATIO_FLOOR and unpacked / packed > MAX_RATIO):
-        raise InputError(f"the zip would unpack to {unpacked / 1e6:,.0f} MB in {len(infos):,} "
-                         f"files from {packed / 1e6:,.1f} MB, far more than a speech model; "
-                         "it was not unpacked")
+    if (
+        len(infos) > MAX_ENTRIES
+        or unpacked > MAX_UNPACKED_BYTES
+        or (unpacked > RATIO_FLOOR and unpacked / packed > MAX_RATIO)
+    ):
+        raise InputError(
+            f"the zip would unpack to {unpacked / 1e6:,.0f} MB in {len(infos):,} "
+            f"files from {packed / 1e6:,.1f} MB, far more than a speech model; "
+            "it was not unpacked"
+        )
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise InputError(f"the zip holds an entry that points outside its folder "
-                             f"({info.filename!r}); it was not unpacked")
+            raise InputError(
+                f"the zip holds an entry that points outside its folder "
+                f"({info.filename!r}); it was not unpacked"
+            )
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise InputError(f"the zip holds a link ({info.filename!r}); models never need "
-                             "one, so it was not unpacked")
+            raise InputError(
+                f"the zip holds a link ({info.filename!r}); models never need "
+                "one, so it was not unpacked"
+            )
 
 
 def unpack_zip(paths: Paths, zip_path: Path, *, name: str, language: str | None) -> ModelInfo:
@@ -426,16 +494,23 @@ def unpack_zip(paths: Paths, zip_path: Path, *, name: str, language: str | None)
             archive.extractall(ensure_dir(staging))
         root = find_model_root(staging)
         if root is None:
-            raise InputError(f"{zip_path.name} does not hold a Vosk speech model "
-                             "(no folder with am/final.mdl and a graph)")
+            raise InputError(
+                f"{zip_path.name} does not hold a Vosk speech model "
+                "(no folder with am/final.mdl and a graph)"
+            )
         target = models_dir / name
         _replace_folder(root, target)
     except zipfile.BadZipFile as exc:
         raise InputError(f"{zip_path} is not a readable zip file ({exc})") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ModelInfo(name=name, language=language or model_language(target, name), source="zip",
-                     path=str(target), size_mb=folder_megabytes(target))
+    return ModelInfo(
+        name=name,
+        language=language or model_language(target, name),
+        source="zip",
+        path=str(target),
+        size_mb=folder_megabytes(target),
+    )
 
 
 def _replace_folder(new: Path, target: Path) -> None:
@@ -447,8 +522,9 @@ def _replace_folder(new: Path, target: Path) -> None:
 
 
 # ---------------------------------------------------------------- add, use, remove
-def add(paths: Paths, source: Path, *, name: str | None = None,
-        language: str | None = None) -> ModelInfo:
+def add(
+    paths: Paths, source: Path, *, name: str | None = None, language: str | None = None
+) -> ModelInfo:
     """Registers a model folder where it is, or unpacks a model zip into the models folder."""
     source = Path(source).expanduser().absolute()
     if not source.exists():
@@ -461,9 +537,16 @@ def add(paths: Paths, source: Path, *, name: str | None = None,
     root = require_model(source)
     model_name = name or folder_model_name(root)
     _check_name(model_name)
-    return _remember(paths, ModelInfo(
-        name=model_name, language=language or model_language(root, model_name), source="folder",
-        path=str(root), size_mb=folder_megabytes(root)))
+    return _remember(
+        paths,
+        ModelInfo(
+            name=model_name,
+            language=language or model_language(root, model_name),
+            source="folder",
+            path=str(root),
+            size_mb=folder_megabytes(root),
+        ),
+    )
 
 
 def remove(paths: Paths, name: str) -> ModelInfo:
@@ -472,8 +555,10 @@ def remove(paths: Paths, name: str) -> ModelInfo:
     if name not in models:
         packaged = {m.name: m for m in package_models()}
         if name in packaged:
-            raise InputError(f"{name!r} comes with a Python package ({packaged[name].description}"
-                             "); remove it with pip uninstall")
+            raise InputError(
+                f"{name!r} comes with a Python package ({packaged[name].description}"
+                "); remove it with pip uninstall"
+            )
         raise NotFoundError(f"no installed model is called {name!r}; see `companion model list`")
     model = models.pop(name)
     if model.path and Path(model.path).parent == paths.models_dir:

@@ -141,8 +141,12 @@ class PlyerBackend:
 
         def call() -> None:
             try:
-                self._notification.notify(title=notice.title[:63], message=notice.body[:255],
-                                          app_name=APP_NAME, timeout=10)
+                self._notification.notify(
+                    title=notice.title[:63],
+                    message=notice.body[:255],
+                    app_name=APP_NAME,
+                    timeout=10,
+                )
             except Exception as exc:  # plyer raises whatever its platform code raises
                 errors.append(exc)
 
@@ -232,8 +236,11 @@ class DbusBackend:
         """In the receiver thread: the connection to the bus broke."""
         if not self._lost.is_set():
             self._lost.set()
-            log.warning("notifications: the D-Bus session bus went away (%s); check-ins wait "
-                        "and are shown once it is back", describe_dbus_error(exc, self.timeout))
+            log.warning(
+                "notifications: the D-Bus session bus went away (%s); check-ins wait "
+                "and are shown once it is back",
+                describe_dbus_error(exc, self.timeout),
+            )
         inbox = self._filter.queue if self._filter is not None else None
         if inbox is not None:
             inbox.put(None)  # ends the button listener; a new connection starts a new one
@@ -266,9 +273,12 @@ class DbusBackend:
             for key, label in notice.actions:
                 actions += [key, label]
         hints = {"urgency": ("y", notice.urgency), "desktop-entry": ("s", APP_NAME)}
-        msg = new_method_call(self._addr, "Notify", "susssasa{sv}i",
-                              (APP_NAME, notice.replaces, "", notice.title, body, actions,
-                               hints, -1))
+        msg = new_method_call(
+            self._addr,
+            "Notify",
+            "susssasa{sv}i",
+            (APP_NAME, notice.replaces, "", notice.title, body, actions, hints, -1),
+        )
         try:
             return int(self._call(msg)[0])
         except Exception as exc:
@@ -287,18 +297,21 @@ class DbusBackend:
         self._on_action = on_action
         if self._listener is not None or not self.supports_actions or self._router is None:
             return
-        rule = MatchRule(type="signal", interface=BUS_NAME, member="ActionInvoked",
-                         path=OBJECT_PATH)
+        rule = MatchRule(
+            type="signal", interface=BUS_NAME, member="ActionInvoked", path=OBJECT_PATH
+        )
         try:
             Proxy(message_bus, self._router, timeout=self.timeout).AddMatch(rule)
         except Exception as exc:
-            log.warning("buttons on notifications will not work: %s",
-                        describe_dbus_error(exc, self.timeout))
+            log.warning(
+                "buttons on notifications will not work: %s", describe_dbus_error(exc, self.timeout)
+            )
             return
         inbox: queue.Queue[Jeepney] = queue.Queue()
         self._filter = self._router.filter(rule, queue=inbox)
-        self._listener = threading.Thread(target=_pump, args=(inbox, on_action),
-                                          name="notify-actions", daemon=True)
+        self._listener = threading.Thread(
+            target=_pump, args=(inbox, on_action), name="notify-actions", daemon=True
+        )
         self._listener.start()
 
     def close(self) -> None:
@@ -347,8 +360,10 @@ def describe_dbus_error(exc: BaseException, timeout: float) -> str:
         return f"the notification service did not answer within {timeout:g} s"
     if name == "org.freedesktop.DBus.Error.ServiceUnknown":
         return "no notification service is running on the session bus"
-    if isinstance(exc, (FileNotFoundError, ConnectionError)) or \
-            type(exc).__name__ == "RouterClosed":
+    if (
+        isinstance(exc, (FileNotFoundError, ConnectionError))
+        or type(exc).__name__ == "RouterClosed"
+    ):
         return "the D-Bus session bus cannot be reached"
     if isinstance(exc, NotifyError):
         return str(exc)
@@ -381,7 +396,8 @@ def choose_backend(name: str, *, timeout: float) -> Backend:
         except NotifyError as exc:
             raise MissingPartError(
                 f"notifications through {name} do not work here: {exc}. "
-                'Set [notifications] backend = "auto" to fall back.') from exc
+                'Set [notifications] backend = "auto" to fall back.'
+            ) from exc
     reasons = []
     for candidate in ("dbus", "plyer"):
         try:
@@ -438,8 +454,10 @@ class AutoBackend:
         except NotifyError as exc:  # still none: a quiet, cheap miss
             log.debug("notifications: still no D-Bus notification service (%s)", exc)
             return
-        log.info("notifications: a notification service is on the session bus now; "
-                 "using dbus%s", _actions_note(found))
+        log.info(
+            "notifications: a notification service is on the session bus now; using dbus%s",
+            _actions_note(found),
+        )
         old, self.current = self.current, found
         old.close()
         if self._on_action is not None:
@@ -471,8 +489,12 @@ def check(name: str, *, timeout: float) -> BackendCheck:
         return {"ok": False, "backend": name, "actions": False, "detail": str(exc)}
     try:
         detail = getattr(backend, "server", "") or backend.name
-        return {"ok": backend.name != "log" or name == "log", "backend": backend.name,
-                "actions": backend.supports_actions, "detail": detail}
+        return {
+            "ok": backend.name != "log" or name == "log",
+            "backend": backend.name,
+            "actions": backend.supports_actions,
+            "detail": detail,
+        }
     finally:
         backend.close()
 

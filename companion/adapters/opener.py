@@ -28,11 +28,16 @@ def open_path(path: Path, *, wait: float = STARTED_AFTER) -> None:
     if command is None:
         raise MissingPartError(
             "this computer has no way to open files for companion (xdg-open is missing; "
-            f"install xdg-utils). {where}")
+            f"install xdg-utils). {where}"
+        )
     try:
-        proc = subprocess.Popen([command, str(path)], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [command, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise MissingPartError(f"{command} could not start ({exc.strerror}). {where}") from exc
     try:
@@ -45,8 +50,10 @@ def open_path(path: Path, *, wait: float = STARTED_AFTER) -> None:
 
 def _why(code: int, suffix: str) -> str:
     if code == 3:
-        return (f"no program on this computer is set up to open {suffix} files "
-                "(a browser for .html, a text viewer for .md and .json).")
+        return (
+            f"no program on this computer is set up to open {suffix} files "
+            "(a browser for .html, a text viewer for .md and .json)."
+        )
     if code == 2:
         return "the file to open was not found."
     return f"the program for {suffix} files did not start."

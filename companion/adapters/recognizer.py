@@ -51,7 +51,8 @@ def _vosk() -> ModuleType:
     except (ImportError, OSError) as exc:
         raise MissingPartError(
             f"the speech recogniser (the Python package vosk) cannot be loaded ({exc}); "
-            "install it with: pip install vosk") from exc
+            "install it with: pip install vosk"
+        ) from exc
     vosk.SetLogLevel(-1)
     return vosk
 
@@ -69,7 +70,8 @@ def load_model(path: Path) -> Model:
                 raise MissingPartError(
                     f"the speech model in {key} could not be loaded ({exc}). Reinstall it with "
                     "`companion model install NAME`, or register a working one with "
-                    "`companion model add PATH`.") from exc
+                    "`companion model add PATH`."
+                ) from exc
             _MODELS[key] = model
         return model
 
@@ -147,13 +149,19 @@ class Recognizer:
         if text:
             self._texts.append(text)
         for w in data.get("result", []):
-            self._words.append({"word": w["word"], "conf": round(float(w["conf"]), 4),
-                                "start": round(float(w["start"]), 3),
-                                "end": round(float(w["end"]), 3)})
+            self._words.append(
+                {
+                    "word": w["word"],
+                    "conf": round(float(w["conf"]), 4),
+                    "start": round(float(w["start"]), 3),
+                    "end": round(float(w["end"]), 3),
+                }
+            )
 
 
-def transcribe(model: Model, chunks: Iterable[bytes],
-               listening: Listening | None = None) -> Transcript:
+def transcribe(
+    model: Model, chunks: Iterable[bytes], listening: Listening | None = None
+) -> Transcript:
     """Runs one utterance through a fresh recognizer and returns what was heard.
 
     Ends at the end of the chunks, when `listening.stop` is set, at `max_seconds`, or
@@ -170,12 +178,15 @@ def transcribe(model: Model, chunks: Iterable[bytes],
             raise
         state["ended_by"] = "device-lost"
     text, words = rec.finish()
-    return Transcript(text=text, words=words, seconds=round(float(state["seconds"]), 3),
-                      ended_by=str(state["ended_by"] or "end"))
+    return Transcript(
+        text=text,
+        words=words,
+        seconds=round(float(state["seconds"]), 3),
+        ended_by=str(state["ended_by"] or "end"),
+    )
 
 
-def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening,
-          state: _Progress) -> None:
+def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening, state: _Progress) -> None:
     last_activity, partial = 0.0, ""
     for chunk in chunks:
         state["seconds"] += len(chunk) / (SAMPLE_RATE * SAMPLE_WIDTH)
@@ -188,8 +199,9 @@ def _feed(rec: Recognizer, chunks: Iterable[bytes], how: Listening,
         if now is not None and now != partial and how.on_partial is not None:
             how.on_partial(" ".join(t for t in (rec.heard, now) if t))
         partial = state["partial"] = now or ""
-        state["ended_by"] = _should_end(how, seconds=seconds, last_activity=last_activity,
-                                        anything=bool(rec.heard or partial))
+        state["ended_by"] = _should_end(
+            how, seconds=seconds, last_activity=last_activity, anything=bool(rec.heard or partial)
+        )
         if state["ended_by"]:
             return
 

@@ -43,8 +43,14 @@ from .speaker_child import LIFELINE_ENV, child_main, find_player, missing_engine
 if TYPE_CHECKING:
     from ..config import SpeechSettings
 
-__all__ = ["Speaker", "SpeakerError", "Utterance", "child_main", "find_player",
-           "missing_engine_message"]
+__all__ = [
+    "Speaker",
+    "SpeakerError",
+    "Utterance",
+    "child_main",
+    "find_player",
+    "missing_engine_message",
+]
 
 log = logging.getLogger("companion.speaker")
 
@@ -78,8 +84,13 @@ class Speaker:
     unless a caller (a test, a packager) gives another one.
     """
 
-    def __init__(self, settings: SpeechSettings, *, child_argv: Sequence[str] | None = None,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: SpeechSettings,
+        *,
+        child_argv: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.settings = settings
         self.child_argv = tuple(child_argv or CHILD_ARGV)
         self.timeout = float(timeout if timeout is not None else settings.timeout_seconds)
@@ -110,8 +121,15 @@ class Speaker:
 
     def request(self, action: str, *, text: str = "", path: str = "") -> SpeechRequest:
         s = self.settings
-        return SpeechRequest(action=action, text=text, engine=s.engine, voice=s.voice,
-                             rate=int(s.rate), volume=float(s.volume), path=path)
+        return SpeechRequest(
+            action=action,
+            text=text,
+            engine=s.engine,
+            voice=s.voice,
+            rate=int(s.rate),
+            volume=float(s.volume),
+            path=path,
+        )
 
 
 class Utterance:
@@ -127,13 +145,19 @@ class Utterance:
         child_end, self._lifeline = os.pipe()
         try:
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
-                speaker.child_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True, pass_fds=(child_end,),
-                env={**child_env(), LIFELINE_ENV: str(child_end)})
+                speaker.child_argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(child_end,),
+                env={**child_env(), LIFELINE_ENV: str(child_end)},
+            )
         except OSError as exc:
             os.close(self._lifeline)
             raise MissingPartError(
-                f"the speaking helper could not start ({exc.strerror}).") from exc
+                f"the speaking helper could not start ({exc.strerror})."
+            ) from exc
         finally:
             os.close(child_end)
 
@@ -206,7 +230,8 @@ class Utterance:
             log.warning("speech child killed after %.1f s", limit)
             raise SpeakerError(
                 f"reading aloud took longer than {plural(limit, 'second')} and was stopped "
-                "([speech] timeout_seconds).") from None
+                "([speech] timeout_seconds)."
+            ) from None
         _raise_for_answer(_answer(out), self.proc.returncode, err)
 
 
@@ -241,8 +266,9 @@ def _raise_for_answer(answer: Row | None, code: int | None, err: bytes) -> None:
     if answer is None:
         tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         log.warning("speech child exited %s without an answer: %s", code, tail)
-        raise SpeakerError("the speaking engine stopped unexpectedly"
-                           + (f" ({tail[0]})" if tail else "") + ".")
+        raise SpeakerError(
+            "the speaking engine stopped unexpectedly" + (f" ({tail[0]})" if tail else "") + "."
+        )
     if answer["ok"]:
         return
     kind, message = answer.get("kind", ""), str(answer.get("message", "unknown problem"))

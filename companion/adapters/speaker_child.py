@@ -50,7 +50,6 @@ LIFELINE_ENV = "COMPANION_SPEAKER_LIFELINE"  # the child's end of the pipe it wa
 _PR_SET_PDEATHSIG = 1
 
 
-
 class _Fail(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -60,15 +59,19 @@ class _Fail(Exception):
 def missing_engine_message(detail: str = "") -> str:
     """What to say when espeak-ng (or pyttsx3) is not installed."""
     why = f" ({detail})" if detail else ""
-    return (f"no speech engine was found{why}. Install it with "
-            f"`sudo apt install {ESPEAK_PACKAGE}`, or set [speech] enabled = false.")
+    return (
+        f"no speech engine was found{why}. Install it with "
+        f"`sudo apt install {ESPEAK_PACKAGE}`, or set [speech] enabled = false."
+    )
 
 
 def _engine_missing(engine: str, exc: BaseException) -> str:
     if engine in ("", "espeak"):
         return missing_engine_message(str(exc))
-    return (f"the speech driver {engine!r} could not start ({exc}); install what it needs "
-            'or set [speech] engine = "" for espeak-ng.')
+    return (
+        f"the speech driver {engine!r} could not start ({exc}); install what it needs "
+        'or set [speech] engine = "" for espeak-ng.'
+    )
 
 
 def _uses_espeak(engine: str) -> bool:
@@ -80,14 +83,18 @@ def _open_engine(request: Request) -> Engine:
     try:
         import pyttsx3
     except ImportError as exc:
-        raise _Fail("missing", missing_engine_message("the Python package pyttsx3 is missing; "
-                                                      "reinstall companion")) from exc
+        raise _Fail(
+            "missing",
+            missing_engine_message("the Python package pyttsx3 is missing; reinstall companion"),
+        ) from exc
     try:
         engine = pyttsx3.init(engine_name or None)
     except ModuleNotFoundError as exc:
         if engine_name and exc.name == f"pyttsx3.drivers.{engine_name}":
-            raise _Fail("engine", f"pyttsx3 has no speech driver named {engine_name!r}; "
-                                  'use "" for the usual one') from exc
+            raise _Fail(
+                "engine",
+                f'pyttsx3 has no speech driver named {engine_name!r}; use "" for the usual one',
+            ) from exc
         raise _Fail("missing", _engine_missing(engine_name, exc)) from exc
     except (ImportError, RuntimeError, OSError) as exc:
         raise _Fail("missing", _engine_missing(engine_name, exc)) from exc
@@ -110,14 +117,20 @@ def _resolve_voice(engine: Engine, wanted: str) -> str:
     key = wanted.strip().lower()
     voices = list(engine.getProperty("voices") or [])
     for voice in voices:
-        names = {str(voice.id).lower(), str(voice.name or "").lower(),
-                 str(voice.id).lower().rsplit("/", 1)[-1]}
+        names = {
+            str(voice.id).lower(),
+            str(voice.name or "").lower(),
+            str(voice.id).lower().rsplit("/", 1)[-1],
+        }
         names |= {str(lang).lower() for lang in (voice.languages or [])}
         if key in names:
             return str(voice.id)
-    raise _Fail("voice", f"the voice {wanted!r} is not one this engine has "
-                         f"({len(voices)} voices, such as {_examples(voices)}); "
-                         'use "" for the default voice')
+    raise _Fail(
+        "voice",
+        f"the voice {wanted!r} is not one this engine has "
+        f"({len(voices)} voices, such as {_examples(voices)}); "
+        'use "" for the default voice',
+    )
 
 
 def _examples(voices: list[Voice]) -> str:
@@ -132,16 +145,24 @@ def find_player() -> tuple[str, ...]:
         if found:
             return (found, *args)
     packages = " or ".join(p for _, _, p in PLAYERS)
-    raise _Fail("missing", f"no program to play sound was found. Install {packages} "
-                           "(`sudo apt install pulseaudio-utils`).")
+    raise _Fail(
+        "missing",
+        f"no program to play sound was found. Install {packages} "
+        "(`sudo apt install pulseaudio-utils`).",
+    )
 
 
 def _stream_header(rate: int) -> bytes:
     """A WAV header for 16-bit mono sound of a length not known yet (the largest there is):
     players read such a stream until it ends."""
-    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt "
-            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", 0xFFFFFFFF - 36))
+    return (
+        b"RIFF"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", 0xFFFFFFFF - 36)
+    )
 
 
 class _Player:
@@ -150,8 +171,9 @@ class _Player:
     as espeak makes it."""
 
     def __init__(self, argv: tuple[str, ...]) -> None:
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         self.broken: OSError | None = None
         self.write(_stream_header(ESPEAK_RATE))
 
@@ -181,9 +203,12 @@ class _Player:
         err = self.proc.stderr.read() if self.proc.stderr else b""
         if self.proc.wait() != 0 or self.broken is not None:
             detail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
-            raise _Fail("missing", "the sound could not be played"
-                        + (f" ({detail[0]})" if detail else "")
-                        + ". Check that a sound output (PulseAudio or PipeWire) is running.")
+            raise _Fail(
+                "missing",
+                "the sound could not be played"
+                + (f" ({detail[0]})" if detail else "")
+                + ". Check that a sound output (PulseAudio or PipeWire) is running.",
+            )
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
@@ -306,8 +331,9 @@ def child_main() -> int:
     warm, player = _warm_up()  # noqa: F841 -- warm: held so pyttsx3's engine cache keeps it
     try:
         request = json.loads(sys.stdin.readline())
-        if not (request.get("action") == "speak"
-                and _uses_espeak(str(request.get("engine") or ""))):
+        if not (
+            request.get("action") == "speak" and _uses_espeak(str(request.get("engine") or ""))
+        ):
             _discard(player)
             player = None
         with contextlib.redirect_stdout(sys.stderr):  # pyttsx3 prints "Audio saved to ..."
@@ -316,8 +342,11 @@ def child_main() -> int:
     except _Fail as exc:
         answer = {"ok": False, "kind": exc.kind, "message": str(exc)}
     except Exception as exc:  # the child reports every failure instead of dying silently
-        answer = {"ok": False, "kind": "failed",
-                  "message": f"the speaking engine failed ({type(exc).__name__}: {exc})"}
+        answer = {
+            "ok": False,
+            "kind": "failed",
+            "message": f"the speaking engine failed ({type(exc).__name__}: {exc})",
+        }
     finally:
         _discard(player)
     real_stdout.write(json.dumps(answer) + "\n")

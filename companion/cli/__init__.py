@@ -43,8 +43,10 @@ class CompanionGroup(click.Group):
             ctx.exit(int(exc.exit_code))
 
 
-@click.group(cls=CompanionGroup,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=CompanionGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="companion")
 @click.option("--debug", is_flag=True, help="Show a traceback when something goes wrong.")
 @click.pass_context
@@ -74,8 +76,16 @@ def _quiet_logs(debug: bool) -> None:
 
 
 def _register_all() -> None:
-    for module in (journal, data, config_cmds, daemon_cmds, voice_cmds, speech_cmds,
-                   progress_cmds, security_cmds):
+    for module in (
+        journal,
+        data,
+        config_cmds,
+        daemon_cmds,
+        voice_cmds,
+        speech_cmds,
+        progress_cmds,
+        security_cmds,
+    ):
         module.register(main)
 
 
@@ -111,9 +121,11 @@ def run_main(argv: list[str] | None = None, *, app: App | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
             raise
-        click.echo(f"error: something unexpected went wrong ({type(exc).__name__}). "
-                   "Nothing you saved before was lost. Run again with --debug for details.",
-                   err=True)
+        click.echo(
+            f"error: something unexpected went wrong ({type(exc).__name__}). "
+            "Nothing you saved before was lost. Run again with --debug for details.",
+            err=True,
+        )
         return ExitCode.USER_ERROR
     return int(code) if isinstance(code, int) else ExitCode.OK
 

@@ -33,8 +33,15 @@ class ClickUi:
         if hidden and not has_terminal():  # a secret is never read from stdin (it may hold text)
             raise EOFError("no terminal to type on")
         try:
-            return str(click.prompt(question, default=default, hide_input=hidden,
-                                    show_default=default not in (None, ""), err=True))
+            return str(
+                click.prompt(
+                    question,
+                    default=default,
+                    hide_input=hidden,
+                    show_default=default not in (None, ""),
+                    err=True,
+                )
+            )
         except click.exceptions.Abort as exc:
             raise EOFError("no answer") from exc
 
@@ -44,8 +51,7 @@ pass_app = click.make_pass_decorator(App)
 
 def json_option(func: Callable[P, R]) -> Callable[P, R]:
     """--json: machine-readable output (each record with its id)."""
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print JSON instead of text.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
 
 
 def print_json(data: object) -> None:
@@ -65,8 +71,9 @@ def saved(what: str, record: Row, as_json: bool, *, ref: str | None = None) -> N
     emit(record, as_json, lambda: click.echo(f"Saved {what} ({ref or record['id']})."))
 
 
-def words_argument(name: str = "text", *, required: bool = False
-                   ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def words_argument(
+    name: str = "text", *, required: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """TEXT as the rest of the line, as people type it: `reflect I feel low` needs no
     quotes (the words are joined by spaces)."""
     return click.argument(name, nargs=-1, required=required, callback=_joined)
@@ -85,8 +92,10 @@ def read_text_arg(text: str | None, *, what: str) -> str:
         except UnicodeDecodeError:
             from ..errors import InputError
 
-            raise InputError(f"the {what} on standard input is not UTF-8 text, and companion "
-                             "will not guess at your words. Nothing was saved.") from None
+            raise InputError(
+                f"the {what} on standard input is not UTF-8 text, and companion "
+                "will not guess at your words. Nothing was saved."
+            ) from None
         return text.rstrip("\r\n")
     if text is None:
         raise click.UsageError(f"give the {what} as an argument, or '-' to read it from stdin.")
@@ -99,8 +108,9 @@ def table(rows: Iterable[Mapping[str, object]], columns: list[tuple[str, str]]) 
     if not rows:
         return
     last = len(columns) - 1
-    cells = [[_cell(r.get(key), whole=i == last) for i, (key, _) in enumerate(columns)]
-             for r in rows]
+    cells = [
+        [_cell(r.get(key), whole=i == last) for i, (key, _) in enumerate(columns)] for r in rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(columns)]
     widths[-1] = len(columns[-1][1])
     click.echo("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())

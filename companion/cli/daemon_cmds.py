@@ -14,15 +14,25 @@ from .common import emit, json_option, pass_app
 
 @click.command("run")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--dry-run", is_flag=True,
-              help="Print the notifications instead of sending them; records nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the notifications instead of sending them; records nothing.",
+)
 @pass_app
 def run_cmd(app: App, once: bool, dry_run: bool) -> None:
     """Run the check-in daemon in the foreground (what the service runs)."""
     from ..daemon import run_daemon
 
-    code = run_daemon(app.paths, app.checked_settings(), app.store, app.clock, once=once,
-                      dry_run=dry_run, echo=click.echo)
+    code = run_daemon(
+        app.paths,
+        app.checked_settings(),
+        app.store,
+        app.clock,
+        once=once,
+        dry_run=dry_run,
+        echo=click.echo,
+    )
     if code:
         raise SystemExit(code)
 
@@ -39,8 +49,13 @@ def service_install(as_json: bool) -> None:
     from .. import service
 
     result = service.install()
-    emit(result, as_json, lambda: click.echo(
-        f"The check-in daemon is running, and will start at each login ({result['unit_file']})."))
+    emit(
+        result,
+        as_json,
+        lambda: click.echo(
+            f"The check-in daemon is running, and will start at each login ({result['unit_file']})."
+        ),
+    )
 
 
 @service_group.command("uninstall")
@@ -50,9 +65,15 @@ def service_uninstall(as_json: bool) -> None:
     from .. import service
 
     result = service.uninstall()
-    emit(result, as_json, lambda: click.echo(
-        "The service is removed; nothing you saved was touched." if result["removed"]
-        else "The service was not installed; nothing to remove."))
+    emit(
+        result,
+        as_json,
+        lambda: click.echo(
+            "The service is removed; nothing you saved was touched."
+            if result["removed"]
+            else "The service was not installed; nothing to remove."
+        ),
+    )
 
 
 @service_group.command("status")

@@ -27,8 +27,9 @@ _PENDING_RE = re.compile(rf"^{PENDING}:(\S+)$")
 @click.option("--tag", metavar="WORD", help="Only what carries this tag (alone: all of it).")
 @json_option
 @pass_app
-def search(app: App, query: tuple[str, ...], limit: int | None, tag: str | None,
-           as_json: bool) -> None:
+def search(
+    app: App, query: tuple[str, ...], limit: int | None, tag: str | None, as_json: bool
+) -> None:
     """Find every entry, note or name that holds all the words of QUERY (and --tag)."""
     from ..tags import clean_tag
 
@@ -57,10 +58,20 @@ def _hit_line(hit: Row) -> str:
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(("json", "csv", "md")), default="json",
-              show_default=True, help="JSON (complete, re-importable), CSV or Markdown.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write to this file (private, 0600) instead of the terminal ('-': stdout).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("json", "csv", "md")),
+    default="json",
+    show_default=True,
+    help="JSON (complete, re-importable), CSV or Markdown.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write to this file (private, 0600) instead of the terminal ('-': stdout).",
+)
 @pass_app
 def export_cmd(app: App, fmt: str, output: Path | None) -> None:
     """Everything you saved, out of companion."""
@@ -88,12 +99,19 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
     from ..transfer import import_file
 
     region, extra = safety_options(app.settings)
-    result = import_file(app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir,
-                         extra_phrases=extra)
+    result = import_file(
+        app.store, file, now=app.clock.now(), audio_dir=app.paths.audio_dir, extra_phrases=extra
+    )
     total = sum(result.counts.values())
-    emit(result.counts, as_json, lambda: click.echo(
-        f"Imported {plural(total, 'record')}." if total
-        else "Nothing new to import: all of it is here."))
+    emit(
+        result.counts,
+        as_json,
+        lambda: click.echo(
+            f"Imported {plural(total, 'record')}."
+            if total
+            else "Nothing new to import: all of it is here."
+        ),
+    )
     summary = import_summary(result.crisis_entries, region=region)
     if summary is not None:  # once for the whole import, never a notice per old entry
         click.echo(summary.as_line(), err=True)
@@ -105,8 +123,7 @@ def import_cmd(app: App, file: Path, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Needed with --all: yes, really delete everything.")
 @json_option
 @pass_app
-def forget(app: App, record_id: str | None, everything: bool, yes: bool,
-           as_json: bool) -> None:
+def forget(app: App, record_id: str | None, everything: bool, yes: bool, as_json: bool) -> None:
     """Delete for real: ID (an entry) or KIND:ID (moment:3, skill:7...), or --all --yes.
 
     The text is removed from every file companion keeps (database, its journal files and
@@ -131,21 +148,29 @@ def forget(app: App, record_id: str | None, everything: bool, yes: bool,
 def _parse_ref(text: str | None) -> tuple[str, int]:
     m = _ID_RE.match((text or "").strip())
     if not m:
-        raise click.UsageError("give an ID such as 12, moment:3 or pending:NAME "
-                               "(or --all --yes).")
+        raise click.UsageError("give an ID such as 12, moment:3 or pending:NAME (or --all --yes).")
     return m.group(1) or "entry", int(m.group(2))
 
 
 def _print_forgotten(report: Forgotten) -> None:
     click.echo(f"Deleted {report['deleted']}. It is gone from companion's files.")
     for found, intro in (
-            (report["backups"], "Backups made before still hold it; remove them if you want "
-                                "it gone there too:"),
-            (report["copies"], "Copies taken out before (in the exports folder) may hold it "
-                               "too; remove them if you want it gone there as well:"),
-            (report["pending"], "Words set aside while the database was busy are still "
-                                "waiting to be saved; `companion forget pending:NAME` deletes "
-                                "one:")):
+        (
+            report["backups"],
+            "Backups made before still hold it; remove them if you want it gone there too:",
+        ),
+        (
+            report["copies"],
+            "Copies taken out before (in the exports folder) may hold it "
+            "too; remove them if you want it gone there as well:",
+        ),
+        (
+            report["pending"],
+            "Words set aside while the database was busy are still "
+            "waiting to be saved; `companion forget pending:NAME` deletes "
+            "one:",
+        ),
+    ):
         if found:
             click.echo(intro)
             for item in found:
@@ -154,8 +179,12 @@ def _print_forgotten(report: Forgotten) -> None:
 
 @click.command()
 @click.argument("record_id")
-@click.option("--text", "-t", help="The new words ('-' reads standard input); "
-                                   "without it, your editor ($VISUAL or $EDITOR) opens.")
+@click.option(
+    "--text",
+    "-t",
+    help="The new words ('-' reads standard input); "
+    "without it, your editor ($VISUAL or $EDITOR) opens.",
+)
 @json_option
 @pass_app
 def edit(app: App, record_id: str, text: str | None, as_json: bool) -> None:
@@ -164,17 +193,27 @@ def edit(app: App, record_id: str, text: str | None, as_json: bool) -> None:
 
     kind, number = _parse_ref(record_id)
     if kind != "entry":
-        raise click.UsageError("only entries (reflections, check-ins, notes, wins) can be "
-                               "edited; give the entry's ID, like 12.")
+        raise click.UsageError(
+            "only entries (reflections, check-ins, notes, wins) can be "
+            "edited; give the entry's ID, like 12."
+        )
     entry = app.store.get("entry", number)
-    new = read_text_arg(text, what="text") if text is not None \
+    new = (
+        read_text_arg(text, what="text")
+        if text is not None
         else edit_in_editor(app.paths, entry["text"])
+    )
     row = edit_entry(app.store, number, new)
     if row is None:
         emit(entry, as_json, lambda: click.echo("Nothing changed."))
         return
-    emit(row, as_json, lambda: click.echo(f"Saved your changes to entry {number}; the old "
-                                          "words are gone from companion's files."))
+    emit(
+        row,
+        as_json,
+        lambda: click.echo(
+            f"Saved your changes to entry {number}; the old words are gone from companion's files."
+        ),
+    )
     _crisis_check(app, row["text"])
 
 
@@ -197,13 +236,19 @@ def backup(app: App, dest: Path | None, as_json: bool) -> None:
     from ..privacy import make_backup
 
     path = make_backup(app.store, app.paths, dest, now=app.clock.now())
-    emit({"path": str(path), "bytes": path.stat().st_size}, as_json,
-         lambda: click.echo(f"Backed up and verified: {path}"))
+    emit(
+        {"path": str(path), "bytes": path.stat().st_size},
+        as_json,
+        lambda: click.echo(f"Backed up and verified: {path}"),
+    )
 
 
 @click.command()
-@click.option("--strict", is_flag=True,
-              help="Exit 3 when a part of this computer is missing (speech model, microphone...).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 3 when a part of this computer is missing (speech model, microphone...).",
+)
 @json_option
 @pass_app
 def doctor(app: App, strict: bool, as_json: bool) -> None:
@@ -214,13 +259,17 @@ def doctor(app: App, strict: bool, as_json: bool) -> None:
     if as_json:
         print_json(results)
     else:
-        table(results, [("status", "STATUS"), ("name", "PART"), ("detail", "DETAIL"),
-                        ("fix", "HOW TO FIX")])
+        table(
+            results,
+            [("status", "STATUS"), ("name", "PART"), ("detail", "DETAIL"), ("fix", "HOW TO FIX")],
+        )
     missing = [r for r in results if r["status"] == "missing"]
     if not as_json and missing:
-        click.echo(f"\n{plural(len(missing), 'part')} of this computer "
-                   f"{'is' if len(missing) == 1 else 'are'} missing (see HOW TO FIX); "
-                   "companion still saves everything you write.")
+        click.echo(
+            f"\n{plural(len(missing), 'part')} of this computer "
+            f"{'is' if len(missing) == 1 else 'are'} missing (see HOW TO FIX); "
+            "companion still saves everything you write."
+        )
     if any(r["status"] == "problem" for r in results):
         raise click.exceptions.Exit(1)  # companion itself cannot work as it should
     if strict and missing:

@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from ..store import EntryDraft
 from .common import P, R, emit, json_option, pass_app, read_text_arg, saved, table, words_argument
 
-area_option = click.option("--area", type=click.Choice(AREAS),
-                           help="The area this belongs to.")
+area_option = click.option("--area", type=click.Choice(AREAS), help="The area this belongs to.")
 
 
-def _check_tags(ctx: click.Context, param: click.Parameter,
-                values: tuple[str, ...]) -> tuple[str, ...]:
+def _check_tags(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
     from ..tags import clean_tag
 
     tags = tuple(clean_tag(v) for v in values)
@@ -36,13 +36,22 @@ def _check_tags(ctx: click.Context, param: click.Parameter,
     return tuple(t for t in tags if t)
 
 
-tag_option = click.option("--tag", "tags", multiple=True, metavar="WORD", callback=_check_tags,
-                          help="Tag it (repeat for more); #words in the text are tags too.")
+tag_option = click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="WORD",
+    callback=_check_tags,
+    help="Tag it (repeat for more); #words in the text are tags too.",
+)
 MOOD_QUESTION = "Your mood, 1 (very low) to 5 (very good)? Enter skips"
 voice_options = [
     click.option("--voice", is_flag=True, help="Speak it at the microphone (transcribed here)."),
-    click.option("--audio", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Transcribe a recording (WAV, FLAC or OGG)."),
+    click.option(
+        "--audio",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Transcribe a recording (WAV, FLAC or OGG).",
+    ),
     click.option("--yes", "-y", is_flag=True, help="Keep the transcript without asking."),
 ]
 
@@ -54,8 +63,16 @@ def with_voice(func: Callable[P, R]) -> Callable[P, R]:
     return func
 
 
-def _draft(app: App, kind: str, text: str | None, *, voice: bool, audio: Path | None,
-           yes: bool, prompt: str | None = None) -> EntryDraft | None:
+def _draft(
+    app: App,
+    kind: str,
+    text: str | None,
+    *,
+    voice: bool,
+    audio: Path | None,
+    yes: bool,
+    prompt: str | None = None,
+) -> EntryDraft | None:
     """An EntryDraft from typed text, the microphone or a recording (None if discarded)."""
     from ..store import EntryDraft
 
@@ -68,19 +85,37 @@ def _draft(app: App, kind: str, text: str | None, *, voice: bool, audio: Path | 
     result = dictate(app, audio_file=audio, yes=yes, prompt=prompt)
     if result is None:
         return None
-    return EntryDraft(kind, result.text, prompt=prompt, raw_text=result.raw_text,
-                      source=Source.AUDIO_FILE if audio else Source.VOICE,
-                      confidence=result.confidence, model=result.model, words=result.words,
-                      audio_path=result.audio_path)
+    return EntryDraft(
+        kind,
+        result.text,
+        prompt=prompt,
+        raw_text=result.raw_text,
+        source=Source.AUDIO_FILE if audio else Source.VOICE,
+        confidence=result.confidence,
+        model=result.model,
+        words=result.words,
+        audio_path=result.audio_path,
+    )
 
 
-def _save(app: App, draft: EntryDraft, *, what: str, as_json: bool, answer: bool = False,
-          ) -> None:
+def _save(
+    app: App,
+    draft: EntryDraft,
+    *,
+    what: str,
+    as_json: bool,
+    answer: bool = False,
+) -> None:
     """Save through the one save path; "Saved ..." is printed before the aftercare."""
     from .. import journal
 
-    journal.save(app, draft, answer=answer, what=what,
-                 confirm=lambda done: saved(f"your {what}", done.entry, as_json))
+    journal.save(
+        app,
+        draft,
+        answer=answer,
+        what=what,
+        confirm=lambda done: saved(f"your {what}", done.entry, as_json),
+    )
 
 
 @click.command()
@@ -91,8 +126,17 @@ def _save(app: App, draft: EntryDraft, *, what: str, as_json: bool, answer: bool
 @with_voice
 @json_option
 @pass_app
-def reflect(app: App, text: str | None, area: str | None, bring: bool, tags: tuple[str, ...],
-            voice: bool, audio: Path | None, yes: bool, as_json: bool) -> None:
+def reflect(
+    app: App,
+    text: str | None,
+    area: str | None,
+    bring: bool,
+    tags: tuple[str, ...],
+    voice: bool,
+    audio: Path | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
     """Save a reflection: TEXT, '-' to read standard input, --voice or --audio FILE."""
     draft = _draft(app, "reflection", text, voice=voice, audio=audio, yes=yes)
     if draft is None:
@@ -104,8 +148,12 @@ def reflect(app: App, text: str | None, area: str | None, bring: bool, tags: tup
 
 @click.command()
 @words_argument("words")
-@click.option("--text", "-t", help="Your answer (otherwise you are asked); the rest of the line "
-              "counts too: checkin --text I slept badly.")
+@click.option(
+    "--text",
+    "-t",
+    help="Your answer (otherwise you are asked); the rest of the line "
+    "counts too: checkin --text I slept badly.",
+)
 @click.option("--mood", type=click.IntRange(1, 5), help="1 (very low) to 5 (very good).")
 @area_option
 @click.option("--snooze", is_flag=True, help="Put the waiting check-in off for a while.")
@@ -114,9 +162,20 @@ def reflect(app: App, text: str | None, area: str | None, bring: bool, tags: tup
 @with_voice
 @json_option
 @pass_app
-def checkin(app: App, words: str | None, text: str | None, mood: int | None, area: str | None,
-            snooze: bool, skip: bool, tags: tuple[str, ...], voice: bool, audio: Path | None,
-            yes: bool, as_json: bool) -> None:
+def checkin(
+    app: App,
+    words: str | None,
+    text: str | None,
+    mood: int | None,
+    area: str | None,
+    snooze: bool,
+    skip: bool,
+    tags: tuple[str, ...],
+    voice: bool,
+    audio: Path | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
     """Answer a check-in now (the waiting one, if a check-in was sent).
 
     Typed at the prompt (or on a terminal), a mood from 1 to 5 is asked after the text;
@@ -153,8 +212,11 @@ def ask_mood(*, tries: int = 3) -> int | None:
     """A mood from 1 to 5 asked on the terminal; Enter (or no answer at all) skips it."""
     for _ in range(tries):
         try:
-            answer = str(click.prompt(MOOD_QUESTION, default="", show_default=False, err=True,
-                                      prompt_suffix="\n> ")).strip()
+            answer = str(
+                click.prompt(
+                    MOOD_QUESTION, default="", show_default=False, err=True, prompt_suffix="\n> "
+                )
+            ).strip()
         except click.Abort:  # no more input: the answer is saved without a mood
             return None
         if not answer:
@@ -169,9 +231,14 @@ def _snooze_or_skip(app: App, *, snooze: bool, as_json: bool) -> None:
     from .. import checkins
 
     if app.store.pending_delivery() is None:  # nothing to put off: that's fine too
-        emit({"waiting": False}, as_json, lambda: click.echo(
-            "No check-in is waiting right now, so there is nothing to "
-            f"{'snooze' if snooze else 'skip'}. That's fine."))
+        emit(
+            {"waiting": False},
+            as_json,
+            lambda: click.echo(
+                "No check-in is waiting right now, so there is nothing to "
+                f"{'snooze' if snooze else 'skip'}. That's fine."
+            ),
+        )
         return
     if snooze:
         row = checkins.snooze_pending(app.store, app.settings, app.clock.now())
@@ -197,8 +264,9 @@ def _note(note: str | None) -> str | None:
 @tag_option
 @json_option
 @pass_app
-def skill(app: App, name: str, helped: int | None, note: str | None, tags: tuple[str, ...],
-          as_json: bool) -> None:
+def skill(
+    app: App, name: str, helped: int | None, note: str | None, tags: tuple[str, ...], as_json: bool
+) -> None:
     """Log one use of a coping skill (box breathing, a walk, grounding...)."""
     from .. import journal
 
@@ -214,9 +282,15 @@ def skill(app: App, name: str, helped: int | None, note: str | None, tags: tuple
 @tag_option
 @json_option
 @click.pass_context
-def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
-           skill_name: str | None, note: str | None, tags: tuple[str, ...],
-           as_json: bool) -> None:
+def moment(
+    ctx: click.Context,
+    intensity: int | None,
+    steady_after: str | None,
+    skill_name: str | None,
+    note: str | None,
+    tags: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Log a tough moment; `moment steady` marks when it eased."""
     if ctx.invoked_subcommand is not None:
         return
@@ -228,8 +302,9 @@ def moment(ctx: click.Context, intensity: int | None, steady_after: str | None,
     app: App = ctx.obj
     from .. import journal
 
-    row = journal.add_moment(app, intensity, note=_note(note), skill=skill_name,
-                             steady_minutes=minutes, tags=tags)
+    row = journal.add_moment(
+        app, intensity, note=_note(note), skill=skill_name, steady_minutes=minutes, tags=tags
+    )
     saved("the tough moment", row, as_json, ref=f"moment:{row['id']}")
     if minutes is None:
         click.echo("When it eases, run `companion moment steady`.", err=not as_json)
@@ -244,8 +319,13 @@ def moment_steady(app: App, moment_id: int | None, as_json: bool) -> None:
     from ..wording import duration
 
     row = app.store.moment_steady(moment_id)
-    emit(row, as_json, lambda: click.echo(
-        f"Steady again after {duration(row['steady_minutes'])}. Well done riding it out."))
+    emit(
+        row,
+        as_json,
+        lambda: click.echo(
+            f"Steady again after {duration(row['steady_minutes'])}. Well done riding it out."
+        ),
+    )
 
 
 @click.command()
@@ -284,14 +364,20 @@ def pattern_add(app: App, name: str, as_json: bool) -> None:
 @tag_option
 @json_option
 @pass_app
-def pattern_noticed(app: App, name: str, responded: bool, note: str | None,
-                    tags: tuple[str, ...], as_json: bool) -> None:
+def pattern_noticed(
+    app: App, name: str, responded: bool, note: str | None, tags: tuple[str, ...], as_json: bool
+) -> None:
     """Record that you caught a pattern (noticing it is the skill)."""
     from .. import journal
 
     row = journal.notice_pattern(app, name, responded=responded, note=_note(note), tags=tags)
-    emit(row, as_json, lambda: click.echo(
-        f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")))
+    emit(
+        row,
+        as_json,
+        lambda: click.echo(
+            f"Noted: you caught {name!r}" + (" and responded your way." if responded else ".")
+        ),
+    )
 
 
 @pattern.command("list")
@@ -304,10 +390,24 @@ def pattern_list(app: App, as_json: bool) -> None:
     rows = app.store.patterns_with_counts()
     zone = app.clock.now().tzinfo
     shown = [{**r, "last": format_when(r.get("last_noticed"), zone)} for r in rows]
-    emit(rows, as_json, lambda: table(shown, [("id", "ID"), ("name", "PATTERN"),
-                                              ("noticed", "NOTICED"), ("responded", "RESPONDED"),
-                                              ("last", "LAST CAUGHT")])
-         if rows else click.echo("No patterns yet. Add one with `companion pattern add NAME`."))
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            table(
+                shown,
+                [
+                    ("id", "ID"),
+                    ("name", "PATTERN"),
+                    ("noticed", "NOTICED"),
+                    ("responded", "RESPONDED"),
+                    ("last", "LAST CAUGHT"),
+                ],
+            )
+            if rows
+            else click.echo("No patterns yet. Add one with `companion pattern add NAME`.")
+        ),
+    )
 
 
 @click.group()
@@ -317,8 +417,9 @@ def phrase() -> None:
 
 @phrase.command("add")
 @words_argument(required=True)
-@click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
-    help="When it helps most (otherwise any time).")
+@click.option(
+    "--context", type=click.Choice(PHRASE_CONTEXTS), help="When it helps most (otherwise any time)."
+)
 @json_option
 @pass_app
 def phrase_add(app: App, text: str, context: str | None, as_json: bool) -> None:
@@ -339,11 +440,23 @@ def phrase_list(app: App, show_all: bool, as_json: bool) -> None:
 
     rows = app.store.rows("phrases")
     if show_all:
-        rows += [{"id": None, "text": t, "context": c, "source": "shipped", "favourite": 0}
-                 for c, texts in load_pack("phrases").items() for t in texts]
-    emit(rows, as_json, lambda: table(rows, [("id", "ID"), ("context", "CONTEXT"),
-                                             ("favourite", "FAV"), ("text", "PHRASE")])
-         if rows else click.echo("No phrases of your own yet: `companion phrase add \"...\"`."))
+        rows += [
+            {"id": None, "text": t, "context": c, "source": "shipped", "favourite": 0}
+            for c, texts in load_pack("phrases").items()
+            for t in texts
+        ]
+    emit(
+        rows,
+        as_json,
+        lambda: (
+            table(
+                rows,
+                [("id", "ID"), ("context", "CONTEXT"), ("favourite", "FAV"), ("text", "PHRASE")],
+            )
+            if rows
+            else click.echo('No phrases of your own yet: `companion phrase add "..."`.')
+        ),
+    )
 
 
 def register(group: click.Group) -> None:

@@ -43,8 +43,9 @@ def session() -> None:
 @click.option("--title", metavar="T", help="A name for it, such as your therapist's.")
 @json_option
 @pass_app
-def session_add(app: App, when: tuple[str, ...], every: str | None, title: str | None,
-                as_json: bool) -> None:
+def session_add(
+    app: App, when: tuple[str, ...], every: str | None, title: str | None, as_json: bool
+) -> None:
     """Add a session at WHEN ('2026-12-01 15:00', 'tomorrow 15:00', 'friday 10:00')."""
     from .. import sessions
 
@@ -52,20 +53,31 @@ def session_add(app: App, when: tuple[str, ...], every: str | None, title: str |
     every_days = sessions.parse_every(every) if every else None
     record = sessions.add_session(app.store, starts, every_days=every_days, title=title)
     repeat = f", {sessions.describe_every(every_days)}" if every_days else ""
-    emit(record, as_json, lambda: click.echo(
-        f"Saved session {record['id']}: {starts:%a %d %b %Y, %H:%M}{repeat}."))
+    emit(
+        record,
+        as_json,
+        lambda: click.echo(f"Saved session {record['id']}: {starts:%a %d %b %Y, %H:%M}{repeat}."),
+    )
 
 
 @session.command("list")
 @click.option("--upcoming", is_flag=True, help="Only the sessions ahead.")
-@click.option("--past-days", default=90, show_default=True, type=click.IntRange(0, 3660),
-              help="How far back to show past sessions.")
-@click.option("--all", "every_date", is_flag=True,
-              help="Every date of a repeating series (up to a year ahead), one per line.")
+@click.option(
+    "--past-days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(0, 3660),
+    help="How far back to show past sessions.",
+)
+@click.option(
+    "--all",
+    "every_date",
+    is_flag=True,
+    help="Every date of a repeating series (up to a year ahead), one per line.",
+)
 @json_option
 @pass_app
-def session_list(app: App, upcoming: bool, past_days: int, every_date: bool,
-                 as_json: bool) -> None:
+def session_list(app: App, upcoming: bool, past_days: int, every_date: bool, as_json: bool) -> None:
     """Your sessions: each series once, with its next dates (--all: every date)."""
     from .. import sessions
 
@@ -95,18 +107,25 @@ def _print_series(rows: list[Row]) -> None:
             more = f" (+{row['more_ahead']} more)" if row["more_ahead"] else ""
             click.echo(f"  {row['session_id']:>4}  {row['title']}{repeat}  next: {dates}{more}")
         else:
-            click.echo(f"✓ {row['session_id']:>4}  {row['title']}{repeat}  last: "
-                       f"{_when(row['last'], row['all_day'])}")
+            click.echo(
+                f"✓ {row['session_id']:>4}  {row['title']}{repeat}  last: "
+                f"{_when(row['last'], row['all_day'])}"
+            )
 
 
 def _print_sessions(found: list[Occurrence], now: datetime | None) -> None:
     if not found:
-        click.echo("No sessions yet. Add one with `companion session add 'tomorrow 15:00'` "
-                   "or `companion session import calendar.ics`.")
+        click.echo(
+            "No sessions yet. Add one with `companion session add 'tomorrow 15:00'` "
+            "or `companion session import calendar.ics`."
+        )
         return
     for occ in found:
-        when = (f"{occ.starts:%a %d %b %Y}, all day" if occ.all_day
-                else f"{occ.starts:%a %d %b %Y, %H:%M}")
+        when = (
+            f"{occ.starts:%a %d %b %Y}, all day"
+            if occ.all_day
+            else f"{occ.starts:%a %d %b %Y, %H:%M}"
+        )
         mark = "  " if now is None or occ.starts >= now else "✓ "
         repeat = " (repeats)" if occ.recurring else ""
         click.echo(f"{mark}{occ.session_id:>4}  {when}  {occ.title}{repeat}")
@@ -117,8 +136,7 @@ def _print_sessions(found: list[Occurrence], now: datetime | None) -> None:
 @tag_option
 @json_option
 @pass_app
-def session_note(app: App, words: tuple[str, ...], tags: tuple[str, ...],
-                 as_json: bool) -> None:
+def session_note(app: App, words: tuple[str, ...], tags: tuple[str, ...], as_json: bool) -> None:
     """Write down what your therapist noticed or suggested ('-' reads standard input).
 
     It belongs to session ID, or to your latest session; it is in your next brief, and a
@@ -132,8 +150,11 @@ def session_note(app: App, words: tuple[str, ...], tags: tuple[str, ...],
     draft = note_draft(app.store, text, now=app.clock.now(), session_id=session_id, tags=tags)
 
     def confirm(done: Saved) -> None:
-        linked = (f", with session {done.entry['session_id']}" if done.entry.get("session_id")
-                  else "; no session is on record yet, so it stands on its own")
+        linked = (
+            f", with session {done.entry['session_id']}"
+            if done.entry.get("session_id")
+            else "; no session is on record yet, so it stands on its own"
+        )
         saved(f"your therapist's note{linked}", done.entry, as_json)
 
     journal.save(app, draft, what="note", confirm=confirm)
@@ -149,14 +170,18 @@ def session_remove(app: App, session_id: int, as_json: bool) -> None:
 
     sessions.find_occurrence(app.store, session_id)
     record = sessions.remove_session(app.store, session_id)
-    emit(record, as_json, lambda: click.echo(
-        f"Removed session {session_id} ({record.get('title') or 'Session'})."))
+    emit(
+        record,
+        as_json,
+        lambda: click.echo(f"Removed session {session_id} ({record.get('title') or 'Session'})."),
+    )
 
 
 @session.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--match", metavar="TEXT",
-              help="Only events whose title, place or people mention TEXT.")
+@click.option(
+    "--match", metavar="TEXT", help="Only events whose title, place or people mention TEXT."
+)
 @json_option
 @pass_app
 def session_import(app: App, file: Path, match: str | None, as_json: bool) -> None:
@@ -166,30 +191,48 @@ def session_import(app: App, file: Path, match: str | None, as_json: bool) -> No
     rows = sessions.import_calendar(app.store, file, now=app.clock.now(), match=match)
     if not rows:
         hint = f" mention {match!r}" if match else " are sessions"
-        emit(rows, as_json, lambda: click.echo(f"No events in {file.name}{hint}; "
-                                               "nothing was imported."))
+        emit(
+            rows,
+            as_json,
+            lambda: click.echo(f"No events in {file.name}{hint}; nothing was imported."),
+        )
         return
     from ..wording import plural
 
-    emit(rows, as_json, lambda: click.echo(
-        f"Imported {plural(len(rows), 'session')} from {file.name} "
-        "(events seen before were updated, not doubled)."))
+    emit(
+        rows,
+        as_json,
+        lambda: click.echo(
+            f"Imported {plural(len(rows), 'session')} from {file.name} "
+            "(events seen before were updated, not doubled)."
+        ),
+    )
 
 
 # ------------------------------------------------------------------ brief, week, stats
 def _brief_options(func: Callable[P, R]) -> Callable[P, R]:
-    func = click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]),
-                        help="Markdown (the default; shown formatted on a terminal when no "
-                             "format is given), HTML or JSON.")(func)
-    func = click.option("-o", "--output",
-                        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-                        help="Write to this file ('-': standard output).")(func)
-    func = click.option("--open", "open_it", is_flag=True,
-                        help="Open the written file (HTML opens in the browser).")(func)
-    func = click.option("--speak", is_flag=True,
-                        help="Read the headline and what you want to talk about aloud.")(func)
-    return click.option("--tag", metavar="WORD",
-                        help="Only what carries this tag (#WORD or --tag WORD).")(func)
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["md", "html", "json"]),
+        help="Markdown (the default; shown formatted on a terminal when no "
+        "format is given), HTML or JSON.",
+    )(func)
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+        help="Write to this file ('-': standard output).",
+    )(func)
+    func = click.option(
+        "--open", "open_it", is_flag=True, help="Open the written file (HTML opens in the browser)."
+    )(func)
+    func = click.option(
+        "--speak", is_flag=True, help="Read the headline and what you want to talk about aloud."
+    )(func)
+    return click.option(
+        "--tag", metavar="WORD", help="Only what carries this tag (#WORD or --tag WORD)."
+    )(func)
 
 
 def _options(app: App, tag: str | None) -> Options:
@@ -207,12 +250,24 @@ def _options(app: App, tag: str | None) -> Options:
 
 
 @click.command()
-@click.option("--since", default="last-session", show_default=True,
-              metavar="last-session|7d|DATE", help="Where the brief starts.")
+@click.option(
+    "--since",
+    default="last-session",
+    show_default=True,
+    metavar="last-session|7d|DATE",
+    help="Where the brief starts.",
+)
 @_brief_options
 @pass_app
-def brief(app: App, since: str, fmt: str | None, output: Path | None, open_it: bool,
-          speak: bool, tag: str | None) -> None:
+def brief(
+    app: App,
+    since: str,
+    fmt: str | None,
+    output: Path | None,
+    open_it: bool,
+    speak: bool,
+    tag: str | None,
+) -> None:
     """One page to bring to your next session: what changed since the last one."""
     from .. import brief as briefs
 
@@ -224,13 +279,23 @@ def brief(app: App, since: str, fmt: str | None, output: Path | None, open_it: b
 
 
 @click.command()
-@click.option("--note", metavar="TEXT",
-              help="Write this week's note, what felt different ('-' reads standard input), "
-                   "instead of showing the week.")
+@click.option(
+    "--note",
+    metavar="TEXT",
+    help="Write this week's note, what felt different ('-' reads standard input), "
+    "instead of showing the week.",
+)
 @_brief_options
 @pass_app
-def week(app: App, note: str | None, fmt: str | None, output: Path | None,
-         open_it: bool, speak: bool, tag: str | None) -> None:
+def week(
+    app: App,
+    note: str | None,
+    fmt: str | None,
+    output: Path | None,
+    open_it: bool,
+    speak: bool,
+    tag: str | None,
+) -> None:
     """The brief for the last 7 days: a look back at your week (or --note to add to it)."""
     from .. import brief as briefs
 
@@ -250,17 +315,26 @@ def _weekly_note(app: App, note: str, tag: str | None) -> None:
     from ..vocab import EntryKind
 
     tags = _options(app, tag).tag
-    draft = EntryDraft(EntryKind.WEEKLY, read_text_arg(note, what="note"),
-                       prompt=WEEKLY_QUESTION, tags=(tags,) if tags else ())
-    journal.save(app, draft, what="weekly note",
-                 confirm=lambda done: saved("your note for the week", done.entry, False))
+    draft = EntryDraft(
+        EntryKind.WEEKLY,
+        read_text_arg(note, what="note"),
+        prompt=WEEKLY_QUESTION,
+        tags=(tags,) if tags else (),
+    )
+    journal.save(
+        app,
+        draft,
+        what="weekly note",
+        confirm=lambda done: saved("your note for the week", done.entry, False),
+    )
 
 
 WEEKLY_QUESTION = "What felt different this week?"
 
 
-def _deliver(app: App, data: Row, fmt: str | None, output: Path | None,
-             *, open_it: bool, speak: bool) -> None:
+def _deliver(
+    app: App, data: Row, fmt: str | None, output: Path | None, *, open_it: bool, speak: bool
+) -> None:
     from ..brief_text import print_markdown, render
 
     chosen = fmt or "md"
@@ -298,8 +372,13 @@ def _speak(app: App, data: Row) -> None:
 
 
 @click.command()
-@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 520),
-              help="How many weeks to look back.")
+@click.option(
+    "--weeks",
+    default=12,
+    show_default=True,
+    type=click.IntRange(1, 520),
+    help="How many weeks to look back.",
+)
 @json_option
 @pass_app
 def stats(app: App, weeks: int, as_json: bool) -> None:
@@ -309,7 +388,8 @@ def stats(app: App, weeks: int, as_json: bool) -> None:
     from ..wording import plural
 
     now = app.clock.now()
-    span = briefs.Span(start=now - timedelta(weeks=weeks), end=now,
-                       label=f"the last {plural(weeks, 'week')}")
+    span = briefs.Span(
+        start=now - timedelta(weeks=weeks), end=now, label=f"the last {plural(weeks, 'week')}"
+    )
     data = briefs.build(app.store, span, now=now)
     emit(data["measures"], as_json, lambda: print_stats(data))

@@ -18,10 +18,14 @@ from .common import emit, json_option, pass_app
 REGIONS = ("US", "CA", "UK", "IE", "AU", "other")
 _PHRASE_ID = re.compile(r"^(?:phrase:)?(\d+)$")
 
-context_option = click.option("--context", type=click.Choice(PHRASE_CONTEXTS),
-                              help="What kind of moment it is (otherwise any).")
-print_option = click.option("--print", "print_only", is_flag=True,
-                            help="Only print the phrase; don't read it aloud.")
+context_option = click.option(
+    "--context",
+    type=click.Choice(PHRASE_CONTEXTS),
+    help="What kind of moment it is (otherwise any).",
+)
+print_option = click.option(
+    "--print", "print_only", is_flag=True, help="Only print the phrase; don't read it aloud."
+)
 
 
 def _show(text: str) -> None:
@@ -31,20 +35,29 @@ def _show(text: str) -> None:
 @click.command()
 @context_option
 @print_option
-@click.option("--to-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the spoken phrase to this WAV file instead of playing it.")
+@click.option(
+    "--to-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the spoken phrase to this WAV file instead of playing it.",
+)
 @json_option
 @pass_app
-def encourage(app: App, context: str | None, print_only: bool, to_file: Path | None,
-              as_json: bool) -> None:
+def encourage(
+    app: App, context: str | None, print_only: bool, to_file: Path | None, as_json: bool
+) -> None:
     """Read a kind, self-compassion phrase aloud (yours and your favourites first)."""
     from .. import speech
     from ..paths import check_output
 
     if to_file is not None:
         check_output(to_file, app.paths)
-    result = speech.encourage(app, context=context, print_only=print_only, to_file=to_file,
-                              show=None if as_json else _show)
+    result = speech.encourage(
+        app,
+        context=context,
+        print_only=print_only,
+        to_file=to_file,
+        show=None if as_json else _show,
+    )
     if as_json:
         emit(result.as_dict(), True, lambda: None)
     elif result.not_played:
@@ -57,25 +70,33 @@ def encourage(app: App, context: str | None, print_only: bool, to_file: Path | N
 
 @click.command("friend-test")
 @context_option
-@click.option("--kinder", metavar="TEXT",
-              help="What you would say to that friend; kept as one of your phrases.")
+@click.option(
+    "--kinder",
+    metavar="TEXT",
+    help="What you would say to that friend; kept as one of your phrases.",
+)
 @print_option
 @pass_app
-def friend_test(app: App, context: str | None, kinder: str | None,
-                print_only: bool) -> None:
+def friend_test(app: App, context: str | None, kinder: str | None, print_only: bool) -> None:
     """Would you talk to a friend doing this work the way you talk to yourself?"""
     from .. import speech
 
     click.echo(speech.FRIEND_QUESTION)
     if kinder is None and sys.stdin.isatty():
-        kinder = click.prompt("What would you say to them? (Enter to skip)", default="",
-                              show_default=False, err=True)
+        kinder = click.prompt(
+            "What would you say to them? (Enter to skip)", default="", show_default=False, err=True
+        )
     if kinder and kinder.strip():
         click.echo("Those are kind words. They are yours now too:")
     else:
         click.echo("Here is something kinder you could say to yourself:")
-    result = speech.friend_test(app, kinder=kinder, context=context or "mistake",
-                                print_only=print_only, show=lambda t: click.echo(f"  {t}"))
+    result = speech.friend_test(
+        app,
+        kinder=kinder,
+        context=context or "mistake",
+        print_only=print_only,
+        show=lambda t: click.echo(f"  {t}"),
+    )
     if result.not_played:
         _not_played(result.not_played)
     if kinder and kinder.strip():
@@ -88,13 +109,17 @@ def friend_test(app: App, context: str | None, kinder: str | None,
 
 def _not_played(reason: str) -> None:
     """The phrase was shown (and kept); only its sound is missing: a note, not an error."""
-    click.echo(f"(It could not be read aloud: {reason.rstrip('.')}. The words are above.)",
-               err=True)
+    click.echo(
+        f"(It could not be read aloud: {reason.rstrip('.')}. The words are above.)", err=True
+    )
 
 
 @click.command("help-now")
-@click.option("--region", type=click.Choice(REGIONS),
-              help="Which resources to show (default: [safety] region).")
+@click.option(
+    "--region",
+    type=click.Choice(REGIONS),
+    help="Which resources to show (default: [safety] region).",
+)
 @json_option
 @pass_app
 def help_now(app: App, region: str | None, as_json: bool) -> None:
@@ -142,8 +167,11 @@ def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None
     """Mark one of your phrases as a favourite: favourites are chosen first."""
     number = _phrase_id(phrase_id)
     row = app.store.update_record("phrase", number, {"favourite": 0 if off else 1})
-    message = (f"phrase:{number} is no longer a favourite." if off
-               else f"phrase:{number} is a favourite now; it will come up first.")
+    message = (
+        f"phrase:{number} is no longer a favourite."
+        if off
+        else f"phrase:{number} is a favourite now; it will come up first."
+    )
     emit(row, as_json, lambda: click.echo(message))
 
 

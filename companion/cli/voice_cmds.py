@@ -49,27 +49,43 @@ def model_list(app: App, as_json: bool) -> None:
     rows = [{**m.as_dict(), "active": m.name == active} for m in models.all_models(app.paths)]
 
     def human() -> None:
-        shown = [{**r, "mark": "*" if r["active"] else "",
-                  "status": r["source"] if r["installed"] else "not installed",
-                  "size": f"{r['size_mb']:g} MB" if r["size_mb"] else ""} for r in rows]
-        table(shown, [("mark", ""), ("name", "name"), ("language", "language"),
-                      ("status", "status"), ("size", "size"), ("description", "about")])
+        shown = [
+            {
+                **r,
+                "mark": "*" if r["active"] else "",
+                "status": r["source"] if r["installed"] else "not installed",
+                "size": f"{r['size_mb']:g} MB" if r["size_mb"] else "",
+            }
+            for r in rows
+        ]
+        table(
+            shown,
+            [
+                ("mark", ""),
+                ("name", "name"),
+                ("language", "language"),
+                ("status", "status"),
+                ("size", "size"),
+                ("description", "about"),
+            ],
+        )
         if not any(r["active"] and r["installed"] for r in rows):
             click.echo(f"\nThe configured model ({active}) is not installed yet.", err=True)
 
-    emit({"models": rows, "active": active, "models_dir": str(app.paths.models_dir)},
-         as_json, human)
+    emit(
+        {"models": rows, "active": active, "models_dir": str(app.paths.models_dir)}, as_json, human
+    )
 
 
 @model.command("install")
 @click.argument("name")
-@click.option("--sha256",
-              help="The expected SHA-256 of the zip (needed when the catalog has none).")
+@click.option(
+    "--sha256", help="The expected SHA-256 of the zip (needed when the catalog has none)."
+)
 @click.option("--url", help="Download from this address instead of the catalog's.")
 @json_option
 @pass_app
-def model_install(app: App, name: str, sha256: str | None, url: str | None,
-                  as_json: bool) -> None:
+def model_install(app: App, name: str, sha256: str | None, url: str | None, as_json: bool) -> None:
     """Download a model from the catalog, check it, unpack it and register it."""
     from ..adapters import models
 
@@ -84,8 +100,7 @@ def model_install(app: App, name: str, sha256: str | None, url: str | None,
 @click.option("--language", help="The language code, such as en-us (default: guessed).")
 @json_option
 @pass_app
-def model_add(app: App, path: Path, name: str | None, language: str | None,
-              as_json: bool) -> None:
+def model_add(app: App, path: Path, name: str | None, language: str | None, as_json: bool) -> None:
     """Register a model folder where it is, or unpack a model zip into the models folder."""
     from ..adapters import models
 
@@ -104,8 +119,11 @@ def model_use(app: App, name: str, as_json: bool) -> None:
 
     info = models.resolve(app.paths, name)
     set_value(app.paths.config_file, "voice", "model", name)
-    emit(info.as_dict(), as_json,
-         lambda: click.echo(f"Now using {info.name} ({info.language}) for spoken entries."))
+    emit(
+        info.as_dict(),
+        as_json,
+        lambda: click.echo(f"Now using {info.name} ({info.language}) for spoken entries."),
+    )
 
 
 @model.command("remove")
@@ -119,8 +137,9 @@ def model_remove(app: App, name: str, as_json: bool) -> None:
     info = models.remove(app.paths, name)
     emit(info.as_dict(), as_json, lambda: click.echo(f"Removed {info.name}."))
     if name == app.settings.voice.model:
-        click.echo("It was the model in use: choose another with `companion model use NAME`.",
-                   err=True)
+        click.echo(
+            "It was the model in use: choose another with `companion model use NAME`.", err=True
+        )
 
 
 def _done(message: str, info: ModelInfo, as_json: bool, *, app: App) -> None:
@@ -142,8 +161,13 @@ class _Progress:
 
     def update(self, done: int, total: int | None) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=total or 0, label=self.label, file=sys.stderr,
-                                         show_pos=False, show_percent=total is not None)
+            self.bar = click.progressbar(
+                length=total or 0,
+                label=self.label,
+                file=sys.stderr,
+                show_pos=False,
+                show_percent=total is not None,
+            )
             self.bar.update(done)
         else:
             self.bar.update(done - self.done)

@@ -34,9 +34,31 @@ from companion.config import load_settings  # noqa: E402
 from companion.safety import check_text, load_crisis  # noqa: E402
 from companion.store import Store, stamp  # noqa: E402
 
-WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "sister", "work",
-         "deadline", "evening", "morning", "rain", "coffee", "music", "noticed", "paused",
-         "boundary", "kinder", "steady", "heavy", "lighter", "talked", "shift"]
+WORDS = [
+    "tired",
+    "calm",
+    "anxious",
+    "walk",
+    "breathing",
+    "friend",
+    "sister",
+    "work",
+    "deadline",
+    "evening",
+    "morning",
+    "rain",
+    "coffee",
+    "music",
+    "noticed",
+    "paused",
+    "boundary",
+    "kinder",
+    "steady",
+    "heavy",
+    "lighter",
+    "talked",
+    "shift",
+]
 SKILLS = ("box breathing", "walk outside", "cold water", "grounding", "journaling", "call a friend")
 NEEDLE = "lighthouse"  # a rare word: about one entry in 200
 
@@ -63,26 +85,41 @@ def generate(store: Store, now: datetime, *, years: int, seed: int = 7) -> list[
         return start + timedelta(seconds=rng.random() * span)
 
     kinds = ("reflection", "checkin", "checkin", "weekly", "win", "friend")
-    entries = [{"kind": rng.choice(kinds), "text": _text(rng), "source": "typed",
-                "mood": rng.randint(1, 5), "bring": int(rng.random() < 0.02),
-                "area": rng.choice(("awareness", "regulation", "choices", None)), "tags": "[]",
-                **_stamped(when())} for _ in range(int(18_000 * scale))]
-    uses = [{"skill": rng.choice(SKILLS), "helped": rng.randint(0, 10), **_stamped(when())}
-            for _ in range(int(50_000 * scale))]
+    entries = [
+        {
+            "kind": rng.choice(kinds),
+            "text": _text(rng),
+            "source": "typed",
+            "mood": rng.randint(1, 5),
+            "bring": int(rng.random() < 0.02),
+            "area": rng.choice(("awareness", "regulation", "choices", None)),
+            "tags": "[]",
+            **_stamped(when()),
+        }
+        for _ in range(int(18_000 * scale))
+    ]
+    uses = [
+        {"skill": rng.choice(SKILLS), "helped": rng.randint(0, 10), **_stamped(when())}
+        for _ in range(int(50_000 * scale))
+    ]
     moments = []
     for _ in range(int(5_000 * scale)):
         minutes = round(rng.uniform(3, 60), 1)
-        moments.append({"intensity": rng.randint(3, 9), "steady_minutes": minutes,
-                        **_stamped(when())})
+        moments.append(
+            {"intensity": rng.randint(3, 9), "steady_minutes": minutes, **_stamped(when())}
+        )
     for table, rows in (("entries", entries), ("skill_uses", uses), ("moments", moments)):
         store.bulk_insert(table, sorted(rows, key=lambda r: r["created_utc"]))
     for name in ("mind reading", "all or nothing", "people pleasing"):
         store.add_pattern(name)
-    notices = [{"pattern_id": rng.randint(1, 3), "responded": rng.randint(0, 1),
-                **_stamped(when())} for _ in range(int(3_000 * scale))]
+    notices = [
+        {"pattern_id": rng.randint(1, 3), "responded": rng.randint(0, 1), **_stamped(when())}
+        for _ in range(int(3_000 * scale))
+    ]
     store.bulk_insert("pattern_notices", notices)
-    sessions.add_session(store, now - timedelta(days=365 * years - 1), every_days=7,
-                         title="Weekly session")
+    sessions.add_session(
+        store, now - timedelta(days=365 * years - 1), every_days=7, title="Weekly session"
+    )
     return entries
 
 
@@ -109,7 +146,9 @@ def export_jrnl(entries: list[dict[str, Any]], folder: Path) -> Path:
         "default_minute: 0\neditor: ''\nencrypt: false\nhighlight: false\n"
         "indent_character: '|'\njournals:\n  default:\n"
         f"    journal: {journal}\nlinewrap: 79\ntagsymbols: '#@'\ntemplate: false\n"
-        "timeformat: '%Y-%m-%d %H:%M'\nversion: v4.6\n", encoding="utf-8")
+        "timeformat: '%Y-%m-%d %H:%M'\nversion: v4.6\n",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -150,23 +189,32 @@ def report(folder: Path, years: int, runs: int) -> None:
     store = Store.open(folder / "companion.db", clock=FixedClock(now))
     t0 = time.perf_counter()
     entries = generate(store, now, years=years)
-    print(f"generated {len(entries):,} entries, {len(store.rows('skill_uses')):,} skill uses, "
-          f"{len(store.rows('moments')):,} tough moments in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated {len(entries):,} entries, {len(store.rows('skill_uses')):,} skill uses, "
+        f"{len(store.rows('moments')):,} tough moments in {time.perf_counter() - t0:.1f} s"
+    )
     span = brief.resolve_span(store, "last-session", now)
     settings, table = load_settings(None), load_crisis()  # as `companion brief` runs it
     options = brief.Options(crisis=lambda text: check_text(text, settings, table=table))
     for fmt in ("md", "html", "json"):
-        first, warm = timed(lambda f=fmt: render(brief.build(store, span, now=now,
-                                                             options=options), f), runs + 1)
-        print(f"in process: brief ({span.label}, {fmt}): first {first:.0f} ms, then median "
-              f"{warm:.1f} ms (goal < 300 ms)")
+        first, warm = timed(
+            lambda f=fmt: render(brief.build(store, span, now=now, options=options), f), runs + 1
+        )
+        print(
+            f"in process: brief ({span.label}, {fmt}): first {first:.0f} ms, then median "
+            f"{warm:.1f} ms (goal < 300 ms)"
+        )
     first, warm = timed(lambda: store.search(NEEDLE), runs + 1)
     hits = len(store.search(NEEDLE))
-    print(f"in process: store.search({NEEDLE!r}): {hits} hits, first {first:.1f} ms, median "
-          f"{warm:.2f} ms (goal < 20 ms)")
+    print(
+        f"in process: store.search({NEEDLE!r}): {hits} hits, first {first:.1f} ms, median "
+        f"{warm:.2f} ms (goal < 20 ms)"
+    )
     first, common = timed(lambda: store.search("sister deadline"), runs + 1)
-    print(f"in process: store.search('sister deadline'): median {common:.1f} ms "
-          f"({len(store.search('sister deadline')):,} hits)")
+    print(
+        f"in process: store.search('sister deadline'): median {common:.1f} ms "
+        f"({len(store.search('sister deadline')):,} hits)"
+    )
     store.close()
     commands(folder, runs)
     compare_jrnl(folder, entries, runs, warm)
@@ -178,7 +226,8 @@ def commands(home: Path, runs: int) -> None:
     cases = {VERSION: benchlib.companion_argv("--version")}
     cases |= {name: benchlib.companion_argv(*argv) for name, (argv, _) in COMMANDS.items()}
     figures = benchlib.interleaved(
-        {name: (lambda a=argv: benchlib.wall_ms(a, env)) for name, argv in cases.items()}, runs)
+        {name: (lambda a=argv: benchlib.wall_ms(a, env)) for name, argv in cases.items()}, runs
+    )
     base = benchlib.median(figures[VERSION])
     print("as commands (whole processes, output to a pipe)")
     for name, values in figures.items():
@@ -186,8 +235,11 @@ def commands(home: Path, runs: int) -> None:
         print(benchlib.line(name, values, baseline=figures[VERSION]) + beyond)
     for name, (_, goal) in COMMANDS.items():
         if goal is not None:
-            print(benchlib.verdict(f"{name}, beyond --version",
-                                   benchlib.median(figures[name]) - base, goal))
+            print(
+                benchlib.verdict(
+                    f"{name}, beyond --version", benchlib.median(figures[name]) - base, goal
+                )
+            )
 
 
 def compare_jrnl(folder: Path, entries: list[dict[str, Any]], runs: int, ours: float) -> None:
@@ -197,13 +249,17 @@ def compare_jrnl(folder: Path, entries: list[dict[str, Any]], runs: int, ours: f
         return
     config = export_jrnl(entries, folder)
     theirs = run_cli([jrnl, "--config-file", str(config), "-contains", NEEDLE], max(1, runs // 2))
-    code = ("import sys; from pathlib import Path; from companion.store import Store; "
-            f"s = Store.open(Path({str(folder / 'companion.db')!r})); "
-            f"print(len(s.search({NEEDLE!r})))")
+    code = (
+        "import sys; from pathlib import Path; from companion.store import Store; "
+        f"s = Store.open(Path({str(folder / 'companion.db')!r})); "
+        f"print(len(s.search({NEEDLE!r})))"
+    )
     ours_cli = run_cli([sys.executable, "-c", code], max(1, runs // 2))
     print(f"jrnl -contains {NEEDLE!r} (a new process): median {theirs:.0f} ms")
-    print(f"companion search in a new process: median {ours_cli:.0f} ms "
-          f"-> jrnl takes {theirs / ours_cli:.1f}x as long")
+    print(
+        f"companion search in a new process: median {ours_cli:.0f} ms "
+        f"-> jrnl takes {theirs / ours_cli:.1f}x as long"
+    )
     print(f"in-process store.search vs jrnl: {theirs / ours:.0f}x")
 
 

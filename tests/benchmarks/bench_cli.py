@@ -31,8 +31,12 @@ def main() -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as home:
         env = benchlib.env_with(COMPANION_HOME=home)
-        subprocess.run(benchlib.companion_argv("reflect", "the first one"), env=env,
-                       capture_output=True, check=True)
+        subprocess.run(
+            benchlib.companion_argv("reflect", "the first one"),
+            env=env,
+            capture_output=True,
+            check=True,
+        )
         commands = {
             "python -c pass": [py, "-c", "pass"],
             BASELINE: [py, "-c", "import click"],
@@ -43,18 +47,33 @@ def main() -> None:
         }
         figures = benchlib.interleaved(
             {name: (lambda a=argv: benchlib.wall_ms(a, env)) for name, argv in commands.items()},
-            args.runs)
+            args.runs,
+        )
         loaded = subprocess.run(
-            [py, "-c", "import sys, companion.cli; "
-             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"],
-            env=env, capture_output=True, text=True, check=True).stdout.strip()
+            [
+                py,
+                "-c",
+                "import sys, companion.cli; "
+                f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     print("wall time of a whole process, median (min-max) of the runs")
     for name, values in figures.items():
         print(benchlib.line(name, values, baseline=figures[BASELINE]))
     base = benchlib.median(figures[BASELINE])
     for name, goal in GOALS.items():
-        print(benchlib.verdict(f"{name} as a multiple of the baseline",
-                               benchlib.median(figures[name]) / base, goal, unit="x"))
+        print(
+            benchlib.verdict(
+                f"{name} as a multiple of the baseline",
+                benchlib.median(figures[name]) / base,
+                goal,
+                unit="x",
+            )
+        )
     print(f"heavy modules after importing companion.cli: {loaded or 'none'}")
 
 

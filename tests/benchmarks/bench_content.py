@@ -49,13 +49,17 @@ def main() -> None:
         figures = {
             "bare content_uses insert (baseline)": base,
             "prompt, any area: choose + record": timed(
-                lambda: content.record(store, content.choose_prompt(store, "")), runs),
+                lambda: content.record(store, content.choose_prompt(store, "")), runs
+            ),
             "prompt, one area: choose + record": timed(
-                lambda: content.record(store, content.choose_prompt(store, "awareness")), runs),
+                lambda: content.record(store, content.choose_prompt(store, "awareness")), runs
+            ),
             "phrase, hard-day: choose + record": timed(
-                lambda: content.record(store, content.choose_phrase(store, "hard-day")), runs),
+                lambda: content.record(store, content.choose_phrase(store, "hard-day")), runs
+            ),
             "weekly: choose only": timed(
-                lambda: content.choose_prompt(store, "weekly-review"), runs),
+                lambda: content.choose_prompt(store, "weekly-review"), runs
+            ),
         }
     print(f"history: {days} days of check-ins and phrases; median of {runs} runs")
     for name, ms in figures.items():

@@ -53,13 +53,38 @@ from companion.safety import load_compiled, load_crisis  # noqa: E402
 FINAL = "recall 0.783 (47/60), false positives 0.067 (4/60)"
 
 BASELINE_PHRASES = (
-    "suicid*", "kill myself", "killing myself", "end my life", "ending my life",
-    "take my own life", "take my life", "want to die", "wanna die", "wish i was dead",
-    "wish i were dead", "better off dead", "better off without me", "no reason to live",
-    "nothing to live for", "don't want to be alive", "don't want to live",
-    "don't want to be here anymore", "can't go on", "cannot go on", "end it all", "hurt myself",
-    "hurting myself", "harm myself", "self harm*", "cut myself", "cutting myself", "overdos*",
-    "자살*", "죽고 싶*", "죽고싶*", "살고 싶지 않*",
+    "suicid*",
+    "kill myself",
+    "killing myself",
+    "end my life",
+    "ending my life",
+    "take my own life",
+    "take my life",
+    "want to die",
+    "wanna die",
+    "wish i was dead",
+    "wish i were dead",
+    "better off dead",
+    "better off without me",
+    "no reason to live",
+    "nothing to live for",
+    "don't want to be alive",
+    "don't want to live",
+    "don't want to be here anymore",
+    "can't go on",
+    "cannot go on",
+    "end it all",
+    "hurt myself",
+    "hurting myself",
+    "harm myself",
+    "self harm*",
+    "cut myself",
+    "cutting myself",
+    "overdos*",
+    "자살*",
+    "죽고 싶*",
+    "죽고싶*",
+    "살고 싶지 않*",
 )
 
 
@@ -117,10 +142,14 @@ def report(name: str, check: Callable[[str], bool], *, repeat: int) -> dict[str,
     entries = [line for n in CHECKS for part in read_check(n) for line in part]
     per_entry = timed(check, entries, repeat) / len(entries)
     big = timed(check, [hundred_kb()], repeat)
-    print(f"  per entry: {per_entry * 1e6:.0f} us   "
-          f"100 KB text, checked again: {big * 1000:.0f} ms")
-    return {"ok": all(figs[n].meets_goal for n in (*TUNED, "all tuned")),
-            "entry": per_entry, "big": big}
+    print(
+        f"  per entry: {per_entry * 1e6:.0f} us   100 KB text, checked again: {big * 1000:.0f} ms"
+    )
+    return {
+        "ok": all(figs[n].meets_goal for n in (*TUNED, "all tuned")),
+        "entry": per_entry,
+        "big": big,
+    }
 
 
 # ---------------------------------------------------------------- a new process
@@ -146,8 +175,15 @@ print(json.dumps({"import": (imported - start) * 1000, "check": (done - ready) *
 
 def in_new_process(mode: str, text: str, home: str) -> dict[str, float]:
     env = {**os.environ, "COMPANION_HOME": home}
-    out = subprocess.run([sys.executable, "-c", _PROBE, mode], input=text, env=env, check=True,
-                         capture_output=True, text=True, timeout=300).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, mode],
+        input=text,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
     result: dict[str, float] = json.loads(out)
     return result
 
@@ -177,21 +213,32 @@ def processes(repeat: int) -> None:
         kept = [in_new_process("kept", entry, home) for _ in range(repeat)]
         afresh_big = [in_new_process("afresh", big, home) for _ in range(repeat)]
         kept_big = [in_new_process("kept", big, home) for _ in range(repeat)]
-        print("the first check in a new process (median of "
-              f"{repeat}; importing companion.safety: {median_of(kept, 'import'):.0f} ms)")
-        print(f"  rules read afresh (before): {median_of(afresh, 'check'):6.1f} ms   "
-              f"compiled rules kept: {median_of(kept, 'check'):6.1f} ms   "
-              f"({median_of(afresh, 'check') / median_of(kept, 'check'):.0f}x)")
-        print(f"  a 100 KB text first: afresh {median_of(afresh_big, 'check'):6.0f} ms   "
-              f"kept: {median_of(kept_big, 'check'):6.0f} ms")
+        print(
+            "the first check in a new process (median of "
+            f"{repeat}; importing companion.safety: {median_of(kept, 'import'):.0f} ms)"
+        )
+        print(
+            f"  rules read afresh (before): {median_of(afresh, 'check'):6.1f} ms   "
+            f"compiled rules kept: {median_of(kept, 'check'):6.1f} ms   "
+            f"({median_of(afresh, 'check') / median_of(kept, 'check'):.0f}x)"
+        )
+        print(
+            f"  a 100 KB text first: afresh {median_of(afresh_big, 'check'):6.0f} ms   "
+            f"kept: {median_of(kept_big, 'check'):6.0f} ms"
+        )
         size = os.path.getsize(Path(home) / "crisis-rules.cache") / 1e6
-        print(f"  compiling and keeping the rules (once per rules file, companion and Python): "
-              f"{build:.0f} ms; the file: {size:.1f} MB")
+        print(
+            f"  compiling and keeping the rules (once per rules file, companion and Python): "
+            f"{build:.0f} ms; the file: {size:.1f} MB"
+        )
         click = wall_ms([sys.executable, "-c", "import click"], home, repeat)
-        reflect = wall_ms([sys.executable, "-m", "companion", "reflect", "a calm walk"], home,
-                          repeat)
-        print(f"  `companion reflect \"a calm walk\"`: {reflect:.0f} ms, "
-              f"{reflect / click:.1f}x `python -c \"import click\"` ({click:.0f} ms)")
+        reflect = wall_ms(
+            [sys.executable, "-m", "companion", "reflect", "a calm walk"], home, repeat
+        )
+        print(
+            f'  `companion reflect "a calm walk"`: {reflect:.0f} ms, '
+            f'{reflect / click:.1f}x `python -c "import click"` ({click:.0f} ms)'
+        )
 
 
 def main() -> int:
@@ -201,12 +248,16 @@ def main() -> int:
     repeat = 1 if args.quick else 5
     old = report("baseline: the old flat list of 28 phrases", baseline(), repeat=repeat)
     new = report("companion's crisis matcher", matcher(), repeat=repeat)
-    print(f"ratios (matcher / baseline): per entry {new['entry'] / old['entry']:.1f}x, "
-          f"100 KB {new['big'] / old['big']:.1f}x")
+    print(
+        f"ratios (matcher / baseline): per entry {new['entry'] / old['entry']:.1f}x, "
+        f"100 KB {new['big'] / old['big']:.1f}x"
+    )
     processes(3 if args.quick else 7)
     print(f"the second writer's last check, as first measured: {FINAL}")
-    print(f"goal on the tuned checks (recall >= 0.95, false positives <= 0.02): "
-          f"{'met' if new['ok'] else 'NOT met'}")
+    print(
+        f"goal on the tuned checks (recall >= 0.95, false positives <= 0.02): "
+        f"{'met' if new['ok'] else 'NOT met'}"
+    )
     return 0 if new["ok"] else 1
 
 

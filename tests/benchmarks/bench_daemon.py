@@ -43,8 +43,9 @@ IDLE_MINUTES = IDLE_SECONDS / 60
 
 def status_value(pid: int, key: str, *, tasks: bool = False) -> int:
     """A number from /proc/PID/status (summed over threads when `tasks`)."""
-    files = list(Path(f"/proc/{pid}/task").glob("*/status")) if tasks else [
-        Path(f"/proc/{pid}/status")]
+    files = (
+        list(Path(f"/proc/{pid}/task").glob("*/status")) if tasks else [Path(f"/proc/{pid}/status")]
+    )
     total = 0
     for f in files:
         for line in f.read_text().splitlines():
@@ -65,20 +66,26 @@ def make_home(at: datetime, *, voice: str = "") -> Path:
     speak = f'[voice]\nmodel = "{voice}"\ncheckins = "ask"\n' if voice else ""
     (home / "config.toml").write_text(
         '[checkins]\nquiet_start = ""\nquiet_end = ""\nskip_if_wrote_within_minutes = 0\n'
-        f'{speak}[notifications]\ntimeout_seconds = 2.0\n[[checkins.schedule]]\n'
-        f'name = "bench"\ntime = "{at:%H:%M}"\ndays = "daily"\n')
+        f"{speak}[notifications]\ntimeout_seconds = 2.0\n[[checkins.schedule]]\n"
+        f'name = "bench"\ntime = "{at:%H:%M}"\ndays = "daily"\n'
+    )
     (home / "daemon-since").write_text((at - timedelta(hours=1)).isoformat())
     return home
 
 
 def env_for(home: Path, bus: str) -> dict[str, str]:
-    return {**os.environ, "COMPANION_HOME": str(home), "PYTHONPATH": str(ROOT),
-            "DBUS_SESSION_BUS_ADDRESS": bus}
+    return {
+        **os.environ,
+        "COMPANION_HOME": str(home),
+        "PYTHONPATH": str(ROOT),
+        "DBUS_SESSION_BUS_ADDRESS": bus,
+    }
 
 
 def children(pid: int) -> list[int]:
-    return [int(c) for f in Path(f"/proc/{pid}/task").glob("*/children")
-            for c in f.read_text().split()]
+    return [
+        int(c) for f in Path(f"/proc/{pid}/task").glob("*/children") for c in f.read_text().split()
+    ]
 
 
 class Watched:
@@ -88,8 +95,11 @@ class Watched:
         self.home = make_home(due, voice=voice)
         self.record = self.home / "calls.jsonl"
         self.server = start_server(bus, self.record)
-        self.proc = subprocess.Popen([sys.executable, "-m", "companion", "run"],
-                                     env=env_for(self.home, bus), stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "companion", "run"],
+            env=env_for(self.home, bus),
+            stderr=subprocess.DEVNULL,
+        )
 
     def shown(self) -> dict:
         return calls(self.record)[0] if calls(self.record) else {}
@@ -129,10 +139,12 @@ def latency_and_idle(bus: str, minutes: float, *, quick: bool) -> dict[str, dict
         figures = {}
         for name, daemon in (("plain", plain), ("voice", voiced)):
             figures[name] = {
-                "latency_s": latency, "rss_mb": status_value(daemon.proc.pid, "VmRSS") / 1024,
+                "latency_s": latency,
+                "rss_mb": status_value(daemon.proc.pid, "VmRSS") / 1024,
                 "ctx_per_hour": (daemon.ctx() - start_ctx[name]) * 60 / minutes,
                 "speak": float("Speak" in daemon.shown().get("actions", [])),
-                "children": float(len(children(daemon.proc.pid)))}
+                "children": float(len(children(daemon.proc.pid))),
+            }
     finally:
         plain.stop()
         if voiced is not None:
@@ -161,12 +173,17 @@ def direct_notify_seconds(bus: str) -> float:
     """A fresh process that connects and sends one notification (the latency floor)."""
     record = Path(tempfile.mkdtemp()) / "calls.jsonl"
     server = start_server(bus, record)
-    code = ("from companion.adapters.notify import DbusBackend, Notice\n"
-            "b = DbusBackend(2.0); b.send(Notice('t', 'b')); b.close()")
+    code = (
+        "from companion.adapters.notify import DbusBackend, Notice\n"
+        "b = DbusBackend(2.0); b.send(Notice('t', 'b')); b.close()"
+    )
     try:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT),
-                       "DBUS_SESSION_BUS_ADDRESS": bus}, check=True)
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONPATH": str(ROOT), "DBUS_SESSION_BUS_ADDRESS": bus},
+            check=True,
+        )
         return time.perf_counter() - start
     finally:
         server.terminate()
@@ -177,8 +194,12 @@ def once_seconds(bus: str, *flags: str) -> float:
     server = start_server(bus, home / "calls.jsonl", *flags)
     try:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "companion", "run", "--once"],
-                       env=env_for(home, bus), check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "companion", "run", "--once"],
+            env=env_for(home, bus),
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - start
     finally:
         server.terminate()
@@ -226,11 +247,13 @@ def probe_cost(bus: str, rounds: int = 200) -> dict[str, float]:
 
 def print_probe_cost(bus: str) -> None:
     cost = probe_cost(bus)
-    print(f"looking for a notification service while on the log: no bus "
-          f"{cost['no_bus']:.3f} ms, a bus without one {cost['no_service']:.2f} ms per look "
-          f"(one D-Bus notification sent: {cost['send']:.2f} ms, ratio "
-          f"{cost['no_service'] / cost['send']:.1f}x); one look per check-in, and per wake "
-          "while a check-in only the log got is open")
+    print(
+        f"looking for a notification service while on the log: no bus "
+        f"{cost['no_bus']:.3f} ms, a bus without one {cost['no_service']:.2f} ms per look "
+        f"(one D-Bus notification sent: {cost['send']:.2f} ms, ratio "
+        f"{cost['no_service'] / cost['send']:.1f}x); one look per check-in, and per wake "
+        "while a check-in only the log got is open"
+    )
 
 
 def main() -> None:
@@ -243,8 +266,10 @@ def main() -> None:
     try:
         print_probe_cost(bus)
         normal, hanging = once_seconds(bus), once_seconds(bus, "--hang")
-        print(f"run --once: {normal:.2f} s; with a hanging server {hanging:.2f} s "
-              f"(+{hanging - normal:.2f} s, goal <= 2 s; the baseline is the first)")
+        print(
+            f"run --once: {normal:.2f} s; with a hanging server {hanging:.2f} s "
+            f"(+{hanging - normal:.2f} s, goal <= 2 s; the baseline is the first)"
+        )
         floor = direct_notify_seconds(bus)
         idle = latency_and_idle(bus, minutes, quick=args.quick)
         base = baseline_idle(minutes)
@@ -253,21 +278,35 @@ def main() -> None:
     report(idle, base, floor, minutes, quick=args.quick)
 
 
-def report(idle: dict[str, dict[str, float]], base: dict[str, float], floor: float,
-           minutes: float, *, quick: bool) -> None:
+def report(
+    idle: dict[str, dict[str, float]],
+    base: dict[str, float],
+    floor: float,
+    minutes: float,
+    *,
+    quick: bool,
+) -> None:
     plain, voice = idle["plain"], idle["voice"]
     since = "the daemon's start" if quick else "due time"
-    print(f"notification latency from {since}: {plain['latency_s']:.2f} s "
-          f"(goal < 2 s; baseline, one direct Notify from a fresh process: {floor:.2f} s)")
-    print(f"idle RSS after {minutes:g} min: {plain['rss_mb']:.1f} MB (goal < 40 MB; baseline, "
-          f"a bare Python: {base['rss_mb']:.1f} MB, ratio {plain['rss_mb'] / base['rss_mb']:.1f}x)")
-    print(f"voluntary context switches per idle hour: {plain['ctx_per_hour']:.0f} (goal <= 70; "
-          f"baseline, a bare 60-s wait loop: {base['ctx_per_hour']:.0f})")
+    print(
+        f"notification latency from {since}: {plain['latency_s']:.2f} s "
+        f"(goal < 2 s; baseline, one direct Notify from a fresh process: {floor:.2f} s)"
+    )
+    print(
+        f"idle RSS after {minutes:g} min: {plain['rss_mb']:.1f} MB (goal < 40 MB; baseline, "
+        f"a bare Python: {base['rss_mb']:.1f} MB, ratio {plain['rss_mb'] / base['rss_mb']:.1f}x)"
+    )
+    print(
+        f"voluntary context switches per idle hour: {plain['ctx_per_hour']:.0f} (goal <= 70; "
+        f"baseline, a bare 60-s wait loop: {base['ctx_per_hour']:.0f})"
+    )
     offered = "Speak offered" if voice["speak"] else "Speak NOT offered (no Korean model here)"
-    left = ("had ended, the model let go" if not voice["children"] else "was still up")
-    print(f"with voice check-ins on ({offered}): idle RSS {voice['rss_mb']:.1f} MB (goal < 40 MB), "
-          f"{voice['ctx_per_hour']:.0f} context switches per idle hour; after {minutes:g} min "
-          f"the listening process {left} (it waits {IDLE_MINUTES:g} idle min)")
+    left = "had ended, the model let go" if not voice["children"] else "was still up"
+    print(
+        f"with voice check-ins on ({offered}): idle RSS {voice['rss_mb']:.1f} MB (goal < 40 MB), "
+        f"{voice['ctx_per_hour']:.0f} context switches per idle hour; after {minutes:g} min "
+        f"the listening process {left} (it waits {IDLE_MINUTES:g} idle min)"
+    )
 
 
 if __name__ == "__main__":

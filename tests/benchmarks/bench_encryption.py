@@ -21,8 +21,22 @@ from companion import crypto
 from companion.store import EntryDraft, Store
 
 KEY = "a passphrase for the benchmark"
-WORDS = ["tired", "calm", "anxious", "walk", "breathing", "friend", "rain", "steady",
-         "noticed", "paused", "kinder", "lighter", "evening", "lighthouse"]
+WORDS = [
+    "tired",
+    "calm",
+    "anxious",
+    "walk",
+    "breathing",
+    "friend",
+    "rain",
+    "steady",
+    "noticed",
+    "paused",
+    "kinder",
+    "lighter",
+    "evening",
+    "lighthouse",
+]
 
 
 def _median(fn: Callable[[], object], times: int) -> float:
@@ -36,10 +50,16 @@ def _median(fn: Callable[[], object], times: int) -> float:
 
 def _fill(path: Path, entries: int, key: str | None) -> None:
     rng = random.Random(1)
-    rows = [{"kind": "reflection", "source": "typed",
-             "text": " ".join(rng.choices(WORDS, k=rng.randint(8, 40))),
-             "created_at": "2026-01-01T10:00:00+00:00", "created_utc": "2026-01-01T10:00:00Z"}
-            for _ in range(entries)]
+    rows = [
+        {
+            "kind": "reflection",
+            "source": "typed",
+            "text": " ".join(rng.choices(WORDS, k=rng.randint(8, 40))),
+            "created_at": "2026-01-01T10:00:00+00:00",
+            "created_utc": "2026-01-01T10:00:00Z",
+        }
+        for _ in range(entries)
+    ]
     with Store.open(path, key=key) as store:
         store.bulk_insert("entries", rows)
 
@@ -50,7 +70,8 @@ def _measure(folder: Path, entries: int, key: str | None) -> dict[str, float]:
     figures = {"open": _median(lambda: Store.open(db, key=key).close(), 5)}
     with Store.open(db, key=key) as store:
         figures["save one entry"] = _median(
-            lambda: store.add_entry(EntryDraft("reflection", "a small step today")), 50)
+            lambda: store.add_entry(EntryDraft("reflection", "a small step today")), 50
+        )
         figures["search"] = _median(lambda: store.search("lighthouse calm"), 20)
         figures["backup"] = _median(lambda: store.backup(folder / "backup.db"), 3)
     return figures
@@ -76,8 +97,10 @@ def main() -> None:
     print(f"{args.entries} entries, database {size / 1e6:.1f} MB")
     print(f"{'':16}{'plain (baseline)':>18}{'encrypted':>12}{'ratio':>8}")
     for name, base in plain.items():
-        print(f"{name:16}{base * 1000:>16.2f}ms{cipher[name] * 1000:>10.2f}ms"
-              f"{cipher[name] / base:>7.1f}x")
+        print(
+            f"{name:16}{base * 1000:>16.2f}ms{cipher[name] * 1000:>10.2f}ms"
+            f"{cipher[name] / base:>7.1f}x"
+        )
     print(f"encrypt in place {there:.2f} s; decrypt in place {back:.2f} s")
 
 

@@ -50,11 +50,12 @@ def configure(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     now = datetime.now().astimezone()
     (home / "config.toml").write_text(
-        "[checkins]\nquiet_start = \"\"\nquiet_end = \"\"\nskip_if_wrote_within_minutes = 0\n"
-        f"[voice]\nmodel = \"{ko_model_path()}\"\ncheckins = \"ask\"\nsilence_seconds = 1.0\n"
-        f"{SPEECH}[[checkins.schedule]]\nname = \"now\"\ntime = \"{now:%H:%M}\"\n"
-        "days = \"daily\"\n",
-        encoding="utf-8")
+        '[checkins]\nquiet_start = ""\nquiet_end = ""\nskip_if_wrote_within_minutes = 0\n'
+        f'[voice]\nmodel = "{ko_model_path()}"\ncheckins = "ask"\nsilence_seconds = 1.0\n'
+        f'{SPEECH}[[checkins.schedule]]\nname = "now"\ntime = "{now:%H:%M}"\n'
+        'days = "daily"\n',
+        encoding="utf-8",
+    )
     since = (now - timedelta(hours=1)).isoformat(timespec="seconds")
     (home / "daemon-since").write_text(since, encoding="utf-8")
 
@@ -138,10 +139,18 @@ class Daemon:
         configure(home)
         self.home, self.bus, self.record = home, bus, home / "calls.jsonl"
         self.server = start_server(bus, self.record)
-        env = {**os.environ, "COMPANION_HOME": str(home), "PYTHONPATH": str(ROOT),
-               "DBUS_SESSION_BUS_ADDRESS": bus}
-        self.proc = subprocess.Popen(benchlib.companion_argv("run"), env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "COMPANION_HOME": str(home),
+            "PYTHONPATH": str(ROOT),
+            "DBUS_SESSION_BUS_ADDRESS": bus,
+        }
+        self.proc = subprocess.Popen(
+            benchlib.companion_argv("run"),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def shown(self) -> dict:
         wait(lambda: calls(self.record))
@@ -184,11 +193,18 @@ def later_presses(folder: Path, bus: str, pulse, speech: Path, runs: int) -> lis
 
 def main() -> None:
     parser = benchlib.options(__doc__, runs=7, quick_runs=1)
-    parser.add_argument("--read-seconds", type=float, default=3.0,
-                        help="from the check-in shown to the first press (default 3)")
-    parser.add_argument("--speech-off", action="store_true",
-                        help="[speech] enabled = false: only the tone comes before listening "
-                             "(nothing to hide the model's loading behind)")
+    parser.add_argument(
+        "--read-seconds",
+        type=float,
+        default=3.0,
+        help="from the check-in shown to the first press (default 3)",
+    )
+    parser.add_argument(
+        "--speech-off",
+        action="store_true",
+        help="[speech] enabled = false: only the tone comes before listening "
+        "(nothing to hide the model's loading behind)",
+    )
     args = benchlib.parse(parser)
     if args.quick:  # does it run: one first press, only the tone before it
         args.speech_off, args.read_seconds = True, 1.0
@@ -216,30 +232,60 @@ def main() -> None:
     report(prompt, firsts, warm, base, args.read_seconds)
 
 
-def report(prompt: str, firsts: list[tuple[float, float]], warm: list[float],
-           base: list[float], read_seconds: float) -> None:
+def report(
+    prompt: str,
+    firsts: list[tuple[float, float]],
+    warm: list[float],
+    base: list[float],
+    read_seconds: float,
+) -> None:
     ms = [x * 1000 for x in base]
-    print(f"from a Speak press to the microphone open ({SPEECH.strip().replace(chr(10), ' ')}; "
-          f"the first press {read_seconds:g} s after the check-in was shown)")
+    print(
+        f"from a Speak press to the microphone open ({SPEECH.strip().replace(chr(10), ' ')}; "
+        f"the first press {read_seconds:g} s after the check-in was shown)"
+    )
     if warm:
         print(f"later presses, one daemon, prompt {prompt!r}:")
-        print(benchlib.line("bare speaker reads the prompt, then the tone (baseline)", ms,
-                            baseline=ms, width=58))
-        print(benchlib.line("press -> microphone open", [x * 1000 for x in warm], baseline=ms,
-                            width=58))
-        print(f"  later presses beyond the baseline: "
-              f"{(statistics.median(warm) - statistics.median(base)) * 1000:+.0f} ms")
-    print(f"first press of the day, a daemon just started (each its own prompt), "
-          f"{len(firsts)} runs:")
+        print(
+            benchlib.line(
+                "bare speaker reads the prompt, then the tone (baseline)", ms, baseline=ms, width=58
+            )
+        )
+        print(
+            benchlib.line(
+                "press -> microphone open", [x * 1000 for x in warm], baseline=ms, width=58
+            )
+        )
+        print(
+            f"  later presses beyond the baseline: "
+            f"{(statistics.median(warm) - statistics.median(base)) * 1000:+.0f} ms"
+        )
+    print(
+        f"first press of the day, a daemon just started (each its own prompt), {len(firsts)} runs:"
+    )
     first_base = [b * 1000 for _, b in firsts]
-    print(benchlib.line("bare speaker reads its prompt, then the tone (baseline)", first_base,
-                        baseline=first_base, width=58))
-    print(benchlib.line("press -> microphone open", [o * 1000 for o, _ in firsts],
-                        baseline=first_base, width=58))
+    print(
+        benchlib.line(
+            "bare speaker reads its prompt, then the tone (baseline)",
+            first_base,
+            baseline=first_base,
+            width=58,
+        )
+    )
+    print(
+        benchlib.line(
+            "press -> microphone open", [o * 1000 for o, _ in firsts], baseline=first_base, width=58
+        )
+    )
     beyond = [(o - b) * 1000 for o, b in firsts]
     print(benchlib.line("beyond its baseline", beyond, width=58))
-    print(benchlib.verdict("the first press: the microphone open after the prompt and tone",
-                           statistics.median(beyond), 300.0))
+    print(
+        benchlib.verdict(
+            "the first press: the microphone open after the prompt and tone",
+            statistics.median(beyond),
+            300.0,
+        )
+    )
 
 
 if __name__ == "__main__":

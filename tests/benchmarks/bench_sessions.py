@@ -27,13 +27,21 @@ from typing import Any
 def calendar(series: int, *, since: datetime) -> str:
     """`series` events that repeat daily from `since`, and one that repeats every second."""
     day = f"{since:%Y%m%d}"
-    events = [f"BEGIN:VEVENT\r\nUID:daily-{i}@bench\r\nDTSTAMP:{day}T000000Z\r\n"
-              f"DTSTART:{day}T{8 + i % 10:02d}0000Z\r\nRRULE:FREQ=DAILY\r\n"
-              f"SUMMARY:Session {i}\r\nEND:VEVENT\r\n" for i in range(series)]
-    events.append(f"BEGIN:VEVENT\r\nUID:every-second@bench\r\nDTSTAMP:{day}T000000Z\r\n"
-                  f"DTSTART:{day}T120000Z\r\nRRULE:FREQ=SECONDLY\r\nSUMMARY:Odd\r\nEND:VEVENT\r\n")
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + "".join(events)
-            + "END:VCALENDAR\r\n")
+    events = [
+        f"BEGIN:VEVENT\r\nUID:daily-{i}@bench\r\nDTSTAMP:{day}T000000Z\r\n"
+        f"DTSTART:{day}T{8 + i % 10:02d}0000Z\r\nRRULE:FREQ=DAILY\r\n"
+        f"SUMMARY:Session {i}\r\nEND:VEVENT\r\n"
+        for i in range(series)
+    ]
+    events.append(
+        f"BEGIN:VEVENT\r\nUID:every-second@bench\r\nDTSTAMP:{day}T000000Z\r\n"
+        f"DTSTART:{day}T120000Z\r\nRRULE:FREQ=SECONDLY\r\nSUMMARY:Odd\r\nEND:VEVENT\r\n"
+    )
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n"
+        + "".join(events)
+        + "END:VCALENDAR\r\n"
+    )
 
 
 def timed_command(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
@@ -43,8 +51,9 @@ def timed_command(args: list[str], env: dict[str, str], runs: int) -> tuple[floa
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "companion", *args], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "companion", *args], env=env, check=True, capture_output=True
+        )
         walls.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -96,13 +105,17 @@ def main() -> None:
     old_list = per_series * series
     print(f"{series:,} daily series (each begun 400 days ago) and one FREQ=SECONDLY series")
     print("                                   wall      cpu")
-    for label, (wall, cpu), goal in (("companion --version (start-up)", bare, ""),
-                                     ("session import", imported, ""),
-                                     ("session list", listing, "  (goal < 1 s)"),
-                                     ("brief", brief, "  (goal < 1 s)")):
+    for label, (wall, cpu), goal in (
+        ("companion --version (start-up)", bare, ""),
+        ("session import", imported, ""),
+        ("session list", listing, "  (goal < 1 s)"),
+        ("brief", brief, "  (goal < 1 s)"),
+    ):
         print(f"{label:<32} {wall:6.2f} s {cpu:6.2f} s{goal}")
-    print(f"baseline: the old expansion      {old_list:6.2f} s  for {series:,} series "
-          f"(measured on {len(rows)}: {count:,} dates, {per_series * 1000:.1f} ms a series)")
+    print(
+        f"baseline: the old expansion      {old_list:6.2f} s  for {series:,} series "
+        f"(measured on {len(rows)}: {count:,} dates, {per_series * 1000:.1f} ms a series)"
+    )
     print(f"ratio session list / baseline    {listing[0] / old_list:6.3f}x")
 
 

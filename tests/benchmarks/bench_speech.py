@@ -35,9 +35,19 @@ class Listener:
 
     def __init__(self, sink: PulseSink) -> None:
         self.proc = subprocess.Popen(
-            ["parec", "--device=null.monitor", "--raw", "--format=s16le", f"--rate={RATE}",
-             "--channels=1", "--latency-msec=10", "--process-time-msec=5"],
-            stdout=subprocess.PIPE, env=sink.env)
+            [
+                "parec",
+                "--device=null.monitor",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--latency-msec=10",
+                "--process-time-msec=5",
+            ],
+            stdout=subprocess.PIPE,
+            env=sink.env,
+        )
         self.armed_at: float | None = None
         self.heard_at: float | None = None
         self.lock = threading.Lock()
@@ -113,14 +123,18 @@ def _run_all(listener: Listener, runs: int) -> dict[str, list[float]]:
         "Speaker.speak (child + pyttsx3 + paplay)": lambda: speaker.speak(TEXT),
         ENCOURAGE: lambda: subprocess.run(
             benchlib.companion_argv("encourage", "--context", "hard-day"),
-            check=True, stdout=subprocess.DEVNULL),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        ),
     }
     return benchlib.interleaved(
-        {name: (lambda a=action: measure(listener, a)) for name, action in cases.items()}, runs,
-        warm_up=runs > 1)
+        {name: (lambda a=action: measure(listener, a)) for name, action in cases.items()},
+        runs,
+        warm_up=runs > 1,
+    )
 
 
-BASELINE = "espeak-ng \"text\" (baseline)"
+BASELINE = 'espeak-ng "text" (baseline)'
 
 
 def _report(figures: dict[str, list[float]]) -> None:

@@ -63,7 +63,7 @@ def bare_vosk(model_path: Path, wav: Path) -> tuple[float, str]:
     rec.SetWords(True)
     texts = []
     for i in range(0, len(data), 8000):
-        if rec.AcceptWaveform(data[i:i + 8000]):
+        if rec.AcceptWaveform(data[i : i + 8000]):
             texts.append(json.loads(rec.Result())["text"])
         else:
             rec.PartialResult()
@@ -84,9 +84,11 @@ def bench_decode(app: object, model_path: Path, wav: Path, rounds: int = 5) -> N
         bare.append(seconds)
         same += ours_text == bare_text
     o, b = statistics.median(ours), statistics.median(bare)
-    print(f"decode {wav.name}: companion transcribe {o * 1000:.0f} ms, bare Vosk loop "
-          f"{b * 1000:.0f} ms, ratio {o / b:.3f}x (goal <= 1.05x); identical text in "
-          f"{same}/{rounds} rounds (Vosk's word decoding varies run to run)")
+    print(
+        f"decode {wav.name}: companion transcribe {o * 1000:.0f} ms, bare Vosk loop "
+        f"{b * 1000:.0f} ms, ratio {o / b:.3f}x (goal <= 1.05x); identical text in "
+        f"{same}/{rounds} rounds (Vosk's word decoding varies run to run)"
+    )
 
 
 def bench_live(app: object, pulse: object, one: Path, rounds: int = 3) -> None:
@@ -105,11 +107,13 @@ def bench_live(app: object, pulse: object, one: Path, rounds: int = 3) -> None:
     def timed_listen(*args: object, **kwargs: object):  # noqa: ANN202
         opened.append(time.perf_counter())
         with real_listen(*args, **kwargs) as chunks:
+
             def watched():  # noqa: ANN202
                 for chunk in chunks:
                     if peak(chunk) > VOICE_PEAK:
                         last_loud.append(time.perf_counter())
                     yield chunk
+
             yield watched()
 
     microphone.listen = timed_listen  # type: ignore[assignment]
@@ -125,19 +129,30 @@ def bench_live(app: object, pulse: object, one: Path, rounds: int = 3) -> None:
         starts.append(opened[-1] - t0)
         overheads.append(saved - last_loud[-1] - silence)
     microphone.listen = real_listen  # type: ignore[assignment]
-    print(f"live: end of speech -> saved entry = silence setting ({silence:g} s) + "
-          f"{statistics.median(overheads) * 1000:.0f} ms median over {rounds} (goal <= 150 ms; "
-          "from the last loud block reaching companion; 0.1 s blocks)")
-    print(f"live: first reflection reached the microphone after {starts[0] * 1000:.0f} ms "
-          f"(model load), later ones after {max(starts[1:]) * 1000:.1f} ms (goal <= 100 ms)")
+    print(
+        f"live: end of speech -> saved entry = silence setting ({silence:g} s) + "
+        f"{statistics.median(overheads) * 1000:.0f} ms median over {rounds} (goal <= 150 ms; "
+        "from the last loud block reaching companion; 0.1 s blocks)"
+    )
+    print(
+        f"live: first reflection reached the microphone after {starts[0] * 1000:.0f} ms "
+        f"(model load), later ones after {max(starts[1:]) * 1000:.1f} ms (goal <= 100 ms)"
+    )
 
 
 def _draft(result: object) -> object:
     from companion.store import EntryDraft
 
     r = result
-    return EntryDraft("reflection", r.text, source="voice", raw_text=r.raw_text,  # type: ignore[attr-defined]
-                      confidence=r.confidence, model=r.model, words=r.words)  # type: ignore[attr-defined]
+    return EntryDraft(
+        "reflection",
+        r.text,
+        source="voice",
+        raw_text=r.raw_text,  # type: ignore[attr-defined]
+        confidence=r.confidence,
+        model=r.model,
+        words=r.words,
+    )  # type: ignore[attr-defined]
 
 
 def bench_memory(model_path: Path, wav: Path, count: int = 30) -> None:
@@ -150,15 +165,18 @@ def bench_memory(model_path: Path, wav: Path, count: int = 30) -> None:
     first = rss_mb()
     for _ in range(count - 1):
         transcribe(model, chunks)
-    print(f"memory: after 1 utterance {first:.0f} MB, after {count} {rss_mb():.0f} MB, "
-          f"growth {rss_mb() - first:+.1f} MB (goal within 50 MB)")
+    print(
+        f"memory: after 1 utterance {first:.0f} MB, after {count} {rss_mb():.0f} MB, "
+        f"growth {rss_mb() - first:+.1f} MB (goal within 50 MB)"
+    )
 
 
 def bench_no_microphone(home: Path, runs: int) -> None:
     """`reflect --voice` where the configured microphone is not there, as a process."""
     env = benchlib.env_with(COMPANION_HOME=str(home))
     (home / "config.toml").write_text(
-        '[voice]\nmodel = "ko"\ndevice = "no such microphone here"\n', encoding="utf-8")
+        '[voice]\nmodel = "ko"\ndevice = "no such microphone here"\n', encoding="utf-8"
+    )
     typed = benchlib.companion_argv("reflect", "a short reflection")
     spoken = benchlib.companion_argv("reflect", "--voice", "--yes")
 
@@ -166,21 +184,31 @@ def bench_no_microphone(home: Path, runs: int) -> None:
         start = time.perf_counter()
         done = subprocess.run(spoken, env=env, capture_output=True, text=True, timeout=120)
         if done.returncode != 3:
-            raise SystemExit(f"reflect --voice did not say the microphone is missing:\n"
-                             f"{done.stderr}")
+            raise SystemExit(
+                f"reflect --voice did not say the microphone is missing:\n{done.stderr}"
+            )
         return (time.perf_counter() - start) * 1000
 
-    figures = benchlib.interleaved({
-        'companion reflect "x" (baseline)': lambda: benchlib.wall_ms(typed, env),
-        "companion reflect --voice, no microphone": refused}, runs)
+    figures = benchlib.interleaved(
+        {
+            'companion reflect "x" (baseline)': lambda: benchlib.wall_ms(typed, env),
+            "companion reflect --voice, no microphone": refused,
+        },
+        runs,
+    )
     base = figures['companion reflect "x" (baseline)']
     for name, values in figures.items():
         print(benchlib.line(name, values, baseline=base))
-    print(benchlib.verdict("reflect --voice with no microphone",
-                           benchlib.median(figures["companion reflect --voice, no microphone"]),
-                           500.0))
-    (home / "config.toml").write_text('[voice]\nmodel = "ko"\nsilence_seconds = 1.0\n',
-                                      encoding="utf-8")
+    print(
+        benchlib.verdict(
+            "reflect --voice with no microphone",
+            benchlib.median(figures["companion reflect --voice, no microphone"]),
+            500.0,
+        )
+    )
+    (home / "config.toml").write_text(
+        '[voice]\nmodel = "ko"\nsilence_seconds = 1.0\n', encoding="utf-8"
+    )
 
 
 def make_app(home: Path) -> object:

@@ -27,10 +27,17 @@ MISSING_PART = 3  # the exit code of a benchmark that cannot run here
 def options(doc: str | None, *, runs: int = 7, quick_runs: int = 1) -> argparse.ArgumentParser:
     """--runs N (default `runs`) and --quick (sets runs to `quick_runs`)."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=None,
-                        help=f"runs of each case (default {runs}; medians are printed)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a quick run (CI): the least that shows the benchmark works")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help=f"runs of each case (default {runs}; medians are printed)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a quick run (CI): the least that shows the benchmark works",
+    )
     parser.set_defaults(default_runs=runs, quick_runs=quick_runs)
     return parser
 
@@ -75,8 +82,9 @@ def wall_ms(argv: list[str], env: Mapping[str, str]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def interleaved(cases: Mapping[str, Callable[[], float]], runs: int, *,
-                warm_up: bool = True) -> dict[str, list[float]]:
+def interleaved(
+    cases: Mapping[str, Callable[[], float]], runs: int, *, warm_up: bool = True
+) -> dict[str, list[float]]:
     """Each case's measurements (each call returns one figure), taken in turns: one
     uncounted warm-up round (caches, first connections), then `runs` rounds."""
     if warm_up:
@@ -93,12 +101,21 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def line(name: str, values: list[float], *, baseline: list[float] | None = None,
-         unit: str = "ms", width: int = 44) -> str:
+def line(
+    name: str,
+    values: list[float],
+    *,
+    baseline: list[float] | None = None,
+    unit: str = "ms",
+    width: int = 44,
+) -> str:
     """`name  median (min-max, n runs)  x ratio of the baseline`."""
     med = median(values)
-    spread = f"({min(values):.0f}-{max(values):.0f}, {len(values)} runs)" if len(values) > 1 \
+    spread = (
+        f"({min(values):.0f}-{max(values):.0f}, {len(values)} runs)"
+        if len(values) > 1
         else "(1 run)"
+    )
     ratio = f"  x{med / median(baseline):.2f} of the baseline" if baseline else ""
     return f"  {name:{width}s} {med:7.1f} {unit} {spread:>20s}{ratio}"
 

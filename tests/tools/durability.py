@@ -78,9 +78,14 @@ class _Zygote:
     """The process that forks writers on demand."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE], env=env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE],
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert self._line() == "ready"
 
     def _line(self) -> str:
@@ -128,8 +133,9 @@ def run(home: Path, kills: int, *, seed: int = 7, max_delay: float = 0.25) -> Re
             # Every other writer dies only after a save went through, so the run does
             # real work however loaded the machine is; the rest die at any moment,
             # opening the database included.
-            done = zygote.kill_one(next_n, rng.uniform(0.0, max_delay),
-                                   after_first=report.kills % 2 == 1)
+            done = zygote.kill_one(
+                next_n, rng.uniform(0.0, max_delay), after_first=report.kills % 2 == 1
+            )
             acked |= {f"durable-{n}" for n in done}
             next_n = (max(done) + 1 if done else next_n) + 1000
             report.kills += 1

@@ -21,8 +21,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- commands: made by tests/tools/readme_commands.py -->", "<!-- /commands -->"
 
 
-def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
-        tuple[tuple[str, ...], click.Command]]:
+def commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     """Every command and subcommand, with its path ("session", "import")."""
     for name, command in sorted(group.commands.items()):
         yield (*prefix, name), command
@@ -33,11 +34,17 @@ def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
 def table() -> str:
     rows = ["| command | what it does | options |", "|---|---|---|"]
     for path, command in commands(main):
-        options = [o for p in command.params if isinstance(p, click.Option)
-                   for o in p.opts if o.startswith("--") and o != "--help"]
+        options = [
+            o
+            for p in command.params
+            if isinstance(p, click.Option)
+            for o in p.opts
+            if o.startswith("--") and o != "--help"
+        ]
         what = command.get_short_help_str(200).rstrip(".")
-        rows.append(f"| `companion {' '.join(path)}` | {what} | "
-                    f"{', '.join(f'`{o}`' for o in options)} |")
+        rows.append(
+            f"| `companion {' '.join(path)}` | {what} | {', '.join(f'`{o}`' for o in options)} |"
+        )
     return "\n".join(rows)
 
 
@@ -51,8 +58,10 @@ def write() -> None:
     new = f"{START}\n{table()}\n{END}"
     if readme_table(text) is None:
         raise SystemExit(f"README.md has no {START} ... {END} markers")
-    README.write_text(re.sub(rf"{re.escape(START)}\n.*?{re.escape(END)}", lambda _: new,
-                             text, flags=re.S), encoding="utf-8")
+    README.write_text(
+        re.sub(rf"{re.escape(START)}\n.*?{re.escape(END)}", lambda _: new, text, flags=re.S),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

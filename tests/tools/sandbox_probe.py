@@ -50,9 +50,12 @@ def main(argv: list[str]) -> int:
     mask = os.umask(0)
     os.umask(mask)
     report = {
-        "inet": try_socket(socket.AF_INET), "inet6": try_socket(socket.AF_INET6),
-        "unix": try_socket(socket.AF_UNIX), "home": try_write(args.home),
-        "outside": try_write(args.outside), "umask": f"{mask:04o}",
+        "inet": try_socket(socket.AF_INET),
+        "inet6": try_socket(socket.AF_INET6),
+        "unix": try_socket(socket.AF_UNIX),
+        "home": try_write(args.home),
+        "outside": try_write(args.outside),
+        "umask": f"{mask:04o}",
         "no_new_privs": no_new_privs(),
     }
     print(json.dumps(report))

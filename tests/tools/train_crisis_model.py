@@ -67,7 +67,7 @@ def features(text: str) -> set[str]:
     found.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
     padded = f" {' '.join(words)} "
     for size in CHAR_SIZES:
-        found.update(f"c:{padded[i:i + size]}" for i in range(len(padded) - size + 1))
+        found.update(f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
     return found
 
 
@@ -91,8 +91,12 @@ class Model:
         return self.score(text) >= self.threshold
 
     def data(self) -> dict[str, object]:
-        return {"format": MODEL_FORMAT, "bias": self.bias, "threshold": self.threshold,
-                "weights": dict(sorted(self.weights.items()))}
+        return {
+            "format": MODEL_FORMAT,
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "weights": dict(sorted(self.weights.items())),
+        }
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,11 @@ def load(rounds: tuple[str, ...]) -> dict[str, list[Line]]:
     out = {}
     for name in rounds:
         crisis, ordinary = read_check(name)
-        out[name] = [Line(t, label, find_crisis(t) is not None, sets_aside(t),
-                          frozenset(features(t)))
-                     for label, texts in ((True, crisis), (False, ordinary)) for t in texts]
+        out[name] = [
+            Line(t, label, find_crisis(t) is not None, sets_aside(t), frozenset(features(t)))
+            for label, texts in ((True, crisis), (False, ordinary))
+            for t in texts
+        ]
     return out
 
 
@@ -138,7 +144,7 @@ def fit(lines: list[Line]) -> Model:
         gb = g.sum()
         m, v = 0.9 * m + 0.1 * gw, 0.999 * v + 0.001 * gw * gw
         mb, vb = 0.9 * mb + 0.1 * gb, 0.999 * vb + 0.001 * gb * gb
-        fix1, fix2 = 1 - 0.9 ** step, 1 - 0.999 ** step
+        fix1, fix2 = 1 - 0.9**step, 1 - 0.999**step
         w -= RATE * (m / fix1) / (np.sqrt(v / fix2) + 1e-8)
         b -= RATE * (mb / fix1) / (np.sqrt(vb / fix2) + 1e-8)
     weights = {f: round(float(x), 3) for f, x in zip(vocab, w, strict=True) if abs(x) >= KEEP}
@@ -156,8 +162,10 @@ def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> fl
         model = fit([line for r in rounds if r != held for line in data[r]])
         scored += [(model.score(line.text), line) for line in data[held]]
     ordinary = sum(not line.crisis for _, line in scored)
-    added = sorted((s for s, line in scored
-                    if not line.crisis and not line.pattern and not line.aside), reverse=True)
+    added = sorted(
+        (s for s, line in scored if not line.crisis and not line.pattern and not line.aside),
+        reverse=True,
+    )
     allowed = int(ADDED_FP_GOAL * ordinary)
     # lowest threshold that adds at most `allowed` false positives, just above the next one
     return round(added[allowed] + 1e-4, 4) if len(added) > allowed else 0.5
@@ -172,15 +180,19 @@ def trained(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> Model:
 def figures(lines: list[Line], flag: list[bool]) -> str:
     crisis = [f for f, line in zip(flag, lines, strict=True) if line.crisis]
     ordinary = [f for f, line in zip(flag, lines, strict=True) if not line.crisis]
-    return (f"recall {sum(crisis) / len(crisis):.3f} ({sum(crisis)}/{len(crisis)}), "
-            f"FP {sum(ordinary) / len(ordinary):.3f} ({sum(ordinary)}/{len(ordinary)})")
+    return (
+        f"recall {sum(crisis) / len(crisis):.3f} ({sum(crisis)}/{len(crisis)}), "
+        f"FP {sum(ordinary) / len(ordinary):.3f} ({sum(ordinary)}/{len(ordinary)})"
+    )
 
 
 def row(name: str, model: Model, lines: list[Line]) -> tuple[str, list[bool], list[bool]]:
     alone = [line.pattern for line in lines]
     both = [combined(model, line, model.threshold) for line in lines]
-    text = (f"{name:<9} patterns {figures(lines, alone)} | with model "
-            f"{figures(lines, both)} | threshold {model.threshold:.3f}")
+    text = (
+        f"{name:<9} patterns {figures(lines, alone)} | with model "
+        f"{figures(lines, both)} | threshold {model.threshold:.3f}"
+    )
     return text, alone, both
 
 
@@ -190,13 +202,18 @@ def curve(data: dict[str, list[Line]]) -> None:
     scored = {}
     for held in ROUNDS:
         model = fit([line for r in ROUNDS if r != held for line in data[r]])
-        scored[held] = [(model.score(line.text), line) for line in data[held]
-                        if not line.pattern and not line.aside]
+        scored[held] = [
+            (model.score(line.text), line)
+            for line in data[held]
+            if not line.pattern and not line.aside
+        ]
     print("lines added by the classifier at a fixed threshold (+crisis/-ordinary):")
     for threshold in (0.5, 0.7, 0.9, 0.95):
-        cells = [f"{held} +{sum(s >= threshold for s, x in scored[held] if x.crisis)}"
-                 f"/-{sum(s >= threshold for s, x in scored[held] if not x.crisis)}"
-                 for held in ROUNDS]
+        cells = [
+            f"{held} +{sum(s >= threshold for s, x in scored[held] if x.crisis)}"
+            f"/-{sum(s >= threshold for s, x in scored[held] if not x.crisis)}"
+            for held in ROUNDS
+        ]
         print(f"  {threshold:.2f}  " + "  ".join(cells))
 
 
@@ -212,8 +229,9 @@ def evaluate(data: dict[str, list[Line]], extra: tuple[str, ...]) -> None:
         every += data[held]
         alone_all += alone
         both_all += both
-    print(f"  overall   patterns {figures(every, alone_all)} | with model "
-          f"{figures(every, both_all)}")
+    print(
+        f"  overall   patterns {figures(every, alone_all)} | with model {figures(every, both_all)}"
+    )
     for name in extra:
         model = trained(data, ROUNDS)
         print(" ", row(name, model, data[name])[0], "(trained on every round)")
@@ -222,10 +240,15 @@ def evaluate(data: dict[str, list[Line]], extra: tuple[str, ...]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluate", action="store_true")
-    parser.add_argument("--write", type=Path, metavar="PATH",
-                        help="fit on every round and write the model as JSON to PATH")
-    parser.add_argument("--extra", nargs="*", default=[],
-                        help="checks only tested, never trained on (e.g. blind)")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="PATH",
+        help="fit on every round and write the model as JSON to PATH",
+    )
+    parser.add_argument(
+        "--extra", nargs="*", default=[], help="checks only tested, never trained on (e.g. blind)"
+    )
     args = parser.parse_args()
     data = load(ROUNDS + tuple(args.extra))
     if args.evaluate:
@@ -233,10 +256,14 @@ def main() -> int:
         curve(data)
     if args.write:
         model = trained(data, ROUNDS)
-        args.write.write_text(json.dumps(model.data(), ensure_ascii=False,
-                                         separators=(",", ":")) + "\n", encoding="utf-8")
-        print(f"wrote {args.write}: {len(model.weights)} weights, "
-              f"{args.write.stat().st_size // 1024} KB, threshold {model.threshold}")
+        args.write.write_text(
+            json.dumps(model.data(), ensure_ascii=False, separators=(",", ":")) + "\n",
+            encoding="utf-8",
+        )
+        print(
+            f"wrote {args.write}: {len(model.weights)} weights, "
+            f"{args.write.stat().st_size // 1024} KB, threshold {model.threshold}"
+        )
     return 0
 
 
