@@ -437,3 +437,18 @@ def test_the_any_check_sees_aliases_quotes_and_imports() -> None:
         "companion.voice.Speaker.__init__",
         "companion.voice.listen",
     ]
+
+
+def test_the_code_is_formatted() -> None:
+    """`ruff format` was adopted once; new code keeps its shape (run `ruff format`)."""
+    import subprocess
+    import sys
+
+    top = ROOT.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "companion", "tests"],
+        cwd=top,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
