@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,21 +12,12 @@ from zoneinfo import ZoneInfo
 import click
 import pytest
 from conftest import Cli
+from tools.readme_commands import commands
 
 from companion.cli import main
 from companion.clock import FixedClock
 
 README = Path(__file__).parent.parent / "README.md"
-
-
-def commands(
-    group: click.Group, prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    """Every command and subcommand, with its path ("session", "import")."""
-    for name, command in sorted(group.commands.items()):
-        yield (*prefix, name), command
-        if isinstance(command, click.Group):
-            yield from commands(command, (*prefix, name))
 
 
 def test_every_command_is_in_the_readme() -> None:
