@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +97,32 @@ def store(home: Path) -> Iterator[Store]:
 
 def all_files(folder: Path) -> list[Path]:
     return [Path(root) / f for root, _, files in os.walk(folder) for f in files]
+
+
+def insert_raw(home: Path, table: str, row: dict[str, object]) -> None:
+    """A row as another program (Datasette, sqlite3) may leave it, past every check of ours."""
+    conn = sqlite3.connect(home / "companion.db")
+    with conn:
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+    conn.close()
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `folder` for the test (skipped without permission)."""
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import all_files
+from tests.conftest import all_files, insert_raw
 
 MARKER = "zebra-lantern-7731"
 
@@ -403,15 +403,7 @@ def _export_with(home: Path, **row: object) -> Path:
     return path
 
 
-def _insert_raw(home: Path, table: str, row: dict[str, object]) -> None:
-    """A row written by another program (Datasette, sqlite3), past every check of ours."""
-    conn = sqlite3.connect(home / "companion.db")
-    with conn:
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
-    conn.close()
+_insert_raw = insert_raw
 
 
 def test_an_import_naming_the_database_as_a_recording_is_refused(cli, home: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import insert_raw, mounted_tmpfs
 from dbus_notify_server import calls, start_server
 from test_daemon import (  # noqa: F401
     bus,
@@ -202,20 +203,8 @@ def test_cli_save_while_the_database_is_held_is_set_aside(home: Path, tmp_path: 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs: a disk that really fills (needs permission to mount)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", "2m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def fill(disk: Path) -> Path:
@@ -435,15 +424,7 @@ def gone(pid: int) -> bool:
     return "\nState:\tZ" in status
 
 
-def _insert(home: Path, table: str, row: dict[str, Any]) -> None:
-    """A row as another program (Datasette, sqlite3) may leave it, past every check of ours."""
-    conn = sqlite3.connect(home / "companion.db")
-    with conn:
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
-    conn.close()
+_insert = insert_raw
 
 
 def test_rows_the_daemon_cannot_read_are_passed_over(home: Path) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import mounted_tmpfs
 
 from companion.errors import CompanionError
 from companion.journal import set_aside
@@ -260,24 +261,12 @@ def test_an_output_into_an_existing_folder_leaves_the_folder_as_it_was(cli, tmp_
 @pytest.fixture
 def read_only_home(tmp_path: Path) -> Iterator[Path]:
     """A data folder on a filesystem mounted read-only (needs permission to mount)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", "8m") as disk:
         home = disk / "home"
         for words in ("a walk by the river", "asked for help"):
             assert companion(home, "reflect", words).returncode == 0
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         yield home
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_reading_commands_work_on_a_read_only_data_folder(
