@@ -65,6 +65,14 @@ _FUZZY_TOKEN = re.compile(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
 
 
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+# What a speech recogniser writes down between the words: "um", "uh" (after doubled letters
+# went), a word said twice ("i i want to to die"), "like" after a word that leads into
+# something ("about like jumping", "to like end it").
+_FILLERS = re.compile(r"(?<![a-z0-9])(?:um|uh|uhm|erm|hm)(?![a-z0-9]) ?")
+_LIKE = re.compile(
+    r"(?<![a-z0-9])(to|about|of|just|gonna|wanna|and|so|really|kinda) like(?= [a-z])"
+)
+_REPEATED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
 
 
 def _fold(text: str) -> str:
@@ -98,6 +106,8 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     text = _NOT_WORD.sub(" ", text)
     text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub("", text)
+    text = _LIKE.sub(r"\1", _FILLERS.sub("", text))
+    text = _REPEATED_WORD.sub(r"\1", text)
     if spelling:
         fixes = {
             word: spelling[word]
@@ -134,9 +144,11 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message quotes it and says why."""
 
 
-_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
+_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#~]|[^\s()\[\]|?{}$#~]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
+# "~": the rest of the sentence, up to twelve words (two things said together).
+_SENTENCE_WORDS = r"(?:[^ .]+ ){0,12}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
 _CLAUSE_END = (
     r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
@@ -244,6 +256,7 @@ def _group(node: _Node) -> _Node:
 
 
 _ANY = _Node(_ANY_WORDS, True, None, None, True)
+_SENTENCE = _Node(_SENTENCE_WORDS, True, None, None, True)
 _CLAUSE = _Node(_CLAUSE_END, True, frozenset())
 _NUMBER = _Node(r"\d+" + _GAP, False, frozenset("0123456789"), frozenset(), True)
 _TENS = _Node(r"\d{2,}" + _GAP, False, frozenset("123456789"), frozenset(), True)
@@ -304,7 +317,7 @@ class _Parser:
             self.at += 1
             group = _group(inner)
             return group if token == "(" else _optional(group)
-        fixed = {"...": _ANY, "$": _CLAUSE, "#": _NUMBER, "##": _TENS, "*": _ONE_WORD}
+        fixed = {"...": _ANY, "~": _SENTENCE, "$": _CLAUSE, "#": _NUMBER, "##": _TENS, "*": _ONE_WORD}
         if token in fixed:
             return fixed[token]
         if token.startswith("{"):
@@ -583,6 +596,8 @@ class Rules:
     spelling: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     present: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    speaker: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -599,10 +614,10 @@ class Hit:
 _BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
 # word must end the stretch before a hit (one other word may come between).
-_LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": ""}
-_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present")
+_LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": "", "others": "", "speaker": ""}
+_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
@@ -714,6 +729,7 @@ class Matcher:
                 not self._cancelled_before(norm, m.start())
                 and not covering.covers(m.start(), m.end())
                 and not self._told_as_history(norm, m.start())
+                and not self._about_someone_else(norm, m.start(), m.end())
             ):
                 return Hit(*self._sources[index])
         return None
@@ -741,6 +757,19 @@ class Matcher:
         if start - left > _BEFORE_REACH:
             left = norm.find(" ", start - _BEFORE_REACH) + 1
         return before.search(norm, left, start) is not None
+
+    def _about_someone_else(self, norm: str, start: int, end: int) -> bool:
+        """Whether the clause of a hit is about another person: the last person named
+        before it is someone else ("my friend told me she wanted to end it all") and
+        neither the hit nor the words after that person speak of the writer."""
+        others, speaker = self._list("others"), self._list("speaker")
+        if others is None or speaker is None:
+            return False
+        left = max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1
+        last = None
+        for last in others.finditer(norm, left, start):  # noqa: B007 - the last one counts
+            pass
+        return last is not None and speaker.search(norm, last.end(), end) is None
 
     def _told_as_history(self, norm: str, start: int) -> bool:
         """Whether the sentence of a hit tells of the past as past ("years ago I used to

@@ -171,6 +171,8 @@ def _table(data: Row) -> CrisisTable:
         before=_texts(ignore.get("before", [])),
         history=_texts(ignore.get("history", [])),
         present=_texts(ignore.get("present", [])),
+        others=_texts(ignore.get("others", [])),
+        speaker=_texts(ignore.get("speaker", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
         spelling=_texts(data.get("spelling", {}).get("close_to", [])),
     )
