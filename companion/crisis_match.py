@@ -67,10 +67,11 @@ _FUZZY_TOKEN = re.compile(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 # What a speech recogniser writes down between the words: "um", "uh" (after doubled letters
 # went), a word said twice ("i i want to to die"), "like" after a word that leads into
-# something ("about like jumping", "to like end it").
+# something ("about like jumping", "to like end it"), in their doubled-letter-free form.
 _FILLERS = re.compile(r"(?<![a-z0-9])(?:um|uh|uhm|erm|hm)(?![a-z0-9]) ?")
 _LIKE = re.compile(
-    r"(?<![a-z0-9])(to|about|of|just|gonna|wanna|and|so|really|kinda) like(?= [a-z])"
+    r"(?<![a-z0-9])(to|about|of|just|gona|wana|and|so|realy|kinda|tok|take|taking|had|did)"
+    r" like(?= [a-z])"
 )
 _REPEATED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
 
