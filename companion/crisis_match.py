@@ -74,6 +74,13 @@ _LIKE = re.compile(
     r" like(?= [a-z])"
 )
 _REPEATED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
+# Texts longer than this are tidied of speech only when they read as spoken: fewer than one
+# mark (. , ! ? or a new line) per _SPOKEN_MARKS characters, as a transcript has.
+_SPOKEN_LENGTH = 2000
+_SPOKEN_MARKS = 200
+# Cheap first looks that spare most texts the slower searches ("k.m.s", "d i e").
+_DOTTED_HINT = re.compile(r"[.*_-][a-z][.*_-]")
+_SPACED_HINT = re.compile(r" [a-z] [a-z](?![a-z0-9])")
 
 
 def _fold(text: str) -> str:
@@ -98,17 +105,20 @@ def normalise_word(word: str) -> str:
 
 def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     """Text as the patterns see it: folded, punctuation gone, clause ends kept as " . "."""
+    spoken = _spoken(text)
     text = _fold(text)
     text = _LEET.sub(lambda m: m.group().translate(_LOOK_ALIKE), text)
-    text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
+    if _DOTTED_HINT.search(text):
+        text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
     text = _APOSTROPHES.sub("", text)
     text = _CLAUSE_MARKS.sub(" . ", text)
     text = _COMMAS.sub(" , ", text)
     text = _NOT_WORD.sub(" ", text)
-    text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
+    if _SPACED_HINT.search(f" {text}"):
+        text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub("", text)
-    text = _LIKE.sub(r"\1", _FILLERS.sub("", text))
-    text = _REPEATED_WORD.sub(r"\1", text)
+    if spoken:
+        text = _REPEATED_WORD.sub(r"\1", _LIKE.sub(r"\1", _FILLERS.sub("", text)))
     if spelling:
         fixes = {
             word: spelling[word]
@@ -118,6 +128,14 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
         if fixes:
             text = _FUZZY_TOKEN.sub(lambda m: fixes.get(m.group(), m.group()), text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _spoken(text: str) -> bool:
+    """Whether fillers and repeated words may be in `text`: any short text, and a long one
+    with few marks (a transcript); typed prose is spared the work."""
+    if len(text) < _SPOKEN_LENGTH:
+        return True
+    return sum(map(text.count, ".,!?\n")) * _SPOKEN_MARKS < len(text)
 
 
 def near_spellings(words: Iterable[str]) -> dict[str, str]:
