@@ -55,7 +55,8 @@ def read(path: Path | None, key: str) -> Row | None:
         blob = path.read_bytes()
     except OSError:
         return None
-    head, body = blob[: len(_MAGIC) + _CHECK], blob[len(_MAGIC) + _CHECK :]
+    # a view, not a copy: the body is megabytes, and copying it is a good part of a first check
+    head, body = blob[: len(_MAGIC) + _CHECK], memoryview(blob)[len(_MAGIC) + _CHECK :]
     if head[: len(_MAGIC)] != _MAGIC or int.from_bytes(head[len(_MAGIC) :], "big") != zlib.crc32(
         body
     ):
