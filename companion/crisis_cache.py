@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import marshal
+import mmap
 import os
 import zlib
 from pathlib import Path
@@ -52,19 +53,27 @@ def read(path: Path | None, key: str) -> Row | None:
     if path is None:
         return None
     try:
-        blob = path.read_bytes()
-    except OSError:
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as blob:
+            return _unpack(blob, key)
+    except (OSError, ValueError):  # missing, unreadable or empty
         return None
-    # a view, not a copy: the body is megabytes, and copying it is a good part of a first check
+
+
+def _unpack(blob: mmap.mmap, key: str) -> Row | None:
+    # Read in place (mapped, never copied): the body is megabytes, and copying it was a
+    # good part of the first check in a new process.
     head, body = blob[: len(_MAGIC) + _CHECK], memoryview(blob)[len(_MAGIC) + _CHECK :]
-    if head[: len(_MAGIC)] != _MAGIC or int.from_bytes(head[len(_MAGIC) :], "big") != zlib.crc32(
-        body
-    ):
-        return None
     try:
-        kept_key, data = marshal.loads(body)
-    except (ValueError, EOFError, TypeError):
-        return None
+        if head[: len(_MAGIC)] != _MAGIC or int.from_bytes(
+            head[len(_MAGIC) :], "big"
+        ) != zlib.crc32(body):
+            return None
+        try:
+            kept_key, data = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
+            return None
+    finally:
+        body.release()
     return data if kept_key == key and isinstance(data, dict) else None
 
 
