@@ -336,7 +336,14 @@ class _Parser:
             self.at += 1
             group = _group(inner)
             return group if token == "(" else _optional(group)
-        fixed = {"...": _ANY, "~": _SENTENCE, "$": _CLAUSE, "#": _NUMBER, "##": _TENS, "*": _ONE_WORD}
+        fixed = {
+            "...": _ANY,
+            "~": _SENTENCE,
+            "$": _CLAUSE,
+            "#": _NUMBER,
+            "##": _TENS,
+            "*": _ONE_WORD,
+        }
         if token in fixed:
             return fixed[token]
         if token.startswith("{"):
@@ -633,7 +640,13 @@ class Hit:
 _BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
 # word must end the stretch before a hit (one other word may come between).
-_LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": "", "others": "", "speaker": ""}
+_LISTS = {
+    "before": rf" ?(?:{_FILLER} )?$",
+    "history": "",
+    "present": "",
+    "others": "",
+    "speaker": "",
+}
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
 DATA_FORMAT = 3
@@ -785,10 +798,8 @@ class Matcher:
         if others is None or speaker is None:
             return False
         left = max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1
-        last = None
-        for last in others.finditer(norm, left, start):  # noqa: B007 - the last one counts
-            pass
-        return last is not None and speaker.search(norm, last.end(), end) is None
+        named = list(others.finditer(norm, left, start))
+        return bool(named) and speaker.search(norm, named[-1].end(), end) is None
 
     def _told_as_history(self, norm: str, start: int) -> bool:
         """Whether the sentence of a hit tells of the past as past ("years ago I used to

@@ -18,7 +18,6 @@ from companion.crisis_match import (
 )
 from companion.safety import find_crisis, load_crisis
 
-
 TWELVE = "one two three four five six seven eight nine ten eleven twelve"
 
 
@@ -132,7 +131,10 @@ def test_a_negation_or_another_person_just_before_sets_a_match_aside() -> None:
 
 
 def test_someone_elses_words_are_set_aside_unless_the_writer_speaks_of_themselves() -> None:
-    rules = {"others": ("(she|my friend) (told me|said|wants|wanted)",), "speaker": ("i", "me", "but")}
+    rules = {
+        "others": ("(she|my friend) (told me|said|wants|wanted)",),
+        "speaker": ("i", "me", "but"),
+    }
     assert not matches("end it all", "My friend told me she wanted to end it all", **rules)
     assert not matches("want to die", "my friend said, honestly, she wanted to die", **rules)
     assert matches("want to die", "she said I just want to die", **rules)  # the writer again
