@@ -19,8 +19,9 @@ FALSE_POSITIVE_GOAL = 0.02
 TUNED = ("labelled", "fresh", "probe")
 # Written fresh and never tuned on: their figures are reported, not held to the goal.
 # "untuned" is the first writer's last check; "final" the second writer's; "blind" a third
-# writer's, written before reading the others (and before tests/tools/train_crisis_model.py).
-UNTUNED = ("untuned", "final", "blind")
+# writer's, written before reading the others (and before tests/tools/train_crisis_model.py);
+# "heldout" the crisis-net writer's last, written after its families and never tuned on.
+UNTUNED = ("untuned", "final", "blind", "heldout")
 CHECKS = TUNED + UNTUNED
 
 

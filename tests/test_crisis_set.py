@@ -18,6 +18,7 @@ SMALLEST = {
     "untuned": (38, 40),
     "final": (58, 60),
     "blind": (51, 54),
+    "heldout": (40, 40),
 }
 
 
