@@ -35,8 +35,9 @@ while working, so no longer clean); after: 1.000/0.000 on each. Seven small chec
 writer wrote fresh, each measured once before being used (recall, false positives; the rules
 of that moment, then the rules before round 10): the first two written before any change,
 0.47/0.07 and 0.70/0.10; then 0.48/0.05 (0.45/0.08), 0.33/0.07 (0.33/0.03), 0.53/0.10
-(0.50/0.10), 0.53/0.10 (0.48/0.08), 0.25/0.08 (0.20/0.12); they were written to be hard (oblique wording, ordinary
-look-alikes), and show how little of a fresh writer's wording any list foresees. The eighth,
+(0.50/0.10), 0.53/0.10 (0.48/0.08), 0.25/0.08 (0.20/0.12); they were written to be hard
+(oblique wording, ordinary look-alikes), and show how little of a fresh writer's wording any
+list foresees. The eighth,
 heldout_*.txt, written last and never tuned on: recall 0.575 (23/40), false positives 0.150
 (6/40); 0.525 and 0.150 with the rules before round 10.
 """
