@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -304,8 +304,8 @@ def _app(request: Row) -> App:
 
     paths = Paths(**{k: Path(v) for k, v in dict(request["paths"]).items()})
     settings = load_settings(None)
-    voice = replace(settings.voice, **dict(request["voice"]))
-    return App(paths=paths, _settings=replace(settings, voice=voice))
+    voice = settings.voice._replace(**dict(request["voice"]))
+    return App(paths=paths, _settings=settings._replace(voice=voice))
 
 
 class _Requests:

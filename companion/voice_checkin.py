@@ -44,7 +44,7 @@ import time
 import wave
 from array import array
 from contextlib import AbstractContextManager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from . import journal
@@ -422,7 +422,7 @@ class VoiceCheckins:
             name: str(getattr(app.paths, name)) for name in ("config_dir", "data_dir", "state_dir")
         }
         heard = self.listener.listen(
-            asdict(app.settings.voice), paths=folders, stop=self._stop, on_open=self._opened
+            app.settings.voice._asdict(), paths=folders, stop=self._stop, on_open=self._opened
         )
         dictation = Dictation(**heard) if heard is not None else None
         log.info(
