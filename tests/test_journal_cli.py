@@ -205,12 +205,23 @@ def test_each_command_is_filed_under_the_module_that_registers_it() -> None:
 
     from companion.cli import COMMANDS
 
-    registered = {}
+    def tree(command: click.Command) -> object:
+        subs = getattr(command, "commands", {})
+        return {name: tree(sub) for name, sub in subs.items()}
+
+    registered, alone = {}, {}
     for module in sorted(set(COMMANDS.values())):
         group = click.Group()
         importlib.import_module(f"companion.cli.{module}").register(group)
         registered.update(dict.fromkeys(group.commands, module))
+        alone.update(tree(group))  # each module's commands whole without the others
     assert registered == COMMANDS
+    assert "remove" in alone["phrase"]
+
+    from companion.cli import main
+
+    ctx = click.Context(main)
+    assert {name: tree(main.get_command(ctx, name)) for name in COMMANDS} == alone
 
 
 def test_a_command_loads_only_its_own_module(tmp_path: Path) -> None:
