@@ -16,7 +16,6 @@ with one log line, and reported by `config check` and `doctor`.
 
 from __future__ import annotations
 
-import logging
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from .config import find_line, read_toml, suggest
 from .errors import ConfigError, InputError, StoreError
+from .logs import get_log
 from .records import CycleState, Row
 from .resources import pack_file
 from .vocab import AREAS, PHRASE_CONTEXTS
@@ -32,7 +32,7 @@ from .vocab import AREAS, PHRASE_CONTEXTS
 if TYPE_CHECKING:
     from .store import Store
 
-log = logging.getLogger("companion.content")
+log = get_log("companion.content")
 
 WEEKLY_GROUP = "weekly-review"
 SPECIAL_GROUPS = (WEEKLY_GROUP, "session-prep", "session-follow-up", "trusted-friend")

@@ -15,7 +15,6 @@ text first reaches its pattern (`Pieces`): a check reads a few kilobytes of the 
 from __future__ import annotations
 
 import contextlib
-import logging
 import marshal
 import os
 import zlib
@@ -24,11 +23,12 @@ from pathlib import Path
 
 from . import __version__
 from .crisis_match import DATA_FORMAT
+from .logs import get_log
 from .paths import FILE_MODE, ensure_dir, resolve_paths
 from .records import Row
 from .regex_code import TAG
 
-log = logging.getLogger("companion.crisis_cache")
+log = get_log("companion.crisis_cache")
 
 NAME = "crisis-rules.cache"
 FORMAT = 2

@@ -11,7 +11,6 @@ saved by the functions below, which run the same crisis check on their words.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,12 +22,13 @@ from .aftercare import after_words
 from .app import App
 from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
+from .logs import get_log
 from .paths import Paths
 from .records import Row
 from .store import EntryDraft, Store, stamp
 from .vocab import OPEN_STATUSES, Status, answer_kind
 
-log = logging.getLogger("companion.journal")
+log = get_log("companion.journal")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import select
 import signal
@@ -36,13 +35,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .errors import CompanionError, MissingPartError
+from .logs import get_log
 from .records import Row
 
 if TYPE_CHECKING:
     from .adapters.recognizer import Model
     from .app import App
 
-log = logging.getLogger("companion.listener")
+log = get_log("companion.listener")
 
 IDLE_SECONDS = 180.0  # a few idle minutes, then the model is let go
 CHILD_ARGV: tuple[str, ...] = (sys.executable, "-m", "companion.listener")

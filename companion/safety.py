@@ -12,7 +12,6 @@ or the resources from working.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -24,13 +23,14 @@ from typing import TYPE_CHECKING
 from . import crisis_cache
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
 from .errors import ConfigError
+from .logs import get_log
 from .records import Row
 from .resources import pack_file
 
 if TYPE_CHECKING:
     from .config import Settings
 
-log = logging.getLogger("companion.safety")
+log = get_log("companion.safety")
 
 Notify = Callable[[str, str], object]
 Echo = Callable[[str], object]

@@ -16,7 +16,6 @@ import hashlib
 import heapq
 import itertools
 import json
-import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -28,11 +27,12 @@ from typing import Any
 from . import recurrence
 from .dates import parse_when as read_when
 from .errors import InputError, NotFoundError
+from .logs import get_log
 from .records import Row
 from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
 
-log = logging.getLogger("companion.sessions")
+log = get_log("companion.sessions")
 YEAR = timedelta(days=366)
 MAX_EVERY_DAYS = 366  # `--every`, and a stored series's every_days
 # An icalendar VEVENT, read here only: its typed properties are a union of some thirty

@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import logging
 import math
 import subprocess
 import threading
@@ -52,6 +51,7 @@ from .app import App
 from .config import Settings
 from .errors import CompanionError, MissingPartError
 from .listener import Listener
+from .logs import get_log
 from .paths import Paths
 from .privacy import forget_record
 from .records import Row
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from .adapters.notify import Notice
     from .adapters.speaker import Utterance
 
-log = logging.getLogger("companion.voice_checkin")
+log = get_log("companion.voice_checkin")
 
 TONE_HZ = 880.0
 TONE_SECONDS = 0.15

@@ -5,12 +5,12 @@ adds them. A module is imported only when one of its commands is run (or help li
 them all): `COMMANDS` says which module holds which command. Modules import only click
 and light companion modules at import time; services are imported inside the commands.
 """
-# Lazy imports: the command modules (by COMMANDS), and their services inside each command.
+# Lazy imports: the command modules (by COMMANDS), and their services inside each command;
+# logging, only with --debug.
 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 
@@ -80,15 +80,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _quiet_logs(debug: bool) -> None:
-    """Commands speak through their output; library warnings show only with --debug.
-
-    (The daemon sets up its own log file and stderr handlers.)
-    """
-    logger = logging.getLogger("companion")
+    """Commands speak through their output; library warnings show only with --debug
+    (without it, companion.logs gives the "companion" logger a NullHandler when a line is
+    first logged; the daemon sets up its own log file and stderr handlers)."""
     if debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-    elif not logger.handlers:
-        logger.addHandler(logging.NullHandler())
 
 
 def run_main(argv: list[str] | None = None, *, app: App | None = None) -> int:
