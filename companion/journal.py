@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from . import pending_file
 from .aftercare import after_words
@@ -31,8 +32,7 @@ from .vocab import OPEN_STATUSES, Status, answer_kind
 log = get_log("companion.journal")
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):
     """An entry as stored, and the check-in it answered (None when it answered none)."""
 
     entry: Row

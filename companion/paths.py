@@ -10,10 +10,9 @@ import fcntl
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from io import BufferedWriter, TextIOWrapper
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 from .errors import InputError, StoreError
 
@@ -22,8 +21,7 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Every folder and file the product uses."""
 
     config_dir: Path

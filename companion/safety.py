@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import crisis_cache
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
@@ -62,8 +62,7 @@ class CrisisTable:
     compiled: Row | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     """The resources for one region; `matched` names the pattern that brought them up."""
 
     region: str

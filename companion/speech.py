@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .app import App, LogUi
 from .content import Choice, choose_phrase, own_phrase_choice, record
@@ -86,8 +85,7 @@ WIN_AGE = timedelta(days=7)
 GROWTH = "Setbacks don't erase growth."
 
 
-@dataclass(frozen=True)
-class Spoken:
+class Spoken(NamedTuple):
     """A phrase that was chosen and shown, and what happened to its sound."""
 
     key: str
