@@ -125,6 +125,38 @@ def _not_ours(path: Path, info: os.stat_result | None = None) -> StoreError:
     )
 
 
+def given_file(path: Path) -> int:
+    """An open descriptor of a file the person named to be read (an export to import, a
+    calendar, a recording), or InputError. Only a regular file: a FIFO or a device is
+    refused, not waited on (O_NONBLOCK keeps the open itself from hanging)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise InputError(f"there is no file {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
+        raise InputError(f"{path} is not a regular file (it is {kind}); give a file")
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return fd
+
+
+def read_given(path: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of a file the person named (see given_file); InputError past `limit`."""
+    fd = given_file(path)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fd).st_size
+        if limit is not None and size > limit:
+            raise InputError(f"{path} is {size:,} bytes, more than companion reads ({limit:,})")
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
 def own_file_exists(path: Path) -> bool:
     """Whether companion's file `path` is there; a link or a non-regular file is an error."""
     try:

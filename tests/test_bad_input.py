@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,3 +239,40 @@ def test_a_companion_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> Non
 def test_corpus_is_large_enough() -> None:
     files = [p for p in BAD.rglob("*") if p.is_file()]
     assert len(files) + len(CLI_CASES) >= 40
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "{fifo}"],
+        ["session", "import", "{fifo}"],
+        ["reflect", "--audio", "{fifo}"],
+        ["transcribe", "{fifo}"],
+    ],
+    ids=["import", "session-import", "reflect-audio", "transcribe"],
+)
+def test_a_fifo_given_to_read_is_refused_not_waited_on(
+    args: list[str], seeded: Path, tmp_path: Path
+) -> None:
+    """Opening a FIFO to read waits for a writer that never comes: companion must look
+    first. (If it does wait, a helper opens the other end after 10 s, so the test fails
+    instead of hanging.)"""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    done, rescued = threading.Event(), threading.Event()
+
+    def rescue() -> None:
+        if not done.wait(10):
+            rescued.set()
+            with open(fifo, "wb"):
+                pass
+
+    threading.Thread(target=rescue, daemon=True).start()
+    result = companion(home, *[a.format(fifo=fifo) for a in args])
+    done.set()
+    assert not rescued.is_set(), "companion waited on the FIFO"
+    check(result, 1)
+    assert "not a regular file" in result.stderr
+    assert digest(home) == before
