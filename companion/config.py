@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
-from .paths import ensure_dir, write_private_text
+from .paths import GivenFileError, ensure_dir, read_given, write_private_text
 from .records import Row
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
@@ -317,11 +317,12 @@ def read_toml(path: Path) -> tuple[Row, str]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
+        data = read_given(path)  # a FIFO where the file should be is refused, not waited on
+        return data.decode("utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+    except GivenFileError as exc:
+        raise ConfigError(exc.bare, file=str(path)) from None
 
 
 def _parse_toml(text: str, source: str) -> Row:

@@ -125,6 +125,14 @@ def _not_ours(path: Path, info: os.stat_result | None = None) -> StoreError:
     )
 
 
+class GivenFileError(InputError):
+    """A file the person named cannot be read; `bare` says why without naming it."""
+
+    def __init__(self, path: Path, bare: str) -> None:
+        super().__init__(f"{path}: {bare}")
+        self.bare = bare
+
+
 def given_file(path: Path) -> int:
     """An open descriptor of a file the person named to be read (an export to import, a
     calendar, a recording), or InputError. Only a regular file: a FIFO or a device is
@@ -132,14 +140,14 @@ def given_file(path: Path) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise InputError(f"there is no file {path}") from None
+        raise GivenFileError(path, "there is no such file") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise GivenFileError(path, f"cannot read it: {exc.strerror}") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
-        raise InputError(f"{path} is not a regular file (it is {kind}); give a file")
+        raise GivenFileError(path, f"not a regular file (it is {kind}); give a file")
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
     return fd
 
@@ -150,11 +158,11 @@ def read_given(path: Path, *, limit: int | None = None) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         size = os.fstat(fd).st_size
         if limit is not None and size > limit:
-            raise InputError(f"{path} is {size:,} bytes, more than companion reads ({limit:,})")
+            raise GivenFileError(path, f"{size:,} bytes, more than companion reads ({limit:,})")
         try:
             return fh.read()
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+            raise GivenFileError(path, f"cannot read it: {exc.strerror}") from None
 
 
 def own_file_exists(path: Path) -> bool:

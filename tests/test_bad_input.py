@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,13 +255,31 @@ def test_corpus_is_large_enough() -> None:
 def test_a_fifo_given_to_read_is_refused_not_waited_on(
     args: list[str], seeded: Path, tmp_path: Path
 ) -> None:
-    """Opening a FIFO to read waits for a writer that never comes: companion must look
-    first. (If it does wait, a helper opens the other end after 10 s, so the test fails
-    instead of hanging.)"""
+    """Opening a FIFO to read waits for a writer that never comes: companion looks first."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     home = fresh_copy(seeded, tmp_path)
     before = digest(home)
+    result = not_waiting_on(fifo, lambda: companion(home, *[a.format(fifo=fifo) for a in args]))
+    check(result, 1)
+    assert "not a regular file" in result.stderr
+    assert digest(home) == before
+
+
+def test_a_fifo_where_config_toml_should_be_costs_a_warning_not_a_hang(
+    seeded: Path, tmp_path: Path
+) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    os.mkfifo(home / "config.toml")
+    result = not_waiting_on(home / "config.toml", lambda: companion(home, "reflect", "still here"))
+    check(result, 0)
+    assert "not a regular file" in result.stderr
+    check(not_waiting_on(home / "config.toml", lambda: companion(home, "config", "check")), 1)
+
+
+def not_waiting_on(fifo: Path, call: Callable[[], Ran]) -> Ran:
+    """call(), failing (not hanging) if it waits on `fifo`: after 10 s a helper opens the
+    other end, which lets a waiting reader go."""
     done, rescued = threading.Event(), threading.Event()
 
     def rescue() -> None:
@@ -270,9 +289,7 @@ def test_a_fifo_given_to_read_is_refused_not_waited_on(
                 pass
 
     threading.Thread(target=rescue, daemon=True).start()
-    result = companion(home, *[a.format(fifo=fifo) for a in args])
+    result = call()
     done.set()
-    assert not rescued.is_set(), "companion waited on the FIFO"
-    check(result, 1)
-    assert "not a regular file" in result.stderr
-    assert digest(home) == before
+    assert not rescued.is_set(), f"companion waited on the FIFO {fifo.name}"
+    return result
