@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Protocol
 
 from .records import Row
 from .regex_code import code_of, restore
@@ -406,6 +407,14 @@ _Candidate = tuple[int, frozenset[str] | None]
 _Match = Callable[[str, int], "re.Match[str] | None"]
 
 
+class Codes(Protocol):
+    """Each pattern's kept compiled code (a list, or crisis_cache.Pieces read on demand)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> bytes | None: ...
+    def __iter__(self) -> Iterator[bytes | None]: ...
+
+
 class _Index:
     """Patterns filed by the words a match can start with, so a text is only tried where
     one of those words begins: fast for long texts. Korean patterns (which match inside
@@ -418,11 +427,11 @@ class _Index:
         regexes: list[str],
         firsts: list[frozenset[str] | None],
         seconds: list[frozenset[str] | None],
-        codes: list[bytes | None] | None = None,
+        codes: Codes | None = None,
         filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None,
     ) -> None:
         self.regexes, self.firsts, self.seconds = regexes, firsts, seconds
-        self.codes: list[bytes | None] = [None] * len(regexes) if codes is None else codes
+        self.codes: Codes = [None] * len(regexes) if codes is None else codes
         self._compiled: dict[int, re.Pattern[str]] = {}
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
@@ -449,7 +458,7 @@ class _Index:
             self.regexes + other.regexes,
             self.firsts + other.firsts,
             self.seconds + other.seconds,
-            self.codes + other.codes,
+            [*self.codes, *other.codes],
         )
 
     def data(self) -> Row:
@@ -466,7 +475,7 @@ class _Index:
     @classmethod
     def from_data(cls, data: Row) -> _Index:
         regexes, firsts = list(data["regexes"]), list(data["firsts"])
-        seconds, codes = list(data["seconds"]), list(data["codes"])
+        seconds, codes = list(data["seconds"]), data["codes"]  # codes: read when first used
         if not len(regexes) == len(firsts) == len(seconds) == len(codes):
             raise ValueError("an index whose parts do not line up")
         by_word, anywhere, korean = data["filed"]

@@ -12,25 +12,25 @@ or the resources from working.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import crisis_cache
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
 from .errors import ConfigError
+from .logs import get_log
 from .records import Row
 from .resources import pack_file
 
 if TYPE_CHECKING:
     from .config import Settings
 
-log = logging.getLogger("companion.safety")
+log = get_log("companion.safety")
 
 Notify = Callable[[str, str], object]
 Echo = Callable[[str], object]
@@ -62,8 +62,7 @@ class CrisisTable:
     compiled: Row | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     """The resources for one region; `matched` names the pattern that brought them up."""
 
     region: str

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {  # words, time, places, settings, the one database
             "companion",
             "companion.errors",
+            "companion.logs",
             "companion.vocab",
             "companion.clock",
             "companion.paths",
