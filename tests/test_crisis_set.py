@@ -19,6 +19,8 @@ SMALLEST = {
     "final": (58, 60),
     "blind": (51, 54),
     "heldout": (40, 40),
+    **dict.fromkeys(("w2", "w3"), (200, 200)),
+    **dict.fromkeys(("w4", "w5", "w6", "w7"), (220, 380)),
 }
 
 
