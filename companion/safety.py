@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import crisis_cache
-from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
+from . import crisis_cache, crisis_model
+from .crisis_match import Hit, Matcher, PatternError, Rules, normalise, pattern_regex
 from .errors import ConfigError
 from .logs import get_log
 from .records import Row
@@ -44,8 +44,9 @@ FALLBACK_LINES = (
 )
 FALLBACK_TITLE = "You don't have to face this alone"
 FALLBACK_REGION = "US"
-# The group name [safety] extra_phrases get in a Hit.
+# The group name [safety] extra_phrases get in a Hit, and the learnt model's.
 YOURS = "yours"
+LEARNT = "learnt"
 
 
 @dataclass(frozen=True, eq=False)  # compared (and cached) by identity
@@ -241,10 +242,37 @@ def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
 def find_crisis(
     text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
 ) -> Hit | None:
-    """Which crisis pattern `text` uses, or None. Pure: no settings, no output."""
+    """Whether `text` uses crisis language: the rule that found it, or None. The rules
+    first; when they find nothing, the learnt second opinion (crisis_model), unless a rule
+    set the text aside (an idiom, a negation, another person, the past told as past).
+    Pure: no settings, no output."""
+    hit = find_by_rules(text, extra_phrases=extra_phrases, table=table)
+    if hit is not None or not text or not text.strip():
+        return hit
+    return _second_opinion(text, _table_or_fallback(table))
+
+
+def find_by_rules(
+    text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
+) -> Hit | None:
+    """Which crisis rule `text` uses, or None (no second opinion)."""
     if not text:
         return None
     return _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
+
+
+def _second_opinion(text: str, table: CrisisTable) -> Hit | None:
+    """The learnt model's word, on each stretch of a few sentences (what it learnt from),
+    for stretches no rule sets aside."""
+    model = crisis_model.shipped()
+    if model is None:
+        return None
+    matcher = _matcher(table, ())
+    for stretch in crisis_model.stretches(normalise(text)):
+        score = model.score(stretch)
+        if score >= model.threshold and not matcher.sets_aside(stretch):
+            return Hit(LEARNT, f"score {score:.2f}")
+    return None
 
 
 def sets_aside(text: str | None, *, table: CrisisTable | None = None) -> bool:
