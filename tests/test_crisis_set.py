@@ -20,7 +20,8 @@ SMALLEST = {
     "blind": (51, 54),
     "heldout": (40, 40),
     **dict.fromkeys(("w2", "w3"), (200, 200)),
-    **dict.fromkeys(("w4", "w5", "w6", "w7"), (220, 380)),
+    **dict.fromkeys(("w4", "w5", "w6", "w7", "w10", "w11"), (220, 380)),
+    "w12": (210, 370),
 }
 
 
