@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 from .records import Row
 from .regex_code import code_of, restore
@@ -186,8 +186,7 @@ _FILLER = (
 )
 
 
-@dataclass(frozen=True)
-class _Node:
+class _Node(NamedTuple):
     """One piece of a parsed pattern: its regex, whether it can match nothing, and the
     words a match of it can start with (None: any word). `second` holds the words a match
     can have second when its first word is one whole word of the text (None: any), and
@@ -283,14 +282,18 @@ _TENS = _Node(r"\d{2,}" + _GAP, False, frozenset("123456789"), frozenset(), True
 _ONE_WORD = _Node(r"[^ .,]+" + _GAP, False, None, None, True)
 
 
-@dataclass
 class _Parser:
-    source: str
-    define: Mapping[str, str]
-    seen: tuple[str, ...] = ()
-    named: dict[str, _Node] = field(default_factory=dict)  # pieces of [define], read once
-    tokens: list[str] = field(default_factory=list)
-    at: int = 0
+    def __init__(
+        self,
+        source: str,
+        define: Mapping[str, str],
+        seen: tuple[str, ...] = (),
+        named: dict[str, _Node] | None = None,
+    ) -> None:
+        self.source, self.define, self.seen = source, define, seen
+        self.named = {} if named is None else named  # pieces of [define], read once
+        self.tokens: list[str] = []
+        self.at = 0
 
     def parse(self) -> _Node:
         self.tokens = _TOKEN.findall(self.source)
@@ -620,14 +623,13 @@ def _merge(
 
 
 # ---------------------------------------------------------------- matching
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     """What a matcher knows: crisis patterns by kind, and what sets a hit aside."""
 
     patterns: Mapping[str, tuple[str, ...]]
     ignore: tuple[str, ...] = ()
     before: tuple[str, ...] = ()
-    define: Mapping[str, str] = field(default_factory=dict)
+    define: Mapping[str, str] = MappingProxyType({})
     spelling: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     present: tuple[str, ...] = ()
@@ -635,8 +637,7 @@ class Rules:
     speaker: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """Which pattern matched (never the person's words)."""
 
     kind: str

@@ -235,7 +235,7 @@ def usable_phrases(phrases: Iterable[str]) -> tuple[str, ...]:
 def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
     rules = table.rules
     if extra:
-        rules = replace(rules, patterns={**rules.patterns, YOURS: usable_phrases(extra)})
+        rules = rules._replace(patterns={**rules.patterns, YOURS: usable_phrases(extra)})
     return Matcher(rules, compiled=table.compiled)
 
 

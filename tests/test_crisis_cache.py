@@ -72,11 +72,8 @@ def test_rules_that_cannot_be_kept_still_work(tmp_path: Path) -> None:
 
 def test_extra_phrases_are_read_next_to_the_kept_rules(kept: Path) -> None:
     table = load_compiled(cache=kept)
-    rules = Rules(
-        **{
-            **table.rules.__dict__,
-            "patterns": {**table.rules.patterns, YOURS: ("the (grey|gray) place",)},
-        }
+    rules = table.rules._replace(
+        patterns={**table.rules.patterns, YOURS: ("the (grey|gray) place",)}
     )
     matcher = Matcher(rules, compiled=table.compiled)
     assert matcher.find("I'm in the grey place again") is not None
