@@ -4,9 +4,9 @@ words, word pairs and letter runs (3-5) of a normalised text.
 The patterns only catch wording someone thought of; this scores how much a text reads
 like the thousands of labelled crisis statements in tests/data/crisis/ (written by many
 writers, in several languages) rather than the ordinary entries next to them. Features
-are hashed (CRC-32) into a fixed table of weights, `config/crisis_model.bin`, made by
-tests/tools/train_crisis_model.py, which also chose the threshold on lines the weights
-were not fitted to. The file is read on first use (about a megabyte, once a process).
+are hashed (CRC-32) into a fixed table of weights, `config/crisis_model.bin` (one signed
+byte each, times a scale), made by tests/tools/train_crisis_model.py, which also chose the
+threshold on lines the weights were not fitted to. The file (256 KB) is read on first use.
 
 Pure: no settings, no output. A missing or damaged file means no second opinion (the
 patterns still decide), never an error.
@@ -27,7 +27,7 @@ from .resources import pack_file
 
 log = get_log("companion.crisis_model")
 
-MAGIC = b"companion crisis model 1\n"
+MAGIC = b"companion crisis model 2\n"
 CHAR_SIZES = (3, 4, 5)
 
 
@@ -69,12 +69,14 @@ def stretches(norm: str) -> Iterator[str]:
 
 
 class Model:
-    """Hashed weights, a bias, and the score at or above which a text counts."""
+    """Hashed weights (signed bytes, times `scale`), a bias, and the score at or above
+    which a text counts."""
 
-    def __init__(self, weights: array[float], bias: float, threshold: float) -> None:
+    def __init__(self, weights: array[int], scale: float, bias: float, threshold: float) -> None:
         if len(weights) & (len(weights) - 1):
             raise ValueError("the table of weights is not a power of two long")
-        self.weights, self.bias, self.threshold = weights, bias, threshold
+        self.weights, self.scale = weights, scale
+        self.bias, self.threshold = bias, threshold
 
     def score(self, norm: str) -> float:
         """How much normalised text reads like crisis language, from 0 to 1."""
@@ -82,7 +84,7 @@ class Model:
         if not found:
             return 0.0
         weights = self.weights
-        total = sum(weights[i] for i in slots(found, len(weights)))
+        total = self.scale * sum(weights[i] for i in slots(found, len(weights)))
         z = self.bias + total / math.sqrt(len(found))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
@@ -91,7 +93,12 @@ class Model:
 
     def to_bytes(self) -> bytes:
         head = json.dumps(
-            {"bias": self.bias, "threshold": self.threshold, "size": len(self.weights)}
+            {
+                "bias": self.bias,
+                "scale": self.scale,
+                "threshold": self.threshold,
+                "size": len(self.weights),
+            }
         )
         return MAGIC + head.encode() + b"\n" + self.weights.tobytes()
 
@@ -101,11 +108,11 @@ class Model:
             raise ValueError("not a crisis model")
         end = data.index(b"\n", len(MAGIC))
         head = json.loads(data[len(MAGIC) : end])
-        weights = array("f")  # float32
+        weights = array("b")  # signed bytes
         weights.frombytes(data[end + 1 :])
         if len(weights) != int(head["size"]):
             raise ValueError("a crisis model cut short")
-        return cls(weights, float(head["bias"]), float(head["threshold"]))
+        return cls(weights, float(head["scale"]), float(head["bias"]), float(head["threshold"]))
 
 
 def model_file() -> Path:

@@ -32,15 +32,20 @@ def test_crisis_reads_above_ordinary(model: Model) -> None:
 
 
 def test_a_model_round_trips_through_its_file_format() -> None:
-    weights = array("f", [0.0] * 16)
-    weights[3] = 1.5
-    again = Model.from_bytes(Model(weights, -0.25, 0.8).to_bytes())
-    assert list(again.weights) == list(weights) and (again.bias, again.threshold) == (-0.25, 0.8)
+    weights = array("b", [0] * 16)
+    weights[3] = -100
+    again = Model.from_bytes(Model(weights, 0.02, -0.25, 0.8).to_bytes())
+    assert list(again.weights) == list(weights)
+    assert (again.scale, again.bias, again.threshold) == (0.02, -0.25, 0.8)
 
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not a model", crisis_model.MAGIC + b'{"bias": 0, "threshold": 1, "size": 8}\n'],
+    [
+        b"",
+        b"not a model",
+        crisis_model.MAGIC + b'{"bias": 0, "scale": 1, "threshold": 1, "size": 8}\n',
+    ],
 )
 def test_a_damaged_model_file_is_refused(data: bytes) -> None:
     with pytest.raises((ValueError, KeyError)):
@@ -77,7 +82,7 @@ def test_crisis_said_once_in_a_long_page_is_still_found() -> None:
 def test_the_second_opinion_names_no_words_and_yields_to_rules_that_set_aside(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    eager = Model(array("f", [0.0] * 16), bias=5.0, threshold=0.5)  # everything scores ~1
+    eager = Model(array("b", [0] * 16), scale=1.0, bias=5.0, threshold=0.5)  # everything scores ~1
     monkeypatch.setattr(crisis_model, "shipped", lambda: eager)
     hit = safety.find_crisis("we baked bread today")
     assert hit is not None and hit.kind == safety.LEARNT

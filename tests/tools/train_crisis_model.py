@@ -48,7 +48,7 @@ from companion.safety import find_by_rules, sets_aside
 from tests.crisis_sets import CHECKS, read_check
 
 ROUNDS = CHECKS  # every labelled check in tests/data/crisis, each one round
-SIZE = 1 << 18  # slots in the table of hashed weights (1 MB of float32)
+SIZE = 1 << 18  # slots in the table of hashed weights (256 KB of signed bytes)
 MIN_COUNT = 3
 L2 = 2e-5
 STEPS = 400
@@ -63,10 +63,12 @@ def features(text: str) -> frozenset[int]:
 
 
 def to_model(weights: Mapping[int, float], bias: float, threshold: float) -> Model:
-    table = array("f", bytes(4 * SIZE))
+    """The weights as signed bytes times a scale (what companion reads)."""
+    scale = max((abs(w) for w in weights.values()), default=1.0) / 127 or 1.0
+    table = array("b", bytes(SIZE))
     for slot, weight in weights.items():
-        table[slot] = weight
-    return Model(table, bias, threshold)
+        table[slot] = round(weight / scale)
+    return Model(table, scale, bias, threshold)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> fl
 def trained(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> Model:
     threshold = choose_threshold(data, rounds)
     model = fit([line for r in rounds for line in data[r]])
-    return Model(model.weights, model.bias, threshold)
+    return Model(model.weights, model.scale, model.bias, threshold)
 
 
 def figures(lines: list[Line], flag: list[bool]) -> str:
