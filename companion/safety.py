@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import crisis_cache
+from .crisis_concepts import find_concept
 from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
 from .errors import ConfigError
 from .records import Row
@@ -240,10 +241,12 @@ def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
 def find_crisis(
     text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
 ) -> Hit | None:
-    """Which crisis pattern `text` uses, or None. Pure: no settings, no output."""
+    """Which crisis pattern `text` uses or, when none, which concept rule fires in it
+    (companion/crisis_concepts.py); None when neither. Pure: no settings, no output."""
     if not text:
         return None
-    return _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
+    hit = _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
+    return hit if hit is not None else find_concept(text)
 
 
 def sets_aside(text: str | None, *, table: CrisisTable | None = None) -> bool:
