@@ -175,6 +175,12 @@ def _follows(tokens: list[str], at: int, words: tuple[str, ...]) -> bool:
     return True
 
 
+# Words after which another person can start a clause as its subject.
+_CLAUSE_STARTS = frozenset(
+    ". , and but so then because cause cuz bc since that when while after before if until till"
+    " cos coz n said says".split()
+)
+
 # A clause also ends at a comma and at words that close a text message.
 _SOFT_ENDS = frozenset(
     ", tho though lol lmao tbh ngl honestly fr i think idk rn now anymore".split()
@@ -410,6 +416,7 @@ class Concepts:
     def _fires(self, window: list[_Sentence], near: list[_Sentence]) -> str | None:
         c = self._c
         found = _joined(window)
+        tokens = [t for s in window for t in (*s.tokens, ".")]
         here = _present(found.keys(), c.unless)
         rules = {id(r): r for k in here for r in c.by_key.get(k, ())}
         if not rules:
@@ -420,7 +427,7 @@ class Concepts:
                 all(group & here for group in rule.need)
                 and not rule.block & around
                 and _within(rule, found, here, c.span)
-                and not _someone_else_first(rule, found, c.self_ids)
+                and not _someone_else_first(rule, found, tokens, c.self_ids)
             ):
                 return rule.name
         return None
@@ -476,14 +483,20 @@ def _within(rule: Rule, found: Mapping[int, list[int]], here: set[int], span: in
 
 
 def _someone_else_first(
-    rule: Rule, found: Mapping[int, list[int]], self_ids: frozenset[int]
+    rule: Rule, found: Mapping[int, list[int]], tokens: list[str], self_ids: frozenset[int]
 ) -> bool:
-    """Whether a `block_before` concept (another person) comes before the rule's first
-    concept with no word of the person's own between them."""
+    """Whether a `block_before` concept (another person) starts a clause before the rule's
+    first concept, with no word of the person's own between them ("my friend relapsed and
+    cut again"; not "sent my friend a message")."""
     if not rule.block_before:
         return False
     first = min(p for k in rule.need[0] for p in found.get(k, ()))
-    others = [p for k in rule.block_before for p in found.get(k, ()) if p < first]
+    others = [
+        p
+        for k in rule.block_before
+        for p in found.get(k, ())
+        if p < first and (p == 0 or tokens[p - 1] in _CLAUSE_STARTS)
+    ]
     if not others:
         return False
     own = [p for k in self_ids for p in found.get(k, ())]
