@@ -263,7 +263,12 @@ _RAW_WORDS = str.maketrans(
         ",": " , ",
     }
 )
-_ENDINGS = ("", "s", "d", "ed", "ing", "e", "es", "er", "ers", "y", "ies", "ied", "al", "ion", "ions")
+_FORM_WORDS = {**_RAW_WORDS, ord("*"): "*", ord("#"): "#"}  # a form's "*" and "#" kept
+# The endings a word ending in "*" is looked for with (en, es, fr, de, pt).
+_ENDINGS = tuple(
+    "- s d ed ing e es er ers y ies ied al ion ions ee ees ent ant ation o a os as ado ada"
+    " ados adas ando ar ir en t te ten ung ungen ie iee iees".replace("-", "").split(" ")
+)
 
 
 def _quick_data(forms: list[tuple[str, int]], rules: list[RuleData], stop: frozenset[str]) -> Row:
@@ -287,7 +292,7 @@ def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
     """Two raw words a form cannot be there without (its two longest that are not common
     words, as written and as normalised; "" when it has one), or none when it has no
     plain word."""
-    words = [w for w in _fold(form).translate(_RAW_WORDS).split() if w not in (END, ",")]
+    words = [w for w in _fold(form).translate(_FORM_WORDS).split() if w not in (END, ",")]
     plain = [w for w in words if not w.startswith("#") and not _HANGUL.search(w)]
     if not plain:
         least = min((int(w[1:]) for w in words if _NUMBER.fullmatch(w)), default=None)
@@ -301,7 +306,9 @@ def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
 def _spellings(word: str) -> set[str]:
     """A word of a form as raw text may have it: as written, normalised, and with the
     usual endings when it ends in "*"."""
-    stems = [word[:-1] + e for e in _ENDINGS] if word.endswith("*") else [word]
+    stem = word[:-1]
+    stems = [*(stem + e for e in _ENDINGS), stem + stem[-1:] + "ing", stem + stem[-1:] + "ed"]
+    stems = stems if word.endswith("*") else [word]
     return {v for stem in stems for v in (stem, *normalise_word(stem).split()[:1])}
 
 
@@ -431,8 +438,10 @@ class Concepts:
         """A long text: a quick look at its raw words tells which sentences could hold a
         rule's concepts; only those (and what they need around them) are normalised."""
         folded = _fold(text.translate(_RAW_WORDS))
-        bounds = [0, *(m.end() for m in _SENTENCE_MARKS.finditer(folded)), len(folded)]
-        pieces = [folded[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        marks = [m.span() for m in _SENTENCE_MARKS.finditer(folded)]
+        starts = [0, *(end for _, end in marks)]
+        ends = [*(start for start, _ in marks), len(folded)]
+        pieces = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
         return self._in(_Text(self, pieces, raw=True), self._worth_reading(pieces))
 
     @cached_property
@@ -478,10 +487,12 @@ class Concepts:
     def read(self, tokens: list[str]) -> _Sentence:
         """The concepts in one sentence's words (in its language's word lists)."""
         found: dict[int, list[int]] = {}
-        lexicon = self._lexicon(_language(tokens, self._markers))
-        if lexicon is not None:
-            for concept, at in lexicon.found(tokens):
-                found.setdefault(concept, []).append(at)
+        for language in _languages(tokens, self._markers):
+            lexicon = self._lexicon(language)
+            for concept, at in lexicon.found(tokens) if lexicon is not None else ():
+                places = found.setdefault(concept, [])
+                if at not in places:
+                    places.append(at)
         return _Sentence(tokens, found, not self._by_key.keys().isdisjoint(found))
 
     def _lexicon(self, language: str) -> _Lexicon | None:
@@ -553,17 +564,15 @@ class _Text:
         return [s for at in range(first - 1, last + 2) if (s := self[at]) is not None]
 
 
-def _language(tokens: list[str], markers: Mapping[str, frozenset[str]]) -> str:
+def _languages(tokens: list[str], markers: Mapping[str, frozenset[str]]) -> list[str]:
     """The language of a sentence: Korean if it has Hangul, else the one whose common
-    words it has most of, two at least (English otherwise)."""
+    words it has most of, two at least (English otherwise); all of them when two or more
+    have as many."""
     if any(_HANGUL.match(t) for t in tokens):
-        return "ko"
-    best, most = "en", 1
-    for language, words in markers.items():
-        count = len(words.intersection(tokens))
-        if count > most:
-            best, most = language, count
-    return best
+        return ["ko"]
+    counts = {language: len(words.intersection(tokens)) for language, words in markers.items()}
+    most = max(counts.values(), default=0)
+    return [k for k, n in counts.items() if n == most] if most >= 2 else ["en"]
 
 
 def _joined(window: list[_Sentence]) -> tuple[dict[int, list[int]], list[str]]:

@@ -17,11 +17,19 @@ FALSE_POSITIVE_GOAL = 0.02
 
 # The patterns were improved on these, so they are held to the goal.
 TUNED = ("labelled", "fresh", "probe")
-# Written fresh and never tuned on: their figures are reported, not held to the goal.
-# "untuned" is the first writer's last check; "final" the second writer's; "blind" a third
-# writer's, written before reading the others (and before tests/tools/train_crisis_model.py).
+# Tuned on by the concept stage (companion/crisis_concepts.py): held to the recall goal, and
+# to the false-positive goal for what the concept stage adds. "w1" is a fresh writer's check
+# of young adults texting (0.530 recall, 0.040 false positives before the concept stage);
+# its false positives come from the patterns in config/crisis.toml, which are worked on
+# elsewhere: when they meet the goal it belongs in TUNED.
+CONCEPT_TUNED = ("w1",)
+# Written fresh and never tuned on by the patterns: their figures are reported, not held to
+# the goal. "untuned" is the first writer's last check; "final" the second writer's; "blind"
+# a third writer's, written before reading the others (and before
+# tests/tools/train_crisis_model.py). The concept stage was written with their misses in
+# view, so with it their figures are no longer untuned ones.
 UNTUNED = ("untuned", "final", "blind")
-CHECKS = TUNED + UNTUNED
+CHECKS = TUNED + CONCEPT_TUNED + UNTUNED
 
 
 def read_set(name: str) -> list[str]:
