@@ -17,7 +17,6 @@ the compiled form is kept for the next process (crisis_cache), as the patterns' 
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import logging
 import marshal
@@ -26,7 +25,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from . import crisis_cache
@@ -54,14 +53,21 @@ _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 # Words after which another person can start a clause as its subject.
 _CLAUSE_STARTS = frozenset(
-    ". , and but so then because cause cuz bc since that when while after before if until till"
-    " cos coz n said says".split()
+    [
+        *(".", ",", "and", "but", "so", "then", "because", "cause", "cuz", "bc", "since", "that"),
+        *("when", "while", "after", "before", "if", "until", "till", "cos", "coz", "n", "said"),
+        "says",
+    ]
 )
 # A clause also ends at a comma and at words that close a text message ("$").
-_SOFT_ENDS = frozenset(", tho though lol lmao tbh ngl honestly fr i think idk rn now anymore".split())
+_SOFT_ENDS = frozenset(
+    [",", "tho", "though", "lol", "lmao", "tbh", "ngl", "honestly", "fr", "i", "think", "idk"]
+    + ["rn", "now", "anymore"]
+)
 # Korean attaches these to a noun ("약을": the pills, as object): a listed noun is found with them.
 _PARTICLES = sorted(
-    "을 를 이 가 은 는 도 만 들 들을 들이 이랑 랑 까지 에 에서 으로 로 와 과 의 한테 처럼".split(),
+    ["을", "를", "이", "가", "은", "는", "도", "만", "들", "들을", "들이", "이랑", "랑", "까지"]
+    + ["에", "에서", "으로", "로", "와", "과", "의", "한테", "처럼"],
     key=len,
     reverse=True,
 )
@@ -203,7 +209,11 @@ def _compile(toml: Row) -> Row:
         "lexicons": {k: marshal.dumps(_frozen(v)) for k, v in lexicons.items()},
         "quick": marshal.dumps(_quick_data(anchors, rules, stop)),
         "markers": {k: frozenset(words_of(" ".join(v))) for k, v in toml["languages"].items()},
-        "unless": {ids[n]: frozenset(ids[u] for u in concepts[n]["unless"]) for n in names if "unless" in concepts[n]},
+        "unless": {
+            ids[n]: frozenset(ids[u] for u in concepts[n]["unless"])
+            for n in names
+            if "unless" in concepts[n]
+        },
         "rules": rules,
         "self": ids["self"],
         "span": int(settings.get("span", 14)),
@@ -211,7 +221,9 @@ def _compile(toml: Row) -> Row:
     }
 
 
-def _lines_of(name: str, concepts: Mapping[str, Row], seen: tuple[str, ...]) -> dict[str, list[str]]:
+def _lines_of(
+    name: str, concepts: Mapping[str, Row], seen: tuple[str, ...]
+) -> dict[str, list[str]]:
     """A concept's word-list lines by language, with those of the concepts it includes."""
     if name not in concepts:
         raise ConceptError(f"{seen[-1]!r} includes {name!r}, which no list has")
@@ -258,7 +270,7 @@ def _frozen(lexicon: Row) -> Row:
 # Raw text as the quick look reads it: apostrophes gone, commas apart, other marks spaces.
 _RAW_WORDS = str.maketrans(
     {
-        **{ch: " " for ch in "\"#$%&*+-/<=>@\\^_`|~\u201c\u201d\u2013\u2014"},
+        **{ch: " " for ch in '"#$%&*+-/<=>@\\^_`|~\u201c\u201d\u2013\u2014'},
         **{ch: "" for ch in "'\u2018\u2019\u02bc\u00b4"},
         ",": " , ",
     }
@@ -275,11 +287,13 @@ def _quick_data(forms: list[tuple[str, int]], rules: list[RuleData], stop: froze
     """What the quick look needs: for each raw word, the words that must come with it for
     a form to be there, and the concepts those forms stand for (as bits of a number); for
     each rule, the bits of its groups, filed by each bit of its first group."""
-    bits: dict[str, dict[str, int]] = {}
+    pairs: dict[str, dict[str, int]] = {}
     for form, concept in forms:
         for first, second in _anchors(form, stop):
-            table = bits.setdefault(first, {})
+            table = pairs.setdefault(first, {})
             table[second] = table.get(second, 0) | 1 << concept
+    # each word: the concepts it alone may stand for, and those it may with another word
+    bits = {w: (t.pop("", 0), t) for w, t in pairs.items()}
     by_key: dict[int, list[tuple[int, ...]]] = {}
     for _, need, _, _ in rules:
         masks = tuple(sum(1 << k for k in group) for group in need)
@@ -447,6 +461,7 @@ class Concepts:
     @cached_property
     def _quick(self) -> Row:
         quick: Row = marshal.loads(self._quick_packed)
+        quick["bits"] = {w: (a, frozenset(s), s) for w, (a, s) in quick["bits"].items()}
         return quick
 
     def _worth_reading(self, pieces: list[str]) -> list[int]:
@@ -459,9 +474,10 @@ class Concepts:
             words = set(piece.split())
             mask = every if _HANGUL.search(piece) else 0
             for word in [w for w in words if w in bits]:
-                table = bits[word]
-                for other in table.keys() & words | {""} & table.keys():
-                    mask |= table[other]
+                alone, others, seconds = bits[word]
+                mask |= alone
+                for other in words & others if others else ():
+                    mask |= seconds[other]
             masks.append(mask)
         worth: set[int] = set()
         for at, mask in enumerate(masks):
@@ -479,7 +495,7 @@ class Concepts:
             for first, last in ((at, at), (at, at + 1), (at - 1, at)):
                 window = text.window(first, last, self._pair_words)
                 if window:
-                    name = self._fires(window, lambda a=first, b=last: text.near(a, b))
+                    name = self._fires(window, partial(text.near, first, last))
                     if name is not None:
                         return name
         return None
@@ -506,7 +522,9 @@ class Concepts:
         around: set[int] | None = None
         for number in sorted({n for k in here for n in self._by_key.get(k, ())}):
             name, need, block, before = self._rules[number]
-            if not all(group & here for group in need) or not _within(need, found, here, self._span):
+            if not all(group & here for group in need) or not _within(
+                need, found, here, self._span
+            ):
                 continue
             if block:
                 if around is None:

@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "companion.crisis_match",  # a text matcher that config checks patterns with
             "companion.regex_code",  # compiled regular expressions kept between processes
             "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
+            "companion.crisis_concepts",  # crisis language by concepts, after the patterns
             "companion.wording",  # counts and durations in words (plural, duration)
             "companion.tags",  # #words in any text, read by the store
             "companion.records",  # the shapes of data that cross modules
