@@ -4,14 +4,13 @@ after a hard moment. Runs after the words are stored; never blocks, delays or un
 
 from __future__ import annotations
 
-import logging
-
 from .app import App
+from .logs import get_log
 from .safety import Resources, show_resources
 from .speech import after_hard_moment
 from .vocab import FEELING_KINDS
 
-log = logging.getLogger("companion.aftercare")
+log = get_log("companion.aftercare")
 
 
 def after_words(

@@ -14,7 +14,6 @@ the factories here, so each outside part can be swapped for a test's own.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from .clock import Clock, SystemClock
 from .config import Settings, load_settings, load_settings_leniently
 from .errors import ConfigError
+from .logs import get_log
 from .paths import Paths, resolve_paths
 from .safety import Resources, check_text
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # only for types: the store and the adapters load when first 
     from .config import NotificationSettings, SpeechSettings
     from .store import Store
 
-log = logging.getLogger("companion.app")
+log = get_log("companion.app")
 
 
 class Ui(Protocol):

@@ -13,6 +13,7 @@ numpy is imported inside the functions that need it, so importing this module st
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import wave
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError, MissingPartError
-from .paths import open_private
+from .paths import given_file, open_private
 
 if TYPE_CHECKING:  # numpy loads only when sound is measured or decoded
     import numpy as np
@@ -180,14 +181,11 @@ class AudioFile:
 def open_audio(path: Path, *, chunk_samples: int = CHUNK_SAMPLES) -> AudioFile:
     """Opens a recording (WAV, or FLAC/OGG/... with soundfile or sox), or says why not."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(f"there is no file {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a recording such as a .wav file")
+    fd = given_file(path)  # a FIFO or device is refused here, never waited on
+    size = os.fstat(fd).st_size
+    os.close(fd)
     if size == 0:
         raise InputError(f"{path} is empty: it holds no recording")
     info = _probe_wave(path) or _probe_soundfile(path) or _probe_sox(path)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import NamedTuple
 
 from .crisis_match import PatternError, pattern_regex
 from .errors import ConfigError
-from .paths import ensure_dir, write_private_text
+from .paths import GivenFileError, ensure_dir, read_given, write_private_text
 from .records import Row
 from .resources import pack_file
 from .vocab import CHECKIN_AREAS, DAY_NAMES, SCHEDULE_KINDS, CheckinKind
@@ -29,8 +29,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-@dataclass(frozen=True)
-class ScheduleEntry:
+class ScheduleEntry(NamedTuple):
     name: str
     time: time
     days: tuple[str, ...]
@@ -39,8 +38,7 @@ class ScheduleEntry:
     day_of_month: int | None = None
 
 
-@dataclass(frozen=True)
-class CheckinSettings:
+class CheckinSettings(NamedTuple):
     schedule: tuple[ScheduleEntry, ...]
     quiet_start: time | None
     quiet_end: time | None
@@ -50,8 +48,7 @@ class CheckinSettings:
     skip_if_wrote_within_minutes: int
 
 
-@dataclass(frozen=True)
-class SessionSettings:
+class SessionSettings(NamedTuple):
     prep_enabled: bool
     prep_days_before: int
     prep_time: time
@@ -59,8 +56,7 @@ class SessionSettings:
     follow_up_after_minutes: int
 
 
-@dataclass(frozen=True)
-class VoiceSettings:
+class VoiceSettings(NamedTuple):
     model: str
     checkins: str
     max_seconds: float
@@ -70,8 +66,7 @@ class VoiceSettings:
     low_confidence: float
 
 
-@dataclass(frozen=True)
-class SpeechSettings:
+class SpeechSettings(NamedTuple):
     enabled: bool
     engine: str
     voice: str
@@ -82,39 +77,33 @@ class SpeechSettings:
     read_back_win: bool
 
 
-@dataclass(frozen=True)
-class NotificationSettings:
+class NotificationSettings(NamedTuple):
     backend: str
     saved_preview: bool
     timeout_seconds: float
     terminal: str
 
 
-@dataclass(frozen=True)
-class BriefSettings:
+class BriefSettings(NamedTuple):
     show_crisis_note: bool
 
 
-@dataclass(frozen=True)
-class SafetySettings:
+class SafetySettings(NamedTuple):
     region: str
     extra_phrases: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SecuritySettings:
+class SecuritySettings(NamedTuple):
     encrypt: bool
     use_keyring: bool
 
 
-@dataclass(frozen=True)
-class StorageSettings:
+class StorageSettings(NamedTuple):
     busy_timeout_seconds: float
     max_text_chars: int
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     checkins: CheckinSettings
     sessions: SessionSettings
     voice: VoiceSettings
@@ -328,11 +317,12 @@ def read_toml(path: Path) -> tuple[Row, str]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is fine
+        data = read_given(path)  # a FIFO where the file should be is refused, not waited on
+        return data.decode("utf-8-sig")  # an editor's byte order mark is fine
     except UnicodeDecodeError as exc:
         raise ConfigError("the file is not UTF-8 text", file=str(path)) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+    except GivenFileError as exc:
+        raise ConfigError(exc.bare, file=str(path)) from None
 
 
 def _parse_toml(text: str, source: str) -> Row:

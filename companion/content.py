@@ -16,15 +16,14 @@ with one log line, and reported by `config check` and `doctor`.
 
 from __future__ import annotations
 
-import logging
 import random
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from .config import find_line, read_toml, suggest
 from .errors import ConfigError, InputError, StoreError
+from .logs import get_log
 from .records import CycleState, Row
 from .resources import pack_file
 from .vocab import AREAS, PHRASE_CONTEXTS
@@ -32,7 +31,7 @@ from .vocab import AREAS, PHRASE_CONTEXTS
 if TYPE_CHECKING:
     from .store import Store
 
-log = logging.getLogger("companion.content")
+log = get_log("companion.content")
 
 WEEKLY_GROUP = "weekly-review"
 SPECIAL_GROUPS = (WEEKLY_GROUP, "session-prep", "session-follow-up", "trusted-friend")
@@ -51,8 +50,7 @@ FAVOURITE, OWN, SHIPPED = 0, 1, 2
 Candidate = tuple[str, str, int]  # (key, text, tier)
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """A prompt or phrase chosen to be shown; `record` it once it was."""
 
     kind: str  # "prompt" or "phrase"

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Protocol
 
 from .records import Row
 from .regex_code import code_of, restore
@@ -65,6 +66,22 @@ _FUZZY_TOKEN = re.compile(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
 
 
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+# What a speech recogniser writes down between the words: "um", "uh" (after doubled letters
+# went), a word said twice ("i i want to to die"), "like" after a word that leads into
+# something ("about like jumping", "to like end it"), in their doubled-letter-free form.
+_FILLERS = re.compile(r"(?<![a-z0-9])(?:um|uh|uhm|erm|hm)(?![a-z0-9]) ?")
+_LIKE = re.compile(
+    r"(?<![a-z0-9])(to|about|of|just|gona|wana|and|so|realy|kinda|tok|take|taking|had|did)"
+    r" like(?= [a-z])"
+)
+_REPEATED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
+# Texts longer than this are tidied of speech only when they read as spoken: fewer than one
+# mark (. , ! ? or a new line) per _SPOKEN_MARKS characters, as a transcript has.
+_SPOKEN_LENGTH = 2000
+_SPOKEN_MARKS = 200
+# Cheap first looks that spare most texts the slower searches ("k.m.s", "d i e").
+_DOTTED_HINT = re.compile(r"[.*_-][a-z][.*_-]")
+_SPACED_HINT = re.compile(r" [a-z] [a-z](?![a-z0-9])")
 
 
 def _fold(text: str) -> str:
@@ -89,15 +106,20 @@ def normalise_word(word: str) -> str:
 
 def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     """Text as the patterns see it: folded, punctuation gone, clause ends kept as " . "."""
+    spoken = _spoken(text)
     text = _fold(text)
     text = _LEET.sub(lambda m: m.group().translate(_LOOK_ALIKE), text)
-    text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
+    if _DOTTED_HINT.search(text):
+        text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
     text = _APOSTROPHES.sub("", text)
     text = _CLAUSE_MARKS.sub(" . ", text)
     text = _COMMAS.sub(" , ", text)
     text = _NOT_WORD.sub(" ", text)
-    text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
+    if _SPACED_HINT.search(f" {text}"):
+        text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     text = _DOUBLED.sub("", text)
+    if spoken:
+        text = _REPEATED_WORD.sub(r"\1", _LIKE.sub(r"\1", _FILLERS.sub("", text)))
     if spelling:
         fixes = {
             word: spelling[word]
@@ -107,6 +129,14 @@ def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
         if fixes:
             text = _FUZZY_TOKEN.sub(lambda m: fixes.get(m.group(), m.group()), text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _spoken(text: str) -> bool:
+    """Whether fillers and repeated words may be in `text`: any short text, and a long one
+    with few marks (a transcript); typed prose is spared the work."""
+    if len(text) < _SPOKEN_LENGTH:
+        return True
+    return sum(map(text.count, ".,!?\n")) * _SPOKEN_MARKS < len(text)
 
 
 def near_spellings(words: Iterable[str]) -> dict[str, str]:
@@ -134,9 +164,11 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message quotes it and says why."""
 
 
-_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#]|[^\s()\[\]|?{}$#]+")
+_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#~]|[^\s()\[\]|?{}$#~]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
+# "~": the rest of the sentence, up to twelve words (two things said together).
+_SENTENCE_WORDS = r"(?:[^ .]+ ){0,12}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
 _CLAUSE_END = (
     r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
@@ -244,6 +276,7 @@ def _group(node: _Node) -> _Node:
 
 
 _ANY = _Node(_ANY_WORDS, True, None, None, True)
+_SENTENCE = _Node(_SENTENCE_WORDS, True, None, None, True)
 _CLAUSE = _Node(_CLAUSE_END, True, frozenset())
 _NUMBER = _Node(r"\d+" + _GAP, False, frozenset("0123456789"), frozenset(), True)
 _TENS = _Node(r"\d{2,}" + _GAP, False, frozenset("123456789"), frozenset(), True)
@@ -304,7 +337,14 @@ class _Parser:
             self.at += 1
             group = _group(inner)
             return group if token == "(" else _optional(group)
-        fixed = {"...": _ANY, "$": _CLAUSE, "#": _NUMBER, "##": _TENS, "*": _ONE_WORD}
+        fixed = {
+            "...": _ANY,
+            "~": _SENTENCE,
+            "$": _CLAUSE,
+            "#": _NUMBER,
+            "##": _TENS,
+            "*": _ONE_WORD,
+        }
         if token in fixed:
             return fixed[token]
         if token.startswith("{"):
@@ -367,6 +407,14 @@ _Candidate = tuple[int, frozenset[str] | None]
 _Match = Callable[[str, int], "re.Match[str] | None"]
 
 
+class Codes(Protocol):
+    """Each pattern's kept compiled code (a list, or crisis_cache.Pieces read on demand)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> bytes | None: ...
+    def __iter__(self) -> Iterator[bytes | None]: ...
+
+
 class _Index:
     """Patterns filed by the words a match can start with, so a text is only tried where
     one of those words begins: fast for long texts. Korean patterns (which match inside
@@ -379,11 +427,11 @@ class _Index:
         regexes: list[str],
         firsts: list[frozenset[str] | None],
         seconds: list[frozenset[str] | None],
-        codes: list[bytes | None] | None = None,
+        codes: Codes | None = None,
         filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None,
     ) -> None:
         self.regexes, self.firsts, self.seconds = regexes, firsts, seconds
-        self.codes: list[bytes | None] = [None] * len(regexes) if codes is None else codes
+        self.codes: Codes = [None] * len(regexes) if codes is None else codes
         self._compiled: dict[int, re.Pattern[str]] = {}
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
@@ -410,7 +458,7 @@ class _Index:
             self.regexes + other.regexes,
             self.firsts + other.firsts,
             self.seconds + other.seconds,
-            self.codes + other.codes,
+            [*self.codes, *other.codes],
         )
 
     def data(self) -> Row:
@@ -427,7 +475,7 @@ class _Index:
     @classmethod
     def from_data(cls, data: Row) -> _Index:
         regexes, firsts = list(data["regexes"]), list(data["firsts"])
-        seconds, codes = list(data["seconds"]), list(data["codes"])
+        seconds, codes = list(data["seconds"]), data["codes"]  # codes: read when first used
         if not len(regexes) == len(firsts) == len(seconds) == len(codes):
             raise ValueError("an index whose parts do not line up")
         by_word, anywhere, korean = data["filed"]
@@ -583,6 +631,8 @@ class Rules:
     spelling: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     present: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+    speaker: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -599,10 +649,16 @@ class Hit:
 _BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
 # word must end the stretch before a hit (one other word may come between).
-_LISTS = {"before": rf" ?(?:{_FILLER} )?$", "history": "", "present": ""}
-_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present")
+_LISTS = {
+    "before": rf" ?(?:{_FILLER} )?$",
+    "history": "",
+    "present": "",
+    "others": "",
+    "speaker": "",
+}
+_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
@@ -714,6 +770,7 @@ class Matcher:
                 not self._cancelled_before(norm, m.start())
                 and not covering.covers(m.start(), m.end())
                 and not self._told_as_history(norm, m.start())
+                and not self._about_someone_else(norm, m.start(), m.end())
             ):
                 return Hit(*self._sources[index])
         return None
@@ -741,6 +798,17 @@ class Matcher:
         if start - left > _BEFORE_REACH:
             left = norm.find(" ", start - _BEFORE_REACH) + 1
         return before.search(norm, left, start) is not None
+
+    def _about_someone_else(self, norm: str, start: int, end: int) -> bool:
+        """Whether the clause of a hit is about another person: the last person named
+        before it is someone else ("my friend told me she wanted to end it all") and
+        neither the hit nor the words after that person speak of the writer."""
+        others, speaker = self._list("others"), self._list("speaker")
+        if others is None or speaker is None:
+            return False
+        left = max(norm.rfind(".", 0, start), norm.rfind(",", 0, start)) + 1
+        named = list(others.finditer(norm, left, start))
+        return bool(named) and speaker.search(norm, named[-1].end(), end) is None
 
     def _told_as_history(self, norm: str, start: int) -> bool:
         """Whether the sentence of a hit tells of the past as past ("years ago I used to

@@ -11,28 +11,28 @@ saved by the functions below, which run the same crisis check on their words.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from . import pending_file
 from .aftercare import after_words
 from .app import App
 from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
+from .logs import get_log
 from .paths import Paths
 from .records import Row
 from .store import EntryDraft, Store, stamp
 from .vocab import OPEN_STATUSES, Status, answer_kind
 
-log = logging.getLogger("companion.journal")
+log = get_log("companion.journal")
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):
     """An entry as stored, and the check-in it answered (None when it answered none)."""
 
     entry: Row

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import select
 import signal
@@ -31,18 +30,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .errors import CompanionError, MissingPartError
+from .logs import get_log
 from .records import Row
 
 if TYPE_CHECKING:
     from .adapters.recognizer import Model
     from .app import App
 
-log = logging.getLogger("companion.listener")
+log = get_log("companion.listener")
 
 IDLE_SECONDS = 180.0  # a few idle minutes, then the model is let go
 CHILD_ARGV: tuple[str, ...] = (sys.executable, "-m", "companion.listener")
@@ -304,8 +304,8 @@ def _app(request: Row) -> App:
 
     paths = Paths(**{k: Path(v) for k, v in dict(request["paths"]).items()})
     settings = load_settings(None)
-    voice = replace(settings.voice, **dict(request["voice"]))
-    return App(paths=paths, _settings=replace(settings, voice=voice))
+    voice = settings.voice._replace(**dict(request["voice"]))
+    return App(paths=paths, _settings=settings._replace(voice=voice))
 
 
 class _Requests:

@@ -10,10 +10,9 @@ import fcntl
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from io import BufferedWriter, TextIOWrapper
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 from .errors import InputError, StoreError
 
@@ -22,8 +21,7 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Every folder and file the product uses."""
 
     config_dir: Path
@@ -125,6 +123,46 @@ def _not_ours(path: Path, info: os.stat_result | None = None) -> StoreError:
         f"{path} is not a regular file (it is {kind}). Nothing was changed; "
         "move it away and try again."
     )
+
+
+class GivenFileError(InputError):
+    """A file the person named cannot be read; `bare` says why without naming it."""
+
+    def __init__(self, path: Path, bare: str) -> None:
+        super().__init__(f"{path}: {bare}")
+        self.bare = bare
+
+
+def given_file(path: Path) -> int:
+    """An open descriptor of a file the person named to be read (an export to import, a
+    calendar, a recording), or InputError. Only a regular file: a FIFO or a device is
+    refused, not waited on (O_NONBLOCK keeps the open itself from hanging)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise GivenFileError(path, "there is no such file") from None
+    except OSError as exc:
+        raise GivenFileError(path, f"cannot read it: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
+        raise GivenFileError(path, f"not a regular file (it is {kind}); give a file")
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return fd
+
+
+def read_given(path: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of a file the person named (see given_file); InputError past `limit`."""
+    fd = given_file(path)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fd).st_size
+        if limit is not None and size > limit:
+            raise GivenFileError(path, f"{size:,} bytes, more than companion reads ({limit:,})")
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise GivenFileError(path, f"cannot read it: {exc.strerror}") from None
 
 
 def own_file_exists(path: Path) -> bool:

@@ -61,7 +61,8 @@ def files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        (p for p in folder.iterdir() if p.suffix in (PLAIN, SEALED)), key=lambda p: p.name
+        (p for p in folder.iterdir() if p.suffix in (PLAIN, SEALED) and p.is_file()),
+        key=lambda p: p.name,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -11,12 +10,13 @@ from pathlib import Path
 from . import pending_file
 from .errors import NotFoundError
 from .journal import pending_dirs
+from .logs import get_log
 from .paths import Paths, check_output, ensure_dir, inside, wipe_file
 from .records import Forgotten
 from .store import Store
 from .vocab import PENDING
 
-log = logging.getLogger("companion.privacy")
+log = get_log("companion.privacy")
 PENDING_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 

@@ -12,26 +12,26 @@ or the resources from working.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from . import crisis_cache
+from . import crisis_cache, crisis_model
 from .crisis_concepts import find_concept
-from .crisis_match import Hit, Matcher, PatternError, Rules, pattern_regex
+from .crisis_match import Hit, Matcher, PatternError, Rules, normalise, pattern_regex
 from .errors import ConfigError
+from .logs import get_log
 from .records import Row
 from .resources import pack_file
 
 if TYPE_CHECKING:
     from .config import Settings
 
-log = logging.getLogger("companion.safety")
+log = get_log("companion.safety")
 
 Notify = Callable[[str, str], object]
 Echo = Callable[[str], object]
@@ -45,8 +45,9 @@ FALLBACK_LINES = (
 )
 FALLBACK_TITLE = "You don't have to face this alone"
 FALLBACK_REGION = "US"
-# The group name [safety] extra_phrases get in a Hit.
+# The group name [safety] extra_phrases get in a Hit, and the learnt model's.
 YOURS = "yours"
+LEARNT = "learnt"
 
 
 @dataclass(frozen=True, eq=False)  # compared (and cached) by identity
@@ -63,8 +64,7 @@ class CrisisTable:
     compiled: Row | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     """The resources for one region; `matched` names the pattern that brought them up."""
 
     region: str
@@ -172,6 +172,8 @@ def _table(data: Row) -> CrisisTable:
         before=_texts(ignore.get("before", [])),
         history=_texts(ignore.get("history", [])),
         present=_texts(ignore.get("present", [])),
+        others=_texts(ignore.get("others", [])),
+        speaker=_texts(ignore.get("speaker", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
         spelling=_texts(data.get("spelling", {}).get("close_to", [])),
     )
@@ -241,12 +243,39 @@ def _matcher(table: CrisisTable, extra: tuple[str, ...]) -> Matcher:
 def find_crisis(
     text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
 ) -> Hit | None:
-    """Which crisis pattern `text` uses or, when none, which concept rule fires in it
-    (companion/crisis_concepts.py); None when neither. Pure: no settings, no output."""
+    """Whether `text` uses crisis language: the rule that found it, or None. The rules
+    first (the patterns, then the concepts); when they find nothing, the learnt second
+    opinion (crisis_model), unless a rule set the text aside (an idiom, a negation, another
+    person, the past told as past). Pure: no settings, no output."""
+    hit = find_by_rules(text, extra_phrases=extra_phrases, table=table)
+    if hit is not None or not text or not text.strip():
+        return hit
+    return _second_opinion(text, _table_or_fallback(table))
+
+
+def find_by_rules(
+    text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
+) -> Hit | None:
+    """Which crisis rule `text` uses, or None (no second opinion): a pattern
+    (crisis_match) or, where none matches, a concept rule (crisis_concepts)."""
     if not text:
         return None
     hit = _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
     return hit if hit is not None else find_concept(text)
+
+
+def _second_opinion(text: str, table: CrisisTable) -> Hit | None:
+    """The learnt model's word, on each stretch of a few sentences (what it learnt from),
+    for stretches no rule sets aside."""
+    model = crisis_model.shipped()
+    if model is None:
+        return None
+    matcher = _matcher(table, ())
+    for stretch in crisis_model.stretches(normalise(text)):
+        score = model.score(stretch)
+        if score >= model.threshold and not matcher.sets_aside(stretch):
+            return Hit(LEARNT, f"score {score:.2f}")
+    return None
 
 
 def sets_aside(text: str | None, *, table: CrisisTable | None = None) -> bool:

@@ -16,7 +16,6 @@ import hashlib
 import heapq
 import itertools
 import json
-import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -28,11 +27,13 @@ from typing import Any
 from . import recurrence
 from .dates import parse_when as read_when
 from .errors import InputError, NotFoundError
+from .logs import get_log
+from .paths import read_given
 from .records import Row
 from .store import Store, json_or_text
 from .zones import local_zone_name, localize, zone_named
 
-log = logging.getLogger("companion.sessions")
+log = get_log("companion.sessions")
 YEAR = timedelta(days=366)
 MAX_EVERY_DAYS = 366  # `--every`, and a stored series's every_days
 # An icalendar VEVENT, read here only: its typed properties are a union of some thirty
@@ -512,9 +513,6 @@ def import_calendar(
     store: Store, path: Path, *, now: datetime, match: str | None = None
 ) -> list[Row]:
     """Import (or update, by UID) the sessions of an .ics file in one transaction."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}.") from None
+    data = read_given(path)
     rows = read_calendar(data, now=now, match=match, source=f"ics:{path.name}")
     return store.upsert_sessions(rows) if rows else []

@@ -9,17 +9,16 @@ about to be said.
 from __future__ import annotations
 
 import contextlib
-import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .app import App, LogUi
 from .content import Choice, choose_phrase, own_phrase_choice, record
 from .errors import CompanionError, ConfigError, MissingPartError
+from .logs import get_log
 from .records import Row
 from .safety import find_phrase
 from .vocab import EntryKind
@@ -30,7 +29,7 @@ if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
     from .adapters.speaker import Speaker
     from .store import Store
 
-log = logging.getLogger("companion.speech")
+log = get_log("companion.speech")
 
 Say = Callable[[str], object]
 
@@ -86,8 +85,7 @@ WIN_AGE = timedelta(days=7)
 GROWTH = "Setbacks don't erase growth."
 
 
-@dataclass(frozen=True)
-class Spoken:
+class Spoken(NamedTuple):
     """A phrase that was chosen and shown, and what happened to its sound."""
 
     key: str

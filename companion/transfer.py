@@ -13,6 +13,7 @@ from pathlib import Path
 from . import __version__
 from .dates import localize
 from .errors import InputError
+from .paths import read_given
 from .records import Row, Tables
 from .safety import count_crisis
 from .schema import check_export
@@ -156,13 +157,9 @@ def export_text(store: Store, fmt: str, *, now: datetime) -> str:
 # ---------------------------------------------------------------- import
 def read_import(path: Path) -> object:
     """The JSON in `path` (a byte order mark is allowed); InputError for anything else."""
+    data = read_given(path, limit=MAX_IMPORT_BYTES)
     try:
-        size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise InputError(f"{path} is {size:,} bytes; imports are limited to 512 MB.")
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        return json.loads(data.decode("utf-8-sig"))
     except RecursionError:
         raise InputError(
             f"{path} is nested too deeply to be an export. Nothing was imported."

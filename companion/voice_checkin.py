@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import logging
 import math
 import subprocess
 import threading
@@ -44,7 +43,7 @@ import time
 import wave
 from array import array
 from contextlib import AbstractContextManager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from . import journal
@@ -52,6 +51,7 @@ from .app import App
 from .config import Settings
 from .errors import CompanionError, MissingPartError
 from .listener import Listener
+from .logs import get_log
 from .paths import Paths
 from .privacy import forget_record
 from .records import Row
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from .adapters.notify import Notice
     from .adapters.speaker import Utterance
 
-log = logging.getLogger("companion.voice_checkin")
+log = get_log("companion.voice_checkin")
 
 TONE_HZ = 880.0
 TONE_SECONDS = 0.15
@@ -422,7 +422,7 @@ class VoiceCheckins:
             name: str(getattr(app.paths, name)) for name in ("config_dir", "data_dir", "state_dir")
         }
         heard = self.listener.listen(
-            asdict(app.settings.voice), paths=folders, stop=self._stop, on_open=self._opened
+            app.settings.voice._asdict(), paths=folders, stop=self._stop, on_open=self._opened
         )
         dictation = Dictation(**heard) if heard is not None else None
         log.info(

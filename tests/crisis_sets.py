@@ -17,19 +17,21 @@ FALSE_POSITIVE_GOAL = 0.02
 
 # The patterns were improved on these, so they are held to the goal.
 TUNED = ("labelled", "fresh", "probe")
-# Tuned on by the concept stage (companion/crisis_concepts.py): held to the recall goal, and
-# to the false-positive goal for what the concept stage adds. "w1" is a fresh writer's check
-# of young adults texting (0.530 recall, 0.040 false positives before the concept stage);
-# its false positives come from the patterns in config/crisis.toml, which are worked on
-# elsewhere: when they meet the goal it belongs in TUNED.
+# Written fresh and never tuned on: their figures are reported, not held to the goal.
+# "untuned" is the first writer's last check; "final" the second writer's; "blind" a third
+# writer's, written before reading the others (and before tests/tools/train_crisis_model.py);
+# "heldout" the crisis-net writer's last, written after its families and never tuned on.
+# The concept stage was written with the misses of untuned, final and blind in view.
+UNTUNED = ("untuned", "final", "blind", "heldout")
+# Independent writers' checks, each from a short brief and nothing else, measured once before
+# anything was tuned on them (the figures are in their first lines), then tuned on and
+# learnt from: held to the goal with the tuned ones.
+# "w1" (young adults texting: 0.530 recall, 0.040 false positives with the patterns alone)
+# was the one the concept stage (companion/crisis_concepts.py) was written with.
+WRITERS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7")
+# The checks the concept stage was tuned on beyond TUNED: held to the recall goal.
 CONCEPT_TUNED = ("w1",)
-# Written fresh and never tuned on by the patterns: their figures are reported, not held to
-# the goal. "untuned" is the first writer's last check; "final" the second writer's; "blind"
-# a third writer's, written before reading the others (and before
-# tests/tools/train_crisis_model.py). The concept stage was written with their misses in
-# view, so with it their figures are no longer untuned ones.
-UNTUNED = ("untuned", "final", "blind")
-CHECKS = TUNED + CONCEPT_TUNED + UNTUNED
+CHECKS = TUNED + WRITERS + UNTUNED
 
 
 def read_set(name: str) -> list[str]:

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {  # words, time, places, settings, the one database
             "companion",
             "companion.errors",
+            "companion.logs",
             "companion.vocab",
             "companion.clock",
             "companion.paths",
@@ -37,6 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "companion.regex_code",  # compiled regular expressions kept between processes
             "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
             "companion.crisis_concepts",  # crisis language by concepts, after the patterns
+            "companion.crisis_model",  # the learnt second opinion beside the crisis rules
             "companion.wording",  # counts and durations in words (plural, duration)
             "companion.tags",  # #words in any text, read by the store
             "companion.records",  # the shapes of data that cross modules

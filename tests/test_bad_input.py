@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,3 +240,56 @@ def test_a_companion_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> Non
 def test_corpus_is_large_enough() -> None:
     files = [p for p in BAD.rglob("*") if p.is_file()]
     assert len(files) + len(CLI_CASES) >= 40
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "{fifo}"],
+        ["session", "import", "{fifo}"],
+        ["reflect", "--audio", "{fifo}"],
+        ["transcribe", "{fifo}"],
+    ],
+    ids=["import", "session-import", "reflect-audio", "transcribe"],
+)
+def test_a_fifo_given_to_read_is_refused_not_waited_on(
+    args: list[str], seeded: Path, tmp_path: Path
+) -> None:
+    """Opening a FIFO to read waits for a writer that never comes: companion looks first."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    home = fresh_copy(seeded, tmp_path)
+    before = digest(home)
+    result = not_waiting_on(fifo, lambda: companion(home, *[a.format(fifo=fifo) for a in args]))
+    check(result, 1)
+    assert "not a regular file" in result.stderr
+    assert digest(home) == before
+
+
+def test_a_fifo_where_config_toml_should_be_costs_a_warning_not_a_hang(
+    seeded: Path, tmp_path: Path
+) -> None:
+    home = fresh_copy(seeded, tmp_path)
+    os.mkfifo(home / "config.toml")
+    result = not_waiting_on(home / "config.toml", lambda: companion(home, "reflect", "still here"))
+    check(result, 0)
+    assert "not a regular file" in result.stderr
+    check(not_waiting_on(home / "config.toml", lambda: companion(home, "config", "check")), 1)
+
+
+def not_waiting_on(fifo: Path, call: Callable[[], Ran]) -> Ran:
+    """call(), failing (not hanging) if it waits on `fifo`: after 10 s a helper opens the
+    other end, which lets a waiting reader go."""
+    done, rescued = threading.Event(), threading.Event()
+
+    def rescue() -> None:
+        if not done.wait(10):
+            rescued.set()
+            with open(fifo, "wb"):
+                pass
+
+    threading.Thread(target=rescue, daemon=True).start()
+    result = call()
+    done.set()
+    assert not rescued.is_set(), f"companion waited on the FIFO {fifo.name}"
+    return result

@@ -3,7 +3,6 @@ both DST days of America/New_York in 2026, quiet hours, snoozes and answers."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -72,10 +71,10 @@ def make_settings(
     schedule: tuple[ScheduleEntry, ...] | None = None, **checkin_values: Any
 ) -> Settings:
     base = load_settings(None)
-    c = dataclasses.replace(base.checkins, **checkin_values)
+    c = base.checkins._replace(**checkin_values)
     if schedule is not None:
-        c = dataclasses.replace(c, schedule=schedule)
-    return dataclasses.replace(base, checkins=c)
+        c = c._replace(schedule=schedule)
+    return base._replace(checkins=c)
 
 
 def entry(name: str, at: str, days: tuple[str, ...] = DAY_NAMES, **kw: Any) -> ScheduleEntry:
@@ -397,9 +396,8 @@ def test_catch_up_is_one_note_naming_session_reminders_which_stay_answerable(hom
 
 def test_checkins_held_by_quiet_hours_come_as_one_note(home: Path) -> None:
     settings = make_settings((entry("morning", "07:00"),), missed_max_age_hours=12.0)
-    settings = dataclasses.replace(
-        settings,
-        sessions=dataclasses.replace(settings.sessions, prep_days_before=0, prep_time=time(21, 0)),
+    settings = settings._replace(
+        sessions=settings.sessions._replace(prep_days_before=0, prep_time=time(21, 0)),
     )
     backend, store = catch_up_after_being_off(
         home,

@@ -3,7 +3,6 @@ per pool, kept in the database), recording only what was shown, and the person's
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import re
@@ -156,9 +155,7 @@ def simulate(home: Path) -> Iterator[Any]:
         start: datetime = datetime(2026, 1, 5, 8, 30, tzinfo=LONDON),
     ) -> dict[str, list[str]]:
         base = load_settings(None)
-        settings = dataclasses.replace(
-            base, checkins=dataclasses.replace(base.checkins, schedule=schedule)
-        )
+        settings = base._replace(checkins=base.checkins._replace(schedule=schedule))
         clock = FixedClock(start)
         store = Store.open(home / "companion.db", clock=clock)
         opened.append(store)

@@ -18,6 +18,8 @@ from companion.crisis_match import (
 )
 from companion.safety import find_crisis, load_crisis
 
+TWELVE = "one two three four five six seven eight nine ten eleven twelve"
+
 
 def matches(pattern: str, text: str, **rules: object) -> bool:
     matcher = Matcher(Rules(patterns={"test": (pattern,)}, **rules))  # type: ignore[arg-type]
@@ -47,6 +49,11 @@ def matches(pattern: str, text: str, **rules: object) -> bool:
         ("die", "dieselpunk", False),
         ("kill myself", "killmyself", True),  # words run together
         ("kill myself", "skill myself", False),
+        # "~": both in one sentence, up to twelve words apart, across commas
+        ("rope ~ thinking about it", "the rope is in the shed, and I keep thinking about it", True),
+        ("rope ~ thinking about it", "the rope is in the shed. I keep thinking about it", False),
+        ("rope ~ it", f"rope {TWELVE} more it", False),
+        ("rope ~ it", f"rope {TWELVE} it", True),
     ],
 )
 def test_the_notation(pattern: str, text: str, expected: bool) -> None:
@@ -94,6 +101,11 @@ def test_a_piece_defined_through_itself_is_an_error() -> None:
         ("self-harm", "self harm"),
         ("죽고 싶어요.", "죽고 싶어요 ."),  # Hangul is kept whole
         ("covid19 and 3pm", "covid19 and 3pm"),  # numbers stay numbers
+        # what a speech recogniser writes: fillers, a word said twice, "like" in between
+        ("um i i want to uh end it", "i want to end it"),
+        ("thinking about like jumping off the the bridge", "thinking about jumping of the bridge"),
+        ("i like dogs", "i like dogs"),  # "like" as a verb stays
+        ("summer umbrella", "sumer umbrela"),  # only whole fillers go
     ],
 )
 def test_normalise(text: str, expected: str) -> None:
@@ -116,6 +128,26 @@ def test_a_negation_or_another_person_just_before_sets_a_match_aside() -> None:
     assert not matches("wanted to die", "he wanted to die", **rules)
     assert matches("hurt myself", "never again, I hurt myself", **rules)  # another clause
     assert matches("hurt myself", "not sure why I hurt myself", **rules)  # not about the hit
+
+
+def test_someone_elses_words_are_set_aside_unless_the_writer_speaks_of_themselves() -> None:
+    rules = {
+        "others": ("(she|my friend) (told me|said|wants|wanted)",),
+        "speaker": ("i", "me", "but"),
+    }
+    assert not matches("end it all", "My friend told me she wanted to end it all", **rules)
+    assert not matches("want to die", "my friend said, honestly, she wanted to die", **rules)
+    assert matches("want to die", "she said I just want to die", **rules)  # the writer again
+    assert matches("want to die", "she told me it gets better but I want to die", **rules)
+    assert matches("better off without me", "she said they'd be better off without me", **rules)
+    assert matches("end it all", "she left and then, later, I wanted to end it all", **rules)
+
+
+def test_a_long_typed_text_is_not_tidied_as_speech() -> None:
+    spoken = "i i want to um die " * 200
+    typed = "I want to, um, go. " * 200
+    assert "i want to die" in normalise(spoken)
+    assert "um" in normalise(typed)
 
 
 def test_an_ignore_pattern_that_covers_the_end_of_a_match_sets_it_aside() -> None:

@@ -1,9 +1,8 @@
-"""The crisis check (patterns, then concepts) on every labelled check in tests/data/crisis/:
-recall at least 0.95 and false positives at most 0.02 where the patterns were tuned; recall
-where only the concept stage was (w1, whose false positives are the patterns'); at most 0.02
-false positives added by the concept stage on every check. The figures of the checks the
-patterns were never tuned on are reported (here and by tests/benchmarks/bench_crisis.py),
-not held to the goal. All written by the team in its own words, but w1 (a fresh writer's).
+"""The crisis check (patterns, concepts, then the learnt second opinion) on every labelled
+check in tests/data/crisis/: recall at least 0.95 and false positives at most 0.02 where the
+patterns were tuned; recall on w1, which the concept stage was written with; at most 0.02
+false positives added by the concept stage on every check. The figures of the checks never
+tuned on are reported (here and by tests/benchmarks/bench_crisis.py), not held to the goal.
 """
 
 from __future__ import annotations
@@ -30,7 +29,9 @@ SMALLEST = {
     "untuned": (38, 40),
     "final": (58, 60),
     "blind": (51, 54),
-    "w1": (200, 200),
+    "heldout": (40, 40),
+    **dict.fromkeys(("w1", "w2", "w3"), (200, 200)),
+    **dict.fromkeys(("w4", "w5", "w6", "w7"), (220, 380)),
 }
 
 

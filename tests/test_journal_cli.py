@@ -1,4 +1,8 @@
 import json
+import os
+import re
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -184,18 +188,52 @@ def test_phrases(cli) -> None:
     assert len(everything) >= 31
 
 
-def test_every_command_has_help(cli) -> None:
+def test_the_help_lists_every_command(cli) -> None:
+    from companion.cli import COMMANDS
+
+    out = cli("--help").stdout
+    assert "not therapy" in out
+    assert [name for name in COMMANDS if not re.search(rf"^  {name} ", out, re.M)] == []
+    assert cli("--version").stdout.startswith("companion, version")
+
+
+def test_each_command_is_filed_under_the_module_that_registers_it() -> None:
+    """The CLI imports a command's module only when it is run, by COMMANDS."""
+    import importlib
+
+    import click
+
+    from companion.cli import COMMANDS
+
+    def tree(command: click.Command) -> object:
+        subs = getattr(command, "commands", {})
+        return {name: tree(sub) for name, sub in subs.items()}
+
+    registered, alone = {}, {}
+    for module in sorted(set(COMMANDS.values())):
+        group = click.Group()
+        importlib.import_module(f"companion.cli.{module}").register(group)
+        registered.update(dict.fromkeys(group.commands, module))
+        alone.update(tree(group))  # each module's commands whole without the others
+    assert registered == COMMANDS
+    assert "remove" in alone["phrase"]
+
     from companion.cli import main
 
-    def walk(group, path):
-        for name, command in group.commands.items():
-            assert command.help, f"{' '.join(path + [name])} has no help text"
-            if hasattr(command, "commands"):
-                walk(command, path + [name])
+    ctx = click.Context(main)
+    assert {name: tree(main.get_command(ctx, name)) for name in COMMANDS} == alone
 
-    walk(main, [])
-    assert "not therapy" in cli("--help").stdout
-    assert cli("--version").stdout.startswith("companion, version")
+
+def test_a_command_loads_only_its_own_module(tmp_path: Path) -> None:
+    code = (
+        "import sys; from companion.cli import run_main; run_main(['reflect', 'hello']); "
+        "print(sorted(m for m in sys.modules if m.startswith('companion.cli.')))"
+    )
+    env = {**os.environ, "COMPANION_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "['companion.cli.common', 'companion.cli.journal']"
 
 
 def test_moment_steady_in_words(cli, home: Path) -> None:

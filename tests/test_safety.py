@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -25,8 +24,8 @@ def settings() -> object:
 
 
 def with_safety(settings: object, **changes: object) -> object:
-    safety = dataclasses.replace(settings.safety, **changes)  # type: ignore[attr-defined]
-    return dataclasses.replace(settings, safety=safety)  # type: ignore[type-var]
+    safety = settings.safety._replace(**changes)
+    return settings._replace(safety=safety)
 
 
 @pytest.mark.parametrize(

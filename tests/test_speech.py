@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -47,9 +46,9 @@ class RecordingSpeaker:
 
 def app_with(store: object, **speech_changes: object) -> SimpleNamespace:
     settings = load_settings(None)
-    changed = dataclasses.replace(settings.speech, **speech_changes)
+    changed = settings.speech._replace(**speech_changes)
     return SimpleNamespace(
-        settings=dataclasses.replace(settings, speech=changed),
+        settings=settings._replace(speech=changed),
         store=store,
         paths=resolve_paths(),
         ui=ClickUi(),

@@ -377,9 +377,8 @@ def test_missing_microphone_falls_back_when_speak_is_pressed(deliverer: Any, cap
 
 
 def _with_device(settings: Any, device: str) -> Any:
-    from dataclasses import replace
 
-    return replace(settings, voice=replace(settings.voice, device=device))
+    return settings._replace(voice=settings.voice._replace(device=device))
 
 
 def test_a_hard_sounding_answer_gets_a_kind_phrase_read_back(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import logging
 import os
 import queue
 import shutil
@@ -22,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import MissingPartError
+from ..logs import get_log
 from ..records import BackendCheck
 
-log = logging.getLogger("companion.notify")
+log = get_log("companion.notify")
 
 APP_NAME = "companion"
 BUS_NAME = "org.freedesktop.Notifications"

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CompanionError, ConfigError, MissingPartError
+from ..logs import get_log
 from ..paths import create_private_file
 from ..records import Row
 from ..wording import plural
@@ -52,7 +52,7 @@ __all__ = [
     "missing_engine_message",
 ]
 
-log = logging.getLogger("companion.speaker")
+log = get_log("companion.speaker")
 
 # -S: the child skips site (.pth files, editable-install finders: 15-40 ms of a start that
 # the first sound waits for); it gets the parent's sys.path instead (child_env).

@@ -1,14 +1,16 @@
 """The command line: parse, call one service function, print. Nothing else.
 
 Commands live in modules of this package by theme; each module's `register(group)`
-adds them. Modules import only click and light companion modules at import time, so
-`companion --help` stays fast; services are imported inside the commands.
+adds them. A module is imported only when one of its commands is run (or help lists
+them all): `COMMANDS` says which module holds which command. Modules import only click
+and light companion modules at import time; services are imported inside the commands.
 """
-# Lazy imports: the command modules import their services inside each command.
+# Lazy imports: the command modules (by COMMANDS), and their services inside each command;
+# logging, only with --debug.
 
 from __future__ import annotations
 
-import logging
+import importlib
 import os
 import sys
 
@@ -17,21 +19,35 @@ import click
 from .. import __version__
 from ..app import App
 from ..errors import CompanionError, ExitCode
-from . import (
-    config_cmds,
-    daemon_cmds,
-    data,
-    journal,
-    progress_cmds,
-    security_cmds,
-    speech_cmds,
-    voice_cmds,
-)
 from .common import ClickUi
+
+# Which module of this package registers each command (a test keeps this true).
+COMMANDS = {
+    **dict.fromkeys(
+        ("checkin", "moment", "pattern", "phrase", "reflect", "skill", "win"), "journal"
+    ),
+    **dict.fromkeys(("backup", "doctor", "edit", "export", "forget", "import", "search"), "data"),
+    "config": "config_cmds",
+    **dict.fromkeys(("run", "service"), "daemon_cmds"),
+    **dict.fromkeys(("model", "transcribe"), "voice_cmds"),
+    **dict.fromkeys(("encourage", "friend-test", "help-now"), "speech_cmds"),
+    **dict.fromkeys(("brief", "session", "stats", "week"), "progress_cmds"),
+    **dict.fromkeys(("decrypt", "encrypt"), "security_cmds"),
+}
 
 
 class CompanionGroup(click.Group):
-    """Turns CompanionError into `error: ...` and its exit code, for every command."""
+    """Loads a command's module when the command is asked for, and turns CompanionError
+    into `error: ...` and its exit code, for every command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}").register(self)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -64,32 +80,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _quiet_logs(debug: bool) -> None:
-    """Commands speak through their output; library warnings show only with --debug.
-
-    (The daemon sets up its own log file and stderr handlers.)
-    """
-    logger = logging.getLogger("companion")
+    """Commands speak through their output; library warnings show only with --debug
+    (without it, companion.logs gives the "companion" logger a NullHandler when a line is
+    first logged; the daemon sets up its own log file and stderr handlers)."""
     if debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-    elif not logger.handlers:
-        logger.addHandler(logging.NullHandler())
-
-
-def _register_all() -> None:
-    for module in (
-        journal,
-        data,
-        config_cmds,
-        daemon_cmds,
-        voice_cmds,
-        speech_cmds,
-        progress_cmds,
-        security_cmds,
-    ):
-        module.register(main)
-
-
-_register_all()
 
 
 def run_main(argv: list[str] | None = None, *, app: App | None = None) -> int:

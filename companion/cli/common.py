@@ -1,10 +1,10 @@
 """What every command shares: the App, the terminal Ui, --json, printing records."""
 
-# Lazy imports: crypto (it loads the store), only when a secret is asked for.
+# Lazy imports: crypto (it loads the store), only when a secret is asked for; json
+# (~1.3 ms), only for --json output.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import ParamSpec, TypeVar
@@ -55,6 +55,8 @@ def json_option(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(data: object) -> None:
+    import json
+
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 

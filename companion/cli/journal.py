@@ -7,6 +7,7 @@ load sqlite-utils, which `companion --help` must not pay for.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -457,6 +458,42 @@ def phrase_list(app: App, show_all: bool, as_json: bool) -> None:
             else click.echo('No phrases of your own yet: `companion phrase add "..."`.')
         ),
     )
+
+
+def _phrase_id(value: str) -> int:
+    m = re.match(r"^(?:phrase:)?(\d+)$", value.strip())
+    if not m:
+        raise click.BadParameter(f"{value!r} is not a phrase id such as 3 or phrase:3.")
+    return int(m.group(1))
+
+
+@phrase.command("remove")
+@click.argument("phrase_id")
+@json_option
+@pass_app
+def phrase_remove(app: App, phrase_id: str, as_json: bool) -> None:
+    """Delete one of your phrases for good (ID from `phrase list`)."""
+    number = _phrase_id(phrase_id)
+    row = app.store.get("phrase", number)
+    app.store.forget("phrase", number)
+    emit(row, as_json, lambda: click.echo(f"Removed phrase:{number}."))
+
+
+@phrase.command("favourite")
+@click.argument("phrase_id")
+@click.option("--off", is_flag=True, help="No longer a favourite.")
+@json_option
+@pass_app
+def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None:
+    """Mark one of your phrases as a favourite: favourites are chosen first."""
+    number = _phrase_id(phrase_id)
+    row = app.store.update_record("phrase", number, {"favourite": 0 if off else 1})
+    message = (
+        f"phrase:{number} is no longer a favourite."
+        if off
+        else f"phrase:{number} is a favourite now; it will come up first."
+    )
+    emit(row, as_json, lambda: click.echo(message))
 
 
 def register(group: click.Group) -> None:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from ..vocab import PHRASE_CONTEXTS
 from .common import emit, json_option, pass_app
 
 REGIONS = ("US", "CA", "UK", "IE", "AU", "other")
-_PHRASE_ID = re.compile(r"^(?:phrase:)?(\d+)$")
 
 context_option = click.option(
     "--context",
@@ -139,46 +137,6 @@ def _region(app: App) -> str:
     return region
 
 
-def _phrase_id(value: str) -> int:
-    m = _PHRASE_ID.match(value.strip())
-    if not m:
-        raise click.BadParameter(f"{value!r} is not a phrase id such as 3 or phrase:3.")
-    return int(m.group(1))
-
-
-@click.command("remove")
-@click.argument("phrase_id")
-@json_option
-@pass_app
-def phrase_remove(app: App, phrase_id: str, as_json: bool) -> None:
-    """Delete one of your phrases for good (ID from `phrase list`)."""
-    number = _phrase_id(phrase_id)
-    row = app.store.get("phrase", number)
-    app.store.forget("phrase", number)
-    emit(row, as_json, lambda: click.echo(f"Removed phrase:{number}."))
-
-
-@click.command("favourite")
-@click.argument("phrase_id")
-@click.option("--off", is_flag=True, help="No longer a favourite.")
-@json_option
-@pass_app
-def phrase_favourite(app: App, phrase_id: str, off: bool, as_json: bool) -> None:
-    """Mark one of your phrases as a favourite: favourites are chosen first."""
-    number = _phrase_id(phrase_id)
-    row = app.store.update_record("phrase", number, {"favourite": 0 if off else 1})
-    message = (
-        f"phrase:{number} is no longer a favourite."
-        if off
-        else f"phrase:{number} is a favourite now; it will come up first."
-    )
-    emit(row, as_json, lambda: click.echo(message))
-
-
 def register(group: click.Group) -> None:
     for command in (encourage, friend_test, help_now):
         group.add_command(command)
-    phrase = group.commands.get("phrase")
-    if isinstance(phrase, click.Group):
-        phrase.add_command(phrase_remove)
-        phrase.add_command(phrase_favourite)

@@ -32,9 +32,8 @@ said without crisis words) is not learnt from a thousand lines. Needs numpy (the
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
+from array import array
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,10 +42,13 @@ from pathlib import Path
 import numpy as np
 
 from companion.crisis_match import normalise
-from companion.safety import find_crisis, sets_aside
-from tests.crisis_sets import read_check
+from companion.crisis_model import Model, slots
+from companion.crisis_model import features as model_features
+from companion.safety import find_by_rules, sets_aside
+from tests.crisis_sets import CHECKS, read_check
 
-ROUNDS = ("labelled", "fresh", "probe", "untuned", "final")
+ROUNDS = CHECKS  # every labelled check in tests/data/crisis, each one round
+SIZE = 1 << 18  # slots in the table of hashed weights (1 MB of float32)
 MIN_COUNT = 3
 L2 = 2e-5
 STEPS = 400
@@ -55,48 +57,16 @@ KEEP = 0.02  # weights smaller than this are left out of the file
 ADDED_FP_GOAL = 0.008
 
 
-MODEL_FORMAT = 1
-CHAR_SIZES = (3, 4, 5)
+def features(text: str) -> frozenset[int]:
+    """The slots of the hashed features of `text`, as companion.crisis_model finds them."""
+    return frozenset(slots(model_features(normalise(text)), SIZE))
 
 
-def features(text: str) -> set[str]:
-    """The words ("w:"), word pairs ("b:") and letter runs of 3-5 ("c:") of `text`."""
-    norm = normalise(text)
-    words = [w for w in norm.replace(".", " ").replace(",", " ").split() if w]
-    found = {f"w:{w}" for w in words}
-    found.update(f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False))
-    padded = f" {' '.join(words)} "
-    for size in CHAR_SIZES:
-        found.update(f"c:{padded[i : i + size]}" for i in range(len(padded) - size + 1))
-    return found
-
-
-@dataclass(frozen=True)
-class Model:
-    """Weights by feature, a bias, and the score at or above which a text counts as crisis."""
-
-    weights: Mapping[str, float]
-    bias: float
-    threshold: float
-
-    def score(self, text: str | None) -> float:
-        """How likely `text` is to be crisis language, from 0 to 1."""
-        if not text or not text.strip():
-            return 0.0
-        found = features(text)
-        total = self.bias + sum(self.weights.get(f, 0.0) for f in found) / math.sqrt(len(found))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, total))))
-
-    def flags(self, text: str | None) -> bool:
-        return self.score(text) >= self.threshold
-
-    def data(self) -> dict[str, object]:
-        return {
-            "format": MODEL_FORMAT,
-            "bias": self.bias,
-            "threshold": self.threshold,
-            "weights": dict(sorted(self.weights.items())),
-        }
+def to_model(weights: Mapping[int, float], bias: float, threshold: float) -> Model:
+    table = array("f", bytes(4 * SIZE))
+    for slot, weight in weights.items():
+        table[slot] = weight
+    return Model(table, bias, threshold)
 
 
 @dataclass(frozen=True)
@@ -105,7 +75,7 @@ class Line:
     crisis: bool
     pattern: bool  # the patterns alone flag it
     aside: bool  # an ignore or history rule covers it
-    feats: frozenset[str]
+    feats: frozenset[int]
 
 
 def load(rounds: tuple[str, ...]) -> dict[str, list[Line]]:
@@ -113,7 +83,7 @@ def load(rounds: tuple[str, ...]) -> dict[str, list[Line]]:
     for name in rounds:
         crisis, ordinary = read_check(name)
         out[name] = [
-            Line(t, label, find_crisis(t) is not None, sets_aside(t), frozenset(features(t)))
+            Line(t, label, find_by_rules(t) is not None, sets_aside(t), features(t))
             for label, texts in ((True, crisis), (False, ordinary))
             for t in texts
         ]
@@ -148,11 +118,11 @@ def fit(lines: list[Line]) -> Model:
         w -= RATE * (m / fix1) / (np.sqrt(v / fix2) + 1e-8)
         b -= RATE * (mb / fix1) / (np.sqrt(vb / fix2) + 1e-8)
     weights = {f: round(float(x), 3) for f, x in zip(vocab, w, strict=True) if abs(x) >= KEEP}
-    return Model(weights=weights, bias=round(float(b), 4), threshold=1.0)
+    return to_model(weights, round(float(b), 4), 1.0)
 
 
 def combined(model: Model, line: Line, threshold: float) -> bool:
-    return line.pattern or (not line.aside and model.score(line.text) >= threshold)
+    return line.pattern or (not line.aside and model.score(normalise(line.text)) >= threshold)
 
 
 def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> float:
@@ -160,7 +130,7 @@ def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> fl
     scored: list[tuple[float, Line]] = []
     for held in rounds:
         model = fit([line for r in rounds if r != held for line in data[r]])
-        scored += [(model.score(line.text), line) for line in data[held]]
+        scored += [(model.score(normalise(line.text)), line) for line in data[held]]
     ordinary = sum(not line.crisis for _, line in scored)
     added = sorted(
         (s for s, line in scored if not line.crisis and not line.pattern and not line.aside),
@@ -174,7 +144,7 @@ def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> fl
 def trained(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> Model:
     threshold = choose_threshold(data, rounds)
     model = fit([line for r in rounds for line in data[r]])
-    return Model(weights=model.weights, bias=model.bias, threshold=threshold)
+    return Model(model.weights, model.bias, threshold)
 
 
 def figures(lines: list[Line], flag: list[bool]) -> str:
@@ -203,7 +173,7 @@ def curve(data: dict[str, list[Line]]) -> None:
     for held in ROUNDS:
         model = fit([line for r in ROUNDS if r != held for line in data[r]])
         scored[held] = [
-            (model.score(line.text), line)
+            (model.score(normalise(line.text)), line)
             for line in data[held]
             if not line.pattern and not line.aside
         ]
@@ -256,12 +226,9 @@ def main() -> int:
         curve(data)
     if args.write:
         model = trained(data, ROUNDS)
-        args.write.write_text(
-            json.dumps(model.data(), ensure_ascii=False, separators=(",", ":")) + "\n",
-            encoding="utf-8",
-        )
+        args.write.write_bytes(model.to_bytes())
         print(
-            f"wrote {args.write}: {len(model.weights)} weights, "
+            f"wrote {args.write}: {sum(w != 0 for w in model.weights)} weights, "
             f"{args.write.stat().st_size // 1024} KB, threshold {model.threshold}"
         )
     return 0
