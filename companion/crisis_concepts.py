@@ -56,7 +56,7 @@ _CLAUSE_STARTS = frozenset(
     [
         *(".", ",", "and", "but", "so", "then", "because", "cause", "cuz", "bc", "since", "that"),
         *("when", "while", "after", "before", "if", "until", "till", "cos", "coz", "n", "said"),
-        "says",
+        *("says", "me"),
     ]
 )
 # A clause also ends at a comma and at words that close a text message ("$").
