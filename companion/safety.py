@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import crisis_cache, crisis_model
+from .crisis_concepts import find_concept
 from .crisis_match import Hit, Matcher, PatternError, Rules, normalise, pattern_regex
 from .errors import ConfigError
 from .logs import get_log
@@ -243,9 +244,9 @@ def find_crisis(
     text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
 ) -> Hit | None:
     """Whether `text` uses crisis language: the rule that found it, or None. The rules
-    first; when they find nothing, the learnt second opinion (crisis_model), unless a rule
-    set the text aside (an idiom, a negation, another person, the past told as past).
-    Pure: no settings, no output."""
+    first (the patterns, then the concepts); when they find nothing, the learnt second
+    opinion (crisis_model), unless a rule set the text aside (an idiom, a negation, another
+    person, the past told as past). Pure: no settings, no output."""
     hit = find_by_rules(text, extra_phrases=extra_phrases, table=table)
     if hit is not None or not text or not text.strip():
         return hit
@@ -255,10 +256,12 @@ def find_crisis(
 def find_by_rules(
     text: str | None, *, extra_phrases: Iterable[str] = (), table: CrisisTable | None = None
 ) -> Hit | None:
-    """Which crisis rule `text` uses, or None (no second opinion)."""
+    """Which crisis rule `text` uses, or None (no second opinion): a pattern
+    (crisis_match) or, where none matches, a concept rule (crisis_concepts)."""
     if not text:
         return None
-    return _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
+    hit = _matcher(_table_or_fallback(table), tuple(extra_phrases)).find(text)
+    return hit if hit is not None else find_concept(text)
 
 
 def _second_opinion(text: str, table: CrisisTable) -> Hit | None:

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "companion.crisis_match",  # a text matcher that config checks patterns with
             "companion.regex_code",  # compiled regular expressions kept between processes
             "companion.crisis_cache",  # the crisis rules, compiled once, kept in the state folder
+            "companion.crisis_concepts",  # crisis language by concepts, after the patterns
             "companion.crisis_model",  # the learnt second opinion beside the crisis rules
             "companion.wording",  # counts and durations in words (plural, duration)
             "companion.tags",  # #words in any text, read by the store

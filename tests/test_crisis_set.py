@@ -1,14 +1,25 @@
-"""The crisis check on every labelled check in tests/data/crisis/: recall at least 0.95 and
-false positives at most 0.02 where the patterns were tuned; the figures of the checks they
-were never tuned on are reported (here and by tests/benchmarks/bench_crisis.py), not held to
-the goal. All written by the team in its own words.
+"""The crisis check (patterns, concepts, then the learnt second opinion) on every labelled
+check in tests/data/crisis/: recall at least 0.95 and false positives at most 0.02 where the
+patterns were tuned; recall on w1, which the concept stage was written with; at most 0.02
+false positives added by the concept stage on every check. The figures of the checks never
+tuned on are reported (here and by tests/benchmarks/bench_crisis.py), not held to the goal.
 """
 
 from __future__ import annotations
 
 import pytest
-from crisis_sets import CHECKS, TUNED, UNTUNED, measure, read_check
+from crisis_sets import (
+    CHECKS,
+    CONCEPT_TUNED,
+    FALSE_POSITIVE_GOAL,
+    RECALL_GOAL,
+    TUNED,
+    UNTUNED,
+    measure,
+    read_check,
+)
 
+from companion.crisis_concepts import KIND
 from companion.safety import find_crisis
 
 SMALLEST = {
@@ -19,7 +30,7 @@ SMALLEST = {
     "final": (58, 60),
     "blind": (51, 54),
     "heldout": (40, 40),
-    **dict.fromkeys(("w2", "w3"), (200, 200)),
+    **dict.fromkeys(("w1", "w2", "w3"), (200, 200)),
     **dict.fromkeys(("w4", "w5", "w6", "w7", "w10", "w11", "w13"), (220, 380)),
     "w12": (210, 370),
 }
@@ -49,9 +60,32 @@ def test_recall_and_false_positives_meet_the_goal(name: str) -> None:
     )
 
 
+def flags_by_concept(text: str) -> bool:
+    hit = find_crisis(text)
+    return hit is not None and hit.kind == KIND
+
+
+@pytest.mark.parametrize("name", CONCEPT_TUNED)
+def test_a_check_the_concepts_were_tuned_on_meets_the_recall_goal(name: str) -> None:
+    crisis, ordinary = read_check(name)
+    figures = measure(flags, crisis, ordinary)
+    print(f"\n{name}: {figures.line()}")
+    assert figures.recall >= RECALL_GOAL, f"{figures.line()}; missed: {figures.missed}"
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_the_concept_stage_adds_few_false_positives(name: str) -> None:
+    """The ordinary entries only the concept stage flags, on every check (the patterns'
+    own are held to the goal above, where they were tuned)."""
+    ordinary = read_check(name)[1]
+    wrong = [line for line in ordinary if flags_by_concept(line)]
+    assert len(wrong) / len(ordinary) <= FALSE_POSITIVE_GOAL, wrong
+
+
 def test_every_tuned_check_together_meets_the_goal() -> None:
-    crisis = [line for name in TUNED for line in read_check(name)[0]]
-    ordinary = [line for name in TUNED for line in read_check(name)[1]]
+    tuned = TUNED + CONCEPT_TUNED
+    crisis = [line for name in tuned for line in read_check(name)[0]]
+    ordinary = [line for name in tuned for line in read_check(name)[1]]
     figures = measure(flags, crisis, ordinary)
     print(f"\nall tuned checks: {figures.line()}")
     assert figures.meets_goal

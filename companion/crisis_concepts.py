@@ -1,0 +1,686 @@
+"""A second look for crisis language: concepts that meet in one sentence.
+
+The patterns (companion/crisis_match.py) find the ways people usually say it. People in
+crisis also say it in plain words no pattern lists: "took like 15 of my sertraline",
+"the razor is right there", "gave my sis my hoodies, everything's sorted now". This stage
+finds small CONCEPTS in each sentence (a means, an act on the body, a plan, a time, a
+goodbye, a wish not to wake up) from short word lists, and a RULE fires when the concepts
+it names meet in one sentence (or two short neighbouring ones), a few words apart, and
+none of its blockers is near (cooking, sport, someone else doing it, a told past, a joke).
+
+The word lists and rules live in config/crisis_concepts.toml, which explains the notation.
+Text goes through crisis_match.normalise, so case, accents, apostrophes and doubled letters
+do not matter. A long text is first searched for the words rules start from, and only the
+sentences around them are read. Pure: no settings, no output. Compiled on first use, and
+the compiled form is kept for the next process (crisis_cache), as the patterns' is.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import marshal
+import re
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
+from pathlib import Path
+
+from . import crisis_cache
+from .crisis_match import Hit, normalise, normalise_word
+from .records import Row
+from .resources import pack_file
+
+log = logging.getLogger("companion.crisis_concepts")
+
+KIND = "concept"  # the kind of a Hit from this stage; its pattern is the rule's name
+FORMAT = 1  # of the compiled form: raise it whenever its shape changes
+CACHE_NAME = "crisis-concepts.cache"
+END = "$"  # in a word list: the end of a clause
+_NUMBER = re.compile(r"#(\d+)")
+_GROUP = re.compile(r"\(([^()]*)\)")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_MOST_FORMS = 400  # the forms one word-list line may stand for
+# A text longer than this is searched for the words rules start from first (normalising
+# 100 KB alone takes ~20 ms); shorter ones are read whole.
+LONG_TEXT = 4000
+# Where crisis_match.normalise ends a clause: a long text is cut into sentences there.
+_MARK = r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]"
+_SENTENCE_MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+# Words after which another person can start a clause as its subject.
+_CLAUSE_STARTS = frozenset(
+    [
+        *(".", ",", "and", "but", "so", "then", "because", "cause", "cuz", "bc", "since", "that"),
+        *("when", "while", "after", "before", "if", "until", "till", "cos", "coz", "n", "said"),
+        *("says", "me"),
+    ]
+)
+# A clause also ends at a comma and at words that close a text message ("$").
+_SOFT_ENDS = frozenset(
+    [",", "tho", "though", "lol", "lmao", "tbh", "ngl", "honestly", "fr", "i", "think", "idk"]
+    + ["rn", "now", "anymore"]
+)
+# Korean attaches these to a noun ("약을": the pills, as object): a listed noun is found with them.
+_PARTICLES = sorted(
+    ["을", "를", "이", "가", "은", "는", "도", "만", "들", "들을", "들이", "이랑", "랑", "까지"]
+    + ["에", "에서", "으로", "로", "와", "과", "의", "한테", "처럼"],
+    key=len,
+    reverse=True,
+)
+
+# A form after its first word: (the words after it, the concept, whether all are plain).
+Entry = tuple[tuple[str, ...], int, bool]
+
+
+class ConceptError(ValueError):
+    """A word list or rule that cannot be read; the message names it."""
+
+
+# ---------------------------------------------------------------- loading
+def concept_file() -> Path:
+    return pack_file("config", "crisis_concepts.toml")
+
+
+def load(path: Path | None = None) -> Concepts:
+    """The concepts and rules in `path` (the shipped file unless given), compiled now;
+    ConceptError (or OSError) when they cannot be read."""
+    return Concepts(compile_rules(_read_toml((path or concept_file()).read_bytes())))
+
+
+def load_compiled(path: Path | None = None, *, cache: Path | None = None) -> Concepts:
+    """`load` through the compiled form kept in `cache` (beside the patterns' kept rules
+    unless given) when it was made from these very rules; made and kept when it was not."""
+    raw = (path or concept_file()).read_bytes()
+    cache = cache or _cache_file()
+    key = crisis_cache.key_of(b"concepts %d\n" % FORMAT + raw)
+    kept = crisis_cache.read(cache, key)
+    if kept is not None:
+        return Concepts(kept)
+    data = compile_rules(_read_toml(raw))
+    crisis_cache.write(cache, key, data)
+    return Concepts(data)
+
+
+def _cache_file() -> Path | None:
+    path = crisis_cache.cache_file()
+    return None if path is None else path.with_name(CACHE_NAME)
+
+
+def _read_toml(raw: bytes) -> Row:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConceptError(f"crisis_concepts.toml cannot be read ({exc})") from exc
+
+
+# ---------------------------------------------------------------- word lists
+def expand(line: str) -> list[str]:
+    """Every form a word-list line stands for: "(a|b|) c" is "a c", "b c" and "c";
+    "(a )?b" is "a b" and "b"."""
+    group = _GROUP.search(line)
+    if group is None:
+        return [" ".join(line.split())]
+    options = group.group(1).split("|")
+    end = group.end()
+    if line[end : end + 1] == "?":
+        options, end = [*options, ""], end + 1
+    forms: list[str] = []
+    for option in options:
+        forms += expand(line[: group.start()] + option + line[end:])
+        if len(forms) > _MOST_FORMS:
+            raise ConceptError(f"{line!r} stands for more than {_MOST_FORMS} forms")
+    return forms
+
+
+def words_of(form: str) -> tuple[str, ...]:
+    """A form as words of normalised text; "$", "#5" and a final "*" kept as they are."""
+    words: list[str] = []
+    for raw in form.split():
+        if raw == END or _NUMBER.fullmatch(raw):
+            words.append(raw)
+            continue
+        star = "*" if raw.endswith("*") and len(raw) > 1 else ""
+        words += [w + star for w in normalise_word(raw.rstrip("*")).split()]
+    return tuple(words)
+
+
+def _plain(word: str) -> bool:
+    return not (word == END or word.endswith("*") or _NUMBER.fullmatch(word) or _HANGUL.match(word))
+
+
+def _new_lexicon() -> Row:
+    # pairs: forms filed by their two first words ("took all"), when plain; words: by the
+    # first word; starts: by a first word ending in "*" (filed by its first two letters);
+    # numbers: forms starting with "#5". Each form is (its words after those, concept, plain).
+    return {"pairs": {}, "words": {}, "starts": {}, "numbers": {}}
+
+
+def _file_form(lexicon: Row, words: tuple[str, ...], concept: int) -> None:
+    first, rest = words[0], words[1:]
+    number = _NUMBER.fullmatch(first)
+    if rest and _plain(first) and _plain(rest[0]):
+        key, rest = f"{first} {rest[0]}", rest[1:]
+        table = lexicon["pairs"]
+    elif number or first.endswith("*"):
+        key, table = first, lexicon["numbers" if number else "starts"]
+    else:
+        key, table = first, lexicon["words"]
+    table.setdefault(key, []).append((rest, concept, all(_plain(w) for w in rest)))
+
+
+# ---------------------------------------------------------------- compiling
+def compile_rules(toml: Row) -> Row:
+    """crisis_concepts.toml as plain data (dicts, lists, tuples, strings, numbers) that
+    `Concepts` reads and crisis_cache keeps; ConceptError when something cannot be read."""
+    try:
+        return _compile(toml)
+    except ConceptError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ConceptError(f"crisis_concepts.toml lacks or misreads {exc}") from exc
+
+
+def _compile(toml: Row) -> Row:
+    concepts: Mapping[str, Row] = toml["concepts"]
+    names = sorted(concepts)
+    ids = {name: i for i, name in enumerate(names)}
+    lexicons: dict[str, Row] = {}
+    anchors: list[tuple[str, int]] = []  # every form and its concept, for the quick look
+    for name in names:
+        for language, lines in _lines_of(name, concepts, ()).items():
+            lexicon = lexicons.setdefault(language, _new_lexicon())
+            for line in lines:
+                for form in expand(line):
+                    words = words_of(form)
+                    if not words or words[0] == END:
+                        raise ConceptError(f"{name}: {line!r} has no words to start from")
+                    _file_form(lexicon, words, ids[name])
+                    anchors.append((form, ids[name]))
+    rules = [_rule(n, str(s), ids) for n, s in toml["rules"].items()]
+    stop = frozenset(w for v in toml["languages"].values() for w in v)
+    settings = toml.get("settings", {})
+    return {
+        "format": FORMAT,
+        "names": names,
+        "lexicons": {k: marshal.dumps(_frozen(v)) for k, v in lexicons.items()},
+        "quick": marshal.dumps(_quick_data(anchors, rules, stop)),
+        "markers": {k: frozenset(words_of(" ".join(v))) for k, v in toml["languages"].items()},
+        "unless": {
+            ids[n]: frozenset(ids[u] for u in concepts[n]["unless"])
+            for n in names
+            if "unless" in concepts[n]
+        },
+        "rules": rules,
+        "self": ids["self"],
+        "span": int(settings.get("span", 14)),
+        "pair_words": int(settings.get("pair_words", 30)),
+    }
+
+
+def _lines_of(
+    name: str, concepts: Mapping[str, Row], seen: tuple[str, ...]
+) -> dict[str, list[str]]:
+    """A concept's word-list lines by language, with those of the concepts it includes."""
+    if name not in concepts:
+        raise ConceptError(f"{seen[-1]!r} includes {name!r}, which no list has")
+    if name in seen:
+        raise ConceptError(f"{name!r} includes itself")
+    table = concepts[name]
+    lines = {k: [str(x) for x in v] for k, v in table.items() if k not in ("include", "unless")}
+    for other in table.get("include", ()):
+        for language, more in _lines_of(other, concepts, (*seen, name)).items():
+            lines.setdefault(language, []).extend(more)
+    return lines
+
+
+# A rule: its name, the groups it needs (one concept of each), what blocks it anywhere
+# near, and what blocks it when it starts a clause before the first concept needed.
+RuleData = tuple[str, tuple[frozenset[int], ...], frozenset[int], frozenset[int]]
+
+
+def _rule(name: str, source: str, ids: Mapping[str, int]) -> RuleData:
+    need: list[frozenset[int]] = []
+    block: set[int] = set()
+    before: set[int] = set()
+    for part in source.split():
+        names = part.lstrip("!").rstrip("<").split("|")
+        unknown = [n for n in names if n not in ids]
+        if unknown:
+            raise ConceptError(f"rule {name!r} uses {', '.join(unknown)}, which no list has")
+        found = {ids[n] for n in names}
+        if not part.startswith("!"):
+            need.append(frozenset(found))
+        else:
+            (before if part.endswith("<") else block).update(found)
+    if not need:
+        raise ConceptError(f"rule {name!r} needs at least one concept")
+    return name, tuple(need), frozenset(block), frozenset(before)
+
+
+def _frozen(lexicon: Row) -> Row:
+    """A lexicon with tuples for lists (fewer, shared objects: quicker to read back)."""
+    return {name: {k: tuple(v) for k, v in table.items()} for name, table in lexicon.items()}
+
+
+# ---------------------------------------------------------------- the quick look
+# Raw text as the quick look reads it: apostrophes gone, commas apart, other marks spaces.
+_RAW_WORDS = str.maketrans(
+    {
+        **{ch: " " for ch in '"#$%&*+-/<=>@\\^_`|~\u201c\u201d\u2013\u2014'},
+        **{ch: "" for ch in "'\u2018\u2019\u02bc\u00b4"},
+        ",": " , ",
+    }
+)
+_FORM_WORDS = {**_RAW_WORDS, ord("*"): "*", ord("#"): "#"}  # a form's "*" and "#" kept
+# The endings a word ending in "*" is looked for with (en, es, fr, de, pt).
+_ENDINGS = tuple(
+    "- s d ed ing e es er ers y ies ied al ion ions ee ees ent ant ation o a os as ado ada"
+    " ados adas ando ar ir en t te ten ung ungen ie iee iees".replace("-", "").split(" ")
+)
+
+
+def _quick_data(forms: list[tuple[str, int]], rules: list[RuleData], stop: frozenset[str]) -> Row:
+    """What the quick look needs: for each raw word, the words that must come with it for
+    a form to be there, and the concepts those forms stand for (as bits of a number); for
+    each rule, the bits of its groups, filed by each bit of its first group."""
+    pairs: dict[str, dict[str, int]] = {}
+    for form, concept in forms:
+        for first, second in _anchors(form, stop):
+            table = pairs.setdefault(first, {})
+            table[second] = table.get(second, 0) | 1 << concept
+    # each word: the concepts it alone may stand for, and those it may with another word
+    bits = {w: (t.pop("", 0), t) for w, t in pairs.items()}
+    by_key: dict[int, list[tuple[int, ...]]] = {}
+    for _, need, _, _ in rules:
+        masks = tuple(sum(1 << k for k in group) for group in need)
+        for key in need[0]:
+            by_key.setdefault(1 << key, []).append(masks)
+    return {"bits": bits, "by_key": {k: tuple(v) for k, v in by_key.items()}}
+
+
+def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
+    """Two raw words a form cannot be there without (its two longest that are not common
+    words, as written and as normalised; "" when it has one), or none when it has no
+    plain word."""
+    words = [w for w in _fold(form).translate(_FORM_WORDS).split() if w not in (END, ",")]
+    plain = [w for w in words if not w.startswith("#") and not _HANGUL.search(w)]
+    if not plain:
+        least = min((int(w[1:]) for w in words if _NUMBER.fullmatch(w)), default=None)
+        return [] if least is None else [(str(n), "") for n in range(least, 1000)]
+    ranked = sorted(plain, key=lambda w: (w.rstrip("*") in stop, w.endswith("*"), -len(w)))
+    first = _spellings(ranked[0])
+    second = _spellings(ranked[1]) if len(ranked) > 1 else {""}
+    return [(a, b) for a in first for b in second]
+
+
+def _spellings(word: str) -> set[str]:
+    """A word of a form as raw text may have it: as written, normalised, and with the
+    usual endings when it ends in "*"."""
+    stem = word[:-1]
+    stems = [*(stem + e for e in _ENDINGS), stem + stem[-1:] + "ing", stem + stem[-1:] + "ed"]
+    stems = stems if word.endswith("*") else [word]
+    return {v for stem in stems for v in (stem, *normalise_word(stem).split()[:1])}
+
+
+# ---------------------------------------------------------------- reading sentences
+@dataclass
+class _Sentence:
+    tokens: list[str]
+    found: dict[int, list[int]]  # concept: positions
+    keys: bool  # whether a rule's first concept is here
+
+
+class _Lexicon:
+    """The forms of one language, as compiled (see _new_lexicon)."""
+
+    def __init__(self, data: Row) -> None:
+        self.pairs: dict[str, tuple[Entry, ...]] = data["pairs"]
+        self.words: dict[str, tuple[Entry, ...]] = data["words"]
+        self.starts: dict[str, tuple[Entry, ...]] = data["starts"]
+        self.numbers: dict[str, tuple[Entry, ...]] = data["numbers"]
+        self.start_keys: dict[str, list[str]] = {}
+        for start in self.starts:  # filed by their first two letters
+            self.start_keys.setdefault(start[:2], []).append(start)
+
+    def found(self, tokens: list[str]) -> Iterator[tuple[int, int]]:
+        """(concept, position) for every form found in a sentence's words."""
+        pairs, words, starts = self.pairs, self.words, self.start_keys
+        following = (*tokens[1:], "")
+        for at, token in enumerate(tokens):
+            paired = pairs.get(f"{token} {following[at]}", ())
+            for entries, after in ((paired, at + 2), (words.get(token, ()), at + 1)):
+                for rest, concept, plain in entries:
+                    if plain:
+                        if tuple(tokens[after : after + len(rest)]) == rest:
+                            yield concept, at
+                    elif _follows(tokens, after, rest):
+                        yield concept, at
+            if token[:2] in starts or token[0] > "\u10ff" or token.isdigit():
+                for rest, concept, _ in self._more(token):
+                    if _follows(tokens, at + 1, rest):
+                        yield concept, at
+
+    def _more(self, token: str) -> list[Entry]:
+        """The forms filed by a word's start, a number, or a Korean noun without its particle."""
+        found = [
+            entry
+            for start in self.start_keys.get(token[:2], ())
+            if token.startswith(start[:-1])
+            for entry in self.starts[start]
+        ]
+        if _HANGUL.match(token):
+            found += self.words.get(_without_particle(token), ())
+        if self.numbers and token.isdigit():
+            found += [
+                entry
+                for least, entries in self.numbers.items()
+                if int(token) >= int(least[1:])
+                for entry in entries
+            ]
+        return found
+
+
+def _without_particle(token: str) -> str:
+    for particle in _PARTICLES:
+        if token.endswith(particle) and len(token) > len(particle):
+            return token[: -len(particle)]
+    return token
+
+
+def _same(token: str, word: str) -> bool:
+    """Whether a word of text is a word of a form (a start with "*", a number with "#5",
+    a Korean noun with its particle)."""
+    if token == word:
+        return True
+    if word.endswith("*"):
+        return token.startswith(word[:-1])
+    number = _NUMBER.fullmatch(word)
+    if number:
+        return token.isdigit() and int(token) >= int(number.group(1))
+    return bool(_HANGUL.match(token)) and _without_particle(token) == word
+
+
+def _follows(tokens: list[str], at: int, words: tuple[str, ...]) -> bool:
+    """Whether `words` come next in `tokens` from `at` ("$": a clause ends there)."""
+    for offset, word in enumerate(words):
+        here = at + offset
+        if word == END:
+            return here >= len(tokens) or tokens[here] in _SOFT_ENDS
+        if here >= len(tokens) or not _same(tokens[here], word):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- finding
+class Concepts:
+    """Finds crisis language by concepts meeting in a sentence, from compiled rules."""
+
+    def __init__(self, data: Row) -> None:
+        if data.get("format") != FORMAT:
+            raise ConceptError("compiled concepts of another format")
+        self.names: list[str] = data["names"]
+        self._packed: dict[str, bytes] = data["lexicons"]  # read back when first needed
+        self._lexicons: dict[str, _Lexicon] = {}
+        self._quick_packed: bytes = data["quick"]
+        self._markers: dict[str, frozenset[str]] = data["markers"]
+        self._unless: dict[int, frozenset[int]] = data["unless"]
+        self._rules: list[RuleData] = data["rules"]
+        self._self = frozenset({data["self"]})
+        self._span: int = data["span"]
+        self._pair_words: int = data["pair_words"]
+        self._by_key: dict[int, list[int]] = {}
+        for number, (_, need, _, _) in enumerate(self._rules):
+            for key in need[0]:
+                self._by_key.setdefault(key, []).append(number)
+
+    def find(self, text: str | None) -> Hit | None:
+        """The first rule whose concepts meet in `text`, as a Hit, or None."""
+        if not text or not text.strip():
+            return None
+        if len(text) <= LONG_TEXT:
+            sentences = _Text(self, normalise(text).split("."))
+            name = self._in(sentences, range(len(sentences)))
+        else:
+            name = self._in_long(text)
+        return None if name is None else Hit(KIND, name)
+
+    def _in_long(self, text: str) -> str | None:
+        """A long text: a quick look at its raw words tells which sentences could hold a
+        rule's concepts; only those (and what they need around them) are normalised."""
+        folded = _fold(text.translate(_RAW_WORDS))
+        marks = [m.span() for m in _SENTENCE_MARKS.finditer(folded)]
+        starts = [0, *(end for _, end in marks)]
+        ends = [*(start for start, _ in marks), len(folded)]
+        pieces = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
+        return self._in(_Text(self, pieces, raw=True), self._worth_reading(pieces))
+
+    @cached_property
+    def _quick(self) -> Row:
+        quick: Row = marshal.loads(self._quick_packed)
+        quick["bits"] = {w: (a, frozenset(s), s) for w, (a, s) in quick["bits"].items()}
+        return quick
+
+    def _worth_reading(self, pieces: list[str]) -> list[int]:
+        """The sentences where, by their raw words, every group of some rule could be
+        there (alone or with the next one); any with Korean, which the quick look skips."""
+        bits, by_key = self._quick["bits"], self._quick["by_key"]  # read back when first needed
+        every = (1 << len(self.names)) - 1
+        masks = []
+        for piece in pieces:
+            words = set(piece.split())
+            mask = every if _HANGUL.search(piece) else 0
+            for word in [w for w in words if w in bits]:
+                alone, others, seconds = bits[word]
+                mask |= alone
+                for other in words & others if others else ():
+                    mask |= seconds[other]
+            masks.append(mask)
+        worth: set[int] = set()
+        for at, mask in enumerate(masks):
+            if _could_fire(mask, by_key):
+                worth.add(at)
+            if at + 1 < len(masks) and _could_fire(mask | masks[at + 1], by_key):
+                worth.update((at, at + 1))
+        return sorted(worth)
+
+    def _in(self, text: _Text, places: Iterable[int]) -> str | None:
+        for at in places:
+            sentence = text[at]
+            if sentence is None or not sentence.keys:
+                continue
+            for first, last in ((at, at), (at, at + 1), (at - 1, at)):
+                window = text.window(first, last, self._pair_words)
+                if window:
+                    name = self._fires(window, partial(text.near, first, last))
+                    if name is not None:
+                        return name
+        return None
+
+    def read(self, tokens: list[str]) -> _Sentence:
+        """The concepts in one sentence's words (in its language's word lists)."""
+        found: dict[int, list[int]] = {}
+        for language in _languages(tokens, self._markers):
+            lexicon = self._lexicon(language)
+            for concept, at in lexicon.found(tokens) if lexicon is not None else ():
+                places = found.setdefault(concept, [])
+                if at not in places:
+                    places.append(at)
+        return _Sentence(tokens, found, not self._by_key.keys().isdisjoint(found))
+
+    def _lexicon(self, language: str) -> _Lexicon | None:
+        if language not in self._lexicons and language in self._packed:
+            self._lexicons[language] = _Lexicon(marshal.loads(self._packed[language]))
+        return self._lexicons.get(language)
+
+    def _fires(self, window: list[_Sentence], near: Callable[[], list[_Sentence]]) -> str | None:
+        found, tokens = _joined(window)
+        here = _present(found, self._unless)
+        around: set[int] | None = None
+        for number in sorted({n for k in here for n in self._by_key.get(k, ())}):
+            name, need, block, before = self._rules[number]
+            if not all(group & here for group in need) or not _within(
+                need, found, here, self._span
+            ):
+                continue
+            if block:
+                if around is None:
+                    around = _present({k for s in near() for k in s.found}, self._unless)
+                if block & around:
+                    continue
+            if not _someone_else_first(need[0], before, found, tokens, self._self):
+                return name
+        return None
+
+
+def _could_fire(mask: int, by_key: Mapping[int, tuple[tuple[int, ...], ...]]) -> bool:
+    """Whether some rule has a concept of each of its groups among `mask`'s bits."""
+    keys = mask
+    while keys:
+        low = keys & -keys
+        for groups in by_key.get(low, ()):
+            if all(mask & group for group in groups):
+                return True
+        keys ^= low
+    return False
+
+
+class _Text:
+    """The sentences of a text, read when first asked for."""
+
+    def __init__(self, concepts: Concepts, pieces: list[str], *, raw: bool = False) -> None:
+        self.concepts, self.pieces, self.raw = concepts, pieces, raw
+        self.done: dict[int, _Sentence | None] = {}
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __getitem__(self, at: int) -> _Sentence | None:
+        if at < 0 or at >= len(self.pieces):
+            return None
+        if at not in self.done:
+            tokens = (normalise(self.pieces[at]) if self.raw else self.pieces[at]).split()
+            tokens = [t for t in tokens if t != "."]
+            self.done[at] = self.concepts.read(tokens) if tokens else None
+        return self.done[at]
+
+    def window(self, first: int, last: int, most_words: int) -> list[_Sentence]:
+        """Sentences first..last when they are all there and, if two, short enough."""
+        sentences = [self[at] for at in range(first, last + 1)]
+        kept = [s for s in sentences if s is not None]
+        if len(kept) < len(sentences):
+            return []
+        if len(kept) > 1 and sum(len(s.tokens) for s in kept) > most_words:
+            return []
+        return kept
+
+    def near(self, first: int, last: int) -> list[_Sentence]:
+        """A window's sentences and one on each side: where blockers are looked for."""
+        return [s for at in range(first - 1, last + 2) if (s := self[at]) is not None]
+
+
+def _languages(tokens: list[str], markers: Mapping[str, frozenset[str]]) -> list[str]:
+    """The language of a sentence: Korean if it has Hangul, else the one whose common
+    words it has most of, two at least (English otherwise); all of them when two or more
+    have as many."""
+    if any(_HANGUL.match(t) for t in tokens):
+        return ["ko"]
+    counts = {language: len(words.intersection(tokens)) for language, words in markers.items()}
+    most = max(counts.values(), default=0)
+    return [k for k, n in counts.items() if n == most] if most >= 2 else ["en"]
+
+
+def _joined(window: list[_Sentence]) -> tuple[dict[int, list[int]], list[str]]:
+    """The concepts of a window's sentences, placed across them, and its words (a "."
+    after each sentence)."""
+    if len(window) == 1:
+        return window[0].found, [*window[0].tokens, "."]
+    found: dict[int, list[int]] = {}
+    tokens: list[str] = []
+    for sentence in window:
+        for concept, places in sentence.found.items():
+            found.setdefault(concept, []).extend(p + len(tokens) for p in places)
+        tokens += [*sentence.tokens, "."]
+    return found, tokens
+
+
+def _present(concepts: Iterable[int], unless: Mapping[int, frozenset[int]]) -> set[int]:
+    """The concepts found, less those another found concept cancels (a joke said seriously)."""
+    found = set(concepts)
+    return {k for k in found if k not in unless or not unless[k] & found}
+
+
+def _within(
+    need: tuple[frozenset[int], ...], found: Mapping[int, list[int]], here: set[int], span: int
+) -> bool:
+    """Whether one place of each needed group lies within `span` words of the others."""
+    lists = [sorted(p for k in group & here for p in found[k]) for group in need]
+    heap = [(places[0], i, 0) for i, places in enumerate(lists)]
+    heapq.heapify(heap)
+    high = max(places[0] for places in lists)
+    while True:
+        low, i, j = heapq.heappop(heap)
+        if high - low <= span:
+            return True
+        if j + 1 == len(lists[i]):
+            return False
+        following = lists[i][j + 1]
+        high = max(high, following)
+        heapq.heappush(heap, (following, i, j + 1))
+
+
+def _someone_else_first(
+    key: frozenset[int],
+    before: frozenset[int],
+    found: Mapping[int, list[int]],
+    tokens: list[str],
+    own: frozenset[int],
+) -> bool:
+    """Whether a `before` concept (another person) starts a clause before the rule's first
+    concept, with no word of the person's own between them ("my friend relapsed and cut
+    again"; not "sent my friend a message")."""
+    if not before:
+        return False
+    first = min(p for k in key for p in found.get(k, ()))
+    others = [
+        p
+        for k in before
+        for p in found.get(k, ())
+        if p < first and (p == 0 or tokens[p - 1] in _CLAUSE_STARTS)
+    ]
+    if not others:
+        return False
+    mine = [p for k in own for p in found.get(k, ())]
+    return not any(max(others) < p < first for p in mine)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, as normalise does (to find where to read)."""
+    text = text.casefold()
+    return text if text.isascii() else _NOT_ASCII.sub(lambda m: _fold_run(m.group()), text)
+
+
+def _fold_run(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+# ---------------------------------------------------------------- the shipped concepts
+@lru_cache(maxsize=1)
+def shipped() -> Concepts | None:
+    """The shipped concepts, or None when they cannot be read (logged; the patterns still
+    work without them)."""
+    try:
+        return load_compiled()
+    except (OSError, ConceptError) as exc:
+        log.error("the crisis concepts cannot be read (%s); the patterns alone are used", exc)
+        return None
+
+
+def find_concept(text: str | None) -> Hit | None:
+    """The shipped concept rule that fires in `text`, or None."""
+    concepts = shipped()
+    return None if concepts is None else concepts.find(text)
