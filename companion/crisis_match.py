@@ -178,11 +178,12 @@ _CLAUSE_END = (
 _START = r"(?<![a-z0-9])"
 _END = r"(?![a-z0-9])"
 # The one word allowed between an [ignore] before word and a match ("would never hurt"),
-# but not one that makes the negation about something else ("not sure how long I can..."),
-# nor one that starts the person's own words ("I told my friend I cut myself").
-_FILLER = (
+# but not one that makes the negation about something else ("not sure how long I can...",
+# "not good, want to die"), nor one that starts the person's own words ("I told my friend
+# I cut myself").
+_FILLER = (  # words as normalised: "good" is "god", "well" is "wel"
     r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because|and|that"
-    r"|i|im|ive|id|il|me|my)\b)[^ .,]+"
+    r"|god|great|wel|ok|okay|fine|doing|coping|i|im|ive|id|il|me|my)\b)[^ .,]+"
 )
 
 
