@@ -29,20 +29,20 @@ from types import MappingProxyType
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from .records import Row
-from .regex_code import code_of, restore
+from .regex_code import adopt, code_of, lazy, lazy_codes, restore
 
 # ---------------------------------------------------------------- normalising
-_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`\u00b4]")
-_CLAUSE_MARKS = re.compile(r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]+")
+_APOSTROPHES = lazy(r"['\u2018\u2019\u02bc`\u00b4]")
+_CLAUSE_MARKS = lazy(r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]+")
 # A comma is a soft end: "$" and the words before a match stop there; "..." crosses it.
-_COMMAS = re.compile(r"[,\u060c\u3001\uff0c]+")
+_COMMAS = lazy(r"[,\u060c\u3001\uff0c]+")
 # Not a word, a clause mark or a single space (a space needs no replacing).
-_NOT_WORD = re.compile(r"[^\w., ][^\w.,]*|_+")
-_SPACES = re.compile(r" {2,}")
+_NOT_WORD = lazy(r"[^\w., ][^\w.,]*|_+")
+_SPACES = lazy(r" {2,}")
 # A letter repeated: the repeats go ("killl" is "kil"). A look-behind is quicker than a group.
-_DOUBLED = re.compile(r"(?<=([a-z]))\1+")
+_DOUBLED = lazy(r"(?<=([a-z]))\1+")
 # "d i e", "k i l l m y s e l f": three or more single letters in a row are one word.
-_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z] ){2,}[a-z](?![a-z0-9])")
+_SPACED_LETTERS = lazy(r"(?<![a-z0-9])(?:[a-z] ){2,}[a-z](?![a-z0-9])")
 # Look-alike characters inside a word ("k1ll", "su1c1de", "t0", "k!ll").
 _LOOK_ALIKE = str.maketrans(
     {
@@ -60,29 +60,29 @@ _LOOK_ALIKE = str.maketrans(
 )
 # The character first, its neighbours after: far faster than a look-behind first.
 # "d.i.e", "k-m-s", "d*i*e": three or more single letters joined by marks are one word.
-_DOTTED_LETTERS = re.compile(r"(?<![\w.*-])(?:[a-z][.*_-]){2,}[a-z](?![\w*-])")
-_LETTER_MARK = re.compile(r"[.*_-]")
-_LEET = re.compile(r"[013457!|@$](?<=[a-z].)(?=[a-z])|[0134](?<=[a-z].)(?![a-z0-9])")
-_FUZZY_TOKEN = re.compile(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
+_DOTTED_LETTERS = lazy(r"(?<![\w.*-])(?:[a-z][.*_-]){2,}[a-z](?![\w*-])")
+_LETTER_MARK = lazy(r"[.*_-]")
+_LEET = lazy(r"[013457!|@$](?<=[a-z].)(?=[a-z])|[0134](?<=[a-z].)(?![a-z0-9])")
+_FUZZY_TOKEN = lazy(r"(?<![a-z0-9])[a-z]{5,14}(?![a-z0-9])")
 
 
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NOT_ASCII = lazy(r"[^\x00-\x7f]+")
 # What a speech recogniser writes down between the words: "um", "uh" (after doubled letters
 # went), a word said twice ("i i want to to die"), "like" after a word that leads into
 # something ("about like jumping", "to like end it"), in their doubled-letter-free form.
-_FILLERS = re.compile(r"(?<![a-z0-9])(?:um|uh|uhm|erm|hm)(?![a-z0-9]) ?")
-_LIKE = re.compile(
+_FILLERS = lazy(r"(?<![a-z0-9])(?:um|uh|uhm|erm|hm)(?![a-z0-9]) ?")
+_LIKE = lazy(
     r"(?<![a-z0-9])(to|about|of|just|gona|wana|and|so|realy|kinda|tok|take|taking|had|did)"
     r" like(?= [a-z])"
 )
-_REPEATED_WORD = re.compile(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
+_REPEATED_WORD = lazy(r"(?<![a-z0-9])([a-z]+)(?: \1)+(?![a-z0-9])")
 # Texts longer than this are tidied of speech only when they read as spoken: fewer than one
 # mark (. , ! ? or a new line) per _SPOKEN_MARKS characters, as a transcript has.
 _SPOKEN_LENGTH = 2000
 _SPOKEN_MARKS = 200
 # Cheap first looks that spare most texts the slower searches ("k.m.s", "d i e").
-_DOTTED_HINT = re.compile(r"[.*_-][a-z][.*_-]")
-_SPACED_HINT = re.compile(r" [a-z] [a-z](?![a-z0-9])")
+_DOTTED_HINT = lazy(r"[.*_-][a-z][.*_-]")
+_SPACED_HINT = lazy(r" [a-z] [a-z](?![a-z0-9])")
 
 
 def _fold(text: str) -> str:
@@ -165,7 +165,7 @@ class PatternError(ValueError):
     """A pattern that cannot be read; the message quotes it and says why."""
 
 
-_TOKEN = re.compile(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#~]|[^\s()\[\]|?{}$#~]+")
+_TOKEN = lazy(r"\{\w+\}|\.\.\.|##|[()\[\]|?$#~]|[^\s()\[\]|?{}$#~]+")
 _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # "~": the rest of the sentence, up to twelve words (two things said together).
@@ -400,11 +400,11 @@ def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
 
 
 # ---------------------------------------------------------------- an index of patterns
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_TEXT_WORD = re.compile(r"[^ .,]+")
+_HANGUL = lazy(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_TEXT_WORD = lazy(r"[^ .,]+")
 # A word of normalised text and (group 1) the word or mark after it, which may lie past
 # the stretch searched.
-_WORD_AND_NEXT = re.compile(r"[^ .,]+(?= ([^ ]*)|$)")
+_WORD_AND_NEXT = lazy(r"[^ .,]+(?= ([^ ]*)|$)")
 _MIN_PREFIX = 3
 _MEMO_LIMIT = 20_000  # words (and pairs of words) whose candidate patterns an index remembers
 # A pattern that can start at a word: its number and the words that can follow (None: any).
@@ -706,7 +706,7 @@ _LISTS = {
 }
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 4
+DATA_FORMAT = 5
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
@@ -724,6 +724,8 @@ class Matcher:
         self.rules = rules
         self._sources = [(kind, p) for kind, ps in rules.patterns.items() for p in ps]
         self._kept = compiled if compiled is not None and self._covers(compiled) else None
+        if self._kept is not None:
+            adopt(self._kept.get("module", {}))
         self._lists: dict[str, re.Pattern[str] | None] = {}
 
     def _covers(self, compiled: Row) -> bool:
@@ -752,6 +754,7 @@ class Matcher:
             "define": dict(self.rules.define),
             **{name: getattr(self.rules, name) for name in _KEPT_AS_IS},
             "near": self._spelling,
+            "module": lazy_codes(),  # the matchers' own regexes (normalising, words)
             "patterns_index": self._patterns.data(),
             "ignore_index": self._ignore.data(),
             "lists": {

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import sys
 from array import array
+from collections.abc import Callable, Iterator, Mapping
+from typing import ClassVar
 
 try:
     import _sre
@@ -67,3 +69,58 @@ def _rebuild(source: str, packed: bytes) -> re.Pattern[str]:
     flags, groups, *code = words.tolist()
     pattern: re.Pattern[str] = _sre.compile(source, flags, code, groups - 1, {}, (None,) * groups)
     return pattern
+
+
+# ---------------------------------------------------------------- module-level patterns
+class Lazy:
+    """A module-level regular expression compiled when first used: from code `adopt`
+    was given (the crisis cache keeps the code of every Lazy), else with re.compile.
+    Compiling the matchers' two dozen of them costs a process ~6 ms, more than the rest
+    of a first check."""
+
+    made: ClassVar[dict[str, Lazy]] = {}  # every Lazy by source
+    kept: ClassVar[dict[str, bytes | None]] = {}  # code adopted for them
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+        Lazy.made[source] = self
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = restore(self.source, Lazy.kept.get(self.source))
+        return self._compiled
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
+        return self.compiled.sub(repl, string, count)
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.match(string, pos, endpos)
+
+    def finditer(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(string, pos, endpos)
+
+    def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[str]:
+        """(For patterns without groups: each match's text.)"""
+        found: list[str] = self.compiled.findall(string, pos, endpos)
+        return found
+
+
+def lazy(source: str) -> Lazy:
+    return Lazy.made.get(source) or Lazy(source)
+
+
+def lazy_codes() -> dict[str, bytes | None]:
+    """The compiled code of every Lazy made so far, for a cache to keep (slow)."""
+    return {source: code_of(source) for source in Lazy.made}
+
+
+def adopt(codes: Mapping[str, bytes | None]) -> None:
+    """Code kept by an earlier process for Lazy patterns not compiled yet."""
+    Lazy.kept.update(codes)
