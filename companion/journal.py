@@ -9,6 +9,8 @@ the aftercare (aftercare.py). Skill uses, tough moments, pattern notices and phr
 saved by the functions below, which run the same crisis check on their words.
 """
 
+# Lazy imports: content (and random, ~2 ms), only when a check-in's prompt is chosen.
+
 from __future__ import annotations
 
 import os
@@ -16,18 +18,20 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import pending_file
 from .aftercare import after_words
 from .app import App
-from .content import Choice, choose_prompt
 from .errors import CompanionError, StoreError
 from .logs import get_log
 from .paths import Paths
 from .records import Row
 from .store import EntryDraft, Store, stamp
 from .vocab import OPEN_STATUSES, Status, answer_kind
+
+if TYPE_CHECKING:
+    from .content import Choice
 
 log = get_log("companion.journal")
 
@@ -111,6 +115,8 @@ def checkin_prompt(store: Store, *, area: str | None = None, folder: Path | None
     """The question a typed check-in shows: the waiting one's, or the next of `area`'s
     prompts (any area by default). A `content.Choice`: once the answer is saved, pass it
     to `content.record` (the waiting one's was recorded when it was sent)."""
+    from .content import Choice, choose_prompt
+
     pending = store.pending_delivery()
     if pending is not None and pending.get("prompt"):
         return Choice("prompt", f"delivery:{pending['id']}", str(pending["prompt"]))

@@ -6,17 +6,18 @@ speaker adapter's, in a child process with a timeout, imported only when somethi
 about to be said.
 """
 
+# Lazy imports: content (and random, ~2 ms together), only when a phrase or a win is chosen:
+# most saves after which this module is asked whether a moment was hard choose none.
+
 from __future__ import annotations
 
 import contextlib
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .app import App, LogUi
-from .content import Choice, choose_phrase, own_phrase_choice, record
 from .errors import CompanionError, ConfigError, MissingPartError
 from .logs import get_log
 from .records import Row
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the speaker adapter is imported only when something is said
     from contextlib import AbstractContextManager
 
     from .adapters.speaker import Speaker
+    from .content import Choice
     from .store import Store
 
 log = get_log("companion.speech")
@@ -153,6 +155,8 @@ def _deliver(
     """Show the phrase, then speak it or write it to a WAV file. It is recorded as heard
     while it is being read aloud (the first sound waits for nothing but the choice), and
     before the speaker is waited for, so a failing speaker never brings it straight back."""
+    from .content import record
+
     key, text = choice.key, choice.text
     if show is not None:
         show(text)
@@ -187,6 +191,8 @@ def encourage(
     """Choose a phrase for `context` (the person's own pack merged in), show it, and read
     it aloud (or write it to a WAV). When no sound can be played the phrase is still
     shown, and `Spoken.not_played` says why; errors writing a WAV reach the caller."""
+    from .content import choose_phrase
+
     with _voice(app, speaker, print_only=print_only, to_file=to_file) as utterance:
         choice = choose_phrase(app.store, context, folder=app.paths.config_dir)
         return _deliver(
@@ -207,6 +213,8 @@ def friend_test(
     given) and read them back, or offer a kinder phrase for `context`."""
     if kinder is None or not kinder.strip():
         return encourage(app, context=context, print_only=print_only, show=show, speaker=speaker)
+    from .content import own_phrase_choice
+
     with _voice(app, speaker, print_only=print_only, to_file=None) as utterance:
         row = app.store.add_phrase(kinder, context=context)
         return _deliver(
@@ -299,6 +307,8 @@ def past_win(store: Store, now: datetime) -> Row | None:
     if not fresh:
         cycle += 1
         fresh = [w for w in wins if str(w["id"]) != state["last"]] or wins
+    import random
+
     chosen = random.choice(fresh)
     store.record_use(WIN_USE, str(chosen["id"]), pool=WIN_POOL, cycle=cycle)
     return dict(chosen)
