@@ -110,18 +110,21 @@ def load(path: Path | None = None) -> Concepts:
 
 def load_compiled(path: Path | None = None, *, cache: Path | None = None) -> Concepts:
     """`load` through the compiled form kept in `cache` (beside the patterns' kept rules
-    unless given) when it was made from these very rules; made and kept when it was not."""
-    raw = (path or concept_file()).read_bytes()
+    unless given) when it was made from these very rules (the same file, by its size and
+    time of change: reading its 100 KB to tell took a process ~0.2 ms); made and kept when
+    it was not."""
+    path = path or concept_file()
     cache = cache or _cache_file()
-    key = crisis_cache.key_of(b"concepts %d\n" % FORMAT + raw)
+    stat = path.stat()
+    key = crisis_cache.key_of(b"concepts %d %d %d\n" % (FORMAT, stat.st_size, stat.st_mtime_ns))
     kept = crisis_cache.read(cache, key)
     if kept is not None and kept.get("format") == FORMAT:
-        return Concepts(kept, rebuild=partial(_compile_and_keep, raw, cache, key))
-    return Concepts(_compile_and_keep(raw, cache, key))
+        return Concepts(kept, rebuild=partial(_compile_and_keep, path, cache, key))
+    return Concepts(_compile_and_keep(path, cache, key))
 
 
-def _compile_and_keep(raw: bytes, cache: Path | None, key: str) -> Row:
-    data = compile_rules(_read_toml(raw))
+def _compile_and_keep(path: Path, cache: Path | None, key: str) -> Row:
+    data = compile_rules(_read_toml(path.read_bytes()))
     crisis_cache.write(cache, key, data)
     return data
 
@@ -236,7 +239,7 @@ def _compile(toml: Row) -> Row:
             marshal.dumps(_quick_data(anchors, stop)),
             *(marshal.dumps(_frozen(lexicons[k])) for k in languages),
         ],
-        "first_look": _first_look(anchors, stop),
+        "first_look": _first_look(anchors, stop | _common(toml)),
         "rule_masks": _rule_masks(rules),
         "self": ids["self"],
         "span": int(settings.get("span", 14)),
@@ -335,6 +338,12 @@ def _quick_data(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
     return {"bits": bits}
 
 
+def _common(toml: Row) -> frozenset[str]:
+    """[first_look] common: words too common for the first look to start from."""
+    words = toml.get("first_look", {}).get("common", [])
+    return frozenset(w for word in words for w in words_of(str(word)))
+
+
 def _rule_masks(rules: list[RuleData]) -> dict[int, tuple[tuple[int, ...], ...]]:
     """For each rule, the bits of its groups' concepts, filed by each bit of its first."""
     by_key: dict[int, list[tuple[int, ...]]] = {}
@@ -347,10 +356,11 @@ def _rule_masks(rules: list[RuleData]) -> dict[int, tuple[tuple[int, ...], ...]]
 
 def _first_look(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
     """What the first look at a short text needs: for each form, one word of normalised
-    text it cannot be there without (its longest that is not a common word), as the bits
-    of the concepts such words stand for; the starts of words ending in "*" (filed by
-    their first two letters) and the least numbers of "#5", when a form has no plain
-    word. A form all in Korean needs nothing: any Korean text is read whole."""
+    text it cannot be there without (its longest that is not a common word; two words
+    when all are common), as the bits of the concepts such words stand for; the starts
+    of words ending in "*" (filed by their first two letters) and the least numbers of
+    "#5", when a form has no plain word. A form all in Korean needs nothing: any Korean
+    text is read whole."""
     words: dict[str, int] = {}
     starts: dict[str, dict[str, int]] = {}
     numbers: dict[int, int] = {}
@@ -360,8 +370,9 @@ def _first_look(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
         plain = sorted((w for w in tokens if _plain(w)), key=lambda w: (w in stop, -len(w)))
         stars = sorted((w[:-1] for w in tokens if w.endswith("*")), key=len, reverse=True)
         least = [int(w[1:]) for w in tokens if _NUMBER.pattern.fullmatch(w)]
-        if plain:
-            words[plain[0]] = words.get(plain[0], 0) | bit
+        if plain:  # a common word, filed with the next one the form needs ("it all")
+            key = " ".join(plain[:2]) if plain[0] in stop else plain[0]
+            words[key] = words.get(key, 0) | bit
         elif stars:
             table = starts.setdefault(stars[0][:2], {})
             table[stars[0]] = table.get(stars[0], 0) | bit
@@ -369,7 +380,9 @@ def _first_look(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
             numbers[min(least)] = numbers.get(min(least), 0) | bit
     masks = sorted(set(words.values()))
     index = {mask: i for i, mask in enumerate(masks)}
-    return {  # the words as one string ("\nword\tmask number"): nothing to unpack
+    # the words as one string ("\nword\tmask number", "\nword word\tmask number"), in order:
+    # nothing to unpack
+    return {
         "words": "".join(f"\n{w}\t{index[m]}" for w, m in sorted(words.items())) + "\n",
         "masks": tuple(masks),
         "starts": {k: tuple(v.items()) for k, v in starts.items()},
@@ -549,9 +562,9 @@ class Concepts:
             return True
         look = self._first_look
         starts, numbers = look["starts"], look["numbers"]
-        mask = 0
-        for token in set(normalised.split()):
-            mask |= self._word_mask(token)
+        mask, tokens = 0, set(normalised.split())
+        for token in tokens:
+            mask |= self._word_mask(token, tokens)
             for start, bits in (*starts.get(token[:1], ()), *starts.get(token[:2], ())):
                 if token.startswith(start):
                     mask |= bits
@@ -559,14 +572,23 @@ class Concepts:
                 mask |= sum(bits for least, bits in numbers if int(token) >= least)
         return _could_fire(mask, self._rule_masks)
 
-    def _word_mask(self, token: str) -> int:
-        """The concepts a word of normalised text may stand for (by the first look)."""
+    def _word_mask(self, token: str, tokens: set[str]) -> int:
+        """The concepts a word of normalised text may stand for, alone or with another of
+        the text's words (by the first look)."""
         words: str = self._first_look["words"]
+        masks: tuple[int, ...] = self._first_look["masks"]
+        mask = 0
         at = words.find(f"\n{token}\t")
-        if at < 0:
-            return 0
-        start = at + len(token) + 2
-        mask: int = self._first_look["masks"][int(words[start : words.index("\n", start)])]
+        if at >= 0:
+            start = at + len(token) + 2
+            mask = masks[int(words[start : words.index("\n", start)])]
+        at = words.find(f"\n{token} ")
+        while at >= 0:  # its pairs, one after another
+            end = words.index("\n", at + 1)
+            pair, number = words[at + 1 : end].split("\t")
+            if pair[len(token) + 1 :] in tokens:
+                mask |= masks[int(number)]
+            at = end if words.startswith(f"{token} ", end + 1) else -1
         return mask
 
     @cached_property
