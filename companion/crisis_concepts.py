@@ -34,7 +34,7 @@ from .resources import pack_file
 log = get_log("companion.crisis_concepts")
 
 KIND = "concept"  # the kind of a Hit from this stage; its pattern is the rule's name
-FORMAT = 2  # of the compiled form: raise it whenever its shape changes
+FORMAT = 4  # of the compiled form: raise it whenever its shape changes
 CACHE_NAME = "crisis-concepts.cache"
 END = "$"  # in a word list: the end of a clause
 
@@ -239,8 +239,10 @@ def _compile(toml: Row) -> Row:
             marshal.dumps(_quick_data(anchors, stop)),
             *(marshal.dumps(_frozen(lexicons[k])) for k in languages),
         ],
-        "first_look": _first_look(anchors, stop | _common(toml)),
-        "rule_masks": _rule_masks(rules),
+        # read back at the first check (as bytes, the kept form's header reads quicker)
+        "first_look": marshal.dumps(
+            {**_first_look(anchors, stop | _common(toml), names), "rule_masks": _rule_masks(rules)}
+        ),
         "self": ids["self"],
         "span": int(settings.get("span", 14)),
         "pair_words": int(settings.get("pair_words", 30)),
@@ -338,6 +340,11 @@ def _quick_data(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
     return {"bits": bits}
 
 
+def _width(concepts: int) -> int:
+    """The bytes a mask of every concept takes."""
+    return (concepts + 7) // 8
+
+
 def _common(toml: Row) -> frozenset[str]:
     """[first_look] common: words too common for the first look to start from."""
     words = toml.get("first_look", {}).get("common", [])
@@ -354,7 +361,7 @@ def _rule_masks(rules: list[RuleData]) -> dict[int, tuple[tuple[int, ...], ...]]
     return {k: tuple(v) for k, v in by_key.items()}
 
 
-def _first_look(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
+def _first_look(forms: list[tuple[str, int]], stop: frozenset[str], names: list[str]) -> Row:
     """What the first look at a short text needs: for each form, one word of normalised
     text it cannot be there without (its longest that is not a common word; two words
     when all are common), as the bits of the concepts such words stand for; the starts
@@ -380,11 +387,14 @@ def _first_look(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
             numbers[min(least)] = numbers.get(min(least), 0) | bit
     masks = sorted(set(words.values()))
     index = {mask: i for i, mask in enumerate(masks)}
-    # the words as one string ("\nword\tmask number", "\nword word\tmask number"), in order:
-    # nothing to unpack
+    # the words as strings ("\nword\tmask number", "\nword word\tmask number", in order),
+    # filed by their first two letters: little to unpack, little to search
+    filed: dict[str, list[str]] = {}
+    for key, mask in sorted(words.items()):
+        filed.setdefault(key.split(" ")[0][:2], []).append(f"\n{key}\t{index[mask]}")
     return {
-        "words": "".join(f"\n{w}\t{index[m]}" for w, m in sorted(words.items())) + "\n",
-        "masks": tuple(masks),
+        "words": {k: "".join(v) + "\n" for k, v in filed.items()},
+        "masks": b"".join(m.to_bytes(_width(len(names)), "little") for m in masks),
         "starts": {k: tuple(v.items()) for k, v in starts.items()},
         "numbers": tuple(numbers.items()),
     }
@@ -525,8 +535,7 @@ class Concepts:
         self._rebuild = rebuild
         self._languages: dict[str, int] = {k: i + 2 for i, k in enumerate(data["languages"])}
         self._lexicons: dict[str, _Lexicon] = {}
-        self._first_look: Row = data["first_look"]
-        self._rule_masks: dict[int, tuple[tuple[int, ...], ...]] = data["rule_masks"]
+        self._first_look_packed: bytes = data["first_look"]
         self._self = frozenset({data["self"]})
         self._span: int = data["span"]
         self._pair_words: int = data["pair_words"]
@@ -575,21 +584,37 @@ class Concepts:
     def _word_mask(self, token: str, tokens: set[str]) -> int:
         """The concepts a word of normalised text may stand for, alone or with another of
         the text's words (by the first look)."""
-        words: str = self._first_look["words"]
-        masks: tuple[int, ...] = self._first_look["masks"]
+        words: str = self._first_look["words"].get(token[:2], "")
         mask = 0
         at = words.find(f"\n{token}\t")
         if at >= 0:
             start = at + len(token) + 2
-            mask = masks[int(words[start : words.index("\n", start)])]
+            mask = self._mask(int(words[start : words.index("\n", start)]))
         at = words.find(f"\n{token} ")
         while at >= 0:  # its pairs, one after another
             end = words.index("\n", at + 1)
             pair, number = words[at + 1 : end].split("\t")
             if pair[len(token) + 1 :] in tokens:
-                mask |= masks[int(number)]
+                mask |= self._mask(int(number))
             at = end if words.startswith(f"{token} ", end + 1) else -1
         return mask
+
+    def _mask(self, number: int) -> int:
+        """One of the first look's masks, kept as bytes (quicker to read back)."""
+        width = _width(len(self.names))
+        return int.from_bytes(
+            self._first_look["masks"][number * width : (number + 1) * width], "little"
+        )
+
+    @cached_property
+    def _first_look(self) -> Row:
+        look: Row = marshal.loads(self._first_look_packed)
+        return look
+
+    @property
+    def _rule_masks(self) -> dict[int, tuple[tuple[int, ...], ...]]:
+        masks: dict[int, tuple[tuple[int, ...], ...]] = self._first_look["rule_masks"]
+        return masks
 
     @cached_property
     def _details(self) -> Row:
