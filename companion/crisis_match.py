@@ -20,12 +20,13 @@ Pure: no settings, no output. Compiled once, on first use.
 
 from __future__ import annotations
 
+import marshal
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import NamedTuple, Protocol
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from .records import Row
 from .regex_code import code_of, restore
@@ -178,11 +179,12 @@ _CLAUSE_END = (
 _START = r"(?<![a-z0-9])"
 _END = r"(?![a-z0-9])"
 # The one word allowed between an [ignore] before word and a match ("would never hurt"),
-# but not one that makes the negation about something else ("not sure how long I can..."),
-# nor one that starts the person's own words ("I told my friend I cut myself").
-_FILLER = (
+# but not one that makes the negation about something else ("not sure how long I can...",
+# "not good, want to die"), nor one that starts the person's own words ("I told my friend
+# I cut myself").
+_FILLER = (  # words as normalised: "good" is "god", "well" is "wel"
     r"(?!(?:sure|certain|know|think|if|whether|how|why|what|when|but|because|and|that"
-    r"|i|im|ive|id|il|me|my)\b)[^ .,]+"
+    r"|god|great|wel|ok|okay|fine|doing|coping|i|im|ive|id|il|me|my)\b)[^ .,]+"
 )
 
 
@@ -410,12 +412,54 @@ _Candidate = tuple[int, frozenset[str] | None]
 _Match = Callable[[str, int], "re.Match[str] | None"]
 
 
-class Codes(Protocol):
-    """Each pattern's kept compiled code (a list, or crisis_cache.Pieces read on demand)."""
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DamagedKept(ValueError):
+    """Part of the kept (cached) form of the rules could not be read back."""
+
+
+class Items(Protocol[_T_co]):
+    """What an index reads of its lists: a list, or one kept packed (see `_Unpacked`)."""
 
     def __len__(self) -> int: ...
-    def __getitem__(self, index: int, /) -> bytes | None: ...
-    def __iter__(self) -> Iterator[bytes | None]: ...
+    def __getitem__(self, index: int, /) -> _T_co: ...
+    def __iter__(self) -> Iterator[_T_co]: ...
+
+
+Codes = Items[bytes | None]  # each pattern's kept code (crisis_cache.Pieces: read on demand)
+_Words = frozenset[str] | None
+
+
+class _Unpacked(Generic[_T_co]):
+    """A list kept as bytes per item (perhaps read from the cache file only when asked
+    for), each item unpacked the first time it is used: a check reaches few patterns, so
+    most of the index is never read back at all."""
+
+    def __init__(self, packed: Items[bytes | None], unpack: Callable[[bytes], _T_co]) -> None:
+        self._packed, self._unpack = packed, unpack
+        self._done: dict[int, _T_co] = {}
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __getitem__(self, index: int) -> _T_co:
+        if index not in self._done:
+            packed = self._packed[index]
+            if packed is None:
+                raise DamagedKept(f"item {index} of a kept index is damaged")
+            self._done[index] = self._unpack(packed)
+        return self._done[index]
+
+    def __iter__(self) -> Iterator[_T_co]:
+        return (self[index] for index in range(len(self)))
+
+
+def _words_of(packed: bytes) -> _Words:
+    words = marshal.loads(packed)
+    if words is not None and not isinstance(words, frozenset):
+        raise DamagedKept("a kept index holds something else")
+    return words
 
 
 class _Index:
@@ -427,9 +471,9 @@ class _Index:
 
     def __init__(
         self,
-        regexes: list[str],
-        firsts: list[frozenset[str] | None],
-        seconds: list[frozenset[str] | None],
+        regexes: Items[str],
+        firsts: Items[_Words],
+        seconds: Items[_Words],
         codes: Codes | None = None,
         filed: tuple[dict[str, list[int]], list[int], list[int]] | None = None,
     ) -> None:
@@ -439,7 +483,7 @@ class _Index:
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
         # by first word; any first word (tried everywhere); only Korean first words
-        self.by_word, self.anywhere, self.korean = filed or _file(firsts)
+        self.by_word, self.anywhere, self.korean = filed or _file(list(firsts))
         self.longest = max((len(w) for w in self.by_word), default=0)
 
     @classmethod
@@ -458,27 +502,30 @@ class _Index:
 
     def __add__(self, other: _Index) -> _Index:
         return _Index(
-            self.regexes + other.regexes,
-            self.firsts + other.firsts,
-            self.seconds + other.seconds,
+            [*self.regexes, *other.regexes],
+            [*self.firsts, *other.firsts],
+            [*self.seconds, *other.seconds],
             [*self.codes, *other.codes],
         )
 
     def data(self) -> Row:
         """The index as plain data, each pattern with its compiled code (slow: it compiles
-        every pattern); `from_data` rebuilds it."""
+        every pattern); `from_data` rebuilds it. Each pattern's parts are bytes, which
+        crisis_cache keeps after its header and reads back only when used."""
         return {
-            "regexes": self.regexes,
-            "firsts": self.firsts,
-            "seconds": self.seconds,
+            "regexes": [r.encode() for r in self.regexes],
+            "firsts": [marshal.dumps(w) for w in self.firsts],
+            "seconds": [marshal.dumps(w) for w in self.seconds],
             "codes": [code_of(r) for r in self.regexes],
             "filed": (self.by_word, self.anywhere, self.korean),
         }
 
     @classmethod
     def from_data(cls, data: Row) -> _Index:
-        regexes, firsts = list(data["regexes"]), list(data["firsts"])
-        seconds, codes = list(data["seconds"]), data["codes"]  # codes: read when first used
+        regexes = _Unpacked(data["regexes"], bytes.decode)  # each read when first used
+        firsts = _Unpacked(data["firsts"], _words_of)
+        seconds = _Unpacked(data["seconds"], _words_of)
+        codes = data["codes"]
         if not len(regexes) == len(firsts) == len(seconds) == len(codes):
             raise ValueError("an index whose parts do not line up")
         by_word, anywhere, korean = data["filed"]
@@ -659,7 +706,7 @@ _LISTS = {
 }
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 3
+DATA_FORMAT = 4
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
@@ -764,6 +811,19 @@ class Matcher:
         """The first pattern that finds crisis language in `text`, or None."""
         if not text or not text.strip() or not self._sources:
             return None
+        try:
+            return self._find(text)
+        except DamagedKept:  # the kept form went bad under us: read the rules afresh
+            self._forget_kept()
+            return self._find(text)
+
+    def _forget_kept(self) -> None:
+        self._kept = None
+        self._lists.clear()
+        for name in ("_spelling", "_patterns", "_ignore"):
+            self.__dict__.pop(name, None)  # the cached_property values
+
+    def _find(self, text: str) -> Hit | None:
         norm = normalise(text, spelling=self._spelling)
         covering = _Covering(self._ignore, norm)
         for index, m in self._patterns.matches(norm):
@@ -783,6 +843,13 @@ class Matcher:
         tests/tools/train_crisis_model.py to keep a second opinion quiet there."""
         if not text or not text.strip():
             return False
+        try:
+            return self._sets_aside(text)
+        except DamagedKept:
+            self._forget_kept()
+            return self._sets_aside(text)
+
+    def _sets_aside(self, text: str) -> bool:
         norm = normalise(text, spelling=self._spelling)
         for index in (self._patterns, self._ignore):
             if next(iter(index.matches(norm)), None) is not None:

@@ -142,7 +142,7 @@ def test_a_text_file_is_not_a_recording(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_folder_are_named(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no file"):
+    with pytest.raises(InputError, match="no such file"):
         open_audio(tmp_path / "nope.wav")
     with pytest.raises(InputError, match="folder"):
         open_audio(tmp_path)

@@ -123,3 +123,18 @@ def test_kept_rules_of_another_shape_are_not_used(kept: Path) -> None:
     for compiled in (old, broken):
         matcher = Matcher(table.rules, compiled=compiled)
         assert matcher.find("I want to die") is not None and matcher._kept is None
+
+
+def test_pieces_damaged_after_the_header_still_give_the_same_answers(tmp_path: Path) -> None:
+    cache = tmp_path / crisis_cache.NAME
+    load_compiled(cache=cache)
+    blob = bytearray(cache.read_bytes())
+    for at in range(len(blob) // 2, len(blob), 997):  # the pieces: patterns' parts and code
+        blob[at] ^= 0xFF
+    cache.write_bytes(bytes(blob))
+    table = load_compiled(cache=cache)
+    assert table.compiled is not None  # the header is whole, so the kept form is used
+    rules = load_crisis().rules
+    fresh, kept = Matcher(rules), Matcher(rules, compiled=table.compiled)
+    lines = ["I want to die", "this deadline is killing me", *every_line()[:400]]
+    assert [kept.find(line) for line in lines] == [fresh.find(line) for line in lines]

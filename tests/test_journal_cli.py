@@ -35,7 +35,7 @@ def test_reflect_typed_stdin_area_and_bring(cli, home: Path) -> None:
         (["forget", "99"], 1, "no entry with id 99"),
         (["forget", "banana"], 2, "ID"),
         (["forget", "--all"], 2, "--yes"),
-        (["import", "/nonexistent.json"], 1, "cannot read"),
+        (["import", "/nonexistent.json"], 1, "no such file"),
     ],
 )
 def test_bad_input_gets_one_clear_message(cli, args: list[str], code: int, words: str) -> None:

@@ -18,7 +18,7 @@ import click
 
 from .. import __version__
 from ..app import App
-from ..errors import CompanionError, ExitCode
+from ..errors import CompanionError, ExitCode, MissingPartError
 from .common import ClickUi
 
 # Which module of this package registers each command (a test keeps this true).
@@ -46,7 +46,12 @@ class CompanionGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
         if module is not None and cmd_name not in self.commands:
-            importlib.import_module(f"{__name__}.{module}").register(self)
+            try:
+                importlib.import_module(f"{__name__}.{module}").register(self)
+            except ImportError as exc:  # a broken install: say so, never hide the command
+                raise MissingPartError(
+                    f"companion is not installed whole ({exc}); install it again"
+                ) from exc
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
