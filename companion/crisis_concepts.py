@@ -17,39 +17,56 @@ the compiled form is kept for the next process (crisis_cache), as the patterns' 
 
 from __future__ import annotations
 
-import heapq
-import logging
 import marshal
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from . import crisis_cache
 from .crisis_match import Hit, normalise, normalise_word
+from .logs import get_log
 from .records import Row
 from .resources import pack_file
 
-log = logging.getLogger("companion.crisis_concepts")
+log = get_log("companion.crisis_concepts")
 
 KIND = "concept"  # the kind of a Hit from this stage; its pattern is the rule's name
-FORMAT = 1  # of the compiled form: raise it whenever its shape changes
+FORMAT = 4  # of the compiled form: raise it whenever its shape changes
 CACHE_NAME = "crisis-concepts.cache"
 END = "$"  # in a word list: the end of a clause
-_NUMBER = re.compile(r"#(\d+)")
-_GROUP = re.compile(r"\(([^()]*)\)")
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+class _Regex:
+    """A regular expression compiled when first used (compiling all of them on import
+    cost a process ~1.5 ms before its first check)."""
+
+    __slots__ = ("source", "compiled")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self.compiled is None:
+            self.compiled = re.compile(self.source)
+        return self.compiled
+
+
+_NUMBER = _Regex(r"#(\d+)")
+_GROUP = _Regex(r"\(([^()]*)\)")
+_HANGUL = _Regex(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _MOST_FORMS = 400  # the forms one word-list line may stand for
 # A text longer than this is searched for the words rules start from first (normalising
 # 100 KB alone takes ~20 ms); shorter ones are read whole.
 LONG_TEXT = 4000
 # Where crisis_match.normalise ends a clause: a long text is cut into sentences there.
 _MARK = r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]"
-_SENTENCE_MARKS = re.compile(rf"{_MARK}(?:\s*{_MARK})*")
-_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+_SENTENCE_MARKS = _Regex(rf"{_MARK}(?:\s*{_MARK})*")
+_NOT_ASCII = _Regex(r"[^\x00-\x7f]+")
 
 # Words after which another person can start a clause as its subject.
 _CLAUSE_STARTS = frozenset(
@@ -93,16 +110,23 @@ def load(path: Path | None = None) -> Concepts:
 
 def load_compiled(path: Path | None = None, *, cache: Path | None = None) -> Concepts:
     """`load` through the compiled form kept in `cache` (beside the patterns' kept rules
-    unless given) when it was made from these very rules; made and kept when it was not."""
-    raw = (path or concept_file()).read_bytes()
+    unless given) when it was made from these very rules (the same file, by its size and
+    time of change: reading its 100 KB to tell took a process ~0.2 ms); made and kept when
+    it was not."""
+    path = path or concept_file()
     cache = cache or _cache_file()
-    key = crisis_cache.key_of(b"concepts %d\n" % FORMAT + raw)
+    stat = path.stat()
+    key = crisis_cache.key_of(b"concepts %d %d %d\n" % (FORMAT, stat.st_size, stat.st_mtime_ns))
     kept = crisis_cache.read(cache, key)
-    if kept is not None:
-        return Concepts(kept)
-    data = compile_rules(_read_toml(raw))
+    if kept is not None and kept.get("format") == FORMAT:
+        return Concepts(kept, rebuild=partial(_compile_and_keep, path, cache, key))
+    return Concepts(_compile_and_keep(path, cache, key))
+
+
+def _compile_and_keep(path: Path, cache: Path | None, key: str) -> Row:
+    data = compile_rules(_read_toml(path.read_bytes()))
     crisis_cache.write(cache, key, data)
-    return Concepts(data)
+    return data
 
 
 def _cache_file() -> Path | None:
@@ -121,7 +145,7 @@ def _read_toml(raw: bytes) -> Row:
 def expand(line: str) -> list[str]:
     """Every form a word-list line stands for: "(a|b|) c" is "a c", "b c" and "c";
     "(a )?b" is "a b" and "b"."""
-    group = _GROUP.search(line)
+    group = _GROUP.pattern.search(line)
     if group is None:
         return [" ".join(line.split())]
     options = group.group(1).split("|")
@@ -140,7 +164,7 @@ def words_of(form: str) -> tuple[str, ...]:
     """A form as words of normalised text; "$", "#5" and a final "*" kept as they are."""
     words: list[str] = []
     for raw in form.split():
-        if raw == END or _NUMBER.fullmatch(raw):
+        if raw == END or _NUMBER.pattern.fullmatch(raw):
             words.append(raw)
             continue
         star = "*" if raw.endswith("*") and len(raw) > 1 else ""
@@ -149,7 +173,8 @@ def words_of(form: str) -> tuple[str, ...]:
 
 
 def _plain(word: str) -> bool:
-    return not (word == END or word.endswith("*") or _NUMBER.fullmatch(word) or _HANGUL.match(word))
+    special = word == END or word.endswith("*") or _NUMBER.pattern.fullmatch(word)
+    return not (special or _HANGUL.pattern.match(word))
 
 
 def _new_lexicon() -> Row:
@@ -161,7 +186,7 @@ def _new_lexicon() -> Row:
 
 def _file_form(lexicon: Row, words: tuple[str, ...], concept: int) -> None:
     first, rest = words[0], words[1:]
-    number = _NUMBER.fullmatch(first)
+    number = _NUMBER.pattern.fullmatch(first)
     if rest and _plain(first) and _plain(rest[0]):
         key, rest = f"{first} {rest[0]}", rest[1:]
         table = lexicon["pairs"]
@@ -203,21 +228,39 @@ def _compile(toml: Row) -> Row:
     rules = [_rule(n, str(s), ids) for n, s in toml["rules"].items()]
     stop = frozenset(w for v in toml["languages"].values() for w in v)
     settings = toml.get("settings", {})
+    languages = sorted(lexicons)
     return {
         "format": FORMAT,
         "names": names,
-        "lexicons": {k: marshal.dumps(_frozen(v)) for k, v in lexicons.items()},
-        "quick": marshal.dumps(_quick_data(anchors, rules, stop)),
-        "markers": {k: frozenset(words_of(" ".join(v))) for k, v in toml["languages"].items()},
-        "unless": {
-            ids[n]: frozenset(ids[u] for u in concepts[n]["unless"])
-            for n in names
-            if "unless" in concepts[n]
-        },
-        "rules": rules,
+        "languages": languages,
+        # read back when first needed (kept apart in the file: crisis_cache.Pieces)
+        "packed": [
+            marshal.dumps(_details(toml, rules, ids)),
+            marshal.dumps(_quick_data(anchors, stop)),
+            *(marshal.dumps(_frozen(lexicons[k])) for k in languages),
+        ],
+        # read back at the first check (as bytes, the kept form's header reads quicker)
+        "first_look": marshal.dumps(
+            {**_first_look(anchors, stop | _common(toml), names), "rule_masks": _rule_masks(rules)}
+        ),
         "self": ids["self"],
         "span": int(settings.get("span", 14)),
         "pair_words": int(settings.get("pair_words", 30)),
+    }
+
+
+def _details(toml: Row, rules: list[RuleData], ids: Mapping[str, int]) -> Row:
+    """What a text the first look lets through is read with: the rules, the words that
+    tell a language, and the concepts others cancel."""
+    concepts = toml["concepts"]
+    return {
+        "rules": rules,
+        "markers": {k: frozenset(words_of(" ".join(v))) for k, v in toml["languages"].items()},
+        "unless": {
+            ids[n]: frozenset(ids[u] for u in concepts[n]["unless"])
+            for n in concepts
+            if "unless" in concepts[n]
+        },
     }
 
 
@@ -283,10 +326,10 @@ _ENDINGS = tuple(
 )
 
 
-def _quick_data(forms: list[tuple[str, int]], rules: list[RuleData], stop: frozenset[str]) -> Row:
-    """What the quick look needs: for each raw word, the words that must come with it for
-    a form to be there, and the concepts those forms stand for (as bits of a number); for
-    each rule, the bits of its groups, filed by each bit of its first group."""
+def _quick_data(forms: list[tuple[str, int]], stop: frozenset[str]) -> Row:
+    """What the quick look at a long text needs: for each raw word, the words that must
+    come with it for a form to be there, and the concepts those forms stand for (as bits
+    of a number)."""
     pairs: dict[str, dict[str, int]] = {}
     for form, concept in forms:
         for first, second in _anchors(form, stop):
@@ -294,12 +337,67 @@ def _quick_data(forms: list[tuple[str, int]], rules: list[RuleData], stop: froze
             table[second] = table.get(second, 0) | 1 << concept
     # each word: the concepts it alone may stand for, and those it may with another word
     bits = {w: (t.pop("", 0), t) for w, t in pairs.items()}
+    return {"bits": bits}
+
+
+def _width(concepts: int) -> int:
+    """The bytes a mask of every concept takes."""
+    return (concepts + 7) // 8
+
+
+def _common(toml: Row) -> frozenset[str]:
+    """[first_look] common: words too common for the first look to start from."""
+    words = toml.get("first_look", {}).get("common", [])
+    return frozenset(w for word in words for w in words_of(str(word)))
+
+
+def _rule_masks(rules: list[RuleData]) -> dict[int, tuple[tuple[int, ...], ...]]:
+    """For each rule, the bits of its groups' concepts, filed by each bit of its first."""
     by_key: dict[int, list[tuple[int, ...]]] = {}
     for _, need, _, _ in rules:
         masks = tuple(sum(1 << k for k in group) for group in need)
         for key in need[0]:
             by_key.setdefault(1 << key, []).append(masks)
-    return {"bits": bits, "by_key": {k: tuple(v) for k, v in by_key.items()}}
+    return {k: tuple(v) for k, v in by_key.items()}
+
+
+def _first_look(forms: list[tuple[str, int]], stop: frozenset[str], names: list[str]) -> Row:
+    """What the first look at a short text needs: for each form, one word of normalised
+    text it cannot be there without (its longest that is not a common word; two words
+    when all are common), as the bits of the concepts such words stand for; the starts
+    of words ending in "*" (filed by their first two letters) and the least numbers of
+    "#5", when a form has no plain word. A form all in Korean needs nothing: any Korean
+    text is read whole."""
+    words: dict[str, int] = {}
+    starts: dict[str, dict[str, int]] = {}
+    numbers: dict[int, int] = {}
+    for form, concept in forms:
+        bit = 1 << concept
+        tokens = [w for w in words_of(form) if w != END and not _HANGUL.pattern.match(w)]
+        plain = sorted((w for w in tokens if _plain(w)), key=lambda w: (w in stop, -len(w)))
+        stars = sorted((w[:-1] for w in tokens if w.endswith("*")), key=len, reverse=True)
+        least = [int(w[1:]) for w in tokens if _NUMBER.pattern.fullmatch(w)]
+        if plain:  # a common word, filed with the next one the form needs ("it all")
+            key = " ".join(plain[:2]) if plain[0] in stop else plain[0]
+            words[key] = words.get(key, 0) | bit
+        elif stars:
+            table = starts.setdefault(stars[0][:2], {})
+            table[stars[0]] = table.get(stars[0], 0) | bit
+        elif least:
+            numbers[min(least)] = numbers.get(min(least), 0) | bit
+    masks = sorted(set(words.values()))
+    index = {mask: i for i, mask in enumerate(masks)}
+    # the words as strings ("\nword\tmask number", "\nword word\tmask number", in order),
+    # filed by their first two letters: little to unpack, little to search
+    filed: dict[str, list[str]] = {}
+    for key, mask in sorted(words.items()):
+        filed.setdefault(key.split(" ")[0][:2], []).append(f"\n{key}\t{index[mask]}")
+    return {
+        "words": {k: "".join(v) + "\n" for k, v in filed.items()},
+        "masks": b"".join(m.to_bytes(_width(len(names)), "little") for m in masks),
+        "starts": {k: tuple(v.items()) for k, v in starts.items()},
+        "numbers": tuple(numbers.items()),
+    }
 
 
 def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
@@ -307,9 +405,9 @@ def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
     words, as written and as normalised; "" when it has one), or none when it has no
     plain word."""
     words = [w for w in _fold(form).translate(_FORM_WORDS).split() if w not in (END, ",")]
-    plain = [w for w in words if not w.startswith("#") and not _HANGUL.search(w)]
+    plain = [w for w in words if not w.startswith("#") and not _HANGUL.pattern.search(w)]
     if not plain:
-        least = min((int(w[1:]) for w in words if _NUMBER.fullmatch(w)), default=None)
+        least = min((int(w[1:]) for w in words if _NUMBER.pattern.fullmatch(w)), default=None)
         return [] if least is None else [(str(n), "") for n in range(least, 1000)]
     ranked = sorted(plain, key=lambda w: (w.rstrip("*") in stop, w.endswith("*"), -len(w)))
     first = _spellings(ranked[0])
@@ -327,11 +425,14 @@ def _spellings(word: str) -> set[str]:
 
 
 # ---------------------------------------------------------------- reading sentences
-@dataclass
 class _Sentence:
-    tokens: list[str]
-    found: dict[int, list[int]]  # concept: positions
-    keys: bool  # whether a rule's first concept is here
+    """One sentence's words, the concepts found in it (concept: positions), and whether a
+    rule's first concept is among them."""
+
+    __slots__ = ("tokens", "found", "keys")
+
+    def __init__(self, tokens: list[str], found: dict[int, list[int]], keys: bool) -> None:
+        self.tokens, self.found, self.keys = tokens, found, keys
 
 
 class _Lexicon:
@@ -372,7 +473,7 @@ class _Lexicon:
             if token.startswith(start[:-1])
             for entry in self.starts[start]
         ]
-        if _HANGUL.match(token):
+        if _is_hangul(token):
             found += self.words.get(_without_particle(token), ())
         if self.numbers and token.isdigit():
             found += [
@@ -382,6 +483,11 @@ class _Lexicon:
                 for entry in entries
             ]
         return found
+
+
+def _is_hangul(token: str) -> bool:
+    """Whether a word starts in Korean script."""
+    return token[:1] >= "\u1100" and bool(_HANGUL.pattern.match(token))
 
 
 def _without_particle(token: str) -> str:
@@ -398,10 +504,10 @@ def _same(token: str, word: str) -> bool:
         return True
     if word.endswith("*"):
         return token.startswith(word[:-1])
-    number = _NUMBER.fullmatch(word)
+    number = _NUMBER.pattern.fullmatch(word)
     if number:
         return token.isdigit() and int(token) >= int(number.group(1))
-    return bool(_HANGUL.match(token)) and _without_particle(token) == word
+    return _is_hangul(token) and _without_particle(token) == word
 
 
 def _follows(tokens: list[str], at: int, words: tuple[str, ...]) -> bool:
@@ -419,30 +525,30 @@ def _follows(tokens: list[str], at: int, words: tuple[str, ...]) -> bool:
 class Concepts:
     """Finds crisis language by concepts meeting in a sentence, from compiled rules."""
 
-    def __init__(self, data: Row) -> None:
+    def __init__(self, data: Row, *, rebuild: Callable[[], Row] | None = None) -> None:
+        """`rebuild` makes the data again when a part kept apart cannot be read back."""
         if data.get("format") != FORMAT:
             raise ConceptError("compiled concepts of another format")
         self.names: list[str] = data["names"]
-        self._packed: dict[str, bytes] = data["lexicons"]  # read back when first needed
+        # the quick look's data, then each language's lexicon: read back when first needed
+        self._packed: Sequence[bytes | None] = data["packed"]
+        self._rebuild = rebuild
+        self._languages: dict[str, int] = {k: i + 2 for i, k in enumerate(data["languages"])}
         self._lexicons: dict[str, _Lexicon] = {}
-        self._quick_packed: bytes = data["quick"]
-        self._markers: dict[str, frozenset[str]] = data["markers"]
-        self._unless: dict[int, frozenset[int]] = data["unless"]
-        self._rules: list[RuleData] = data["rules"]
+        self._first_look_packed: bytes = data["first_look"]
         self._self = frozenset({data["self"]})
         self._span: int = data["span"]
         self._pair_words: int = data["pair_words"]
-        self._by_key: dict[int, list[int]] = {}
-        for number, (_, need, _, _) in enumerate(self._rules):
-            for key in need[0]:
-                self._by_key.setdefault(key, []).append(number)
 
     def find(self, text: str | None) -> Hit | None:
         """The first rule whose concepts meet in `text`, as a Hit, or None."""
         if not text or not text.strip():
             return None
         if len(text) <= LONG_TEXT:
-            sentences = _Text(self, normalise(text).split("."))
+            normalised = normalise(text)
+            if not self._could_be_here(normalised):
+                return None
+            sentences = _Text(self, normalised.split("."))
             name = self._in(sentences, range(len(sentences)))
         else:
             name = self._in_long(text)
@@ -452,27 +558,119 @@ class Concepts:
         """A long text: a quick look at its raw words tells which sentences could hold a
         rule's concepts; only those (and what they need around them) are normalised."""
         folded = _fold(text.translate(_RAW_WORDS))
-        marks = [m.span() for m in _SENTENCE_MARKS.finditer(folded)]
+        marks = [m.span() for m in _SENTENCE_MARKS.pattern.finditer(folded)]
         starts = [0, *(end for _, end in marks)]
         ends = [*(start for start, _ in marks), len(folded)]
         pieces = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
         return self._in(_Text(self, pieces, raw=True), self._worth_reading(pieces))
 
+    def _could_be_here(self, normalised: str) -> bool:
+        """The first look at a short text: whether, by one word each of their forms, the
+        concepts of every group of some rule could be in it (any Korean text could)."""
+        if not normalised.isascii() and _HANGUL.pattern.search(normalised):
+            return True
+        look = self._first_look
+        starts, numbers = look["starts"], look["numbers"]
+        mask, tokens = 0, set(normalised.split())
+        for token in tokens:
+            mask |= self._word_mask(token, tokens)
+            for start, bits in (*starts.get(token[:1], ()), *starts.get(token[:2], ())):
+                if token.startswith(start):
+                    mask |= bits
+            if numbers and token.isdigit():
+                mask |= sum(bits for least, bits in numbers if int(token) >= least)
+        return _could_fire(mask, self._rule_masks)
+
+    def _word_mask(self, token: str, tokens: set[str]) -> int:
+        """The concepts a word of normalised text may stand for, alone or with another of
+        the text's words (by the first look)."""
+        words: str = self._first_look["words"].get(token[:2], "")
+        mask = 0
+        at = words.find(f"\n{token}\t")
+        if at >= 0:
+            start = at + len(token) + 2
+            mask = self._mask(int(words[start : words.index("\n", start)]))
+        at = words.find(f"\n{token} ")
+        while at >= 0:  # its pairs, one after another
+            end = words.index("\n", at + 1)
+            pair, number = words[at + 1 : end].split("\t")
+            if pair[len(token) + 1 :] in tokens:
+                mask |= self._mask(int(number))
+            at = end if words.startswith(f"{token} ", end + 1) else -1
+        return mask
+
+    def _mask(self, number: int) -> int:
+        """One of the first look's masks, kept as bytes (quicker to read back)."""
+        width = _width(len(self.names))
+        return int.from_bytes(
+            self._first_look["masks"][number * width : (number + 1) * width], "little"
+        )
+
+    @cached_property
+    def _first_look(self) -> Row:
+        look: Row = marshal.loads(self._first_look_packed)
+        return look
+
+    @property
+    def _rule_masks(self) -> dict[int, tuple[tuple[int, ...], ...]]:
+        masks: dict[int, tuple[tuple[int, ...], ...]] = self._first_look["rule_masks"]
+        return masks
+
+    @cached_property
+    def _details(self) -> Row:
+        details: Row = marshal.loads(self._piece(0))
+        by_key: dict[int, list[int]] = {}
+        for number, (_, need, _, _) in enumerate(details["rules"]):
+            for key in need[0]:
+                by_key.setdefault(key, []).append(number)
+        return {**details, "by_key": by_key}
+
+    @property
+    def _rules(self) -> list[RuleData]:
+        rules: list[RuleData] = self._details["rules"]
+        return rules
+
+    @property
+    def _by_key(self) -> dict[int, list[int]]:
+        by_key: dict[int, list[int]] = self._details["by_key"]
+        return by_key
+
+    @property
+    def _markers(self) -> dict[str, frozenset[str]]:
+        markers: dict[str, frozenset[str]] = self._details["markers"]
+        return markers
+
+    @property
+    def _unless(self) -> dict[int, frozenset[int]]:
+        unless: dict[int, frozenset[int]] = self._details["unless"]
+        return unless
+
+    def _piece(self, index: int) -> bytes:
+        """A part kept apart, read back (made again, whole, when it cannot be)."""
+        piece = self._packed[index]
+        if piece is None:
+            if self._rebuild is None:
+                raise ConceptError("a part of the compiled concepts cannot be read")
+            log.warning("a part of the kept crisis concepts cannot be read; made again")
+            self._packed = self._rebuild()["packed"]
+            return self._piece(index)
+        return piece
+
     @cached_property
     def _quick(self) -> Row:
-        quick: Row = marshal.loads(self._quick_packed)
+        quick: Row = marshal.loads(self._piece(1))
         quick["bits"] = {w: (a, frozenset(s), s) for w, (a, s) in quick["bits"].items()}
         return quick
 
     def _worth_reading(self, pieces: list[str]) -> list[int]:
         """The sentences where, by their raw words, every group of some rule could be
         there (alone or with the next one); any with Korean, which the quick look skips."""
-        bits, by_key = self._quick["bits"], self._quick["by_key"]  # read back when first needed
+        bits, by_key = self._quick["bits"], self._rule_masks
         every = (1 << len(self.names)) - 1
         masks = []
         for piece in pieces:
             words = set(piece.split())
-            mask = every if _HANGUL.search(piece) else 0
+            mask = every if _HANGUL.pattern.search(piece) else 0
             for word in [w for w in words if w in bits]:
                 alone, others, seconds = bits[word]
                 mask |= alone
@@ -512,8 +710,9 @@ class Concepts:
         return _Sentence(tokens, found, not self._by_key.keys().isdisjoint(found))
 
     def _lexicon(self, language: str) -> _Lexicon | None:
-        if language not in self._lexicons and language in self._packed:
-            self._lexicons[language] = _Lexicon(marshal.loads(self._packed[language]))
+        if language not in self._lexicons and language in self._languages:
+            data = marshal.loads(self._piece(self._languages[language]))
+            self._lexicons[language] = _Lexicon(data)
         return self._lexicons.get(language)
 
     def _fires(self, window: list[_Sentence], near: Callable[[], list[_Sentence]]) -> str | None:
@@ -586,7 +785,7 @@ def _languages(tokens: list[str], markers: Mapping[str, frozenset[str]]) -> list
     """The language of a sentence: Korean if it has Hangul, else the one whose common
     words it has most of, two at least (English otherwise); all of them when two or more
     have as many."""
-    if any(_HANGUL.match(t) for t in tokens):
+    if any(_is_hangul(t) for t in tokens):
         return ["ko"]
     counts = {language: len(words.intersection(tokens)) for language, words in markers.items()}
     most = max(counts.values(), default=0)
@@ -617,19 +816,19 @@ def _within(
     need: tuple[frozenset[int], ...], found: Mapping[int, list[int]], here: set[int], span: int
 ) -> bool:
     """Whether one place of each needed group lies within `span` words of the others."""
-    lists = [sorted(p for k in group & here for p in found[k]) for group in need]
-    heap = [(places[0], i, 0) for i, places in enumerate(lists)]
-    heapq.heapify(heap)
-    high = max(places[0] for places in lists)
-    while True:
-        low, i, j = heapq.heappop(heap)
-        if high - low <= span:
+    places = sorted((p, i) for i, group in enumerate(need) for k in group & here for p in found[k])
+    counts = [0] * len(need)
+    missing, low = len(need), 0
+    for place, group in places:
+        missing -= counts[group] == 0
+        counts[group] += 1
+        while places[low][0] < place - span:  # what lies too far back leaves the window
+            counts[places[low][1]] -= 1
+            missing += counts[places[low][1]] == 0
+            low += 1
+        if not missing:
             return True
-        if j + 1 == len(lists[i]):
-            return False
-        following = lists[i][j + 1]
-        high = max(high, following)
-        heapq.heappush(heap, (following, i, j + 1))
+    return False
 
 
 def _someone_else_first(
@@ -660,7 +859,7 @@ def _someone_else_first(
 def _fold(text: str) -> str:
     """Lower case without accents, as normalise does (to find where to read)."""
     text = text.casefold()
-    return text if text.isascii() else _NOT_ASCII.sub(lambda m: _fold_run(m.group()), text)
+    return text if text.isascii() else _NOT_ASCII.pattern.sub(lambda m: _fold_run(m.group()), text)
 
 
 def _fold_run(text: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -230,3 +232,45 @@ def test_rules_changed_since_the_form_was_kept_are_read_afresh(tmp_path: Path) -
     )
     rules.write_text(changed.replace("[rules]", '[concepts.no_such_word]\nen = ["zzz"]\n\n[rules]'))
     assert rule_in(crisis_concepts.load_compiled(rules, cache=cache), text) is None
+
+
+def test_a_damaged_part_of_the_kept_form_is_made_again_when_first_needed(tmp_path: Path) -> None:
+    cache = tmp_path / crisis_concepts.CACHE_NAME
+    crisis_concepts.load_compiled(cache=cache)
+    data = bytearray(cache.read_bytes())
+    data[-2000:] = bytes(2000)  # the last lexicons, kept apart after the header
+    cache.write_bytes(bytes(data))
+    again = crisis_concepts.load_compiled(cache=cache)
+    assert rule_in(again, "lowkey hoping i just dont wake up tmrw") == "wish_not_to_wake"
+    assert rule_in(again, "hab die tabletten schon gesammelt") is not None
+
+
+# ---------------------------------------------------------------- the first look
+def test_the_first_look_lets_through_every_text_a_rule_fires_in(concepts: Concepts) -> None:
+    """A text the first look turns away is one no rule fires in, read whole."""
+    from crisis_sets import CHECKS, read_check
+
+    from companion.crisis_concepts import _Text
+    from companion.crisis_match import normalise
+
+    turned_away = 0
+    for name in CHECKS:
+        for line in (x for part in read_check(name) for x in part):
+            normalised = normalise(line)
+            if concepts._could_be_here(normalised):
+                continue
+            turned_away += 1
+            whole = _Text(concepts, normalised.split("."))
+            assert concepts._in(whole, range(len(whole))) is None, line
+    assert turned_away > 1000  # it does turn most ordinary texts away
+
+
+def test_importing_the_check_loads_no_logging_and_compiles_nothing() -> None:
+    code = (
+        "import sys; import companion.safety as s; from companion import crisis_concepts as c;"
+        "print('logging' in sys.modules, c._HANGUL.compiled is None)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert out == ["False", "True"]

@@ -193,6 +193,11 @@ def report(name: str, check: Callable[[str], bool], *, repeat: int) -> dict[str,
 _PROBE = r"""
 import json, sys, time
 start = time.perf_counter()
+if sys.argv[1] == "without_concepts":  # the whole check less the concept stage
+    import types
+    stub = types.ModuleType("companion.crisis_concepts")
+    stub.find_concept = lambda text: None
+    sys.modules["companion.crisis_concepts"] = stub
 import companion.safety as safety
 from companion.crisis_match import Matcher
 imported = time.perf_counter()
@@ -213,8 +218,17 @@ print(json.dumps({"import": (imported - start) * 1000, "check": (done - ready) *
 """
 
 
-def in_new_process(mode: str, text: str, home: str) -> dict[str, float]:
+def _env(home: str) -> dict[str, str]:
+    """The environment of a measured process: its own home, and Python's compiled modules
+    kept (as an installed companion has them; PYTHONDONTWRITEBYTECODE would have every
+    process compile the modules changed since they were last kept, ~8 ms for the concepts)."""
     env = {**os.environ, "COMPANION_HOME": home}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def in_new_process(mode: str, text: str, home: str) -> dict[str, float]:
+    env = _env(home)
     out = subprocess.run(
         [sys.executable, "-c", _PROBE, mode],
         input=text,
@@ -232,8 +246,21 @@ def median_of(runs: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def concept_stage_cost(entry: str, home: str, *, pairs: int) -> float:
+    """What the concept stage adds to a new process's first check of `entry` (importing
+    it, reading its kept form, the check): the median difference of runs with it and
+    without it, taken in turn (a busy machine drifts; pairs side by side drift together)."""
+    differences = []
+    for _ in range(pairs):
+        whole = in_new_process("kept", entry, home)
+        without = in_new_process("without_concepts", entry, home)
+        total = whole["import"] + whole["check"] - without["import"] - without["check"]
+        differences.append(total)
+    return statistics.median(differences)
+
+
 def wall_ms(args: list[str], home: str, repeat: int) -> float:
-    env = {**os.environ, "COMPANION_HOME": home}
+    env = _env(home)
     runs = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -256,6 +283,7 @@ def processes(repeat: int) -> None:
         patterns_big = [in_new_process("patterns", big, home) for _ in range(repeat)]
         afresh_big = [in_new_process("afresh", big, home) for _ in range(repeat)]
         kept_big = [in_new_process("kept", big, home) for _ in range(repeat)]
+        concept_cost = concept_stage_cost(entry, home, pairs=8 * repeat)
         print(
             "the first check in a new process (median of "
             f"{repeat}; importing companion.safety: {median_of(kept, 'import'):.0f} ms)"
@@ -270,10 +298,15 @@ def processes(repeat: int) -> None:
             f"kept: {median_of(kept_big, 'check'):6.0f} ms"
         )
         print(
-            "  the concept stage's part (kept, patterns and concepts, less patterns alone): "
+            "  concepts and the learnt model (the whole check less the patterns alone): "
             f"first check {median_of(kept, 'check') - median_of(patterns, 'check'):+.1f} ms "
             f"(patterns alone {median_of(patterns, 'check'):.1f} ms), a 100 KB text first "
             f"{median_of(kept_big, 'check') - median_of(patterns_big, 'check'):+.0f} ms"
+        )
+        print(
+            "  the concept stage's cost in a new process (importing it, reading its kept form, "
+            f"the first check of a short entry): {concept_cost:+.2f} ms (median of {8 * repeat} "
+            "paired runs; goal at most 1 ms)"
         )
         size = os.path.getsize(Path(home) / "crisis-rules.cache") / 1e6
         print(
