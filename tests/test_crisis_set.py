@@ -12,9 +12,11 @@ from crisis_sets import (
     CHECKS,
     CONCEPT_TUNED,
     FALSE_POSITIVE_GOAL,
+    HELD_OUT,
     RECALL_GOAL,
     TUNED,
     UNTUNED,
+    WRITERS,
     measure,
     read_check,
 )
@@ -33,6 +35,8 @@ SMALLEST = {
     **dict.fromkeys(("w1", "w2", "w3"), (200, 200)),
     **dict.fromkeys(("w4", "w5", "w6", "w7", "w10", "w11", "w13"), (220, 380)),
     "w12": (210, 370),
+    "w8": (220, 380),
+    "w9": (190, 370),
 }
 
 
@@ -97,3 +101,19 @@ def test_an_untuned_check_is_reported(name: str) -> None:
     print(f"\n{name} (never tuned on): {figures.line()}")
     # floors that catch a broken matcher, not targets
     assert figures.recall > 0.5 and figures.false_positive_rate < 0.2
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_an_independent_writers_check_is_reported(name: str) -> None:
+    """Learnt from and tuned on: reported, with floors that catch a broken stage."""
+    figures = measure(flags, *read_check(name))
+    print(f"\n{name} (tuned on and learnt from): {figures.line()}")
+    assert figures.recall > 0.8 and figures.false_positive_rate < 0.02
+
+
+@pytest.mark.parametrize("name", HELD_OUT)
+def test_a_held_out_check_is_reported(name: str) -> None:
+    """Nothing was tuned or trained on these: their figures are the honest ones."""
+    figures = measure(flags, *read_check(name))
+    print(f"\n{name} (held out): {figures.line()}")
+    assert figures.recall > 0.7 and figures.false_positive_rate < 0.05
