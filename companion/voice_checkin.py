@@ -232,6 +232,7 @@ class VoiceCheckins:
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
         self._cancelled = threading.Event()
+        self._talking = threading.Event()  # the prompt, the tone or listening is under way
         self._delivery_id: int | None = None  # the check-in being listened to
         self._said: set[str] = set()
         self.mic_opened_at: float | None = None  # monotonic; read by the benchmark
@@ -302,21 +303,33 @@ class VoiceCheckins:
             self._stop.set()
 
     def start(self, row: Row, *, pressed: bool) -> bool:
-        """Run one voice check-in on the worker thread; False if one is running already."""
+        """Run one voice check-in on the worker thread; False if one is talking or
+        listening already. One pressed while the last answer is still being saved (its
+        crisis check, a kind phrase) waits its turn instead of being dropped."""
         with self._lock:
-            if self.busy:
+            if self.busy and self._talking.is_set():
                 log.info(
                     "a voice check-in is already running; delivery %s waits for typing", row["id"]
                 )
                 return False
+            previous = self._worker if self.busy else None
             self._stop.clear()
             self._cancelled.clear()
+            self._talking.set()
             self._delivery_id = int(row["id"])
             self._worker = threading.Thread(
-                target=self._run, args=(dict(row), pressed), name="voice-checkin", daemon=True
+                target=self._run_after,
+                args=(previous, dict(row), pressed),
+                name="voice-checkin",
+                daemon=True,
             )
             self._worker.start()
             return True
+
+    def _run_after(self, previous: threading.Thread | None, row: Row, pressed: bool) -> None:
+        if previous is not None:
+            previous.join()
+        self._run(row, pressed)
 
     def close(self, timeout: float = 1.0) -> None:
         """Stop listening (what was heard so far is still saved), wait a little, and end
@@ -357,7 +370,10 @@ class VoiceCheckins:
         return replace(host, _settings=self.settings, _store=store)
 
     def _converse_and_save(self, app: App, row: Row, *, pressed: bool) -> None:
-        heard = self._converse(app, row)
+        try:
+            heard = self._converse(app, row)
+        finally:
+            self._talking.clear()  # what follows (saving, aftercare) lets a new press queue
         if self._cancelled.is_set():
             log.info("voice check-in %s: stopped by a button; nothing saved", row["id"])
             return

@@ -497,3 +497,34 @@ def test_the_workers_connection_never_costs_the_daemon_its_writes(store: Any, ho
     store.forget("entry", store.entries()[0]["id"])
     store.set_delivery(row["id"], "notified", entry_id=None)
     assert subprocess.run(read, capture_output=True, text=True).stdout.strip() == "notified"
+
+
+def test_a_press_while_the_last_answer_is_being_saved_waits_its_turn(
+    deliverer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Speak pressed again (after Undo) while the last answer's aftercare still runs (the
+    crisis check, a kind phrase) is queued, not dropped; while listening it is refused."""
+    d = deliverer(checkins="ask")
+    voice = d.speak
+    finished: list[int] = []
+
+    def converse(app: Any, row: dict[str, Any]) -> object:
+        time.sleep(0.3)  # the prompt, the tone, listening
+        return object()
+
+    def finish(app: Any, row: dict[str, Any], heard: object) -> None:
+        time.sleep(1.0)  # saving and the aftercare
+        finished.append(int(row["id"]))
+
+    monkeypatch.setattr(voice, "_converse", converse)
+    monkeypatch.setattr(voice, "finish", finish)
+    row = {"id": 7}
+    assert voice.start(row, pressed=True)
+    time.sleep(0.1)
+    assert not voice.start(row, pressed=True)  # still listening: one at a time
+    time.sleep(0.4)
+    assert voice.start(row, pressed=True)  # the first is saving: this one waits its turn
+    deadline = time.monotonic() + 10
+    while len(finished) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert finished == [7, 7]
