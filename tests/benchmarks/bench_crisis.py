@@ -368,7 +368,7 @@ def main() -> int:
         f"{concepts['big'] * 1000:.0f} ms ({concepts['big'] / patterns['big']:.2f}x the patterns); "
         f"the learnt model on 100 KB: {(new['big'] - rules['big']) * 1000:.0f} ms"
     )
-    processes(3 if args.quick else 7)
+    processes(1 if args.quick else 7)
     print(f"the second writer's last check, as first measured: {FINAL}")
     print(
         f"goal on the tuned checks (recall >= 0.95, false positives <= 0.02): "
