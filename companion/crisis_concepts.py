@@ -18,17 +18,16 @@ the compiled form is kept for the next process (crisis_cache), as the patterns' 
 from __future__ import annotations
 
 import marshal
-import re
 import tomllib
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from . import crisis_cache
-from .crisis_match import Hit, normalise, normalise_word
+from .crisis_match import HANGUL, Hit, fold, normalise, normalise_word
 from .logs import get_log
 from .records import Row
+from .regex_code import lazy
 from .resources import pack_file
 
 log = get_log("companion.crisis_concepts")
@@ -39,34 +38,15 @@ CACHE_NAME = "crisis-concepts.cache"
 END = "$"  # in a word list: the end of a clause
 
 
-class _Regex:
-    """A regular expression compiled when first used (compiling all of them on import
-    cost a process ~1.5 ms before its first check)."""
-
-    __slots__ = ("source", "compiled")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.compiled: re.Pattern[str] | None = None
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        if self.compiled is None:
-            self.compiled = re.compile(self.source)
-        return self.compiled
-
-
-_NUMBER = _Regex(r"#(\d+)")
-_GROUP = _Regex(r"\(([^()]*)\)")
-_HANGUL = _Regex(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_NUMBER = lazy(r"#(\d+)")
+_GROUP = lazy(r"\(([^()]*)\)")
 _MOST_FORMS = 400  # the forms one word-list line may stand for
 # A text longer than this is searched for the words rules start from first (normalising
 # 100 KB alone takes ~20 ms); shorter ones are read whole.
 LONG_TEXT = 4000
 # Where crisis_match.normalise ends a clause: a long text is cut into sentences there.
 _MARK = r"[.!?;:\n\r()\[\]{}\u2026\u3002\uff01\uff1f\u00a1\u00bf]"
-_SENTENCE_MARKS = _Regex(rf"{_MARK}(?:\s*{_MARK})*")
-_NOT_ASCII = _Regex(r"[^\x00-\x7f]+")
+_SENTENCE_MARKS = lazy(rf"{_MARK}(?:\s*{_MARK})*")
 
 # Words after which another person can start a clause as its subject.
 _CLAUSE_STARTS = frozenset(
@@ -145,7 +125,7 @@ def _read_toml(raw: bytes) -> Row:
 def expand(line: str) -> list[str]:
     """Every form a word-list line stands for: "(a|b|) c" is "a c", "b c" and "c";
     "(a )?b" is "a b" and "b"."""
-    group = _GROUP.pattern.search(line)
+    group = _GROUP.search(line)
     if group is None:
         return [" ".join(line.split())]
     options = group.group(1).split("|")
@@ -164,7 +144,7 @@ def words_of(form: str) -> tuple[str, ...]:
     """A form as words of normalised text; "$", "#5" and a final "*" kept as they are."""
     words: list[str] = []
     for raw in form.split():
-        if raw == END or _NUMBER.pattern.fullmatch(raw):
+        if raw == END or _NUMBER.fullmatch(raw):
             words.append(raw)
             continue
         star = "*" if raw.endswith("*") and len(raw) > 1 else ""
@@ -173,8 +153,8 @@ def words_of(form: str) -> tuple[str, ...]:
 
 
 def _plain(word: str) -> bool:
-    special = word == END or word.endswith("*") or _NUMBER.pattern.fullmatch(word)
-    return not (special or _HANGUL.pattern.match(word))
+    special = word == END or word.endswith("*") or _NUMBER.fullmatch(word)
+    return not (special or HANGUL.match(word))
 
 
 def _new_lexicon() -> Row:
@@ -186,7 +166,7 @@ def _new_lexicon() -> Row:
 
 def _file_form(lexicon: Row, words: tuple[str, ...], concept: int) -> None:
     first, rest = words[0], words[1:]
-    number = _NUMBER.pattern.fullmatch(first)
+    number = _NUMBER.fullmatch(first)
     if rest and _plain(first) and _plain(rest[0]):
         key, rest = f"{first} {rest[0]}", rest[1:]
         table = lexicon["pairs"]
@@ -373,10 +353,10 @@ def _first_look(forms: list[tuple[str, int]], stop: frozenset[str], names: list[
     numbers: dict[int, int] = {}
     for form, concept in forms:
         bit = 1 << concept
-        tokens = [w for w in words_of(form) if w != END and not _HANGUL.pattern.match(w)]
+        tokens = [w for w in words_of(form) if w != END and not HANGUL.match(w)]
         plain = sorted((w for w in tokens if _plain(w)), key=lambda w: (w in stop, -len(w)))
         stars = sorted((w[:-1] for w in tokens if w.endswith("*")), key=len, reverse=True)
-        least = [int(w[1:]) for w in tokens if _NUMBER.pattern.fullmatch(w)]
+        least = [int(w[1:]) for w in tokens if _NUMBER.fullmatch(w)]
         if plain:  # a common word, filed with the next one the form needs ("it all")
             key = " ".join(plain[:2]) if plain[0] in stop else plain[0]
             words[key] = words.get(key, 0) | bit
@@ -404,10 +384,10 @@ def _anchors(form: str, stop: frozenset[str]) -> list[tuple[str, str]]:
     """Two raw words a form cannot be there without (its two longest that are not common
     words, as written and as normalised; "" when it has one), or none when it has no
     plain word."""
-    words = [w for w in _fold(form).translate(_FORM_WORDS).split() if w not in (END, ",")]
-    plain = [w for w in words if not w.startswith("#") and not _HANGUL.pattern.search(w)]
+    words = [w for w in fold(form).translate(_FORM_WORDS).split() if w not in (END, ",")]
+    plain = [w for w in words if not w.startswith("#") and not HANGUL.search(w)]
     if not plain:
-        least = min((int(w[1:]) for w in words if _NUMBER.pattern.fullmatch(w)), default=None)
+        least = min((int(w[1:]) for w in words if _NUMBER.fullmatch(w)), default=None)
         return [] if least is None else [(str(n), "") for n in range(least, 1000)]
     ranked = sorted(plain, key=lambda w: (w.rstrip("*") in stop, w.endswith("*"), -len(w)))
     first = _spellings(ranked[0])
@@ -487,7 +467,7 @@ class _Lexicon:
 
 def _is_hangul(token: str) -> bool:
     """Whether a word starts in Korean script."""
-    return token[:1] >= "\u1100" and bool(_HANGUL.pattern.match(token))
+    return token[:1] >= "\u1100" and bool(HANGUL.match(token))
 
 
 def _without_particle(token: str) -> str:
@@ -504,7 +484,7 @@ def _same(token: str, word: str) -> bool:
         return True
     if word.endswith("*"):
         return token.startswith(word[:-1])
-    number = _NUMBER.pattern.fullmatch(word)
+    number = _NUMBER.fullmatch(word)
     if number:
         return token.isdigit() and int(token) >= int(number.group(1))
     return _is_hangul(token) and _without_particle(token) == word
@@ -557,8 +537,8 @@ class Concepts:
     def _in_long(self, text: str) -> str | None:
         """A long text: a quick look at its raw words tells which sentences could hold a
         rule's concepts; only those (and what they need around them) are normalised."""
-        folded = _fold(text.translate(_RAW_WORDS))
-        marks = [m.span() for m in _SENTENCE_MARKS.pattern.finditer(folded)]
+        folded = fold(text.translate(_RAW_WORDS))
+        marks = [m.span() for m in _SENTENCE_MARKS.finditer(folded)]
         starts = [0, *(end for _, end in marks)]
         ends = [*(start for start, _ in marks), len(folded)]
         pieces = [folded[a:b] for a, b in zip(starts, ends, strict=True)]
@@ -567,7 +547,7 @@ class Concepts:
     def _could_be_here(self, normalised: str) -> bool:
         """The first look at a short text: whether, by one word each of their forms, the
         concepts of every group of some rule could be in it (any Korean text could)."""
-        if not normalised.isascii() and _HANGUL.pattern.search(normalised):
+        if not normalised.isascii() and HANGUL.search(normalised):
             return True
         look = self._first_look
         starts, numbers = look["starts"], look["numbers"]
@@ -670,7 +650,7 @@ class Concepts:
         masks = []
         for piece in pieces:
             words = set(piece.split())
-            mask = every if _HANGUL.pattern.search(piece) else 0
+            mask = every if HANGUL.search(piece) else 0
             for word in [w for w in words if w in bits]:
                 alone, others, seconds = bits[word]
                 mask |= alone
@@ -854,17 +834,6 @@ def _someone_else_first(
         return False
     mine = [p for k in own for p in found.get(k, ())]
     return not any(max(others) < p < first for p in mine)
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, as normalise does (to find where to read)."""
-    text = text.casefold()
-    return text if text.isascii() else _NOT_ASCII.pattern.sub(lambda m: _fold_run(m.group()), text)
-
-
-def _fold_run(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 # ---------------------------------------------------------------- the shipped concepts

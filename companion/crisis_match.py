@@ -85,7 +85,7 @@ _DOTTED_HINT = lazy(r"[.*_-][a-z][.*_-]")
 _SPACED_HINT = lazy(r" [a-z] [a-z](?![a-z0-9])")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents; Hangul and other scripts are kept whole."""
     text = text.casefold()
     return text if text.isascii() else _NOT_ASCII.sub(lambda m: _fold_letters(m.group()), text)
@@ -100,7 +100,7 @@ def _fold_letters(text: str) -> str:
 @lru_cache(maxsize=4096)
 def normalise_word(word: str) -> str:
     """A word of a pattern, normalised as text is (no clause marks, no spelling repair)."""
-    text = _APOSTROPHES.sub("", _fold(word))
+    text = _APOSTROPHES.sub("", fold(word))
     text = _NOT_WORD.sub(" ", text.replace(".", " ").replace(",", " "))
     return _DOUBLED.sub("", _SPACES.sub(" ", text).strip())
 
@@ -108,7 +108,7 @@ def normalise_word(word: str) -> str:
 def normalise(text: str, *, spelling: Mapping[str, str] | None = None) -> str:
     """Text as the patterns see it: folded, punctuation gone, clause ends kept as " . "."""
     spoken = _spoken(text)
-    text = _fold(text)
+    text = fold(text)
     text = _LEET.sub(lambda m: m.group().translate(_LOOK_ALIKE), text)
     if _DOTTED_HINT.search(text):
         text = _DOTTED_LETTERS.sub(lambda m: _LETTER_MARK.sub("", m.group()), text)
@@ -400,7 +400,7 @@ def pattern_regex(source: str, define: Mapping[str, str] | None = None) -> str:
 
 
 # ---------------------------------------------------------------- an index of patterns
-_HANGUL = lazy(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+HANGUL = lazy(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _TEXT_WORD = lazy(r"[^ .,]+")
 # A word of normalised text and (group 1) the word or mark after it, which may lie past
 # the stretch searched.
@@ -630,7 +630,7 @@ def _file(firsts: list[frozenset[str] | None]) -> tuple[dict[str, list[int]], li
     anywhere: list[int] = []
     korean: list[int] = []
     for index, first in enumerate(firsts):
-        hangul = first is not None and sum(bool(_HANGUL.match(w)) for w in first)
+        hangul = first is not None and sum(bool(HANGUL.match(w)) for w in first)
         if first is None or (hangul and hangul < len(first)):
             anywhere.append(index)
         elif hangul:
@@ -645,7 +645,7 @@ def _hangul_clauses(norm: str, start: int, end: int) -> Iterator[tuple[int, int]
     """The (start, end) of every clause with Hangul that begins before `end` (it may
     reach past it: a match may start before `end` and end after it)."""
     at = start
-    while at < end and (hangul := _HANGUL.search(norm, at, end)) is not None:
+    while at < end and (hangul := HANGUL.search(norm, at, end)) is not None:
         left = max(start, norm.rfind(".", start, hangul.start()) + 1)
         right = norm.find(".", hangul.end())
         right = len(norm) if right < 0 else right
