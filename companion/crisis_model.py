@@ -88,9 +88,6 @@ class Model:
         z = self.bias + total / math.sqrt(len(found))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def flags(self, norm: str) -> bool:
-        return self.score(norm) >= self.threshold
-
     def to_bytes(self) -> bytes:
         head = json.dumps(
             {

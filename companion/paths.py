@@ -112,17 +112,22 @@ def _not_ours(path: Path, info: os.stat_result | None = None) -> StoreError:
             f"{path} is a symbolic link. companion does not write through "
             "links, so nothing was changed; move the link away and try again."
         )
-    kind = (
-        "a folder"
-        if stat.S_ISDIR(mode)
-        else "a FIFO"
-        if stat.S_ISFIFO(mode)
-        else "a device or socket"
-    )
     return StoreError(
-        f"{path} is not a regular file (it is {kind}). Nothing was changed; "
+        f"{path} is not a regular file (it is {_kind(mode)}). Nothing was changed; "
         "move it away and try again."
     )
+
+
+def _kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
+
+
+def _blocking_again(fd: int) -> None:
+    """Clear the O_NONBLOCK an open took to keep a FIFO from hanging it."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
 
 
 class GivenFileError(InputError):
@@ -146,9 +151,8 @@ def given_file(path: Path) -> int:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
-        raise GivenFileError(path, f"not a regular file (it is {kind}); give a file")
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        raise GivenFileError(path, f"not a regular file (it is {_kind(info.st_mode)}); give a file")
+    _blocking_again(fd)
     return fd
 
 
@@ -232,7 +236,7 @@ def open_own(path: Path, flags: int) -> int:
         if not stat.S_ISREG(info.st_mode):
             raise _not_ours(path, info)
         _set_mode(fd, path, FILE_MODE)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        _blocking_again(fd)
     except BaseException:
         os.close(fd)
         raise
