@@ -68,6 +68,15 @@ class Figures:
             f"({len(self.false_positives)}/{self.ordinary_count})"
         )
 
+    @classmethod
+    def together(cls, parts: list[Figures]) -> Figures:
+        """The figures of several checks as one (from theirs: nothing is checked again)."""
+        missed = tuple(t for f in parts for t in f.missed)
+        wrong = tuple(t for f in parts for t in f.false_positives)
+        crisis = sum(f.crisis_count for f in parts)
+        ordinary = sum(f.ordinary_count for f in parts)
+        return cls(1 - len(missed) / crisis, len(wrong) / ordinary, missed, wrong, crisis, ordinary)
+
     @property
     def meets_goal(self) -> bool:
         return self.recall >= RECALL_GOAL and self.false_positive_rate <= FALSE_POSITIVE_GOAL

@@ -187,9 +187,7 @@ EVERY = {"nth": 1}
 
 def figures(check: Callable[[str], bool]) -> dict[str, Figures]:
     figs = {name: measure(check, *read_check(name)) for name in SHOWN["checks"]}
-    crisis = [line for name in TUNED for line in read_check(name)[0]]
-    ordinary = [line for name in TUNED for line in read_check(name)[1]]
-    figs["all tuned"] = measure(check, crisis, ordinary)
+    figs["all tuned"] = Figures.together([figs[name] for name in TUNED])
     return figs
 
 
