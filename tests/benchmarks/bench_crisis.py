@@ -356,7 +356,7 @@ def main() -> int:
     concepts = report("the concept stage alone", concepts_alone(), repeat=repeat)
     rules = report("the rules: patterns, then concepts", patterns_then_concepts(), repeat=repeat)
     new = report(
-        "companion's crisis check: the rules, then the learnt model (held out: w8, w9)",
+        "companion's crisis check: the rules, then the learnt model (held out: w8, w9, w18, w19)",
         whole_check(),
         repeat=repeat,
     )
