@@ -58,9 +58,11 @@ _CLAUSE_STARTS = frozenset(
 )
 # A clause also ends at a comma and at words that close a text message ("$").
 _SOFT_ENDS = frozenset(
-    [",", "tho", "though", "lol", "lmao", "tbh", "ngl", "honestly", "fr", "i", "think", "idk"]
+    [",", "tho", "though", "lol", "lmao", "tbh", "ngl", "honestly", "fr", "think", "idk"]
     + ["rn", "now", "anymore"]
 )
+# "i" ends a clause only before these ("its time i think", not "its time i went to bed").
+_SOFT_AFTER_I = frozenset(["think", "guess", "swear", "mean", "suppose", "dunno", "promise"])
 # Korean attaches these to a noun ("약을": the pills, as object): a listed noun is found with them.
 _PARTICLES = sorted(
     ["을", "를", "이", "가", "은", "는", "도", "만", "들", "들을", "들이", "이랑", "랑", "까지"]
@@ -495,10 +497,17 @@ def _follows(tokens: list[str], at: int, words: tuple[str, ...]) -> bool:
     for offset, word in enumerate(words):
         here = at + offset
         if word == END:
-            return here >= len(tokens) or tokens[here] in _SOFT_ENDS
+            return _clause_ends(tokens, here)
         if here >= len(tokens) or not _same(tokens[here], word):
             return False
     return True
+
+
+def _clause_ends(tokens: list[str], at: int) -> bool:
+    """Whether a clause ends before tokens[at] (the end, a comma, "tho", "i think"...)."""
+    if at >= len(tokens) or tokens[at] in _SOFT_ENDS:
+        return True
+    return tokens[at] == "i" and at + 1 < len(tokens) and tokens[at + 1] in _SOFT_AFTER_I
 
 
 # ---------------------------------------------------------------- finding

@@ -170,6 +170,8 @@ _GAP = " ?"  # between words: a space or none ("kill myself", "killmyself")
 _ANY_WORDS = r"(?:[^ .]+ ){0,4}"
 # "~": the rest of the sentence, up to twelve words (two things said together).
 _SENTENCE_WORDS = r"(?:[^ .]+ ){0,12}"
+# A "~" that ends a pattern: the same words, the last one as far as the sentence goes.
+_SENTENCE_TAIL = r"(?:[^ .]+ ?){0,12}"
 # The end of a clause: a clause mark, the end, or a word that starts something new.
 _CLAUSE_END = (
     r"(?= ?(?:[.,]|$)| (?:and|but|so|or|because|cause|cos|coz|then|anymore|any more"
@@ -278,6 +280,7 @@ def _group(node: _Node) -> _Node:
 
 _ANY = _Node(_ANY_WORDS, True, None, None, True)
 _SENTENCE = _Node(_SENTENCE_WORDS, True, None, None, True)
+_SENTENCE_END = _Node(_SENTENCE_TAIL, True, None, None, True)
 _CLAUSE = _Node(_CLAUSE_END, True, frozenset())
 _NUMBER = _Node(r"\d+" + _GAP, False, frozenset("0123456789"), frozenset(), True)
 _TENS = _Node(r"\d{2,}" + _GAP, False, frozenset("123456789"), frozenset(), True)
@@ -350,6 +353,8 @@ class _Parser:
             "##": _TENS,
             "*": _ONE_WORD,
         }
+        if token == "~" and self.at == len(self.tokens):
+            return _SENTENCE_END  # the pattern's last piece: to the end of the sentence
         if token in fixed:
             return fixed[token]
         if token.startswith("{"):
@@ -483,7 +488,7 @@ class _Index:
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
         # by first word; any first word (tried everywhere); only Korean first words
-        self.by_word, self.anywhere, self.korean = filed or _file(list(firsts))
+        self.by_word, self.anywhere, self.korean = filed or _file(list(firsts), list(seconds))
         self.longest = max((len(w) for w in self.by_word), default=0)
 
     @classmethod
@@ -610,12 +615,17 @@ class _Index:
     def _candidates(self, token: str) -> tuple[_Candidate, ...]:
         """The patterns that can start at `token`: those filed under the whole word, or
         under a start of it at least three letters long ("kill" in "killmyself", "suicid"
-        in "suicidal"); short words like "i" only ever as themselves. A pattern that can
-        start inside the word is not passed over by the word after it."""
+        in "suicidal"); short words like "i" as themselves or run together with the
+        pattern's second word ("iwant": filed as "i want"). A pattern that can start
+        inside the word is not passed over by the word after it."""
         whole = set(self.by_word.get(token, ()))
         started: set[int] = set()
         for size in range(_MIN_PREFIX, min(len(token) - 1, self.longest) + 1):
             started.update(self.by_word.get(token[:size], ()))
+        for size in range(1, min(_MIN_PREFIX, len(token))):  # "im", "iwant": see _file
+            head, rest = token[:size], token[size:]
+            for cut in range(1, min(len(rest), self.longest) + 1):
+                started.update(self.by_word.get(f"{head} {rest[:cut]}", ()))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         found = self._memo[token] = tuple(
@@ -624,8 +634,13 @@ class _Index:
         return found
 
 
-def _file(firsts: list[frozenset[str] | None]) -> tuple[dict[str, list[int]], list[int], list[int]]:
-    """Patterns by first word, those with any first word, and those with Korean ones."""
+def _file(
+    firsts: list[_Words], seconds: list[_Words]
+) -> tuple[dict[str, list[int]], list[int], list[int]]:
+    """Patterns by first word, those with any first word, and those with Korean ones. A
+    pattern whose first word is too short to be looked for as the start of a longer one
+    ("i") is also filed under it and each second word, as "i want", for where the two are
+    written as one ("iwant", "im")."""
     by_word: dict[str, list[int]] = {}
     anywhere: list[int] = []
     korean: list[int] = []
@@ -638,6 +653,9 @@ def _file(firsts: list[frozenset[str] | None]) -> tuple[dict[str, list[int]], li
         else:
             for word in first:
                 by_word.setdefault(word, []).append(index)
+                joined = seconds[index] if len(word) < _MIN_PREFIX else None
+                for second in joined or ():
+                    by_word.setdefault(f"{word} {second}", []).append(index)
     return by_word, anywhere, korean
 
 
@@ -706,7 +724,7 @@ _LISTS = {
 }
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 5
+DATA_FORMAT = 6
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 

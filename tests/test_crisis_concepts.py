@@ -94,6 +94,14 @@ def test_someone_else_only_blocks_as_the_subject_of_a_clause() -> None:
     assert c.find("texted my friend, then cut again") is not None  # not its subject
 
 
+def test_a_clause_end_is_not_the_word_i_starting_more_of_the_same_clause() -> None:
+    c = tiny("t", t=["its time $"])
+    assert c.find("its time.") is not None
+    assert c.find("its time, i think") is not None
+    assert c.find("its time i think") is not None  # "i think" closes it
+    assert c.find("its time i went to bed") is None
+
+
 def test_a_rule_with_an_unknown_concept_is_named() -> None:
     with pytest.raises(ConceptError, match="nothing"):
         tiny("a nothing", a=["alpha"])

@@ -157,6 +157,30 @@ def test_an_ignore_pattern_that_covers_the_end_of_a_match_sets_it_aside() -> Non
     assert matches("i cut myself", "I cut myself. Then I cut myself a break", **rules)
 
 
+def test_a_rest_of_sentence_at_the_end_of_an_ignore_pattern_reaches_the_sentence_end() -> None:
+    rules = {"ignore": ("years ago ~",)}
+    assert not matches("hurt myself", "years ago i used to hurt myself a lot", **rules)
+    assert not matches("hurt myself", "years ago i would hurt myself", **rules)
+    assert matches("hurt myself", "years ago. now i hurt myself", **rules)  # a new sentence
+    assert matches("hurt myself", f"years ago {TWELVE} i hurt myself", **rules)  # too far
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        ("i m going to die", "im going to die"),  # filed under "i", met at "im"
+        ("i wanna die", "iwannadie"),
+        ("i want to die", "iwant to die"),
+        ("no point living", "nopoint living"),
+    ],
+)
+def test_a_pattern_under_a_short_first_word_is_tried_where_it_is_run_together(
+    pattern: str, text: str
+) -> None:
+    assert matches(pattern, text)
+    assert not matches(pattern, "in a meeting about it")
+
+
 def test_sets_aside_tells_a_rule_that_chose_quiet_from_a_missing_pattern() -> None:
     matcher = Matcher(
         Rules(
