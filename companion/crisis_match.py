@@ -488,7 +488,7 @@ class _Index:
         self._memo: dict[str, tuple[_Candidate, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[int, _Match], ...]] = {}
         # by first word; any first word (tried everywhere); only Korean first words
-        self.by_word, self.anywhere, self.korean = filed or _file(list(firsts), list(seconds))
+        self.by_word, self.anywhere, self.korean = filed or _file(list(firsts))
         self.longest = max((len(w) for w in self.by_word), default=0)
 
     @classmethod
@@ -616,16 +616,14 @@ class _Index:
         """The patterns that can start at `token`: those filed under the whole word, or
         under a start of it at least three letters long ("kill" in "killmyself", "suicid"
         in "suicidal"); short words like "i" as themselves or run together with the
-        pattern's second word ("iwant": filed as "i want"). A pattern that can start
-        inside the word is not passed over by the word after it."""
+        pattern's second word ("im", "iwant"). A pattern that can start inside the word
+        is not passed over by the word after it."""
         whole = set(self.by_word.get(token, ()))
         started: set[int] = set()
         for size in range(_MIN_PREFIX, min(len(token) - 1, self.longest) + 1):
             started.update(self.by_word.get(token[:size], ()))
-        for size in range(1, min(_MIN_PREFIX, len(token))):  # "im", "iwant": see _file
-            head, rest = token[:size], token[size:]
-            for cut in range(1, min(len(rest), self.longest) + 1):
-                started.update(self.by_word.get(f"{head} {rest[:cut]}", ()))
+        for size in range(1, min(_MIN_PREFIX, len(token))):
+            started.update(self._run_together(token[:size], token[size:]))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         found = self._memo[token] = tuple(
@@ -633,14 +631,19 @@ class _Index:
         )
         return found
 
+    def _run_together(self, head: str, rest: str) -> Iterator[int]:
+        """The patterns filed under `head`, a word too short to be looked for as the start
+        of a longer one ("i"), whose second word starts `rest` ("m" of "im", "want" of
+        "iwant"), or may be any word: written as one word with it."""
+        starts = {rest[:cut] for cut in range(1, len(rest) + 1)}
+        for index in self.by_word.get(head, ()):
+            second = self.seconds[index]
+            if second is None or not second.isdisjoint(starts):
+                yield index
 
-def _file(
-    firsts: list[_Words], seconds: list[_Words]
-) -> tuple[dict[str, list[int]], list[int], list[int]]:
-    """Patterns by first word, those with any first word, and those with Korean ones. A
-    pattern whose first word is too short to be looked for as the start of a longer one
-    ("i") is also filed under it and each second word, as "i want", for where the two are
-    written as one ("iwant", "im")."""
+
+def _file(firsts: list[frozenset[str] | None]) -> tuple[dict[str, list[int]], list[int], list[int]]:
+    """Patterns by first word, those with any first word, and those with Korean ones."""
     by_word: dict[str, list[int]] = {}
     anywhere: list[int] = []
     korean: list[int] = []
@@ -653,9 +656,6 @@ def _file(
         else:
             for word in first:
                 by_word.setdefault(word, []).append(index)
-                joined = seconds[index] if len(word) < _MIN_PREFIX else None
-                for second in joined or ():
-                    by_word.setdefault(f"{word} {second}", []).append(index)
     return by_word, anywhere, korean
 
 
@@ -724,7 +724,7 @@ _LISTS = {
 }
 _KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 6
+DATA_FORMAT = 5
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
