@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.crisis_match import normalise
-from companion.crisis_model import Model, slots
+from companion.crisis_model import LENGTH_POWER, Model, slots
 from companion.crisis_model import features as model_features
 from companion.safety import find_by_rules, sets_aside
 from tests.crisis_sets import CHECKS, HELD_OUT, WRITERS, read_check
@@ -46,7 +46,7 @@ from tests.crisis_sets import CHECKS, HELD_OUT, WRITERS, read_check
 ROUNDS = tuple(c for c in CHECKS if c not in HELD_OUT)  # each labelled check is a round
 SIZE = 1 << 18  # slots in the table of hashed weights (256 KB of signed bytes)
 MIN_COUNT = 3
-L2 = 2e-5
+L2 = 5e-6
 STEPS = 400
 RATE = 0.05
 KEEP = 0.02  # weights smaller than this are left out of the file
@@ -95,7 +95,7 @@ def fit(lines: list[Line]) -> Model:
     rows, cols, vals = [], [], []
     for r, line in enumerate(lines):
         kept = [index[f] for f in line.feats if f in index]
-        scale = 1.0 / np.sqrt(max(1, len(line.feats)))
+        scale = 1.0 / max(1, len(line.feats)) ** LENGTH_POWER
         rows += [r] * len(kept)
         cols += kept
         vals += [scale] * len(kept)
