@@ -35,13 +35,11 @@ LONG = {
     "tests/test_encryption.py::test_sigkill_during_encrypt_and_decrypt_loses_nothing": 12,
     "tests/test_voice_e2e.py::test_nobody_speaking_saves_nothing": 12,
     "tests/test_voice_e2e.py::test_stereo_44k_and_flac_recordings_are_heard_too": 12,
-    "tests/test_recognizer.py::test_a_fresh_recognizer_per_utterance_hears_the_same_speech_alike": 12,  # noqa: E501
     "tests/test_crisis_match.py::test_passing_over_patterns_by_their_second_word_never_loses_a_match": 11,  # noqa: E501
     "tests/test_daemon.py::test_a_notification_service_started_after_the_daemon_shows_the_next_check_in": 10,  # noqa: E501
     "tests/test_faults.py::test_disk_full_keeps_a_reflection_and_saves_it_later": 10,
     "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_durability]": 10,
     "tests/test_voice_e2e.py::test_the_same_speech_through_transcribe_and_reflect_audio": 10,
-    "tests/test_recognizer.py::test_live_listening_ends_after_the_configured_silence": 9,
     "tests/test_faults.py::test_cli_save_while_the_database_is_held_is_set_aside": 9,
 }
 
