@@ -8,8 +8,8 @@ longest first, each slice given the next one while it holds the fewest seconds o
 and the other tests follow in their collected order. Only the order changes: every test
 still runs, on one worker as before.
 
-LONG holds what `pytest --durations` measured on a quiet 2-core machine, in seconds; a test
-missing from it (or renamed) only starts where it was collected.
+LONG holds about what `pytest --durations` measures on a quiet 2-core machine, in seconds
+(the order is all it changes); a test missing from it only starts where it was collected.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from typing import TypeVar
 
 LONG = {
     "tests/test_faults.py::test_database_locked_by_another_process_for_30_s": 31,
-    "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_voice]": 28,
+    "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_voice]": 24,
     "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_crisis]": 19,
     "tests/test_voice_checkin.py::test_speak_press_speaks_then_listens_saves_and_undo_deletes": 19,
     "tests/test_voice_e2e.py::test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone": 17,  # noqa: E501
-    "tests/test_voice_e2e.py::test_at_a_terminal_redo_listens_again_and_keep_saves": 16,
+    "tests/test_voice_e2e.py::test_at_a_terminal_redo_listens_again_and_keep_saves": 12,
     "tests/test_voice_checkin.py::test_auto_mode_listens_when_the_check_in_fires_and_crisis_words_bring_resources": 16,  # noqa: E501
     "tests/test_faults.py::test_notification_server_that_vanishes_and_returns": 16,
     "tests/test_faults.py::test_the_session_bus_gone_and_back": 16,
     "tests/test_faults.py::test_disk_fills_while_the_daemon_runs": 15,
-    "tests/test_durability.py::test_sigkill_while_writing_loses_nothing_acknowledged": 15,
+    "tests/test_durability.py::test_sigkill_while_writing_loses_nothing_acknowledged": 14,
     "tests/test_encryption.py::test_sigkill_during_decrypt_never_leaves_a_plain_copy_behind": 14,
-    "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_speech]": 14,
+    "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_speech]": 10,
     "tests/test_benchmarks.py::test_benchmark_runs_in_quick_mode[bench_daemon]": 13,
     "tests/test_encryption.py::test_sigkill_during_encrypt_and_decrypt_loses_nothing": 12,
     "tests/test_voice_e2e.py::test_nobody_speaking_saves_nothing": 12,
