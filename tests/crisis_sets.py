@@ -30,7 +30,8 @@ UNTUNED = ("untuned", "final", "blind", "heldout")
 # was the one the concept stage (companion/crisis_concepts.py) was written with.
 WRITERS = (
     "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w10", "w11", "w12", "w13",
-    "w14", "w15", "w16", "w17",
+    "w14", "w15", "w16", "w17", "w20", "w21", "w22", "w23",
+    "w24", "w25", "w26", "w27",
 )  # fmt: skip
 # The checks the concept stage was tuned on beyond TUNED: held to the recall goal.
 CONCEPT_TUNED = ("w1",)
