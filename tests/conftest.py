@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from ordering import arrange
 from pulse_sink import PulseSink
 from pulse_sink import pulse_sink_fixture as pulse_sink_fixture  # one server per session
 
@@ -20,6 +21,12 @@ from companion.cli.common import ClickUi
 from companion.clock import Clock, SystemClock
 from companion.paths import resolve_paths
 from companion.store import Store
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist, each worker's share starts with the long tests (tests/ordering.py)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = arrange(items, [item.nodeid for item in items], workers)
 
 
 @pytest.fixture(scope="session")

@@ -86,6 +86,14 @@ def ko_speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
     return Speech(KO_SENTENCE, speak_ko(KO_SENTENCE, folder / "ko16k.wav"))
 
 
+@pytest.fixture(scope="session")
+def ko_short(tmp_path_factory: pytest.TempPathFactory) -> Speech:
+    """A short Korean sentence (3 s, half of ko_speech), for tests where only the way the
+    speech goes matters, not what Vosk makes of it: less to decode, less to wait for."""
+    folder = tmp_path_factory.mktemp("speech")
+    return Speech(KO_SHORT, speak_ko(KO_SHORT, folder / "short16k.wav"))
+
+
 def similar(a: str, b: str, *, at_least: float = 0.75) -> bool:
     """Whether two transcripts of the same speech agree on most syllables.
 

@@ -69,14 +69,28 @@ def companion(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def start_daemon(env: dict[str, str]) -> subprocess.Popen[str]:
+def start_daemon(env: dict[str, str], *, clock_at: datetime | None = None) -> subprocess.Popen[str]:
+    """`companion run`; with `clock_at`, its wall clock starts at that moment and runs on
+    (time-machine, as libfaketime would: only the reading of the clock moves, so a check-in
+    due at the next minute is not a minute away)."""
+    head = ["-m", "companion"] if clock_at is None else ["-c", CLOCK_AT, clock_at.isoformat()]
     return subprocess.Popen(
-        [sys.executable, "-m", "companion", "run"],
+        [sys.executable, *head, "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+CLOCK_AT = """
+import sys
+from datetime import datetime
+import time_machine
+time_machine.travel(datetime.fromisoformat(sys.argv.pop(1)), tick=True).start()
+from companion.cli import entry_point
+entry_point()
+"""
 
 
 def wait_for(predicate: Any, what: str, limit: float = 20.0) -> Any:
@@ -184,26 +198,21 @@ def test_hanging_server_costs_the_timeout_and_run_goes_on(
     assert "did not answer" in log_text(home)
 
 
-def minute_ahead() -> datetime:
-    """The next minute that leaves at least 10 s to set things up before it."""
-    now = datetime.now().astimezone()
-    return (now + timedelta(seconds=70 if now.second > 50 else 60)).replace(second=0, microsecond=0)
-
-
 @needs_dbus
 @pytest.mark.slow
 def test_a_notification_service_started_after_the_daemon_shows_the_next_check_in(
     home: Path, bus: str, tmp_path: Path
 ) -> None:
-    write_config(home, at=minute_ahead())
+    due = (datetime.now().astimezone() + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    write_config(home, at=due)
     record = tmp_path / "calls.jsonl"
-    proc = start_daemon(env_for(home, bus))
+    proc = start_daemon(env_for(home, bus), clock_at=due - timedelta(seconds=10))
     server = None
     try:
         wait_for(lambda: "companion is running" in log_text(home), "the start")
         time.sleep(3)  # the desktop's notification service comes up a little later
         server = start_server(bus, record)
-        (call,) = wait_for(lambda: calls(record), "the check-in", limit=100)
+        (call,) = wait_for(lambda: calls(record), "the check-in", limit=40)
     finally:
         code = stop(proc)
         if server is not None:

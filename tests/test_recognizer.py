@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from speech_fixtures import Speech, ko_model_path, similar
 
-from companion.adapters.recognizer import Listening, load_model, loaded_models, transcribe
+from companion.adapters.recognizer import (
+    Listening,
+    Transcript,
+    load_model,
+    loaded_models,
+    transcribe,
+)
 from companion.audio import CHUNK_SAMPLES, open_audio
 from companion.voice import tidy
 
@@ -26,15 +32,19 @@ def chunks_of(path: Path) -> list[bytes]:
     return list(open_audio(path))
 
 
+@pytest.fixture(scope="module")
+def heard(model: object, ko_speech: Speech) -> Transcript:
+    """The speech transcribed plainly, once (each transcription is a fresh recognizer)."""
+    return transcribe(model, chunks_of(ko_speech.wav16k))
+
+
 def test_the_model_is_loaded_once_per_process(model: object) -> None:
     assert load_model(ko_model_path()) is model
     assert str(ko_model_path().resolve()) in loaded_models()
 
 
-def test_korean_speech_gives_words_with_confidence_and_times(
-    model: object, ko_speech: Speech
-) -> None:
-    result = transcribe(model, chunks_of(ko_speech.wav16k))
+def test_korean_speech_gives_words_with_confidence_and_times(heard: Transcript) -> None:
+    result = heard
     assert result.text.strip()
     assert any("\uac00" <= ch <= "\ud7a3" for ch in result.text)  # Hangul syllables
     assert result.ended_by == "end"
@@ -46,9 +56,9 @@ def test_korean_speech_gives_words_with_confidence_and_times(
 
 
 def test_a_fresh_recognizer_per_utterance_hears_the_same_speech_alike(
-    model: object, ko_speech: Speech
+    model: object, ko_speech: Speech, heard: Transcript
 ) -> None:
-    first = transcribe(model, chunks_of(ko_speech.wav16k))
+    first = heard
     second = transcribe(model, chunks_of(ko_speech.wav16k))
     assert similar(first.text, second.text)
     assert first.seconds == second.seconds
@@ -68,12 +78,14 @@ def endless(speech: list[bytes]) -> Iterator[bytes]:
         yield SILENT_CHUNK
 
 
-def test_live_listening_ends_after_the_configured_silence(model: object, ko_speech: Speech) -> None:
+def test_live_listening_ends_after_the_configured_silence(
+    model: object, ko_speech: Speech, heard: Transcript
+) -> None:
     speech = chunks_of(ko_speech.wav16k)
     spoken = sum(len(c) for c in speech) / 32000
     result = transcribe(model, endless(speech), Listening(silence_seconds=1.0, max_seconds=60))
     assert result.ended_by == "silence"
-    assert similar(result.text, transcribe(model, speech).text)
+    assert similar(result.text, heard.text)
     assert spoken < result.seconds <= spoken + 1.0 + 0.25
 
 
@@ -85,7 +97,9 @@ def test_live_listening_stops_at_the_longest_answer(model: object, ko_speech: Sp
     assert result.seconds == pytest.approx(1.0)
 
 
-def test_stopping_keeps_what_was_said_so_far(model: object, ko_speech: Speech) -> None:
+def test_stopping_keeps_what_was_said_so_far(
+    model: object, ko_speech: Speech, heard: Transcript
+) -> None:
     stop = threading.Event()
     speech = chunks_of(ko_speech.wav16k)
 
@@ -98,7 +112,7 @@ def test_stopping_keeps_what_was_said_so_far(model: object, ko_speech: Speech) -
         model, stop_after_speech(), Listening(silence_seconds=30, max_seconds=600, stop=stop)
     )
     assert result.ended_by == "stopped"
-    assert similar(result.text, transcribe(model, speech).text)
+    assert similar(result.text, heard.text)
 
 
 def test_nobody_speaking_ends_with_no_speech(model: object) -> None:
@@ -148,7 +162,7 @@ def test_a_spoken_question_ends_with_a_question_mark(raw: str, tidy_text: str) -
 
 
 def test_a_microphone_that_vanishes_mid_answer_keeps_what_was_said(
-    model: object, ko_speech: Speech
+    model: object, ko_speech: Speech, heard: Transcript
 ) -> None:
     from companion.errors import AudioSourceLost
 
@@ -158,7 +172,7 @@ def test_a_microphone_that_vanishes_mid_answer_keeps_what_was_said(
 
     result = transcribe(model, then_gone(), Listening(silence_seconds=5.0, max_seconds=60))
     assert result.ended_by == "device-lost"
-    assert similar(result.text, transcribe(model, chunks_of(ko_speech.wav16k)).text)
+    assert similar(result.text, heard.text)
 
 
 def test_a_microphone_that_vanishes_before_any_word_says_so(model: object) -> None:

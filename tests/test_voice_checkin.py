@@ -21,7 +21,8 @@ import pytest
 from dbus_notify_server import calls, press, start_bus
 from pulse_sink import PulseSink, need, sox_stat
 from speech_fixtures import Speech, ko_model_path, similar
-from speech_fixtures import ko_speech as ko_speech  # the fixture
+from speech_fixtures import ko_short as ko_short  # the fixtures
+from speech_fixtures import ko_speech as ko_speech
 from test_daemon import (  # noqa: F401  (server_fixture: uses this module's `bus`)
     deliveries,
     env_for,
@@ -335,15 +336,15 @@ def test_auto_mode_says_it_is_listening_and_offers_no_speak(deliverer: Any) -> N
 
 @pytest.mark.slow
 def test_skip_pressed_while_listening_stops_and_saves_nothing(
-    deliverer: Any, pulse: PulseSink, ko_speech: Speech
+    deliverer: Any, pulse: PulseSink, ko_short: Speech
 ) -> None:
     d = deliverer(checkins="auto", extra="enabled = false\n")  # no prompt read aloud
     d.tick(datetime.now().astimezone())
     delivery_id = d.store.deliveries()[0]["id"]
     wait_for(lambda: d.speak.mic_opened_at is not None, "the microphone", limit=60)
-    player = threading.Thread(target=pulse.play, args=(ko_speech.wav16k,), daemon=True)
+    player = threading.Thread(target=pulse.play, args=(ko_short.wav16k,), daemon=True)
     player.start()
-    time.sleep(1.0)  # mid-sentence
+    time.sleep(1.0)  # mid-sentence (its words run from 0.3 s to 2.2 s)
     d.handle_action(f"skip:{delivery_id}", 1, datetime.now().astimezone())
     d.speak.wait(10)
     assert not d.speak.busy  # a hang guard: the press ended the listening

@@ -118,9 +118,9 @@ def test_bad_recordings_get_one_clear_message(
     assert stored(home) == []
 
 
-def test_kept_audio_is_private(cli, home: Path, ko_speech: Speech) -> None:
+def test_kept_audio_is_private(cli, home: Path, ko_short: Speech) -> None:
     configure(home, keep_audio=True)
-    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", "--json").stdout)
+    entry = json.loads(cli("reflect", "--audio", str(ko_short.wav16k), "--yes", "--json").stdout)
     kept = Path(entry["audio_path"])
     assert kept.parent == home / "audio"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
@@ -130,17 +130,17 @@ def test_kept_audio_is_private(cli, home: Path, ko_speech: Speech) -> None:
 
 
 @pytest.mark.usefixtures("korean")
-def test_audio_is_not_kept_unless_asked(cli, home: Path, ko_speech: Speech) -> None:
-    entry = json.loads(cli("reflect", "--audio", str(ko_speech.wav16k), "--yes", "--json").stdout)
+def test_audio_is_not_kept_unless_asked(cli, home: Path, ko_short: Speech) -> None:
+    entry = json.loads(cli("reflect", "--audio", str(ko_short.wav16k), "--yes", "--json").stdout)
     assert entry["audio_path"] is None
     assert not (home / "audio").exists() or not list((home / "audio").iterdir())
 
 
 @pytest.mark.usefixtures("korean")
-def test_without_yes_the_person_can_discard_or_keep(cli, home: Path, ko_speech: Speech) -> None:
-    gone = cli("reflect", "--audio", str(ko_speech.wav16k), input="discard\n")
+def test_without_yes_the_person_can_discard_or_keep(cli, home: Path, ko_short: Speech) -> None:
+    gone = cli("reflect", "--audio", str(ko_short.wav16k), input="discard\n")
     assert "Nothing was saved" in gone.stdout and stored(home) == []
-    cli("reflect", "--audio", str(ko_speech.wav16k), input="keep\n")
+    cli("reflect", "--audio", str(ko_short.wav16k), input="keep\n")
     assert len(stored(home)) == 1
 
 
@@ -157,6 +157,13 @@ def sink_speech(tmp_path_factory: pytest.TempPathFactory, ko_speech: Speech) -> 
     """The sentence at the null sink's own rate (44.1 kHz stereo): PulseAudio plays it as is."""
     folder = tmp_path_factory.mktemp("sink")
     return speak_ko(ko_speech.text, folder / "ko44k.wav", rate=44100, channels=2)
+
+
+@pytest.fixture(scope="session")
+def sink_short(tmp_path_factory: pytest.TempPathFactory, ko_short: Speech) -> Path:
+    """The short sentence at the null sink's rate, for the turns taken at a terminal."""
+    folder = tmp_path_factory.mktemp("sink")
+    return speak_ko(ko_short.text, folder / "short44k.wav", rate=44100, channels=2)
 
 
 def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
@@ -184,9 +191,9 @@ def test_the_same_speech_through_transcribe_reflect_audio_and_the_microphone(
     assert len(stored(home)) == 2
 
 
-def test_a_spoken_checkin_answer_is_saved(cli, home: Path, pulse: Pulse, ko_speech: Speech) -> None:
+def test_a_spoken_checkin_answer_is_saved(cli, home: Path, pulse: Pulse, ko_short: Speech) -> None:
     configure(home)
-    player = pulse.play_when_recording(ko_speech.wav16k)
+    player = pulse.play_when_recording(ko_short.wav16k)
     result = cli("checkin", "--voice", "--yes", "--json")
     player.join(timeout=60)
     assert json.loads(result.stdout)["source"] == "voice"
@@ -267,10 +274,10 @@ class Terminal:
 
 
 def test_at_a_terminal_discard_after_a_pause_keeps_nothing(
-    home: Path, pulse: Pulse, sink_speech: Path
+    home: Path, pulse: Pulse, sink_short: Path
 ) -> None:
     configure(home)
-    player = pulse.play_when_recording(sink_speech)
+    player = pulse.play_when_recording(sink_short)
     term = Terminal("reflect", "--voice")
     term.expect("Keep it?")  # listening ended on the pause, not on Enter
     player.join(timeout=60)
@@ -281,14 +288,14 @@ def test_at_a_terminal_discard_after_a_pause_keeps_nothing(
 
 
 def test_at_a_terminal_redo_listens_again_and_keep_saves(
-    home: Path, pulse: Pulse, sink_speech: Path
+    home: Path, pulse: Pulse, sink_short: Path
 ) -> None:
     configure(home)
-    player = pulse.play_when_recording(sink_speech)
+    player = pulse.play_when_recording(sink_short)
     term = Terminal("reflect", "--voice")
     term.expect("Keep it?")
     player.join(timeout=60)
-    player = pulse.play_when_recording(sink_speech)
+    player = pulse.play_when_recording(sink_short)
     term.type("redo")
     term.expect("Listening", count=2, limit=30)
     term.expect("Keep it?", count=2)

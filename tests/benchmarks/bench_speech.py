@@ -4,6 +4,8 @@ PulseAudio's null-sink monitor (goal, issue 14: at most 200 ms), next to a bare
 
     PYTHONPATH=. python tests/benchmarks/bench_speech.py [--runs 7] [--quick]
 
+--quick (CI): one run of each, a shorter sentence for the two that speak the bench's own.
+
 Starts its own private PulseAudio (as DESIGN.md says) and stops it at the end.
 """
 
@@ -27,6 +29,7 @@ from pulse_sink import RATE, PulseSink, PulseUnavailable, start_pulse, stop_puls
 THRESHOLD = int(0.02 * 32768)  # a sample louder than this is sound, not silence
 CHUNK = 160  # samples per read: 10 ms
 TEXT = "This is a hard day, and you are still here, doing your best with it."
+SHORT = "You are still here."  # --quick: the first sound comes as soon; less to wait out
 
 
 class Listener:
@@ -106,21 +109,21 @@ def main() -> None:
         benchlib.missing(str(exc))
     listener = Listener(sink)
     try:
-        figures = _run_all(listener, args.runs)
+        figures = _run_all(listener, args.runs, text=SHORT if args.quick else TEXT)
     finally:
         listener.close()
         stop_pulse(sink)
     _report(figures)
 
 
-def _run_all(listener: Listener, runs: int) -> dict[str, list[float]]:
+def _run_all(listener: Listener, runs: int, *, text: str) -> dict[str, list[float]]:
     from companion.adapters.speaker import Speaker
     from companion.config import load_settings
 
     speaker = Speaker(load_settings(None).speech)
     cases = {
-        BASELINE: lambda: subprocess.run(["espeak-ng", TEXT], check=True),
-        "Speaker.speak (child + pyttsx3 + paplay)": lambda: speaker.speak(TEXT),
+        BASELINE: lambda: subprocess.run(["espeak-ng", text], check=True),
+        "Speaker.speak (child + pyttsx3 + paplay)": lambda: speaker.speak(text),
         ENCOURAGE: lambda: subprocess.run(
             benchlib.companion_argv("encourage", "--context", "hard-day"),
             check=True,

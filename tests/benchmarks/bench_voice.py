@@ -11,6 +11,8 @@ Needs espeak-ng, sox, pulseaudio (as .ci/run installs) and the PyPI package vosk
    (goal: at most 150 ms).
 4. a second voice reflection in the same process starts listening within 100 ms.
 5. memory after 30 utterances within 50 MB of after the first.
+
+--quick (CI): a shorter sentence, one timed run of each, two live rounds, two utterances.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
 SENTENCE = "오늘은 조금 힘들었지만 산책을 하고 나서 마음이 편해졌어요"
+SHORT = "고맙습니다 내일 또 봐요"  # --quick: half the audio to decode, the same paths
 
 
 def rss_mb() -> float:
@@ -39,10 +42,10 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def make_speech(folder: Path) -> tuple[Path, Path]:
+def make_speech(folder: Path, sentence: str) -> tuple[Path, Path]:
     from speech_fixtures import speak_ko
 
-    one = speak_ko(SENTENCE, folder / "one.wav")
+    one = speak_ko(sentence, folder / "one.wav")
     five = folder / "five.wav"
     subprocess.run(["sox", *[str(one)] * 5, str(five)], check=True)
     return one, five
@@ -224,7 +227,7 @@ def main() -> None:
     from pulse_sink import PulseUnavailable, start_pulse, stop_pulse
     from speech_fixtures import ko_model_path
 
-    args = benchlib.parse(benchlib.options(__doc__, runs=7, quick_runs=2))
+    args = benchlib.parse(benchlib.options(__doc__, runs=7))
     benchlib.compile_bytecode()
     folder = Path(tempfile.mkdtemp(prefix="bench-voice-"))
     home = folder / "home"
@@ -232,7 +235,7 @@ def main() -> None:
     os.environ["COMPANION_HOME"] = str(home)
     try:
         model_path = ko_model_path()
-        one, five = make_speech(folder)
+        one, five = make_speech(folder, SHORT if args.quick else SENTENCE)
     except pytest.skip.Exception as exc:
         benchlib.missing(str(exc))
     bench_no_microphone(home, args.runs)
