@@ -15,6 +15,7 @@ from ordering import arrange
 from pulse_sink import PulseSink
 from pulse_sink import pulse_sink_fixture as pulse_sink_fixture  # one server per session
 
+from companion import crisis_cache
 from companion.app import App
 from companion.cli import run_main
 from companion.cli.common import ClickUi
@@ -35,11 +36,21 @@ def pulse(pulse_sink: PulseSink) -> PulseSink:
     return pulse_sink
 
 
+@pytest.fixture(scope="session")
+def kept_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this worker keeps the compiled crisis rules (crisis_cache) for its in-process
+    tests: they hold only the shipped rules, so one file serves every test's home instead
+    of each paying ~2 s of CPU to compile them again. (A new process still keeps its own
+    in its home; tests/test_crisis_cache.py proves the keeping itself.)"""
+    return tmp_path_factory.mktemp("kept-rules") / crisis_cache.NAME
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_rules: Path) -> Path:
     """Every test gets its own COMPANION_HOME; nothing touches the real user folders."""
     folder = tmp_path / "home"
     monkeypatch.setenv("COMPANION_HOME", str(folder))
+    monkeypatch.setattr(crisis_cache, "cache_file", lambda: kept_rules)
     return folder
 
 
