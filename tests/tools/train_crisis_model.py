@@ -13,9 +13,9 @@ Fitted by full-batch gradient descent with Adam from zero weights over features 
 least MIN_COUNT training lines, so the same data always gives the same weights. Each labelled
 check in tests/data/crisis (a *_crisis/*_ordinary pair, written in its own round) is one
 round, and every round is trained on. The threshold is never chosen on the lines the weights
-were fitted to: each independent writer's check in turn is scored by a model fitted on every
-other round, and the threshold is the lowest at which the ordinary lines the model adds stay
-at most ADDED_FP_GOAL of those out-of-fold lines.
+were fitted to: the independent writers' checks, in FOLDS groups, are each scored by a model
+fitted on every other round, and the threshold is the lowest at which the ordinary lines
+the model adds stay at most ADDED_FP_GOAL of those out-of-fold lines.
 
 --evaluate prints leave-one-round-out figures (each round tested by a model whose weights and
 threshold came from the other rounds only).
@@ -51,6 +51,7 @@ STEPS = 400
 RATE = 0.05
 KEEP = 0.02  # weights smaller than this are left out of the file
 ADDED_FP_GOAL = 0.008
+FOLDS = 5  # the writers' checks in this many groups, each scored by a model fitted without it
 
 
 def features(text: str) -> frozenset[int]:
@@ -125,14 +126,14 @@ def combined(model: Model, line: Line, threshold: float) -> bool:
 
 def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> float:
     """The threshold from out-of-fold scores (never the fitted lines) on the independent
-    writers' checks among `rounds`: each scored by a model fitted on every other round.
+    writers' checks among `rounds`: each group scored by a model fitted on every other round.
     Those checks read like what people write (and like a held-out check); the hand-made
     hard negatives of the other rounds are trained on, not used to set the bar."""
-    held_out = tuple(r for r in rounds if r in WRITERS) or rounds
+    writers = tuple(r for r in rounds if r in WRITERS) or rounds
     scored: list[tuple[float, Line]] = []
-    for held in held_out:
-        model = fit([line for r in rounds if r != held for line in data[r]])
-        scored += [(model.score(normalise(line.text)), line) for line in data[held]]
+    for fold in (writers[i::FOLDS] for i in range(min(FOLDS, len(writers)))):
+        model = fit([line for r in rounds if r not in fold for line in data[r]])
+        scored += [(model.score(normalise(line.text)), line) for r in fold for line in data[r]]
     ordinary = sum(not line.crisis for _, line in scored)
     added = sorted(
         (s for s, line in scored if not line.crisis and not line.pattern and not line.aside),
