@@ -79,7 +79,7 @@ def test_crisis_said_once_in_a_long_page_is_still_found() -> None:
     assert safety.find_crisis(page) is not None
 
 
-def test_the_second_opinion_names_no_words_and_yields_to_rules_that_set_aside(
+def test_the_second_opinion_names_no_words_and_decides_where_the_rules_are_silent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     eager = Model(array("b", [0] * 16), scale=1.0, bias=5.0, threshold=0.5)  # everything scores ~1
@@ -87,4 +87,6 @@ def test_the_second_opinion_names_no_words_and_yields_to_rules_that_set_aside(
     hit = safety.find_crisis("we baked bread today")
     assert hit is not None and hit.kind == safety.LEARNT
     assert hit.pattern == "score 0.99" and "bread" not in str(hit)
-    assert safety.find_crisis("this deadline is killing me") is None  # an idiom, set aside
+    # an idiom the rules set aside: the model (which learnt idioms too) has the last word
+    assert safety.find_by_rules("this deadline is killing me") is None
+    assert safety.find_crisis("this deadline is killing me") is not None

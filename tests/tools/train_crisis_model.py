@@ -6,8 +6,8 @@ Run: PYTHONPATH=. python tests/tools/train_crisis_model.py --write config/crisis
 A logistic regression over the words, word pairs and letter runs of 3-5 of a text
 (normalised as companion/crisis_match.py normalises), hashed (CRC-32) into 2^18 slots, as
 companion/crisis_model.py reads them. Combined rule (companion/safety.py): crisis when the
-rules (patterns, then concepts) find it, or when the score reaches the threshold and no rule
-sets the text aside (an idiom, a negation, another person, a sentence told as past).
+rules (patterns, then concepts) find it, or when the score reaches the threshold (the model
+decides alone: the rules' set-asides do not silence it).
 
 Fitted by full-batch gradient descent with Adam from zero weights over features seen in at
 least MIN_COUNT training lines, so the same data always gives the same weights. Each labelled
@@ -15,7 +15,9 @@ check in tests/data/crisis (a *_crisis/*_ordinary pair, written in its own round
 round, and every round is trained on. The threshold is never chosen on the lines the weights
 were fitted to: the independent writers' checks, in FOLDS groups, are each scored by a model
 fitted on every other round, and the threshold is the lowest at which the ordinary lines
-the model adds stay at most ADDED_FP_GOAL of those out-of-fold lines.
+the model adds stay at most ADDED_FP_GOAL of those out-of-fold lines (1.2%: the rules
+themselves flag ~0.5% of the ordinary entries of writers they were not tuned on, and the
+goal is 2% together).
 
 --evaluate prints leave-one-round-out figures (each round tested by a model whose weights and
 threshold came from the other rounds only).
@@ -40,7 +42,7 @@ import numpy as np
 from companion.crisis_match import normalise
 from companion.crisis_model import LENGTH_POWER, Model, slots
 from companion.crisis_model import features as model_features
-from companion.safety import find_by_rules, sets_aside
+from companion.safety import find_by_rules
 from tests.crisis_sets import CHECKS, HELD_OUT, WRITERS, read_check
 
 ROUNDS = tuple(c for c in CHECKS if c not in HELD_OUT)  # each labelled check is a round
@@ -50,7 +52,7 @@ L2 = 5e-6
 STEPS = 400
 RATE = 0.05
 KEEP = 0.02  # weights smaller than this are left out of the file
-ADDED_FP_GOAL = 0.008
+ADDED_FP_GOAL = 0.012
 FOLDS = 5  # the writers' checks in this many groups, each scored by a model fitted without it
 
 
@@ -72,8 +74,7 @@ def to_model(weights: Mapping[int, float], bias: float, threshold: float) -> Mod
 class Line:
     text: str
     crisis: bool
-    pattern: bool  # the patterns alone flag it
-    aside: bool  # an ignore or history rule covers it
+    pattern: bool  # the rules (patterns, then concepts) flag it
     feats: frozenset[int]
 
 
@@ -82,7 +83,7 @@ def load(rounds: tuple[str, ...]) -> dict[str, list[Line]]:
     for name in rounds:
         crisis, ordinary = read_check(name)
         out[name] = [
-            Line(t, label, find_by_rules(t) is not None, sets_aside(t), features(t))
+            Line(t, label, find_by_rules(t) is not None, features(t))
             for label, texts in ((True, crisis), (False, ordinary))
             for t in texts
         ]
@@ -121,7 +122,7 @@ def fit(lines: list[Line]) -> Model:
 
 
 def combined(model: Model, line: Line, threshold: float) -> bool:
-    return line.pattern or (not line.aside and model.score(normalise(line.text)) >= threshold)
+    return line.pattern or model.score(normalise(line.text)) >= threshold
 
 
 def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> float:
@@ -136,7 +137,7 @@ def choose_threshold(data: dict[str, list[Line]], rounds: tuple[str, ...]) -> fl
         scored += [(model.score(normalise(line.text)), line) for r in fold for line in data[r]]
     ordinary = sum(not line.crisis for _, line in scored)
     added = sorted(
-        (s for s, line in scored if not line.crisis and not line.pattern and not line.aside),
+        (s for s, line in scored if not line.crisis and not line.pattern),
         reverse=True,
     )
     allowed = int(ADDED_FP_GOAL * ordinary)
@@ -178,7 +179,7 @@ def curve(data: dict[str, list[Line]]) -> None:
         scored[held] = [
             (model.score(normalise(line.text)), line)
             for line in data[held]
-            if not line.pattern and not line.aside
+            if not line.pattern
         ]
     print("lines added by the classifier at a fixed threshold (+crisis/-ordinary):")
     for threshold in (0.5, 0.7, 0.9, 0.95):
