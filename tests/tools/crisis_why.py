@@ -1,6 +1,6 @@
 """Which crisis rule found a text, or set it aside (a set-aside also quiets the learnt model).
 
-    python -m tests.tools.crisis_why "some text" ["another text" ...]   (or one text a line on stdin)
+    python -m tests.tools.crisis_why "some text" ["another text" ...]  (or a text a line on stdin)
 
 For each text: every pattern that matched and what cancelled it (a `before` word, an [ignore]
 idiom over its end, the past told as past, another person), every [ignore] idiom found
