@@ -201,6 +201,21 @@ def test_sets_aside_tells_a_rule_that_chose_quiet_from_a_missing_pattern() -> No
         assert not matcher.sets_aside(missed), missed
 
 
+def test_an_ordinary_object_or_tiredness_alone_sets_nothing_aside() -> None:
+    # A set-aside also quiets the learnt second opinion: "the pain", "my phone" or "I'm
+    # exhausted from" anywhere in a text must not do that on its own.
+    table = load_crisis()
+    matcher = Matcher(table.rules)
+    for text in (
+        "The pain is unbearable tonight.",
+        "I'm exhausted from the fighting inside my head.",
+        "It's been three weeks since the funeral and all I can think about is him.",
+    ):
+        assert not matcher.sets_aside(text), text
+    for quiet in ("My keys have disappeared", "I looked up my symptoms again"):
+        assert matcher.sets_aside(quiet), quiet
+
+
 def test_korean_matches_inside_a_longer_word() -> None:
     assert matches("죽고 싶", "요즘매일죽고싶어요")
     assert not matches("죽고 싶", "배고파 죽겠다")
@@ -254,6 +269,18 @@ def test_passing_over_patterns_by_their_second_word_never_loses_a_match() -> Non
         "Ich will nicht mehr leben",
         "Não quero mais viver",
         "자살하고 싶어",
+        # round 14 families, in words of our own
+        "not sure I'll make it through the month and I don't even want to",
+        "i think im ready to give up on life",
+        "nearly threw myself in front of the bus this morning",
+        "i want the drinking to finish me",
+        "praying the cancer kills me for me",
+        "since she died all i want is to be with her again",
+        "sleeping pills and a bottle of wine. that's my plan for tonight",
+        "my therapist asked if i think about killing myself. i said no. i lied.",
+        "i dont expect to see another birthday",
+        "Quiero no despertar mañana",
+        "Je voudrais ne plus me réveiller",
     ],
 )
 def test_crisis_language_is_found(text: str) -> None:
@@ -283,6 +310,15 @@ def test_crisis_language_is_found(text: str) -> None:
         "I can't go on a date this week",
         "배고파 죽겠다",
         "축구에서 자살골을 넣었다",
+        "I threw myself down on the sofa and slept",
+        "It's our anniversary and I just want to be with her.",
+        "I'm not doing another winter of this commute.",
+        "Taking both of us out for dinner tonight.",
+        "counting down the days until I'm out of here, new job starts Monday!",
+        "I looked up which rooftop bars are open on Sunday.",
+        "Checked the train timetable, planning a trip to Leeds.",
+        "She asked if I wanted tea and I said no. I do now though.",
+        "Pizza, wine and a film. That's the plan for Friday.",
         "",
         "   ",
     ],
