@@ -861,7 +861,7 @@ class Matcher:
         """For a text `find` left alone: whether a rule chose that, not a missing pattern.
         True when a pattern matched and was set aside (a negation, another person), an
         [ignore] idiom matches anywhere, or a sentence tells of the past as past. Used by
-        tests/tools/train_crisis_model.py to keep a second opinion quiet there."""
+        tests/tools/crisis_why.py, which tells a rules author why a text was left alone."""
         if not text or not text.strip():
             return False
         try:
