@@ -15,9 +15,9 @@ check in tests/data/crisis (a *_crisis/*_ordinary pair, written in its own round
 round, and every round is trained on. The threshold is never chosen on the lines the weights
 were fitted to: the independent writers' checks, in FOLDS groups, are each scored by a model
 fitted on every other round, and the threshold is the lowest at which the ordinary lines
-the model adds stay at most ADDED_FP_GOAL of those out-of-fold lines (1.2%: the rules
-themselves flag ~0.5% of the ordinary entries of writers they were not tuned on, and the
-goal is 2% together).
+the model adds stay at most ADDED_FP_GOAL of those out-of-fold lines (1%: the rules
+themselves flag ~0.5-0.7% of the ordinary entries of writers they were not tuned on, and
+the goal is 2% together, with room for a writer unlike the others).
 
 --evaluate prints leave-one-round-out figures (each round tested by a model whose weights and
 threshold came from the other rounds only).
@@ -52,7 +52,7 @@ L2 = 5e-6
 STEPS = 400
 RATE = 0.05
 KEEP = 0.02  # weights smaller than this are left out of the file
-ADDED_FP_GOAL = 0.012
+ADDED_FP_GOAL = 0.010
 FOLDS = 5  # the writers' checks in this many groups, each scored by a model fitted without it
 
 
