@@ -385,6 +385,9 @@ def test_ordinary_words_are_not(text: str) -> None:
         "Ich möchte für immer verschwinden, am liebsten nach Italien, für immer Urlaub.",
         "약을 한꺼번에 사 둘 거야, 약국이 멀어서.",
         "사라지고 싶을 만큼 창피했어.",
+        "I'm thinking about not being here next year, I want to travel.",
+        "Me voy a matar estudiando para este examen.",
+        "Je vais me tuer à la tâche cette semaine.",
     ],
 )
 def test_everyday_uses_of_a_crisis_familys_words_pass_the_rules(text: str) -> None:
@@ -418,6 +421,9 @@ def test_everyday_uses_of_a_crisis_familys_words_pass_the_rules(text: str) -> No
         "Quiero acabar con mi vida.",
         "Vou acabar com tudo hoje.",
         "Não quero mais acordar.",
+        "I'm thinking about not being here next year.",
+        "Me voy a matar esta noche.",
+        "Je vais me tuer ce soir.",
     ],
 )
 def test_the_crisis_side_of_a_narrowed_family_is_still_found(text: str) -> None:
