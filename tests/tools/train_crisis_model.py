@@ -177,9 +177,7 @@ def curve(data: dict[str, list[Line]]) -> None:
     for held in ROUNDS:
         model = fit([line for r in ROUNDS if r != held for line in data[r]])
         scored[held] = [
-            (model.score(normalise(line.text)), line)
-            for line in data[held]
-            if not line.pattern
+            (model.score(normalise(line.text)), line) for line in data[held] if not line.pattern
         ]
     print("lines added by the classifier at a fixed threshold (+crisis/-ordinary):")
     for threshold in (0.5, 0.7, 0.9, 0.95):
