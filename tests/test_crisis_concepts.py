@@ -213,6 +213,7 @@ def test_a_blocker_keeps_an_ordinary_entry_ordinary(concepts: Concepts, text: st
         "Ich will nicht mehr da sein, wenn die Party anfängt, zu laut.",
         "결혼식 날짜를 정했어.",
         "I don't plan on being around this Christmas, we're going skiing.",
+        "First day as a barista. Burned myself on the steam wand twice.",
     ],
 )
 def test_a_family_blocker_keeps_an_everyday_day_ordinary(concepts: Concepts, text: str) -> None:

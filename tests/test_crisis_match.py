@@ -388,6 +388,8 @@ def test_ordinary_words_are_not(text: str) -> None:
         "I'm thinking about not being here next year, I want to travel.",
         "Me voy a matar estudiando para este examen.",
         "Je vais me tuer à la tâche cette semaine.",
+        "Das Buch endet mit einem Selbstmord, sehr traurig, aber großartig geschrieben.",
+        "몇 년 전엔 정말 죽고 싶었는데 지금은 살아 있어서 다행이다.",
     ],
 )
 def test_everyday_uses_of_a_crisis_familys_words_pass_the_rules(text: str) -> None:
@@ -424,6 +426,8 @@ def test_everyday_uses_of_a_crisis_familys_words_pass_the_rules(text: str) -> No
         "I'm thinking about not being here next year.",
         "Me voy a matar esta noche.",
         "Je vais me tuer ce soir.",
+        "Ich denke an Selbstmord.",
+        "죽고 싶어.",
     ],
 )
 def test_the_crisis_side_of_a_narrowed_family_is_still_found(text: str) -> None:
