@@ -214,6 +214,7 @@ def test_a_blocker_keeps_an_ordinary_entry_ordinary(concepts: Concepts, text: st
         "결혼식 날짜를 정했어.",
         "I don't plan on being around this Christmas, we're going skiing.",
         "First day as a barista. Burned myself on the steam wand twice.",
+        "I told my therapist I used to think about jumping from the overpass, back when I was 19.",
     ],
 )
 def test_a_family_blocker_keeps_an_everyday_day_ordinary(concepts: Concepts, text: str) -> None:
