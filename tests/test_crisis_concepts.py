@@ -185,6 +185,42 @@ def test_a_blocker_keeps_an_ordinary_entry_ordinary(concepts: Concepts, text: st
     assert rule_in(concepts, text) is None
 
 
+# Round 15 (precision): everyday days that meet a rule's concepts, each kept ordinary by a
+# blocker of its family (a trip, a section of a choir, an early flight, a routine dose).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd rather not be here for the meeting.",
+        "I just want to sleep forever this weekend, the week was long.",
+        "I wish I could sleep forever on Sundays.",
+        "Part of me wants to not wake up for my 6am flight.",
+        "Je voudrais ne plus me réveiller à 5h pour le travail.",
+        "Gave my plants to my neighbour before I go travelling for three months.",
+        "Took my antidepressants and one beer.",
+        "Loaded the dishwasher, then took my tablets and went to bed.",
+        "The band sounded better without me on the drums.",
+        "The choir would be better off without me in the alto section, I can't hold a note.",
+        "I won't be here tomorrow, I'm off to the coast.",
+        "I won't be here much longer, the contract ends in May.",
+        "Not planning to be here next week, we're in Cornwall.",
+        "Amanhã não vou estar aqui, vou viajar.",
+        "Everything is sorted now: the keys, the post, the plants, the cat sitter.",
+        "Got my affairs in order before the surgery, just in case, like the nurse said.",
+        "Wrote letters to my kids for their 18th birthdays, to open later.",
+        "I keep thinking about jumping into the lake this summer.",
+        "I have a plan now for the garden and a date for the first planting.",
+        "Je vais en finir avec ce rapport ce soir.",
+        "Ich will nicht mehr da sein, wenn die Party anfängt, zu laut.",
+        "결혼식 날짜를 정했어.",
+        "I don't plan on being around this Christmas, we're going skiing.",
+        "First day as a barista. Burned myself on the steam wand twice.",
+        "I told my therapist I used to think about jumping from the overpass, back when I was 19.",
+    ],
+)
+def test_a_family_blocker_keeps_an_everyday_day_ordinary(concepts: Concepts, text: str) -> None:
+    assert rule_in(concepts, text) is None
+
+
 def test_a_concept_hit_names_the_rule_never_the_words() -> None:
     text = "took like 15 of my sertraline idk what happens now"
     hit = find_crisis(text)

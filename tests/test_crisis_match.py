@@ -16,7 +16,7 @@ from companion.crisis_match import (
     normalise,
     pattern_regex,
 )
-from companion.safety import find_crisis, load_crisis
+from companion.safety import find_by_rules, find_crisis, load_crisis
 
 TWELVE = "one two three four five six seven eight nine ten eleven twelve"
 
@@ -325,6 +325,113 @@ def test_crisis_language_is_found(text: str) -> None:
 )
 def test_ordinary_words_are_not(text: str) -> None:
     assert find_crisis(text) is None
+
+
+# Round 15 (precision): everyday uses of the words of a crisis family, each beside a crisis
+# line of the same family that the rules must still find. Checked on the rules alone (the
+# learnt model is retrained apart).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have a plan and a date for the wedding!",  # a plan for an occasion
+        "I have a plan now for paying off the credit card.",
+        "I've chosen the date, March 3rd, for the baby shower.",
+        "Tomorrow is the day we move into the new flat.",  # the day of something
+        "Going to be with grandma for the weekend, she needs help with the garden.",
+        "I'm going to be with my dad at the hospital for his knee operation tomorrow.",
+        "I'm going home for good after the contract ends, back to Leeds.",
+        "There's no point in going on with this diet.",  # carrying on with a task
+        "Honestly no point carrying on with the book club, nobody reads the books.",
+        "Thinking about ending things with Sam.",  # a relationship
+        "Thinking about jumping ship to a new company.",  # jumping idioms
+        "I dream about jumping out of a plane, skydiving is my bucket list.",
+        "The team would be better off without me as goalkeeper honestly.",  # a role
+        "My dog is better off without me fussing over him all day.",
+        "I hope the bus doesn't stop at every corner today.",  # traffic
+        "I hope a car doesn't hit me on the bike lane, it's so busy.",
+        "Counting down until I'm gone on holiday.",  # counting down to a trip
+        "I'll be gone for good, moving to Australia in April.",
+        "This is my last day on earth as a single woman, hen party tonight!",
+        "I want to go to sleep and not wake up until noon.",  # sleeping in
+        "I don't care if I wake up late tomorrow, it's Saturday.",
+        "Don't expect to see another summer like that one.",
+        "I'll make it through the exam, I don't want to but I will.",
+        "Planning my exit from the meeting early to catch the train.",
+        "I took a lot of ibuprofen for my back this week, need to see the doctor.",
+        "I wish I'd never been born in February, my birthday is always cold.",
+        "Wished I could disappear during the awkward silence at dinner.",
+        "I can't see myself getting old in this city, want to retire by the sea.",
+        "I'd rather be dead than be seen in those shoes.",
+        "Giving away my books before the move, I won't need them in a tiny flat.",
+        "Gave away my books to the charity shop, felt lighter clearing the shelves.",
+        "Bought rope for the tent today, I know what it's for: the camping trip.",
+        "Writing goodbye letters to my students at the end of the school year.",
+        "The knife slipped and I cut my thumb cooking dinner.",
+        "I hit my head on the kitchen cupboard over and over this week, I need to close it.",
+        "my friend relapsed and cut again, i stayed on facetime w her",  # another person
+        "My grandmother always wanted to die at home, and she did.",
+        "When I was depressed I wanted to die. Now I'm glad I didn't.",  # history
+        "Used to think everyone would be better off without me. Now I know it was the illness.",
+        "Soon I won't be a problem anymore for the landlord, we're moving out.",
+        "I'm out of everyone's way, working from the attic.",
+        "I won't be around for the meeting tomorrow, dentist appointment.",
+        "Je vais mourir de rire avec cette série.",
+        "Je veux en finir avec ce dossier avant vendredi.",
+        "J'ai pris mes médicaments comme d'habitude et un verre de vin.",
+        "Quiero acabar con todo el trabajo pendiente antes del viernes.",
+        "Vou acabar com tudo que falta do relatório amanhã.",
+        "Não quero acordar cedo amanhã, é domingo.",
+        "Ninguém vai sentir minha falta na festa do escritório.",
+        "Ich möchte für immer verschwinden, am liebsten nach Italien, für immer Urlaub.",
+        "약을 한꺼번에 사 둘 거야, 약국이 멀어서.",
+        "사라지고 싶을 만큼 창피했어.",
+        "I'm thinking about not being here next year, I want to travel.",
+        "Me voy a matar estudiando para este examen.",
+        "Je vais me tuer à la tâche cette semaine.",
+        "Das Buch endet mit einem Selbstmord, sehr traurig, aber großartig geschrieben.",
+        "몇 년 전엔 정말 죽고 싶었는데 지금은 살아 있어서 다행이다.",
+    ],
+)
+def test_everyday_uses_of_a_crisis_familys_words_pass_the_rules(text: str) -> None:
+    assert find_by_rules(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have a plan and a date.",
+        "Tomorrow is the day. I've decided.",
+        "I want to go home to God now.",
+        "There's no point in going on with this life.",
+        "Thinking about ending it all tonight.",
+        "I keep thinking about jumping from the bridge.",
+        "The kids would be better off without me in their lives.",
+        "I hope a car hits me on the way home.",
+        "Counting down the days until I can end it.",
+        "I don't care if I wake up tomorrow.",
+        "I'd rather be dead than go back to that house.",
+        "I wish I'd never been born.",
+        "I don't expect to see another summer.",
+        "Gave away my guitar and my books, I won't need them.",
+        "I want to die at home tonight, in my bed.",
+        "The urge to cut came back tonight and I gave in.",
+        "I hit my head against the wall over and over until it bled.",
+        "I used to think about dying, and now the thoughts are back.",
+        "Planning my exit from this world.",
+        "I'll be out of everyone's way soon.",
+        "Je veux en finir avec la vie.",
+        "Quiero acabar con mi vida.",
+        "Vou acabar com tudo hoje.",
+        "Não quero mais acordar.",
+        "I'm thinking about not being here next year.",
+        "Me voy a matar esta noche.",
+        "Je vais me tuer ce soir.",
+        "Ich denke an Selbstmord.",
+        "죽고 싶어.",
+    ],
+)
+def test_the_crisis_side_of_a_narrowed_family_is_still_found(text: str) -> None:
+    assert find_by_rules(text) is not None
 
 
 def test_a_hit_names_the_pattern_never_the_words() -> None:
