@@ -3,7 +3,7 @@
 Run: PYTHONPATH=. python tests/tools/train_crisis_model.py --write config/crisis_model.bin
      PYTHONPATH=. python tests/tools/train_crisis_model.py --evaluate
 
-A logistic regression over the words, word pairs and letter runs of 3-5 of a text
+A logistic regression over the words, word pairs and letter runs of 3-6 of a text
 (normalised as companion/crisis_match.py normalises), hashed (CRC-32) into 2^18 slots, as
 companion/crisis_model.py reads them. Combined rule (companion/safety.py): crisis when the
 rules (patterns, then concepts) find it, or when the score reaches the threshold (the model
