@@ -438,3 +438,233 @@ def test_a_hit_names_the_pattern_never_the_words() -> None:
     hit = find_crisis("I want to die, my secret is out")
     assert hit is not None and "secret" not in str(hit)
     assert re.match(r"\w+: ", str(hit))
+
+
+# A joke or a correction said in the next sentence ([ignore] after): it takes back only the
+# sentence right before it, and only when it is all that sentence says.
+def test_a_jest_in_the_next_sentence_takes_back_the_one_before() -> None:
+    matcher = Matcher(
+        Rules(patterns={"t": ("want to die",)}, after=("(just )?kidding", "(lol )?jk"))
+    )
+    assert matcher.find("I want to die. (Kidding.)") is None
+    assert matcher.find("i want to die lol. jk") is None
+    assert matcher.find("I want to die. Kidding aside, I mean it.") is not None
+    assert matcher.find("Kidding. I want to die.") is not None
+    assert matcher.find("I want to die. Not kidding.") is not None
+    assert matcher.find("I want to die. Really. Kidding.") is not None  # two sentences on
+    assert matcher.find("I want to die") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to die. (Kidding.)",
+        "this meeting, i want to die. jk",
+        "Ugh I could kill myself. Just joking!",
+        "Quiero morirme. Es broma.",
+        "Je veux mourir. Je plaisante.",
+    ],
+)
+def test_a_jest_after_sets_a_shipped_match_aside(text: str) -> None:
+    assert Matcher(load_crisis().rules).find(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want to die. Not kidding.", "I want to die. I'm not joking.", "Kidding. I want to die."],
+)
+def test_a_jest_that_is_not_one_sets_nothing_aside(text: str) -> None:
+    assert Matcher(load_crisis().rules).find(text) is not None
+
+
+def test_a_jest_walked_back_in_turn_sets_nothing_aside() -> None:
+    matcher = Matcher(Rules(patterns={"t": ("want to die",)}, after=("jk",)))
+    assert matcher.find("I want to die. jk. sort of. not really.") is not None
+    assert matcher.find("I want to die. jk. Or am I.") is not None
+
+
+# Round 16 (recall): oblique and planning families (what is ready, where and when, goodbyes,
+# arrangements, a wish said aside, self-harm the everyday way, es/fr/de/pt/ko), each tried on
+# new wordings, beside everyday lines with the same words that the rules must pass.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I won't be around much longer.",
+        "Not going to be here to read this journal, so this is the last page.",
+        "I'll be gone for good by Friday.",
+        "I'm ready to leave this world.",
+        "I've made peace with dying.",
+        "I know which bridge I'll use.",
+        "I've worked out where and when I'd do it.",
+        "J'ai déjà trouvé le pont.",
+        "Ya elegí el puente.",
+        "Ich habe mir schon die Brücke ausgesucht.",
+        "Ich springe heute Nacht von der Brücke.",
+        "The pills are right here, I keep taking them out and counting.",
+        "Kept holding the pills and thinking how easy it would be.",
+        "My dad's rifle would make it quick.",
+        "Trying to talk myself out of it, the rope is in the shed.",
+        "Swallowing all of them tonight.",
+        "If I took all of my meds at once would it be enough?",
+        "A bottle of wine and some pills, that's my evening.",
+        "How many paracetamol is too many?",
+        "¿Cuántas pastillas harían falta para no despertar?",
+        "Combien de cachets il faut pour mourir ?",
+        "Quantos comprimidos seriam necessários?",
+        "Wie viele Tabletten bräuchte ich?",
+        "약 몇 알이면 죽을 수 있을까",
+        "Estoy juntando pastillas para el día que no pueda más.",
+        "Guardei comprimidos para quando tiver coragem.",
+        "Driving to the lake tonight with the pills.",
+        "Booked a hotel room so my kids won't have to find me... so nobody I love has to find me.",
+        "Wondering how long it would take anyone to find me.",
+        "My plan is to drive off the cliff road.",
+        "Part of me wants to fall asleep on the railway line.",
+        "Put the belt around my neck again tonight, just practising.",
+        "Going to swerve the car so it looks like an accident.",
+        "I keep thinking about steering into oncoming traffic.",
+        "My safety plan went in the bin today.",
+        "Threw away my safety plan.",
+        "I lied about the safety plan at my appointment.",
+        "Don't want to stop myself this time.",
+        "I hid the razors from myself.",
+        "I'm frightened of what I could do to myself tonight.",
+        "Told my brother I love him since it's the last time he'll hear it.",
+        "Sorry everyone, I really tried.",
+        "Rewriting my goodbye letter again.",
+        'Wrote "I\'m sorry, goodbye" on a card for my parents to find.',
+        "Asked my neighbour to feed my cat, just in case.",
+        "It would be simpler if I just stopped existing.",
+        "I hope I go to sleep and it's all over.",
+        "If something happens to me tonight I won't fight it.",
+        "Wouldn't even move out of the way if a lorry was coming.",
+        "I'd welcome it if a truck hit me.",
+        "Can't wait till I'm dead.",
+        "I want to walk into the woods and never be found.",
+        "No reason to keep living.",
+        "Why should I keep living?",
+        "Don't see myself alive next year.",
+        "I don't have many more days left in me.",
+        "I don't hate my life, honestly I'm done with it.",
+        "I've lived long enough and should just go.",
+        "Way out of this life, that's what I want.",
+        "If the illness doesn't kill me I'll end it myself.",
+        "I'm going to make it stop for good.",
+        "Thoughts of ending it all keep coming.",
+        "I'm done trying to stay alive.",
+        "Removing myself from the world would be a kindness.",
+        "They'd be relieved to be rid of me.",
+        "My mum would be happier if I were dead.",
+        "My dad wants me to die.",
+        "The voices keep telling me to kill myself.",
+        "I'd rather die than go back to the psych ward.",
+        "Punched the wall till my knuckles bled.",
+        "Digging my nails into my arms until it bleeds.",
+        "Bit my wrist hard enough to bleed.",
+        "Starved myself again this week.",
+        "I only cut a little today.",
+        "Small cuts don't really count.",
+        "i dont wanna be alive anymor",
+        "i dont want to be alvie anymore",
+        "no point in livin",
+        "nobody would care if i was ded",
+        "Quisiera dormirme y no despertar nunca.",
+        "인생을 끝내고 싶어.",
+        "Rehearsing the suicide in my mind again.",
+        "I wish my overdose had worked.",
+        "It would be so peaceful to not exist.",
+        "Everyone would be better if I was gone.",
+        "Fighting the urge to kill myself every night.",
+        "Once everyone's asleep I'm going to do it.",
+        "I keep imagining myself jumping in front of the train.",
+        "Sat in the bath with a razor for hours.",
+        "wanna disappear forever",
+        "What if I just didn't exist anymore?",
+        "Imagining the note I'd leave.",
+        "It's time to end it all for good.",
+    ],
+)
+def test_round_16_crisis_families_are_found(text: str) -> None:
+    assert find_by_rules(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll be gone for good after graduation, moving to Glasgow.",
+        "My grandad has made his peace with dying, the hospice is lovely.",
+        "I know which bridge I'll use to cycle to work now.",
+        "J'ai choisi le restaurant pour samedi.",
+        "Ich habe mir schon das Hotel ausgesucht.",
+        "Die Kinder springen im Sommer vom Steg in den See.",
+        "The hero jumps from the bridge in the last scene.",
+        "I keep taking the batteries out of the smoke alarm, it keeps beeping.",
+        "Held the razor and thought about shaving my beard off.",
+        "The train would make it quick to get to Leeds.",
+        "I talked myself out of it, no new shoes this month.",
+        "Taking all of these to the charity shop tonight.",
+        "I took all of my vitamins this morning.",
+        "How many eggs is too many for one cake?",
+        "¿Cuántas pastillas de ibuprofeno puedo tomar al día?",
+        "Combien de cachets de paracétamol par jour au maximum ?",
+        "Wie viele Tabletten darf ich am Tag nehmen?",
+        "Driving to the lake tomorrow with the kids.",
+        "So nobody has to find me at the airport, I'll wait by the cafe.",
+        "How long would it take for someone to find my keys in this mess.",
+        "My plan is to walk into the sea for a swim every morning this summer.",
+        "I fell asleep on the train home and missed my stop.",
+        "Tied the scarf around my neck, it's freezing.",
+        "The insurance adjuster said the crash looked like an accident, obviously.",
+        "Steering into the skid is what they teach you on ice.",
+        "I printed my safety plan and put it on the fridge.",
+        "My old safety plan is in the drawer, I still use it.",
+        "Threw away the old receipts.",
+        "I hid the chocolate from myself.",
+        "Scared of what I might say to my boss tomorrow.",
+        "Told grandma I love her because she loves hearing it.",
+        "Sorry everyone, I tried to get tickets but they sold out.",
+        "Rereading my farewell card from work, so sweet.",
+        "Left a birthday card for her to find under the pillow.",
+        "Asked my neighbour to feed my cat while I'm away next week.",
+        "I hope I fall asleep fast tonight, big day tomorrow.",
+        "If something happens to my flight I'll call you.",
+        "I'd welcome it if my boss gave me a raise.",
+        "Can't wait till I'm done with exams.",
+        "I want to hide in the woods and never be found by my emails.",
+        "I don't see myself living here by next year, we're saving for a house.",
+        "I have a few more days in Lisbon.",
+        "I don't hate my job, I'm just done with it.",
+        "I've lived long enough in London to know the buses.",
+        "Going to make it stop raining with my rain dance, ha.",
+        "Thinking of ending things with Tom.",
+        "I'm done trying to survive on instant noodles.",
+        "Removed myself from the group chat.",
+        "They'd be relieved to be rid of the old sofa.",
+        "My mum wants me to call her more.",
+        "My brain keeps telling me to eat cake.",
+        "I'd rather die than go to that karaoke night.",
+        "I punched the bag at the gym until my arms ached.",
+        "Bit my lip hard while concentrating.",
+        "Starved myself of sleep this week with revision.",
+        "I cut a little off my fringe today.",
+        "Cut my arm on the fence after the argument with the hedge trimmer.",
+        "i dont want to live here anymore",
+        "Fighting the urge to eat all the biscuits.",
+        "I keep imagining myself walking into the new office on Monday.",
+        "Sat in the bath with a glass of wine for hours.",
+        "I wish I could disappear forever into this book.",
+        "Imagining the note I'd leave for the new tenants.",
+        "It's time to end the subscription for good.",
+        "Sometimes I wonder how peaceful it would be to live by the sea.",
+        "Everyone's lives would improve if I learned to cook.",
+        "그냥 다 끝내고 싶어, 숙제 너무 많아.",
+        "일을 다 끝내고 싶어.",
+        "Tonight might be the night we see the northern lights.",
+        "I sat on the edge of the pool every evening this week.",
+        "I keep going back to the cliff path for the views.",
+        "Counting the trains from the platform edge with my nephew, he loves it.",
+        "Part of me hoped he'd call.",
+    ],
+)
+def test_round_16_everyday_lines_with_the_same_words_pass_the_rules(text: str) -> None:
+    assert find_by_rules(text) is None
