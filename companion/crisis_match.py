@@ -713,6 +713,7 @@ class Hit(NamedTuple):
         return f"{self.kind}: {self.pattern}"
 
 
+_WALKED_BACK = "sort of|kind of|kinda|not really|maybe|or am i|half|partly|but"
 _MARKS = lazy(r"[ .]*")  # the clause marks between two sentences ("die . . kiding")
 _BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
@@ -723,8 +724,9 @@ _LISTS = {
     "present": "",
     "others": "",
     "speaker": "",
-    # a jest or a correction that is all the next sentence says ("I want to die. (Kidding.)")
-    "after": r" ?(?:\.|$)(?![ .]*(?:sort of|kind of|kinda|not really|maybe|or am i|half|partly|but)\b)",
+    # a jest or a correction that is all the next sentence says ("I want to die. (Kidding.)"),
+    # not walked back in turn ("jk. sort of.")
+    "after": r" ?(?:\.|$)(?![ .]*(?:" + _WALKED_BACK + r")\b)",
 }
 _KEPT_AS_IS = (
     "ignore", "before", "spelling", "history", "present", "others", "speaker", "after",
@@ -902,7 +904,8 @@ class Matcher:
         mark = norm.find(".", end) if after is not None else -1
         if after is None or mark < 0:
             return False
-        return after.match(norm, _MARKS.match(norm, mark).end()) is not None
+        marks = _MARKS.match(norm, mark)
+        return after.match(norm, marks.end() if marks else mark) is not None
 
     def _about_someone_else(self, norm: str, start: int, end: int) -> bool:
         """Whether the clause of a hit is about another person: the last person named
