@@ -32,7 +32,7 @@ WRITERS = (
     "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w10", "w11", "w12", "w13",
     "w14", "w15", "w16", "w17", "w20", "w21", "w22", "w23",
     "w24", "w25", "w26", "w27", "w28", "w29", "w30", "w31", "w32", "w33", "w34",
-    "w37", "w38", "w39", "w40",
+    "w37", "w38", "w39", "w40", "w41", "w42", "w43", "w44",
 )  # fmt: skip
 # The checks the concept stage was tuned on beyond TUNED: held to the recall goal.
 CONCEPT_TUNED = ("w1",)
