@@ -700,6 +700,7 @@ class Rules(NamedTuple):
     present: tuple[str, ...] = ()
     others: tuple[str, ...] = ()
     speaker: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 class Hit(NamedTuple):
@@ -712,6 +713,8 @@ class Hit(NamedTuple):
         return f"{self.kind}: {self.pattern}"
 
 
+_WALKED_BACK = "sort of|kind of|kinda|not really|maybe|or am i|half|partly|but"
+_MARKS = lazy(r"[ .]*")  # the clause marks between two sentences ("die . . kiding")
 _BEFORE_REACH = 80  # characters before a hit that can hold a [ignore] before word and its filler
 # The lists of Rules searched as one regex each, and what follows their words: a `before`
 # word must end the stretch before a hit (one other word may come between).
@@ -721,10 +724,15 @@ _LISTS = {
     "present": "",
     "others": "",
     "speaker": "",
+    # a jest or a correction that is all the next sentence says ("I want to die. (Kidding.)"),
+    # not walked back in turn ("jk. sort of.")
+    "after": r" ?(?:\.|$)(?![ .]*(?:" + _WALKED_BACK + r")\b)",
 }
-_KEPT_AS_IS = ("ignore", "before", "spelling", "history", "present", "others", "speaker")
+_KEPT_AS_IS = (
+    "ignore", "before", "spelling", "history", "present", "others", "speaker", "after",
+)  # fmt: skip
 # The shape of `Matcher.data()`: raise it whenever that shape changes.
-DATA_FORMAT = 5
+DATA_FORMAT = 6
 _INDEX_PARTS = ("regexes", "firsts", "seconds", "codes", "filed")
 
 
@@ -853,6 +861,7 @@ class Matcher:
                 and not covering.covers(m.start(), m.end())
                 and not self._told_as_history(norm, m.start())
                 and not self._about_someone_else(norm, m.start(), m.end())
+                and not self._taken_back_after(norm, m.end())
             ):
                 return Hit(*self._sources[index])
         return None
@@ -887,6 +896,16 @@ class Matcher:
         if start - left > _BEFORE_REACH:
             left = norm.find(" ", start - _BEFORE_REACH) + 1
         return before.search(norm, left, start) is not None
+
+    def _taken_back_after(self, norm: str, end: int) -> bool:
+        """Whether the sentence right after a hit's own is only a jest or a correction
+        ("i want to die . kiding ."): an [ignore] after word, and nothing else."""
+        after = self._list("after")
+        mark = norm.find(".", end) if after is not None else -1
+        if after is None or mark < 0:
+            return False
+        marks = _MARKS.match(norm, mark)
+        return after.match(norm, marks.end() if marks else mark) is not None
 
     def _about_someone_else(self, norm: str, start: int, end: int) -> bool:
         """Whether the clause of a hit is about another person: the last person named

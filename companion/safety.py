@@ -174,6 +174,7 @@ def _table(data: Row) -> CrisisTable:
         present=_texts(ignore.get("present", [])),
         others=_texts(ignore.get("others", [])),
         speaker=_texts(ignore.get("speaker", [])),
+        after=_texts(ignore.get("after", [])),
         define={str(k): str(v) for k, v in data.get("define", {}).items()},
         spelling=_texts(data.get("spelling", {}).get("close_to", [])),
     )

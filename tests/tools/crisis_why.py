@@ -27,6 +27,8 @@ def _cancelled(matcher: Matcher, norm: str, start: int, end: int) -> list[str]:
         why.append("history")
     if matcher._about_someone_else(norm, start, end):
         why.append("another person")
+    if matcher._taken_back_after(norm, end):
+        why.append("a jest in the next sentence ([ignore] after)")
     return why
 
 
