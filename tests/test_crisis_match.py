@@ -873,3 +873,36 @@ def test_round_16c_crisis_families_are_found(text: str) -> None:
 )
 def test_round_16c_everyday_lines_with_the_same_words_pass_the_rules(text: str) -> None:
     assert find_by_rules(text) is None
+
+
+@pytest.mark.parametrize(
+    ("everyday", "crisis"),
+    [
+        (
+            "Tonight I'm going to take all of the boxes to the recycling centre.",
+            "Tonight I'm going to take all of them, the whole bottle.",
+        ),
+        (
+            "If I don't wake up before ten tomorrow, good, I earned it.",
+            "If I don't wake up tomorrow, good.",
+        ),
+        ("The escape room beat us, we found no way out.", "I see no way out of this."),
+        (
+            "Wearing long sleeves in July because my sunburn is that bad.",
+            "Long sleeves again so nobody sees the cuts.",
+        ),
+        (
+            "Looked up the height of the car park to see if the camper would fit.",
+            "Looked up the height of the car park roof, high enough.",
+        ),
+        (
+            "Found a spot by the river where nobody goes, perfect for reading.",
+            "Found a spot by the river where nobody goes. That's where I'll do it.",
+        ),
+    ],
+)
+def test_errands_games_and_weather_with_plan_and_means_words_are_set_aside(
+    everyday: str, crisis: str
+) -> None:
+    assert find_by_rules(everyday) is None
+    assert find_by_rules(crisis) is not None
