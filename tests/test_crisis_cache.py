@@ -89,7 +89,7 @@ def test_a_new_process_reads_the_kept_rules_which_hold_none_of_its_words(tmp_pat
     env = {"COMPANION_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     code = (
         "from companion.safety import find_crisis; import sys; "
-        "sys.exit(0 if find_crisis('my zebra plan: i want to kms') else 1)"
+        "sys.exit(0 if find_crisis('my quokka plan: i want to kms') else 1)"
     )
     for _ in range(2):  # the first makes the file, the second reads it
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
@@ -100,7 +100,8 @@ def test_a_new_process_reads_the_kept_rules_which_hold_none_of_its_words(tmp_pat
         )
         is not None
     )
-    assert b"zebra" not in kept
+    assert b"quokka" not in crisis_file().read_bytes()  # a word no rule holds (zebra came to)
+    assert b"quokka" not in kept
 
 
 # ---------------------------------------------------------------- compiled regex code
